@@ -1,0 +1,1 @@
+"""uketsuke's domain code: one module per area (registrations, mail, reminders, closing, ...)."""

@@ -1,0 +1,68 @@
+"""The events a deployment serves: publishing event files into the table and reading them back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from chalicelib import table as keys
+from chalicelib.clock import iso
+from chalicelib.dynamo import Item, Table
+from chalicelib.events import Event, EventState
+
+STATUS_OPEN = "open"
+STATUS_CLOSED = "closed"
+
+
+def publish_event(table: Table, event: Event) -> EventState:
+    """Create or update an event's details; never resets its seat counter or closed state."""
+    item = table.update(
+        keys.event_key(event.slug),
+        "SET details = :details, seat_limit = :capacity, closes_at = :closes_at, #queue = :queue, #due = :due,"
+        " seats_taken = if_not_exists(seats_taken, :zero), #status = if_not_exists(#status, :open)",
+        values={
+            ":details": event.to_json(),
+            ":capacity": event.capacity,
+            ":closes_at": iso(event.registration_closes_at),
+            ":queue": keys.QUEUE_EVENT,
+            # Sorted by end, so the listing and the closer can skip finished events cheaply.
+            ":due": iso(event.ends_at),
+            ":zero": 0,
+            ":open": STATUS_OPEN,
+        },
+        names={"#queue": keys.QUEUE, "#due": keys.DUE, "#status": "status"},
+    )
+    return state_from_item(item)
+
+
+def state_from_item(item: Item) -> EventState:
+    """Build an EventState from an event item."""
+    return EventState(
+        event=Event.from_json(item["details"]),
+        seats_taken=int(item.get("seats_taken", 0)),
+        closed=item.get("status") == STATUS_CLOSED,
+        closed_reason=item.get("closed_reason", ""),
+    )
+
+
+def get_event(table: Table, slug: str) -> EventState | None:
+    """The event and its live state, or None if no such event is published."""
+    item = table.get(keys.event_key(slug))
+    return state_from_item(item) if item else None
+
+
+def upcoming_slugs(table: Table, now: datetime) -> Iterator[str]:
+    """Slugs of events that have not ended yet, soonest ending first."""
+    for row in table.query(
+        "#queue = :queue AND #due >= :now",
+        {":queue": keys.QUEUE_EVENT, ":now": iso(now)},
+        names={"#queue": keys.QUEUE, "#due": keys.DUE},
+        index=keys.BY_DUE_INDEX,
+    ):
+        yield keys.slug_from_pk(row[keys.PK])
+
+
+def upcoming_events(table: Table, now: datetime) -> list[EventState]:
+    """Events that have not ended yet, soonest start first."""
+    states = [s for s in (get_event(table, slug) for slug in upcoming_slugs(table, now)) if s]
+    return sorted(states, key=lambda s: s.event.starts_at)

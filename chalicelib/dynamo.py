@@ -1,0 +1,185 @@
+"""A thin adapter over the low-level DynamoDB client: Python values in and out, named failures.
+
+The low-level client is used rather than `boto3.resource` because building the resource model
+costs cold-start time on every new Lambda container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+Item = dict[str, Any]
+
+
+class ConditionFailed(Exception):
+    """A conditional write did not apply; `item` is the item as it was, if DynamoDB returned it."""
+
+    def __init__(self, item: Item | None = None) -> None:
+        super().__init__("condition failed")
+        self.item = item
+
+
+@dataclass(frozen=True)
+class CancelReason:
+    """Why one item of a cancelled transaction did not apply."""
+
+    code: str  # "None" for items that were fine, "ConditionalCheckFailed", ...
+    item: Item | None
+
+
+class TransactionCancelled(Exception):
+    """A transaction did not apply; `reasons` lines up with the items sent."""
+
+    def __init__(self, reasons: list[CancelReason]) -> None:
+        super().__init__("transaction cancelled: " + ", ".join(r.code for r in reasons))
+        self.reasons = reasons
+
+    @property
+    def only_condition_failures(self) -> bool:
+        """True if every failing item failed its condition (not a conflict or throttle)."""
+        return all(r.code in ("None", "ConditionalCheckFailed") for r in self.reasons)
+
+
+def to_attrs(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Python values to DynamoDB attribute values."""
+    return {k: _SERIALIZER.serialize(v) for k, v in item.items()}
+
+
+def from_attrs(attrs: Mapping[str, Any]) -> Item:
+    """DynamoDB attribute values to Python values; whole numbers come back as int."""
+    return {k: _plain(_DESERIALIZER.deserialize(v)) for k, v in attrs.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+class Table:
+    """One DynamoDB table seen through the low-level client."""
+
+    def __init__(self, client: DynamoDBClient, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def get(self, key: Mapping[str, str]) -> Item | None:
+        """Strongly consistent read of one item."""
+        response = self.client.get_item(TableName=self.name, Key=to_attrs(key), ConsistentRead=True)
+        return from_attrs(response["Item"]) if "Item" in response else None
+
+    def put(
+        self, item: Mapping[str, Any], condition: str | None = None, names: Mapping[str, str] | None = None
+    ) -> None:
+        """Write an item, optionally only if `condition` holds."""
+        kwargs: dict[str, Any] = {"TableName": self.name, "Item": to_attrs(item)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+            kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        if names:
+            kwargs["ExpressionAttributeNames"] = dict(names)
+        self._conditional(self.client.put_item, kwargs)
+
+    def update(
+        self,
+        key: Mapping[str, str],
+        expression: str,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+        condition: str | None = None,
+    ) -> Item:
+        """Apply an update expression and return the item as it is afterwards."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": to_attrs(key),
+            "UpdateExpression": expression,
+            "ReturnValues": "ALL_NEW",
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = to_attrs(values)
+        if names:
+            kwargs["ExpressionAttributeNames"] = dict(names)
+        if condition:
+            kwargs["ConditionExpression"] = condition
+            kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        response = self._conditional(self.client.update_item, kwargs)
+        return from_attrs(response.get("Attributes", {}))
+
+    def delete(self, key: Mapping[str, str]) -> None:
+        """Remove an item."""
+        self.client.delete_item(TableName=self.name, Key=to_attrs(key))
+
+    def query(
+        self,
+        condition: str,
+        values: Mapping[str, Any],
+        names: Mapping[str, str] | None = None,
+        index: str | None = None,
+        projection: str | None = None,
+    ) -> Iterator[Item]:
+        """Every item matching a key condition, page by page."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": to_attrs(values),
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = dict(names)
+        if index:
+            kwargs["IndexName"] = index
+        else:
+            kwargs["ConsistentRead"] = True
+        if projection:
+            kwargs["ProjectionExpression"] = projection
+        while True:
+            response = self.client.query(**kwargs)
+            for attrs in response.get("Items", []):
+                yield from_attrs(attrs)
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def transact(self, actions: list[dict[str, Any]]) -> None:
+        """Write all actions atomically. Each action is {"Put"|"Update"|...: {...}} with Python values."""
+        items = [{kind: self._serialise_action(body)} for action in actions for kind, body in action.items()]
+        try:
+            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            raw = exc.response.get("CancellationReasons", [])
+            reasons = [
+                CancelReason(code=r.get("Code", "None"), item=from_attrs(r["Item"]) if r.get("Item") else None)
+                for r in raw
+            ]
+            raise TransactionCancelled(reasons) from exc
+
+    def _serialise_action(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"TableName": self.name}
+        for name, value in body.items():
+            out[name] = to_attrs(value) if name in ("Item", "Key", "ExpressionAttributeValues") else value
+        if "ConditionExpression" in out:
+            out["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return out
+
+    @staticmethod
+    def _conditional(call: Any, kwargs: dict[str, Any]) -> Any:
+        try:
+            return call(**kwargs)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            old = exc.response.get("Item")
+            raise ConditionFailed(from_attrs(old) if isinstance(old, dict) else None) from exc

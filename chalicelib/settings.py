@@ -1,0 +1,65 @@
+"""Deployment settings, read once from the environment: the one place that names each variable."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Environment variable names. `.chalice/config.json`, the local runner and the tests set these.
+TABLE_NAME = "UKETSUKE_TABLE_NAME"
+TABLE_STREAM_ARN = "UKETSUKE_TABLE_STREAM_ARN"
+DEFAULT_SENDER = "UKETSUKE_DEFAULT_SENDER"
+PUBLIC_BASE_URL = "UKETSUKE_PUBLIC_BASE_URL"
+SES_MAX_SEND_RATE = "UKETSUKE_SES_MAX_SEND_RATE"
+SES_CONFIGURATION_SET = "UKETSUKE_SES_CONFIGURATION_SET"
+
+# Account-level SES default for new production accounts is 14 messages/second; a
+# sandbox account has 1/s. Organizers set their own quota's value.
+_DEFAULT_SEND_RATE = 1.0
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one deployment needs to know about itself."""
+
+    table_name: str
+    public_base_url: str
+    default_sender: str
+    ses_max_send_rate: float = _DEFAULT_SEND_RATE
+    ses_configuration_set: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables, failing with a message that names the variable."""
+        env = os.environ if env is None else env
+        table = _required(env, TABLE_NAME)
+        base_url = _required(env, PUBLIC_BASE_URL).rstrip("/")
+        sender = _required(env, DEFAULT_SENDER)
+        raw_rate = env.get(SES_MAX_SEND_RATE, "").strip()
+        try:
+            rate = float(raw_rate) if raw_rate else _DEFAULT_SEND_RATE
+        except ValueError as exc:
+            raise SettingsError(
+                f"{SES_MAX_SEND_RATE} must be a number of e-mails per second, got {raw_rate!r}"
+            ) from exc
+        if rate <= 0:
+            raise SettingsError(f"{SES_MAX_SEND_RATE} must be above 0, got {raw_rate!r}")
+        return cls(
+            table_name=table,
+            public_base_url=base_url,
+            default_sender=sender,
+            ses_max_send_rate=rate,
+            ses_configuration_set=env.get(SES_CONFIGURATION_SET) or None,
+        )
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"{name} is not set: add it to the stage's environment_variables in .chalice/config.json")
+    return value

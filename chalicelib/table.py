@@ -1,0 +1,97 @@
+"""The single DynamoDB table: its schema and every key format, in one place.
+
+Items (pk / sk):
+  EVENT#<slug> / EVENT               the event, its seat counter and open/closed state
+  EVENT#<slug> / REG#<id>            one registration
+  EVENT#<slug> / EMAIL#<sha256>      uniqueness guard on the normalised e-mail address
+  EVENT#<slug> / REMINDER#<key>      one scheduled reminder and whether it has fanned out
+  EVENT#<slug> / MAIL#<mail id>      outbox: one e-mail to send, and whether it was sent
+
+The sparse index `by-due` (queue, due) holds only work that is still to do: upcoming events
+(queue=EVENT), pending reminders (queue=REMINDER) and unsent mail (queue=MAIL). Finished work
+drops its `queue` attribute and leaves the index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PK = "pk"
+SK = "sk"
+QUEUE = "queue"
+DUE = "due"
+BY_DUE_INDEX = "by-due"
+
+EVENT_SK = "EVENT"
+REG_PREFIX = "REG#"
+EMAIL_PREFIX = "EMAIL#"
+REMINDER_PREFIX = "REMINDER#"
+MAIL_PREFIX = "MAIL#"
+
+QUEUE_EVENT = "EVENT"
+QUEUE_REMINDER = "REMINDER"
+QUEUE_MAIL = "MAIL"
+
+
+def event_pk(slug: str) -> str:
+    """Partition key holding everything about one event."""
+    return f"EVENT#{slug}"
+
+
+def slug_from_pk(pk: str) -> str:
+    """Inverse of event_pk."""
+    return pk.removeprefix("EVENT#")
+
+
+def event_key(slug: str) -> dict[str, str]:
+    """Key of the event item."""
+    return {PK: event_pk(slug), SK: EVENT_SK}
+
+
+def registration_key(slug: str, registration_id: str) -> dict[str, str]:
+    """Key of one registration."""
+    return {PK: event_pk(slug), SK: REG_PREFIX + registration_id}
+
+
+def email_guard_key(slug: str, email_digest: str) -> dict[str, str]:
+    """Key of the per-event uniqueness guard for one e-mail address (stored as a digest)."""
+    return {PK: event_pk(slug), SK: EMAIL_PREFIX + email_digest}
+
+
+def reminder_key(slug: str, reminder: str) -> dict[str, str]:
+    """Key of one reminder of an event."""
+    return {PK: event_pk(slug), SK: REMINDER_PREFIX + reminder}
+
+
+def mail_key(slug: str, mail_id: str) -> dict[str, str]:
+    """Key of one outbox mail item."""
+    return {PK: event_pk(slug), SK: MAIL_PREFIX + mail_id}
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """CreateTable arguments: on-demand, stream of new images (drives the mail outbox)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [
+            {"AttributeName": PK, "KeyType": "HASH"},
+            {"AttributeName": SK, "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": PK, "AttributeType": "S"},
+            {"AttributeName": SK, "AttributeType": "S"},
+            {"AttributeName": QUEUE, "AttributeType": "S"},
+            {"AttributeName": DUE, "AttributeType": "S"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": BY_DUE_INDEX,
+                "KeySchema": [
+                    {"AttributeName": QUEUE, "KeyType": "HASH"},
+                    {"AttributeName": DUE, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    }

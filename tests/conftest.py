@@ -1,0 +1,162 @@
+"""Fixtures: the real local engines (DynamoDB Local, moto SES), a fresh table per test, a fixed clock."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import itertools
+import os
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+import app as app_module
+from chalicelib.catalog import publish_event
+from chalicelib.clock import FixedClock
+from chalicelib.dynamo import Table
+from chalicelib.events import Event, read_event_file
+from chalicelib.reminders import schedule_reminders
+from chalicelib.services import Services, build_services
+from chalicelib.settings import Settings
+from chalicelib.table import table_definition
+from local import engines
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_EVENT = ROOT / "events" / "cdo-seminar.toml"
+SENDER = "noreply@uketsuke.test"
+BASE_URL = "http://testserver"
+# 2027-01-10 10:00 JST: ten days before the sample event.
+BEFORE_EVENT = datetime(2027, 1, 10, 1, 0, tzinfo=UTC)
+
+_table_numbers = itertools.count(1)
+
+
+@dataclass
+class Engines:
+    """Endpoints of the engines started for this test session."""
+
+    dynamodb: str
+    moto: str
+
+    def client(self) -> Any:
+        return boto3.client("dynamodb", endpoint_url=self.dynamodb)
+
+
+@pytest.fixture(scope="session")
+def local_engines() -> Iterator[Engines]:
+    """DynamoDB Local and moto, started once per session and stopped at its end, pass or fail."""
+    saved = dict(os.environ)
+    with engines.dynamodb_local() as dynamodb, engines.moto_server() as moto:
+        os.environ.update(engines.engine_environment(dynamodb, moto))
+        try:
+            yield Engines(dynamodb=dynamodb, moto=moto)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+@dataclass
+class Sequence:
+    """Deterministic ids: R000000001, R000000002, ..."""
+
+    prefix: str = "R"
+    counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter):09d}"
+
+
+@dataclass
+class World:
+    """One test's table, clock, services and outbox pump."""
+
+    engines: Engines
+    table: Table
+    stream_arn: str
+    clock: FixedClock
+    services: Services
+    pump: engines.StreamPump
+
+    def publish(self, event: Event) -> Event:
+        publish_event(self.table, event)
+        schedule_reminders(self.table, event)
+        return event
+
+    def deliver_outbox(self) -> list[Any]:
+        """Run the deliver_mail Lambda on everything the stream has, as AWS would."""
+        from chalice.test import Client
+
+        records = self.pump.poll()
+        if records:
+            with Client(app_module.app) as client:
+                client.lambda_.invoke("deliver_mail", {"Records": records})
+        return records
+
+
+@pytest.fixture
+def world(local_engines: Engines) -> Iterator[World]:
+    """A fresh table and clean SES for each test, wired into the app."""
+    urllib.request.urlopen(urllib.request.Request(f"{local_engines.moto}/moto-api/reset", method="POST")).read()
+    engines.verify_sender(local_engines.moto, SENDER)
+    client = local_engines.client()
+    name = f"uketsuke-test-{os.getpid()}-{next(_table_numbers)}"
+    stream_arn = engines.create_table(client, table_definition(name))
+    clock = FixedClock(BEFORE_EVENT)
+    settings = Settings(table_name=name, public_base_url=BASE_URL, default_sender=SENDER, ses_max_send_rate=1000)
+    services = build_services(settings=settings, clock=clock, ids=Sequence())
+    app_module.use_services(services)
+    try:
+        yield World(
+            local_engines,
+            services.table,
+            stream_arn,
+            clock,
+            services,
+            engines.StreamPump(local_engines.dynamodb, stream_arn),
+        )
+    finally:
+        app_module.use_services(None)
+        client.delete_table(TableName=name)
+
+
+@pytest.fixture
+def sample_event() -> Event:
+    """The 自治体CDO勉強会 as shipped in events/."""
+    return read_event_file(str(SAMPLE_EVENT))
+
+
+@pytest.fixture
+def published(world: World, sample_event: Event) -> Event:
+    """The sample event, loaded into the test's table."""
+    return world.publish(sample_event)
+
+
+def mailbox() -> list[EmailMessage]:
+    """Every message moto's SES accepted, parsed."""
+    return [
+        email.message_from_string(m.raw_data, policy=email.policy.default)  # type: ignore[misc]
+        for m in engines.sent_messages()
+    ]
+
+
+def valid_form(**overrides: str) -> dict[str, str]:
+    """A complete, valid registration for the sample event."""
+    form = {
+        "name": "磐梯 太郎",
+        "kana": "バンダイ タロウ",
+        "organization": "磐梯町役場",
+        "job_title": "企画課長",
+        "email": "taro@example.jp",
+        "category": "civil-servant",
+        "question": "",
+        "consent": "yes",
+    }
+    form.update(overrides)
+    return form

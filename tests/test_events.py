@@ -1,0 +1,126 @@
+"""Organizer event files: the sample parses as the press release says; mistakes get clear errors."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.events import Availability, Event, EventFileError, EventState, parse_event, read_event_file
+from manage import main as manage_main
+from tests.conftest import SAMPLE_EVENT, World
+
+
+def sample_data() -> dict[str, Any]:
+    return tomllib.loads(SAMPLE_EVENT.read_text(encoding="utf-8"))
+
+
+def test_the_sample_is_the_press_releases_event(sample_event: Event) -> None:
+    assert sample_event.slug == "cdo-seminar"
+    assert sample_event.starts_at == datetime(2027, 1, 20, 6, 0, tzinfo=UTC)  # 15:00 JST
+    assert sample_event.ends_at == datetime(2027, 1, 20, 9, 0, tzinfo=UTC)  # 18:00 JST
+    assert sample_event.venue.name == "小川ビル4階（スペースパートナー）"
+    assert sample_event.venue.address == "東京都千代田区神田錦町2丁目11番地7"
+    assert sample_event.organizers == ("一般社団法人CDO Club Japan", "一般社団法人Publitech")
+    assert sample_event.cooperators == ("スペースパートナー",)
+    assert sample_event.fee == "無料"
+    assert [c.label for c in sample_event.categories][:3] == ["地方議員", "地方公務員", "市町村長"]
+    assert len(sample_event.categories) == 5
+    assert [t.title[:3] for t in sample_event.programme] == ["講演1", "講演2", "質疑・"]
+
+
+def test_default_reminders_are_the_day_before_at_10_and_the_morning_of() -> None:
+    data = sample_data()
+    del data["reminders"]
+    schedule = parse_event(data).reminder_schedule()
+    assert schedule == {
+        "d1-1000": datetime(2027, 1, 19, 1, 0, tzinfo=UTC),
+        "d0-0800": datetime(2027, 1, 19, 23, 0, tzinfo=UTC),
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"slug": "Bad Slug"}, "lowercase letters"),
+        ({"capacity": 0}, "capacity must be a whole number"),
+        ({"capacity": "50"}, "capacity must be a whole number"),
+        ({"ends_at": datetime(2027, 1, 20, 14, 0)}, "ends_at must be after starts_at"),
+        ({"starts_at": "tomorrow"}, "starts_at must be a date and time"),
+        ({"registration_closes_at": datetime(2027, 1, 21, 0, 0)}, "must not be after starts_at"),
+        ({"timezone": "Mars/Olympus"}, "not a known IANA time zone"),
+        ({"categories": []}, "at least one"),
+        ({"venue": None}, "[venue] section is required"),
+        ({"title": ""}, "title must not be empty"),
+        ({"reminders": [{"days_before": 1}]}, 'at = "HH:MM"'),
+        ({"reminders": [{"minutes_before": 0}]}, "minutes_before"),
+        ({"reminders": [{"days_before": 0, "at": "16:00"}]}, "at or after the start"),
+    ],
+)
+def test_mistakes_in_an_event_file_are_named(change: dict[str, Any], message: str) -> None:
+    data = sample_data()
+    for name, value in change.items():
+        if value is None:
+            del data[name]
+        else:
+            data[name] = value
+    with pytest.raises(EventFileError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        parse_event(data)
+
+
+def test_invalid_toml_is_reported(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text('title = "unterminated', encoding="utf-8")
+    with pytest.raises(EventFileError, match="not valid TOML"):
+        read_event_file(str(broken))
+
+
+def test_storage_round_trip_keeps_everything(sample_event: Event) -> None:
+    assert Event.from_json(sample_event.to_json()) == sample_event
+
+
+def test_availability(sample_event: Event) -> None:
+    now = datetime(2027, 1, 10, tzinfo=UTC)
+    assert EventState(sample_event, seats_taken=49).availability(now) is Availability.OPEN
+    assert EventState(sample_event, seats_taken=50).availability(now) is Availability.FULL
+    assert EventState(sample_event, seats_taken=0, closed=True).availability(now) is Availability.CLOSED
+    assert (
+        EventState(sample_event, seats_taken=0).availability(sample_event.registration_closes_at) is Availability.CLOSED
+    )
+
+
+def test_load_events_command_publishes_and_reloads_without_resetting_seats(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("UKETSUKE_TABLE_NAME", world.table.name)
+    monkeypatch.setenv("UKETSUKE_PUBLIC_BASE_URL", "http://localhost:8000")
+    monkeypatch.setenv("UKETSUKE_DEFAULT_SENDER", "noreply@example.jp")
+    assert manage_main(["load-events", str(SAMPLE_EVENT)]) == 0
+    world.table.update({"pk": "EVENT#cdo-seminar", "sk": "EVENT"}, "SET seats_taken = :n", values={":n": 7})
+    assert manage_main(["load-events", str(SAMPLE_EVENT)]) == 0
+    out = capsys.readouterr().out
+    assert "cdo-seminar: 自治体CDO勉強会" in out and "7 of 50 seats taken" in out
+
+
+def test_load_events_command_loads_nothing_if_any_file_is_bad(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("UKETSUKE_TABLE_NAME", world.table.name)
+    monkeypatch.setenv("UKETSUKE_PUBLIC_BASE_URL", "http://localhost:8000")
+    monkeypatch.setenv("UKETSUKE_DEFAULT_SENDER", "noreply@example.jp")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SAMPLE_EVENT.read_text(encoding="utf-8").replace("capacity = 50", "capacity = -1"), encoding="utf-8")
+    assert manage_main(["load-events", str(SAMPLE_EVENT), str(bad)]) == 1
+    assert "bad.toml: capacity must be a whole number" in capsys.readouterr().err
+    assert world.table.get({"pk": "EVENT#cdo-seminar", "sk": "EVENT"}) is None
+
+
+def test_missing_settings_say_which_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("UKETSUKE_TABLE_NAME", raising=False)
+    assert manage_main(["load-events", str(SAMPLE_EVENT)]) == 2
+    assert "UKETSUKE_TABLE_NAME is not set" in capsys.readouterr().err
