@@ -1,0 +1,54 @@
+"""Every user-facing sentence the Python code produces, in one place (templates hold the rest)."""
+
+from __future__ import annotations
+
+# Field labels, in form order. Keys are the form/JSON field names.
+FIELD_LABELS: dict[str, str] = {
+    "name": "氏名",
+    "kana": "フリガナ",
+    "organization": "所属",
+    "job_title": "役職",
+    "email": "メールアドレス",
+    "category": "参加区分",
+    "question": "講師への質問",
+    "consent": "個人情報の取り扱いへの同意",
+}
+
+REQUIRED = "{label}を入力してください"
+REQUIRED_CHOICE = "{label}を選んでください"
+TOO_LONG = "{label}は{limit}文字以内で入力してください（現在{length}文字）"
+NOT_TEXT = "{label}は文字で入力してください"
+KANA_ONLY = "フリガナはカタカナで入力してください（ひらがなは自動でカタカナに直します）"
+EMAIL_NO_AT = "メールアドレスに「@」が含まれていません（例: taro@example.jp）"
+EMAIL_INVALID = "メールアドレスの形式が正しくありません（例: taro@example.jp）"
+UNKNOWN_CATEGORY = "参加区分は一覧から選んでください"
+CONSENT_NEEDED = "お申し込みには個人情報の取り扱いへの同意が必要です"
+BODY_NOT_OBJECT = "リクエスト本文はJSONオブジェクトで送ってください"
+
+ERROR_SUMMARY_TITLE = "入力内容を確認してください"
+
+# Outcomes of a registration attempt.
+EVENT_NOT_FOUND = "お探しのイベントは見つかりませんでした"
+EVENT_FULL = "満席のため、お申し込みを受け付けられませんでした"
+EVENT_CLOSED = "受付は終了しました"
+ALREADY_REGISTERED = "このメールアドレスはすでにお申し込み済みです"
+CONFIRMATION_RESENT = "お申し込み内容の確認メールをもう一度お送りしました"
+CONFIRMATION_RECENTLY_SENT = "確認メールは数分以内にお送りしています。届かない場合は迷惑メールフォルダもご確認ください"
+
+AVAILABILITY_LABELS = {
+    "open": "受付中",
+    "full": "満席",
+    "closed": "受付終了",
+}
+
+CLOSED_REASONS = {
+    "capacity": "定員に達したため受付を終了しました",
+    "deadline": "申込期限を過ぎたため受付を終了しました",
+}
+
+WEEKDAYS = "月火水木金土日"
+
+
+def field_error(template: str, field: str, **extra: object) -> str:
+    """Fill a message template with the field's label."""
+    return template.format(label=FIELD_LABELS[field], **extra)

@@ -1,0 +1,77 @@
+"""The mail outbox: every e-mail is an item written in the same transaction as its cause.
+
+A DynamoDB stream delivers new mail items to the sender (see delivery.py); the items also sit in
+the sparse `by-due` index until sent, so a sweeper can re-drive anything the stream left behind.
+
+State machine of a mail item:  pending -> sending -> sent
+                                        \\-> pending (SES failed; retried)   \\-> failed (permanent)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from chalicelib import table as keys
+from chalicelib.clock import iso
+
+
+class MailKind(StrEnum):
+    """What an e-mail is for."""
+
+    CONFIRMATION = "confirmation"
+    REMINDER = "reminder"
+    CLOSED_NOTICE = "closed_notice"
+
+
+class MailStatus(StrEnum):
+    """Where an outbox item is in its life."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def confirmation_id(registration_id: str, resend: str = "") -> str:
+    """Mail id of a registration's confirmation (or of a resend of it)."""
+    return f"confirmation-{registration_id}" + (f"-resend-{resend}" if resend else "")
+
+
+def reminder_id(reminder: str, registration_id: str) -> str:
+    """Mail id of one reminder to one registrant: deterministic, so fan-out can run twice."""
+    return f"reminder-{reminder}-{registration_id}"
+
+
+CLOSED_NOTICE_ID = "closed-notice"
+
+
+def mail_item(
+    slug: str,
+    mail_id: str,
+    kind: MailKind,
+    now: datetime,
+    registration_id: str = "",
+    **details: Any,
+) -> dict[str, Any]:
+    """A new pending outbox item."""
+    item: dict[str, Any] = {
+        **keys.mail_key(slug, mail_id),
+        "mail_id": mail_id,
+        "kind": kind.value,
+        "status": MailStatus.PENDING.value,
+        "created_at": iso(now),
+        keys.QUEUE: keys.QUEUE_MAIL,
+        keys.DUE: iso(now),
+        "attempts": 0,
+        **details,
+    }
+    if registration_id:
+        item["registration_id"] = registration_id
+    return item
+
+
+def put_new_mail(item: dict[str, Any]) -> dict[str, Any]:
+    """A transaction action that adds a mail item only if it does not exist yet."""
+    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}

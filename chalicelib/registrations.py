@@ -1,0 +1,234 @@
+"""Taking a seat: one DynamoDB transaction per registration, correct under any concurrency.
+
+The transaction holds four writes that succeed or fail together:
+  1. the event's seat counter, only if the event is open, before its deadline and below capacity;
+  2. the e-mail guard, only if this address has not registered for this event;
+  3. the registration itself;
+  4. the confirmation e-mail in the outbox.
+Nothing is read first, so there is no window between a check and a write for a race to use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from chalicelib import table as keys
+from chalicelib.catalog import STATUS_CLOSED, STATUS_OPEN
+from chalicelib.clock import IdGenerator, iso, new_id
+from chalicelib.dynamo import Item, Table, TransactionCancelled
+from chalicelib.forms import Applicant
+from chalicelib.outbox import MailKind, confirmation_id, mail_item, put_new_mail
+
+# A second confirmation for the same address is sent at most this often, so that a form cannot
+# be used to flood someone's inbox.
+RESEND_INTERVAL = timedelta(minutes=5)
+# Transaction conflicts happen when many people take seats of one event at the same moment.
+MAX_ATTEMPTS = 6
+_BACKOFF_BASE = 0.02
+
+
+class Outcome(StrEnum):
+    """How a registration attempt ended."""
+
+    REGISTERED = "registered"
+    ALREADY_REGISTERED = "already_registered"
+    FULL = "full"
+    CLOSED = "closed"
+    NOT_FOUND = "not_found"
+
+
+class RegistrationStatus(StrEnum):
+    """States of a registration; only CONFIRMED holds a seat so far."""
+
+    CONFIRMED = "confirmed"
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    """The answer to one registration attempt."""
+
+    outcome: Outcome
+    registration_id: str = ""
+    confirmation_resent: bool = False
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A stored registration."""
+
+    registration_id: str
+    event_slug: str
+    name: str
+    kana: str
+    organization: str
+    job_title: str
+    email: str
+    category: str
+    question: str
+    status: str
+    created_at: str
+    lang: str = "ja"
+
+    @property
+    def number(self) -> str:
+        """The registration number as printed for people: two groups of five."""
+        return f"{self.registration_id[:5]}-{self.registration_id[5:]}"
+
+    @classmethod
+    def from_item(cls, item: Item) -> Registration:
+        """Build from a table item."""
+        return cls(**{name: item.get(name, "") for name in cls.__dataclass_fields__})
+
+
+def email_digest(email_key: str) -> str:
+    """The guard stores a digest, not the address: one copy of personal data is enough."""
+    return hashlib.sha256(email_key.encode("utf-8")).hexdigest()
+
+
+def register(
+    table: Table,
+    slug: str,
+    applicant: Applicant,
+    submission_id: str,
+    now: datetime,
+    ids: IdGenerator = new_id,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RegistrationResult:
+    """Take a seat for `applicant` atomically; `submission_id` makes retries of one submission idempotent."""
+    registration_id = ids()
+    actions = _registration_actions(slug, applicant, registration_id, submission_id, now)
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            table.transact(actions)
+            return RegistrationResult(Outcome.REGISTERED, registration_id)
+        except TransactionCancelled as exc:
+            if exc.only_condition_failures:
+                return _explain_refusal(table, slug, exc, submission_id, now, ids)
+            if attempt == MAX_ATTEMPTS - 1:
+                raise
+            # Conflict or throttling: nothing was written. Back off with full jitter and retry.
+            sleep(random.uniform(0, _BACKOFF_BASE * (2**attempt)))  # noqa: S311 (jitter, not a secret)
+    raise AssertionError("unreachable")
+
+
+def _registration_actions(
+    slug: str, applicant: Applicant, registration_id: str, submission_id: str, now: datetime
+) -> list[dict[str, Any]]:
+    stamp = iso(now)
+    registration = {
+        **keys.registration_key(slug, registration_id),
+        "registration_id": registration_id,
+        "event_slug": slug,
+        "name": applicant.name,
+        "kana": applicant.kana,
+        "organization": applicant.organization,
+        "job_title": applicant.job_title,
+        "email": applicant.email,
+        "category": applicant.category,
+        "question": applicant.question,
+        "status": RegistrationStatus.CONFIRMED.value,
+        "created_at": stamp,
+        "submission_id": submission_id,
+        "lang": "ja",
+    }
+    guard = {
+        **keys.email_guard_key(slug, email_digest(applicant.email_key)),
+        "registration_id": registration_id,
+        "submission_id": submission_id,
+        "last_confirmation_at": stamp,
+    }
+    return [
+        {
+            "Update": {
+                "Key": keys.event_key(slug),
+                "UpdateExpression": "SET seats_taken = seats_taken + :one",
+                "ConditionExpression": "#status = :open AND seats_taken < seat_limit AND closes_at > :now",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":one": 1, ":open": STATUS_OPEN, ":now": stamp},
+            }
+        },
+        {"Put": {"Item": guard, "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Put": {"Item": registration, "ConditionExpression": "attribute_not_exists(pk)"}},
+        put_new_mail(mail_item(slug, confirmation_id(registration_id), MailKind.CONFIRMATION, now, registration_id)),
+    ]
+
+
+def _explain_refusal(
+    table: Table,
+    slug: str,
+    exc: TransactionCancelled,
+    submission_id: str,
+    now: datetime,
+    ids: IdGenerator,
+) -> RegistrationResult:
+    """Turn the cancellation reasons (with the items as they were) into an answer."""
+    event_reason, guard_reason = exc.reasons[0], exc.reasons[1]
+    if guard_reason.code == "ConditionalCheckFailed" and guard_reason.item:
+        guard = guard_reason.item
+        if guard.get("submission_id") == submission_id:
+            # The same submission again (double click, retried request): same answer, no new mail.
+            return RegistrationResult(Outcome.REGISTERED, guard["registration_id"])
+        resent = _resend_confirmation(table, slug, guard, now, ids)
+        return RegistrationResult(Outcome.ALREADY_REGISTERED, guard["registration_id"], confirmation_resent=resent)
+    event = event_reason.item
+    if event is None:
+        return RegistrationResult(Outcome.NOT_FOUND)
+    if event.get("status") == STATUS_CLOSED or event.get("closes_at", "") <= iso(now):
+        return RegistrationResult(Outcome.CLOSED)
+    return RegistrationResult(Outcome.FULL)
+
+
+def _resend_confirmation(table: Table, slug: str, guard: Item, now: datetime, ids: IdGenerator) -> bool:
+    """Queue the confirmation again for the address that registered, unless one went out just now."""
+    registration_id = guard["registration_id"]
+    try:
+        table.transact(
+            [
+                {
+                    "Update": {
+                        "Key": {keys.PK: guard[keys.PK], keys.SK: guard[keys.SK]},
+                        "UpdateExpression": "SET last_confirmation_at = :now",
+                        "ConditionExpression": "last_confirmation_at <= :cutoff",
+                        "ExpressionAttributeValues": {":now": iso(now), ":cutoff": iso(now - RESEND_INTERVAL)},
+                    }
+                },
+                put_new_mail(
+                    mail_item(
+                        slug,
+                        confirmation_id(registration_id, resend=ids()),
+                        MailKind.CONFIRMATION,
+                        now,
+                        registration_id,
+                    )
+                ),
+            ]
+        )
+    except TransactionCancelled as exc:
+        if exc.only_condition_failures:
+            return False
+        raise
+    return True
+
+
+def get_registration(table: Table, slug: str, registration_id: str) -> Registration | None:
+    """One registration, or None."""
+    item = table.get(keys.registration_key(slug, registration_id))
+    return Registration.from_item(item) if item else None
+
+
+def confirmed_registration_ids(table: Table, slug: str) -> list[str]:
+    """Ids of every registration that holds a seat, read page by page."""
+    rows = table.query(
+        "pk = :pk AND begins_with(sk, :prefix)",
+        {":pk": keys.event_pk(slug), ":prefix": keys.REG_PREFIX},
+        projection="registration_id, #status",
+        names={"#status": "status"},
+    )
+    return [row["registration_id"] for row in rows if row.get("status") == RegistrationStatus.CONFIRMED.value]
