@@ -1,0 +1,251 @@
+"""Sending outbox mail through SES: claimed before sending, marked after, paced to the SES rate.
+
+Timeline of one mail item, and why each step is there:
+  1. claim   pending -> sending (conditional, with a lease): two deliveries of the same stream record,
+             or the stream and the sweeper at once, cannot both send.
+  2. send    the only SES call in the code base.
+  3. mark    sending -> sent with the SES message id.
+If SES fails transiently the claim is released and the error raised, so the stream retries the
+batch; items already sent are skipped by step 1. If the process dies between 2 and 3, the lease
+expires and the sweeper sends again: SES has no idempotency key, so that window (milliseconds)
+is the only way a mail can go out twice. A mail is never silently dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib import catalog
+from chalicelib import table as keys
+from chalicelib.clock import Clock, iso, parse_iso
+from chalicelib.dynamo import ConditionFailed, Item, Table, from_attrs
+from chalicelib.mail import Links, RenderedMail, build_mime, render_closed_notice, render_confirmation, render_reminder
+from chalicelib.outbox import MailKind, MailStatus
+from chalicelib.registrations import RegistrationStatus, get_registration
+
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2 import SESV2Client
+
+LEASE = timedelta(minutes=5)
+# Mail the stream has not delivered after this long is re-driven by the sweeper.
+STALL_AFTER = timedelta(minutes=3)
+
+# SES answers that will not change if the same mail is sent again.
+_PERMANENT_SES_ERRORS = frozenset({"MessageRejected", "BadRequestException", "InvalidParameterValue"})
+
+
+class TransientSendError(Exception):
+    """SES or the network failed in a way that a retry can fix."""
+
+
+class PermanentSendError(Exception):
+    """SES refused this particular mail; retrying will not help."""
+
+
+class Mailer(Protocol):
+    """Sends one raw MIME message and returns the provider's message id."""
+
+    def send(self, raw: bytes, sender: str, to: str) -> str: ...
+
+
+class SesMailer:
+    """The Mailer for Amazon SES (v2 API)."""
+
+    def __init__(self, client: SESV2Client, configuration_set: str | None = None) -> None:
+        self._client = client
+        self._configuration_set = configuration_set
+
+    def send(self, raw: bytes, sender: str, to: str) -> str:
+        """Send through SES, sorting its errors into transient and permanent."""
+        kwargs: dict[str, Any] = {
+            "FromEmailAddress": sender,
+            "Destination": {"ToAddresses": [to]},
+            "Content": {"Raw": {"Data": raw}},
+        }
+        if self._configuration_set:
+            kwargs["ConfigurationSetName"] = self._configuration_set
+        try:
+            return self._client.send_email(**kwargs)["MessageId"]
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _PERMANENT_SES_ERRORS:
+                raise PermanentSendError(code) from exc
+            raise TransientSendError(code or "unknown SES error") from exc
+        except BotoCoreError as exc:  # connection reset, timeout, endpoint unreachable
+            raise TransientSendError(type(exc).__name__) from exc
+
+
+class RateLimiter:
+    """Spaces calls at least 1/rate seconds apart, so sends stay within the SES quota."""
+
+    def __init__(
+        self,
+        rate_per_second: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = 1.0 / rate_per_second
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next = 0.0
+
+    def wait(self) -> None:
+        """Block until the next send is allowed."""
+        now = self._monotonic()
+        if now < self._next:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = now + self._interval
+
+
+@dataclass
+class Postman:
+    """Everything needed to deliver outbox mail."""
+
+    table: Table
+    mailer: Mailer
+    clock: Clock
+    limiter: RateLimiter
+    base_url: str
+    default_sender: str
+
+    def deliver(self, slug: str, mail_id: str) -> MailStatus | None:
+        """Deliver one outbox item; returns its new status, or None if someone else has it."""
+        key = keys.mail_key(slug, mail_id)
+        now = self.clock.now()
+        try:
+            item = self.table.update(
+                key,
+                "SET #status = :sending, lease_until = :lease, attempts = attempts + :one",
+                values={
+                    ":sending": MailStatus.SENDING.value,
+                    ":pending": MailStatus.PENDING.value,
+                    ":lease": iso(now + LEASE),
+                    ":now": iso(now),
+                    ":one": 1,
+                },
+                names={"#status": "status"},
+                condition="#status = :pending OR (#status = :sending AND lease_until < :now)",
+            )
+        except ConditionFailed:
+            return None  # already sent, failed for good, or being sent right now
+        try:
+            composed = self._compose(slug, item)
+            if composed is None:
+                return self._finish(key, MailStatus.FAILED, error="recipient no longer registered")
+            rendered, to, sender, sender_name, reply_to = composed
+            raw = build_mime(rendered, sender, sender_name, to, reply_to)
+            self.limiter.wait()
+            message_id = self.mailer.send(raw, sender, to)
+        except PermanentSendError as exc:
+            return self._finish(key, MailStatus.FAILED, error=str(exc))
+        except Exception:
+            self._release(key)
+            raise
+        return self._finish(key, MailStatus.SENT, message_id=message_id)
+
+    def _compose(self, slug: str, item: Item) -> tuple[RenderedMail, str, str, str, str] | None:
+        state = catalog.get_event(self.table, slug)
+        if state is None:
+            return None
+        event = state.event
+        links = Links(event_url=f"{self.base_url}/events/{slug}")
+        sender = event.contact.sender or self.default_sender
+        sender_name = event.contact.sender_name or event.title
+        kind = MailKind(item["kind"])
+        if kind is MailKind.CLOSED_NOTICE:
+            rendered = render_closed_notice(state, item["reason"], int(item["seats_taken"]), links)
+            return rendered, event.contact.organizer_email, sender, sender_name, ""
+        registration = get_registration(self.table, slug, item["registration_id"])
+        if registration is None or registration.status != RegistrationStatus.CONFIRMED.value:
+            return None
+        links = Links(
+            event_url=links.event_url,
+            registration_url=f"{self.base_url}/events/{slug}/registrations/{registration.registration_id}",
+        )
+        now = self.clock.now()
+        if kind is MailKind.REMINDER:
+            rendered = render_reminder(event, registration, links, parse_iso(item["reminder_due"]), now)
+        else:
+            rendered = render_confirmation(event, registration, links, now)
+        return rendered, registration.email, sender, sender_name, event.contact.organizer_email
+
+    def _finish(self, key: dict[str, str], status: MailStatus, message_id: str = "", error: str = "") -> MailStatus:
+        values: dict[str, Any] = {":status": status.value, ":at": iso(self.clock.now())}
+        extra = ""
+        if message_id:
+            values[":message_id"] = message_id
+            extra += ", message_id = :message_id"
+        if error:
+            values[":error"] = error
+            extra += ", last_error = :error"
+        self.table.update(
+            key,
+            f"SET #status = :status, finished_at = :at{extra} REMOVE lease_until, #queue, #due",
+            values=values,
+            names={"#status": "status", "#queue": keys.QUEUE, "#due": keys.DUE},
+        )
+        return status
+
+    def _release(self, key: dict[str, str]) -> None:
+        """Give the claim back so the retry (stream or sweeper) can send."""
+        self.table.update(
+            key,
+            "SET #status = :pending REMOVE lease_until",
+            values={":pending": MailStatus.PENDING.value},
+            names={"#status": "status"},
+        )
+
+    def deliver_stream_records(self, records: Iterable[dict[str, Any]]) -> list[MailStatus | None]:
+        """Deliver the mail items a DynamoDB stream batch inserted; raise after the batch if any failed."""
+        results: list[MailStatus | None] = []
+        failures: list[Exception] = []
+        for record in records:
+            mail = _inserted_mail(record)
+            if mail is None:
+                continue
+            try:
+                results.append(self.deliver(*mail))
+            except Exception as exc:  # keep going: one bad mail must not hold up the rest of the batch
+                failures.append(exc)
+        if failures:
+            # Lambda retries the whole batch; items already sent are skipped by the claim.
+            raise TransientSendError(f"{len(failures)} mail(s) will be retried") from failures[0]
+        return results
+
+    def redrive_stalled(self, now: datetime, limit: int = 500) -> int:
+        """Deliver mail that the stream has not managed to send; returns how many were sent."""
+        sent = 0
+        for row in self.table.query(
+            "#queue = :queue AND #due <= :cutoff",
+            {":queue": keys.QUEUE_MAIL, ":cutoff": iso(now - STALL_AFTER)},
+            names={"#queue": keys.QUEUE, "#due": keys.DUE},
+            index=keys.BY_DUE_INDEX,
+        ):
+            if limit <= 0:
+                break
+            limit -= 1
+            if (
+                self.deliver(keys.slug_from_pk(row[keys.PK]), row[keys.SK].removeprefix(keys.MAIL_PREFIX))
+                is MailStatus.SENT
+            ):
+                sent += 1
+        return sent
+
+
+def _inserted_mail(record: dict[str, Any]) -> tuple[str, str] | None:
+    """(slug, mail id) if the stream record is a newly inserted outbox item."""
+    if record.get("eventName") != "INSERT":
+        return None
+    image = record.get("dynamodb", {}).get("NewImage") or record.get("dynamodb", {}).get("Keys") or {}
+    item = from_attrs({k: v for k, v in image.items() if k in (keys.PK, keys.SK)})
+    sk = str(item.get(keys.SK, ""))
+    if not sk.startswith(keys.MAIL_PREFIX):
+        return None
+    return keys.slug_from_pk(str(item[keys.PK])), sk.removeprefix(keys.MAIL_PREFIX)

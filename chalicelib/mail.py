@@ -1,0 +1,113 @@
+"""E-mail content: pure rendering (context in, subject/text/HTML/attachments out) and MIME assembly.
+
+Nothing here talks to SES; delivery.py is the only place that sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+
+from chalicelib import templating
+from chalicelib.events import Event, EventState
+from chalicelib.forms import single_line
+from chalicelib.invitation import build_ics
+from chalicelib.registrations import Registration
+
+SUBJECT_CONFIRMATION = "【お申し込み完了】{title}"
+SUBJECT_REMINDER = "【{when}開催】{title}"
+SUBJECT_CLOSED = "【受付終了】{title}（{taken}/{capacity}名）"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to an e-mail."""
+
+    filename: str
+    content_type: str  # "text/calendar"
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    """Everything a recipient reads, before it is wrapped for sending."""
+
+    subject: str
+    text: str
+    html: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Links:
+    """Public URLs a mail points to."""
+
+    event_url: str
+    registration_url: str = ""
+
+
+def render_confirmation(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
+    """The mail that tells a registrant their seat is theirs."""
+    context = {"event": event, "registration": registration, "links": links}
+    return RenderedMail(
+        subject=SUBJECT_CONFIRMATION.format(title=event.title),
+        text=templating.render("mail/confirmation.txt", **context),
+        html=templating.render("mail/confirmation.html", **context),
+        attachments=(_calendar(event, registration, links, now),),
+    )
+
+
+def reminder_when(event: Event, due: datetime) -> str:
+    """明日 / 本日 / まもなく, from the reminder's due time and the event's local start date."""
+    days = (event.starts_at.astimezone(event.tz).date() - due.astimezone(event.tz).date()).days
+    return {0: "本日", 1: "明日"}.get(days, "まもなく")
+
+
+def render_reminder(
+    event: Event, registration: Registration, links: Links, due: datetime, now: datetime
+) -> RenderedMail:
+    """A reminder before the event, carrying everything the confirmation carried."""
+    when = reminder_when(event, due)
+    context = {"event": event, "registration": registration, "links": links, "when": when}
+    return RenderedMail(
+        subject=SUBJECT_REMINDER.format(when=when, title=event.title),
+        text=templating.render("mail/reminder.txt", **context),
+        html=templating.render("mail/reminder.html", **context),
+        attachments=(_calendar(event, registration, links, now),),
+    )
+
+
+def render_closed_notice(state: EventState, reason: str, seats_taken: int, links: Links) -> RenderedMail:
+    """Tells the organizer, once, that registration closed and why."""
+    event = state.event
+    context = {"event": event, "reason": reason, "seats_taken": seats_taken, "links": links}
+    return RenderedMail(
+        subject=SUBJECT_CLOSED.format(title=event.title, taken=seats_taken, capacity=event.capacity),
+        text=templating.render("mail/closed_notice.txt", **context),
+        html=templating.render("mail/closed_notice.html", **context),
+    )
+
+
+def _calendar(event: Event, registration: Registration, links: Links, now: datetime) -> Attachment:
+    data = build_ics(event, registration.registration_id, links.event_url, now)
+    return Attachment(filename="event.ics", content_type="text/calendar", data=data)
+
+
+def build_mime(mail: RenderedMail, sender: str, sender_name: str, to: str, reply_to: str = "") -> bytes:
+    """Wrap a rendered mail as a MIME message: text and HTML alternatives plus attachments."""
+    message = EmailMessage(policy=SMTP)
+    # Header values pass through single_line so no CR/LF can ever start a new header.
+    message["Subject"] = single_line(mail.subject)
+    message["From"] = Address(display_name=single_line(sender_name), addr_spec=sender)
+    message["To"] = Address(addr_spec=to)  # address only: no user-typed name in a header
+    if reply_to:
+        message["Reply-To"] = Address(addr_spec=reply_to)
+    message.set_content(mail.text, subtype="plain", charset="utf-8")
+    message.add_alternative(mail.html, subtype="html", charset="utf-8")
+    for attachment in mail.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+    return message.as_bytes()

@@ -1,0 +1,242 @@
+"""Confirmation mail: its content, its calendar file, and delivery that loses nothing and sends once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from chalicelib import table as keys
+from chalicelib.clock import iso
+from chalicelib.delivery import LEASE, PermanentSendError, SesMailer, TransientSendError
+from chalicelib.events import Event
+from chalicelib.forms import Applicant
+from chalicelib.mail import Links, build_mime, render_confirmation
+from chalicelib.outbox import MailStatus
+from chalicelib.registrations import Registration, register
+from tests.conftest import SENDER, World, mailbox
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def registration(**overrides: str) -> Registration:
+    fields = {
+        "registration_id": "7K3M9QXD2A",
+        "event_slug": "cdo-seminar",
+        "name": "磐梯 太郎",
+        "kana": "バンダイ タロウ",
+        "organization": "磐梯町役場",
+        "job_title": "企画課長",
+        "email": "taro@example.jp",
+        "category": "civil-servant",
+        "question": "",
+        "status": "confirmed",
+        "created_at": "2027-01-10T01:00:00Z",
+    }
+    fields.update(overrides)
+    return Registration(**fields)
+
+
+def taro() -> Applicant:
+    return Applicant(
+        name="磐梯 太郎",
+        kana="バンダイ タロウ",
+        organization="磐梯町役場",
+        job_title="企画課長",
+        email="taro@example.jp",
+        category="civil-servant",
+        question="<b>Q</b>",
+    )
+
+
+def text_of(message: Any, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None
+    return str(part.get_content())
+
+
+def test_confirmation_carries_every_event_detail(sample_event: Event) -> None:
+    mail = render_confirmation(
+        sample_event, registration(), Links("https://x.example/events/cdo-seminar"), sample_event.starts_at
+    )
+    assert mail.subject == "【お申し込み完了】自治体CDO勉強会〜海外のパブリックCDOの取り組みから学ぶDX"
+    for body in (mail.text, mail.html):
+        for detail in (
+            "7K3M9-QXD2A",
+            "2027年1月20日(水) 15:00〜18:00",
+            "14:30",
+            "小川ビル4階（スペースパートナー）",
+            "東京都千代田区神田錦町2丁目11番地7",
+            "google.com/maps",
+            "菅原直敏",
+            "質疑・名刺交換",
+            "無料",
+            "地方公務員",
+            "磐梯 太郎",
+            "seminar@example.jp",
+            "https://x.example/events/cdo-seminar",
+        ):
+            assert detail in body, detail
+
+
+def test_user_text_is_escaped_in_html_but_readable_in_text(sample_event: Event) -> None:
+    mail = render_confirmation(
+        sample_event,
+        registration(name="<script>x</script>", question="a & b"),
+        Links("https://x.example/e"),
+        sample_event.starts_at,
+    )
+    assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
+    assert "a &amp; b" in mail.html
+    assert "<script>x</script>" in mail.text and "a & b" in mail.text
+
+
+def test_calendar_file_has_the_right_times_and_a_stable_uid(sample_event: Event) -> None:
+    first = render_confirmation(sample_event, registration(), Links("https://x.example/e"), sample_event.starts_at)
+    later = render_confirmation(
+        sample_event, registration(), Links("https://x.example/e"), sample_event.starts_at + timedelta(days=1)
+    )
+    calendars = [Calendar.from_ical(m.attachments[0].data) for m in (first, later)]
+    entries = [next(iter(c.walk("VEVENT"))) for c in calendars]
+    start = entries[0].decoded("dtstart")
+    assert start.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M") == "2027-01-20 15:00"
+    assert entries[0].decoded("dtend").astimezone(TOKYO).strftime("%H:%M") == "18:00"
+    assert str(entries[0]["uid"]) == str(entries[1]["uid"]) == "7K3M9QXD2A.cdo-seminar@uketsuke"
+    assert "小川ビル4階" in str(entries[0]["location"])
+    assert any(c.name == "VTIMEZONE" for c in calendars[0].walk())
+
+
+def test_mime_message_keeps_user_input_out_of_headers(sample_event: Event) -> None:
+    import email
+    import email.policy
+
+    mail = render_confirmation(sample_event, registration(), Links("https://x.example/e"), sample_event.starts_at)
+    raw = build_mime(mail, SENDER, "事務局\r\nBcc: evil@example.com", "taro@example.jp")
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert "Bcc" not in parsed
+    assert parsed["From"].addresses[0].addr_spec == SENDER
+    assert parsed["From"].addresses[0].display_name == "事務局 Bcc: evil@example.com"
+    assert parsed["To"] == "taro@example.jp"
+
+
+def test_registration_mail_arrives_once_with_text_html_and_ics(world: World, published: Event) -> None:
+    register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    world.deliver_outbox()
+    world.deliver_outbox()  # the stream delivering again changes nothing
+    [message] = mailbox()
+    assert message["To"] == "taro@example.jp"
+    assert "自治体CDO勉強会" in message["Subject"]
+    assert "受付番号" in text_of(message, "plain") and "&lt;b&gt;Q&lt;/b&gt;" in text_of(message, "html")
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar" and attachment.get_filename() == "event.ics"
+    assert Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+
+
+def replay_stream_record(world: World) -> list[dict[str, Any]]:
+    records = world.pump.poll()
+    assert records
+    return records
+
+
+class FlakySes:
+    """SES that fails `failures` times (throttled), then sends through the real (moto) SES."""
+
+    def __init__(self, real: SesMailer, failures: int) -> None:
+        self.real, self.failures, self.calls = real, failures, 0
+
+    def send(self, raw: bytes, sender: str, to: str) -> str:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise TransientSendError("TooManyRequestsException")
+        return self.real.send(raw, sender, to)
+
+
+def test_ses_failing_then_recovering_sends_exactly_one_mail(world: World, published: Event) -> None:
+    postman = world.services.postman
+    flaky = FlakySes(postman.mailer, failures=2)  # type: ignore[arg-type]
+    postman.mailer = flaky
+    result = register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    assert result.outcome.value == "registered"  # the registrant sees success while SES is down
+    records = replay_stream_record(world)
+    for _ in range(2):  # Lambda retries the batch after each failure
+        with pytest.raises(TransientSendError):
+            postman.deliver_stream_records(records)
+        assert mailbox() == []
+    postman.deliver_stream_records(records)
+    postman.deliver_stream_records(records)  # and once more after success: still one mail
+    assert len(mailbox()) == 1 and flaky.calls == 3
+    mail = world.table.get(keys.mail_key(published.slug, f"confirmation-{result.registration_id}"))
+    assert mail is not None and mail["status"] == "sent" and mail["attempts"] == 3 and "queue" not in mail
+
+
+def test_a_permanently_rejected_mail_is_marked_and_does_not_block_the_rest(world: World, published: Event) -> None:
+    class Rejecting:
+        def send(self, raw: bytes, sender: str, to: str) -> str:
+            if to.startswith("taro"):
+                raise PermanentSendError("MessageRejected")
+            return real.send(raw, sender, to)
+
+    real = world.services.postman.mailer
+    world.services.postman.mailer = Rejecting()
+    register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    other = Applicant(**{**taro().__dict__, "email": "hanako@example.jp"})
+    register(world.table, published.slug, other, "SUB0000002", world.clock.now())
+    statuses = world.services.postman.deliver_stream_records(world.pump.poll())
+    assert statuses == [MailStatus.FAILED, MailStatus.SENT]
+    assert [m["To"] for m in mailbox()] == ["hanako@example.jp"]
+
+
+def test_unverified_sender_is_a_permanent_failure_from_real_ses(world: World, published: Event) -> None:
+    mailer = world.services.postman.mailer
+    with pytest.raises(PermanentSendError):
+        mailer.send(b"Subject: x\r\n\r\nx", "someone-else@unverified.test", "taro@example.jp")
+
+
+def test_the_sweeper_sends_what_the_stream_left_behind_and_only_once(world: World, published: Event) -> None:
+    register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    postman = world.services.postman
+    assert postman.redrive_stalled(world.clock.now()) == 0  # too fresh: the stream has it
+    later = world.clock.now() + timedelta(minutes=10)
+    world.clock.set(later)
+    assert postman.redrive_stalled(later) == 1
+    assert postman.redrive_stalled(later) == 0
+    world.deliver_outbox()  # the stream arriving late finds it sent
+    assert len(mailbox()) == 1
+
+
+def test_a_claim_left_by_a_killed_sender_is_taken_over_only_after_its_lease(world: World, published: Event) -> None:
+    result = register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    mail_id = f"confirmation-{result.registration_id}"
+    # A sender claimed the mail and was killed before it could send or release (Lambda timeout).
+    world.table.update(
+        keys.mail_key(published.slug, mail_id),
+        "SET #s = :sending, lease_until = :lease",
+        values={":sending": "sending", ":lease": iso(world.clock.now() + LEASE)},
+        names={"#s": "status"},
+    )
+    postman = world.services.postman
+    assert postman.deliver(published.slug, mail_id) is None  # still leased: another sender may be at work
+    world.clock.set(world.clock.now() + LEASE + timedelta(seconds=1))
+    assert postman.deliver(published.slug, mail_id) is MailStatus.SENT
+    assert postman.deliver(published.slug, mail_id) is None
+    assert len(mailbox()) == 1
+
+
+def test_an_unexpected_error_releases_the_claim_for_the_retry(world: World, published: Event) -> None:
+    result = register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    mail_id = f"confirmation-{result.registration_id}"
+
+    class Crashing:
+        def send(self, raw: bytes, sender: str, to: str) -> str:
+            raise RuntimeError("connection reset")
+
+    postman = world.services.postman
+    real, postman.mailer = postman.mailer, Crashing()
+    with pytest.raises(RuntimeError):
+        postman.deliver(published.slug, mail_id)
+    postman.mailer = real
+    assert postman.deliver(published.slug, mail_id) is MailStatus.SENT
+    assert len(mailbox()) == 1
