@@ -1,0 +1,78 @@
+"""Closing registration at capacity or at the deadline, and telling the organizer once.
+
+The atomic condition in registrations.register() is what keeps capacity; closing is for people:
+the page says 受付終了 and the organizer learns it happened. The status change and the notice are
+one transaction, and the notice has a fixed id, so the organizer is told exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib import catalog
+from chalicelib import table as keys
+from chalicelib.clock import iso
+from chalicelib.dynamo import Table, TransactionCancelled
+from chalicelib.events import EventState
+from chalicelib.outbox import CLOSED_NOTICE_ID, MailKind, mail_item, put_new_mail
+
+REASON_CAPACITY = "capacity"
+REASON_DEADLINE = "deadline"
+
+
+@dataclass(frozen=True)
+class Closure:
+    """One event this run closed."""
+
+    slug: str
+    reason: str
+    seats_taken: int
+
+
+def closing_reason(state: EventState, now: datetime) -> str:
+    """Why the event should close now, or "" if it should stay open."""
+    if state.closed:
+        return ""
+    if now >= state.event.registration_closes_at:
+        return REASON_DEADLINE
+    if state.seats_taken >= state.event.capacity:
+        return REASON_CAPACITY
+    return ""
+
+
+def close_registrations(table: Table, now: datetime) -> list[Closure]:
+    """Close every open event that is full or past its deadline; safe to run twice or concurrently."""
+    closed = []
+    for slug in list(catalog.upcoming_slugs(table, now)):
+        state = catalog.get_event(table, slug)
+        reason = closing_reason(state, now) if state else ""
+        if not state or not reason:
+            continue
+        try:
+            table.transact(_close_actions(slug, reason, state.seats_taken, now))
+        except TransactionCancelled as exc:
+            if exc.only_condition_failures:
+                continue  # another run closed it first, or a seat freed meanwhile
+            raise
+        closed.append(Closure(slug=slug, reason=reason, seats_taken=state.seats_taken))
+    return closed
+
+
+def _close_actions(slug: str, reason: str, seats_taken: int, now: datetime) -> list[dict[str, Any]]:
+    """Mark the event closed, re-checking the reason atomically, and queue the one notice."""
+    close = {
+        "Key": keys.event_key(slug),
+        "UpdateExpression": "SET #status = :closed, closed_reason = :reason, closed_at = :now",
+        "ConditionExpression": "#status = :open AND (closes_at <= :now OR seats_taken >= seat_limit)",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {
+            ":closed": catalog.STATUS_CLOSED,
+            ":open": catalog.STATUS_OPEN,
+            ":reason": reason,
+            ":now": iso(now),
+        },
+    }
+    notice = mail_item(slug, CLOSED_NOTICE_ID, MailKind.CLOSED_NOTICE, now, reason=reason, seats_taken=seats_taken)
+    return [{"Update": close}, put_new_mail(notice)]

@@ -1,0 +1,167 @@
+"""Scheduled jobs: reminders and closing, each run twice (and concurrently) to prove idempotency."""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalice.test import Client
+
+import app as app_module
+from chalicelib import table as keys
+from chalicelib.catalog import get_event
+from chalicelib.closing import close_registrations
+from chalicelib.events import Event, ReminderSpec
+from chalicelib.forms import Applicant
+from chalicelib.registrations import register
+from chalicelib.reminders import schedule_reminders, send_due_reminders
+from tests.conftest import World, mailbox
+
+# The sample's reminders: 2027-01-19 10:00 JST and 2027-01-20 08:00 JST.
+DAY_BEFORE = datetime(2027, 1, 19, 1, 0, tzinfo=UTC)
+MORNING_OF = datetime(2027, 1, 19, 23, 0, tzinfo=UTC)
+
+
+def sign_up(world: World, event: Event, count: int) -> None:
+    for n in range(count):
+        person = Applicant(
+            name=f"参加者{n}",
+            kana="サンカシャ",
+            organization="町役場",
+            job_title="",
+            email=f"p{n}@example.jp",
+            category="other",
+        )
+        assert register(world.table, event.slug, person, f"SUB{n:07d}", world.clock.now()).outcome.value == "registered"
+
+
+def invoke(name: str) -> Any:
+    with Client(app_module.app) as client:
+        return client.lambda_.invoke(
+            name,
+            client.events.generate_cw_event(
+                source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+            ),
+        )
+
+
+def subjects() -> list[str]:
+    return sorted(str(m["Subject"]) for m in mailbox())
+
+
+def test_reminders_go_out_once_per_registrant_when_due_even_if_the_job_runs_twice(
+    world: World, published: Event
+) -> None:
+    sign_up(world, published, 3)
+    world.deliver_outbox()
+    assert len(mailbox()) == 3  # confirmations
+
+    world.clock.set(DAY_BEFORE - timedelta(minutes=1))
+    assert invoke("send_reminders").payload == {"reminders": 0, "mails": 0}
+
+    world.clock.set(DAY_BEFORE)
+    assert invoke("send_reminders").payload == {"reminders": 1, "mails": 3}
+    assert invoke("send_reminders").payload == {"reminders": 0, "mails": 0}
+    world.deliver_outbox()
+    world.deliver_outbox()
+    reminders = [s for s in subjects() if s.startswith("【明日開催】")]
+    assert len(reminders) == 3 and len({m["To"] for m in mailbox()}) == 3
+
+    world.clock.set(MORNING_OF)
+    invoke("send_reminders")
+    world.deliver_outbox()
+    assert len([s for s in subjects() if s.startswith("【本日開催】")]) == 3
+    assert len(mailbox()) == 9
+
+
+def test_reminder_carries_details_and_calendar(world: World, published: Event) -> None:
+    sign_up(world, published, 1)
+    world.clock.set(DAY_BEFORE)
+    send_due_reminders(world.table, world.clock.now())
+    world.deliver_outbox()
+    reminder = next(m for m in mailbox() if "明日開催" in str(m["Subject"]))
+    text = str(reminder.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+    assert "小川ビル4階" in text and "受付番号" in text
+    assert [a.get_filename() for a in reminder.iter_attachments()] == ["event.ics"]
+
+
+def test_concurrent_reminder_runs_create_each_reminder_once(world: World, published: Event) -> None:
+    sign_up(world, published, 40)
+    world.clock.set(DAY_BEFORE)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        runs = list(pool.map(lambda _: send_due_reminders(world.table, world.clock.now()), range(4)))
+    assert sum(f.created for run in runs for f in run) == 40
+    mails = list(
+        world.table.query(
+            "pk = :pk AND begins_with(sk, :p)",
+            {":pk": keys.event_pk(published.slug), ":p": keys.MAIL_PREFIX + "reminder-"},
+        )
+    )
+    assert len(mails) == 40
+
+
+def test_a_reminder_found_after_the_start_is_skipped_not_sent(world: World, published: Event) -> None:
+    sign_up(world, published, 1)
+    world.clock.set(published.starts_at + timedelta(minutes=5))
+    assert send_due_reminders(world.table, world.clock.now()) == []
+    item = world.table.get(keys.reminder_key(published.slug, "d1-1000"))
+    assert item is not None and item["status"] == "skipped"
+
+
+def test_reloading_an_event_keeps_sent_reminders_and_drops_removed_ones(world: World, published: Event) -> None:
+    world.clock.set(DAY_BEFORE)
+    send_due_reminders(world.table, world.clock.now())
+    changed = dataclasses.replace(
+        published, reminders=(ReminderSpec(days_before=1, at="10:00"), ReminderSpec(minutes_before=30))
+    )
+    schedule_reminders(world.table, changed)
+    assert world.table.get(keys.reminder_key(published.slug, "d1-1000"))["status"] == "fanned_out"  # type: ignore[index]
+    assert world.table.get(keys.reminder_key(published.slug, "d0-0800")) is None
+    assert world.table.get(keys.reminder_key(published.slug, "m30"))["status"] == "pending"  # type: ignore[index]
+
+
+def test_closer_closes_a_full_event_and_tells_the_organizer_once(world: World, sample_event: Event) -> None:
+    event = world.publish(dataclasses.replace(sample_event, capacity=2))
+    sign_up(world, event, 2)
+    assert invoke("close_registration").payload == {"closed": 1}
+    assert invoke("close_registration").payload == {"closed": 0}
+    state = get_event(world.table, event.slug)
+    assert state is not None and state.closed and state.closed_reason == "capacity"
+    world.deliver_outbox()
+    notices = [m for m in mailbox() if m["To"] == "seminar@example.jp"]
+    assert len(notices) == 1
+    assert "【受付終了】" in str(notices[0]["Subject"]) and "（2/2名）" in str(notices[0]["Subject"])
+    assert "定員に達した" in str(notices[0].get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+
+
+def test_closer_closes_at_the_deadline_and_leaves_open_events_alone(world: World, published: Event) -> None:
+    sign_up(world, published, 1)
+    assert close_registrations(world.table, world.clock.now()) == []
+    world.clock.set(published.registration_closes_at)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        runs = list(pool.map(lambda _: close_registrations(world.table, world.clock.now()), range(3)))
+    assert [c.reason for run in runs for c in run] == ["deadline"]
+    world.deliver_outbox()
+    assert len([m for m in mailbox() if m["To"] == "seminar@example.jp"]) == 1
+
+
+def test_a_closed_event_refuses_even_if_seats_are_left(world: World, sample_event: Event) -> None:
+    event = world.publish(dataclasses.replace(sample_event, capacity=2))
+    sign_up(world, event, 2)
+    close_registrations(world.table, world.clock.now())
+    # Organizer raises capacity: closed stays closed until they decide otherwise; the guard holds.
+    world.publish(dataclasses.replace(event, capacity=10))
+    person = Applicant(
+        name="後から", kana="アトカラ", organization="町", job_title="", email="late@example.jp", category="other"
+    )
+    assert register(world.table, event.slug, person, "LATE000001", world.clock.now()).outcome.value == "closed"
+
+
+def test_redrive_schedule_sends_stalled_mail(world: World, published: Event) -> None:
+    sign_up(world, published, 2)
+    world.clock.set(world.clock.now() + timedelta(minutes=10))
+    assert invoke("redrive_mail").payload == {"sent": 2}
+    assert invoke("redrive_mail").payload == {"sent": 0}
+    assert len(mailbox()) == 2
