@@ -1,0 +1,224 @@
+"""uketsuke: routes, schedules and the stream consumer. Wiring only; behaviour lives in chalicelib/."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+from chalice.app import Chalice, Rate, Response
+
+from chalicelib import catalog, closing, pages, registrations, reminders
+from chalicelib import messages as msg
+from chalicelib.forms import validate_registration
+from chalicelib.registrations import Outcome
+from chalicelib.services import Services, build_services
+from chalicelib.settings import TABLE_STREAM_ARN
+
+app = Chalice(app_name="uketsuke")
+
+_services: Services | None = None
+_SUBMISSION_ID = re.compile(r"^[0-9A-Z]{10,40}$")
+_STATIC = {"style.css": "text/css; charset=utf-8"}
+_STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chalicelib", "static")
+
+
+def services() -> Services:
+    """Built on first use and kept for the container's life: nothing AWS happens at import."""
+    global _services
+    if _services is None:
+        _services = build_services()
+    return _services
+
+
+def use_services(replacement: Services | None) -> None:
+    """Swap the collaborators (tests and the local runner)."""
+    global _services
+    _services = replacement
+
+
+def _html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8", **(headers or {})}
+    )
+
+
+def _not_found() -> Response:
+    return _html(pages.message_page(services().base_path, msg.EVENT_NOT_FOUND, msg.EVENT_NOT_FOUND), 404)
+
+
+def _request_body() -> bytes:
+    request = app.current_request
+    body = request.raw_body if request is not None else b""
+    return body.encode("utf-8") if isinstance(body, str) else (body or b"")
+
+
+def _request_header(name: str) -> str | None:
+    request = app.current_request
+    return request.headers.get(name) if request is not None else None
+
+
+def _submission_id(candidate: Any) -> str:
+    """Keep a well-formed id from the form or header; otherwise this is a fresh submission."""
+    return candidate if isinstance(candidate, str) and _SUBMISSION_ID.match(candidate) else services().ids()
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+@app.route("/", methods=["GET"])
+def index() -> Response:
+    """Upcoming events."""
+    s = services()
+    now = s.clock.now()
+    return _html(pages.index_page(s.base_path, catalog.upcoming_events(s.table, now), now))
+
+
+@app.route("/events/{slug}", methods=["GET"])
+def event_page(slug: str) -> Response:
+    """An event and its registration form."""
+    s = services()
+    state = catalog.get_event(s.table, slug)
+    if state is None:
+        return _not_found()
+    return _html(pages.event_page(s.base_path, state, s.clock.now(), s.ids()))
+
+
+@app.route("/events/{slug}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def submit_registration_form(slug: str) -> Response:
+    """The form's POST: register, or show the form again with every problem explained."""
+    s = services()
+    state = catalog.get_event(s.table, slug)
+    if state is None:
+        return _not_found()
+    try:
+        fields = parse_qs(_request_body().decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        return _html(pages.message_page(s.base_path, msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_OBJECT), 400)
+    raw = {name: values[0] for name, values in fields.items()}
+    submission_id = _submission_id(raw.get("submission_id"))
+    form = validate_registration(raw, [c.key for c in state.event.categories])
+    now = s.clock.now()
+    if form.applicant is None:
+        body = pages.event_page(s.base_path, state, now, submission_id, form.values, form.errors)
+        return _html(body, 400)
+    result = registrations.register(s.table, slug, form.applicant, submission_id, now, s.ids)
+    if result.outcome is Outcome.REGISTERED:
+        location = f"{s.settings.public_base_url}/events/{slug}/registrations/{result.registration_id}"
+        return _html("", 303, {"Location": location})
+    if result.outcome is Outcome.ALREADY_REGISTERED:
+        return _html(pages.already_registered_page(s.base_path, state, result.confirmation_resent))
+    if result.outcome is Outcome.NOT_FOUND:
+        return _not_found()
+    fresh = catalog.get_event(s.table, slug) or state
+    notice = msg.EVENT_FULL if result.outcome is Outcome.FULL else msg.EVENT_CLOSED
+    return _html(pages.event_page(s.base_path, fresh, now, submission_id, notice=notice), 409)
+
+
+@app.route("/events/{slug}/registrations/{registration_id}", methods=["GET"])
+def registration_done(slug: str, registration_id: str) -> Response:
+    """The page a registrant lands on after registering."""
+    s = services()
+    state = catalog.get_event(s.table, slug)
+    registration = registrations.get_registration(s.table, slug, registration_id) if state else None
+    if state is None or registration is None:
+        return _not_found()
+    return _html(pages.registered_page(s.base_path, state, registration))
+
+
+@app.route("/static/{name}", methods=["GET"])
+def static_file(name: str) -> Response:
+    """The stylesheet, served by the app itself (no CDN)."""
+    if name not in _STATIC:
+        return Response(body="not found", status_code=404, headers={"Content-Type": "text/plain"})
+    with open(os.path.join(_STATIC_DIR, name), encoding="utf-8") as handle:
+        body = handle.read()
+    return Response(body=body, headers={"Content-Type": _STATIC[name], "Cache-Control": "public, max-age=3600"})
+
+
+# --- JSON API -----------------------------------------------------------------------------------
+
+
+@app.route("/api/events/{slug}", methods=["GET"])
+def event_json(slug: str) -> Response:
+    """An event's availability for integrations."""
+    s = services()
+    state = catalog.get_event(s.table, slug)
+    if state is None:
+        return Response(body={"status": "not_found", "message": msg.EVENT_NOT_FOUND}, status_code=404)
+    now = s.clock.now()
+    body = {
+        "slug": slug,
+        "title": state.event.title,
+        "availability": state.availability(now).value,
+        "capacity": state.event.capacity,
+        "seats_left": state.seats_left,
+    }
+    return Response(body=body)
+
+
+@app.route("/api/events/{slug}/registrations", methods=["POST"], content_types=["application/json"])
+def register_json(slug: str) -> Response:
+    """Register through JSON, with the same validation as the form and errors per field."""
+    s = services()
+    state = catalog.get_event(s.table, slug)
+    if state is None:
+        return Response(body={"status": "not_found", "message": msg.EVENT_NOT_FOUND}, status_code=404)
+    try:
+        data = json.loads(_request_body().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        return Response(body={"status": "invalid", "message": msg.BODY_NOT_OBJECT}, status_code=400)
+    submission_id = _submission_id(_request_header("idempotency-key"))
+    form = validate_registration(data, [c.key for c in state.event.categories])
+    if form.applicant is None:
+        return Response(body={"status": "invalid", "errors": form.errors}, status_code=422)
+    result = registrations.register(s.table, slug, form.applicant, submission_id, s.clock.now(), s.ids)
+    status_codes = {
+        Outcome.REGISTERED: 201,
+        Outcome.ALREADY_REGISTERED: 200,
+        Outcome.FULL: 409,
+        Outcome.CLOSED: 409,
+        Outcome.NOT_FOUND: 404,
+    }
+    body: dict[str, Any] = {"status": result.outcome.value}
+    if result.registration_id and result.outcome is Outcome.REGISTERED:
+        body["registration_id"] = result.registration_id
+    if result.outcome is Outcome.ALREADY_REGISTERED:
+        body["confirmation_resent"] = result.confirmation_resent
+    return Response(body=body, status_code=status_codes[result.outcome])
+
+
+# --- background work ----------------------------------------------------------------------------
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="send_reminders")
+def send_reminders(event: Any) -> dict[str, int]:
+    """Fan out every due reminder into the mail outbox."""
+    s = services()
+    done = reminders.send_due_reminders(s.table, s.clock.now())
+    return {"reminders": len(done), "mails": sum(f.created for f in done)}
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="close_registration")
+def close_registration(event: Any) -> dict[str, int]:
+    """Close full or past-deadline events and tell their organizers."""
+    s = services()
+    return {"closed": len(closing.close_registrations(s.table, s.clock.now()))}
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="redrive_mail")
+def redrive_mail(event: Any) -> dict[str, int]:
+    """Send mail the stream consumer has not managed to send."""
+    s = services()
+    return {"sent": s.postman.redrive_stalled(s.clock.now())}
+
+
+# The stream ARN is a deployment fact; chalice reads it from the stage's environment variables.
+@app.on_dynamodb_record(stream_arn=os.environ.get(TABLE_STREAM_ARN, ""), batch_size=25, name="deliver_mail")
+def deliver_mail(event: Any) -> None:
+    """Send every mail the outbox stream delivers."""
+    services().postman.deliver_stream_records(record.to_dict() for record in event)

@@ -1,0 +1,55 @@
+"""HTML pages: pure functions from state to markup (all escaping is Jinja's autoescape)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from chalicelib import messages as msg
+from chalicelib.events import EventState
+from chalicelib.registrations import Registration
+from chalicelib.templating import render
+
+
+def index_page(base: str, states: list[EventState], now: datetime) -> str:
+    """The list of upcoming events."""
+    return render("pages/index.html", base=base, states=states, now=now)
+
+
+def event_page(
+    base: str,
+    state: EventState,
+    now: datetime,
+    submission_id: str,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice: str = "",
+) -> str:
+    """An event's details, its availability and (while open) the registration form."""
+    return render(
+        "pages/event.html",
+        base=base,
+        state=state,
+        event=state.event,
+        availability=state.availability(now).value,
+        submission_id=submission_id,
+        values=values or {},
+        errors=errors or {},
+        notice=notice,
+        labels=msg.FIELD_LABELS,
+    )
+
+
+def registered_page(base: str, state: EventState, registration: Registration) -> str:
+    """Shown after a successful registration: the seat is theirs."""
+    return render("pages/registered.html", base=base, event=state.event, registration=registration)
+
+
+def already_registered_page(base: str, state: EventState, resent: bool) -> str:
+    """Shown when the address has a seat already."""
+    return render("pages/already_registered.html", base=base, event=state.event, resent=resent)
+
+
+def message_page(base: str, title: str, text: str) -> str:
+    """A plain page with one message (not found, bad request)."""
+    return render("pages/message.html", base=base, title=title, text=text)

@@ -1,0 +1,206 @@
+"""The web form and the JSON API, through Chalice's test client, on DynamoDB Local."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from chalice.test import Client
+
+import app as app_module
+from chalicelib import messages as msg
+from chalicelib.events import Event
+from tests.conftest import BASE_URL, World, mailbox, valid_form
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[Client]:
+    with Client(app_module.app) as test_client:
+        yield test_client
+
+
+def page(response: Any) -> str:
+    return str(response.body.decode("utf-8"))
+
+
+def post_form(client: Client, slug: str, **fields: str) -> Any:
+    return client.http.post(f"/events/{slug}", headers=FORM, body=urlencode(fields))
+
+
+def test_index_lists_the_upcoming_event(client: Client, published: Event) -> None:
+    response = client.http.get("/")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert published.title in page(response) and "残り50席" in page(response)
+
+
+def test_event_page_shows_every_detail_and_the_form(client: Client, published: Event) -> None:
+    body = page(client.http.get(f"/events/{published.slug}"))
+    for detail in (
+        "2027年1月20日(水) 15:00〜18:00",
+        "開場 14:30",
+        "東京都千代田区神田錦町2丁目11番地7",
+        "地図を開く",
+        "一般社団法人CDO Club Japan、一般社団法人Publitech",
+        "スペースパートナー",
+        "無料",
+        "市町村長",
+        "菅原直敏",
+        "質疑・名刺交換",
+        "受付中",
+        "残り<strong>50</strong>席",
+    ):
+        assert detail in body, detail
+    for field, autocomplete in (
+        ("name", "name"),
+        ("kana", "off"),
+        ("organization", "organization"),
+        ("job_title", "organization-title"),
+        ("email", "email"),
+    ):
+        assert re.search(rf'<input[^>]*id="{field}"[^>]*autocomplete="{autocomplete}"', body), field
+        assert f'<label for="{field}">' in body
+    assert 'name="submission_id"' in body and 'type="email"' in body
+
+
+def test_unknown_event_is_a_404_page(client: Client, world: World) -> None:
+    response = client.http.get("/events/nothing-here")
+    assert response.status_code == 404 and msg.EVENT_NOT_FOUND in page(response)
+
+
+def test_happy_path_redirects_to_the_confirmation_page_and_mails(
+    client: Client, world: World, published: Event
+) -> None:
+    response = post_form(client, published.slug, submission_id="SUBMISSION01", **valid_form())
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith(f"{BASE_URL}/events/{published.slug}/registrations/")
+    done = client.http.get(location.removeprefix(BASE_URL))
+    assert done.status_code == 200
+    assert "お申し込みが完了しました" in page(done) and "t***@example.jp" in page(done)
+    world.deliver_outbox()
+    assert [m["To"] for m in mailbox()] == ["taro@example.jp"]
+    assert "残り<strong>49</strong>席" in page(client.http.get(f"/events/{published.slug}"))
+
+
+def test_double_click_lands_on_the_same_registration(client: Client, published: Event) -> None:
+    first = post_form(client, published.slug, submission_id="SUBMISSION01", **valid_form())
+    second = post_form(client, published.slug, submission_id="SUBMISSION01", **valid_form())
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+
+
+def test_errors_come_back_with_a_summary_linking_each_field_and_values_kept(client: Client, published: Event) -> None:
+    response = post_form(client, published.slug, **valid_form(name="", email="taro.example.jp", kana="<b>ばんだい</b>"))
+    assert response.status_code == 400
+    body = page(response)
+    assert msg.ERROR_SUMMARY_TITLE in body and 'role="alert"' in body
+    assert f'<a href="#name">{msg.field_error(msg.REQUIRED, "name")}</a>' in body
+    assert f'<a href="#email">{msg.EMAIL_NO_AT}</a>' in body
+    assert f'<a href="#kana">{msg.KANA_ONLY}</a>' in body
+    assert 'value="taro.example.jp"' in body and 'value="磐梯町役場"' in body
+    assert "&lt;b&gt;バンダイ&lt;/b&gt;" in body and "<b>バンダイ" not in body  # kept, converted, escaped
+    assert re.search(r'id="email"[^>]*aria-invalid="true"[^>]*aria-describedby="email-hint email-error"', body)
+    assert re.search(r'<p class="error-message" id="name-error">', body)
+    assert body.count("checked") >= 2  # category and consent stay chosen
+
+
+def test_same_address_twice_is_told_it_already_has_a_seat(client: Client, published: Event) -> None:
+    post_form(client, published.slug, submission_id="SUBMISSION01", **valid_form())
+    again = post_form(client, published.slug, submission_id="SUBMISSION02", **valid_form(name="別人"))
+    assert again.status_code == 200 and msg.ALREADY_REGISTERED in page(again)
+
+
+def test_full_event_says_full_and_shows_no_form(client: Client, world: World, sample_event: Event) -> None:
+    event = world.publish(dataclasses.replace(sample_event, capacity=1))
+    post_form(client, event.slug, **valid_form())
+    refused = post_form(client, event.slug, **valid_form(email="hanako@example.jp"))
+    assert refused.status_code == 409 and msg.EVENT_FULL in page(refused) and "満席" in page(refused)
+    assert "<form" not in page(client.http.get(f"/events/{event.slug}"))
+
+
+def test_closed_event_says_closed(client: Client, world: World, published: Event) -> None:
+    world.clock.set(published.registration_closes_at + timedelta(minutes=1))
+    assert "受付終了" in page(client.http.get(f"/events/{published.slug}"))
+    refused = post_form(client, published.slug, **valid_form())
+    assert refused.status_code == 409 and msg.EVENT_CLOSED in page(refused)
+
+
+def test_invalid_utf8_form_body_is_a_clear_400(client: Client, published: Event) -> None:
+    response = client.http.post(f"/events/{published.slug}", headers=FORM, body=b"name=%FF%FE")
+    assert response.status_code == 400
+
+
+def test_stylesheet_is_served_by_the_app(client: Client, world: World) -> None:
+    response = client.http.get("/static/style.css")
+    assert response.status_code == 200 and "text/css" in response.headers["Content-Type"]
+    assert client.http.get("/static/..%2Fapp.py").status_code == 404
+
+
+# --- JSON API -----------------------------------------------------------------------------------
+
+
+def post_json(client: Client, slug: str, data: Any, **headers: str) -> Any:
+    body = data if isinstance(data, (bytes, str)) else json.dumps(data)
+    return client.http.post(f"/api/events/{slug}/registrations", headers={**JSON, **headers}, body=body)
+
+
+def test_api_registers_and_answers_201(client: Client, published: Event) -> None:
+    response = post_json(client, published.slug, {**valid_form(), "consent": True})
+    assert response.status_code == 201
+    assert response.json_body["status"] == "registered" and response.json_body["registration_id"]
+
+
+def test_api_idempotency_key_makes_retries_safe(client: Client, published: Event) -> None:
+    data = {**valid_form(), "consent": True}
+    first = post_json(client, published.slug, data, **{"Idempotency-Key": "RETRY0000001"})
+    retry = post_json(client, published.slug, data, **{"Idempotency-Key": "RETRY0000001"})
+    assert first.status_code == retry.status_code == 201
+    assert first.json_body["registration_id"] == retry.json_body["registration_id"]
+
+
+def test_api_field_errors_are_named(client: Client, published: Event) -> None:
+    response = post_json(client, published.slug, {**valid_form(email="x", category="astronaut"), "consent": False})
+    assert response.status_code == 422
+    assert response.json_body["errors"] == {
+        "email": msg.EMAIL_NO_AT,
+        "category": msg.UNKNOWN_CATEGORY,
+        "consent": msg.CONSENT_NEEDED,
+    }
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b"\xff\xfe"])
+def test_api_rejects_a_body_that_is_not_an_object(client: Client, published: Event, body: bytes) -> None:
+    response = post_json(client, published.slug, body)
+    assert response.status_code == 400 and response.json_body["message"] == msg.BODY_NOT_OBJECT
+
+
+def test_api_duplicate_full_and_unknown(client: Client, world: World, sample_event: Event) -> None:
+    event = world.publish(dataclasses.replace(sample_event, capacity=1))
+    data = {**valid_form(), "consent": True}
+    assert post_json(client, event.slug, data).status_code == 201
+    duplicate = post_json(client, event.slug, data)
+    assert duplicate.status_code == 200 and duplicate.json_body["status"] == "already_registered"
+    full = post_json(client, event.slug, {**data, "email": "hanako@example.jp"})
+    assert full.status_code == 409 and full.json_body["status"] == "full"
+    assert post_json(client, "nothing-here", data).status_code == 404
+
+
+def test_api_event_availability(client: Client, published: Event) -> None:
+    body = client.http.get(f"/api/events/{published.slug}").json_body
+    assert body == {
+        "slug": "cdo-seminar",
+        "title": published.title,
+        "availability": "open",
+        "capacity": 50,
+        "seats_left": 50,
+    }
