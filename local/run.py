@@ -1,0 +1,173 @@
+"""`make run`: the whole service on this machine, with the real local engines.
+
+Starts DynamoDB Local and moto, creates the table, loads events/, verifies the sender, serves the
+app on http://localhost:8000, plays EventBridge (ticks the schedules) and the DynamoDB stream
+trigger (delivers outbox mail), and shows every e-mail at http://localhost:8025. Ctrl-C stops all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import glob
+import logging
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib import settings as env_names
+from chalicelib.clock import SystemClock
+from chalicelib.display import format_datetime
+from chalicelib.events import Event, EventFileError, ReminderSpec, read_event_file
+from chalicelib.settings import Settings
+from chalicelib.table import table_definition
+from local import engines
+
+TABLE = "uketsuke-local"
+SENDER = "noreply@uketsuke.local"
+STREAM_POLL_SECONDS = 1.0
+
+
+def demo_timing(event: Event, now: datetime) -> Event:
+    """The same event, moved so a local session sees reminders and closing happen.
+
+    Starts two hours from now; reminders go out 5 and 10 minutes from now; registration
+    closes 15 minutes from now.
+    """
+    start = datetime.fromtimestamp(math.ceil(now.timestamp() / 300) * 300, now.tzinfo) + timedelta(hours=2)
+    shift = start - event.starts_at
+    minutes_to_start = int((start - now).total_seconds() // 60)
+    return dataclasses.replace(
+        event,
+        starts_at=start,
+        ends_at=event.ends_at + shift,
+        doors_open_at=event.doors_open_at + shift if event.doors_open_at else None,
+        registration_closes_at=now + timedelta(minutes=15),
+        reminders=(
+            ReminderSpec(minutes_before=minutes_to_start - 5),
+            ReminderSpec(minutes_before=minutes_to_start - 10),
+        ),
+    )
+
+
+def schedule_event(now: datetime) -> dict[str, Any]:
+    """What EventBridge hands a scheduled Lambda."""
+    return {
+        "version": "0",
+        "id": f"local-{int(now.timestamp())}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": engines.REGION,
+        "resources": [],
+        "detail": {},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="make run", description=__doc__)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--mail-port", type=int, default=8025)
+    parser.add_argument("--tick", type=float, default=60.0, help="seconds between schedule ticks (AWS: 60)")
+    parser.add_argument("--as-written", action="store_true", help="load event files with their own dates")
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops everything as cleanly as Ctrl-C
+    try:
+        with engines.dynamodb_local() as dynamodb, engines.moto_server() as moto:
+            os.environ.update(engines.engine_environment(dynamodb, moto))
+            run(args, dynamodb, moto)
+    except engines.EngineError as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped: web server, mail viewer, moto and DynamoDB Local are shut down.")
+    return 0
+
+
+def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
+    """Set everything up, then tick until interrupted."""
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    import app as app_module  # after the environment points at the local engines
+    from chalicelib.services import build_services
+    from manage import describe_publication
+
+    base_url = f"http://localhost:{args.port}"
+    os.environ.update(
+        {env_names.TABLE_NAME: TABLE, env_names.PUBLIC_BASE_URL: base_url, env_names.DEFAULT_SENDER: SENDER}
+    )
+    stream_arn = engines.create_table(engines.local_client("dynamodb", dynamodb), table_definition(TABLE))
+    services = build_services(Settings.from_env())
+    app_module.use_services(services)
+
+    now = SystemClock().now()
+    senders = {SENDER}
+    for path in sorted(glob.glob("events/*.toml")):
+        try:
+            event = read_event_file(path)
+        except EventFileError as exc:
+            print(f"{path}: {exc} (skipped)", file=sys.stderr)
+            continue
+        if not args.as_written:
+            event = demo_timing(event, now)
+        if event.contact.sender:
+            senders.add(event.contact.sender)
+        print(describe_publication(services.table, event))
+        print(f"  demo: registration closes {format_datetime(event.registration_closes_at, event.tz)}")
+    for sender in sorted(senders):
+        engines.verify_sender(moto, sender)
+
+    web = create_local_server(
+        app_module.app, Config.create(chalice_stage="local", app_name="uketsuke"), "127.0.0.1", args.port
+    )
+    from local import mailview
+
+    viewer = mailview.serve("127.0.0.1", args.mail_port, lambda: [m.raw_data for m in engines.sent_messages()])
+    for server in (web, viewer):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(
+        f"\n  uketsuke     {base_url}\n  mail viewer  http://localhost:{args.mail_port}\n  Ctrl-C stops everything.\n"
+    )
+
+    pump = engines.StreamPump(dynamodb, stream_arn)
+    next_tick = 0.0
+    unsent: list[dict[str, Any]] = []
+    try:
+        while True:
+            if time.monotonic() >= next_tick:
+                for name in ("close_registration", "send_reminders", "redrive_mail"):
+                    _report(name, getattr(app_module, name)(schedule_event(SystemClock().now()), None))
+                next_tick = time.monotonic() + args.tick
+            unsent += pump.poll()
+            if unsent:
+                try:
+                    app_module.deliver_mail({"Records": unsent}, None)
+                    unsent = []
+                except Exception as exc:  # as Lambda does: keep the batch and retry it
+                    print(f"deliver_mail failed, retrying: {exc!r}", file=sys.stderr)
+            time.sleep(STREAM_POLL_SECONDS)
+    finally:
+        web.server.shutdown()
+        viewer.shutdown()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _report(name: str, result: dict[str, int]) -> None:
+    if any(result.values()):
+        print(f"[{datetime.now().strftime('%H:%M:%S')}] {name}: {result}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The local runner's pieces: the demo timeline and the mail viewer."""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.events import Event
+from chalicelib.mail import Links, build_mime, render_confirmation
+from chalicelib.registrations import Registration
+from local import engines, mailview
+from local.run import demo_timing
+
+NOW = datetime(2026, 11, 26, 4, 7, 30, tzinfo=UTC)
+
+
+def test_demo_timing_shows_reminders_and_closing_within_a_short_session(sample_event: Event) -> None:
+    demo = demo_timing(sample_event, NOW)
+    assert demo.starts_at - NOW > timedelta(hours=1)
+    assert demo.ends_at - demo.starts_at == sample_event.ends_at - sample_event.starts_at
+    assert demo.doors_open_at == demo.starts_at - timedelta(minutes=30)
+    assert demo.registration_closes_at == NOW + timedelta(minutes=15)
+    due = sorted(demo.reminder_schedule().values())
+    minutes = [(d - NOW).total_seconds() / 60 for d in due]
+    assert 5 <= minutes[0] < 6 and 10 <= minutes[1] < 11  # reminders fall on whole minutes
+
+
+@pytest.fixture
+def viewer(sample_event: Event) -> Iterator[str]:
+    registration = Registration(
+        "7K3M9QXD2A",
+        "cdo-seminar",
+        "<i>太郎</i>",
+        "タロウ",
+        "町",
+        "",
+        "taro@example.jp",
+        "mayor",
+        "",
+        "confirmed",
+        "2027-01-10T01:00:00Z",
+    )
+    mail = render_confirmation(sample_event, registration, Links("https://x.example/e"), sample_event.starts_at)
+    raw = build_mime(mail, "noreply@example.jp", "事務局", "taro@example.jp").decode("ascii")
+    server = mailview.serve("127.0.0.1", engines.free_port(), lambda: [raw])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def get(url: str) -> tuple[int, str, bytes]:
+    try:
+        with urllib.request.urlopen(url) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read()
+
+
+def test_mail_viewer_lists_and_shows_text_html_and_attachments(viewer: str) -> None:
+    status, _, body = get(viewer + "/")
+    assert status == 200 and "【お申し込み完了】".encode() in body and b"taro@example.jp" in body
+    status, _, body = get(viewer + "/messages/0")
+    page = body.decode()
+    assert "受付番号: 7K3M9-QXD2A" in page  # the text part
+    assert 'sandbox srcdoc="' in page and "&amp;lt;i&amp;gt;" in page  # HTML part escaped twice: inert
+    assert "<i>太郎</i>" not in page.split("<pre>")[0]
+    status, content_type, body = get(viewer + "/messages/0/attachments/0")
+    assert status == 200 and content_type == "text/calendar" and body.startswith(b"BEGIN:VCALENDAR")
+    assert get(viewer + "/messages/0/raw")[2].startswith(b"Subject:")
+
+
+@pytest.mark.parametrize("path", ["/messages/1", "/messages/0/attachments/5", "/nothing"])
+def test_mail_viewer_answers_404_for_what_is_not_there(viewer: str, path: str) -> None:
+    assert get(viewer + path)[0] == 404
