@@ -94,9 +94,9 @@ def submit_registration_form(slug: str) -> Response:
     if state is None:
         return _not_found()
     try:
-        fields = parse_qs(_request_body().decode("utf-8"), keep_blank_values=True)
+        fields = parse_qs(_request_body().decode("utf-8"), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
-        return _html(pages.message_page(s.base_path, msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_OBJECT), 400)
+        return _html(pages.message_page(s.base_path, msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
     raw = {name: values[0] for name, values in fields.items()}
     submission_id = _submission_id(raw.get("submission_id"))
     form = validate_registration(raw, [c.key for c in state.event.categories])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -172,7 +172,6 @@ class EventState:
     seats_taken: int
     closed: bool = False
     closed_reason: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def seats_left(self) -> int:
