@@ -70,6 +70,7 @@ def test_event_page_shows_every_detail_and_the_form(client: Client, published: E
         assert re.search(rf'<input[^>]*id="{field}"[^>]*autocomplete="{autocomplete}"', body), field
         assert f'<label for="{field}">' in body
     assert 'name="submission_id"' in body and 'type="email"' in body
+    assert '<a class="jump-link" href="#apply">' in body and 'id="apply"' in body
 
 
 def test_unknown_event_is_a_404_page(client: Client, world: World) -> None:
