@@ -101,10 +101,10 @@ def submit_registration_form(slug: str) -> Response:
     submission_id = _submission_id(raw.get("submission_id"))
     form = validate_registration(raw, [c.key for c in state.event.categories])
     now = s.clock.now()
-    if form.applicant is None:
+    if form.attendee is None:
         body = pages.event_page(s.base_path, state, now, submission_id, form.values, form.errors)
         return _html(body, 400)
-    result = registrations.register(s.table, slug, form.applicant, submission_id, now, s.ids)
+    result = registrations.register(s.table, slug, form.attendee, submission_id, now, s.ids)
     if result.outcome is Outcome.REGISTERED:
         location = f"{s.settings.public_base_url}/events/{slug}/registrations/{result.registration_id}"
         return _html("", 303, {"Location": location})
@@ -174,9 +174,9 @@ def register_json(slug: str) -> Response:
         return Response(body={"status": "invalid", "message": msg.BODY_NOT_OBJECT}, status_code=400)
     submission_id = _submission_id(_request_header("idempotency-key"))
     form = validate_registration(data, [c.key for c in state.event.categories])
-    if form.applicant is None:
+    if form.attendee is None:
         return Response(body={"status": "invalid", "errors": form.errors}, status_code=422)
-    result = registrations.register(s.table, slug, form.applicant, submission_id, s.clock.now(), s.ids)
+    result = registrations.register(s.table, slug, form.attendee, submission_id, s.clock.now(), s.ids)
     status_codes = {
         Outcome.REGISTERED: 201,
         Outcome.ALREADY_REGISTERED: 200,

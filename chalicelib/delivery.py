@@ -174,7 +174,7 @@ class Postman:
             rendered = render_reminder(event, registration, links, parse_iso(item["reminder_due"]), now)
         else:
             rendered = render_confirmation(event, registration, links, now)
-        return rendered, registration.email, sender, sender_name, event.contact.organizer_email
+        return rendered, registration.attendee.email, sender, sender_name, event.contact.organizer_email
 
     def _finish(self, key: dict[str, str], status: MailStatus, message_id: str = "", error: str = "") -> MailStatus:
         values: dict[str, Any] = {":status": status.value, ":at": iso(self.clock.now())}

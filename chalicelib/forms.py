@@ -30,7 +30,7 @@ _KATAKANA = re.compile(r"^[\u30A1-\u30FA\u30FC-\u30FE\u30FB ]+$")
 
 
 @dataclass(frozen=True)
-class Applicant:
+class Attendee:
     """A validated, normalised registration request."""
 
     name: str
@@ -49,11 +49,11 @@ class Applicant:
 
 @dataclass(frozen=True)
 class FormResult:
-    """Either an applicant or field errors, plus the normalised values to show again."""
+    """Either an attendee or field errors, plus the normalised values to show again."""
 
     values: dict[str, str]
     errors: dict[str, str]
-    applicant: Applicant | None
+    attendee: Attendee | None
 
 
 def single_line(value: str) -> str:
@@ -125,8 +125,8 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str]) -> 
 
     ordered = {field: errors[field] for field in msg.FIELD_LABELS if field in errors}
     if ordered:
-        return FormResult(values=values, errors=ordered, applicant=None)
-    applicant = Applicant(
+        return FormResult(values=values, errors=ordered, attendee=None)
+    attendee = Attendee(
         name=values["name"],
         kana=values["kana"],
         organization=values["organization"],
@@ -135,7 +135,7 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str]) -> 
         category=values["category"],
         question=values["question"],
     )
-    return FormResult(values=values, errors={}, applicant=applicant)
+    return FormResult(values=values, errors={}, attendee=attendee)
 
 
 def _check_email(value: str) -> tuple[str, str]:

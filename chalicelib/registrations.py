@@ -10,6 +10,7 @@ Nothing is read first, so there is no window between a check and a write for a r
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import time
@@ -23,7 +24,7 @@ from chalicelib import table as keys
 from chalicelib.catalog import STATUS_CLOSED, STATUS_OPEN
 from chalicelib.clock import IdGenerator, iso, new_id
 from chalicelib.dynamo import Item, Table, TransactionCancelled
-from chalicelib.forms import Applicant
+from chalicelib.forms import Attendee
 from chalicelib.outbox import MailKind, confirmation_id, mail_item, put_new_mail
 
 # A second confirmation for the same address is sent at most this often, so that a form cannot
@@ -61,17 +62,11 @@ class RegistrationResult:
 
 @dataclass(frozen=True)
 class Registration:
-    """A stored registration."""
+    """A stored registration: who, for which event, and its state."""
 
     registration_id: str
     event_slug: str
-    name: str
-    kana: str
-    organization: str
-    job_title: str
-    email: str
-    category: str
-    question: str
+    attendee: Attendee
     status: str
     created_at: str
     lang: str = "ja"
@@ -84,7 +79,15 @@ class Registration:
     @classmethod
     def from_item(cls, item: Item) -> Registration:
         """Build from a table item."""
-        return cls(**{name: item.get(name, "") for name in cls.__dataclass_fields__})
+        attendee = Attendee(**{name: item.get(name, "") for name in Attendee.__dataclass_fields__})
+        return cls(
+            registration_id=item["registration_id"],
+            event_slug=item["event_slug"],
+            attendee=attendee,
+            status=item["status"],
+            created_at=item["created_at"],
+            lang=item.get("lang", "ja"),
+        )
 
 
 def email_digest(email_key: str) -> str:
@@ -95,15 +98,15 @@ def email_digest(email_key: str) -> str:
 def register(
     table: Table,
     slug: str,
-    applicant: Applicant,
+    attendee: Attendee,
     submission_id: str,
     now: datetime,
     ids: IdGenerator = new_id,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RegistrationResult:
-    """Take a seat for `applicant` atomically; `submission_id` makes retries of one submission idempotent."""
+    """Take a seat for `attendee` atomically; `submission_id` makes retries of one submission idempotent."""
     registration_id = ids()
-    actions = _registration_actions(slug, applicant, registration_id, submission_id, now)
+    actions = _registration_actions(slug, attendee, registration_id, submission_id, now)
     for attempt in range(MAX_ATTEMPTS):
         try:
             table.transact(actions)
@@ -119,27 +122,21 @@ def register(
 
 
 def _registration_actions(
-    slug: str, applicant: Applicant, registration_id: str, submission_id: str, now: datetime
+    slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
 ) -> list[dict[str, Any]]:
     stamp = iso(now)
     registration = {
         **keys.registration_key(slug, registration_id),
         "registration_id": registration_id,
         "event_slug": slug,
-        "name": applicant.name,
-        "kana": applicant.kana,
-        "organization": applicant.organization,
-        "job_title": applicant.job_title,
-        "email": applicant.email,
-        "category": applicant.category,
-        "question": applicant.question,
+        **dataclasses.asdict(attendee),
         "status": RegistrationStatus.CONFIRMED.value,
         "created_at": stamp,
         "submission_id": submission_id,
         "lang": "ja",
     }
     guard = {
-        **keys.email_guard_key(slug, email_digest(applicant.email_key)),
+        **keys.email_guard_key(slug, email_digest(attendee.email_key)),
         "registration_id": registration_id,
         "submission_id": submission_id,
         "last_confirmation_at": stamp,

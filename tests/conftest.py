@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import itertools
@@ -22,6 +23,8 @@ from chalicelib.catalog import publish_event
 from chalicelib.clock import FixedClock
 from chalicelib.dynamo import Table
 from chalicelib.events import Event, read_event_file
+from chalicelib.forms import Attendee
+from chalicelib.registrations import Registration
 from chalicelib.reminders import schedule_reminders
 from chalicelib.services import Services, build_services
 from chalicelib.settings import Settings
@@ -146,17 +149,32 @@ def mailbox() -> list[EmailMessage]:
     ]
 
 
+TARO = Attendee(
+    name="磐梯 太郎",
+    kana="バンダイ タロウ",
+    organization="磐梯町役場",
+    job_title="企画課長",
+    email="taro@example.jp",
+    category="civil-servant",
+    question="",
+)
+
+
 def valid_form(**overrides: str) -> dict[str, str]:
-    """A complete, valid registration for the sample event."""
-    form = {
-        "name": "磐梯 太郎",
-        "kana": "バンダイ タロウ",
-        "organization": "磐梯町役場",
-        "job_title": "企画課長",
-        "email": "taro@example.jp",
-        "category": "civil-servant",
-        "question": "",
-        "consent": "yes",
-    }
-    form.update(overrides)
-    return form
+    """A complete, valid registration form for the sample event."""
+    return {**dataclasses.asdict(TARO), "consent": "yes", **overrides}
+
+
+def attendee(**overrides: str) -> Attendee:
+    """磐梯 太郎, or someone like him."""
+    return dataclasses.replace(TARO, **overrides)
+
+
+def numbered(n: int) -> Attendee:
+    """The n-th of many different attendees."""
+    return attendee(name=f"参加者{n}", kana="サンカシャ", email=f"person{n}@example.jp")
+
+
+def registration(registration_id: str = "7K3M9QXD2A", **overrides: str) -> Registration:
+    """A stored registration of attendee(**overrides) for the sample event."""
+    return Registration(registration_id, "cdo-seminar", attendee(**overrides), "confirmed", "2027-01-10T01:00:00Z")

@@ -17,11 +17,11 @@ def errors_for(**overrides: object) -> dict[str, str]:
     return validate_registration(form, CATEGORIES).errors
 
 
-def test_valid_form_gives_an_applicant() -> None:
+def test_valid_form_gives_an_attendee() -> None:
     result = validate_registration(valid_form(), CATEGORIES)
     assert result.errors == {}
-    assert result.applicant is not None
-    assert result.applicant.kana == "バンダイ タロウ"
+    assert result.attendee is not None
+    assert result.attendee.kana == "バンダイ タロウ"
 
 
 @pytest.mark.parametrize("field", ["name", "kana", "organization", "email"])
@@ -49,7 +49,7 @@ def test_job_title_and_question_are_optional() -> None:
 
 def test_kana_accepts_hiragana_and_half_width_and_returns_katakana() -> None:
     result = validate_registration(valid_form(kana="ばんだい ﾀﾛｳ"), CATEGORIES)
-    assert result.applicant is not None and result.applicant.kana == "バンダイ タロウ"
+    assert result.attendee is not None and result.attendee.kana == "バンダイ タロウ"
 
 
 def test_kana_rejects_kanji_and_latin() -> None:
@@ -62,11 +62,11 @@ def test_full_width_input_is_normalised_and_whitespace_trimmed() -> None:
         valid_form(name="　磐梯　　太郎　", organization="ＡＢＣ　株式会社", email="ＴＡＲＯ＠Ｅｘａｍｐｌｅ．ｊｐ"),
         CATEGORIES,
     )
-    assert result.applicant is not None
-    assert result.applicant.name == "磐梯 太郎"
-    assert result.applicant.organization == "ABC 株式会社"
-    assert result.applicant.email == "TARO@example.jp"  # domain lowercased; local part kept as typed
-    assert result.applicant.email_key == "taro@example.jp"
+    assert result.attendee is not None
+    assert result.attendee.name == "磐梯 太郎"
+    assert result.attendee.organization == "ABC 株式会社"
+    assert result.attendee.email == "TARO@example.jp"  # domain lowercased; local part kept as typed
+    assert result.attendee.email_key == "taro@example.jp"
 
 
 def test_line_breaks_and_control_characters_never_survive_in_one_line_fields() -> None:
@@ -75,7 +75,7 @@ def test_line_breaks_and_control_characters_never_survive_in_one_line_fields() -
 
 def test_question_keeps_its_line_breaks() -> None:
     result = validate_registration(valid_form(question="一つ目\r\n\r\n二つ目"), CATEGORIES)
-    assert result.applicant is not None and result.applicant.question == "一つ目\n\n二つ目"
+    assert result.attendee is not None and result.attendee.question == "一つ目\n\n二つ目"
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ def test_values_are_returned_normalised_for_the_form_to_show_again() -> None:
     result = validate_registration(valid_form(email="bad", kana="ばんだい"), CATEGORIES)
     assert result.values["kana"] == "バンダイ"
     assert result.values["email"] == "bad"
-    assert result.applicant is None
+    assert result.attendee is None
 
 
 def test_to_katakana_leaves_other_characters() -> None:

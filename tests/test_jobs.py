@@ -14,10 +14,9 @@ from chalicelib import table as keys
 from chalicelib.catalog import get_event
 from chalicelib.closing import close_registrations
 from chalicelib.events import Event, ReminderSpec
-from chalicelib.forms import Applicant
 from chalicelib.registrations import register
 from chalicelib.reminders import schedule_reminders, send_due_reminders
-from tests.conftest import World, mailbox
+from tests.conftest import World, attendee, mailbox, numbered
 
 # The sample's reminders: 2027-01-19 10:00 JST and 2027-01-20 08:00 JST.
 DAY_BEFORE = datetime(2027, 1, 19, 1, 0, tzinfo=UTC)
@@ -26,15 +25,10 @@ MORNING_OF = datetime(2027, 1, 19, 23, 0, tzinfo=UTC)
 
 def sign_up(world: World, event: Event, count: int) -> None:
     for n in range(count):
-        person = Applicant(
-            name=f"参加者{n}",
-            kana="サンカシャ",
-            organization="町役場",
-            job_title="",
-            email=f"p{n}@example.jp",
-            category="other",
+        assert (
+            register(world.table, event.slug, numbered(n), f"SUB{n:07d}", world.clock.now()).outcome.value
+            == "registered"
         )
-        assert register(world.table, event.slug, person, f"SUB{n:07d}", world.clock.now()).outcome.value == "registered"
 
 
 def invoke(name: str) -> Any:
@@ -153,10 +147,12 @@ def test_a_closed_event_refuses_even_if_seats_are_left(world: World, sample_even
     close_registrations(world.table, world.clock.now())
     # Organizer raises capacity: closed stays closed until they decide otherwise; the guard holds.
     world.publish(dataclasses.replace(event, capacity=10))
-    person = Applicant(
-        name="後から", kana="アトカラ", organization="町", job_title="", email="late@example.jp", category="other"
+    assert (
+        register(
+            world.table, event.slug, attendee(email="late@example.jp"), "LATE000001", world.clock.now()
+        ).outcome.value
+        == "closed"
     )
-    assert register(world.table, event.slug, person, "LATE000001", world.clock.now()).outcome.value == "closed"
 
 
 def test_redrive_schedule_sends_stalled_mail(world: World, published: Event) -> None:

@@ -11,9 +11,9 @@ import pytest
 
 from chalicelib.events import Event
 from chalicelib.mail import Links, build_mime, render_confirmation
-from chalicelib.registrations import Registration
 from local import engines, mailview
 from local.run import demo_timing
+from tests.conftest import registration as make_registration
 
 NOW = datetime(2026, 11, 26, 4, 7, 30, tzinfo=UTC)
 
@@ -31,19 +31,7 @@ def test_demo_timing_shows_reminders_and_closing_within_a_short_session(sample_e
 
 @pytest.fixture
 def viewer(sample_event: Event) -> Iterator[str]:
-    registration = Registration(
-        "7K3M9QXD2A",
-        "cdo-seminar",
-        "<i>太郎</i>",
-        "タロウ",
-        "町",
-        "",
-        "taro@example.jp",
-        "mayor",
-        "",
-        "confirmed",
-        "2027-01-10T01:00:00Z",
-    )
+    registration = make_registration(name="<i>太郎</i>")
     mail = render_confirmation(sample_event, registration, Links("https://x.example/e"), sample_event.starts_at)
     raw = build_mime(mail, "noreply@example.jp", "事務局", "taro@example.jp").decode("ascii")
     server = mailview.serve("127.0.0.1", engines.free_port(), lambda: [raw])

@@ -13,43 +13,17 @@ from chalicelib import table as keys
 from chalicelib.clock import iso
 from chalicelib.delivery import LEASE, PermanentSendError, SesMailer, TransientSendError
 from chalicelib.events import Event
-from chalicelib.forms import Applicant
+from chalicelib.forms import Attendee
 from chalicelib.mail import Links, build_mime, render_confirmation
 from chalicelib.outbox import MailStatus
-from chalicelib.registrations import Registration, register
-from tests.conftest import SENDER, World, mailbox
+from chalicelib.registrations import register
+from tests.conftest import SENDER, World, attendee, mailbox, registration
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-def registration(**overrides: str) -> Registration:
-    fields = {
-        "registration_id": "7K3M9QXD2A",
-        "event_slug": "cdo-seminar",
-        "name": "磐梯 太郎",
-        "kana": "バンダイ タロウ",
-        "organization": "磐梯町役場",
-        "job_title": "企画課長",
-        "email": "taro@example.jp",
-        "category": "civil-servant",
-        "question": "",
-        "status": "confirmed",
-        "created_at": "2027-01-10T01:00:00Z",
-    }
-    fields.update(overrides)
-    return Registration(**fields)
-
-
-def taro() -> Applicant:
-    return Applicant(
-        name="磐梯 太郎",
-        kana="バンダイ タロウ",
-        organization="磐梯町役場",
-        job_title="企画課長",
-        email="taro@example.jp",
-        category="civil-servant",
-        question="<b>Q</b>",
-    )
+def taro() -> Attendee:
+    return attendee(question="<b>Q</b>")
 
 
 def text_of(message: Any, subtype: str) -> str:
@@ -182,7 +156,7 @@ def test_a_permanently_rejected_mail_is_marked_and_does_not_block_the_rest(world
     real = world.services.postman.mailer
     world.services.postman.mailer = Rejecting()
     register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
-    other = Applicant(**{**taro().__dict__, "email": "hanako@example.jp"})
+    other = attendee(email="hanako@example.jp")
     register(world.table, published.slug, other, "SUB0000002", world.clock.now())
     statuses = world.services.postman.deliver_stream_records(world.pump.poll())
     assert statuses == [MailStatus.FAILED, MailStatus.SENT]

@@ -21,10 +21,11 @@ RENDER_FROM_PACKAGE = textwrap.dedent(
     assert templating.TEMPLATE_DIR.is_relative_to(sys.argv[1]), templating.TEMPLATE_DIR
     from chalicelib.events import read_event_file
     from chalicelib.mail import Links, render_confirmation
+    from chalicelib.forms import Attendee
     from chalicelib.registrations import Registration
     event = read_event_file(sys.argv[2])
-    registration = Registration("7K3M9QXD2A", event.slug, "磐梯 太郎", "バンダイ タロウ", "磐梯町役場", "",
-                                "taro@example.jp", "mayor", "", "confirmed", "2027-01-10T01:00:00Z")
+    registration = Registration("7K3M9QXD2A", event.slug, Attendee("磐梯 太郎", "バンダイ タロウ", "磐梯町役場", "",
+                                "taro@example.jp", "mayor"), "confirmed", "2027-01-10T01:00:00Z")
     mail = render_confirmation(event, registration, Links("https://x.example/e"), event.starts_at)
     print(mail.subject)
     print(mail.html.count("7K3M9-QXD2A"), len(mail.attachments))

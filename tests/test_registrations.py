@@ -13,23 +13,8 @@ from chalicelib import table as keys
 from chalicelib.catalog import get_event
 from chalicelib.dynamo import CancelReason, TransactionCancelled
 from chalicelib.events import Event
-from chalicelib.forms import Applicant
 from chalicelib.registrations import MAX_ATTEMPTS, RESEND_INTERVAL, Outcome, get_registration, register
-from tests.conftest import Sequence, World
-
-
-def applicant(n: int = 1, **overrides: str) -> Applicant:
-    fields = {
-        "name": f"参加者{n}",
-        "kana": "サンカシャ",
-        "organization": "磐梯町役場",
-        "job_title": "",
-        "email": f"person{n}@example.jp",
-        "category": "civil-servant",
-        "question": "",
-    }
-    fields.update(overrides)
-    return Applicant(**fields)
+from tests.conftest import Sequence, World, numbered
 
 
 def items_with_prefix(world: World, slug: str, prefix: str) -> list[dict[str, Any]]:
@@ -37,10 +22,10 @@ def items_with_prefix(world: World, slug: str, prefix: str) -> list[dict[str, An
 
 
 def test_registration_takes_a_seat_and_queues_exactly_one_confirmation(world: World, published: Event) -> None:
-    result = register(world.table, published.slug, applicant(), "SUB0000001", world.clock.now(), Sequence())
+    result = register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), Sequence())
     assert result.outcome is Outcome.REGISTERED
     stored = get_registration(world.table, published.slug, result.registration_id)
-    assert stored is not None and stored.email == "person1@example.jp" and stored.status == "confirmed"
+    assert stored is not None and stored.attendee.email == "person1@example.jp" and stored.status == "confirmed"
     assert get_event(world.table, published.slug).seats_taken == 1  # type: ignore[union-attr]
     mails = items_with_prefix(world, published.slug, keys.MAIL_PREFIX)
     assert [(m["kind"], m["registration_id"], m["status"]) for m in mails] == [
@@ -49,12 +34,12 @@ def test_registration_takes_a_seat_and_queues_exactly_one_confirmation(world: Wo
 
 
 def test_same_address_again_takes_no_second_seat(world: World, published: Event) -> None:
-    first = register(world.table, published.slug, applicant(), "SUB0000001", world.clock.now(), Sequence())
+    first = register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), Sequence())
     world.clock.set(world.clock.now() + RESEND_INTERVAL + timedelta(seconds=1))
     again = register(
         world.table,
         published.slug,
-        applicant(email="PERSON1@example.jp"),
+        dataclasses.replace(numbered(1), email="PERSON1@example.jp"),
         "SUB0000002",
         world.clock.now(),
         Sequence("X"),
@@ -68,15 +53,15 @@ def test_same_address_again_takes_no_second_seat(world: World, published: Event)
 
 
 def test_resend_is_limited_so_the_form_cannot_flood_an_inbox(world: World, published: Event) -> None:
-    register(world.table, published.slug, applicant(), "SUB0000001", world.clock.now(), Sequence())
-    again = register(world.table, published.slug, applicant(), "SUB0000002", world.clock.now(), Sequence("X"))
+    register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), Sequence())
+    again = register(world.table, published.slug, numbered(1), "SUB0000002", world.clock.now(), Sequence("X"))
     assert again.outcome is Outcome.ALREADY_REGISTERED and again.confirmation_resent is False
     assert len(items_with_prefix(world, published.slug, keys.MAIL_PREFIX)) == 1
 
 
 def test_a_replayed_submission_gets_the_same_answer_and_no_new_mail(world: World, published: Event) -> None:
-    first = register(world.table, published.slug, applicant(), "SUB0000001", world.clock.now(), Sequence())
-    replay = register(world.table, published.slug, applicant(), "SUB0000001", world.clock.now(), Sequence("X"))
+    first = register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), Sequence())
+    replay = register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), Sequence("X"))
     assert replay.outcome is Outcome.REGISTERED and replay.registration_id == first.registration_id
     assert len(items_with_prefix(world, published.slug, keys.MAIL_PREFIX)) == 1
     assert len(items_with_prefix(world, published.slug, keys.REG_PREFIX)) == 1
@@ -84,30 +69,28 @@ def test_a_replayed_submission_gets_the_same_answer_and_no_new_mail(world: World
 
 def test_full_event_refuses_with_full(world: World, sample_event: Event) -> None:
     event = world.publish(dataclasses.replace(sample_event, capacity=1))
-    assert (
-        register(world.table, event.slug, applicant(1), "S000000001", world.clock.now()).outcome is Outcome.REGISTERED
-    )
-    refused = register(world.table, event.slug, applicant(2), "S000000002", world.clock.now())
+    assert register(world.table, event.slug, numbered(1), "S000000001", world.clock.now()).outcome is Outcome.REGISTERED
+    refused = register(world.table, event.slug, numbered(2), "S000000002", world.clock.now())
     assert refused.outcome is Outcome.FULL
     assert len(items_with_prefix(world, event.slug, keys.REG_PREFIX)) == 1
 
 
 def test_after_the_deadline_it_is_closed_even_before_the_closer_runs(world: World, published: Event) -> None:
     late = published.registration_closes_at + timedelta(seconds=1)
-    assert register(world.table, published.slug, applicant(), "S000000001", late).outcome is Outcome.CLOSED
+    assert register(world.table, published.slug, numbered(1), "S000000001", late).outcome is Outcome.CLOSED
 
 
 def test_unknown_event_is_not_found(world: World) -> None:
     assert (
-        register(world.table, "no-such-event", applicant(), "S000000001", world.clock.now()).outcome
+        register(world.table, "no-such-event", numbered(1), "S000000001", world.clock.now()).outcome
         is Outcome.NOT_FOUND
     )
 
 
 def test_a_registered_address_is_told_so_even_when_the_event_is_full(world: World, sample_event: Event) -> None:
     event = world.publish(dataclasses.replace(sample_event, capacity=1))
-    register(world.table, event.slug, applicant(1), "S000000001", world.clock.now())
-    again = register(world.table, event.slug, applicant(1), "S000000002", world.clock.now())
+    register(world.table, event.slug, numbered(1), "S000000001", world.clock.now())
+    again = register(world.table, event.slug, numbered(1), "S000000002", world.clock.now())
     assert again.outcome is Outcome.ALREADY_REGISTERED
 
 
@@ -116,7 +99,7 @@ def test_500_concurrent_registrations_for_50_seats_fill_exactly_50(world: World,
     event = world.publish(dataclasses.replace(sample_event, capacity=50))
 
     def attempt(n: int) -> Outcome:
-        return register(world.table, event.slug, applicant(n), f"SUB{n:07d}", world.clock.now()).outcome
+        return register(world.table, event.slug, numbered(n), f"SUB{n:07d}", world.clock.now()).outcome
 
     with ThreadPoolExecutor(max_workers=64) as pool:
         outcomes = list(pool.map(attempt, range(500)))
@@ -132,7 +115,7 @@ def test_500_concurrent_registrations_for_50_seats_fill_exactly_50(world: World,
 @pytest.mark.slow
 def test_the_same_address_submitted_concurrently_takes_one_seat(world: World, published: Event) -> None:
     def attempt(n: int) -> Outcome:
-        return register(world.table, published.slug, applicant(7), f"SUB{n:07d}", world.clock.now()).outcome
+        return register(world.table, published.slug, numbered(7), f"SUB{n:07d}", world.clock.now()).outcome
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         outcomes = list(pool.map(attempt, range(100)))
@@ -162,7 +145,7 @@ class ConflictingTable:
 def test_transaction_conflicts_are_retried_with_backoff(world: World, published: Event) -> None:
     table = ConflictingTable(world.table, conflicts=3)
     pauses: list[float] = []
-    result = register(table, published.slug, applicant(), "S000000001", world.clock.now(), sleep=pauses.append)  # type: ignore[arg-type]
+    result = register(table, published.slug, numbered(1), "S000000001", world.clock.now(), sleep=pauses.append)  # type: ignore[arg-type]
     assert result.outcome is Outcome.REGISTERED
     assert table.calls == 4 and len(pauses) == 3
     assert get_event(world.table, published.slug).seats_taken == 1  # type: ignore[union-attr]
@@ -171,5 +154,5 @@ def test_transaction_conflicts_are_retried_with_backoff(world: World, published:
 def test_conflicts_that_never_clear_surface_as_an_error_and_write_nothing(world: World, published: Event) -> None:
     table = ConflictingTable(world.table, conflicts=MAX_ATTEMPTS)
     with pytest.raises(TransactionCancelled):
-        register(table, published.slug, applicant(), "S000000001", world.clock.now(), sleep=lambda _: None)  # type: ignore[arg-type]
+        register(table, published.slug, numbered(1), "S000000001", world.clock.now(), sleep=lambda _: None)  # type: ignore[arg-type]
     assert get_event(world.table, published.slug).seats_taken == 0  # type: ignore[union-attr]
