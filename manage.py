@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 
 from chalicelib.catalog import publish_event
+from chalicelib.clock import SystemClock
 from chalicelib.display import format_datetime, format_span
 from chalicelib.dynamo import Table
 from chalicelib.events import Event, EventFileError, read_event_file
@@ -27,22 +29,28 @@ def load_events(table: Table, paths: list[str]) -> int:
     if failed:
         print(f"{failed} event file(s) have problems; nothing was loaded.", file=sys.stderr)
         return 1
+    now = SystemClock().now()
     for event in events:
-        print(describe_publication(table, event))
+        print(describe_publication(table, event, now))
     return 0
 
 
-def describe_publication(table: Table, event: Event) -> str:
+def describe_publication(table: Table, event: Event, now: datetime) -> str:
     """Publish one event with its reminders and say what the table now holds."""
-    state = publish_event(table, event)
+    state = publish_event(table, event, now)
     schedule_reminders(table, event)
     reminders = ", ".join(format_datetime(due, event.tz) for due in event.reminder_schedule().values())
     status = "closed" if state.closed else "open"
+    warning = ""
+    if state.seats_taken > event.capacity:
+        warning = (
+            f"\n  warning: {state.seats_taken} seats are already taken, more than the new capacity; no one is removed"
+        )
     return (
         f"{event.slug}: {event.title}\n"
         f"  {format_span(event.starts_at, event.ends_at, event.tz)} / {state.seats_taken} of {event.capacity} seats"
         f" taken / registration {status} until {format_datetime(event.registration_closes_at, event.tz)}\n"
-        f"  reminders: {reminders or 'none'}"
+        f"  reminders: {reminders or 'none'}{warning}"
     )
 
 

@@ -7,15 +7,19 @@ from datetime import datetime
 
 from chalicelib import table as keys
 from chalicelib.clock import iso
-from chalicelib.dynamo import Item, Table
+from chalicelib.dynamo import ConditionFailed, Item, Table
 from chalicelib.events import Event, EventState
 
 STATUS_OPEN = "open"
 STATUS_CLOSED = "closed"
 
 
-def publish_event(table: Table, event: Event) -> EventState:
-    """Create or update an event's details; never resets its seat counter or closed state."""
+def publish_event(table: Table, event: Event, now: datetime) -> EventState:
+    """Create or update an event's details; never resets its seat counter.
+
+    An event the closer closed opens again if the new details give it room (more seats, a later
+    deadline): that is what an organizer editing a closed event wants.
+    """
     item = table.update(
         keys.event_key(event.slug),
         "SET details = :details, seat_limit = :capacity, closes_at = :closes_at, #queue = :queue, #due = :due,"
@@ -32,7 +36,22 @@ def publish_event(table: Table, event: Event) -> EventState:
         },
         names={"#queue": keys.QUEUE, "#due": keys.DUE, "#status": "status"},
     )
+    if item.get("status") == STATUS_CLOSED:
+        item = _reopen_if_room(table, event.slug, now) or item
     return state_from_item(item)
+
+
+def _reopen_if_room(table: Table, slug: str, now: datetime) -> Item | None:
+    try:
+        return table.update(
+            keys.event_key(slug),
+            "SET #status = :open REMOVE closed_reason, closed_at",
+            values={":open": STATUS_OPEN, ":closed": STATUS_CLOSED, ":now": iso(now)},
+            names={"#status": "status"},
+            condition="#status = :closed AND closes_at > :now AND seats_taken < seat_limit",
+        )
+    except ConditionFailed:
+        return None
 
 
 def state_from_item(item: Item) -> EventState:

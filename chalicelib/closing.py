@@ -2,7 +2,8 @@
 
 The atomic condition in registrations.register() is what keeps capacity; closing is for people:
 the page says 受付終了 and the organizer learns it happened. The status change and the notice are
-one transaction, and the notice has a fixed id, so the organizer is told exactly once.
+one transaction conditioned on the event still being open, so the organizer is told exactly once
+per closing, however many copies of the job run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from chalicelib import table as keys
 from chalicelib.clock import iso
 from chalicelib.dynamo import Table, TransactionCancelled
 from chalicelib.events import EventState
-from chalicelib.outbox import CLOSED_NOTICE_ID, MailKind, mail_item, put_new_mail
+from chalicelib.outbox import MailKind, closed_notice_id, mail_item, put_new_mail
 
 REASON_CAPACITY = "capacity"
 REASON_DEADLINE = "deadline"
@@ -51,7 +52,7 @@ def close_registrations(table: Table, now: datetime) -> list[Closure]:
         if not state or not reason:
             continue
         try:
-            table.transact(_close_actions(slug, reason, state.seats_taken, now))
+            table.transact(_close_actions(state, reason, now))
         except TransactionCancelled as exc:
             if exc.only_condition_failures:
                 continue  # another run closed it first, or a seat freed meanwhile
@@ -60,8 +61,9 @@ def close_registrations(table: Table, now: datetime) -> list[Closure]:
     return closed
 
 
-def _close_actions(slug: str, reason: str, seats_taken: int, now: datetime) -> list[dict[str, Any]]:
+def _close_actions(state: EventState, reason: str, now: datetime) -> list[dict[str, Any]]:
     """Mark the event closed, re-checking the reason atomically, and queue the one notice."""
+    slug = state.event.slug
     close = {
         "Key": keys.event_key(slug),
         "UpdateExpression": "SET #status = :closed, closed_reason = :reason, closed_at = :now",
@@ -74,5 +76,14 @@ def _close_actions(slug: str, reason: str, seats_taken: int, now: datetime) -> l
             ":now": iso(now),
         },
     }
-    notice = mail_item(slug, CLOSED_NOTICE_ID, MailKind.CLOSED_NOTICE, now, reason=reason, seats_taken=seats_taken)
+    # The notice tells the numbers at the moment of closing, whatever the organizer edits later.
+    notice = mail_item(
+        slug,
+        closed_notice_id(now),
+        MailKind.CLOSED_NOTICE,
+        now,
+        reason=reason,
+        seats_taken=state.seats_taken,
+        capacity=state.event.capacity,
+    )
     return [{"Update": close}, put_new_mail(notice)]

@@ -160,7 +160,9 @@ class Postman:
         sender_name = event.contact.sender_name or event.title
         kind = MailKind(item["kind"])
         if kind is MailKind.CLOSED_NOTICE:
-            rendered = render_closed_notice(state, item["reason"], int(item["seats_taken"]), links)
+            rendered = render_closed_notice(
+                event, item["reason"], int(item["seats_taken"]), int(item["capacity"]), links
+            )
             return rendered, event.contact.organizer_email, sender, sender_name, ""
         registration = get_registration(self.table, slug, item["registration_id"])
         if registration is None or registration.status != RegistrationStatus.CONFIRMED.value:

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 
 from chalicelib import templating
-from chalicelib.events import Event, EventState
+from chalicelib.events import Event
 from chalicelib.forms import single_line
 from chalicelib.invitation import build_ics
 from chalicelib.registrations import Registration
@@ -80,12 +80,11 @@ def render_reminder(
     )
 
 
-def render_closed_notice(state: EventState, reason: str, seats_taken: int, links: Links) -> RenderedMail:
-    """Tells the organizer, once, that registration closed and why."""
-    event = state.event
-    context = {"event": event, "reason": reason, "seats_taken": seats_taken, "links": links}
+def render_closed_notice(event: Event, reason: str, seats_taken: int, capacity: int, links: Links) -> RenderedMail:
+    """Tells the organizer, once per closing, that registration closed, why, and how full it was."""
+    context = {"event": event, "reason": reason, "seats_taken": seats_taken, "capacity": capacity, "links": links}
     return RenderedMail(
-        subject=SUBJECT_CLOSED.format(title=event.title, taken=seats_taken, capacity=event.capacity),
+        subject=SUBJECT_CLOSED.format(title=event.title, taken=seats_taken, capacity=capacity),
         text=templating.render("mail/closed_notice.txt", **context),
         html=templating.render("mail/closed_notice.html", **context),
     )

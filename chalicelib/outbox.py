@@ -44,7 +44,9 @@ def reminder_id(reminder: str, registration_id: str) -> str:
     return f"reminder-{reminder}-{registration_id}"
 
 
-CLOSED_NOTICE_ID = "closed-notice"
+def closed_notice_id(closed_at: datetime) -> str:
+    """Mail id of the organizer's notice for one closing (an event reopened and closed again gets another)."""
+    return f"closed-notice-{iso(closed_at)}"
 
 
 def mail_item(

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
             event = demo_timing(event, now)
         if event.contact.sender:
             senders.add(event.contact.sender)
-        print(describe_publication(services.table, event))
+        print(describe_publication(services.table, event, now))
         print(f"  demo: registration closes {format_datetime(event.registration_closes_at, event.tz)}")
     for sender in sorted(senders):
         engines.verify_sender(moto, sender)

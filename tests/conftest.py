@@ -88,7 +88,7 @@ class World:
     pump: engines.StreamPump
 
     def publish(self, event: Event) -> Event:
-        publish_event(self.table, event)
+        publish_event(self.table, event, self.clock.now())
         schedule_reminders(self.table, event)
         return event
 

@@ -71,6 +71,9 @@ def test_event_page_shows_every_detail_and_the_form(client: Client, published: E
         assert f'<label for="{field}">' in body
     assert 'name="submission_id"' in body and 'type="email"' in body
     assert '<a class="jump-link" href="#apply">' in body and 'id="apply"' in body
+    inputs = re.findall(r"<(?:input|textarea)\b[^>]*>", body)
+    visible = [tag for tag in inputs if 'type="hidden"' not in tag]
+    assert len(visible) == 12 and all("autocomplete=" in tag for tag in visible)  # 5 text, 5 radios, question, consent
 
 
 def test_unknown_event_is_a_404_page(client: Client, world: World) -> None:

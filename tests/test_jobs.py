@@ -141,18 +141,39 @@ def test_closer_closes_at_the_deadline_and_leaves_open_events_alone(world: World
     assert len([m for m in mailbox() if m["To"] == "seminar@example.jp"]) == 1
 
 
-def test_a_closed_event_refuses_even_if_seats_are_left(world: World, sample_event: Event) -> None:
+def test_a_closed_event_refuses_even_if_seats_are_free_until_it_reopens(world: World, sample_event: Event) -> None:
     event = world.publish(dataclasses.replace(sample_event, capacity=2))
     sign_up(world, event, 2)
     close_registrations(world.table, world.clock.now())
-    # Organizer raises capacity: closed stays closed until they decide otherwise; the guard holds.
-    world.publish(dataclasses.replace(event, capacity=10))
-    assert (
-        register(
-            world.table, event.slug, attendee(email="late@example.jp"), "LATE000001", world.clock.now()
-        ).outcome.value
-        == "closed"
-    )
+    late = attendee(email="late@example.jp")
+    assert register(world.table, event.slug, late, "LATE000001", world.clock.now()).outcome.value == "closed"
+    world.publish(event)  # reloading without more room keeps it closed
+    assert register(world.table, event.slug, late, "LATE000002", world.clock.now()).outcome.value == "closed"
+
+
+def test_raising_capacity_reopens_a_full_event_and_a_second_closing_notifies_again(
+    world: World, sample_event: Event
+) -> None:
+    event = world.publish(dataclasses.replace(sample_event, capacity=1))
+    sign_up(world, event, 1)
+    close_registrations(world.table, world.clock.now())
+    world.publish(dataclasses.replace(event, capacity=2))
+    assert not get_event(world.table, event.slug).closed  # type: ignore[union-attr]
+    late = attendee(email="late@example.jp")
+    assert register(world.table, event.slug, late, "LATE000001", world.clock.now()).outcome.value == "registered"
+    world.clock.set(world.clock.now() + timedelta(minutes=1))
+    assert [c.reason for c in close_registrations(world.table, world.clock.now())] == ["capacity"]
+    world.deliver_outbox()
+    notices = [str(m["Subject"]) for m in mailbox() if m["To"] == "seminar@example.jp"]
+    assert sorted(notices)[0].endswith("（1/1名）") and sorted(notices)[1].endswith("（2/2名）")
+
+
+def test_extending_the_deadline_reopens_an_event_closed_by_it(world: World, published: Event) -> None:
+    world.clock.set(published.registration_closes_at)
+    close_registrations(world.table, world.clock.now())
+    later = dataclasses.replace(published, registration_closes_at=published.starts_at)
+    world.publish(later)
+    assert not get_event(world.table, published.slug).closed  # type: ignore[union-attr]
 
 
 def test_redrive_schedule_sends_stalled_mail(world: World, published: Event) -> None:
