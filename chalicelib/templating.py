@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING
 
 from chalicelib import display, messages
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -15,6 +17,9 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """Built on first use (not at import) and kept for the life of the container."""
+    # Imported here so the Lambdas that never render (the schedules) do not pay for Jinja.
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         # HTML escapes everything; plain-text mail must not (it would show &amp; to readers).
