@@ -145,8 +145,8 @@ class Postman:
             message_id = self.mailer.send(raw, sender, to)
         except PermanentSendError as exc:
             return self._finish(key, MailStatus.FAILED, error=str(exc))
-        except Exception:
-            self._release(key)
+        except Exception as exc:
+            self._release(key, describe_error(exc))
             raise
         return self._finish(key, MailStatus.SENT, message_id=message_id)
 
@@ -195,12 +195,12 @@ class Postman:
         )
         return status
 
-    def _release(self, key: dict[str, str]) -> None:
-        """Give the claim back so the retry (stream or sweeper) can send."""
+    def _release(self, key: dict[str, str], error: str) -> None:
+        """Give the claim back so the retry (stream or sweeper) can send, noting why it failed."""
         self.table.update(
             key,
-            "SET #status = :pending REMOVE lease_until",
-            values={":pending": MailStatus.PENDING.value},
+            "SET #status = :pending, last_error = :error REMOVE lease_until",
+            values={":pending": MailStatus.PENDING.value, ":error": error},
             names={"#status": "status"},
         )
 
@@ -239,6 +239,11 @@ class Postman:
             ):
                 sent += 1
         return sent
+
+
+def describe_error(exc: BaseException) -> str:
+    """What went wrong, for operators: the error's type and message, never the mail's content."""
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def _inserted_mail(record: dict[str, Any]) -> tuple[str, str] | None:

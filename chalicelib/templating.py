@@ -25,6 +25,8 @@ def environment() -> Environment:
         # HTML escapes everything; plain-text mail must not (it would show &amp; to readers).
         autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("txt",), default=True),
         undefined=StrictUndefined,
+        # Templates ship inside the package and never change under a running process.
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

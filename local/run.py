@@ -22,6 +22,7 @@ from typing import Any
 
 from chalicelib import settings as env_names
 from chalicelib.clock import SystemClock
+from chalicelib.delivery import describe_error
 from chalicelib.display import format_datetime
 from chalicelib.events import Event, EventFileError, ReminderSpec, read_event_file
 from chalicelib.settings import Settings
@@ -153,7 +154,8 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
                     app_module.deliver_mail({"Records": unsent}, None)
                     unsent = []
                 except Exception as exc:  # as Lambda does: keep the batch and retry it
-                    print(f"deliver_mail failed, retrying: {exc!r}", file=sys.stderr)
+                    cause = exc.__cause__ or exc
+                    print(f"deliver_mail: {exc} ({describe_error(cause)}); retrying", file=sys.stderr)
             time.sleep(STREAM_POLL_SECONDS)
     finally:
         web.server.shutdown()

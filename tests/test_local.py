@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import app as app_module
 from chalicelib.events import Event
 from chalicelib.mail import Links, build_mime, render_confirmation
+from chalicelib.registrations import register
 from local import engines, mailview
-from local.run import demo_timing
+from local.run import demo_timing, schedule_event
+from tests.conftest import World, attendee, mailbox
 from tests.conftest import registration as make_registration
 
 NOW = datetime(2026, 11, 26, 4, 7, 30, tzinfo=UTC)
@@ -27,6 +30,22 @@ def test_demo_timing_shows_reminders_and_closing_within_a_short_session(sample_e
     due = sorted(demo.reminder_schedule().values())
     minutes = [(d - NOW).total_seconds() / 60 for d in due]
     assert 5 <= minutes[0] < 6 and 10 <= minutes[1] < 11  # reminders fall on whole minutes
+
+
+def test_the_demo_timeline_sends_both_reminders_then_closes(world: World, sample_event: Event) -> None:
+    start = world.clock.now()
+    event = world.publish(demo_timing(sample_event, start))
+    register(world.table, event.slug, attendee(), "SUB0000001", start)
+    for minutes in range(0, 17):  # what `make run` does once a minute
+        world.clock.set(start + timedelta(minutes=minutes, seconds=1))
+        for job in ("close_registration", "send_reminders", "redrive_mail"):
+            getattr(app_module, job)(schedule_event(world.clock.now()), None)
+        records = world.pump.poll()
+        if records:
+            app_module.deliver_mail({"Records": records}, None)
+    subjects = [str(m["Subject"]) for m in mailbox()]
+    kinds = [s.split("】")[0] + "】" for s in subjects]
+    assert kinds == ["【お申し込み完了】", "【本日開催】", "【本日開催】", "【受付終了】"]
 
 
 @pytest.fixture

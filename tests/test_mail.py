@@ -211,6 +211,9 @@ def test_an_unexpected_error_releases_the_claim_for_the_retry(world: World, publ
     real, postman.mailer = postman.mailer, Crashing()
     with pytest.raises(RuntimeError):
         postman.deliver(published.slug, mail_id)
+    stuck = world.table.get(keys.mail_key(published.slug, mail_id))
+    assert stuck is not None and stuck["status"] == "pending"
+    assert stuck["last_error"] == "RuntimeError: connection reset"  # operators can see why
     postman.mailer = real
     assert postman.deliver(published.slug, mail_id) is MailStatus.SENT
     assert len(mailbox()) == 1
