@@ -187,6 +187,7 @@ def register_json(slug: str) -> Response:
     body: dict[str, Any] = {"status": result.outcome.value}
     if result.registration_id and result.outcome is Outcome.REGISTERED:
         body["registration_id"] = result.registration_id
+        body["registration_number"] = registrations.display_number(result.registration_id)
     if result.outcome is Outcome.ALREADY_REGISTERED:
         body["confirmation_resent"] = result.confirmation_resent
     return Response(body=body, status_code=status_codes[result.outcome])

@@ -73,8 +73,8 @@ class Registration:
 
     @property
     def number(self) -> str:
-        """The registration number as printed for people: two groups of five."""
-        return f"{self.registration_id[:5]}-{self.registration_id[5:]}"
+        """The registration number as printed for people."""
+        return display_number(self.registration_id)
 
     @classmethod
     def from_item(cls, item: Item) -> Registration:
@@ -88,6 +88,11 @@ class Registration:
             created_at=item["created_at"],
             lang=item.get("lang", "ja"),
         )
+
+
+def display_number(registration_id: str) -> str:
+    """A registration id as people read it out at the desk: two groups of five."""
+    return f"{registration_id[:5]}-{registration_id[5:]}"
 
 
 def email_digest(email_key: str) -> str:

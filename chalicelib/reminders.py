@@ -23,7 +23,7 @@ from chalicelib.registrations import confirmed_registration_ids
 STATUS_PENDING = "pending"
 STATUS_FANNED_OUT = "fanned_out"
 STATUS_SKIPPED = "skipped"  # the event had already started when the job got to it
-_WRITERS = 16  # parallel conditional puts; DynamoDB takes far more, this bounds Lambda threads
+FAN_OUT_WRITERS = 16  # parallel conditional puts; DynamoDB takes far more, this bounds Lambda threads
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _fan_out(table: Table, slug: str, reminder: str, due: datetime, now: datetim
             return False  # an earlier or concurrent run created it
         return True
 
-    with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+    with ThreadPoolExecutor(max_workers=FAN_OUT_WRITERS) as pool:
         created = sum(pool.map(create, registration_ids))
     _finish(table, slug, reminder, STATUS_FANNED_OUT, now, len(registration_ids))
     return FanOut(slug=slug, reminder=reminder, registrants=len(registration_ids), created=created)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from chalicelib.clock import Clock, IdGenerator, SystemClock, new_id
 from chalicelib.delivery import Mailer, Postman, RateLimiter, SesMailer
 from chalicelib.dynamo import Table
+from chalicelib.reminders import FAN_OUT_WRITERS
 from chalicelib.settings import Settings
 
 
@@ -35,11 +36,15 @@ def build_services(
 ) -> Services:
     """Create real AWS clients for whatever is not given (endpoints follow AWS_ENDPOINT_URL_*)."""
     import boto3  # imported here so that `import app` stays cheap on a cold start
+    from botocore.config import Config
 
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     session = boto3.session.Session()
-    table = Table(session.client("dynamodb"), settings.table_name)
+    # Enough pooled connections for the reminder fan-out's parallel writers (botocore's default is 10).
+    table = Table(
+        session.client("dynamodb", config=Config(max_pool_connections=FAN_OUT_WRITERS * 2)), settings.table_name
+    )
     if mailer is None:
         mailer = SesMailer(session.client("sesv2"), settings.ses_configuration_set)
     postman = Postman(

@@ -162,7 +162,9 @@ def post_json(client: Client, slug: str, data: Any, **headers: str) -> Any:
 def test_api_registers_and_answers_201(client: Client, published: Event) -> None:
     response = post_json(client, published.slug, {**valid_form(), "consent": True})
     assert response.status_code == 201
-    assert response.json_body["status"] == "registered" and response.json_body["registration_id"]
+    body = response.json_body
+    assert body["status"] == "registered"
+    assert body["registration_number"] == f"{body['registration_id'][:5]}-{body['registration_id'][5:]}"
 
 
 def test_api_idempotency_key_makes_retries_safe(client: Client, published: Event) -> None:

@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from chalicelib import table as keys
 from chalicelib.clock import iso
-from chalicelib.delivery import LEASE, PermanentSendError, SesMailer, TransientSendError
+from chalicelib.delivery import LEASE, PermanentSendError, RateLimiter, SesMailer, TransientSendError
 from chalicelib.events import Event
 from chalicelib.forms import Attendee
 from chalicelib.mail import Links, build_mime, render_confirmation
@@ -217,3 +217,36 @@ def test_an_unexpected_error_releases_the_claim_for_the_retry(world: World, publ
     postman.mailer = real
     assert postman.deliver(published.slug, mail_id) is MailStatus.SENT
     assert len(mailbox()) == 1
+
+
+class FakeTime:
+    """A monotonic clock that sleeping advances."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limiter_spaces_sends_to_the_configured_rate() -> None:
+    time = FakeTime()
+    limiter = RateLimiter(14, monotonic=time.monotonic, sleep=time.sleep)
+    for _ in range(29):
+        limiter.wait()
+    assert time.now - 100.0 == pytest.approx(28 / 14)  # 29 sends at 14/s take two seconds
+    assert len(time.slept) == 28
+
+
+def test_rate_limiter_does_not_sleep_when_sends_are_already_slow() -> None:
+    time = FakeTime()
+    limiter = RateLimiter(2, monotonic=time.monotonic, sleep=time.sleep)
+    for _ in range(3):
+        limiter.wait()
+        time.now += 1.0  # rendering and SES took longer than the interval
+    assert time.slept == []
