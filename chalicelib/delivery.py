@@ -48,6 +48,20 @@ class PermanentSendError(Exception):
     """SES refused this particular mail; retrying will not help."""
 
 
+class Undeliverable(Exception):
+    """The mail no longer makes sense to send (its event or registration is gone)."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who a mail goes to and who it is from."""
+
+    to: str
+    sender: str
+    sender_name: str
+    reply_to: str = ""
+
+
 class Mailer(Protocol):
     """Sends one raw MIME message and returns the provider's message id."""
 
@@ -136,24 +150,22 @@ class Postman:
         except ConditionFailed:
             return None  # already sent, failed for good, or being sent right now
         try:
-            composed = self._compose(slug, item)
-            if composed is None:
-                return self._finish(key, MailStatus.FAILED, error="recipient no longer registered")
-            rendered, to, sender, sender_name, reply_to = composed
-            raw = build_mime(rendered, sender, sender_name, to, reply_to)
+            rendered, envelope = self._compose(slug, item)
+            raw = build_mime(rendered, envelope.sender, envelope.sender_name, envelope.to, envelope.reply_to)
             self.limiter.wait()
-            message_id = self.mailer.send(raw, sender, to)
-        except PermanentSendError as exc:
+            message_id = self.mailer.send(raw, envelope.sender, envelope.to)
+        except (Undeliverable, PermanentSendError) as exc:
             return self._finish(key, MailStatus.FAILED, error=str(exc))
         except Exception as exc:
             self._release(key, describe_error(exc))
             raise
         return self._finish(key, MailStatus.SENT, message_id=message_id)
 
-    def _compose(self, slug: str, item: Item) -> tuple[RenderedMail, str, str, str, str] | None:
+    def _compose(self, slug: str, item: Item) -> tuple[RenderedMail, Envelope]:
+        """Render the mail from the event and registration as they are now."""
         state = catalog.get_event(self.table, slug)
         if state is None:
-            return None
+            raise Undeliverable("the event no longer exists")
         event = state.event
         links = Links(event_url=f"{self.base_url}/events/{slug}")
         sender = event.contact.sender or self.default_sender
@@ -163,20 +175,17 @@ class Postman:
             rendered = render_closed_notice(
                 event, item["reason"], int(item["seats_taken"]), int(item["capacity"]), links
             )
-            return rendered, event.contact.organizer_email, sender, sender_name, ""
+            return rendered, Envelope(event.contact.organizer_email, sender, sender_name)
         registration = get_registration(self.table, slug, item["registration_id"])
         if registration is None or registration.status != RegistrationStatus.CONFIRMED.value:
-            return None
-        links = Links(
-            event_url=links.event_url,
-            registration_url=f"{self.base_url}/events/{slug}/registrations/{registration.registration_id}",
-        )
+            raise Undeliverable("the registration no longer holds a seat")
         now = self.clock.now()
         if kind is MailKind.REMINDER:
             rendered = render_reminder(event, registration, links, parse_iso(item["reminder_due"]), now)
         else:
             rendered = render_confirmation(event, registration, links, now)
-        return rendered, registration.attendee.email, sender, sender_name, event.contact.organizer_email
+        envelope = Envelope(registration.attendee.email, sender, sender_name, event.contact.organizer_email)
+        return rendered, envelope
 
     def _finish(self, key: dict[str, str], status: MailStatus, message_id: str = "", error: str = "") -> MailStatus:
         values: dict[str, Any] = {":status": status.value, ":at": iso(self.clock.now())}

@@ -46,7 +46,6 @@ class Links:
     """Public URLs a mail points to."""
 
     event_url: str
-    registration_url: str = ""
 
 
 def render_confirmation(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:

@@ -250,3 +250,18 @@ def test_rate_limiter_does_not_sleep_when_sends_are_already_slow() -> None:
         limiter.wait()
         time.now += 1.0  # rendering and SES took longer than the interval
     assert time.slept == []
+
+
+def test_mail_for_a_registration_that_no_longer_holds_a_seat_is_not_sent(world: World, published: Event) -> None:
+    result = register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    world.table.update(
+        keys.registration_key(published.slug, result.registration_id),
+        "SET #s = :gone",
+        values={":gone": "cancelled"},
+        names={"#s": "status"},
+    )
+    world.deliver_outbox()
+    assert mailbox() == []
+    mail = world.table.get(keys.mail_key(published.slug, f"confirmation-{result.registration_id}"))
+    assert mail is not None and mail["status"] == "failed"
+    assert mail["last_error"] == "the registration no longer holds a seat" and "queue" not in mail
