@@ -90,8 +90,8 @@ def event_page(slug: str) -> Response:
 def submit_registration_form(slug: str) -> Response:
     """The form's POST: register, or show the form again with every problem explained."""
     s = services()
-    state = catalog.get_event(s.table, slug)
-    if state is None:
+    event = s.events.get(slug)  # details only: the transaction below is what checks the seats
+    if event is None:
         return _not_found()
     try:
         fields = parse_qs(_request_body().decode("utf-8"), keep_blank_values=True, errors="strict")
@@ -99,22 +99,24 @@ def submit_registration_form(slug: str) -> Response:
         return _html(pages.message_page(s.base_path, msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
     raw = {name: values[0] for name, values in fields.items()}
     submission_id = _submission_id(raw.get("submission_id"))
-    form = validate_registration(raw, [c.key for c in state.event.categories])
+    form = validate_registration(raw, [c.key for c in event.categories])
     now = s.clock.now()
-    if form.attendee is None:
-        body = pages.event_page(s.base_path, state, now, submission_id, form.values, form.errors)
-        return _html(body, 400)
-    result = registrations.register(s.table, slug, form.attendee, submission_id, now, s.ids)
-    if result.outcome is Outcome.REGISTERED:
-        location = f"{s.settings.public_base_url}/events/{slug}/registrations/{result.registration_id}"
-        return _html("", 303, {"Location": location})
+    result = None
+    if form.attendee is not None:
+        result = registrations.register(s.table, slug, form.attendee, submission_id, now, s.ids)
+        if result.outcome is Outcome.REGISTERED:
+            location = f"{s.settings.public_base_url}/events/{slug}/registrations/{result.registration_id}"
+            return _html("", 303, {"Location": location})
+    # Every other answer shows the event as it is now, so read it (off the happy path).
+    state = catalog.get_event(s.table, slug)
+    if state is None or (result is not None and result.outcome is Outcome.NOT_FOUND):
+        return _not_found()
+    if result is None:
+        return _html(pages.event_page(s.base_path, state, now, submission_id, form.values, form.errors), 400)
     if result.outcome is Outcome.ALREADY_REGISTERED:
         return _html(pages.already_registered_page(s.base_path, state, result.confirmation_resent))
-    if result.outcome is Outcome.NOT_FOUND:
-        return _not_found()
-    fresh = catalog.get_event(s.table, slug) or state
     notice = msg.EVENT_FULL if result.outcome is Outcome.FULL else msg.EVENT_CLOSED
-    return _html(pages.event_page(s.base_path, fresh, now, submission_id, notice=notice), 409)
+    return _html(pages.event_page(s.base_path, state, now, submission_id, notice=notice), 409)
 
 
 @app.route("/events/{slug}/registrations/{registration_id}", methods=["GET"])
@@ -163,8 +165,8 @@ def event_json(slug: str) -> Response:
 def register_json(slug: str) -> Response:
     """Register through JSON, with the same validation as the form and errors per field."""
     s = services()
-    state = catalog.get_event(s.table, slug)
-    if state is None:
+    event = s.events.get(slug)  # details only: the transaction checks the seats
+    if event is None:
         return Response(body={"status": "not_found", "message": msg.EVENT_NOT_FOUND}, status_code=404)
     try:
         data = json.loads(_request_body().decode("utf-8"))
@@ -173,7 +175,7 @@ def register_json(slug: str) -> Response:
     if not isinstance(data, dict):
         return Response(body={"status": "invalid", "message": msg.BODY_NOT_OBJECT}, status_code=400)
     submission_id = _submission_id(_request_header("idempotency-key"))
-    form = validate_registration(data, [c.key for c in state.event.categories])
+    form = validate_registration(data, [c.key for c in event.categories])
     if form.attendee is None:
         return Response(body={"status": "invalid", "errors": form.errors}, status_code=422)
     result = registrations.register(s.table, slug, form.attendee, submission_id, s.clock.now(), s.ids)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chalicelib import table as keys
-from chalicelib.clock import iso
+from chalicelib.clock import Clock, iso
 from chalicelib.dynamo import ConditionFailed, Item, Table
 from chalicelib.events import Event, EventState
 
@@ -85,3 +85,31 @@ def upcoming_events(table: Table, now: datetime) -> list[EventState]:
     """Events that have not ended yet, soonest start first."""
     states = [s for s in (get_event(table, slug) for slug in upcoming_slugs(table, now)) if s]
     return sorted(states, key=lambda s: s.event.starts_at)
+
+
+# Organizers' edits to an event file show on forms within this long. Seat state is never cached:
+# the registration transaction checks it atomically, so a stale copy cannot oversell.
+DETAILS_TTL = timedelta(seconds=30)
+
+
+class EventDetails:
+    """Per-container cache of event details, so a registration needs no read before its transaction."""
+
+    def __init__(self, table: Table, clock: Clock, ttl: timedelta = DETAILS_TTL) -> None:
+        self._table = table
+        self._clock = clock
+        self._ttl = ttl
+        self._cache: dict[str, tuple[datetime, Event]] = {}
+
+    def get(self, slug: str) -> Event | None:
+        """The event's details, read at most once per TTL; unknown slugs are not remembered."""
+        now = self._clock.now()
+        cached = self._cache.get(slug)
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        state = get_event(self._table, slug)
+        if state is None:
+            self._cache.pop(slug, None)
+            return None
+        self._cache[slug] = (now, state.event)
+        return state.event

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from chalicelib.catalog import EventDetails
 from chalicelib.clock import Clock, IdGenerator, SystemClock, new_id
 from chalicelib.delivery import Mailer, Postman, RateLimiter, SesMailer
 from chalicelib.dynamo import Table
@@ -21,6 +22,7 @@ class Services:
     postman: Postman
     clock: Clock
     ids: IdGenerator
+    events: EventDetails
 
     @property
     def base_path(self) -> str:
@@ -55,4 +57,11 @@ def build_services(
         base_url=settings.public_base_url,
         default_sender=settings.default_sender,
     )
-    return Services(settings=settings, table=table, postman=postman, clock=clock, ids=ids or new_id)
+    return Services(
+        settings=settings,
+        table=table,
+        postman=postman,
+        clock=clock,
+        ids=ids or new_id,
+        events=EventDetails(table, clock),
+    )

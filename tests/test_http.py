@@ -15,7 +15,8 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib import messages as msg
-from chalicelib.events import Event
+from chalicelib.catalog import DETAILS_TTL
+from chalicelib.events import Category, Event
 from tests.conftest import BASE_URL, World, mailbox, valid_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -211,3 +212,46 @@ def test_api_event_availability(client: Client, published: Event) -> None:
         "capacity": 50,
         "seats_left": 50,
     }
+
+
+# --- what a registration costs ------------------------------------------------------------------
+
+
+class CallLog:
+    """Every AWS operation a boto3 client makes, in order."""
+
+    def __init__(self, client: Any) -> None:
+        self.operations: list[str] = []
+        client.meta.events.register("before-call", self._record)
+
+    def _record(self, model: Any, **_: Any) -> None:
+        self.operations.append(model.name)
+
+
+def test_a_warm_registration_is_one_transaction_with_no_read_before_it(
+    client: Client, world: World, published: Event
+) -> None:
+    post_form(client, published.slug, **valid_form(email="first@example.jp"))  # warms the container
+    calls = CallLog(world.table.client)
+    response = post_form(client, published.slug, **valid_form(email="second@example.jp"))
+    assert response.status_code == 303
+    assert calls.operations == ["TransactWriteItems"]
+
+
+def test_organizer_edits_reach_the_form_within_the_cache_lifetime(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    event = world.publish(sample_event)
+    post_form(client, event.slug, **valid_form())
+    added = dataclasses.replace(event, categories=(*event.categories, Category("press", "報道関係者")))
+    world.publish(added)
+    form = valid_form(email="press@example.jp", category="press")
+    assert post_form(client, event.slug, **form).status_code == 400  # still the cached details
+    world.clock.set(world.clock.now() + DETAILS_TTL)
+    assert post_form(client, event.slug, **form).status_code == 303
+
+
+def test_an_unknown_event_is_not_remembered(client: Client, world: World, sample_event: Event) -> None:
+    assert post_form(client, sample_event.slug, **valid_form()).status_code == 404
+    world.publish(sample_event)
+    assert post_form(client, sample_event.slug, **valid_form()).status_code == 303
