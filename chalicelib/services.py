@@ -49,8 +49,10 @@ def build_services(
     )
     if mailer is None:
         mailer = SesMailer(session.client("sesv2"), settings.ses_configuration_set)
+    events = EventDetails(table, clock)
     postman = Postman(
         table=table,
+        events=events,
         mailer=mailer,
         clock=clock,
         limiter=RateLimiter(settings.ses_max_send_rate),
@@ -63,5 +65,5 @@ def build_services(
         postman=postman,
         clock=clock,
         ids=ids or new_id,
-        events=EventDetails(table, clock),
+        events=events,
     )

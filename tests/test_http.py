@@ -17,6 +17,7 @@ import app as app_module
 from chalicelib import messages as msg
 from chalicelib.catalog import DETAILS_TTL
 from chalicelib.events import Category, Event
+from local.instruments import CallLog
 from tests.conftest import BASE_URL, World, mailbox, valid_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -215,17 +216,6 @@ def test_api_event_availability(client: Client, published: Event) -> None:
 
 
 # --- what a registration costs ------------------------------------------------------------------
-
-
-class CallLog:
-    """Every AWS operation a boto3 client makes, in order."""
-
-    def __init__(self, client: Any) -> None:
-        self.operations: list[str] = []
-        client.meta.events.register("before-call", self._record)
-
-    def _record(self, model: Any, **_: Any) -> None:
-        self.operations.append(model.name)
 
 
 def test_a_warm_registration_is_one_transaction_with_no_read_before_it(

@@ -14,10 +14,10 @@ import app as app_module
 from chalicelib import table as keys
 from chalicelib.catalog import get_event
 from chalicelib.closing import close_registrations
-from chalicelib.dynamo import to_attrs
 from chalicelib.events import Event, ReminderSpec
 from chalicelib.registrations import register
 from chalicelib.reminders import schedule_reminders, send_due_reminders
+from local.instruments import seat_many
 from tests.conftest import World, attendee, mailbox, numbered
 
 # The sample's reminders: 2027-01-19 10:00 JST and 2027-01-20 08:00 JST.
@@ -186,36 +186,9 @@ def test_redrive_schedule_sends_stalled_mail(world: World, published: Event) -> 
     assert len(mailbox()) == 2
 
 
-def seat_many(world: World, event: Event, count: int) -> None:
-    """Thousands of confirmed registrations, written directly (the transaction is tested elsewhere)."""
-    client = world.table.client
-    for start in range(0, count, 25):
-        batch = [
-            {
-                "PutRequest": {
-                    "Item": to_attrs(
-                        {
-                            **keys.registration_key(event.slug, f"BULK{n:06d}"),
-                            "registration_id": f"BULK{n:06d}",
-                            "event_slug": event.slug,
-                            **dataclasses.asdict(numbered(n)),
-                            "status": "confirmed",
-                            "created_at": "2027-01-10T01:00:00Z",
-                            "lang": "ja",
-                            "submission_id": f"BULK{n:06d}",
-                            "padding": "x" * 300,  # realistic item size, so the registrant query spans several pages
-                        }
-                    )
-                }
-            }
-            for n in range(start, min(start + 25, count))
-        ]
-        client.batch_write_item(RequestItems={world.table.name: batch})
-
-
 @pytest.mark.slow
 def test_reminders_fan_out_to_thousands_across_query_pages_once(world: World, published: Event) -> None:
-    seat_many(world, published, 3000)
+    seat_many(world.table, published.slug, 3000)
     world.clock.set(DAY_BEFORE)
     [first] = send_due_reminders(world.table, world.clock.now())
     assert (first.registrants, first.created) == (3000, 3000)

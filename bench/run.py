@@ -1,0 +1,384 @@
+"""`make bench`: cold start, cost per registration, flash crowd, reminder fan-out and package size.
+
+Runs on DynamoDB Local and moto on this machine. Machines here are shared and noisy, so every
+figure is a count, or a ratio of two things measured alternately in the same run.
+Writes the table to bench/results.md with the machine it came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.md"
+TABLE = "uketsuke-bench"
+SENDER = "noreply@uketsuke.bench"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One row of the results table."""
+
+    name: str
+    value: str
+    goal: str
+    met: bool | None  # None: a figure without a goal
+
+
+def median_ratio(a: list[float], b: list[float]) -> float:
+    """Median of the pairwise ratios a[i]/b[i] (pairs were measured back to back)."""
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+
+def alternate(
+    runs: int, first: Callable[[int], float], second: Callable[[int], float]
+) -> tuple[list[float], list[float]]:
+    """Run two measurements in turn, A B A B ..., so drift in machine speed hits both alike."""
+    a, b = [], []
+    for i in range(runs):
+        a.append(first(i))
+        b.append(second(i))
+    return a, b
+
+
+def timed(action: Callable[[], Any]) -> float:
+    """Seconds one call takes."""
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+# --- the figures -------------------------------------------------------------------------------
+
+
+def cold_start(env: dict[str, str], runs: int = 12) -> list[Figure]:
+    """Fresh processes: import our app and serve its first page, vs a bare Chalice app with the same clients."""
+
+    def process(module: str) -> Callable[[int], float]:
+        command = [sys.executable, "-m", module]
+        return lambda _: timed(lambda: subprocess.run(command, cwd=ROOT, env=env, check=True))
+
+    process("bench.cold_app")(0), process("bench.cold_bare")(0)  # warm the OS file cache for both
+    ours, bare = alternate(runs, process("bench.cold_app"), process("bench.cold_bare"))
+    ratio = median_ratio(ours, bare)
+    detail = f"{ratio:.2f} (ours {statistics.median(ours) * 1000:.0f} ms, bare {statistics.median(bare) * 1000:.0f} ms)"
+    return [
+        Figure(
+            "cold start: import + first request, ratio to bare Chalice + boto3 clients", detail, "≤ 1.25", ratio <= 1.25
+        )
+    ]
+
+
+def registration_cost(slug: str) -> list[Figure]:
+    """AWS calls of one warm registration, and its time as a ratio to one bare PutItem on the same engine."""
+    from chalice.test import Client
+
+    import app as app_module
+    from chalicelib.services import build_services
+    from local.instruments import CallLog
+
+    services = build_services()
+    app_module.use_services(services)
+    body = {
+        "name": "磐梯 太郎",
+        "kana": "バンダイ タロウ",
+        "organization": "磐梯町役場",
+        "category": "other",
+        "consent": True,
+    }
+    headers = {"Content-Type": "application/json"}
+    with Client(app_module.app) as client:
+
+        def register(n: int) -> float:
+            payload = json.dumps({**body, "email": f"cost{n}@example.jp"})
+            started = time.perf_counter()
+            response = client.http.post(f"/api/events/{slug}/registrations", headers=headers, body=payload)
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 201, response.body
+            return elapsed
+
+        register(-1)  # a warm container: details cached, clients connected
+        calls = CallLog(services.table.client)
+        register(-2)
+        operations = list(calls.operations)
+
+        def put(n: int) -> float:
+            item = {"pk": {"S": f"BENCH#{n}"}, "sk": {"S": "PUT"}, "payload": {"S": "x" * 400}}
+            return timed(lambda: services.table.client.put_item(TableName=services.table.name, Item=item))
+
+        registrations, puts = alternate(200, register, put)
+    ratio = median_ratio(registrations, puts)
+    reads_before = operations.index("TransactWriteItems") if "TransactWriteItems" in operations else len(operations)
+    return [
+        Figure(
+            "AWS calls per registration (warm, happy path)",
+            f"{len(operations)}: {', '.join(operations)}",
+            "1 transaction, no read before",
+            operations == ["TransactWriteItems"],
+        ),
+        Figure("DynamoDB reads before the transaction", str(reads_before), "0", reads_before == 0),
+        Figure(
+            "registration request, ratio to one bare PutItem round trip",
+            f"{ratio:.2f} (registration {statistics.median(registrations) * 1000:.1f} ms,"
+            f" PutItem {statistics.median(puts) * 1000:.1f} ms)",
+            "≤ 2.0",
+            ratio <= 2.0,
+        ),
+    ]
+
+
+def flash_crowd(env: dict[str, str], slug: str, requests: int = 1000, seats: int = 100) -> list[Figure]:
+    """1,000 concurrent registrations for 100 seats over HTTP against the app's local server."""
+    from chalicelib.catalog import get_event
+    from chalicelib.services import build_services
+    from local.engines import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.serve", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+
+        def register(n: int) -> tuple[int, float]:
+            data = json.dumps(
+                {
+                    "name": f"参加者{n}",
+                    "kana": "サンカシャ",
+                    "organization": "町",
+                    "category": "other",
+                    "email": f"crowd{n}@example.jp",
+                    "consent": True,
+                }
+            ).encode()
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/events/{slug}/registrations",
+                data=data,
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    status = response.status
+            except urllib.error.HTTPError as error:
+                status = error.code
+            return status, time.perf_counter() - started
+
+        with ThreadPoolExecutor(max_workers=100) as pool:
+            results = list(pool.map(register, range(requests)))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    statuses = [status for status, _ in results]
+    latencies = sorted(latency for _, latency in results)
+    state = get_event(build_services().table, slug)
+    confirmed = statuses.count(201)
+    errors = sum(1 for status in statuses if status >= 500)
+    p50 = latencies[len(latencies) // 2] * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    counter = state.seats_taken if state else -1
+    return [
+        Figure(
+            f"flash crowd: {requests} concurrent registrations for {seats} seats, confirmed / counter",
+            f"{confirmed} / {counter} (409 full: {statuses.count(409)})",
+            f"{seats} / {seats}",
+            confirmed == counter == seats,
+        ),
+        Figure("flash crowd: 5xx answers", str(errors), "0", errors == 0),
+        Figure("flash crowd: latency p50 / p99", f"{p50:.0f} ms / {p99:.0f} ms", "", None),
+    ]
+
+
+def reminders(
+    slug: str, due: datetime, registrants: int = 10_000, sample: int = 400, rate: float = 40.0
+) -> list[Figure]:
+    """Fan-out time for 10,000 registrants, and the send rate achieved against the configured SES rate."""
+    from chalicelib import table as keys
+    from chalicelib.delivery import RateLimiter, TransientSendError
+    from chalicelib.outbox import MailStatus
+    from chalicelib.reminders import send_due_reminders
+    from chalicelib.services import build_services
+    from local.instruments import seat_many
+
+    services = build_services()
+    seat_many(services.table, slug, registrants)
+    started = time.perf_counter()
+    [fan_out] = send_due_reminders(services.table, due)
+    fan_out_seconds = time.perf_counter() - started
+
+    postman = dataclasses.replace(services.postman, limiter=RateLimiter(rate))
+    mail_ids = [
+        row[keys.SK].removeprefix(keys.MAIL_PREFIX)
+        for row in services.table.query(
+            "pk = :pk AND begins_with(sk, :p)",
+            {":pk": keys.event_pk(slug), ":p": keys.MAIL_PREFIX + "reminder-"},
+            projection="sk",
+        )
+    ][:sample]
+    throttled = 0
+    started = time.perf_counter()
+    try:
+        sent = postman.deliver_many([(slug, mail_id) for mail_id in mail_ids]).count(MailStatus.SENT)
+    except TransientSendError:  # a throttled SES: the benchmark reports it rather than retrying
+        throttled, sent = 1, 0
+    achieved = sent / (time.perf_counter() - started)
+    ratio = achieved / rate
+    return [
+        Figure(
+            f"reminders: fan-out for {registrants:,} registrants",
+            f"{fan_out_seconds:.1f} s ({fan_out.created:,} mails)",
+            "< 60 s",
+            fan_out_seconds < 60 and fan_out.created == registrants,
+        ),
+        Figure(
+            f"reminders: send rate achieved / configured ({sample} mails at {rate:g}/s)",
+            f"{ratio:.2f} ({achieved:.1f}/s)",
+            "0.9–1.0",
+            0.9 <= ratio <= 1.0,
+        ),
+        Figure("reminders: throttling errors from SES", str(throttled), "0", throttled == 0),
+    ]
+
+
+def package_size() -> list[Figure]:
+    """The Lambda deployment zip that `chalice package` builds."""
+    with tempfile.TemporaryDirectory() as out:
+        chalice = Path(sys.executable).with_name("chalice")
+        subprocess.run([str(chalice), "package", "--stage", "dev", out], cwd=ROOT, check=True, capture_output=True)
+        archive = Path(out) / "deployment.zip"
+        size = archive.stat().st_size / 1_000_000
+        with zipfile.ZipFile(archive) as zipped:
+            vendored_boto3 = any(name.startswith("boto3/") for name in zipped.namelist())
+    return [
+        Figure(
+            "Lambda zip size",
+            f"{size:.2f} MB (boto3 vendored: {'yes' if vendored_boto3 else 'no'})",
+            "≤ 5 MB",
+            size <= 5 and not vendored_boto3,
+        )
+    ]
+
+
+# --- running it all -----------------------------------------------------------------------------
+
+
+def machine() -> str:
+    """Where the figures came from."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory = next(
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), "0"
+    )
+    from local.engines import dynamodb_local_dir
+
+    return (
+        f"{os.cpu_count()} cores ({model}), {int(memory) / 1024 / 1024:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, {dynamodb_local_dir().name}"
+    )
+
+
+def render(figures: list[Figure], started: datetime) -> str:
+    """The results as a Markdown table."""
+    mark = {True: "yes", False: "**no**", None: ""}
+    lines = [
+        f"# Benchmark results ({started:%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"Machine: {machine()}",
+        "",
+        "| figure | value | goal | met |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {f.name} | {f.value} | {f.goal} | {mark[f.met]} |" for f in figures]
+    lines += [
+        "",
+        "Ratios are medians of pairs measured back to back in this one run; DynamoDB is AWS's DynamoDB",
+        "Local and SES is moto, both on this machine, so absolute times say little about AWS.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    """Start the engines, measure, print and write the results."""
+    from chalicelib import settings as names
+    from chalicelib.catalog import publish_event
+    from chalicelib.clock import SystemClock
+    from chalicelib.dynamo import Table
+    from chalicelib.events import read_event_file
+    from chalicelib.reminders import schedule_reminders
+    from chalicelib.table import table_definition
+    from local import engines
+    from local.run import demo_timing
+
+    started = SystemClock().now()
+    with engines.dynamodb_local() as dynamodb, engines.moto_server() as moto:
+        env = {
+            **os.environ,
+            **engines.engine_environment(dynamodb, moto),
+            names.TABLE_NAME: TABLE,
+            names.PUBLIC_BASE_URL: "http://localhost:8000",
+            names.DEFAULT_SENDER: SENDER,
+            names.SES_MAX_SEND_RATE: "1000",
+        }
+        os.environ.update(env)
+        client = engines.local_client("dynamodb", dynamodb)
+        engines.create_table(client, table_definition(TABLE))
+        engines.verify_sender(moto, SENDER)
+        table = Table(client, TABLE)
+        sample = demo_timing(read_event_file(str(ROOT / "events" / "cdo-seminar.toml")), started)
+        for slug, capacity in (("cdo-seminar", 50), ("cost", 1000), ("flash", 100), ("reminders", 20_000)):
+            # Only the reminders event has reminders, so the fan-out measures its 10,000 alone.
+            event = dataclasses.replace(
+                sample, slug=slug, capacity=capacity, reminders=sample.reminders if slug == "reminders" else ()
+            )
+            publish_event(table, event, started)
+            schedule_reminders(table, event)
+        first_reminder_due = min(sample.reminder_schedule().values())
+
+        steps: list[tuple[str, Callable[[], list[Figure]]]] = [
+            ("cold start", lambda: cold_start(env)),
+            ("registration cost", lambda: registration_cost("cost")),
+            ("flash crowd", lambda: flash_crowd(env, "flash")),
+            ("reminders", lambda: reminders("reminders", first_reminder_due + timedelta(seconds=1))),
+            ("package size", package_size),
+        ]
+        figures: list[Figure] = []
+        for step, run in steps:
+            print(f"measuring {step} ...", file=sys.stderr, flush=True)
+            figures += run()
+    text = render(figures, started)
+    RESULTS.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Helpers shared by the tests and `make bench`: counting AWS calls, seating many registrants fast."""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from chalicelib import table as keys
+from chalicelib.dynamo import Table, to_attrs
+from chalicelib.forms import Attendee
+
+
+class CallLog:
+    """Every AWS operation a boto3 client makes, in order."""
+
+    def __init__(self, client: Any) -> None:
+        self.operations: list[str] = []
+        client.meta.events.register("before-call", self._record)
+
+    def _record(self, model: Any, **_: Any) -> None:
+        self.operations.append(model.name)
+
+
+def seat_many(table: Table, slug: str, count: int, writers: int = 8) -> None:
+    """Write `count` confirmed registrations directly (for load figures; the transaction is tested elsewhere)."""
+
+    def write(start: int) -> None:
+        batch = []
+        for n in range(start, min(start + 25, count)):
+            person = Attendee(f"参加者{n}", "サンカシャ", "磐梯町役場", "", f"person{n}@example.jp", "other")
+            item = {
+                **keys.registration_key(slug, f"BULK{n:06d}"),
+                "registration_id": f"BULK{n:06d}",
+                "event_slug": slug,
+                **dataclasses.asdict(person),
+                "status": "confirmed",
+                "created_at": "2027-01-10T01:00:00Z",
+                "lang": "ja",
+                "submission_id": f"BULK{n:06d}",
+                "padding": "x" * 300,  # a realistic item size, so queries over them span pages
+            }
+            batch.append({"PutRequest": {"Item": to_attrs(item)}})
+        pending: dict[str, Any] = {table.name: batch}
+        while pending:  # BatchWriteItem may hand back what it could not write yet
+            pending = table.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+    with ThreadPoolExecutor(max_workers=writers) as pool:
+        list(pool.map(write, range(0, count, 25)))
