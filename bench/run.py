@@ -213,7 +213,7 @@ def flash_crowd(env: dict[str, str], slug: str, requests: int = 1000, seats: int
 
 
 def reminders(
-    slug: str, due: datetime, registrants: int = 10_000, sample: int = 400, rate: float = 40.0
+    slug: str, due: datetime, registrants: int = 10_000, sample: int = 280, rate: float = 14.0
 ) -> list[Figure]:
     """Fan-out time for 10,000 registrants, and the send rate achieved against the configured SES rate."""
     from chalicelib import table as keys
@@ -229,7 +229,6 @@ def reminders(
     [fan_out] = send_due_reminders(services.table, due)
     fan_out_seconds = time.perf_counter() - started
 
-    postman = dataclasses.replace(services.postman, limiter=RateLimiter(rate))
     mail_ids = [
         row[keys.SK].removeprefix(keys.MAIL_PREFIX)
         for row in services.table.query(
@@ -237,15 +236,23 @@ def reminders(
             {":pk": keys.event_pk(slug), ":p": keys.MAIL_PREFIX + "reminder-"},
             projection="sk",
         )
-    ][:sample]
-    throttled = 0
-    started = time.perf_counter()
-    try:
-        sent = postman.deliver_many([(slug, mail_id) for mail_id in mail_ids]).count(MailStatus.SENT)
-    except TransientSendError:  # a throttled SES: the benchmark reports it rather than retrying
-        throttled, sent = 1, 0
-    achieved = sent / (time.perf_counter() - started)
+    ]
+
+    def send(limiter: RateLimiter, batch: list[str]) -> tuple[float, int, int]:
+        """Mails per second achieved, mails sent, throttling errors."""
+        postman = dataclasses.replace(services.postman, limiter=limiter)
+        started = time.perf_counter()
+        try:
+            sent = postman.deliver_many([(slug, mail_id) for mail_id in batch]).count(MailStatus.SENT)
+        except TransientSendError:  # a throttled SES: reported rather than retried
+            return 0.0, 0, 1
+        return sent / (time.perf_counter() - started), sent, 0
+
+    # SES's default production quota is 14/s: can delivery keep to it, without going over?
+    achieved, _, throttled = send(RateLimiter(rate), mail_ids[:sample])
     ratio = achieved / rate
+    # And how fast could it go unpaced on this machine (where DynamoDB Local and moto share the cores)?
+    ceiling, _, _ = send(RateLimiter(1_000_000), mail_ids[sample : sample * 2])
     return [
         Figure(
             f"reminders: fan-out for {registrants:,} registrants",
@@ -260,6 +267,7 @@ def reminders(
             0.9 <= ratio <= 1.0,
         ),
         Figure("reminders: throttling errors from SES", str(throttled), "0", throttled == 0),
+        Figure("delivery unpaced on this machine (headroom over the configured rate)", f"{ceiling:.1f}/s", "", None),
     ]
 
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
 
 from chalicelib import templating
 from chalicelib.events import Event
@@ -96,6 +93,11 @@ def _calendar(event: Event, registration: Registration, links: Links, now: datet
 
 def build_mime(mail: RenderedMail, sender: str, sender_name: str, to: str, reply_to: str = "") -> bytes:
     """Wrap a rendered mail as a MIME message: text and HTML alternatives plus attachments."""
+    # The email package is imported here: only the mail sender needs it, not every Lambda's cold start.
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
     message = EmailMessage(policy=SMTP)
     # Header values pass through single_line so no CR/LF can ever start a new header.
     message["Subject"] = single_line(mail.subject)
