@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: run test bench lint pytest deps tools load-events clean
+.PHONY: run test bench templates lint pytest deps tools load-events clean
 
 run: deps ## Serve the app on http://localhost:8000 with a mail viewer on :8025 (Ctrl-C stops all)
 	$(PY) -m local.run $(RUN_ARGS)
@@ -15,8 +15,11 @@ test: lint pytest ## Lint, type-check and run the whole test suite on the local 
 pytest: deps
 	$(PY) -m pytest
 
-bench: deps ## Measure cold start, cost per registration, flash crowd, reminder fan-out, zip size
+bench: deps templates ## Measure cold start, cost per registration, flash crowd, reminder fan-out, zip size
 	$(PY) -m bench.run
+
+templates: $(PIP_STAMP) ## Compile the Jinja templates ahead of packaging (saves ~70 ms of a cold start)
+	$(PY) -m chalicelib.templating
 
 lint: $(PIP_STAMP)
 	$(VENV)/bin/ruff check .
