@@ -111,7 +111,7 @@ def register(
 ) -> RegistrationResult:
     """Take a seat for `attendee` atomically; `submission_id` makes retries of one submission idempotent."""
     registration_id = ids()
-    actions = _registration_actions(slug, attendee, registration_id, submission_id, now)
+    actions = registration_actions(slug, attendee, registration_id, submission_id, now)
     for attempt in range(MAX_ATTEMPTS):
         try:
             table.transact(actions)
@@ -126,9 +126,10 @@ def register(
     raise AssertionError("unreachable")
 
 
-def _registration_actions(
+def registration_actions(
     slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
 ) -> list[dict[str, Any]]:
+    """The four writes of one registration, as one transaction's actions."""
     stamp = iso(now)
     registration = {
         **keys.registration_key(slug, registration_id),
