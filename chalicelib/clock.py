@@ -26,7 +26,7 @@ class SystemClock:
 
 
 class FixedClock:
-    """A clock that stands still until moved: for tests and the local demo."""
+    """A clock that stands still until moved: tests use it to put events in the past or future."""
 
     def __init__(self, at: datetime) -> None:
         self._at = at
