@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,6 +14,7 @@ from chalice.app import Chalice, Rate, Response
 from chalicelib import catalog, closing, pages, registrations, reminders
 from chalicelib import messages as msg
 from chalicelib.forms import validate_registration
+from chalicelib.headers import PRIVATE, SECURITY_HEADERS
 from chalicelib.registrations import Outcome
 from chalicelib.services import Services, build_services
 from chalicelib.settings import TABLE_STREAM_ARN
@@ -23,6 +25,14 @@ _services: Services | None = None
 _SUBMISSION_ID = re.compile(r"^[0-9A-Z]{10,40}$")
 _STATIC = {"style.css": "text/css; charset=utf-8"}
 _STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chalicelib", "static")
+
+
+@app.middleware("http")
+def security_headers(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Every page, API answer and file gets the security headers."""
+    response = get_response(event)
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 def services() -> Services:
@@ -127,7 +137,7 @@ def registration_done(slug: str, registration_id: str) -> Response:
     registration = registrations.get_registration(s.table, slug, registration_id) if state else None
     if state is None or registration is None:
         return _not_found()
-    return _html(pages.registered_page(s.base_path, state, registration))
+    return _html(pages.registered_page(s.base_path, state, registration), headers=PRIVATE)
 
 
 @app.route("/static/{name}", methods=["GET"])

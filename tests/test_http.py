@@ -17,6 +17,7 @@ import app as app_module
 from chalicelib import messages as msg
 from chalicelib.catalog import DETAILS_TTL
 from chalicelib.events import Category, Event
+from chalicelib.headers import SECURITY_HEADERS
 from local.instruments import CallLog
 from tests.conftest import BASE_URL, World, mailbox, valid_form
 
@@ -245,3 +246,41 @@ def test_an_unknown_event_is_not_remembered(client: Client, world: World, sample
     assert post_form(client, sample_event.slug, **valid_form()).status_code == 404
     world.publish(sample_event)
     assert post_form(client, sample_event.slug, **valid_form()).status_code == 303
+
+
+# --- security headers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/events/cdo-seminar"),
+        ("GET", "/events/nothing-here"),
+        ("GET", "/static/style.css"),
+        ("GET", "/api/events/cdo-seminar"),
+        ("POST", "/events/cdo-seminar"),
+    ],
+)
+def test_every_response_carries_the_security_headers(client: Client, published: Event, method: str, path: str) -> None:
+    response = client.http.get(path) if method == "GET" else post_form(client, published.slug, **valid_form(name=""))
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_pages_need_nothing_the_policy_forbids(client: Client, published: Event) -> None:
+    bodies = [page(client.http.get(path)) for path in ("/", f"/events/{published.slug}")]
+    bodies.append(page(post_form(client, published.slug, **valid_form(email="bad"))))
+    done = post_form(client, published.slug, **valid_form())
+    bodies.append(page(client.http.get(done.headers["Location"].removeprefix(BASE_URL))))
+    for body in bodies:
+        assert "<script" not in body and "style=" not in body and "<style" not in body
+        assert all(href.startswith(("/static/", "http")) for href in re.findall(r'<link[^>]*href="([^"]+)"', body))
+
+
+def test_a_registration_page_is_not_kept_by_caches(client: Client, published: Event) -> None:
+    done = post_form(client, published.slug, **valid_form())
+    response = client.http.get(done.headers["Location"].removeprefix(BASE_URL))
+    assert response.headers["Cache-Control"] == "no-store"
