@@ -23,6 +23,8 @@ app = Chalice(app_name="uketsuke")
 
 _services: Services | None = None
 _SUBMISSION_ID = re.compile(r"^[0-9A-Z]{10,40}$")
+# A full form is under 10 KB even with a 1,000-character question; anything far larger is not a person.
+MAX_BODY_BYTES = 64 * 1024
 _STATIC = {"style.css": "text/css; charset=utf-8"}
 _STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chalicelib", "static")
 
@@ -59,15 +61,26 @@ def _not_found() -> Response:
     return _html(pages.message_page(services().base_path, msg.EVENT_NOT_FOUND, msg.EVENT_NOT_FOUND), 404)
 
 
+class BodyTooLarge(Exception):
+    """The request body is over MAX_BODY_BYTES."""
+
+
 def _request_body() -> bytes:
     request = app.current_request
     body = request.raw_body if request is not None else b""
-    return body.encode("utf-8") if isinstance(body, str) else (body or b"")
+    data = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+    if len(data) > MAX_BODY_BYTES:
+        raise BodyTooLarge
+    return data
 
 
 def _request_header(name: str) -> str | None:
     request = app.current_request
     return request.headers.get(name) if request is not None else None
+
+
+def _too_large() -> str:
+    return msg.BODY_TOO_LARGE.format(limit=f"{MAX_BODY_BYTES:,}")
 
 
 def _submission_id(candidate: Any) -> str:
@@ -105,6 +118,8 @@ def submit_registration_form(slug: str) -> Response:
         return _not_found()
     try:
         fields = parse_qs(_request_body().decode("utf-8"), keep_blank_values=True, errors="strict")
+    except BodyTooLarge:
+        return _html(pages.message_page(s.base_path, msg.ERROR_SUMMARY_TITLE, _too_large()), 413)
     except UnicodeDecodeError:
         return _html(pages.message_page(s.base_path, msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
     raw = {name: values[0] for name, values in fields.items()}
@@ -180,6 +195,8 @@ def register_json(slug: str) -> Response:
         return Response(body={"status": "not_found", "message": msg.EVENT_NOT_FOUND}, status_code=404)
     try:
         data = json.loads(_request_body().decode("utf-8"))
+    except BodyTooLarge:
+        return Response(body={"status": "invalid", "message": _too_large()}, status_code=413)
     except (UnicodeDecodeError, ValueError):
         data = None
     if not isinstance(data, dict):

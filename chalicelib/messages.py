@@ -24,6 +24,7 @@ EMAIL_INVALID = "メールアドレスの形式が正しくありません（例
 UNKNOWN_CATEGORY = "参加区分は一覧から選んでください"
 CONSENT_NEEDED = "お申し込みには個人情報の取り扱いへの同意が必要です"
 BODY_NOT_OBJECT = "リクエスト本文はJSONオブジェクトで送ってください"
+BODY_TOO_LARGE = "送信された内容が大きすぎます（{limit}バイトまで）。講師への質問などを短くしてください"
 BODY_NOT_UTF8 = "送信された内容を読み取れませんでした。お手数ですが、もう一度入力してください（文字コードはUTF-8）"
 
 ERROR_SUMMARY_TITLE = "入力内容を確認してください"

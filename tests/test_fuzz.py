@@ -1,0 +1,81 @@
+"""Generated input: validation never crashes, names only real fields, and lets no control character through."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import app as app_module
+from chalicelib import messages as msg
+from chalicelib.events import Event
+from chalicelib.forms import validate_registration
+from tests.conftest import World, valid_form
+
+CATEGORIES = ["councillor", "civil-servant", "mayor", "company", "other"]
+FIELDS = ["name", "kana", "organization", "job_title", "email", "category", "question", "consent"]
+
+# Any JSON value, and text biased towards what breaks things: controls, CR/LF, full-width, RTL marks.
+tricky_text = st.text(
+    alphabet=st.one_of(st.characters(), st.sampled_from(list("\r\n\t\x00\u202e\u3000＠ｱｶﾞあ<>&\"'"))), max_size=80
+)
+# Every JSON type a field can arrive as; one level of nesting is enough to reach each type check.
+scalar = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+json_value = (
+    scalar | st.lists(scalar | tricky_text, max_size=2) | st.dictionaries(st.text(max_size=3), scalar, max_size=2)
+)
+submissions = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=10), tricky_text | json_value, max_size=9)
+
+
+@settings(max_examples=10_000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(submissions)
+def test_validation_never_crashes_and_errors_name_real_fields(raw: dict[str, Any]) -> None:
+    result = validate_registration(raw, CATEGORIES)
+    assert set(result.errors) <= set(msg.FIELD_LABELS)
+    assert (result.attendee is None) == bool(result.errors)
+    for field, value in result.values.items():
+        allowed = {"\n"} if field == "question" else set()
+        assert not any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value), field
+    if result.attendee is not None:
+        assert "\n" not in result.attendee.name + result.attendee.email + result.attendee.organization
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[Client]:
+    with Client(app_module.app) as test_client:
+        yield test_client
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=submissions)
+def test_the_json_api_never_answers_5xx_and_every_4xx_says_why(
+    client: Client, published: Event, body: dict[str, Any]
+) -> None:
+    response = client.http.post(
+        f"/api/events/{published.slug}/registrations",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(body),
+    )
+    assert response.status_code < 500
+    if response.status_code == 422:
+        assert set(response.json_body["errors"]) <= set(msg.FIELD_LABELS)
+
+
+def test_an_oversized_body_is_refused_with_413_and_a_reason(client: Client, published: Event) -> None:
+    big = json.dumps({**valid_form(), "question": "あ" * 40_000})
+    response = client.http.post(
+        f"/api/events/{published.slug}/registrations", headers={"Content-Type": "application/json"}, body=big
+    )
+    assert response.status_code == 413 and "65,536" in response.json_body["message"]
+    form = client.http.post(
+        f"/events/{published.slug}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body="question=" + "a" * 70_000,
+    )
+    assert form.status_code == 413 and "65,536" in form.body.decode("utf-8")
