@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from datetime import timedelta
 from typing import Any
@@ -277,12 +278,18 @@ def test_rate_limiter_hands_each_concurrent_sender_its_own_slot() -> None:
             waits.append(round(seconds, 6))
 
     limiter = RateLimiter(10, monotonic=lambda: 50.0, sleep=sleep)  # the clock stands still
-    threads = [threading.Thread(target=limiter.wait) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(waits) == [round(n / 10, 6) for n in range(1, 20)]  # the first goes at once
+    threads = [threading.Thread(target=lambda: [limiter.wait() for _ in range(2500)]) for _ in range(16)]
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads almost between every bytecode, to provoke races
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    # 40,000 sends: the first goes at once, every other one gets its own tenth of a second.
+    assert sorted(waits) == [round(n / 10, 6) for n in range(1, 40_000)]
 
 
 def test_a_batch_is_delivered_concurrently_and_each_mail_once(world: World, published: Event) -> None:
