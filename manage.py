@@ -11,7 +11,6 @@ from chalicelib.clock import SystemClock
 from chalicelib.display import format_datetime, format_span
 from chalicelib.dynamo import Table
 from chalicelib.events import Event, EventFileError, read_event_file
-from chalicelib.reminders import schedule_reminders
 from chalicelib.settings import Settings, SettingsError
 from chalicelib.table import table_definition
 
@@ -38,7 +37,6 @@ def load_events(table: Table, paths: list[str]) -> int:
 def describe_publication(table: Table, event: Event, now: datetime) -> str:
     """Publish one event with its reminders and say what the table now holds."""
     state = publish_event(table, event, now)
-    schedule_reminders(table, event)
     reminders = ", ".join(format_datetime(due, event.tz) for due in event.reminder_schedule().values())
     status = "closed" if state.closed else "open"
     warning = ""

@@ -357,7 +357,6 @@ def main() -> int:
     from chalicelib.clock import SystemClock
     from chalicelib.dynamo import Table
     from chalicelib.events import read_event_file
-    from chalicelib.reminders import schedule_reminders
     from chalicelib.table import table_definition
     from local import engines
     from local.run import demo_timing
@@ -384,7 +383,6 @@ def main() -> int:
                 sample, slug=slug, capacity=capacity, reminders=sample.reminders if slug == "reminders" else ()
             )
             publish_event(table, event, started)
-            schedule_reminders(table, event)
         first_reminder_due = min(sample.reminder_schedule().values())
 
         steps: list[tuple[str, Callable[[], list[Figure]]]] = [

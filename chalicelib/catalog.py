@@ -13,9 +13,14 @@ from chalicelib.events import Event, EventState
 STATUS_OPEN = "open"
 STATUS_CLOSED = "closed"
 
+# States of one reminder item. Publishing writes it pending; reminders.py moves it on.
+REMINDER_PENDING = "pending"
+REMINDER_FANNED_OUT = "fanned_out"
+REMINDER_SKIPPED = "skipped"  # the event had already started when the job got to it
+
 
 def publish_event(table: Table, event: Event, now: datetime) -> EventState:
-    """Create or update an event's details; never resets its seat counter.
+    """Create or update an event's details and reminder schedule; never resets its seat counter.
 
     An event the closer closed opens again if the new details give it room (more seats, a later
     deadline): that is what an organizer editing a closed event wants.
@@ -38,7 +43,30 @@ def publish_event(table: Table, event: Event, now: datetime) -> EventState:
     )
     if item.get("status") == STATUS_CLOSED:
         item = _reopen_if_room(table, event.slug, now) or item
+    _schedule_reminders(table, event)
     return state_from_item(item)
+
+
+def _schedule_reminders(table: Table, event: Event) -> None:
+    """Write the event's reminder items; reminders already fanned out are left as they are."""
+    schedule = event.reminder_schedule()
+    for key, due in schedule.items():
+        try:
+            table.update(
+                keys.reminder_key(event.slug, key),
+                "SET due_at = :due, #queue = :queue, #due = :due, #status = :pending",
+                values={":due": iso(due), ":queue": keys.QUEUE_REMINDER, ":pending": REMINDER_PENDING},
+                names={"#queue": keys.QUEUE, "#due": keys.DUE, "#status": "status"},
+                condition="attribute_not_exists(pk) OR #status = :pending",
+            )
+        except ConditionFailed:
+            continue  # already went out; moving it now would send it twice
+    for row in table.query(
+        "pk = :pk AND begins_with(sk, :prefix)", {":pk": keys.event_pk(event.slug), ":prefix": keys.REMINDER_PREFIX}
+    ):
+        name = row[keys.SK].removeprefix(keys.REMINDER_PREFIX)
+        if name not in schedule and row.get("status") == REMINDER_PENDING:
+            table.delete({keys.PK: row[keys.PK], keys.SK: row[keys.SK]})  # organizer removed it
 
 
 def _reopen_if_room(table: Table, slug: str, now: datetime) -> Item | None:

@@ -1,4 +1,4 @@
-"""Reminders: scheduled per event, fanned out once per registrant into the mail outbox.
+"""Reminders: fanned out once per registrant into the mail outbox (catalog.py schedules them).
 
 Fan-out writes one outbox item per registrant with a deterministic id and `attribute_not_exists`,
 so running the job twice, or two copies at once, creates each reminder exactly once. Sending is
@@ -16,13 +16,9 @@ from chalicelib import catalog
 from chalicelib import table as keys
 from chalicelib.clock import iso
 from chalicelib.dynamo import ConditionFailed, Table
-from chalicelib.events import Event
 from chalicelib.outbox import MailKind, mail_item, reminder_id
 from chalicelib.registrations import confirmed_registration_ids
 
-STATUS_PENDING = "pending"
-STATUS_FANNED_OUT = "fanned_out"
-STATUS_SKIPPED = "skipped"  # the event had already started when the job got to it
 FAN_OUT_WRITERS = 16  # parallel conditional puts; DynamoDB takes far more, this bounds Lambda threads
 
 
@@ -34,28 +30,6 @@ class FanOut:
     reminder: str
     registrants: int
     created: int
-
-
-def schedule_reminders(table: Table, event: Event) -> None:
-    """Write the event's reminder items; reminders already fanned out are left as they are."""
-    schedule = event.reminder_schedule()
-    for key, due in schedule.items():
-        try:
-            table.update(
-                keys.reminder_key(event.slug, key),
-                "SET due_at = :due, #queue = :queue, #due = :due, #status = :pending",
-                values={":due": iso(due), ":queue": keys.QUEUE_REMINDER, ":pending": STATUS_PENDING},
-                names={"#queue": keys.QUEUE, "#due": keys.DUE, "#status": "status"},
-                condition="attribute_not_exists(pk) OR #status = :pending",
-            )
-        except ConditionFailed:
-            continue  # already went out; moving it now would send it twice
-    for row in table.query(
-        "pk = :pk AND begins_with(sk, :prefix)", {":pk": keys.event_pk(event.slug), ":prefix": keys.REMINDER_PREFIX}
-    ):
-        name = row[keys.SK].removeprefix(keys.REMINDER_PREFIX)
-        if name not in schedule and row.get("status") == STATUS_PENDING:
-            table.delete({keys.PK: row[keys.PK], keys.SK: row[keys.SK]})  # organizer removed it
 
 
 def send_due_reminders(table: Table, now: datetime) -> list[FanOut]:
@@ -73,7 +47,7 @@ def send_due_reminders(table: Table, now: datetime) -> list[FanOut]:
         reminder = row[keys.SK].removeprefix(keys.REMINDER_PREFIX)
         state = catalog.get_event(table, slug)
         if state is None or now >= state.event.starts_at:
-            _finish(table, slug, reminder, STATUS_SKIPPED, now, 0)
+            _finish(table, slug, reminder, catalog.REMINDER_SKIPPED, now, 0)
             continue
         done.append(_fan_out(table, slug, reminder, state.event.reminder_schedule().get(reminder, now), now))
     return done
@@ -100,7 +74,7 @@ def _fan_out(table: Table, slug: str, reminder: str, due: datetime, now: datetim
 
     with ThreadPoolExecutor(max_workers=FAN_OUT_WRITERS) as pool:
         created = sum(pool.map(create, registration_ids))
-    _finish(table, slug, reminder, STATUS_FANNED_OUT, now, len(registration_ids))
+    _finish(table, slug, reminder, catalog.REMINDER_FANNED_OUT, now, len(registration_ids))
     return FanOut(slug=slug, reminder=reminder, registrants=len(registration_ids), created=created)
 
 

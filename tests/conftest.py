@@ -25,7 +25,6 @@ from chalicelib.dynamo import Table
 from chalicelib.events import Event, read_event_file
 from chalicelib.forms import Attendee
 from chalicelib.registrations import Registration
-from chalicelib.reminders import schedule_reminders
 from chalicelib.services import Services, build_services
 from chalicelib.settings import Settings
 from chalicelib.table import table_definition
@@ -89,7 +88,6 @@ class World:
 
     def publish(self, event: Event) -> Event:
         publish_event(self.table, event, self.clock.now())
-        schedule_reminders(self.table, event)
         return event
 
     def deliver_outbox(self) -> list[Any]:
