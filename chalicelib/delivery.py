@@ -228,7 +228,6 @@ class Postman:
         """
         if not mails:
             return []
-        outcomes: list[MailStatus | Exception | None] = []
         with ThreadPoolExecutor(max_workers=min(SEND_WORKERS, len(mails))) as pool:
             outcomes = list(pool.map(self._deliver_catching, mails))
         failures = [o for o in outcomes if isinstance(o, Exception)]

@@ -80,16 +80,12 @@ class Table:
         response = self.client.get_item(TableName=self.name, Key=to_attrs(key), ConsistentRead=True)
         return from_attrs(response["Item"]) if "Item" in response else None
 
-    def put(
-        self, item: Mapping[str, Any], condition: str | None = None, names: Mapping[str, str] | None = None
-    ) -> None:
+    def put(self, item: Mapping[str, Any], condition: str | None = None) -> None:
         """Write an item, optionally only if `condition` holds."""
         kwargs: dict[str, Any] = {"TableName": self.name, "Item": to_attrs(item)}
         if condition:
             kwargs["ConditionExpression"] = condition
             kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        if names:
-            kwargs["ExpressionAttributeNames"] = dict(names)
         self._conditional(self.client.put_item, kwargs)
 
     def update(

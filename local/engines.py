@@ -143,7 +143,6 @@ def engine_environment(dynamodb_endpoint: str, moto_endpoint: str) -> dict[str, 
         "AWS_REGION": REGION,
         "AWS_ENDPOINT_URL": moto_endpoint,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
-        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb_endpoint,
     }
 
 

@@ -71,6 +71,15 @@ def schedule_event(now: datetime) -> dict[str, Any]:
     }
 
 
+# What EventBridge would invoke, in the order a tick runs them (app.py defines each).
+SCHEDULES = ("close_registration", "send_reminders", "redrive_mail")
+
+
+def run_schedules(app_module: Any, now: datetime) -> dict[str, dict[str, int]]:
+    """One EventBridge tick: invoke every scheduled function as Lambda would; returns what each did."""
+    return {name: getattr(app_module, name)(schedule_event(now), None) for name in SCHEDULES}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run until Ctrl-C."""
     parser = argparse.ArgumentParser(prog="make run", description=__doc__)
@@ -145,8 +154,8 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
     try:
         while True:
             if time.monotonic() >= next_tick:
-                for name in ("close_registration", "send_reminders", "redrive_mail"):
-                    _report(name, getattr(app_module, name)(schedule_event(SystemClock().now()), None))
+                for name, result in run_schedules(app_module, SystemClock().now()).items():
+                    _report(name, result)
                 next_tick = time.monotonic() + args.tick
             unsent += pump.poll()
             if unsent:

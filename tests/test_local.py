@@ -14,7 +14,7 @@ from chalicelib.events import Event
 from chalicelib.mail import Links, build_mime, render_confirmation
 from chalicelib.registrations import register
 from local import engines, mailview
-from local.run import demo_timing, schedule_event
+from local.run import demo_timing, run_schedules
 from tests.conftest import World, attendee, mailbox
 from tests.conftest import registration as make_registration
 
@@ -38,8 +38,7 @@ def test_the_demo_timeline_sends_both_reminders_then_closes(world: World, sample
     register(world.table, event.slug, attendee(), "SUB0000001", start)
     for minutes in range(0, 17):  # what `make run` does once a minute
         world.clock.set(start + timedelta(minutes=minutes, seconds=1))
-        for job in ("close_registration", "send_reminders", "redrive_mail"):
-            getattr(app_module, job)(schedule_event(world.clock.now()), None)
+        run_schedules(app_module, world.clock.now())
         records = world.pump.poll()
         if records:
             app_module.deliver_mail({"Records": records}, None)
