@@ -11,6 +11,7 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
+from chalicelib import catalog
 from chalicelib import table as keys
 from chalicelib.catalog import get_event
 from chalicelib.clock import iso
@@ -209,3 +210,17 @@ def test_reminders_fan_out_to_thousands_across_query_pages_once(world: World, pu
         ExpressionAttributeValues={":pk": {"S": keys.event_pk(published.slug)}, ":p": {"S": "MAIL#reminder-d1-1000-"}},
     )
     assert count["Count"] == 3000
+
+
+def test_a_closer_that_read_the_event_before_another_closed_it_does_nothing(
+    world: World, sample_event: Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = world.publish(dataclasses.replace(sample_event, capacity=1))
+    sign_up(world, event, 1)
+    stale = get_event(world.table, event.slug)  # still open: what a slower copy of the job read
+    assert [c.reason for c in close_registrations(world.table, world.clock.now())] == ["capacity"]
+    monkeypatch.setattr(catalog, "get_event", lambda table, slug: stale)
+    world.clock.set(world.clock.now() + timedelta(minutes=1))  # a later run: its notice would get a new id
+    assert close_registrations(world.table, world.clock.now()) == []
+    world.deliver_outbox()
+    assert len([m for m in mailbox() if m["To"] == "seminar@example.jp"]) == 1
