@@ -111,19 +111,28 @@ def register(
 ) -> RegistrationResult:
     """Take a seat for `attendee` atomically; `submission_id` makes retries of one submission idempotent."""
     registration_id = ids()
-    actions = registration_actions(slug, attendee, registration_id, submission_id, now)
     for attempt in range(MAX_ATTEMPTS):
+        actions = registration_actions(slug, attendee, registration_id, submission_id, now)
         try:
             table.transact(actions)
             return RegistrationResult(Outcome.REGISTERED, registration_id)
         except TransactionCancelled as exc:
+            if _only_the_id_was_taken(exc):
+                registration_id = ids()  # 50 random bits collided: nothing was written, draw again
+                continue
             if exc.only_condition_failures:
                 return _explain_refusal(table, slug, exc, submission_id, now, ids)
             if attempt == MAX_ATTEMPTS - 1:
                 raise
             # Conflict or throttling: nothing was written. Back off with full jitter and retry.
             sleep(random.uniform(0, _BACKOFF_BASE * (2**attempt)))  # noqa: S311 (jitter, not a secret)
-    raise AssertionError("unreachable")
+    raise RuntimeError(f"no free registration id after {MAX_ATTEMPTS} draws: is the id generator random?")
+
+
+def _only_the_id_was_taken(exc: TransactionCancelled) -> bool:
+    """The seat and the address were fine; only the registration (and so its mail) id exists already."""
+    seat, guard, registration, _mail = exc.reasons
+    return seat.code == guard.code == "None" and registration.code == "ConditionalCheckFailed"
 
 
 def registration_actions(

@@ -156,3 +156,14 @@ def test_conflicts_that_never_clear_surface_as_an_error_and_write_nothing(world:
     with pytest.raises(TransactionCancelled):
         register(table, published.slug, numbered(1), "S000000001", world.clock.now(), sleep=lambda _: None)  # type: ignore[arg-type]
     assert get_event(world.table, published.slug).seats_taken == 0  # type: ignore[union-attr]
+
+
+def test_a_registration_id_that_is_already_taken_is_drawn_again(world: World, published: Event) -> None:
+    ids = iter(["SAME000001", "SAME000001", "OTHER00002"])
+    first = register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), lambda: next(ids))
+    second = register(world.table, published.slug, numbered(2), "SUB0000002", world.clock.now(), lambda: next(ids))
+    assert (first.outcome, first.registration_id) == (Outcome.REGISTERED, "SAME000001")
+    assert (second.outcome, second.registration_id) == (Outcome.REGISTERED, "OTHER00002")
+    kept = get_registration(world.table, published.slug, "SAME000001")
+    assert kept is not None and kept.attendee.email == "person1@example.jp"  # not overwritten
+    assert get_event(world.table, published.slug).seats_taken == 2  # type: ignore[union-attr]
