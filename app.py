@@ -57,8 +57,17 @@ def _html(body: str, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
+def _base_path() -> str:
+    """Links and redirects follow the prefix of the URL the visitor used; no deployment URL is needed."""
+    request = app.current_request
+    if request is None:
+        return ""
+    event = request.to_original_event()
+    return pages.base_path(str(event.get("requestContext", {}).get("path") or ""), str(event.get("path") or ""))
+
+
 def _not_found() -> Response:
-    return _html(pages.message_page(services().base_path, msg.EVENT_NOT_FOUND, msg.EVENT_NOT_FOUND), 404)
+    return _html(pages.message_page(_base_path(), msg.EVENT_NOT_FOUND, msg.EVENT_NOT_FOUND), 404)
 
 
 class BodyTooLarge(Exception):
@@ -96,7 +105,7 @@ def index() -> Response:
     """Upcoming events."""
     s = services()
     now = s.clock.now()
-    return _html(pages.index_page(s.base_path, catalog.upcoming_events(s.table, now), now))
+    return _html(pages.index_page(_base_path(), catalog.upcoming_events(s.table, now), now))
 
 
 @app.route("/events/{slug}", methods=["GET"])
@@ -106,7 +115,7 @@ def event_page(slug: str) -> Response:
     state = catalog.get_event(s.table, slug)
     if state is None:
         return _not_found()
-    return _html(pages.event_page(s.base_path, state, s.clock.now(), s.ids()))
+    return _html(pages.event_page(_base_path(), state, s.clock.now(), s.ids()))
 
 
 @app.route("/events/{slug}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
@@ -119,9 +128,9 @@ def submit_registration_form(slug: str) -> Response:
     try:
         fields = parse_qs(_request_body().decode("utf-8"), keep_blank_values=True, errors="strict")
     except BodyTooLarge:
-        return _html(pages.message_page(s.base_path, msg.ERROR_SUMMARY_TITLE, _too_large()), 413)
+        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, _too_large()), 413)
     except UnicodeDecodeError:
-        return _html(pages.message_page(s.base_path, msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
+        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
     raw = {name: values[0] for name, values in fields.items()}
     submission_id = _submission_id(raw.get("submission_id"))
     form = validate_registration(raw, [c.key for c in event.categories])
@@ -130,18 +139,18 @@ def submit_registration_form(slug: str) -> Response:
     if form.attendee is not None:
         result = registrations.register(s.table, slug, form.attendee, submission_id, now, s.ids)
         if result.outcome is Outcome.REGISTERED:
-            location = f"{s.settings.public_base_url}/events/{slug}/registrations/{result.registration_id}"
+            location = f"{_base_path()}/events/{slug}/registrations/{result.registration_id}"
             return _html("", 303, {"Location": location})
     # Every other answer shows the event as it is now, so read it (off the happy path).
     state = catalog.get_event(s.table, slug)
     if state is None or (result is not None and result.outcome is Outcome.NOT_FOUND):
         return _not_found()
     if result is None:
-        return _html(pages.event_page(s.base_path, state, now, submission_id, form.values, form.errors), 400)
+        return _html(pages.event_page(_base_path(), state, now, submission_id, form.values, form.errors), 400)
     if result.outcome is Outcome.ALREADY_REGISTERED:
-        return _html(pages.already_registered_page(s.base_path, state, result.confirmation_resent))
+        return _html(pages.already_registered_page(_base_path(), state, result.confirmation_resent))
     notice = msg.EVENT_FULL if result.outcome is Outcome.FULL else msg.EVENT_CLOSED
-    return _html(pages.event_page(s.base_path, state, now, submission_id, notice=notice), 409)
+    return _html(pages.event_page(_base_path(), state, now, submission_id, notice=notice), 409)
 
 
 @app.route("/events/{slug}/registrations/{registration_id}", methods=["GET"])
@@ -152,7 +161,7 @@ def registration_done(slug: str, registration_id: str) -> Response:
     registration = registrations.get_registration(s.table, slug, registration_id) if state else None
     if state is None or registration is None:
         return _not_found()
-    return _html(pages.registered_page(s.base_path, state, registration), headers=PRIVATE)
+    return _html(pages.registered_page(_base_path(), state, registration), headers=PRIVATE)
 
 
 @app.route("/static/{name}", methods=["GET"])

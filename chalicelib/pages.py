@@ -11,6 +11,14 @@ from chalicelib.registrations import Registration
 from chalicelib.templating import render
 
 
+def base_path(requested_path: str, routed_path: str) -> str:
+    """The prefix the visitor's URL has before the app's own path: API Gateway's stage or base-path mapping."""
+    # API Gateway passes both: the path as requested ("/api/events/x") and as routed ("/events/x").
+    if routed_path and requested_path.endswith(routed_path):
+        return requested_path[: len(requested_path) - len(routed_path)].rstrip("/")
+    return ""
+
+
 def index_page(base: str, states: list[EventState], now: datetime) -> str:
     """The list of upcoming events."""
     return render("pages/index.html", base=base, states=states, now=now)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from chalicelib.catalog import EventDetails
 from chalicelib.clock import Clock, IdGenerator, SystemClock, new_id
 from chalicelib.delivery import Mailer, Postman, RateLimiter, SesMailer
 from chalicelib.dynamo import Table
 from chalicelib.reminders import FAN_OUT_WRITERS
-from chalicelib.settings import Settings
+from chalicelib.settings import Settings, require_public_base_url
 
 
 @dataclass
@@ -19,15 +18,26 @@ class Services:
 
     settings: Settings
     table: Table
-    postman: Postman
+    mailer: Mailer
     clock: Clock
     ids: IdGenerator
     events: EventDetails
+    _postman: Postman | None = None
 
     @property
-    def base_path(self) -> str:
-        """Path prefix of every link ("/api" behind API Gateway's stage, "" locally)."""
-        return urlsplit(self.settings.public_base_url).path.rstrip("/")
+    def postman(self) -> Postman:
+        """The mail deliverer, built on first use: only functions that send mail need the public URL."""
+        if self._postman is None:
+            self._postman = Postman(
+                table=self.table,
+                events=self.events,
+                mailer=self.mailer,
+                clock=self.clock,
+                limiter=RateLimiter(self.settings.ses_max_send_rate),
+                base_url=require_public_base_url(self.settings),
+                default_sender=self.settings.default_sender,
+            )
+        return self._postman
 
 
 def build_services(
@@ -49,21 +59,11 @@ def build_services(
     )
     if mailer is None:
         mailer = SesMailer(session.client("sesv2"), settings.ses_configuration_set)
-    events = EventDetails(table, clock)
-    postman = Postman(
-        table=table,
-        events=events,
-        mailer=mailer,
-        clock=clock,
-        limiter=RateLimiter(settings.ses_max_send_rate),
-        base_url=settings.public_base_url,
-        default_sender=settings.default_sender,
-    )
     return Services(
         settings=settings,
         table=table,
-        postman=postman,
+        mailer=mailer,
         clock=clock,
         ids=ids or new_id,
-        events=events,
+        events=EventDetails(table, clock),
     )

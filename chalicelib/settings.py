@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# Environment variable names. `.chalice/config.json`, the local runner and the tests set these.
+# Environment variable names. The deploy's template (deploy/template.py), the local runner and the tests set these.
 TABLE_NAME = "UKETSUKE_TABLE_NAME"
 TABLE_STREAM_ARN = "UKETSUKE_TABLE_STREAM_ARN"
 DEFAULT_SENDER = "UKETSUKE_DEFAULT_SENDER"
@@ -28,7 +28,8 @@ class Settings:
     """What one deployment needs to know about itself."""
 
     table_name: str
-    public_base_url: str
+    # Only mail needs it (links in e-mails); pages take their prefix from the request itself.
+    public_base_url: str | None
     default_sender: str
     ses_max_send_rate: float = _DEFAULT_SEND_RATE
     ses_configuration_set: str | None = None
@@ -38,7 +39,7 @@ class Settings:
         """Build settings from environment variables, failing with a message that names the variable."""
         env = os.environ if env is None else env
         table = _required(env, TABLE_NAME)
-        base_url = _required(env, PUBLIC_BASE_URL).rstrip("/")
+        base_url = env.get(PUBLIC_BASE_URL, "").strip().rstrip("/") or None
         sender = _required(env, DEFAULT_SENDER)
         raw_rate = env.get(SES_MAX_SEND_RATE, "").strip()
         try:
@@ -58,8 +59,15 @@ class Settings:
         )
 
 
+def require_public_base_url(settings: Settings) -> str:
+    """The site's public URL, which every link in an e-mail starts with."""
+    if not settings.public_base_url:
+        raise SettingsError(f"{PUBLIC_BASE_URL} is not set: e-mails need the site's public URL for their links")
+    return settings.public_base_url
+
+
 def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
-        raise SettingsError(f"{name} is not set: add it to the stage's environment_variables in .chalice/config.json")
+        raise SettingsError(f"{name} is not set: the deployed stack sets it; locally, `make run` does")
     return value

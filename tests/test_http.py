@@ -19,7 +19,7 @@ from chalicelib.catalog import DETAILS_TTL
 from chalicelib.events import Category, Event
 from chalicelib.headers import SECURITY_HEADERS
 from local.instruments import CallLog
-from tests.conftest import BASE_URL, World, mailbox, valid_form
+from tests.conftest import World, mailbox, valid_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
@@ -90,13 +90,39 @@ def test_happy_path_redirects_to_the_confirmation_page_and_mails(
     response = post_form(client, published.slug, submission_id="SUBMISSION01", **valid_form())
     assert response.status_code == 303
     location = response.headers["Location"]
-    assert location.startswith(f"{BASE_URL}/events/{published.slug}/registrations/")
-    done = client.http.get(location.removeprefix(BASE_URL))
+    assert location.startswith(f"/events/{published.slug}/registrations/")
+    done = client.http.get(location)
     assert done.status_code == 200
     assert "お申し込みが完了しました" in page(done) and "t***@example.jp" in page(done)
     world.deliver_outbox()
     assert [m["To"] for m in mailbox()] == ["taro@example.jp"]
     assert "残り<strong>49</strong>席" in page(client.http.get(f"/events/{published.slug}"))
+
+
+def api_gateway_event(method: str, path: str, route: str, slug: str, body: str | None = None) -> dict[str, Any]:
+    """What API Gateway hands the function for a request to https://<id>.execute-api.../api<path>."""
+    return {
+        "resource": route,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"host": "abc123.execute-api.ap-northeast-1.amazonaws.com", **({} if body is None else FORM)},
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"slug": slug},
+        "stageVariables": None,
+        "requestContext": {"resourcePath": route, "httpMethod": method, "stage": "api", "path": f"/api{path}"},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def test_behind_the_api_stage_links_and_redirects_keep_its_prefix(world: World, published: Event) -> None:
+    path = f"/events/{published.slug}"
+    shown = app_module.app(api_gateway_event("GET", path, "/events/{slug}", published.slug), None)
+    assert 'href="/api/static/style.css"' in shown["body"] and f'action="/api{path}' in shown["body"]
+    body = urlencode(valid_form())
+    done = app_module.app(api_gateway_event("POST", path, "/events/{slug}", published.slug, body), None)
+    assert done["statusCode"] == 303
+    assert done["headers"]["Location"].startswith(f"/api{path}/registrations/")
 
 
 def test_double_click_lands_on_the_same_registration(client: Client, published: Event) -> None:
@@ -274,7 +300,7 @@ def test_pages_need_nothing_the_policy_forbids(client: Client, published: Event)
     bodies = [page(client.http.get(path)) for path in ("/", f"/events/{published.slug}")]
     bodies.append(page(post_form(client, published.slug, **valid_form(email="bad"))))
     done = post_form(client, published.slug, **valid_form())
-    bodies.append(page(client.http.get(done.headers["Location"].removeprefix(BASE_URL))))
+    bodies.append(page(client.http.get(done.headers["Location"])))
     for body in bodies:
         assert "<script" not in body and "style=" not in body and "<style" not in body
         assert all(href.startswith(("/static/", "http")) for href in re.findall(r'<link[^>]*href="([^"]+)"', body))
@@ -282,5 +308,5 @@ def test_pages_need_nothing_the_policy_forbids(client: Client, published: Event)
 
 def test_a_registration_page_is_not_kept_by_caches(client: Client, published: Event) -> None:
     done = post_form(client, published.slug, **valid_form())
-    response = client.http.get(done.headers["Location"].removeprefix(BASE_URL))
+    response = client.http.get(done.headers["Location"])
     assert response.headers["Cache-Control"] == "no-store"

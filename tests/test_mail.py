@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from datetime import timedelta
@@ -19,6 +20,7 @@ from chalicelib.forms import Attendee
 from chalicelib.mail import Links, build_mime, render_confirmation
 from chalicelib.outbox import MailStatus
 from chalicelib.registrations import register
+from chalicelib.settings import SettingsError
 from tests.conftest import SENDER, World, attendee, mailbox, registration
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -299,3 +301,11 @@ def test_a_batch_is_delivered_concurrently_and_each_mail_once(world: World, publ
     statuses = world.services.postman.deliver_stream_records(records + records)  # a duplicated delivery too
     assert statuses.count(MailStatus.SENT) == 30 and statuses.count(None) == 30
     assert sorted(str(m["To"]) for m in mailbox()) == sorted(f"p{n}@example.jp" for n in range(30))
+
+
+def test_mail_refuses_to_start_without_the_public_url(world: World) -> None:
+    # Pages take their prefix from the request; only e-mail links need the configured URL.
+    settings = dataclasses.replace(world.services.settings, public_base_url=None)
+    services = dataclasses.replace(world.services, settings=settings, _postman=None)
+    with pytest.raises(SettingsError, match="UKETSUKE_PUBLIC_BASE_URL is not set"):
+        _ = services.postman
