@@ -68,6 +68,10 @@ def mail_key(slug: str, mail_id: str) -> dict[str, str]:
     return {PK: event_pk(slug), SK: MAIL_PREFIX + mail_id}
 
 
+# Items that hold personal data carry this epoch-seconds attribute; DynamoDB deletes them after it.
+TTL_ATTRIBUTE = "expires_at"
+
+
 def table_definition(table_name: str) -> dict[str, Any]:
     """CreateTable arguments: on-demand, stream of new images (drives the mail outbox)."""
     return {

@@ -158,6 +158,25 @@ TARO = Attendee(
 )
 
 
+def api_gateway_event(method: str, path: str, route: str, slug: str, body: str | None = None) -> dict[str, Any]:
+    """What API Gateway hands the function for a request to https://<id>.execute-api.../api<path>."""
+    headers = {"host": "abc123.execute-api.ap-northeast-1.amazonaws.com"}
+    if body is not None:
+        headers["content-type"] = "application/x-www-form-urlencoded"
+    return {
+        "resource": route,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"slug": slug},
+        "stageVariables": None,
+        "requestContext": {"resourcePath": route, "httpMethod": method, "stage": "api", "path": f"/api{path}"},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
 def valid_form(**overrides: str) -> dict[str, str]:
     """A complete, valid registration form for the sample event."""
     return {**dataclasses.asdict(TARO), "consent": "yes", **overrides}

@@ -19,7 +19,7 @@ from chalicelib.catalog import DETAILS_TTL
 from chalicelib.events import Category, Event
 from chalicelib.headers import SECURITY_HEADERS
 from local.instruments import CallLog
-from tests.conftest import World, mailbox, valid_form
+from tests.conftest import World, api_gateway_event, mailbox, valid_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
@@ -97,22 +97,6 @@ def test_happy_path_redirects_to_the_confirmation_page_and_mails(
     world.deliver_outbox()
     assert [m["To"] for m in mailbox()] == ["taro@example.jp"]
     assert "残り<strong>49</strong>席" in page(client.http.get(f"/events/{published.slug}"))
-
-
-def api_gateway_event(method: str, path: str, route: str, slug: str, body: str | None = None) -> dict[str, Any]:
-    """What API Gateway hands the function for a request to https://<id>.execute-api.../api<path>."""
-    return {
-        "resource": route,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"host": "abc123.execute-api.ap-northeast-1.amazonaws.com", **({} if body is None else FORM)},
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"slug": slug},
-        "stageVariables": None,
-        "requestContext": {"resourcePath": route, "httpMethod": method, "stage": "api", "path": f"/api{path}"},
-        "body": body,
-        "isBase64Encoded": False,
-    }
 
 
 def test_behind_the_api_stage_links_and_redirects_keep_its_prefix(world: World, published: Event) -> None:

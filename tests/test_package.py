@@ -1,19 +1,23 @@
-"""The Lambda deployment package: built by `chalice package`, it must carry and render the templates."""
+"""The Lambda code zip, as the deploy builds it: it carries the templates and serves a registration on its own."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
 import zipfile
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.templating import compile_all
-
-ROOT = Path(__file__).resolve().parent.parent
+from chalicelib import settings as names
+from chalicelib.events import Event
+from deploy.package import build
+from deploy.stage import read_stage
+from tests.conftest import BASE_URL, SAMPLE_EVENT, SENDER, World, api_gateway_event, mailbox, valid_form
 
 RENDER_FROM_PACKAGE = textwrap.dedent(
     """
@@ -38,24 +42,43 @@ RENDER_FROM_PACKAGE = textwrap.dedent(
     """
 )
 
+# Plays the Lambda runtime: imports the handlers from the unzipped package and calls one with an event.
+INVOKE_FROM_PACKAGE = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, sys.argv[1])
+    import app
+    assert app.__file__.startswith(sys.argv[1]), app.__file__
+    handler = app.app if sys.argv[2] == "http" else getattr(app, sys.argv[2])
+    print(json.dumps(handler(json.loads(sys.stdin.read()), None)))
+    """
+)
+
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("package")
-    compile_all()  # what the deploy does before packaging
-    chalice = Path(sys.executable).with_name("chalice")
-    subprocess.run(
-        [str(chalice), "package", "--stage", "dev", str(out / "sam")],
-        cwd=ROOT,
-        env={**os.environ, "AWS_DEFAULT_REGION": "ap-northeast-1"},  # packaging needs a region, nothing else
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    artifact = build(read_stage("example"), out)
     unpacked = out / "unzipped"
-    with zipfile.ZipFile(out / "sam" / "deployment.zip") as archive:
+    with zipfile.ZipFile(artifact.zip_path) as archive:
         archive.extractall(unpacked)
     return unpacked
+
+
+def run_in_package(package: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> str:
+    """A clean interpreter whose only copy of the app is the package (plus site-packages for the
+    runtime's own boto3, as Lambda has it)."""
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", *args],
+        cwd=package,
+        env={**os.environ, "PYTHONPATH": "", **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 @pytest.mark.slow
@@ -75,20 +98,33 @@ def test_package_ships_templates_static_files_and_dependencies(package: Path) ->
 
 @pytest.mark.slow
 def test_an_email_renders_from_the_unzipped_package(package: Path) -> None:
-    # A clean interpreter whose only copy of the app is the package (site-packages for the
-    # runtime's own boto3, as Lambda has it).
-    env = {**os.environ, "PYTHONPATH": ""}
-    result = subprocess.run(
-        [sys.executable, "-I", "-c", RENDER_FROM_PACKAGE, str(package), str(ROOT / "events" / "cdo-seminar.toml")],
-        cwd=package,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    out = run_in_package(package, RENDER_FROM_PACKAGE, str(package), str(SAMPLE_EVENT))
     # The last number: templates compiled at run time. None: the package's compiled templates were used.
-    assert result.stdout.splitlines() == [
+    assert out.splitlines() == [
         "【お申し込み完了】自治体CDO勉強会〜海外のパブリックCDOの取り組みから学ぶDX",
         "1 1 0",
     ]
+
+
+@pytest.mark.slow
+def test_handlers_from_the_unzipped_package_serve_a_registration(package: Path, world: World, published: Event) -> None:
+    lambda_env = {names.TABLE_NAME: world.table.name, names.DEFAULT_SENDER: SENDER}
+    path = f"/events/{published.slug}"
+    form = api_gateway_event("POST", path, "/events/{slug}", published.slug, urlencode(valid_form()))
+    answer = json.loads(
+        run_in_package(package, INVOKE_FROM_PACKAGE, str(package), "http", stdin=json.dumps(form), env=lambda_env)
+    )
+    assert answer["statusCode"] == 303, answer
+    assert answer["headers"]["Location"].startswith(f"/api{path}/registrations/")
+    records = world.pump.poll()
+    assert records, "the registration wrote its confirmation to the outbox"
+    run_in_package(
+        package,
+        INVOKE_FROM_PACKAGE,
+        str(package),
+        "deliver_mail",
+        stdin=json.dumps({"Records": records}),
+        env={**lambda_env, names.PUBLIC_BASE_URL: BASE_URL},
+    )
+    (mail,) = mailbox()
+    assert mail["To"] == "taro@example.jp" and "お申し込み完了" in mail["Subject"]

@@ -1,0 +1,412 @@
+"""The resources merged into Chalice's SAM template: table, mail plumbing, dead letters, alarms, least-privilege IAM.
+
+Pure: from a stage and the app's functions to a template fragment. `chalice package --merge-template`
+deep-merges it over what Chalice generates (dictionaries merge, lists and values replace).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from chalicelib import settings as env
+from chalicelib import table as schema
+from deploy.stage import Stage
+
+API_FUNCTION = "api_handler"
+API_LOGICAL_ID = "APIHandler"
+TABLE = "Table"
+MAIL_CONFIGURATION_SET = "MailConfigurationSet"
+MAIL_FEEDBACK_TOPIC = "MailFeedbackTopic"
+ALARM_TOPIC = "AlarmTopic"
+MAIL_DEAD_LETTERS = "MailDeadLetters"
+JOB_DEAD_LETTERS = "JobDeadLetters"
+REST_API = "RestAPI"
+# Two weeks: the longest SQS keeps a message, so an organizer back from holiday can still replay it.
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
+# The stream keeps records 24 hours; give up well before, so a poison mail reaches the dead letters.
+STREAM_MAX_RETRIES = 10
+STREAM_MAX_RECORD_AGE_SECONDS = 6 * 3600
+ALARM_PERIOD_SECONDS = 300
+# SES starts reviewing an account at a 5 % bounce rate; warn before that.
+BOUNCE_RATE_ALARM = 0.04
+
+
+class Grant(Enum):
+    """A permission a function needs; each maps to exact actions on the stack's own resources."""
+
+    TABLE = "table"
+    STREAM = "stream"
+    SEND_MAIL = "send-mail"
+    MAIL_DEAD_LETTERS = "mail-dead-letters"
+    JOB_DEAD_LETTERS = "job-dead-letters"
+
+
+# What each of app.py's functions may do. A new function must be added here, or packaging stops.
+FUNCTION_GRANTS: dict[str, frozenset[Grant]] = {
+    API_FUNCTION: frozenset({Grant.TABLE}),
+    "send_reminders": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
+    "close_registration": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
+    "redrive_mail": frozenset({Grant.TABLE, Grant.SEND_MAIL, Grant.JOB_DEAD_LETTERS}),
+    "deliver_mail": frozenset({Grant.TABLE, Grant.STREAM, Grant.SEND_MAIL, Grant.MAIL_DEAD_LETTERS}),
+}
+# The item-level actions a TransactWriteItems of Put/Update/ConditionCheck needs, plus reads.
+# No DeleteItem, Scan or table management: `manage.py` does those with the organizer's own credentials.
+_TABLE_ACTIONS = [
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+]
+_STREAM_ACTIONS = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+]
+# SES v2 SendEmail with raw content is authorised as both, depending on the endpoint that serves it.
+_SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
+
+
+class TemplateError(ValueError):
+    """The app and the deploy's description of it disagree."""
+
+
+@dataclass(frozen=True)
+class Function:
+    """One Lambda function of the app, as Chalice names it in the template."""
+
+    name: str
+    logical_id: str
+    kind: str  # "api", "schedule" or "stream"
+    event_id: str | None = None  # the logical id of its event source inside the function, if any
+
+
+def merge_template(
+    stage: Stage, functions: Iterable[Function], senders: Iterable[str], api_stage: str
+) -> dict[str, Any]:
+    """The fragment to merge over Chalice's template for this stage."""
+    functions = list(functions)
+    missing = [f.name for f in functions if f.name not in FUNCTION_GRANTS]
+    if missing:
+        raise TemplateError(f"no IAM permissions are defined for {', '.join(missing)}: add them to FUNCTION_GRANTS")
+    resources: dict[str, Any] = {
+        TABLE: table_resource(),
+        **mail_resources(),
+        **dead_letter_resources(),
+        ALARM_TOPIC: {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": f"uketsuke {stage.name}"}},
+        "AlarmSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Properties": {"TopicArn": {"Ref": ALARM_TOPIC}, "Protocol": "email", "Endpoint": stage.organizer_email},
+        },
+        REST_API: {"Properties": _api_properties(stage)},
+        **stack_alarms(stage),
+    }
+    for function in functions:
+        resources.update(function_resources(stage, function, sorted(set(senders)), api_stage))
+    return {
+        "Description": f"uketsuke {stage.name}: event registration and notification",
+        "Resources": resources,
+        "Outputs": outputs(stage, api_stage),
+    }
+
+
+def public_url(stage: Stage, api_stage: str) -> Any:
+    """The site's address: the organizer's host name, or API Gateway's own URL with the stage."""
+    if stage.custom_domain:
+        return f"https://{stage.custom_domain.name}"
+    return {"Fn::Sub": f"https://${{{REST_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{api_stage}"}
+
+
+def table_resource() -> dict[str, Any]:
+    """The registration table from the one schema in chalicelib/table.py, kept when the stack goes."""
+    definition = schema.table_definition("unused")
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        # Registrations outlive the stack: deleting or replacing it leaves the table for the organizer.
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BillingMode": definition["BillingMode"],
+            "KeySchema": definition["KeySchema"],
+            "AttributeDefinitions": definition["AttributeDefinitions"],
+            "GlobalSecondaryIndexes": definition["GlobalSecondaryIndexes"],
+            "StreamSpecification": {"StreamViewType": definition["StreamSpecification"]["StreamViewType"]},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "TimeToLiveSpecification": {"AttributeName": schema.TTL_ATTRIBUTE, "Enabled": True},
+            "DeletionProtectionEnabled": True,
+        },
+    }
+
+
+def mail_resources() -> dict[str, Any]:
+    """The SES configuration set whose bounces, complaints and rejections go to an SNS topic."""
+    return {
+        MAIL_CONFIGURATION_SET: {
+            "Type": "AWS::SES::ConfigurationSet",
+            "Properties": {
+                "ReputationOptions": {"ReputationMetricsEnabled": True},
+                "SendingOptions": {"SendingEnabled": True},
+            },
+        },
+        MAIL_FEEDBACK_TOPIC: {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "uketsuke mail feedback"}},
+        "MailFeedbackTopicPolicy": {
+            "Type": "AWS::SNS::TopicPolicy",
+            "Properties": {
+                "Topics": [{"Ref": MAIL_FEEDBACK_TOPIC}],
+                "PolicyDocument": _policy(
+                    {
+                        "Sid": "SesPublishesFeedback",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ses.amazonaws.com"},
+                        "Action": "sns:Publish",
+                        "Resource": {"Ref": MAIL_FEEDBACK_TOPIC},
+                        "Condition": {"StringEquals": {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                    }
+                ),
+            },
+        },
+        "MailFeedbackDestination": {
+            "Type": "AWS::SES::ConfigurationSetEventDestination",
+            "Properties": {
+                "ConfigurationSetName": {"Ref": MAIL_CONFIGURATION_SET},
+                "EventDestination": {
+                    "Enabled": True,
+                    "MatchingEventTypes": ["bounce", "complaint", "reject"],
+                    "SnsDestination": {"TopicARN": {"Ref": MAIL_FEEDBACK_TOPIC}},
+                },
+            },
+        },
+    }
+
+
+def dead_letter_resources() -> dict[str, Any]:
+    """Where work that keeps failing ends up: stream batches of mail, and scheduled runs."""
+    queue = {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {"MessageRetentionPeriod": DEAD_LETTER_RETENTION_SECONDS, "SqsManagedSseEnabled": True},
+    }
+    return {MAIL_DEAD_LETTERS: queue, JOB_DEAD_LETTERS: queue}
+
+
+def function_resources(stage: Stage, function: Function, senders: list[str], api_stage: str) -> dict[str, Any]:
+    """A function's own log group, role and alarms, and what it overrides in Chalice's definition."""
+    logs = f"{function.logical_id}Logs"
+    role = f"{function.logical_id}Role"
+    grants = FUNCTION_GRANTS[function.name]
+    properties: dict[str, Any] = {
+        "Role": {"Fn::GetAtt": [role, "Arn"]},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": {"Ref": logs}},
+        "Environment": {"Variables": environment(stage, function, api_stage)},
+    }
+    if function.kind == "schedule":
+        properties["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [JOB_DEAD_LETTERS, "Arn"]}}
+    if function.kind == "stream" and function.event_id:
+        properties["Events"] = {function.event_id: {"Properties": _stream_source()}}
+    return {
+        function.logical_id: {"Properties": properties},
+        logs: {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"RetentionInDays": stage.log_retention_days},
+        },
+        role: role_resource(logs, grants, senders),
+        **function_alarms(function),
+    }
+
+
+def environment(stage: Stage, function: Function, api_stage: str) -> dict[str, Any]:
+    """The settings chalicelib/settings.py reads; only functions that send mail get the public URL."""
+    variables: dict[str, Any] = {
+        env.TABLE_NAME: {"Ref": TABLE},
+        env.DEFAULT_SENDER: stage.sender,
+        env.SES_MAX_SEND_RATE: f"{stage.ses_max_send_rate:g}",
+        env.SES_CONFIGURATION_SET: {"Ref": MAIL_CONFIGURATION_SET},
+    }
+    if Grant.SEND_MAIL in FUNCTION_GRANTS[function.name]:
+        variables[env.PUBLIC_BASE_URL] = public_url(stage, api_stage)
+    return variables
+
+
+def _stream_source() -> dict[str, Any]:
+    # Only outbox items wake the mail function: a registration writes four items, one of them mail.
+    mail_only = {"dynamodb": {"NewImage": {schema.SK: {"S": [{"prefix": schema.MAIL_PREFIX}]}}}}
+    return {
+        "Stream": {"Fn::GetAtt": [TABLE, "StreamArn"]},
+        # From the start of the stream: mail written while the stack was being created is not skipped.
+        "StartingPosition": "TRIM_HORIZON",
+        "MaximumRetryAttempts": STREAM_MAX_RETRIES,
+        "MaximumRecordAgeInSeconds": STREAM_MAX_RECORD_AGE_SECONDS,
+        "BisectBatchOnFunctionError": True,
+        "FilterCriteria": {"Filters": [{"Pattern": json.dumps(mail_only, separators=(",", ":"))}]},
+        "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [MAIL_DEAD_LETTERS, "Arn"]}}},
+    }
+
+
+def role_resource(log_group: str, grants: frozenset[Grant], senders: list[str]) -> dict[str, Any]:
+    """A role with exactly the function's grants, each on the stack's own ARNs."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "OwnLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": {"Fn::GetAtt": [log_group, "Arn"]},
+        }
+    ]
+    table_arn = {"Fn::GetAtt": [TABLE, "Arn"]}
+    if Grant.TABLE in grants:
+        index_arn = {"Fn::Sub": f"${{{TABLE}.Arn}}/index/{schema.BY_DUE_INDEX}"}
+        statements.append(_allow("Table", _TABLE_ACTIONS, [table_arn, index_arn]))
+    if Grant.STREAM in grants:
+        statements.append(_allow("TableStream", _STREAM_ACTIONS, [{"Fn::GetAtt": [TABLE, "StreamArn"]}]))
+    if Grant.SEND_MAIL in grants:
+        statements.append(_allow("SendMail", _SEND_ACTIONS, _send_resources(senders)))
+    if Grant.MAIL_DEAD_LETTERS in grants:
+        statements.append(_allow("MailDeadLetters", ["sqs:SendMessage"], [{"Fn::GetAtt": [MAIL_DEAD_LETTERS, "Arn"]}]))
+    if Grant.JOB_DEAD_LETTERS in grants:
+        statements.append(_allow("JobDeadLetters", ["sqs:SendMessage"], [{"Fn::GetAtt": [JOB_DEAD_LETTERS, "Arn"]}]))
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": _policy(
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ),
+            "Policies": [{"PolicyName": "least-privilege", "PolicyDocument": _policy(*statements)}],
+        },
+    }
+
+
+def _send_resources(senders: list[str]) -> list[Any]:
+    """SES checks the identity (the verified address or its domain) and the configuration set."""
+    identities: list[str] = []
+    for sender in senders:
+        identities += [sender, sender.rsplit("@", 1)[1]]
+    arns: list[Any] = [
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:${{AWS::AccountId}}:identity/{identity}"}
+        for identity in sorted(set(identities))
+    ]
+    arns.append(
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/"
+            f"${{{MAIL_CONFIGURATION_SET}}}"
+        }
+    )
+    return arns
+
+
+def function_alarms(function: Function) -> dict[str, Any]:
+    """Errors and throttles of one function, sent to the organizer."""
+    dimensions = [{"Name": "FunctionName", "Value": {"Ref": function.logical_id}}]
+    return {
+        f"{function.logical_id}ErrorsAlarm": _alarm(
+            f"{function.name} failed", "AWS/Lambda", "Errors", dimensions, "Sum", 1
+        ),
+        f"{function.logical_id}ThrottlesAlarm": _alarm(
+            f"{function.name} was throttled", "AWS/Lambda", "Throttles", dimensions, "Sum", 1
+        ),
+    }
+
+
+def stack_alarms(stage: Stage) -> dict[str, Any]:
+    """Dead letters waiting, server errors on the site, table throttling and a rising bounce rate."""
+    alarms = {
+        f"{queue}Alarm": _alarm(
+            f"{queue}: work failed for good and waits to be replayed",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
+            "Maximum",
+            1,
+        )
+        for queue in (MAIL_DEAD_LETTERS, JOB_DEAD_LETTERS)
+    }
+    alarms["ApiServerErrorsAlarm"] = _alarm(
+        "the site answered with server errors",
+        "AWS/ApiGateway",
+        "5XXError",
+        [{"Name": "ApiName", "Value": stage.stack_name}],
+        "Sum",
+        1,
+    )
+    for operation in ("WriteThrottleEvents", "ReadThrottleEvents"):
+        alarms[f"Table{operation}Alarm"] = _alarm(
+            f"the table throttled requests ({operation})",
+            "AWS/DynamoDB",
+            operation,
+            [{"Name": "TableName", "Value": {"Ref": TABLE}}],
+            "Sum",
+            1,
+        )
+    alarms["MailBounceRateAlarm"] = _alarm(
+        "the account's bounce rate is close to where SES reviews it",
+        "AWS/SES",
+        "Reputation.BounceRate",
+        [],
+        "Maximum",
+        BOUNCE_RATE_ALARM,
+    )
+    return alarms
+
+
+def outputs(stage: Stage, api_stage: str) -> dict[str, Any]:
+    """What the deploy prints and later commands read back from the stack."""
+    return {
+        "PublicUrl": {"Description": "The site", "Value": public_url(stage, api_stage)},
+        "TableName": {"Description": "Registrations (kept if the stack is deleted)", "Value": {"Ref": TABLE}},
+        "MailDeadLettersUrl": {"Value": {"Ref": MAIL_DEAD_LETTERS}},
+        "JobDeadLettersUrl": {"Value": {"Ref": JOB_DEAD_LETTERS}},
+        "MailFeedbackTopicArn": {"Value": {"Ref": MAIL_FEEDBACK_TOPIC}},
+        "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}},
+    }
+
+
+def _api_properties(stage: Stage) -> dict[str, Any]:
+    # A fixed name, so the 5XX alarm can name the API.
+    properties: dict[str, Any] = {"Name": stage.stack_name}
+    domain = stage.custom_domain
+    if domain:
+        properties["Domain"] = {
+            "DomainName": domain.name,
+            "CertificateArn": domain.certificate_arn,
+            "EndpointConfiguration": "EDGE",
+            **({"Route53": {"HostedZoneId": domain.hosted_zone_id}} if domain.hosted_zone_id else {}),
+        }
+    return properties
+
+
+def _alarm(
+    description: str,
+    namespace: str,
+    metric: str,
+    dimensions: list[dict[str, Any]],
+    statistic: str,
+    threshold: float,
+) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": f"uketsuke: {description}",
+            "Namespace": namespace,
+            "MetricName": metric,
+            **({"Dimensions": dimensions} if dimensions else {}),
+            "Statistic": statistic,
+            "Period": ALARM_PERIOD_SECONDS,
+            "EvaluationPeriods": 1,
+            "Threshold": threshold,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": ALARM_TOPIC}],
+            "OKActions": [{"Ref": ALARM_TOPIC}],
+        },
+    }
+
+
+def _allow(sid: str, actions: list[str], resources: list[Any]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def _policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}

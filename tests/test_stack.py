@@ -1,0 +1,213 @@
+"""The deployed stack, proved offline: the merged template is lint-clean and holds what the service relies on."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.package import TemplateDeepMerger
+
+from chalicelib import settings as env
+from chalicelib.table import TTL_ATTRIBUTE
+from deploy.package import Artifact, api_stage, app_functions, build, senders
+from deploy.stage import CustomDomain, Stage, read_stage
+from deploy.template import (
+    ALARM_TOPIC,
+    FUNCTION_GRANTS,
+    JOB_DEAD_LETTERS,
+    MAIL_DEAD_LETTERS,
+    TemplateError,
+    merge_template,
+)
+
+CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+
+
+@pytest.fixture(scope="module")
+def stage() -> Stage:
+    return read_stage("example")
+
+
+@pytest.fixture(scope="module")
+def artifact(stage: Stage, tmp_path_factory: pytest.TempPathFactory) -> Artifact:
+    return build(stage, tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture(scope="module")
+def template(artifact: Artifact) -> dict[str, Any]:
+    return artifact.template()
+
+
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for policy in role["Properties"]["Policies"]:
+        yield from policy["PolicyDocument"]["Statement"]
+
+
+def actions_of(role: dict[str, Any]) -> set[str]:
+    return {action for statement in statements(role) for action in statement["Action"]}
+
+
+def lint(template: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    return subprocess.run([str(CFN_LINT), str(path)], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_merged_template_is_clean_under_cfn_lint(template: dict[str, Any], tmp_path: Path) -> None:
+    result = lint(template, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_cfn_lint_would_catch_a_broken_template(template: dict[str, Any], tmp_path: Path) -> None:
+    broken = copy.deepcopy(template)
+    broken["Resources"]["Table"]["Properties"]["BillingMode"] = "FREE"
+    assert lint(broken, tmp_path).returncode != 0
+
+
+@pytest.mark.slow
+def test_custom_domain_variant_is_also_lint_clean(stage: Stage, artifact: Artifact, tmp_path: Path) -> None:
+    # Chalice's own merger over the same generated template, with the other fragment.
+    domain = CustomDomain("uketsuke.example.jp", "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c", "Z0123ABC")
+    fragment = merge_template(
+        dataclasses.replace(stage, custom_domain=domain), app_functions(), senders(stage), api_stage()
+    )
+    merged = TemplateDeepMerger().merge(fragment, artifact.template())
+    assert merged["Resources"]["RestAPI"]["Properties"]["Domain"]["DomainName"] == "uketsuke.example.jp"
+    assert merged["Outputs"]["PublicUrl"]["Value"] == "https://uketsuke.example.jp"
+    mail_env = merged["Resources"]["DeliverMail"]["Properties"]["Environment"]["Variables"]
+    assert mail_env[env.PUBLIC_BASE_URL] == "https://uketsuke.example.jp"
+    result = lint(merged, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_table_is_on_demand_recoverable_expiring_and_kept(template: dict[str, Any]) -> None:
+    (table,) = resources_of(template, "AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+
+
+@pytest.mark.slow
+def test_every_function_has_its_own_scoped_role_and_log_group(template: dict[str, Any]) -> None:
+    functions = resources_of(template, "AWS::Serverless::Function")
+    roles = resources_of(template, "AWS::IAM::Role")
+    assert set(functions) == {f.logical_id for f in app_functions()}
+    assert "replaced-by-deploy-template" not in json.dumps(template)  # Chalice's role ARN never reaches AWS
+    for name, function in functions.items():
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        assert role in roles, name
+        log_group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert template["Resources"][log_group]["Properties"]["RetentionInDays"] == 30
+
+
+@pytest.mark.slow
+def test_no_policy_has_a_wildcard_action_or_resource(template: dict[str, Any]) -> None:
+    roles = resources_of(template, "AWS::IAM::Role")
+    assert roles
+    for name, role in roles.items():
+        for statement in statements(role):
+            assert statement["Effect"] == "Allow"
+            assert all("*" not in action for action in statement["Action"]), (name, statement["Action"])
+            # Every resource is the stack's own (a reference or a Sub over one), never a literal pattern.
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in resources:
+                assert isinstance(resource, dict), (name, resource)
+                assert "*" not in json.dumps(resource), (name, resource)
+
+
+@pytest.mark.slow
+def test_each_function_can_do_only_its_own_work(template: dict[str, Any]) -> None:
+    roles = resources_of(template, "AWS::IAM::Role")
+    api = actions_of(roles["APIHandlerRole"])
+    assert "dynamodb:ConditionCheckItem" in api and "dynamodb:PutItem" in api
+    assert not any(action.startswith(("ses:", "sqs:")) for action in api), "the site never sends mail itself"
+    assert "dynamodb:DeleteItem" not in api and "dynamodb:Scan" not in api
+    assert "dynamodb:GetRecords" in actions_of(roles["DeliverMailRole"])
+    readers = [name for name, role in roles.items() if "dynamodb:GetRecords" in actions_of(role)]
+    assert readers == ["DeliverMailRole"]
+    senders_ = sorted(name for name, role in roles.items() if "ses:SendEmail" in actions_of(role))
+    assert senders_ == ["DeliverMailRole", "RedriveMailRole"]
+    send = next(s for s in statements(roles["DeliverMailRole"]) if s["Sid"] == "SendMail")
+    arns = json.dumps(send["Resource"])
+    assert "identity/noreply@example.jp" in arns and "identity/example.jp" in arns and "configuration-set/" in arns
+
+
+@pytest.mark.slow
+def test_failed_work_lands_in_dead_letter_queues_that_raise_alarms(template: dict[str, Any]) -> None:
+    functions = resources_of(template, "AWS::Serverless::Function")
+    stream = functions["DeliverMail"]["Properties"]["Events"]["DeliverMailDynamodbEventSource"]["Properties"]
+    assert stream["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
+    assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [MAIL_DEAD_LETTERS, "Arn"]}
+    assert stream["BisectBatchOnFunctionError"] is True and stream["MaximumRetryAttempts"] > 0
+    assert "MAIL#" in stream["FilterCriteria"]["Filters"][0]["Pattern"]
+    for name in ("SendReminders", "CloseRegistration", "RedriveMail"):
+        dead_letters = functions[name]["Properties"]["DeadLetterQueue"]
+        assert dead_letters == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [JOB_DEAD_LETTERS, "Arn"]}}
+    alarms = resources_of(template, "AWS::CloudWatch::Alarm")
+    watched = {json.dumps(a["Properties"].get("Dimensions")) for a in alarms.values()}
+    for queue in (MAIL_DEAD_LETTERS, JOB_DEAD_LETTERS):
+        assert json.dumps([{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]) in watched
+    for name in functions:
+        metrics = {
+            a["Properties"]["MetricName"]
+            for a in alarms.values()
+            if a["Properties"].get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": name}}]
+        }
+        assert metrics == {"Errors", "Throttles"}, name
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": ALARM_TOPIC}] for a in alarms.values())
+    (subscription,) = resources_of(template, "AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Endpoint"] == "office@example.jp"
+
+
+@pytest.mark.slow
+def test_mail_uses_a_configuration_set_that_reports_bounces_and_complaints(template: dict[str, Any]) -> None:
+    (destination,) = resources_of(template, "AWS::SES::ConfigurationSetEventDestination").values()
+    events = destination["Properties"]["EventDestination"]
+    assert {"bounce", "complaint"} <= set(events["MatchingEventTypes"])
+    topic = events["SnsDestination"]["TopicARN"]["Ref"]
+    assert template["Resources"][topic]["Type"] == "AWS::SNS::Topic"
+    for name, function in resources_of(template, "AWS::Serverless::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables[env.SES_CONFIGURATION_SET] == {"Ref": "MailConfigurationSet"}, name
+        assert variables[env.TABLE_NAME] == {"Ref": "Table"}, name
+        assert env.TABLE_STREAM_ARN not in variables, name
+        sends_mail = name in ("DeliverMail", "RedriveMail")
+        assert (env.PUBLIC_BASE_URL in variables) is sends_mail, name
+
+
+@pytest.mark.slow
+def test_zip_is_small_and_leaves_boto3_to_the_runtime(artifact: Artifact) -> None:
+    import zipfile
+
+    assert artifact.zip_path.stat().st_size <= 5 * 1024 * 1024
+    with zipfile.ZipFile(artifact.zip_path) as archive:
+        names = archive.namelist()
+    assert "app.py" in names and "chalicelib/templates/mail/confirmation.html" in names
+    assert not any(name.startswith(("boto3/", "botocore/", "deploy/", "tests/", "local/")) for name in names)
+
+
+def test_a_function_without_declared_permissions_stops_the_build(stage: Stage) -> None:
+    functions = [*app_functions(), dataclasses.replace(app_functions()[0], name="export_everything")]
+    with pytest.raises(TemplateError, match="export_everything"):
+        merge_template(stage, functions, [stage.sender], "api")
+
+
+def test_every_app_function_has_declared_permissions() -> None:
+    assert {f.name for f in app_functions()} == set(FUNCTION_GRANTS)
