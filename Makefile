@@ -5,7 +5,9 @@ PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: run test bench templates lint pytest deps tools load-events clean
+STAGE ?=
+
+.PHONY: run test bench templates lint pytest deps tools load-events deploy destroy package check-stage clean
 
 run: deps ## Serve the app on http://localhost:8000 with a mail viewer on :8025 (Ctrl-C stops all)
 	$(PY) -m local.run $(RUN_ARGS)
@@ -29,6 +31,18 @@ lint: $(PIP_STAMP)
 load-events: $(PIP_STAMP) ## Load events/*.toml into the table named by UKETSUKE_TABLE_NAME
 	$(PY) manage.py load-events events/*.toml
 
+deploy: check-stage $(PIP_STAMP) ## Create or update STAGE in your AWS account (settings: deploy/stages/STAGE.toml)
+	$(PY) -m deploy deploy --stage $(STAGE)
+
+destroy: check-stage $(PIP_STAMP) ## Delete STAGE's stack; its table of registrations is kept unless DELETE_DATA=yes
+	$(PY) -m deploy destroy --stage $(STAGE) $(if $(filter yes,$(DELETE_DATA)),--delete-data) $(if $(filter yes,$(YES)),--yes)
+
+package: check-stage $(PIP_STAMP) ## Build STAGE's template and zip into build/STAGE/ without touching AWS
+	$(PY) -m deploy package --stage $(STAGE)
+
+check-stage:
+	@test -n "$(STAGE)" || { echo "Name the stage, e.g. make $(MAKECMDGOALS) STAGE=prod (its settings: deploy/stages/prod.toml)" >&2; exit 1; }
+
 deps: $(PIP_STAMP) $(NPM_STAMP) tools
 
 tools:
@@ -46,4 +60,4 @@ $(NPM_STAMP): package.json package-lock.json | tools
 	touch $@
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules build .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,6 @@ from chalicelib.forms import validate_registration
 from chalicelib.headers import PRIVATE, SECURITY_HEADERS
 from chalicelib.registrations import Outcome
 from chalicelib.services import Services, build_services
-from chalicelib.settings import TABLE_STREAM_ARN
 
 app = Chalice(app_name="uketsuke")
 
@@ -256,8 +255,8 @@ def redrive_mail(event: Any) -> dict[str, int]:
     return {"sent": s.postman.redrive_stalled(s.clock.now())}
 
 
-# The stream ARN is a deployment fact; chalice reads it from the stage's environment variables.
-@app.on_dynamodb_record(stream_arn=os.environ.get(TABLE_STREAM_ARN, ""), batch_size=25, name="deliver_mail")
+# The stream is the stack's own table's: deploy/template.py merges its ARN into this event source.
+@app.on_dynamodb_record(stream_arn="", batch_size=25, name="deliver_mail")
 def deliver_mail(event: Any) -> None:
     """Send every mail the outbox stream delivers."""
     services().postman.deliver_stream_records(record.to_dict() for record in event)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 # Environment variable names. The deploy's template (deploy/template.py), the local runner and the tests set these.
 TABLE_NAME = "UKETSUKE_TABLE_NAME"
-TABLE_STREAM_ARN = "UKETSUKE_TABLE_STREAM_ARN"
 DEFAULT_SENDER = "UKETSUKE_DEFAULT_SENDER"
 PUBLIC_BASE_URL = "UKETSUKE_PUBLIC_BASE_URL"
 SES_MAX_SEND_RATE = "UKETSUKE_SES_MAX_SEND_RATE"

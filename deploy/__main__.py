@@ -1,0 +1,97 @@
+"""`python -m deploy {check,package,deploy,destroy} --stage NAME`: what `make deploy` and `make destroy` run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.dynamo import Table
+from deploy.cloudformation import Deployer, DeployError
+from deploy.package import PackageError, build, event_files, senders
+from deploy.preflight import Level, run_checks
+from deploy.stage import Stage, StageError, read_stage
+
+
+class Stop(Exception):
+    """The command cannot go on; the message says why and what to do."""
+
+
+def check(stage: Stage, session: Any) -> str:
+    """Run the pre-flight checks, print every finding, stop on errors; returns the account id."""
+    findings, account = run_checks(session, stage, senders(stage))
+    for finding in findings:
+        print(f"{finding.level.value}: {finding.message}", file=sys.stderr)
+    errors = sum(f.level is Level.ERROR for f in findings)
+    if errors or account is None:
+        raise Stop(f"{errors} problem(s) to fix before deploying; nothing was changed")
+    print(f"checks passed for account {account}, region {stage.region}")
+    return account
+
+
+def deploy(stage: Stage, session: Any) -> str:
+    """Check, build, upload, create or update the stack, load the events; returns the public URL."""
+    from manage import load_events  # the organizer's own command, run with the organizer's credentials
+
+    account = check(stage, session)
+    artifact = build(stage)
+    print(f"built {artifact.zip_path} ({artifact.zip_path.stat().st_size:,} bytes)")
+    deployer = Deployer(session.client("cloudformation"), session.client("s3"), stage.region)
+    bucket = deployer.ensure_bucket(account)
+    template_url = deployer.upload(artifact, bucket, stage.name)
+    outputs = deployer.deploy(stage.stack_name, template_url, {"uketsuke:stage": stage.name})
+    paths = [str(path) for path in event_files(stage)]
+    if paths:
+        print(f"loading {len(paths)} event file(s) into {outputs['TableName']}")
+        if load_events(Table(session.client("dynamodb"), outputs["TableName"]), paths) != 0:
+            raise Stop("the stack is up, but an event file has problems (above); fix it and deploy again")
+    return outputs["PublicUrl"]
+
+
+def destroy(stage: Stage, session: Any, delete_data: bool, confirm: Callable[[str], str] | None) -> None:
+    """Delete the stage's stack after the organizer confirms; the table stays unless delete_data."""
+    if confirm is not None:
+        what = "the stack AND ITS TABLE OF REGISTRATIONS" if delete_data else "the stack (the table is kept)"
+        answer = confirm(f"This deletes {what} {stage.stack_name} in {stage.region}. Type the stage name to go on: ")
+        if answer.strip() != stage.name:
+            raise Stop("not confirmed; nothing was deleted")
+    deployer = Deployer(session.client("cloudformation"), session.client("s3"), stage.region)
+    deployer.destroy(stage.stack_name, delete_data, session.client("dynamodb"))
+
+
+def main(argv: list[str] | None = None, session_factory: Callable[..., Any] = boto3.session.Session) -> int:
+    """Entry point; tests pass a session that talks to local engines."""
+    parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__)
+    parser.add_argument("command", choices=["check", "package", "deploy", "destroy"])
+    parser.add_argument("--stage", required=True, help="the name of a file in deploy/stages/, without .toml")
+    parser.add_argument("--delete-data", action="store_true", help="destroy: delete the table of registrations too")
+    parser.add_argument("--yes", action="store_true", help="destroy: do not ask for confirmation")
+    args = parser.parse_args(argv)
+    try:
+        stage = read_stage(args.stage)
+        if args.command == "package":
+            artifact = build(stage)
+            print(f"{artifact.template_path}\n{artifact.zip_path}")
+            return 0
+        session = session_factory(region_name=stage.region)
+        if args.command == "check":
+            check(stage, session)
+        elif args.command == "deploy":
+            url = deploy(stage, session)
+            print(f"uketsuke {stage.name} is live at:\n{url}")
+        else:
+            if not args.yes and not sys.stdin.isatty():
+                raise Stop("destroy asks for confirmation; run it in a terminal, or add --yes")
+            destroy(stage, session, args.delete_data, None if args.yes else input)
+    except (StageError, PackageError, Stop, DeployError, ClientError, BotoCoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Upload the artifact and create or update the stage's stack through a change set; tear it down again.
+
+All deploy state is in the account: the stack, and the artifacts bucket. Another organizer's machine
+can update the same stage with the same command.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from deploy.package import Artifact
+
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # roles, and the SAM transform
+# Artifacts are only read while CloudFormation applies them; keep them a while for a rollback's sake.
+ARTIFACT_DAYS = 90
+_NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+_IN_PROGRESS = "_IN_PROGRESS"
+_DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE", "IMPORT_COMPLETE"}
+
+
+class DeployError(RuntimeError):
+    """CloudFormation refused or rolled back; the message carries its reasons."""
+
+
+@dataclass
+class Deployer:
+    """Drives S3 and CloudFormation for one stage; clients, output and sleep are injected."""
+
+    cloudformation: Any
+    s3: Any
+    region: str
+    say: Callable[[str], None] = print
+    sleep: Callable[[float], None] = time.sleep
+    # Events are shown from a minute before the command started: this machine's clock may run ahead of AWS's.
+    now: Callable[[], datetime] = lambda: datetime.now(UTC) - timedelta(minutes=1)
+    poll_seconds: float = 5.0
+    _seen_events: set[str] = field(default_factory=set)
+
+    # --- artifacts --------------------------------------------------------------------------
+
+    def ensure_bucket(self, account: str) -> str:
+        """The account's private bucket for artifacts, created once per region."""
+        bucket = f"uketsuke-artifacts-{account}-{self.region}"
+        try:
+            self.s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
+            return bucket
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+                raise DeployError(f"the artifacts bucket {bucket} exists but is not usable: {exc}") from exc
+        self.say(f"creating the artifacts bucket {bucket}")
+        # us-east-1 is S3's default location and refuses to be named as one.
+        location = {} if self.region == "us-east-1" else {"LocationConstraint": self.region}
+        self.s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": location} if location else {}))
+        self.s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        self.s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket,
+            LifecycleConfiguration={
+                "Rules": [
+                    {"ID": "expire-artifacts", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": ARTIFACT_DAYS}}
+                ]
+            },
+        )
+        return bucket
+
+    def upload(self, artifact: Artifact, bucket: str, stage: str) -> str:
+        """Upload code and template under content-addressed keys; returns the template's URL."""
+        code = artifact.zip_path.read_bytes()
+        code_key = f"{stage}/code-{hashlib.sha256(code).hexdigest()[:32]}.zip"
+        self.s3.put_object(Bucket=bucket, Key=code_key, Body=code)
+        template = point_at_code(artifact.template(), bucket, code_key)
+        body = json.dumps(template, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        template_key = f"{stage}/template-{hashlib.sha256(body).hexdigest()[:32]}.json"
+        self.s3.put_object(Bucket=bucket, Key=template_key, Body=body)
+        return f"https://{bucket}.s3.{self.region}.amazonaws.com/{template_key}"
+
+    # --- stack ------------------------------------------------------------------------------
+
+    def deploy(self, stack: str, template_url: str, tags: dict[str, str]) -> dict[str, str]:
+        """Create or update the stack and wait; returns its outputs."""
+        status = self.stack_status(stack)
+        if status == "ROLLBACK_COMPLETE":
+            raise DeployError(
+                f"{stack} failed when it was first created and must be removed before trying again: "
+                "run make destroy with the same STAGE, then deploy"
+            )
+        if status is not None and status.endswith(_IN_PROGRESS):
+            raise DeployError(f"{stack} is busy ({status}): wait for it to finish, then deploy again")
+        started = self.now()
+        change_set = f"uketsuke-{started:%Y%m%d%H%M%S}"
+        self.say(f"{'updating' if status else 'creating'} stack {stack} in {self.region}")
+        self.cloudformation.create_change_set(
+            StackName=stack,
+            ChangeSetName=change_set,
+            ChangeSetType="UPDATE" if status else "CREATE",
+            TemplateURL=template_url,
+            Capabilities=CAPABILITIES,
+            Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())],
+        )
+        if not self._change_set_ready(stack, change_set):
+            self.say("nothing to change: the stack is already up to date")
+            return self.outputs(stack)
+        self.cloudformation.execute_change_set(StackName=stack, ChangeSetName=change_set)
+        final = self._wait(stack, started)
+        if final not in _DONE:
+            raise DeployError(f"{stack} ended in {final}:\n" + "\n".join(self._failures(stack, started)))
+        return self.outputs(stack)
+
+    def destroy(self, stack: str, delete_data: bool, dynamodb: Any) -> str | None:
+        """Delete the stack; the table stays unless delete_data. Returns the table's name."""
+        if self.stack_status(stack) is None:
+            raise DeployError(f"there is no stack {stack} in {self.region}")
+        table = self.outputs(stack).get("TableName")
+        started = self.now()
+        self.say(f"deleting stack {stack} in {self.region}")
+        self.cloudformation.delete_stack(StackName=stack)
+        final = self._wait(stack, started)
+        if final not in (None, "DELETE_COMPLETE"):
+            raise DeployError(f"{stack} ended in {final}:\n" + "\n".join(self._failures(stack, started)))
+        if table and delete_data:
+            # The table is protected from deletion; lift that only because the organizer asked.
+            dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
+            dynamodb.delete_table(TableName=table)
+            self.say(f"deleted the table {table} and every registration in it")
+        elif table:
+            self.say(f"kept the table {table} with its registrations (add DELETE_DATA=yes to delete it too)")
+        return table
+
+    def stack_status(self, stack: str) -> str | None:
+        """The stack's status, or None if there is no such stack."""
+        try:
+            stacks = self.cloudformation.describe_stacks(StackName=stack)["Stacks"]
+        except ClientError as exc:
+            if "does not exist" in str(exc):
+                return None
+            raise
+        return str(stacks[0]["StackStatus"]) if stacks else None
+
+    def outputs(self, stack: str) -> dict[str, str]:
+        """The stack's outputs by key."""
+        (description,) = self.cloudformation.describe_stacks(StackName=stack)["Stacks"]
+        return {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+
+    def _change_set_ready(self, stack: str, change_set: str) -> bool:
+        """Wait for the change set; False if it holds no changes, DeployError if CloudFormation refused it."""
+        while True:
+            description = self.cloudformation.describe_change_set(StackName=stack, ChangeSetName=change_set)
+            status = description["Status"]
+            if status == "CREATE_COMPLETE":
+                return True
+            if status == "FAILED":
+                reason = description.get("StatusReason", "")
+                if any(phrase in reason for phrase in _NO_CHANGES):
+                    self.cloudformation.delete_change_set(StackName=stack, ChangeSetName=change_set)
+                    return False
+                raise DeployError(f"CloudFormation refused the change set: {reason}")
+            self.sleep(self.poll_seconds)
+
+    def _wait(self, stack: str, since: datetime) -> str | None:
+        """Print the stack's events as they happen until it settles; returns its final status."""
+        while True:
+            status = self.stack_status(stack)
+            for event in self._new_events(stack, since):
+                reason = f" ({event['ResourceStatusReason']})" if event.get("ResourceStatusReason") else ""
+                self.say(f"  {event['LogicalResourceId']}: {event['ResourceStatus']}{reason}")
+            if status is None or not status.endswith(_IN_PROGRESS):
+                return status
+            self.sleep(self.poll_seconds)
+
+    def _new_events(self, stack: str, since: datetime) -> list[dict[str, Any]]:
+        try:
+            events = self.cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
+        except ClientError:
+            return []  # a deleted stack has no events to show
+        fresh = [e for e in events if e["Timestamp"] >= since and e["EventId"] not in self._seen_events]
+        self._seen_events.update(e["EventId"] for e in fresh)
+        return sorted(fresh, key=lambda e: e["Timestamp"])
+
+    def _failures(self, stack: str, since: datetime) -> list[str]:
+        try:
+            events = self.cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
+        except ClientError:
+            return []
+        return [
+            f"  {e['LogicalResourceId']}: {e.get('ResourceStatusReason', e['ResourceStatus'])}"
+            for e in sorted(events, key=lambda e: e["Timestamp"])
+            if e["Timestamp"] >= since and str(e["ResourceStatus"]).endswith("_FAILED")
+        ]
+
+
+def point_at_code(template: dict[str, Any], bucket: str, key: str) -> dict[str, Any]:
+    """The template with every function's local CodeUri replaced by the uploaded zip."""
+    rewritten = copy.deepcopy(template)
+    for resource in rewritten["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = {"Bucket": bucket, "Key": key}
+    return rewritten

@@ -1,0 +1,182 @@
+"""Checks before a deploy touches anything: credentials, region, SES identities and sandbox, Python version.
+
+Each problem says what to do. Errors stop the deploy; warnings are printed and it goes on.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from deploy.stage import Stage, stage_path
+
+# Python runtimes Lambda accepts for new functions. Chalice builds for the Python that runs it.
+LAMBDA_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+
+
+class Level(Enum):
+    """How much a finding matters."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the organizer has to know before (or instead of) deploying."""
+
+    level: Level
+    message: str
+
+
+def check_python(version: tuple[int, int] | None = None) -> list[Finding]:
+    """The Python running the deploy is one Lambda runs, since Chalice packages for that version."""
+    major, minor = version or sys.version_info[:2]
+    found = f"{major}.{minor}"
+    if found in LAMBDA_PYTHONS:
+        return []
+    return [
+        Finding(
+            Level.ERROR,
+            f"this deploy runs on Python {found}, but Lambda runs Python {', '.join(LAMBDA_PYTHONS)}, and Chalice "
+            "packages for the Python that runs it. Install one of those and rebuild the environment: "
+            "make clean && make deploy PYTHON=python3.12 STAGE=...",
+        )
+    ]
+
+
+def check_credentials(session: Any) -> tuple[list[Finding], str | None]:
+    """Credentials exist and AWS accepts them; returns the account id when it does."""
+    if session.get_credentials() is None:
+        return [
+            Finding(
+                Level.ERROR,
+                "no AWS credentials were found: run `aws configure` (or `aws sso login`), "
+                "or set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            )
+        ], None
+    try:
+        identity = session.client("sts").get_caller_identity()
+    except ClientError as exc:
+        return [Finding(Level.ERROR, f"AWS did not accept the credentials ({exc}): refresh or replace them")], None
+    except BotoCoreError as exc:
+        return [Finding(Level.ERROR, f"could not reach AWS to check the credentials ({exc}): check the network")], None
+    return [], str(identity["Account"])
+
+
+def check_region(session: Any, stage: Stage) -> list[Finding]:
+    """The stage's region exists and offers every service the stack uses."""
+    for service in ("lambda", "dynamodb", "sesv2", "apigateway"):
+        if stage.region not in session.get_available_regions(service):
+            return [
+                Finding(
+                    Level.ERROR,
+                    f"region {stage.region!r} (from {stage_path(stage.name)}) does not offer {service}: "
+                    "choose another region, such as ap-northeast-1",
+                )
+            ]
+    return []
+
+
+def check_senders(sesv2: Any, stage: Stage, senders: Iterable[str]) -> list[Finding]:
+    """Every From address is verified, itself or through its domain; a domain without DKIM is a warning."""
+    findings: list[Finding] = []
+    for sender in sorted(set(senders)):
+        domain = sender.rsplit("@", 1)[1]
+        verified_domain = _identity(sesv2, domain)
+        if verified_domain is not None and verified_domain.get("VerifiedForSendingStatus"):
+            if verified_domain.get("DkimAttributes", {}).get("Status") != "SUCCESS":
+                findings.append(
+                    Finding(
+                        Level.WARNING,
+                        f"{domain} is verified in SES but DKIM is not working: add the CNAME records the SES "
+                        "console shows for it, or mail may be marked as spam",
+                    )
+                )
+            continue
+        verified_address = _identity(sesv2, sender)
+        if verified_address is not None and verified_address.get("VerifiedForSendingStatus"):
+            findings.append(
+                Finding(
+                    Level.WARNING,
+                    f"only the address {sender} is verified, not its domain {domain}: verify the domain with DKIM "
+                    "so that mail is signed and trusted",
+                )
+            )
+            continue
+        findings.append(
+            Finding(
+                Level.ERROR,
+                f"{sender} cannot send through SES in {stage.region}: verify the domain {domain} (with DKIM) or the "
+                f"address itself in the SES console of {stage.region}, then deploy again",
+            )
+        )
+    return findings
+
+
+def check_account(sesv2: Any, stage: Stage) -> list[Finding]:
+    """SES may send at all, outside the sandbox (unless the stage allows it) and at the stage's rate."""
+    try:
+        account = sesv2.get_account()
+    except (ClientError, BotoCoreError) as exc:
+        return [Finding(Level.ERROR, f"could not read the SES account of {stage.region} ({exc})")]
+    findings: list[Finding] = []
+    if not account.get("SendingEnabled", True):
+        findings.append(
+            Finding(Level.ERROR, f"SES sending is paused for this account in {stage.region}: see the SES console")
+        )
+    if not account.get("ProductionAccessEnabled", False):
+        sandbox = (
+            f"the account is in the SES sandbox in {stage.region}: it can only send to addresses verified in SES. "
+            "Request production access (SES console → Account dashboard → Request production access)"
+        )
+        if stage.allow_ses_sandbox:
+            findings.append(Finding(Level.WARNING, sandbox + "; going on because the stage allows the sandbox"))
+        else:
+            findings.append(
+                Finding(
+                    Level.ERROR,
+                    sandbox + f", or set allow_ses_sandbox = true in {stage_path(stage.name)} for a trial stage",
+                )
+            )
+    max_rate = float(account.get("SendQuota", {}).get("MaxSendRate", 0) or 0)
+    if max_rate and stage.ses_max_send_rate > max_rate:
+        findings.append(
+            Finding(
+                Level.ERROR,
+                f"ses_max_send_rate is {stage.ses_max_send_rate:g}/s but this account may send {max_rate:g}/s: "
+                f"set ses_max_send_rate = {max_rate:g} in {stage_path(stage.name)}",
+            )
+        )
+    return findings
+
+
+def run_checks(session: Any, stage: Stage, senders: Iterable[str]) -> tuple[list[Finding], str | None]:
+    """Every check, in the order an organizer would fix them; the account id if credentials work."""
+    findings = check_python()
+    found, account = check_credentials(session)
+    findings += found
+    if account is None:
+        return findings, None
+    findings += check_region(session, stage)
+    if any(f.level is Level.ERROR for f in findings):
+        return findings, account
+    sesv2 = session.client("sesv2", region_name=stage.region)
+    findings += check_senders(sesv2, stage, senders)
+    findings += check_account(sesv2, stage)
+    return findings, account
+
+
+def _identity(sesv2: Any, name: str) -> dict[str, Any] | None:
+    try:
+        identity: dict[str, Any] = sesv2.get_email_identity(EmailIdentity=name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NotFoundException":
+            return None
+        raise
+    return identity

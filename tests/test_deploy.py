@@ -1,0 +1,431 @@
+"""The deploy command offline: stage files, pre-flight checks, and the CloudFormation conversation.
+
+CloudFormation cannot run here (moto has no SAM transform), so its side is botocore's Stubber, which
+checks every request and answer against the real API model. S3 is moto; the table is DynamoDB Local.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from chalicelib.table import table_definition
+from deploy.__main__ import main as deploy_main
+from deploy.cloudformation import CAPABILITIES, Deployer, DeployError, point_at_code
+from deploy.package import Artifact
+from deploy.preflight import Finding, Level, check_account, check_python, check_senders, run_checks
+from deploy.stage import StageError, parse_stage, read_stage
+from local import engines
+from tests.conftest import Engines
+
+STACK = "uketsuke-example"
+ACCOUNT = "123456789012"
+NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+OUTPUTS = [
+    {"OutputKey": "PublicUrl", "OutputValue": "https://abc123.execute-api.ap-northeast-1.amazonaws.com/api"},
+    {"OutputKey": "TableName", "OutputValue": "uketsuke-example-Table-XYZ"},
+]
+VALID = {"region": "ap-northeast-1", "sender": "noreply@example.jp", "organizer_email": "office@example.jp"}
+
+
+# --- stage files ----------------------------------------------------------------------------------
+
+
+def test_the_example_stage_reads_with_its_defaults() -> None:
+    stage = read_stage("example")
+    assert (stage.region, stage.sender, stage.organizer_email) == tuple(VALID.values())
+    assert stage.stack_name == STACK and stage.ses_max_send_rate == 1 and stage.custom_domain is None
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"region": "tokyo"}, "region must be an AWS region"),
+        ({"sender": "noreply at example.jp"}, "sender must be a plain e-mail address"),
+        ({"organizer_email": ""}, "organizer_email is required"),
+        ({"ses_max_send_rate": 0}, "ses_max_send_rate must be a number"),
+        ({"log_retention_days": 10}, "log_retention_days must be one of"),
+        ({"sendr": "x@example.jp"}, "unknown field 'sendr'"),
+        (
+            {"custom_domain": {"name": "uketsuke.example.jp", "certificate_arn": "arn:aws:acm:ap-northeast-1:1:x"}},
+            "certificate_arn must be an ACM certificate in us-east-1",
+        ),
+    ],
+)
+def test_a_bad_stage_field_is_named(change: dict[str, Any], complaint: str) -> None:
+    with pytest.raises(StageError, match=complaint):
+        parse_stage("prod", {**VALID, **change})
+
+
+def test_a_missing_stage_file_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(StageError, match=r"copy deploy/stages/example\.toml"):
+        read_stage("prod", tmp_path / "prod.toml")
+    with pytest.raises(StageError, match="stage name"):
+        read_stage("Prod!")
+
+
+# --- pre-flight checks ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sesv2() -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client("sesv2", region_name="ap-northeast-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def identity(verified: bool, dkim: str = "SUCCESS") -> dict[str, Any]:
+    return {"VerifiedForSendingStatus": verified, "DkimAttributes": {"Status": dkim}}
+
+
+def account(production: bool = True, rate: float = 14.0) -> dict[str, Any]:
+    return {"ProductionAccessEnabled": production, "SendingEnabled": True, "SendQuota": {"MaxSendRate": rate}}
+
+
+def errors(findings: list[Finding]) -> list[str]:
+    return [f.message for f in findings if f.level is Level.ERROR]
+
+
+def test_a_verified_domain_with_dkim_passes(sesv2: tuple[Any, Stubber]) -> None:
+    client, stub = sesv2
+    stub.add_response("get_email_identity", identity(True), {"EmailIdentity": "example.jp"})
+    assert check_senders(client, read_stage("example"), ["noreply@example.jp"]) == []
+
+
+def test_an_unverified_sender_stops_the_deploy_and_says_what_to_verify(sesv2: tuple[Any, Stubber]) -> None:
+    client, stub = sesv2
+    stub.add_client_error("get_email_identity", "NotFoundException", expected_params={"EmailIdentity": "example.jp"})
+    stub.add_client_error(
+        "get_email_identity", "NotFoundException", expected_params={"EmailIdentity": "noreply@example.jp"}
+    )
+    (problem,) = errors(check_senders(client, read_stage("example"), ["noreply@example.jp"]))
+    assert "verify the domain example.jp (with DKIM)" in problem and "ap-northeast-1" in problem
+
+
+def test_a_domain_without_dkim_or_a_lone_address_is_a_warning(sesv2: tuple[Any, Stubber]) -> None:
+    client, stub = sesv2
+    stub.add_client_error("get_email_identity", "NotFoundException", expected_params={"EmailIdentity": "other.jp"})
+    stub.add_response("get_email_identity", identity(True), {"EmailIdentity": "events@other.jp"})
+    stub.add_response("get_email_identity", identity(True, dkim="PENDING"), {"EmailIdentity": "example.jp"})
+    findings = check_senders(client, read_stage("example"), ["noreply@example.jp", "events@other.jp"])
+    assert [f.level for f in findings] == [Level.WARNING, Level.WARNING]
+    assert "DKIM is not working" in findings[1].message and "only the address events@other.jp" in findings[0].message
+
+
+def test_the_sandbox_stops_the_deploy_unless_the_stage_allows_it(sesv2: tuple[Any, Stubber]) -> None:
+    client, stub = sesv2
+    stage = read_stage("example")
+    stub.add_response("get_account", account(production=False, rate=1))
+    (problem,) = errors(check_account(client, stage))
+    assert "SES sandbox" in problem and "Request production access" in problem and "allow_ses_sandbox" in problem
+    stub.add_response("get_account", account(production=False, rate=1))
+    findings = check_account(client, dataclasses.replace(stage, allow_ses_sandbox=True))
+    assert [f.level for f in findings] == [Level.WARNING]
+
+
+def test_a_send_rate_above_the_accounts_quota_is_refused(sesv2: tuple[Any, Stubber]) -> None:
+    client, stub = sesv2
+    stub.add_response("get_account", account(rate=14))
+    (problem,) = errors(check_account(client, dataclasses.replace(read_stage("example"), ses_max_send_rate=50)))
+    assert "set ses_max_send_rate = 14" in problem
+
+
+def test_python_must_be_one_lambda_runs() -> None:
+    assert check_python((3, 11)) == []
+    (problem,) = errors(check_python((3, 8)))
+    assert "Lambda runs Python" in problem and "PYTHON=python3.12" in problem
+
+
+class NoCredentials:
+    """A session on a machine where nobody has configured AWS."""
+
+    def get_credentials(self) -> None:
+        return None
+
+
+def test_missing_credentials_stop_before_anything_else_is_asked() -> None:
+    findings, account_id = run_checks(NoCredentials(), read_stage("example"), ["noreply@example.jp"])
+    assert account_id is None
+    assert any("no AWS credentials were found: run `aws configure`" in message for message in errors(findings))
+
+
+# --- the CloudFormation conversation ---------------------------------------------------------------
+
+
+@pytest.fixture
+def cloudformation() -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client(
+        "cloudformation", region_name="ap-northeast-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def deployer(client: Any, said: list[str], s3: Any = None) -> Deployer:
+    return Deployer(client, s3, "ap-northeast-1", say=said.append, sleep=lambda _: None, now=lambda: NOW)
+
+
+def no_stack(stub: Stubber) -> None:
+    stub.add_client_error(
+        "describe_stacks",
+        "ValidationError",
+        f"Stack with id {STACK} does not exist",
+        expected_params={"StackName": STACK},
+    )
+
+
+def stack(stub: Stubber, status: str, outputs: list[dict[str, str]] | None = None) -> None:
+    description = {"StackName": STACK, "StackStatus": status, "CreationTime": NOW, "Outputs": outputs or []}
+    stub.add_response("describe_stacks", {"Stacks": [description]}, {"StackName": STACK})
+
+
+def events(stub: Stubber, *happened: tuple[str, str, str]) -> None:
+    stub.add_response(
+        "describe_stack_events",
+        {
+            "StackEvents": [
+                {
+                    "StackId": STACK,
+                    "EventId": f"{name}-{status}",
+                    "StackName": STACK,
+                    "LogicalResourceId": name,
+                    "Timestamp": NOW + timedelta(seconds=i),
+                    "ResourceStatus": status,
+                    "ResourceStatusReason": reason,
+                }
+                for i, (name, status, reason) in enumerate(happened)
+            ]
+        },
+        {"StackName": STACK},
+    )
+
+
+def change_set(stub: Stubber, kind: str, status: str, reason: str = "") -> None:
+    stub.add_response(
+        "create_change_set",
+        {"Id": "cs-1"},
+        {
+            "StackName": STACK,
+            "ChangeSetName": ANY,
+            "ChangeSetType": kind,
+            "TemplateURL": "https://bucket/template.json",
+            "Capabilities": CAPABILITIES,
+            "Tags": [{"Key": "uketsuke:stage", "Value": "example"}],
+        },
+    )
+    stub.add_response(
+        "describe_change_set",
+        {"Status": status, "StatusReason": reason, "ExecutionStatus": "AVAILABLE"},
+        {"StackName": STACK, "ChangeSetName": ANY},
+    )
+
+
+def test_first_deploy_creates_the_stack_and_returns_its_outputs(cloudformation: tuple[Any, Stubber]) -> None:
+    client, stub = cloudformation
+    said: list[str] = []
+    no_stack(stub)
+    change_set(stub, "CREATE", "CREATE_COMPLETE")
+    stub.add_response("execute_change_set", {}, {"StackName": STACK, "ChangeSetName": ANY})
+    stack(stub, "CREATE_IN_PROGRESS")
+    events(stub, ("Table", "CREATE_IN_PROGRESS", ""))
+    stack(stub, "CREATE_COMPLETE")
+    events(stub, ("Table", "CREATE_IN_PROGRESS", ""), ("Table", "CREATE_COMPLETE", ""))
+    stack(stub, "CREATE_COMPLETE", OUTPUTS)
+    outputs = deployer(client, said).deploy(STACK, "https://bucket/template.json", {"uketsuke:stage": "example"})
+    assert outputs["PublicUrl"].endswith("/api")
+    assert said == [
+        f"creating stack {STACK} in ap-northeast-1",
+        "  Table: CREATE_IN_PROGRESS",
+        "  Table: CREATE_COMPLETE",
+    ]
+
+
+def test_a_second_deploy_with_nothing_new_changes_nothing(cloudformation: tuple[Any, Stubber]) -> None:
+    client, stub = cloudformation
+    said: list[str] = []
+    stack(stub, "UPDATE_COMPLETE")
+    change_set(stub, "UPDATE", "FAILED", "The submitted information didn't contain changes.")
+    stub.add_response("delete_change_set", {}, {"StackName": STACK, "ChangeSetName": ANY})
+    stack(stub, "UPDATE_COMPLETE", OUTPUTS)
+    outputs = deployer(client, said).deploy(STACK, "https://bucket/template.json", {"uketsuke:stage": "example"})
+    assert outputs["TableName"] == "uketsuke-example-Table-XYZ"
+    assert said[-1] == "nothing to change: the stack is already up to date"
+
+
+def test_a_rolled_back_update_reports_what_failed(cloudformation: tuple[Any, Stubber]) -> None:
+    client, stub = cloudformation
+    stack(stub, "UPDATE_COMPLETE")
+    change_set(stub, "UPDATE", "CREATE_COMPLETE")
+    stub.add_response("execute_change_set", {}, {"StackName": STACK, "ChangeSetName": ANY})
+    stack(stub, "UPDATE_ROLLBACK_COMPLETE")
+    failed = ("MailConfigurationSet", "UPDATE_FAILED", "Resource limit exceeded")
+    events(stub, failed)
+    events(stub, failed)
+    with pytest.raises(DeployError, match="MailConfigurationSet: Resource limit exceeded"):
+        deployer(client, []).deploy(STACK, "https://bucket/template.json", {"uketsuke:stage": "example"})
+
+
+def test_a_stack_whose_creation_failed_must_be_destroyed_first(cloudformation: tuple[Any, Stubber]) -> None:
+    client, stub = cloudformation
+    stack(stub, "ROLLBACK_COMPLETE")
+    with pytest.raises(DeployError, match="run make destroy"):
+        deployer(client, []).deploy(STACK, "https://bucket/template.json", {})
+
+
+def test_a_refused_change_set_says_why(cloudformation: tuple[Any, Stubber]) -> None:
+    client, stub = cloudformation
+    no_stack(stub)
+    change_set(stub, "CREATE", "FAILED", "Template error: unresolved resource dependencies [Nope]")
+    with pytest.raises(DeployError, match="unresolved resource dependencies"):
+        deployer(client, []).deploy(STACK, "https://bucket/template.json", {"uketsuke:stage": "example"})
+
+
+# --- artifacts on S3 (moto) and teardown (DynamoDB Local) -------------------------------------------
+
+
+@pytest.fixture
+def artifact(tmp_path: Path) -> Artifact:
+    code = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "app = None\n")
+    template = tmp_path / "sam.json"
+    function = {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}}
+    template.write_text(json.dumps({"Resources": {"APIHandler": function}}), encoding="utf-8")
+    return Artifact(template, code)
+
+
+def test_artifacts_go_to_one_private_bucket_under_content_addressed_keys(
+    local_engines: Engines, artifact: Artifact
+) -> None:
+    s3 = engines.local_client("s3", local_engines.moto)
+    uploader = deployer(None, said := [], s3)
+    bucket = uploader.ensure_bucket(ACCOUNT)
+    assert uploader.ensure_bucket(ACCOUNT) == bucket and said == [f"creating the artifacts bucket {bucket}"]
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
+    url = uploader.upload(artifact, bucket, "example")
+    assert uploader.upload(artifact, bucket, "example") == url  # same content, same keys
+    key = url.split(".amazonaws.com/", 1)[1]
+    uploaded = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    code = uploaded["Resources"]["APIHandler"]["Properties"]["CodeUri"]
+    assert code["Bucket"] == bucket and code["Key"].startswith("example/code-")
+    body = s3.get_object(Bucket=bucket, Key=code["Key"])["Body"].read()
+    assert zipfile.ZipFile(io.BytesIO(body)).namelist() == ["app.py"]
+
+
+def test_point_at_code_leaves_the_built_template_alone(artifact: Artifact) -> None:
+    template = artifact.template()
+    point_at_code(template, "b", "k")
+    assert template["Resources"]["APIHandler"]["Properties"]["CodeUri"] == "./deployment.zip"
+
+
+@pytest.mark.parametrize("delete_data", [False, True])
+def test_destroy_keeps_the_table_unless_told_otherwise(
+    local_engines: Engines, cloudformation: tuple[Any, Stubber], delete_data: bool
+) -> None:
+    client, stub = cloudformation
+    dynamodb = local_engines.client()
+    table = f"uketsuke-destroy-{int(delete_data)}"
+    engines.create_table(dynamodb, {**table_definition(table), "DeletionProtectionEnabled": True})
+    outputs = [{"OutputKey": "TableName", "OutputValue": table}]
+    stack(stub, "CREATE_COMPLETE", outputs)
+    stack(stub, "CREATE_COMPLETE", outputs)
+    stub.add_response("delete_stack", {}, {"StackName": STACK})
+    stack(stub, "DELETE_IN_PROGRESS")
+    events(stub, ("AlarmTopic", "DELETE_COMPLETE", ""))
+    no_stack(stub)
+    stub.add_client_error("describe_stack_events", "ValidationError", f"Stack [{STACK}] does not exist")
+    said: list[str] = []
+    try:
+        assert deployer(client, said).destroy(STACK, delete_data, dynamodb) == table
+        remaining = dynamodb.list_tables()["TableNames"]
+        assert (table in remaining) is not delete_data
+        assert ("kept the table" in said[-1]) is not delete_data
+    finally:
+        if table in dynamodb.list_tables()["TableNames"]:
+            dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
+            dynamodb.delete_table(TableName=table)
+
+
+def test_destroy_without_a_terminal_asks_for_yes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert deploy_main(["destroy", "--stage", "example"]) == 1
+    assert "add --yes" in capsys.readouterr().err
+
+
+def test_an_unknown_stage_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert deploy_main(["check", "--stage", "nowhere"]) == 1
+    assert "deploy/stages/nowhere.toml does not exist" in capsys.readouterr().err
+
+
+# --- the whole command -------------------------------------------------------------------------------
+
+
+class LocalSession:
+    """A boto3 session whose clients are the local engines, plus stubbed CloudFormation and SES account."""
+
+    def __init__(self, clients: dict[str, Any]) -> None:
+        self.clients = clients
+
+    def get_credentials(self) -> object:
+        return object()
+
+    def get_available_regions(self, service: str) -> list[str]:
+        return list(boto3.session.Session().get_available_regions(service))
+
+    def client(self, name: str, region_name: str | None = None) -> Any:
+        return self.clients[name]
+
+
+@pytest.mark.slow
+def test_make_deploy_checks_builds_uploads_deploys_loads_events_and_ends_with_the_url(
+    local_engines: Engines, cloudformation: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfn, stub = cloudformation
+    dynamodb = local_engines.client()
+    table = "uketsuke-example-Table-XYZ"
+    engines.create_table(dynamodb, table_definition(table))
+    ses = boto3.client("sesv2", region_name="ap-northeast-1", aws_access_key_id="x", aws_secret_access_key="x")
+    session = LocalSession(
+        {
+            "sts": engines.local_client("sts", local_engines.moto),
+            "sesv2": ses,
+            "s3": engines.local_client("s3", local_engines.moto),
+            "cloudformation": cfn,
+            "dynamodb": dynamodb,
+        }
+    )
+    stub.add_client_error(
+        "describe_stacks",
+        "ValidationError",
+        f"Stack with id {STACK} does not exist",
+        expected_params={"StackName": STACK},
+    )
+    stub.add_response("create_change_set", {"Id": "cs-1"})
+    stub.add_response("describe_change_set", {"Status": "CREATE_COMPLETE"})
+    stub.add_response("execute_change_set", {})
+    stack(stub, "CREATE_COMPLETE")
+    events(stub, ("uketsuke-example", "CREATE_COMPLETE", ""))
+    stack(stub, "CREATE_COMPLETE", OUTPUTS)
+    try:
+        with Stubber(ses) as ses_stub:
+            ses_stub.add_response("get_email_identity", identity(True), {"EmailIdentity": "example.jp"})
+            ses_stub.add_response("get_account", account())
+            code = deploy_main(["deploy", "--stage", "example"], session_factory=lambda **_: session)
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert out.splitlines()[-1] == OUTPUTS[0]["OutputValue"]  # the last line is the public URL
+        assert "cdo-seminar: 自治体CDO勉強会" in out
+        assert dynamodb.get_item(TableName=table, Key={"pk": {"S": "EVENT#cdo-seminar"}, "sk": {"S": "EVENT"}})["Item"]
+    finally:
+        dynamodb.delete_table(TableName=table)
