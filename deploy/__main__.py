@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.dynamo import Table
 from deploy.cloudformation import Deployer, DeployError
 from deploy.package import PackageError, build, event_files, senders
-from deploy.preflight import Level, run_checks
+from deploy.preflight import Level, check_runtime, run_checks
 from deploy.stage import Stage, StageError, read_stage
 
 
@@ -39,6 +39,9 @@ def deploy(stage: Stage, session: Any) -> str:
 
     account = check(stage, session)
     artifact = build(stage)
+    problems = check_runtime(artifact.template())
+    if problems:
+        raise Stop(problems[0].message)
     print(f"built {artifact.zip_path} ({artifact.zip_path.stat().st_size:,} bytes)")
     deployer = Deployer(session.client("cloudformation"), session.client("s3"), stage.region)
     bucket = deployer.ensure_bucket(account)

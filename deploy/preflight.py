@@ -50,6 +50,26 @@ def check_python(version: tuple[int, int] | None = None) -> list[Finding]:
     ]
 
 
+def check_runtime(template: dict[str, Any], version: tuple[int, int] | None = None) -> list[Finding]:
+    """Every function in the built template runs on the Python the package was built with."""
+    major, minor = version or sys.version_info[:2]
+    expected = f"python{major}.{minor}"
+    runtimes = {
+        str(resource["Properties"].get("Runtime"))
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    if runtimes == {expected}:
+        return []
+    return [
+        Finding(
+            Level.ERROR,
+            f"the package was built for {', '.join(sorted(runtimes))} but this Python is {major}.{minor}: "
+            "rebuild it with `make package STAGE=...` from the same environment",
+        )
+    ]
+
+
 def check_credentials(session: Any) -> tuple[list[Finding], str | None]:
     """Credentials exist and AWS accepts them; returns the account id when it does."""
     if session.get_credentials() is None:

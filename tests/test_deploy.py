@@ -23,7 +23,15 @@ from chalicelib.table import table_definition
 from deploy.__main__ import main as deploy_main
 from deploy.cloudformation import CAPABILITIES, Deployer, DeployError, point_at_code
 from deploy.package import Artifact
-from deploy.preflight import Finding, Level, check_account, check_python, check_senders, run_checks
+from deploy.preflight import (
+    Finding,
+    Level,
+    check_account,
+    check_python,
+    check_runtime,
+    check_senders,
+    run_checks,
+)
 from deploy.stage import StageError, parse_stage, read_stage
 from local import engines
 from tests.conftest import Engines
@@ -145,6 +153,13 @@ def test_python_must_be_one_lambda_runs() -> None:
     assert check_python((3, 11)) == []
     (problem,) = errors(check_python((3, 8)))
     assert "Lambda runs Python" in problem and "PYTHON=python3.12" in problem
+
+
+def test_the_built_runtime_must_be_this_python() -> None:
+    template = {"Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {"Runtime": "python3.11"}}}}
+    assert check_runtime(template, (3, 11)) == []
+    (problem,) = errors(check_runtime(template, (3, 12)))
+    assert "built for python3.11 but this Python is 3.12" in problem
 
 
 class NoCredentials:
