@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 from chalice.app import Chalice, Rate, Response
 
-from chalicelib import catalog, closing, pages, registrations, reminders
+from chalicelib import catalog, closing, pages, registrations, reminders, waitlist
 from chalicelib import messages as msg
-from chalicelib.forms import validate_registration
+from chalicelib.events import Event, EventState
+from chalicelib.forms import validate_changes, validate_registration
 from chalicelib.headers import PRIVATE, SECURITY_HEADERS
-from chalicelib.registrations import Outcome
+from chalicelib.links import link_expiry, registration_path
+from chalicelib.registrations import Outcome, Registration
 from chalicelib.services import Services, build_services
+from chalicelib.waitlist import CancelOutcome
 
 app = Chalice(app_name="uketsuke")
 
@@ -136,10 +139,11 @@ def submit_registration_form(slug: str) -> Response:
     now = s.clock.now()
     result = None
     if form.attendee is not None:
-        result = registrations.register(s.table, slug, form.attendee, submission_id, now, s.ids)
-        if result.outcome is Outcome.REGISTERED:
-            location = f"{_base_path()}/events/{slug}/registrations/{result.registration_id}"
-            return _html("", 303, {"Location": location})
+        result = registrations.register(
+            s.table, slug, form.attendee, submission_id, now, s.ids, waitlist=event.waitlist
+        )
+        if result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED):
+            return _see_registration(event, result.registration_id)
     # Every other answer shows the event as it is now, so read it (off the happy path).
     state = catalog.get_event(s.table, slug)
     if state is None or (result is not None and result.outcome is Outcome.NOT_FOUND):
@@ -153,14 +157,84 @@ def submit_registration_form(slug: str) -> Response:
 
 
 @app.route("/events/{slug}/registrations/{registration_id}", methods=["GET"])
-def registration_done(slug: str, registration_id: str) -> Response:
-    """The page a registrant lands on after registering."""
+def registration_page(slug: str, registration_id: str) -> Response:
+    """A registrant's own page, opened from the link in their e-mails (or the redirect after registering)."""
+    request = app.current_request
+    query: Mapping[str, str] = (request.query_params if request is not None else None) or {}
+    found = _own_registration(slug, registration_id, query.get("token", ""))
+    if isinstance(found, Response):
+        return found
+    state, registration, token = found
+    notice = msg.DONE_NOTICES.get(query.get("done", ""), "")
+    return _html(_registration_page(state, registration, token, notice=notice), headers=PRIVATE)
+
+
+@app.route(
+    "/events/{slug}/registrations/{registration_id}",
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded"],
+)
+def change_registration(slug: str, registration_id: str) -> Response:
+    """Corrections or a cancellation, posted from the registrant's own page."""
     s = services()
+    try:
+        fields = parse_qs(_request_body().decode("utf-8"), keep_blank_values=True, errors="strict")
+    except BodyTooLarge:
+        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, _too_large()), 413)
+    except UnicodeDecodeError:
+        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
+    raw = {name: values[0] for name, values in fields.items()}
+    found = _own_registration(slug, registration_id, raw.get("token", ""))
+    if isinstance(found, Response):
+        return found
+    state, registration, token = found
+    now = s.clock.now()
+    if raw.get("action") == "cancel":
+        if raw.get("confirm_cancel") != "yes":
+            errors = {"confirm_cancel": msg.CANCEL_CONFIRM_NEEDED}
+            return _html(_registration_page(state, registration, token, errors=errors), 400, PRIVATE)
+        result = waitlist.cancel(s.table, state.event, registration_id, now)
+        if result.outcome is CancelOutcome.TOO_LATE:
+            return _html(_registration_page(state, registration, token, notice=msg.CANCEL_TOO_LATE), 409, PRIVATE)
+        return _see_registration(state.event, registration_id, done="cancelled")
+    if raw.get("action") == "edit":
+        form = validate_changes(raw, [c.key for c in state.event.categories], registration.attendee)
+        if form.attendee is None:
+            page = _registration_page(state, registration, token, values=form.values, errors=form.errors)
+            return _html(page, 400, PRIVATE)
+        if not registrations.update_attendee(s.table, slug, registration_id, form.attendee):
+            return _html(
+                _registration_page(state, registration, token, notice=msg.REGISTRATION_NOT_ACTIVE), 409, PRIVATE
+            )
+        return _see_registration(state.event, registration_id, done="saved")
+    return _html(_registration_page(state, registration, token, notice=msg.ACTION_UNKNOWN), 400, PRIVATE)
+
+
+def _own_registration(slug: str, registration_id: str, token: str) -> tuple[EventState, Registration, str] | Response:
+    """The event and registration a valid personal link points to; otherwise the page that says the link is bad."""
+    s = services()
+    if not s.signer.verify(slug, registration_id, token, s.clock.now()):
+        # The same answer for a wrong token and an unknown registration: nothing to probe.
+        return _html(pages.message_page(_base_path(), msg.LINK_INVALID_TITLE, msg.LINK_INVALID), 404, PRIVATE)
     state = catalog.get_event(s.table, slug)
     registration = registrations.get_registration(s.table, slug, registration_id) if state else None
     if state is None or registration is None:
-        return _not_found()
-    return _html(pages.registered_page(_base_path(), state, registration), headers=PRIVATE)
+        return _html(pages.message_page(_base_path(), msg.LINK_INVALID_TITLE, msg.LINK_INVALID), 404, PRIVATE)
+    return state, registration, token
+
+
+def _registration_page(state: EventState, registration: Registration, token: str, **extra: Any) -> str:
+    s = services()
+    place = waitlist.position(s.table, state.event.slug, registration.wait_sk) if registration.wait_sk else 0
+    return pages.registration_page(_base_path(), state, registration, token, s.clock.now(), place, **extra)
+
+
+def _see_registration(event: Event, registration_id: str, done: str = "") -> Response:
+    """303 to the registrant's own page, with its signed token."""
+    s = services()
+    token = s.signer.token(event.slug, registration_id, link_expiry(event.ends_at))
+    location = _base_path() + registration_path(event.slug, registration_id, token) + (f"&done={done}" if done else "")
+    return _html("", 303, {"Location": location})
 
 
 @app.route("/static/{name}", methods=["GET"])
@@ -213,18 +287,24 @@ def register_json(slug: str) -> Response:
     form = validate_registration(data, [c.key for c in event.categories])
     if form.attendee is None:
         return Response(body={"status": "invalid", "errors": form.errors}, status_code=422)
-    result = registrations.register(s.table, slug, form.attendee, submission_id, s.clock.now(), s.ids)
+    result = registrations.register(
+        s.table, slug, form.attendee, submission_id, s.clock.now(), s.ids, waitlist=event.waitlist
+    )
     status_codes = {
         Outcome.REGISTERED: 201,
+        Outcome.WAITLISTED: 201,
         Outcome.ALREADY_REGISTERED: 200,
         Outcome.FULL: 409,
         Outcome.CLOSED: 409,
         Outcome.NOT_FOUND: 404,
     }
     body: dict[str, Any] = {"status": result.outcome.value}
-    if result.registration_id and result.outcome is Outcome.REGISTERED:
+    if result.registration_id and result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED):
         body["registration_id"] = result.registration_id
         body["registration_number"] = registrations.display_number(result.registration_id)
+    if result.outcome is Outcome.WAITLISTED:
+        registration = registrations.get_registration(s.table, slug, result.registration_id)
+        body["position"] = waitlist.position(s.table, slug, registration.wait_sk) if registration else None
     if result.outcome is Outcome.ALREADY_REGISTERED:
         body["confirmation_resent"] = result.confirmation_resent
     return Response(body=body, status_code=status_codes[result.outcome])

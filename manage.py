@@ -6,13 +6,14 @@ import argparse
 import sys
 from datetime import datetime
 
-from chalicelib.catalog import publish_event
+from chalicelib.catalog import get_event, publish_event
 from chalicelib.clock import SystemClock
 from chalicelib.display import format_datetime, format_span
 from chalicelib.dynamo import Table
 from chalicelib.events import Event, EventFileError, read_event_file
 from chalicelib.settings import Settings, SettingsError
 from chalicelib.table import table_definition
+from chalicelib.waitlist import promote_waiting
 
 
 def load_events(table: Table, paths: list[str]) -> int:
@@ -37,6 +38,10 @@ def load_events(table: Table, paths: list[str]) -> int:
 def describe_publication(table: Table, event: Event, now: datetime) -> str:
     """Publish one event with its reminders and say what the table now holds."""
     state = publish_event(table, event, now)
+    # More seats than before: the people waiting longest take them now, and are told by e-mail.
+    moved_up = promote_waiting(table, event.slug, now)
+    if moved_up:
+        state = get_event(table, event.slug) or state
     reminders = ", ".join(format_datetime(due, event.tz) for due in event.reminder_schedule().values())
     status = "closed" if state.closed else "open"
     warning = ""
@@ -49,6 +54,8 @@ def describe_publication(table: Table, event: Event, now: datetime) -> str:
         f"  {format_span(event.starts_at, event.ends_at, event.tz)} / {state.seats_taken} of {event.capacity} seats"
         f" taken / registration {status} until {format_datetime(event.registration_closes_at, event.tz)}\n"
         f"  reminders: {reminders or 'none'}{warning}"
+        + (f"\n  {len(moved_up)} moved up from the waiting list" if moved_up else "")
+        + (f"\n  {state.waiting} waiting" if state.waiting else "")
     )
 
 

@@ -370,6 +370,7 @@ def main() -> int:
             names.PUBLIC_BASE_URL: "http://localhost:8000",
             names.DEFAULT_SENDER: SENDER,
             names.SES_MAX_SEND_RATE: "1000",
+            names.LINK_KEY: "bench-only-link-key-0123456789abcdef",
         }
         os.environ.update(env)
         client = engines.local_client("dynamodb", dynamodb)

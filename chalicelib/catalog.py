@@ -28,7 +28,8 @@ def publish_event(table: Table, event: Event, now: datetime) -> EventState:
     item = table.update(
         keys.event_key(event.slug),
         "SET details = :details, seat_limit = :capacity, closes_at = :closes_at, #queue = :queue, #due = :due,"
-        " seats_taken = if_not_exists(seats_taken, :zero), #status = if_not_exists(#status, :open)",
+        " seats_taken = if_not_exists(seats_taken, :zero), waiting = if_not_exists(waiting, :zero),"
+        " #status = if_not_exists(#status, :open)",
         values={
             ":details": event.to_json(),
             ":capacity": event.capacity,
@@ -45,6 +46,11 @@ def publish_event(table: Table, event: Event, now: datetime) -> EventState:
         item = _reopen_if_room(table, event.slug, now) or item
     _schedule_reminders(table, event)
     return state_from_item(item)
+
+
+def reopen_if_room(table: Table, slug: str, now: datetime) -> None:
+    """Open a closed event again if a seat is free and its deadline has not passed (after a cancellation)."""
+    _reopen_if_room(table, slug, now)
 
 
 def _schedule_reminders(table: Table, event: Event) -> None:
@@ -89,6 +95,7 @@ def state_from_item(item: Item) -> EventState:
         seats_taken=int(item.get("seats_taken", 0)),
         closed=item.get("status") == STATUS_CLOSED,
         closed_reason=item.get("closed_reason", ""),
+        waiting=int(item.get("waiting", 0)),
     )
 
 

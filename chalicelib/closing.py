@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib import catalog
+from chalicelib import catalog, waitlist
 from chalicelib import table as keys
 from chalicelib.clock import iso
 from chalicelib.dynamo import Table, TransactionCancelled
@@ -38,7 +38,8 @@ def closing_reason(state: EventState, now: datetime) -> str:
         return ""
     if now >= state.event.registration_closes_at:
         return REASON_DEADLINE
-    if state.seats_taken >= state.event.capacity:
+    # With a waiting list a full event stays open: newcomers join the list until the deadline.
+    if state.seats_taken >= state.event.capacity and not state.event.waitlist:
         return REASON_CAPACITY
     return ""
 
@@ -48,6 +49,10 @@ def close_registrations(table: Table, now: datetime) -> list[Closure]:
     closed = []
     for slug in list(catalog.upcoming_slugs(table, now)):
         state = catalog.get_event(table, slug)
+        if state and state.waiting and state.seats_taken < state.event.capacity:
+            # Seats free while people wait (the organizer added seats): they move up first.
+            waitlist.promote_waiting(table, slug, now)
+            state = catalog.get_event(table, slug)
         reason = closing_reason(state, now) if state else ""
         if not state or not reason:
             continue
@@ -67,7 +72,9 @@ def _close_actions(state: EventState, reason: str, now: datetime) -> list[dict[s
     close = {
         "Key": keys.event_key(slug),
         "UpdateExpression": "SET #status = :closed, closed_reason = :reason, closed_at = :now",
-        "ConditionExpression": "#status = :open AND (closes_at <= :now OR seats_taken >= seat_limit)",
+        # The reason is re-checked atomically: a seat may have freed since the read.
+        "ConditionExpression": "#status = :open AND "
+        + ("closes_at <= :now" if reason == REASON_DEADLINE else "seats_taken >= seat_limit"),
         "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": {
             ":closed": catalog.STATUS_CLOSED,

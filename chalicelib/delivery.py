@@ -28,9 +28,22 @@ from chalicelib import catalog
 from chalicelib import table as keys
 from chalicelib.clock import Clock, iso, parse_iso
 from chalicelib.dynamo import ConditionFailed, Item, Table, from_attrs
-from chalicelib.mail import Links, RenderedMail, build_mime, render_closed_notice, render_confirmation, render_reminder
+from chalicelib.events import Event
+from chalicelib.links import LinkSigner, link_expiry, registration_path
+from chalicelib.mail import (
+    Links,
+    RenderedMail,
+    build_mime,
+    render_cancelled,
+    render_closed_notice,
+    render_confirmation,
+    render_promoted,
+    render_reminder,
+    render_waitlisted,
+)
 from chalicelib.outbox import MailKind, MailStatus
-from chalicelib.registrations import RegistrationStatus, get_registration
+from chalicelib.registrations import Registration, RegistrationStatus, get_registration
+from chalicelib.waitlist import position
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -125,6 +138,17 @@ class RateLimiter:
             self._sleep(slot - now)
 
 
+# Which registrations each kind of mail still goes to when it is sent (not when it was queued):
+# a waiting-list notice for someone who has since moved up, or a reminder after a cancellation, is dropped.
+_SENT_WHILE: dict[MailKind, frozenset[RegistrationStatus]] = {
+    MailKind.CONFIRMATION: frozenset({RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED}),
+    MailKind.REMINDER: frozenset({RegistrationStatus.CONFIRMED}),
+    MailKind.PROMOTED: frozenset({RegistrationStatus.CONFIRMED}),
+    MailKind.WAITLISTED: frozenset({RegistrationStatus.WAITLISTED}),
+    MailKind.CANCELLED: frozenset({RegistrationStatus.CANCELLED}),
+}
+
+
 @dataclass
 class Postman:
     """Everything needed to deliver outbox mail."""
@@ -136,6 +160,7 @@ class Postman:
     base_url: str
     default_sender: str
     events: catalog.EventDetails
+    signer: LinkSigner
 
     def deliver(self, slug: str, mail_id: str) -> MailStatus | None:
         """Deliver one outbox item; returns its new status, or None if someone else has it."""
@@ -184,15 +209,32 @@ class Postman:
             )
             return rendered, Envelope(event.contact.organizer_email, sender, sender_name)
         registration = get_registration(self.table, slug, item["registration_id"])
-        if registration is None or registration.status != RegistrationStatus.CONFIRMED.value:
-            raise Undeliverable("the registration no longer holds a seat")
-        now = self.clock.now()
-        if kind is MailKind.REMINDER:
-            rendered = render_reminder(event, registration, links, parse_iso(item["reminder_due"]), now)
-        else:
-            rendered = render_confirmation(event, registration, links, now)
+        if registration is None:
+            raise Undeliverable("the registration no longer exists")
+        status = RegistrationStatus(registration.status)
+        if status not in _SENT_WHILE[kind]:
+            raise Undeliverable(f"a {kind.value} mail is not sent to a registration that is {status.value}")
+        token = self.signer.token(slug, registration.registration_id, link_expiry(event.ends_at))
+        manage = f"{self.base_url}{registration_path(slug, registration.registration_id, token)}"
+        links = Links(event_url=links.event_url, manage_url=manage)
+        rendered = self._render(kind, event, registration, links, item)
         envelope = Envelope(registration.attendee.email, sender, sender_name, event.contact.organizer_email)
         return rendered, envelope
+
+    def _render(
+        self, kind: MailKind, event: Event, registration: Registration, links: Links, item: Item
+    ) -> RenderedMail:
+        """The mail's content; a confirmation re-sent to someone waiting says where they wait instead."""
+        now = self.clock.now()
+        if kind is MailKind.REMINDER:
+            return render_reminder(event, registration, links, parse_iso(item["reminder_due"]), now)
+        if kind is MailKind.CANCELLED:
+            return render_cancelled(event, registration, links)
+        if registration.status == RegistrationStatus.WAITLISTED.value:
+            return render_waitlisted(event, registration, links, position(self.table, event.slug, registration.wait_sk))
+        if kind is MailKind.PROMOTED:
+            return render_promoted(event, registration, links, now)
+        return render_confirmation(event, registration, links, now)
 
     def _finish(self, key: dict[str, str], status: MailStatus, message_id: str = "", error: str = "") -> MailStatus:
         values: dict[str, Any] = {":status": status.value, ":at": iso(self.clock.now())}

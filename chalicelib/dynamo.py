@@ -124,8 +124,9 @@ class Table:
         names: Mapping[str, str] | None = None,
         index: str | None = None,
         projection: str | None = None,
+        limit: int | None = None,
     ) -> Iterator[Item]:
-        """Every item matching a key condition, page by page."""
+        """Every item matching a key condition (the first `limit` of them, if given), page by page."""
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,
@@ -139,12 +140,33 @@ class Table:
             kwargs["ConsistentRead"] = True
         if projection:
             kwargs["ProjectionExpression"] = projection
+        if limit is not None:
+            kwargs["Limit"] = limit
+        yielded = 0
         while True:
             response = self.client.query(**kwargs)
             for attrs in response.get("Items", []):
                 yield from_attrs(attrs)
-            if "LastEvaluatedKey" not in response:
+                yielded += 1
+            if "LastEvaluatedKey" not in response or (limit is not None and yielded >= limit):
                 return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def count(self, condition: str, values: Mapping[str, Any]) -> int:
+        """How many items match a key condition (strongly consistent, items are not transferred)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": to_attrs(values),
+            "Select": "COUNT",
+            "ConsistentRead": True,
+        }
+        total = 0
+        while True:
+            response = self.client.query(**kwargs)
+            total += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                return total
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def transact(self, actions: list[dict[str, Any]]) -> None:

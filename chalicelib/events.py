@@ -109,6 +109,13 @@ class Event:
     programme: tuple[Talk, ...] = ()
     reminders: tuple[ReminderSpec, ...] = DEFAULT_REMINDERS
     url: str = ""
+    waitlist: bool = True  # when full, new registrants join a waiting list and move up as seats free
+    cancellation_closes_at: datetime | None = None  # None: registrants may cancel until the start
+
+    @property
+    def cancellation_deadline(self) -> datetime:
+        """Until when a registrant may cancel (and so free a seat for the waiting list)."""
+        return self.cancellation_closes_at or self.starts_at
 
     @property
     def tz(self) -> ZoneInfo:
@@ -126,7 +133,7 @@ class Event:
     def to_json(self) -> str:
         """Serialise for storage in the event item."""
         data = asdict(self)
-        for name in ("starts_at", "ends_at", "registration_closes_at", "doors_open_at"):
+        for name in ("starts_at", "ends_at", "registration_closes_at", "doors_open_at", "cancellation_closes_at"):
             data[name] = iso(data[name]) if data[name] else None
         return json.dumps(data, ensure_ascii=False)
 
@@ -153,6 +160,10 @@ class Event:
             programme=tuple(Talk(**t) for t in data["programme"]),
             reminders=tuple(ReminderSpec(**r) for r in data["reminders"]),
             url=data.get("url", ""),
+            waitlist=data.get("waitlist", True),
+            cancellation_closes_at=parse_iso(data["cancellation_closes_at"])
+            if data.get("cancellation_closes_at")
+            else None,
         )
 
 
@@ -172,6 +183,7 @@ class EventState:
     seats_taken: int
     closed: bool = False
     closed_reason: str = ""
+    waiting: int = 0  # people on the waiting list
 
     @property
     def seats_left(self) -> int:
@@ -209,6 +221,12 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
     if closes_at > starts_at:
         raise EventFileError("registration_closes_at must not be after starts_at")
     doors = _moment(data, "doors_open_at", tz) if "doors_open_at" in data else None
+    cancel_until = _moment(data, "cancellation_closes_at", tz) if "cancellation_closes_at" in data else None
+    if cancel_until is not None and cancel_until > ends_at:
+        raise EventFileError("cancellation_closes_at must not be after ends_at")
+    waitlist = data.get("waitlist", True)
+    if not isinstance(waitlist, bool):
+        raise EventFileError("waitlist must be true or false")
 
     capacity = data.get("capacity")
     if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
@@ -261,6 +279,8 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         ),
         reminders=_reminders(data),
         url=_text(data, "url", default=""),
+        waitlist=waitlist,
+        cancellation_closes_at=cancel_until,
     )
     for key, due in event.reminder_schedule().items():
         if due >= starts_at:

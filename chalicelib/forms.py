@@ -149,3 +149,15 @@ def _check_email(value: str) -> tuple[str, str]:
     except EmailNotValidError:
         return value, msg.EMAIL_INVALID
     return result.normalized, ""
+
+
+# What a registrant may correct on their own page; the address is the registration's identity.
+EDITABLE_FIELDS = ("name", "kana", "organization", "job_title", "category")
+
+
+def validate_changes(raw: Mapping[str, Any], categories: Sequence[str], current: Attendee) -> FormResult:
+    """Validate corrections to a registration with exactly the rules of the form."""
+    # The unchanged fields come from the registration itself, so one set of rules decides everything.
+    kept = {"email": current.email, "question": current.question, "consent": "yes"}
+    submitted = {field: raw.get(field, "") for field in EDITABLE_FIELDS}
+    return validate_registration({**submitted, **kept}, categories)

@@ -17,6 +17,9 @@ from chalicelib.registrations import Registration
 SUBJECT_CONFIRMATION = "【お申し込み完了】{title}"
 SUBJECT_REMINDER = "【{when}開催】{title}"
 SUBJECT_CLOSED = "【受付終了】{title}（{taken}/{capacity}名）"
+SUBJECT_WAITLISTED = "【キャンセル待ち受付・{position}番目】{title}"
+SUBJECT_PROMOTED = "【参加確定】{title}（キャンセル待ちから繰り上げ）"
+SUBJECT_CANCELLED = "【お申し込み取り消し】{title}"
 
 
 @dataclass(frozen=True)
@@ -43,15 +46,47 @@ class Links:
     """Public URLs a mail points to."""
 
     event_url: str
+    manage_url: str = ""  # the registrant's own page (signed); empty in mails to the organizer
 
 
 def render_confirmation(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
     """The mail that tells a registrant their seat is theirs."""
+    return _seat_mail("confirmation", SUBJECT_CONFIRMATION.format(title=event.title), event, registration, links, now)
+
+
+def render_promoted(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
+    """A seat freed and went to this person from the waiting list: everything a confirmation carries."""
+    return _seat_mail("promoted", SUBJECT_PROMOTED.format(title=event.title), event, registration, links, now)
+
+
+def render_waitlisted(event: Event, registration: Registration, links: Links, position: int) -> RenderedMail:
+    """The registrant is on the waiting list, at `position`; no calendar file, since no seat yet."""
+    context = {"event": event, "registration": registration, "links": links, "position": position, "calendar": False}
+    return RenderedMail(
+        subject=SUBJECT_WAITLISTED.format(title=event.title, position=position),
+        text=templating.render("mail/waitlisted.txt", **context),
+        html=templating.render("mail/waitlisted.html", **context),
+    )
+
+
+def render_cancelled(event: Event, registration: Registration, links: Links) -> RenderedMail:
+    """The registration (a seat or a place in the waiting list) is cancelled."""
     context = {"event": event, "registration": registration, "links": links}
     return RenderedMail(
-        subject=SUBJECT_CONFIRMATION.format(title=event.title),
-        text=templating.render("mail/confirmation.txt", **context),
-        html=templating.render("mail/confirmation.html", **context),
+        subject=SUBJECT_CANCELLED.format(title=event.title),
+        text=templating.render("mail/cancelled.txt", **context),
+        html=templating.render("mail/cancelled.html", **context),
+    )
+
+
+def _seat_mail(
+    template: str, subject: str, event: Event, registration: Registration, links: Links, now: datetime
+) -> RenderedMail:
+    context = {"event": event, "registration": registration, "links": links, "calendar": True}
+    return RenderedMail(
+        subject=subject,
+        text=templating.render(f"mail/{template}.txt", **context),
+        html=templating.render(f"mail/{template}.html", **context),
         attachments=(_calendar(event, registration, links, now),),
     )
 
@@ -67,7 +102,7 @@ def render_reminder(
 ) -> RenderedMail:
     """A reminder before the event, carrying everything the confirmation carried."""
     when = reminder_when(event, due)
-    context = {"event": event, "registration": registration, "links": links, "when": when}
+    context = {"event": event, "registration": registration, "links": links, "when": when, "calendar": True}
     return RenderedMail(
         subject=SUBJECT_REMINDER.format(when=when, title=event.title),
         text=templating.render("mail/reminder.txt", **context),

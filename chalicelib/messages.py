@@ -37,6 +37,20 @@ ALREADY_REGISTERED = "このメールアドレスはすでにお申し込み済�
 CONFIRMATION_RESENT = "お申し込み内容の確認メールをもう一度お送りしました"
 CONFIRMATION_RECENTLY_SENT = "確認メールは数分以内にお送りしています。届かない場合は迷惑メールフォルダもご確認ください"
 
+# The registrant's own page.
+LINK_INVALID_TITLE = "このリンクは使えません"
+LINK_INVALID = (
+    "リンクが正しくないか、有効期限が切れています。お申し込み時のメールに記載のリンクをもう一度開いてください"
+)
+CANCEL_CONFIRM_NEEDED = "キャンセルする場合は、確認のチェックを入れてから「キャンセルする」を押してください"
+CANCEL_TOO_LATE = "キャンセルの受付期限を過ぎています。ご欠席の場合は主催者にご連絡ください"
+REGISTRATION_NOT_ACTIVE = "このお申し込みは取り消し済みのため、変更できません"
+ACTION_UNKNOWN = "操作を読み取れませんでした。もう一度お試しください"
+DONE_NOTICES = {
+    "saved": "お申し込み内容を変更しました",
+    "cancelled": "お申し込みを取り消しました。確認のメールをお送りします",
+}
+
 AVAILABILITY_LABELS = {
     "open": "受付中",
     "full": "満席",

@@ -23,6 +23,9 @@ class MailKind(StrEnum):
     CONFIRMATION = "confirmation"
     REMINDER = "reminder"
     CLOSED_NOTICE = "closed_notice"
+    WAITLISTED = "waitlisted"  # joined the waiting list, with the place in it
+    PROMOTED = "promoted"  # moved up from the waiting list: now holds a seat
+    CANCELLED = "cancelled"  # cancelled a seat, or left the waiting list
 
 
 class MailStatus(StrEnum):
@@ -37,6 +40,11 @@ class MailStatus(StrEnum):
 def confirmation_id(registration_id: str, resend: str = "") -> str:
     """Mail id of a registration's confirmation (or of a resend of it)."""
     return f"confirmation-{registration_id}" + (f"-resend-{resend}" if resend else "")
+
+
+def status_mail_id(kind: MailKind, registration_id: str) -> str:
+    """Mail id of a once-per-registration change (waitlisted, promoted, cancelled): a replay adds nothing."""
+    return f"{kind.value}-{registration_id}"
 
 
 def reminder_id(reminder: str, registration_id: str) -> str:

@@ -48,9 +48,32 @@ def event_page(
     )
 
 
-def registered_page(base: str, state: EventState, registration: Registration) -> str:
-    """Shown after a successful registration: the seat is theirs."""
-    return render("pages/registered.html", base=base, event=state.event, registration=registration)
+def registration_page(
+    base: str,
+    state: EventState,
+    registration: Registration,
+    token: str,
+    now: datetime,
+    place: int = 0,
+    notice: str = "",
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> str:
+    """A registrant's own page: the seat or place in line, corrections, and cancelling."""
+    attendee = registration.attendee
+    return render(
+        "pages/registration.html",
+        base=base,
+        event=state.event,
+        registration=registration,
+        token=token,
+        place=place,
+        notice=notice,
+        can_cancel=now < state.event.cancellation_deadline,
+        values=values or {f: getattr(attendee, f) for f in ("name", "kana", "organization", "job_title", "category")},
+        errors=errors or {},
+        labels=msg.FIELD_LABELS,
+    )
 
 
 def already_registered_page(base: str, state: EventState, resent: bool) -> str:

@@ -6,6 +6,9 @@ The transaction holds four writes that succeed or fail together:
   3. the registration itself;
   4. the confirmation e-mail in the outbox.
 Nothing is read first, so there is no window between a check and a write for a race to use.
+
+When the event is full and keeps a waiting list, the registrant joins it instead, in a second
+transaction conditioned on the event still being full (see waitlist.py for moving up and leaving).
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from typing import Any
 
 from chalicelib import table as keys
 from chalicelib.catalog import STATUS_CLOSED, STATUS_OPEN
-from chalicelib.clock import IdGenerator, iso, new_id
-from chalicelib.dynamo import Item, Table, TransactionCancelled
-from chalicelib.forms import Attendee
-from chalicelib.outbox import MailKind, confirmation_id, mail_item, put_new_mail
+from chalicelib.clock import IdGenerator, iso, iso_precise, new_id
+from chalicelib.dynamo import ConditionFailed, Item, Table, TransactionCancelled
+from chalicelib.forms import EDITABLE_FIELDS, Attendee
+from chalicelib.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
 
 # A second confirmation for the same address is sent at most this often, so that a form cannot
 # be used to flood someone's inbox.
@@ -39,6 +42,7 @@ class Outcome(StrEnum):
     """How a registration attempt ended."""
 
     REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
     ALREADY_REGISTERED = "already_registered"
     FULL = "full"
     CLOSED = "closed"
@@ -46,9 +50,11 @@ class Outcome(StrEnum):
 
 
 class RegistrationStatus(StrEnum):
-    """States of a registration; only CONFIRMED holds a seat so far."""
+    """States of a registration; only CONFIRMED holds a seat."""
 
     CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class Registration:
     status: str
     created_at: str
     lang: str = "ja"
+    wait_sk: str = ""  # the waiting-list item's sort key, while waitlisted
 
     @property
     def number(self) -> str:
@@ -87,6 +94,7 @@ class Registration:
             status=item["status"],
             created_at=item["created_at"],
             lang=item.get("lang", "ja"),
+            wait_sk=item.get("wait_sk", ""),
         )
 
 
@@ -108,31 +116,93 @@ def register(
     now: datetime,
     ids: IdGenerator = new_id,
     sleep: Callable[[float], None] = time.sleep,
+    waitlist: bool = False,
 ) -> RegistrationResult:
-    """Take a seat for `attendee` atomically; `submission_id` makes retries of one submission idempotent."""
+    """Take a seat for `attendee` atomically, or (with `waitlist`, when full) a place in the waiting list.
+
+    `submission_id` makes retries of one submission idempotent.
+    """
     registration_id = ids()
     for attempt in range(MAX_ATTEMPTS):
-        actions = registration_actions(slug, attendee, registration_id, submission_id, now)
+        seat = registration_actions(slug, attendee, registration_id, submission_id, now)
         try:
-            table.transact(actions)
+            table.transact(seat)
             return RegistrationResult(Outcome.REGISTERED, registration_id)
         except TransactionCancelled as exc:
             if _only_the_id_was_taken(exc):
                 registration_id = ids()  # 50 random bits collided: nothing was written, draw again
                 continue
             if exc.only_condition_failures:
-                return _explain_refusal(table, slug, exc, submission_id, now, ids)
+                answer = _explain_refusal(table, slug, exc, submission_id, now, ids)
+                if answer.outcome is not Outcome.FULL or not waitlist:
+                    return answer
+                joined = _join_waitlist(table, slug, attendee, registration_id, submission_id, now, ids)
+                if joined is not None:
+                    return joined
+                continue  # a seat freed between the two attempts: try for it again
             if attempt == MAX_ATTEMPTS - 1:
                 raise
             # Conflict or throttling: nothing was written. Back off with full jitter and retry.
             sleep(random.uniform(0, _BACKOFF_BASE * (2**attempt)))  # noqa: S311 (jitter, not a secret)
-    raise RuntimeError(f"no free registration id after {MAX_ATTEMPTS} draws: is the id generator random?")
+    raise RuntimeError(f"no registration after {MAX_ATTEMPTS} attempts: is the id generator random?")
 
 
 def _only_the_id_was_taken(exc: TransactionCancelled) -> bool:
     """The seat and the address were fine; only the registration (and so its mail) id exists already."""
-    seat, guard, registration, _mail = exc.reasons
-    return seat.code == guard.code == "None" and registration.code == "ConditionalCheckFailed"
+    event, guard, registration = exc.reasons[:3]
+    return event.code == guard.code == "None" and registration.code == "ConditionalCheckFailed"
+
+
+def _join_waitlist(
+    table: Table,
+    slug: str,
+    attendee: Attendee,
+    registration_id: str,
+    submission_id: str,
+    now: datetime,
+    ids: IdGenerator,
+) -> RegistrationResult | None:
+    """Take the next place in the waiting list; None if a seat is free after all."""
+    try:
+        table.transact(waitlist_actions(slug, attendee, registration_id, submission_id, now))
+    except TransactionCancelled as exc:
+        if not exc.only_condition_failures or _only_the_id_was_taken(exc):
+            return None  # a conflict, or an id collision: the caller's loop tries again with care
+        answer = _explain_refusal(table, slug, exc, submission_id, now, ids)
+        return None if answer.outcome is Outcome.FULL else answer
+    return RegistrationResult(Outcome.WAITLISTED, registration_id)
+
+
+def waitlist_actions(
+    slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
+) -> list[dict[str, Any]]:
+    """The writes of joining the waiting list: a place in the list instead of a seat."""
+    stamp = iso(now)
+    # Places are ordered by when they were taken (to the microsecond), then by id.
+    place = keys.wait_key(slug, iso_precise(now), registration_id)
+    registration = _registration_item(slug, attendee, registration_id, submission_id, now)
+    registration.update(status=RegistrationStatus.WAITLISTED.value, wait_sk=place[keys.SK])
+    return [
+        {
+            "Update": {
+                "Key": keys.event_key(slug),
+                "UpdateExpression": "SET waiting = waiting + :one",
+                # Still open, and really full (or others already wait): otherwise take a seat instead.
+                "ConditionExpression": "#status = :open AND closes_at > :now"
+                " AND (seats_taken >= seat_limit OR waiting > :zero)",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":one": 1, ":zero": 0, ":open": STATUS_OPEN, ":now": stamp},
+            }
+        },
+        _put_new(_guard_item(slug, attendee, registration_id, submission_id, now)),
+        _put_new(registration),
+        _put_new({**place, "registration_id": registration_id}),
+        put_new_mail(
+            mail_item(
+                slug, status_mail_id(MailKind.WAITLISTED, registration_id), MailKind.WAITLISTED, now, registration_id
+            )
+        ),
+    ]
 
 
 def registration_actions(
@@ -140,36 +210,57 @@ def registration_actions(
 ) -> list[dict[str, Any]]:
     """The four writes of one registration, as one transaction's actions."""
     stamp = iso(now)
-    registration = {
-        **keys.registration_key(slug, registration_id),
-        "registration_id": registration_id,
-        "event_slug": slug,
-        **dataclasses.asdict(attendee),
-        "status": RegistrationStatus.CONFIRMED.value,
-        "created_at": stamp,
-        "submission_id": submission_id,
-        "lang": "ja",
-    }
-    guard = {
-        **keys.email_guard_key(slug, email_digest(attendee.email_key)),
-        "registration_id": registration_id,
-        "submission_id": submission_id,
-        "last_confirmation_at": stamp,
-    }
     return [
         {
             "Update": {
                 "Key": keys.event_key(slug),
                 "UpdateExpression": "SET seats_taken = seats_taken + :one",
-                "ConditionExpression": "#status = :open AND seats_taken < seat_limit AND closes_at > :now",
+                # Nobody may be waiting: a free seat belongs to the first in line, not to a newcomer.
+                "ConditionExpression": "#status = :open AND seats_taken < seat_limit AND closes_at > :now"
+                " AND waiting = :zero",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {":one": 1, ":open": STATUS_OPEN, ":now": stamp},
+                "ExpressionAttributeValues": {":one": 1, ":zero": 0, ":open": STATUS_OPEN, ":now": stamp},
             }
         },
-        {"Put": {"Item": guard, "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Put": {"Item": registration, "ConditionExpression": "attribute_not_exists(pk)"}},
+        _put_new(_guard_item(slug, attendee, registration_id, submission_id, now)),
+        _put_new(_registration_item(slug, attendee, registration_id, submission_id, now)),
         put_new_mail(mail_item(slug, confirmation_id(registration_id), MailKind.CONFIRMATION, now, registration_id)),
     ]
+
+
+def _registration_item(
+    slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        **keys.registration_key(slug, registration_id),
+        "registration_id": registration_id,
+        "event_slug": slug,
+        **dataclasses.asdict(attendee),
+        "status": RegistrationStatus.CONFIRMED.value,
+        "created_at": iso(now),
+        "submission_id": submission_id,
+        "lang": "ja",
+    }
+
+
+def _guard_item(
+    slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        **guard_key(slug, attendee.email_key),
+        "registration_id": registration_id,
+        "submission_id": submission_id,
+        "last_confirmation_at": iso(now),
+    }
+
+
+def guard_key(slug: str, email_key: str) -> dict[str, str]:
+    """Key of the one-registration-per-address guard for this address."""
+    return keys.email_guard_key(slug, email_digest(email_key))
+
+
+def _put_new(item: dict[str, Any]) -> dict[str, Any]:
+    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
 def _explain_refusal(
@@ -186,7 +277,9 @@ def _explain_refusal(
         guard = guard_reason.item
         if guard.get("submission_id") == submission_id:
             # The same submission again (double click, retried request): same answer, no new mail.
-            return RegistrationResult(Outcome.REGISTERED, guard["registration_id"])
+            existing = get_registration(table, slug, guard["registration_id"])
+            waiting = existing is not None and existing.status == RegistrationStatus.WAITLISTED.value
+            return RegistrationResult(Outcome.WAITLISTED if waiting else Outcome.REGISTERED, guard["registration_id"])
         resent = _resend_confirmation(table, slug, guard, now, ids)
         return RegistrationResult(Outcome.ALREADY_REGISTERED, guard["registration_id"], confirmation_resent=resent)
     event = event_reason.item
@@ -194,7 +287,7 @@ def _explain_refusal(
         return RegistrationResult(Outcome.NOT_FOUND)
     if event.get("status") == STATUS_CLOSED or event.get("closes_at", "") <= iso(now):
         return RegistrationResult(Outcome.CLOSED)
-    return RegistrationResult(Outcome.FULL)
+    return RegistrationResult(Outcome.FULL)  # no seat, or others are waiting for one
 
 
 def _resend_confirmation(table: Table, slug: str, guard: Item, now: datetime, ids: IdGenerator) -> bool:
@@ -226,6 +319,26 @@ def _resend_confirmation(table: Table, slug: str, guard: Item, now: datetime, id
         if exc.only_condition_failures:
             return False
         raise
+    return True
+
+
+def update_attendee(table: Table, slug: str, registration_id: str, attendee: Attendee) -> bool:
+    """Save a registrant's corrections (never the address); False if the registration is cancelled or gone."""
+    values = {f":{field}": getattr(attendee, field) for field in EDITABLE_FIELDS}
+    try:
+        table.update(
+            keys.registration_key(slug, registration_id),
+            "SET " + ", ".join(f"#{field} = :{field}" for field in EDITABLE_FIELDS),
+            values={
+                **values,
+                ":confirmed": RegistrationStatus.CONFIRMED.value,
+                ":waiting": RegistrationStatus.WAITLISTED.value,
+            },
+            names={**{f"#{field}": field for field in EDITABLE_FIELDS}, "#status": "status"},
+            condition="#status IN (:confirmed, :waiting)",
+        )
+    except ConditionFailed:
+        return False
     return True
 
 

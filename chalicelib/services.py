@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.catalog import EventDetails
 from chalicelib.clock import Clock, IdGenerator, SystemClock, new_id
 from chalicelib.delivery import Mailer, Postman, RateLimiter, SesMailer
 from chalicelib.dynamo import Table
+from chalicelib.links import LinkSigner
 from chalicelib.reminders import FAN_OUT_WRITERS
-from chalicelib.settings import Settings, require_public_base_url
+from chalicelib.settings import LINK_KEY, LINK_KEY_SECRET, Settings, SettingsError, require_public_base_url
 
 
 @dataclass
@@ -22,7 +25,16 @@ class Services:
     clock: Clock
     ids: IdGenerator
     events: EventDetails
+    link_key: Callable[[], bytes]
     _postman: Postman | None = None
+    _signer: LinkSigner | None = None
+
+    @property
+    def signer(self) -> LinkSigner:
+        """Signs and checks personal links; the key is fetched once per container, on first use."""
+        if self._signer is None:
+            self._signer = LinkSigner(self.link_key())
+        return self._signer
 
     @property
     def postman(self) -> Postman:
@@ -36,6 +48,7 @@ class Services:
                 limiter=RateLimiter(self.settings.ses_max_send_rate),
                 base_url=require_public_base_url(self.settings),
                 default_sender=self.settings.default_sender,
+                signer=self.signer,
             )
         return self._postman
 
@@ -66,4 +79,15 @@ def build_services(
         clock=clock,
         ids=ids or new_id,
         events=EventDetails(table, clock),
+        link_key=lambda: read_link_key(settings, session),
     )
+
+
+def read_link_key(settings: Settings, session: Any) -> bytes:
+    """The personal links' key: from Secrets Manager when deployed, from the environment locally."""
+    if settings.link_key_secret:
+        secret = session.client("secretsmanager").get_secret_value(SecretId=settings.link_key_secret)
+        return str(secret["SecretString"]).encode("utf-8")
+    if settings.link_key:
+        return settings.link_key.encode("utf-8")
+    raise SettingsError(f"neither {LINK_KEY_SECRET} nor {LINK_KEY} is set: personal links cannot be signed")

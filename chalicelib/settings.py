@@ -12,6 +12,9 @@ DEFAULT_SENDER = "UKETSUKE_DEFAULT_SENDER"
 PUBLIC_BASE_URL = "UKETSUKE_PUBLIC_BASE_URL"
 SES_MAX_SEND_RATE = "UKETSUKE_SES_MAX_SEND_RATE"
 SES_CONFIGURATION_SET = "UKETSUKE_SES_CONFIGURATION_SET"
+# The personal links' signing key: a Secrets Manager secret (deployed), or the key itself (local runs, tests).
+LINK_KEY_SECRET = "UKETSUKE_LINK_KEY_SECRET"  # noqa: S105 (the variable's name, not a secret)
+LINK_KEY = "UKETSUKE_LINK_KEY"
 
 # Account-level SES default for new production accounts is 14 messages/second; a
 # sandbox account has 1/s. Organizers set their own quota's value.
@@ -32,6 +35,8 @@ class Settings:
     default_sender: str
     ses_max_send_rate: float = _DEFAULT_SEND_RATE
     ses_configuration_set: str | None = None
+    link_key_secret: str | None = None
+    link_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -55,6 +60,8 @@ class Settings:
             default_sender=sender,
             ses_max_send_rate=rate,
             ses_configuration_set=env.get(SES_CONFIGURATION_SET) or None,
+            link_key_secret=env.get(LINK_KEY_SECRET) or None,
+            link_key=env.get(LINK_KEY) or None,
         )
 
 

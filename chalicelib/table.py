@@ -4,6 +4,7 @@ Items (pk / sk):
   EVENT#<slug> / EVENT               the event, its seat counter and open/closed state
   EVENT#<slug> / REG#<id>            one registration
   EVENT#<slug> / EMAIL#<sha256>      uniqueness guard on the normalised e-mail address
+  EVENT#<slug> / WAIT#<time>#<id>    one place in the waiting list, in order of joining
   EVENT#<slug> / REMINDER#<key>      one scheduled reminder and whether it has fanned out
   EVENT#<slug> / MAIL#<mail id>      outbox: one e-mail to send, and whether it was sent
 
@@ -26,6 +27,7 @@ EVENT_SK = "EVENT"
 REG_PREFIX = "REG#"
 EMAIL_PREFIX = "EMAIL#"
 REMINDER_PREFIX = "REMINDER#"
+WAIT_PREFIX = "WAIT#"
 MAIL_PREFIX = "MAIL#"
 
 QUEUE_EVENT = "EVENT"
@@ -56,6 +58,11 @@ def registration_key(slug: str, registration_id: str) -> dict[str, str]:
 def email_guard_key(slug: str, email_digest: str) -> dict[str, str]:
     """Key of the per-event uniqueness guard for one e-mail address (stored as a digest)."""
     return {PK: event_pk(slug), SK: EMAIL_PREFIX + email_digest}
+
+
+def wait_key(slug: str, joined_at: str, registration_id: str) -> dict[str, str]:
+    """Key of one place in an event's waiting list: sorted by when it was taken, then by id."""
+    return {PK: event_pk(slug), SK: f"{WAIT_PREFIX}{joined_at}#{registration_id}"}
 
 
 def reminder_key(slug: str, reminder: str) -> dict[str, str]:

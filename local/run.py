@@ -13,6 +13,7 @@ import glob
 import logging
 import math
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -113,7 +114,13 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
 
     base_url = f"http://localhost:{args.port}"
     os.environ.update(
-        {env_names.TABLE_NAME: TABLE, env_names.PUBLIC_BASE_URL: base_url, env_names.DEFAULT_SENDER: SENDER}
+        {
+            env_names.TABLE_NAME: TABLE,
+            env_names.PUBLIC_BASE_URL: base_url,
+            env_names.DEFAULT_SENDER: SENDER,
+            # A fresh key per run: personal links from an earlier run stop working, as its table is gone too.
+            env_names.LINK_KEY: secrets.token_urlsafe(32),
+        }
     )
     stream_arn = engines.create_table(engines.local_client("dynamodb", dynamodb), table_definition(TABLE))
     services = build_services(Settings.from_env())

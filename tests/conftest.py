@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_EVENT = ROOT / "events" / "cdo-seminar.toml"
 SENDER = "noreply@uketsuke.test"
 BASE_URL = "http://testserver"
+LINK_KEY = "tests-only-link-key-0123456789abcdefghij"
 # 2027-01-10 10:00 JST: ten days before the sample event.
 BEFORE_EVENT = datetime(2027, 1, 10, 1, 0, tzinfo=UTC)
 
@@ -110,7 +111,9 @@ def world(local_engines: Engines) -> Iterator[World]:
     name = f"uketsuke-test-{os.getpid()}-{next(_table_numbers)}"
     stream_arn = engines.create_table(client, table_definition(name))
     clock = FixedClock(BEFORE_EVENT)
-    settings = Settings(table_name=name, public_base_url=BASE_URL, default_sender=SENDER, ses_max_send_rate=1000)
+    settings = Settings(
+        table_name=name, public_base_url=BASE_URL, default_sender=SENDER, ses_max_send_rate=1000, link_key=LINK_KEY
+    )
     services = build_services(settings=settings, clock=clock, ids=Sequence())
     app_module.use_services(services)
     try:

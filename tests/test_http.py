@@ -137,8 +137,10 @@ def test_same_address_twice_is_told_it_already_has_a_seat(client: Client, publis
     assert again.status_code == 200 and msg.ALREADY_REGISTERED in page(again)
 
 
-def test_full_event_says_full_and_shows_no_form(client: Client, world: World, sample_event: Event) -> None:
-    event = world.publish(dataclasses.replace(sample_event, capacity=1))
+def test_full_event_without_a_waiting_list_says_full_and_shows_no_form(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    event = world.publish(dataclasses.replace(sample_event, capacity=1, waitlist=False))
     post_form(client, event.slug, **valid_form())
     refused = post_form(client, event.slug, **valid_form(email="hanako@example.jp"))
     assert refused.status_code == 409 and msg.EVENT_FULL in page(refused) and "満席" in page(refused)
@@ -205,7 +207,7 @@ def test_api_rejects_a_body_that_is_not_an_object(client: Client, published: Eve
 
 
 def test_api_duplicate_full_and_unknown(client: Client, world: World, sample_event: Event) -> None:
-    event = world.publish(dataclasses.replace(sample_event, capacity=1))
+    event = world.publish(dataclasses.replace(sample_event, capacity=1, waitlist=False))
     data = {**valid_form(), "consent": True}
     assert post_json(client, event.slug, data).status_code == 201
     duplicate = post_json(client, event.slug, data)

@@ -121,7 +121,7 @@ def test_reloading_an_event_keeps_sent_reminders_and_drops_removed_ones(world: W
 
 
 def test_closer_closes_a_full_event_and_tells_the_organizer_once(world: World, sample_event: Event) -> None:
-    event = world.publish(dataclasses.replace(sample_event, capacity=2))
+    event = world.publish(dataclasses.replace(sample_event, capacity=2, waitlist=False))
     sign_up(world, event, 2)
     assert invoke("close_registration").payload == {"closed": 1}
     assert invoke("close_registration").payload == {"closed": 0}
@@ -132,6 +132,14 @@ def test_closer_closes_a_full_event_and_tells_the_organizer_once(world: World, s
     assert len(notices) == 1
     assert "【受付終了】" in str(notices[0]["Subject"]) and "（2/2名）" in str(notices[0]["Subject"])
     assert "定員に達した" in str(notices[0].get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+
+
+def test_a_full_event_with_a_waiting_list_stays_open_until_its_deadline(world: World, sample_event: Event) -> None:
+    event = world.publish(dataclasses.replace(sample_event, capacity=2))
+    sign_up(world, event, 2)
+    assert close_registrations(world.table, world.clock.now()) == []
+    world.clock.set(event.registration_closes_at)
+    assert [c.reason for c in close_registrations(world.table, world.clock.now())] == ["deadline"]
 
 
 def test_closer_closes_at_the_deadline_and_leaves_open_events_alone(world: World, published: Event) -> None:
@@ -146,7 +154,7 @@ def test_closer_closes_at_the_deadline_and_leaves_open_events_alone(world: World
 
 
 def test_a_closed_event_refuses_even_if_seats_are_free_until_it_reopens(world: World, sample_event: Event) -> None:
-    event = world.publish(dataclasses.replace(sample_event, capacity=2))
+    event = world.publish(dataclasses.replace(sample_event, capacity=2, waitlist=False))
     sign_up(world, event, 2)
     close_registrations(world.table, world.clock.now())
     late = attendee(email="late@example.jp")
@@ -158,7 +166,7 @@ def test_a_closed_event_refuses_even_if_seats_are_free_until_it_reopens(world: W
 def test_raising_capacity_reopens_a_full_event_and_a_second_closing_notifies_again(
     world: World, sample_event: Event
 ) -> None:
-    event = world.publish(dataclasses.replace(sample_event, capacity=1))
+    event = world.publish(dataclasses.replace(sample_event, capacity=1, waitlist=False))
     sign_up(world, event, 1)
     close_registrations(world.table, world.clock.now())
     world.publish(dataclasses.replace(event, capacity=2))
@@ -215,7 +223,7 @@ def test_reminders_fan_out_to_thousands_across_query_pages_once(world: World, pu
 def test_a_closer_that_read_the_event_before_another_closed_it_does_nothing(
     world: World, sample_event: Event, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    event = world.publish(dataclasses.replace(sample_event, capacity=1))
+    event = world.publish(dataclasses.replace(sample_event, capacity=1, waitlist=False))
     sign_up(world, event, 1)
     stale = get_event(world.table, event.slug)  # still open: what a slower copy of the job read
     assert [c.reason for c in close_registrations(world.table, world.clock.now())] == ["capacity"]

@@ -17,7 +17,7 @@ from chalicelib import settings as names
 from chalicelib.events import Event
 from deploy.package import build
 from deploy.stage import read_stage
-from tests.conftest import BASE_URL, SAMPLE_EVENT, SENDER, World, api_gateway_event, mailbox, valid_form
+from tests.conftest import BASE_URL, LINK_KEY, SAMPLE_EVENT, SENDER, World, api_gateway_event, mailbox, valid_form
 
 RENDER_FROM_PACKAGE = textwrap.dedent(
     """
@@ -108,7 +108,7 @@ def test_an_email_renders_from_the_unzipped_package(package: Path) -> None:
 
 @pytest.mark.slow
 def test_handlers_from_the_unzipped_package_serve_a_registration(package: Path, world: World, published: Event) -> None:
-    lambda_env = {names.TABLE_NAME: world.table.name, names.DEFAULT_SENDER: SENDER}
+    lambda_env = {names.TABLE_NAME: world.table.name, names.DEFAULT_SENDER: SENDER, names.LINK_KEY: LINK_KEY}
     path = f"/events/{published.slug}"
     form = api_gateway_event("POST", path, "/events/{slug}", published.slug, urlencode(valid_form()))
     answer = json.loads(

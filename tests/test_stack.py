@@ -192,6 +192,20 @@ def test_mail_uses_a_configuration_set_that_reports_bounces_and_complaints(templ
 
 
 @pytest.mark.slow
+def test_the_link_key_is_generated_in_the_account_and_read_only_where_needed(template: dict[str, Any]) -> None:
+    (name,) = resources_of(template, "AWS::SecretsManager::Secret")
+    secret = template["Resources"][name]
+    assert "GenerateSecretString" in secret["Properties"] and "SecretString" not in secret["Properties"]
+    assert secret["DeletionPolicy"] == "Retain"  # a new key would break every link already mailed
+    roles = resources_of(template, "AWS::IAM::Role")
+    readers = sorted(r for r, role in roles.items() if "secretsmanager:GetSecretValue" in actions_of(role))
+    assert readers == ["APIHandlerRole", "DeliverMailRole", "RedriveMailRole"]
+    for function in ("APIHandler", "DeliverMail", "RedriveMail"):
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables[env.LINK_KEY_SECRET] == {"Ref": name}
+
+
+@pytest.mark.slow
 def test_zip_is_small_and_leaves_boto3_to_the_runtime(artifact: Artifact) -> None:
     import zipfile
 

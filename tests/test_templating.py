@@ -24,7 +24,8 @@ def counting_compiles(env: Any) -> list[str]:
 def render_confirmation(env: Any, sample_event: Any) -> str:
     from chalicelib.mail import Links
 
-    context = {"event": sample_event, "registration": registration(), "links": Links("https://x.example/e")}
+    links = Links("https://x.example/e")
+    context = {"event": sample_event, "registration": registration(), "links": links, "calendar": True}
     return str(env.get_template("mail/confirmation.html").render(**context))
 
 

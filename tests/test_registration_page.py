@@ -1,0 +1,182 @@
+"""A registrant's own page through HTTP: signed links, corrections, cancelling, the waiting list."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from chalice.test import Client
+
+import app as app_module
+from chalicelib import messages as msg
+from chalicelib.events import Event
+from chalicelib.links import LinkKeyError, LinkSigner, link_expiry
+from chalicelib.registrations import get_registration
+from tests.conftest import BASE_URL, LINK_KEY, World, mailbox, valid_form
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[Client]:
+    with Client(app_module.app) as test_client:
+        yield test_client
+
+
+def page(response: Any) -> str:
+    return str(response.body.decode("utf-8"))
+
+
+def register(client: Client, event: Event, **fields: str) -> str:
+    """Register through the form; returns the Location of the registrant's own page."""
+    response = client.http.post(f"/events/{event.slug}", headers=FORM, body=urlencode(valid_form(**fields)))
+    assert response.status_code == 303
+    return str(response.headers["Location"])
+
+
+def token_of(location: str) -> str:
+    return dict(part.split("=", 1) for part in urlsplit(location).query.split("&"))["token"]
+
+
+def post(client: Client, location: str, **fields: str) -> Any:
+    path = urlsplit(location).path
+    return client.http.post(path, headers=FORM, body=urlencode({"token": token_of(location), **fields}))
+
+
+# --- the signer ---------------------------------------------------------------------------------------
+
+
+def test_a_token_opens_only_its_own_registration_and_only_until_it_expires(sample_event: Event) -> None:
+    signer = LinkSigner(LINK_KEY.encode())
+    expires = link_expiry(sample_event.ends_at)
+    token = signer.token("cdo-seminar", "7K3M9QXD2A", expires)
+    before = expires - timedelta(seconds=1)
+    assert signer.verify("cdo-seminar", "7K3M9QXD2A", token, before)
+    assert not signer.verify("cdo-seminar", "7K3M9QXD2B", token, before)
+    assert not signer.verify("other-event", "7K3M9QXD2A", token, before)
+    assert not signer.verify("cdo-seminar", "7K3M9QXD2A", token, expires)
+    later = signer.token("cdo-seminar", "7K3M9QXD2A", expires + timedelta(days=365))
+    forged = later.split(".")[0] + "." + token.split(".")[1]  # a later expiry with the old signature
+    assert not signer.verify("cdo-seminar", "7K3M9QXD2A", forged, before)
+    for garbage in ("", ".", "zz.zz", token + "x", "é." + token.split(".")[1]):
+        assert not signer.verify("cdo-seminar", "7K3M9QXD2A", garbage, before)
+    other_key = LinkSigner(b"another-key-that-is-long-enough-0123456789")
+    assert not other_key.verify("cdo-seminar", "7K3M9QXD2A", token, before)
+    with pytest.raises(LinkKeyError):
+        LinkSigner(b"short")
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+
+def test_registering_leads_to_the_own_page_which_needs_its_token(client: Client, published: Event) -> None:
+    location = register(client, published)
+    assert location.startswith(f"/events/{published.slug}/registrations/") and "token=" in location
+    shown = client.http.get(location)
+    assert shown.status_code == 200 and "お申し込みが完了しました" in page(shown)
+    assert shown.headers["Cache-Control"].startswith("no-store")
+    bare = urlsplit(location).path
+    for attempt in (bare, f"{bare}?token=", location[:-3] + "AAA"):
+        refused = client.http.get(attempt)
+        assert refused.status_code == 404 and msg.LINK_INVALID in page(refused), attempt
+
+
+def test_the_link_in_the_confirmation_mail_opens_the_page(client: Client, world: World, published: Event) -> None:
+    register(client, published)
+    world.deliver_outbox()
+    (mail,) = mailbox()
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    link = re.search(rf"{re.escape(BASE_URL)}(/events/\S+token=\S+)", text)
+    assert link, text
+    assert "お申し込みが完了しました" in page(client.http.get(link.group(1)))
+    html = mail.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert link.group(1).replace("&", "&amp;") in html or link.group(1) in html
+
+
+def test_corrections_are_saved_and_mistakes_explained(client: Client, world: World, published: Event) -> None:
+    location = register(client, published)
+    bad = post(client, location, action="edit", name="", kana="ばんだい", organization="磐梯町", category="mayor")
+    assert bad.status_code == 400
+    assert "error-summary" in page(bad) and msg.field_error(msg.REQUIRED, "name") in page(bad)
+    saved = post(
+        client,
+        location,
+        action="edit",
+        name="磐梯 次郎",
+        kana="ばんだい じろう",
+        organization="磐梯町役場",
+        job_title="",
+        category="mayor",
+        email="attacker@example.jp",
+    )
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("&done=saved")
+    registration_id = urlsplit(location).path.rsplit("/", 1)[1]
+    stored = get_registration(world.table, published.slug, registration_id)
+    assert stored is not None
+    assert (stored.attendee.name, stored.attendee.kana, stored.attendee.email) == (
+        "磐梯 次郎",
+        "バンダイ ジロウ",
+        "taro@example.jp",
+    )
+    assert msg.DONE_NOTICES["saved"] in page(client.http.get(saved.headers["Location"]))
+
+
+def test_cancelling_needs_the_confirmation_box_and_then_frees_the_seat(
+    client: Client, world: World, published: Event
+) -> None:
+    location = register(client, published)
+    unconfirmed = post(client, location, action="cancel")
+    assert unconfirmed.status_code == 400 and msg.CANCEL_CONFIRM_NEEDED in page(unconfirmed)
+    done = post(client, location, action="cancel", confirm_cancel="yes")
+    assert done.status_code == 303
+    assert "取り消されています" in page(client.http.get(done.headers["Location"]))
+    assert post(client, location, action="cancel", confirm_cancel="yes").status_code == 303  # twice is once
+    assert "残り<strong>50</strong>席" in page(client.http.get(f"/events/{published.slug}"))
+    world.deliver_outbox()
+    subjects = sorted(str(m["Subject"]).split("】")[0] + "】" for m in mailbox())
+    # The confirmation was still queued when they cancelled: only the cancellation goes out.
+    assert subjects == ["【お申し込み取り消し】"]
+
+
+def test_a_token_for_one_registration_cannot_change_another(client: Client, published: Event) -> None:
+    mine = register(client, published)
+    theirs = register(client, published, email="hanako@example.jp")
+    forged = urlsplit(theirs).path + "?token=" + token_of(mine)
+    response = post(client, forged, action="cancel", confirm_cancel="yes")
+    assert response.status_code == 404
+    assert "お申し込みが完了しました" in page(client.http.get(theirs))
+
+
+def test_a_full_event_offers_the_waiting_list_and_shows_the_place(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    event = world.publish(dataclasses.replace(sample_event, capacity=1))
+    first = register(client, event)
+    shown = page(client.http.get(f"/events/{event.slug}"))
+    assert "キャンセル待ちに申し込む" in shown and "<form" in shown
+    second = register(client, event, email="hanako@example.jp")
+    waiting = page(client.http.get(second))
+    assert "キャンセル待ちとして受け付けました" in waiting and "<strong>1番目</strong>" in waiting
+    assert "1名がお待ちです" in page(client.http.get(f"/events/{event.slug}"))
+    post(client, first, action="cancel", confirm_cancel="yes")
+    assert "お申し込みが完了しました" in page(client.http.get(second))  # moved up at once
+    world.deliver_outbox()
+    promoted = [m for m in mailbox() if str(m["Subject"]).startswith("【参加確定】")]
+    assert [m["To"] for m in promoted] == ["hanako@example.jp"]
+
+
+def test_the_api_answers_a_place_in_the_waiting_list(client: Client, world: World, sample_event: Event) -> None:
+    event = world.publish(dataclasses.replace(sample_event, capacity=1))
+    register(client, event)
+    body = {**valid_form(email="hanako@example.jp"), "consent": True}
+    response = client.http.post(
+        f"/api/events/{event.slug}/registrations", headers={"Content-Type": "application/json"}, body=json.dumps(body)
+    )
+    assert response.status_code == 201
+    assert response.json_body["status"] == "waitlisted" and response.json_body["position"] == 1
