@@ -139,10 +139,8 @@ def submit_registration_form(slug: str) -> Response:
     now = s.clock.now()
     result = None
     if form.attendee is not None:
-        result = registrations.register(
-            s.table, slug, form.attendee, submission_id, now, s.ids, waitlist=event.waitlist
-        )
-        if result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED):
+        result = registrations.register(s.table, event, form.attendee, submission_id, now, s.ids)
+        if result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED):
             return _see_registration(event, result.registration_id)
     # Every other answer shows the event as it is now, so read it (off the happy path).
     state = catalog.get_event(s.table, slug)
@@ -152,7 +150,8 @@ def submit_registration_form(slug: str) -> Response:
         return _html(pages.event_page(_base_path(), state, now, submission_id, form.values, form.errors), 400)
     if result.outcome is Outcome.ALREADY_REGISTERED:
         return _html(pages.already_registered_page(_base_path(), state, result.confirmation_resent))
-    notice = msg.EVENT_FULL if result.outcome is Outcome.FULL else msg.EVENT_CLOSED
+    notices = {Outcome.FULL: msg.EVENT_FULL, Outcome.DRAWING: msg.EVENT_DRAWING}
+    notice = notices.get(result.outcome, msg.EVENT_CLOSED)
     return _html(pages.event_page(_base_path(), state, now, submission_id, notice=notice), 409)
 
 
@@ -287,19 +286,19 @@ def register_json(slug: str) -> Response:
     form = validate_registration(data, [c.key for c in event.categories])
     if form.attendee is None:
         return Response(body={"status": "invalid", "errors": form.errors}, status_code=422)
-    result = registrations.register(
-        s.table, slug, form.attendee, submission_id, s.clock.now(), s.ids, waitlist=event.waitlist
-    )
+    result = registrations.register(s.table, event, form.attendee, submission_id, s.clock.now(), s.ids)
     status_codes = {
         Outcome.REGISTERED: 201,
         Outcome.WAITLISTED: 201,
+        Outcome.APPLIED: 201,
+        Outcome.DRAWING: 409,
         Outcome.ALREADY_REGISTERED: 200,
         Outcome.FULL: 409,
         Outcome.CLOSED: 409,
         Outcome.NOT_FOUND: 404,
     }
     body: dict[str, Any] = {"status": result.outcome.value}
-    if result.registration_id and result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED):
+    if result.registration_id and result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED):
         body["registration_id"] = result.registration_id
         body["registration_number"] = registrations.display_number(result.registration_id)
     if result.outcome is Outcome.WAITLISTED:
@@ -326,6 +325,14 @@ def close_registration(event: Any) -> dict[str, int]:
     """Close full or past-deadline events and tell their organizers."""
     s = services()
     return {"closed": len(closing.close_registrations(s.table, s.clock.now()))}
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="draw_lotteries")
+def draw_lotteries(event: Any) -> dict[str, int]:
+    """Run the draw of every lottery whose time has come (once; a rerun finishes what a crash left)."""
+    s = services()
+    now = s.clock.now()
+    return waitlist.draw_due(s.table, [state.event for state in catalog.upcoming_events(s.table, now)], now)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="redrive_mail")

@@ -13,7 +13,7 @@ from chalicelib.dynamo import Table
 from chalicelib.events import Event, EventFileError, read_event_file
 from chalicelib.settings import Settings, SettingsError
 from chalicelib.table import table_definition
-from chalicelib.waitlist import promote_waiting
+from chalicelib.waitlist import settle
 
 
 def load_events(table: Table, paths: list[str]) -> int:
@@ -39,7 +39,7 @@ def describe_publication(table: Table, event: Event, now: datetime) -> str:
     """Publish one event with its reminders and say what the table now holds."""
     state = publish_event(table, event, now)
     # More seats than before: the people waiting longest take them now, and are told by e-mail.
-    moved_up = promote_waiting(table, event.slug, now)
+    moved_up = settle(table, event.slug, now)
     if moved_up:
         state = get_event(table, event.slug) or state
     reminders = ", ".join(format_datetime(due, event.tz) for due in event.reminder_schedule().values())

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 from chalicelib import table as keys
 from chalicelib.clock import Clock, iso
-from chalicelib.dynamo import ConditionFailed, Item, Table
+from chalicelib.dynamo import ConditionFailed, Item, Table, TransactionCancelled
 from chalicelib.events import Event, EventState
+from chalicelib.seats import Ledger
 
 STATUS_OPEN = "open"
 STATUS_CLOSED = "closed"
@@ -25,11 +26,15 @@ def publish_event(table: Table, event: Event, now: datetime) -> EventState:
     An event the closer closed opens again if the new details give it room (more seats, a later
     deadline): that is what an organizer editing a closed event wants.
     """
-    item = table.update(
+    draw = "draw_at = :draw_at" if event.draw_at else ""
+    table.update(
         keys.event_key(event.slug),
         "SET details = :details, seat_limit = :capacity, closes_at = :closes_at, #queue = :queue, #due = :due,"
+        " #status = if_not_exists(#status, :open), version = if_not_exists(version, :zero),"
         " seats_taken = if_not_exists(seats_taken, :zero), waiting = if_not_exists(waiting, :zero),"
-        " #status = if_not_exists(#status, :open)",
+        " committed = if_not_exists(committed, :zero), applied = if_not_exists(applied, :zero),"
+        " taken_by = if_not_exists(taken_by, :none), waiting_by = if_not_exists(waiting_by, :none),"
+        " reserved = if_not_exists(reserved, :none)" + (f", {draw}" if draw else " REMOVE draw_at"),
         values={
             ":details": event.to_json(),
             ":capacity": event.capacity,
@@ -38,10 +43,13 @@ def publish_event(table: Table, event: Event, now: datetime) -> EventState:
             # Sorted by end, so the listing and the closer can skip finished events cheaply.
             ":due": iso(event.ends_at),
             ":zero": 0,
+            ":none": {},
             ":open": STATUS_OPEN,
+            **({":draw_at": iso(event.draw_at)} if event.draw_at else {}),
         },
         names={"#queue": keys.QUEUE, "#due": keys.DUE, "#status": "status"},
     )
+    item = _apply_reservations(table, event, now)
     if item.get("status") == STATUS_CLOSED:
         item = _reopen_if_room(table, event.slug, now) or item
     _schedule_reminders(table, event)
@@ -51,6 +59,24 @@ def publish_event(table: Table, event: Event, now: datetime) -> EventState:
 def reopen_if_room(table: Table, slug: str, now: datetime) -> None:
     """Open a closed event again if a seat is free and its deadline has not passed (after a cancellation)."""
     _reopen_if_room(table, slug, now)
+
+
+def _apply_reservations(table: Table, event: Event, now: datetime) -> Item:
+    """Bring the seat ledger in line with the file's categories and reservations; returns the event item."""
+    while True:
+        item = table.get(keys.event_key(event.slug))
+        if item is None:
+            raise RuntimeError(f"event {event.slug} vanished while it was being published")
+        ledger = Ledger.from_item(item)
+        wanted = ledger.with_reservations([c.key for c in event.categories], event.reservations(now))
+        if wanted == ledger:
+            return item
+        try:
+            table.transact([wanted.write(event.slug)])
+        except TransactionCancelled as exc:
+            if not exc.only_condition_failures:
+                raise
+            continue  # a registration changed the counters meanwhile: compute again
 
 
 def _schedule_reminders(table: Table, event: Event) -> None:
@@ -96,6 +122,8 @@ def state_from_item(item: Item) -> EventState:
         closed=item.get("status") == STATUS_CLOSED,
         closed_reason=item.get("closed_reason", ""),
         waiting=int(item.get("waiting", 0)),
+        applied=int(item.get("applied", 0)),
+        drawn=bool(item.get("drawn_at")),
     )
 
 

@@ -49,9 +49,11 @@ def close_registrations(table: Table, now: datetime) -> list[Closure]:
     closed = []
     for slug in list(catalog.upcoming_slugs(table, now)):
         state = catalog.get_event(table, slug)
-        if state and state.waiting and state.seats_taken < state.event.capacity:
-            # Seats free while people wait (the organizer added seats): they move up first.
-            waitlist.promote_waiting(table, slug, now)
+        if state and state.event.quota_release_at and now >= state.event.quota_release_at:
+            # Reserved seats nobody took become everyone's (and the line moves up into them).
+            waitlist.release_reservations(table, slug, now)
+        # Seats free while people wait (the organizer added seats): they move up first.
+        if state and state.waiting and waitlist.settle(table, slug, now):
             state = catalog.get_event(table, slug)
         reason = closing_reason(state, now) if state else ""
         if not state or not reason:

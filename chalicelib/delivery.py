@@ -34,9 +34,11 @@ from chalicelib.mail import (
     Links,
     RenderedMail,
     build_mime,
+    render_applied,
     render_cancelled,
     render_closed_notice,
     render_confirmation,
+    render_draw_won,
     render_promoted,
     render_reminder,
     render_waitlisted,
@@ -141,7 +143,12 @@ class RateLimiter:
 # Which registrations each kind of mail still goes to when it is sent (not when it was queued):
 # a waiting-list notice for someone who has since moved up, or a reminder after a cancellation, is dropped.
 _SENT_WHILE: dict[MailKind, frozenset[RegistrationStatus]] = {
-    MailKind.CONFIRMATION: frozenset({RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED}),
+    MailKind.CONFIRMATION: frozenset(
+        {RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.APPLIED}
+    ),
+    MailKind.APPLIED: frozenset({RegistrationStatus.APPLIED}),
+    MailKind.DRAW_WON: frozenset({RegistrationStatus.CONFIRMED}),
+    MailKind.DRAW_LOST: frozenset({RegistrationStatus.WAITLISTED}),
     MailKind.REMINDER: frozenset({RegistrationStatus.CONFIRMED}),
     MailKind.PROMOTED: frozenset({RegistrationStatus.CONFIRMED}),
     MailKind.WAITLISTED: frozenset({RegistrationStatus.WAITLISTED}),
@@ -230,10 +237,15 @@ class Postman:
             return render_reminder(event, registration, links, parse_iso(item["reminder_due"]), now)
         if kind is MailKind.CANCELLED:
             return render_cancelled(event, registration, links)
+        if registration.status == RegistrationStatus.APPLIED.value:
+            return render_applied(event, registration, links)
         if registration.status == RegistrationStatus.WAITLISTED.value:
-            return render_waitlisted(event, registration, links, position(self.table, event.slug, registration.wait_sk))
+            place = position(self.table, event.slug, registration.wait_sk)
+            return render_waitlisted(event, registration, links, place, drawn=kind is MailKind.DRAW_LOST)
         if kind is MailKind.PROMOTED:
             return render_promoted(event, registration, links, now)
+        if kind is MailKind.DRAW_WON:
+            return render_draw_won(event, registration, links, now)
         return render_confirmation(event, registration, links, now)
 
     def _finish(self, key: dict[str, str], status: MailStatus, message_id: str = "", error: str = "") -> MailStatus:

@@ -28,6 +28,7 @@ class Category:
 
     key: str
     label: str
+    reserved: int = 0  # seats only this category may take (until the event's quota_release_at)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,18 @@ class Event:
     url: str = ""
     waitlist: bool = True  # when full, new registrants join a waiting list and move up as seats free
     cancellation_closes_at: datetime | None = None  # None: registrants may cancel until the start
+    quota_release_at: datetime | None = None  # unused reserved seats become everyone's then (None: never)
+    draw_at: datetime | None = None  # a lottery: applications until then, then a draw (None: first come)
+
+    def reservations(self, now: datetime) -> dict[str, int]:
+        """Seats reserved per category key at `now` (none once they are released)."""
+        if self.quota_release_at is not None and now >= self.quota_release_at:
+            return {}
+        return {c.key: c.reserved for c in self.categories if c.reserved}
+
+    def takes_applications(self, now: datetime) -> bool:
+        """True while a lottery takes applications, before its draw."""
+        return self.draw_at is not None and now < self.draw_at
 
     @property
     def cancellation_deadline(self) -> datetime:
@@ -133,7 +146,8 @@ class Event:
     def to_json(self) -> str:
         """Serialise for storage in the event item."""
         data = asdict(self)
-        for name in ("starts_at", "ends_at", "registration_closes_at", "doors_open_at", "cancellation_closes_at"):
+        moments = ("starts_at", "ends_at", "registration_closes_at", "doors_open_at", "cancellation_closes_at")
+        for name in (*moments, "quota_release_at", "draw_at"):
             data[name] = iso(data[name]) if data[name] else None
         return json.dumps(data, ensure_ascii=False)
 
@@ -161,10 +175,14 @@ class Event:
             reminders=tuple(ReminderSpec(**r) for r in data["reminders"]),
             url=data.get("url", ""),
             waitlist=data.get("waitlist", True),
-            cancellation_closes_at=parse_iso(data["cancellation_closes_at"])
-            if data.get("cancellation_closes_at")
-            else None,
+            cancellation_closes_at=_moment_or_none(data.get("cancellation_closes_at")),
+            quota_release_at=_moment_or_none(data.get("quota_release_at")),
+            draw_at=_moment_or_none(data.get("draw_at")),
         )
+
+
+def _moment_or_none(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None
 
 
 class Availability(StrEnum):
@@ -173,6 +191,8 @@ class Availability(StrEnum):
     OPEN = "open"
     FULL = "full"  # 満席
     CLOSED = "closed"  # 受付終了
+    LOTTERY = "lottery"  # 抽選申込受付中
+    DRAWING = "drawing"  # 抽選中: applications closed, the draw has not run yet
 
 
 @dataclass(frozen=True)
@@ -184,6 +204,8 @@ class EventState:
     closed: bool = False
     closed_reason: str = ""
     waiting: int = 0  # people on the waiting list
+    applied: int = 0  # lottery applications
+    drawn: bool = False  # the lottery's draw has run
 
     @property
     def seats_left(self) -> int:
@@ -194,6 +216,10 @@ class EventState:
         """Open, full or closed at `now`; the deadline counts even before the closer has run."""
         if self.closed or now >= self.event.registration_closes_at:
             return Availability.CLOSED
+        if self.event.takes_applications(now):
+            return Availability.LOTTERY
+        if self.event.draw_at is not None and not self.drawn:
+            return Availability.DRAWING
         if self.seats_left == 0:
             return Availability.FULL
         return Availability.OPEN
@@ -235,9 +261,19 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
     venue_data = _table(data, "venue")
     contact_data = _table(data, "contact")
     categories = tuple(
-        Category(key=_text(c, "key", where="categories"), label=_text(c, "label", where="categories"))
+        Category(
+            key=_text(c, "key", where="categories"),
+            label=_text(c, "label", where="categories"),
+            reserved=_reserved(c),
+        )
         for c in _list_of_tables(data, "categories")
     )
+    if sum(c.reserved for c in categories) > capacity:
+        raise EventFileError("categories: the reserved seats add up to more than the capacity")
+    release = _moment(data, "quota_release_at", tz) if "quota_release_at" in data else None
+    draw = _moment(data, "draw_at", tz) if "draw_at" in data else None
+    if draw is not None and draw > closes_at:
+        raise EventFileError("draw_at must not be after registration_closes_at (the draw comes before the deadline)")
     if not categories:
         raise EventFileError("categories must list at least one 参加区分 ([[categories]] with key and label)")
     if len({c.key for c in categories}) != len(categories):
@@ -281,11 +317,20 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         url=_text(data, "url", default=""),
         waitlist=waitlist,
         cancellation_closes_at=cancel_until,
+        quota_release_at=release,
+        draw_at=draw,
     )
     for key, due in event.reminder_schedule().items():
         if due >= starts_at:
             raise EventFileError(f"reminder {key} would be sent at or after the start; move it earlier")
     return event
+
+
+def _reserved(category: Mapping[str, Any]) -> int:
+    value = category.get("reserved", 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise EventFileError("categories: reserved must be a whole number of seats, 0 or more")
+    return value
 
 
 def _reminders(data: Mapping[str, Any]) -> tuple[ReminderSpec, ...]:

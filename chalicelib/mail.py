@@ -20,6 +20,9 @@ SUBJECT_CLOSED = "【受付終了】{title}（{taken}/{capacity}名）"
 SUBJECT_WAITLISTED = "【キャンセル待ち受付・{position}番目】{title}"
 SUBJECT_PROMOTED = "【参加確定】{title}（キャンセル待ちから繰り上げ）"
 SUBJECT_CANCELLED = "【お申し込み取り消し】{title}"
+SUBJECT_APPLIED = "【抽選申込受付】{title}"
+SUBJECT_DRAW_WON = "【当選・参加確定】{title}"
+SUBJECT_DRAW_LOST = "【抽選結果・キャンセル待ち{position}番目】{title}"
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,31 @@ def render_promoted(event: Event, registration: Registration, links: Links, now:
     return _seat_mail("promoted", SUBJECT_PROMOTED.format(title=event.title), event, registration, links, now)
 
 
-def render_waitlisted(event: Event, registration: Registration, links: Links, position: int) -> RenderedMail:
-    """The registrant is on the waiting list, at `position`; no calendar file, since no seat yet."""
+def render_draw_won(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
+    """The lottery gave this applicant a seat: everything a confirmation carries."""
+    return _seat_mail("draw_won", SUBJECT_DRAW_WON.format(title=event.title), event, registration, links, now)
+
+
+def render_waitlisted(
+    event: Event, registration: Registration, links: Links, position: int, drawn: bool = False
+) -> RenderedMail:
+    """The registrant waits at `position` (after joining, or after losing the draw); no calendar file yet."""
     context = {"event": event, "registration": registration, "links": links, "position": position, "calendar": False}
+    template, subject = ("draw_lost", SUBJECT_DRAW_LOST) if drawn else ("waitlisted", SUBJECT_WAITLISTED)
     return RenderedMail(
-        subject=SUBJECT_WAITLISTED.format(title=event.title, position=position),
-        text=templating.render("mail/waitlisted.txt", **context),
-        html=templating.render("mail/waitlisted.html", **context),
+        subject=subject.format(title=event.title, position=position),
+        text=templating.render(f"mail/{template}.txt", **context),
+        html=templating.render(f"mail/{template}.html", **context),
+    )
+
+
+def render_applied(event: Event, registration: Registration, links: Links) -> RenderedMail:
+    """The lottery application is in; the draw's time is when they will hear."""
+    context = {"event": event, "registration": registration, "links": links, "calendar": False}
+    return RenderedMail(
+        subject=SUBJECT_APPLIED.format(title=event.title),
+        text=templating.render("mail/applied.txt", **context),
+        html=templating.render("mail/applied.html", **context),
     )
 
 

@@ -33,6 +33,7 @@ ERROR_SUMMARY_TITLE = "入力内容を確認してください"
 EVENT_NOT_FOUND = "お探しのイベントは見つかりませんでした"
 EVENT_FULL = "満席のため、お申し込みを受け付けられませんでした"
 EVENT_CLOSED = "受付は終了しました"
+EVENT_DRAWING = "抽選の申込受付は終了し、現在抽選中です。結果はお申し込みの方にメールでお知らせします"
 ALREADY_REGISTERED = "このメールアドレスはすでにお申し込み済みです"
 CONFIRMATION_RESENT = "お申し込み内容の確認メールをもう一度お送りしました"
 CONFIRMATION_RECENTLY_SENT = "確認メールは数分以内にお送りしています。届かない場合は迷惑メールフォルダもご確認ください"
@@ -55,6 +56,8 @@ AVAILABILITY_LABELS = {
     "open": "受付中",
     "full": "満席",
     "closed": "受付終了",
+    "lottery": "抽選申込受付中",
+    "drawing": "抽選中",
 }
 
 CLOSED_REASONS = {

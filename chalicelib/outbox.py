@@ -26,6 +26,9 @@ class MailKind(StrEnum):
     WAITLISTED = "waitlisted"  # joined the waiting list, with the place in it
     PROMOTED = "promoted"  # moved up from the waiting list: now holds a seat
     CANCELLED = "cancelled"  # cancelled a seat, or left the waiting list
+    APPLIED = "applied"  # entered a lottery
+    DRAW_WON = "draw_won"  # the draw gave them a seat
+    DRAW_LOST = "draw_lost"  # the draw did not: they wait in the drawn order
 
 
 class MailStatus(StrEnum):

@@ -27,6 +27,7 @@ from chalicelib import table as keys
 from chalicelib.catalog import STATUS_CLOSED, STATUS_OPEN
 from chalicelib.clock import IdGenerator, iso, iso_precise, new_id
 from chalicelib.dynamo import ConditionFailed, Item, Table, TransactionCancelled
+from chalicelib.events import Event
 from chalicelib.forms import EDITABLE_FIELDS, Attendee
 from chalicelib.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
 
@@ -43,6 +44,8 @@ class Outcome(StrEnum):
 
     REGISTERED = "registered"
     WAITLISTED = "waitlisted"
+    APPLIED = "applied"  # a lottery application, waiting for the draw
+    DRAWING = "drawing"  # the lottery's applications closed and its draw has not run yet
     ALREADY_REGISTERED = "already_registered"
     FULL = "full"
     CLOSED = "closed"
@@ -55,6 +58,7 @@ class RegistrationStatus(StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
+    APPLIED = "applied"  # entered a lottery; the draw decides
 
 
 @dataclass(frozen=True)
@@ -108,43 +112,74 @@ def email_digest(email_key: str) -> str:
     return hashlib.sha256(email_key.encode("utf-8")).hexdigest()
 
 
+class Path(StrEnum):
+    """The ways a registration can go in, each one transaction with its own conditions."""
+
+    RESERVED = "reserved"  # a seat reserved for the attendee's category
+    GENERAL = "general"  # a seat nobody reserved
+    WAITLIST = "waitlist"  # a place in the waiting list
+    APPLICATION = "application"  # an application for a lottery's draw
+
+
 def register(
     table: Table,
-    slug: str,
+    event: Event,
     attendee: Attendee,
     submission_id: str,
     now: datetime,
     ids: IdGenerator = new_id,
     sleep: Callable[[float], None] = time.sleep,
-    waitlist: bool = False,
 ) -> RegistrationResult:
-    """Take a seat for `attendee` atomically, or (with `waitlist`, when full) a place in the waiting list.
+    """Take a seat for `attendee` atomically (or a place in line, or a lottery application).
 
-    `submission_id` makes retries of one submission idempotent.
+    No read comes first: each path's conditions are the ledger's rule (seats.py), checked by
+    DynamoDB. `submission_id` makes retries of one submission idempotent.
     """
     registration_id = ids()
     for attempt in range(MAX_ATTEMPTS):
-        seat = registration_actions(slug, attendee, registration_id, submission_id, now)
-        try:
-            table.transact(seat)
-            return RegistrationResult(Outcome.REGISTERED, registration_id)
-        except TransactionCancelled as exc:
-            if _only_the_id_was_taken(exc):
-                registration_id = ids()  # 50 random bits collided: nothing was written, draw again
-                continue
-            if exc.only_condition_failures:
-                answer = _explain_refusal(table, slug, exc, submission_id, now, ids)
-                if answer.outcome is not Outcome.FULL or not waitlist:
-                    return answer
-                joined = _join_waitlist(table, slug, attendee, registration_id, submission_id, now, ids)
-                if joined is not None:
-                    return joined
-                continue  # a seat freed between the two attempts: try for it again
-            if attempt == MAX_ATTEMPTS - 1:
-                raise
-            # Conflict or throttling: nothing was written. Back off with full jitter and retry.
-            sleep(random.uniform(0, _BACKOFF_BASE * (2**attempt)))  # noqa: S311 (jitter, not a secret)
-    raise RuntimeError(f"no registration after {MAX_ATTEMPTS} attempts: is the id generator random?")
+        refused: RegistrationResult | None = None
+        for path in _paths(event, attendee.category, now):
+            try:
+                table.transact(path_actions(path, event.slug, attendee, registration_id, submission_id, now))
+                return RegistrationResult(_OUTCOME_OF[path], registration_id)
+            except TransactionCancelled as exc:
+                if _only_the_id_was_taken(exc):
+                    registration_id = ids()  # 50 random bits collided: nothing was written, draw again
+                    break
+                if not exc.only_condition_failures:
+                    if attempt == MAX_ATTEMPTS - 1:
+                        raise
+                    # Conflict or throttling: nothing was written. Back off with full jitter and retry.
+                    sleep(random.uniform(0, _BACKOFF_BASE * (2**attempt)))  # noqa: S311 (jitter, not a secret)
+                    break
+                refused = _explain_refusal(table, event.slug, exc, submission_id, now, ids)
+                if refused.outcome is not Outcome.FULL:
+                    return refused
+                # Full on this path: the next one (any seat, then the waiting list) may still take them.
+        else:
+            if refused is not None and not event.waitlist:
+                return refused
+            # With a waiting list every path said full, so a seat freed between the tries: go round again.
+    raise RuntimeError(f"no registration after {MAX_ATTEMPTS} attempts under contention")
+
+
+_OUTCOME_OF = {
+    Path.RESERVED: Outcome.REGISTERED,
+    Path.GENERAL: Outcome.REGISTERED,
+    Path.WAITLIST: Outcome.WAITLISTED,
+    Path.APPLICATION: Outcome.APPLIED,
+}
+
+
+def _paths(event: Event, category: str, now: datetime) -> list[Path]:
+    """The paths to try, in order: a reserved seat (if the category has one), any seat, then the line."""
+    if event.takes_applications(now):
+        return [Path.APPLICATION]
+    paths = [Path.RESERVED] if event.reservations(now).get(category, 0) > 0 else []
+    paths.append(Path.GENERAL)
+    if event.waitlist:
+        paths.append(Path.WAITLIST)
+    return paths
 
 
 def _only_the_id_was_taken(exc: TransactionCancelled) -> bool:
@@ -153,79 +188,80 @@ def _only_the_id_was_taken(exc: TransactionCancelled) -> bool:
     return event.code == guard.code == "None" and registration.code == "ConditionalCheckFailed"
 
 
-def _join_waitlist(
-    table: Table,
-    slug: str,
-    attendee: Attendee,
-    registration_id: str,
-    submission_id: str,
-    now: datetime,
-    ids: IdGenerator,
-) -> RegistrationResult | None:
-    """Take the next place in the waiting list; None if a seat is free after all."""
-    try:
-        table.transact(waitlist_actions(slug, attendee, registration_id, submission_id, now))
-    except TransactionCancelled as exc:
-        if not exc.only_condition_failures or _only_the_id_was_taken(exc):
-            return None  # a conflict, or an id collision: the caller's loop tries again with care
-        answer = _explain_refusal(table, slug, exc, submission_id, now, ids)
-        return None if answer.outcome is Outcome.FULL else answer
-    return RegistrationResult(Outcome.WAITLISTED, registration_id)
+# The event item's conditions, one per path. `taken_by`, `waiting_by` and `reserved` hold a key for
+# every category (publishing makes sure). A lottery event gives seats only once it is drawn.
+_OPEN = "#status = :open AND closes_at > :now AND (attribute_not_exists(draw_at) OR attribute_exists(drawn_at))"
+_RESERVED_ROOM = "taken_by.#c < reserved.#c AND waiting_by.#c = :zero"
+_GENERAL_ROOM = "taken_by.#c >= reserved.#c AND committed < seat_limit AND waiting = :zero"
+_NO_ROOM = (
+    "(taken_by.#c >= reserved.#c OR waiting_by.#c > :zero) AND (taken_by.#c < reserved.#c"
+    " OR committed >= seat_limit OR waiting > :zero)"
+)
+_EVENT_UPDATES = {
+    Path.RESERVED: (
+        "SET seats_taken = seats_taken + :one, taken_by.#c = taken_by.#c + :one, version = version + :one",
+        f"{_OPEN} AND {_RESERVED_ROOM}",
+    ),
+    Path.GENERAL: (
+        "SET seats_taken = seats_taken + :one, taken_by.#c = taken_by.#c + :one,"
+        " committed = committed + :one, version = version + :one",
+        f"{_OPEN} AND {_GENERAL_ROOM}",
+    ),
+    Path.WAITLIST: (
+        "SET waiting = waiting + :one, waiting_by.#c = waiting_by.#c + :one, version = version + :one",
+        f"{_OPEN} AND {_NO_ROOM}",
+    ),
+    Path.APPLICATION: (
+        "SET applied = applied + :one, version = version + :one",
+        "#status = :open AND draw_at > :now AND attribute_not_exists(drawn_at)",
+    ),
+}
 
 
-def waitlist_actions(
-    slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
+def path_actions(
+    path: Path, slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
 ) -> list[dict[str, Any]]:
-    """The writes of joining the waiting list: a place in the list instead of a seat."""
-    stamp = iso(now)
-    # Places are ordered by when they were taken (to the microsecond), then by id.
-    place = keys.wait_key(slug, iso_precise(now), registration_id)
+    """The writes of one path: the event's counters, the address guard, the registration, its mail."""
+    update, condition = _EVENT_UPDATES[path]
+    counters: dict[str, Any] = {
+        "Key": keys.event_key(slug),
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {":one": 1, ":open": STATUS_OPEN, ":now": iso(now)},
+    }
+    if "#c" in update + condition:
+        counters["ExpressionAttributeNames"]["#c"] = attendee.category
+    if ":zero" in condition:
+        counters["ExpressionAttributeValues"][":zero"] = 0
     registration = _registration_item(slug, attendee, registration_id, submission_id, now)
-    registration.update(status=RegistrationStatus.WAITLISTED.value, wait_sk=place[keys.SK])
+    actions: list[dict[str, Any]] = []
+    if path is Path.WAITLIST:
+        # Places are ordered by when they were taken (to the microsecond), then by id.
+        place = keys.wait_key(slug, iso_precise(now), registration_id)
+        registration.update(status=RegistrationStatus.WAITLISTED.value, wait_sk=place[keys.SK])
+        actions.append(_put_new({**place, "registration_id": registration_id, "category": attendee.category}))
+        kind, mail_id = MailKind.WAITLISTED, status_mail_id(MailKind.WAITLISTED, registration_id)
+    elif path is Path.APPLICATION:
+        # `applicant` stays when the draw moves them on: the draw's order is always over the same people.
+        registration.update(status=RegistrationStatus.APPLIED.value, applicant=True)
+        kind, mail_id = MailKind.APPLIED, status_mail_id(MailKind.APPLIED, registration_id)
+    else:
+        kind, mail_id = MailKind.CONFIRMATION, confirmation_id(registration_id)
     return [
-        {
-            "Update": {
-                "Key": keys.event_key(slug),
-                "UpdateExpression": "SET waiting = waiting + :one",
-                # Still open, and really full (or others already wait): otherwise take a seat instead.
-                "ConditionExpression": "#status = :open AND closes_at > :now"
-                " AND (seats_taken >= seat_limit OR waiting > :zero)",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {":one": 1, ":zero": 0, ":open": STATUS_OPEN, ":now": stamp},
-            }
-        },
+        {"Update": counters},
         _put_new(_guard_item(slug, attendee, registration_id, submission_id, now)),
         _put_new(registration),
-        _put_new({**place, "registration_id": registration_id}),
-        put_new_mail(
-            mail_item(
-                slug, status_mail_id(MailKind.WAITLISTED, registration_id), MailKind.WAITLISTED, now, registration_id
-            )
-        ),
+        *actions,
+        put_new_mail(mail_item(slug, mail_id, kind, now, registration_id)),
     ]
 
 
 def registration_actions(
     slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
 ) -> list[dict[str, Any]]:
-    """The four writes of one registration, as one transaction's actions."""
-    stamp = iso(now)
-    return [
-        {
-            "Update": {
-                "Key": keys.event_key(slug),
-                "UpdateExpression": "SET seats_taken = seats_taken + :one",
-                # Nobody may be waiting: a free seat belongs to the first in line, not to a newcomer.
-                "ConditionExpression": "#status = :open AND seats_taken < seat_limit AND closes_at > :now"
-                " AND waiting = :zero",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {":one": 1, ":zero": 0, ":open": STATUS_OPEN, ":now": stamp},
-            }
-        },
-        _put_new(_guard_item(slug, attendee, registration_id, submission_id, now)),
-        _put_new(_registration_item(slug, attendee, registration_id, submission_id, now)),
-        put_new_mail(mail_item(slug, confirmation_id(registration_id), MailKind.CONFIRMATION, now, registration_id)),
-    ]
+    """The four writes of a registration for a seat nobody reserved, as one transaction's actions."""
+    return path_actions(Path.GENERAL, slug, attendee, registration_id, submission_id, now)
 
 
 def _registration_item(
@@ -278,8 +314,9 @@ def _explain_refusal(
         if guard.get("submission_id") == submission_id:
             # The same submission again (double click, retried request): same answer, no new mail.
             existing = get_registration(table, slug, guard["registration_id"])
-            waiting = existing is not None and existing.status == RegistrationStatus.WAITLISTED.value
-            return RegistrationResult(Outcome.WAITLISTED if waiting else Outcome.REGISTERED, guard["registration_id"])
+            status = existing.status if existing else RegistrationStatus.CONFIRMED.value
+            outcome = {"waitlisted": Outcome.WAITLISTED, "applied": Outcome.APPLIED}.get(status, Outcome.REGISTERED)
+            return RegistrationResult(outcome, guard["registration_id"])
         resent = _resend_confirmation(table, slug, guard, now, ids)
         return RegistrationResult(Outcome.ALREADY_REGISTERED, guard["registration_id"], confirmation_resent=resent)
     event = event_reason.item
@@ -287,6 +324,8 @@ def _explain_refusal(
         return RegistrationResult(Outcome.NOT_FOUND)
     if event.get("status") == STATUS_CLOSED or event.get("closes_at", "") <= iso(now):
         return RegistrationResult(Outcome.CLOSED)
+    if event.get("draw_at") and not event.get("drawn_at"):
+        return RegistrationResult(Outcome.DRAWING)
     return RegistrationResult(Outcome.FULL)  # no seat, or others are waiting for one
 
 

@@ -1,19 +1,20 @@
-"""The waiting list: moving up when a seat frees, leaving it, and cancelling a seat.
+"""After a seat is taken: cancelling, leaving the waiting list, moving people up, the lottery's draw.
 
-Every change that frees a seat gives it to the first person waiting in the same transaction, so a
-freed seat is never lost and goes to exactly one person. The event item counts both seats and
-waiting people, and every transaction conditions on it, so these invariants hold under any race:
-  seats_taken <= seat_limit (unless the organizer lowered the limit), and
-  waiting > 0 only while there is no free seat.
-A transaction that loses a race fails its conditions, changes nothing, and is tried again from a
-fresh read: the first place of the list may have moved up meanwhile.
+Every change here reads the event's seat ledger (seats.py), computes the next one, and writes it in
+one transaction with everything that follows from it, conditioned on the ledger being unchanged.
+So a freed seat goes, in that same transaction, to the first person waiting who may take it (first
+in, first promoted; a seat reserved for a category goes to the first of that category), a freed
+seat is never lost or given twice, and a replay finds nothing left to do. A transaction that loses
+a race changes nothing and is tried again from a fresh read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,15 +22,18 @@ from typing import Any
 
 from chalicelib import table as keys
 from chalicelib.catalog import reopen_if_room
-from chalicelib.clock import iso
-from chalicelib.dynamo import Item, Table, TransactionCancelled
+from chalicelib.clock import iso, iso_precise
+from chalicelib.dynamo import ConditionFailed, Item, Table, TransactionCancelled
 from chalicelib.events import Event
 from chalicelib.outbox import MailKind, mail_item, put_new_mail, status_mail_id
 from chalicelib.registrations import Registration, RegistrationStatus, get_registration, guard_key
+from chalicelib.seats import Ledger
 
-# Each retry follows a lost race (the head of the line moved up meanwhile); a few dozen at most in a rush.
-MAX_ATTEMPTS = 20
+# Each retry follows a lost race (someone else changed the event's seats); a few dozen at most in a rush.
+MAX_ATTEMPTS = 30
 _BACKOFF_BASE = 0.02
+# Promotions per transaction: three items each, well within DynamoDB's 100 per transaction.
+PROMOTIONS_PER_WRITE = 25
 
 
 class CancelOutcome(StrEnum):
@@ -46,7 +50,7 @@ class CancelResult:
     """The answer to a cancellation, and who moved up into the freed seat, if anyone."""
 
     outcome: CancelOutcome
-    promoted: str = ""
+    promoted: tuple[str, ...] = ()
 
 
 def position(table: Table, slug: str, wait_sk: str) -> int:
@@ -57,12 +61,11 @@ def position(table: Table, slug: str, wait_sk: str) -> int:
     )
 
 
-def first_waiting(table: Table, slug: str) -> Item | None:
-    """The place at the head of the waiting list, or None if nobody waits."""
-    rows = table.query(
-        "pk = :pk AND begins_with(sk, :prefix)", {":pk": keys.event_pk(slug), ":prefix": keys.WAIT_PREFIX}, limit=1
+def waiting_list(table: Table, slug: str) -> Iterator[Item]:
+    """The places in the waiting list, first in line first."""
+    return table.query(
+        "pk = :pk AND begins_with(sk, :prefix)", {":pk": keys.event_pk(slug), ":prefix": keys.WAIT_PREFIX}
     )
-    return next(iter(rows), None)
 
 
 def cancel(
@@ -72,7 +75,7 @@ def cancel(
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
 ) -> CancelResult:
-    """Cancel a seat (the first waiting person gets it) or leave the waiting list; idempotent."""
+    """Cancel a seat (the first waiting person who may take it gets it) or leave the waiting list; idempotent."""
     if now >= event.cancellation_deadline:
         return CancelResult(CancelOutcome.TOO_LATE)
     for attempt in range(MAX_ATTEMPTS):
@@ -81,89 +84,250 @@ def cancel(
             return CancelResult(CancelOutcome.NOT_FOUND)
         if registration.status == RegistrationStatus.CANCELLED.value:
             return CancelResult(CancelOutcome.ALREADY_CANCELLED)
-        head = None
-        if registration.status == RegistrationStatus.WAITLISTED.value:
-            actions = _leave_actions(event.slug, registration, now)
-        else:
-            head = first_waiting(table, event.slug)
-            actions = _free_seat_actions(event.slug, registration, head, now)
+        ledger = _ledger(table, event.slug)
+        expected = RegistrationStatus(registration.status)
+        category = registration.attendee.category
+        actions = _cancel_actions(event.slug, registration, expected, now)
+        if expected is RegistrationStatus.CONFIRMED:
+            ledger = ledger.free(category)
+        elif expected is RegistrationStatus.WAITLISTED:
+            ledger = ledger.wait(category, -1)
+            actions.append(_delete_existing({keys.PK: keys.event_pk(event.slug), keys.SK: registration.wait_sk}))
+        else:  # an application, before the draw
+            ledger = ledger.apply(-1)
+        ledger, promotions, promoted = _promotions(table, event.slug, ledger, now, skip=registration_id)
         try:
-            table.transact(actions)
+            table.transact([ledger.write(event.slug), *actions, *promotions])
         except TransactionCancelled:
-            # Someone moved up, joined or cancelled at the same moment: read again and retry.
-            sleep(random.uniform(0, _BACKOFF_BASE * (2**attempt)))  # noqa: S311 (jitter, not a secret)
+            sleep(random.uniform(0, _BACKOFF_BASE * (2 ** min(attempt, 6))))  # noqa: S311 (jitter, not a secret)
             continue
-        if head is None and registration.status == RegistrationStatus.CONFIRMED.value:
+        if expected is RegistrationStatus.CONFIRMED and not promoted:
             reopen_if_room(table, event.slug, now)  # an event closed as full has a seat again
-        return CancelResult(CancelOutcome.CANCELLED, head["registration_id"] if head else "")
+        settle(table, event.slug, now)  # more than one batch of people may move up
+        return CancelResult(CancelOutcome.CANCELLED, tuple(promoted))
     raise RuntimeError(f"could not cancel {registration_id} after {MAX_ATTEMPTS} attempts")
 
 
-def promote_waiting(table: Table, slug: str, now: datetime) -> list[str]:
-    """Give every free seat to the people waiting longest (after the organizer adds seats); safe to repeat."""
-    promoted: list[str] = []
-    while True:
-        event = table.get(keys.event_key(slug))
-        if not event or int(event.get("waiting", 0)) == 0 or event["seats_taken"] >= event["seat_limit"]:
-            return promoted
-        head = first_waiting(table, slug)
-        if head is None:
-            return promoted
-        take_seat = {
-            "Key": keys.event_key(slug),
-            "UpdateExpression": "SET seats_taken = seats_taken + :one, waiting = waiting - :one",
-            "ConditionExpression": "seats_taken < seat_limit AND waiting > :zero",
-            "ExpressionAttributeValues": {":one": 1, ":zero": 0},
-        }
+def settle(table: Table, slug: str, now: datetime) -> list[str]:
+    """Give every seat someone waiting may take to them, in order; returns who moved up. Safe to repeat."""
+    moved: list[str] = []
+    for _attempt in range(MAX_ATTEMPTS):
+        ledger = _ledger(table, slug)
+        if ledger.waiting == 0:
+            return moved
+        ledger, promotions, promoted = _promotions(table, slug, ledger, now)
+        if not promoted:
+            return moved
         try:
-            table.transact([{"Update": take_seat}, *_promotion_actions(slug, head, now)])
+            table.transact([ledger.write(slug), *promotions])
         except TransactionCancelled as exc:
             if not exc.only_condition_failures:
                 raise
-            continue  # someone else moved this person up, or took the seat: look again
-        promoted.append(head["registration_id"])
+            continue  # someone changed the seats meanwhile: look again
+        moved += promoted
+    return moved
 
 
-def _free_seat_actions(slug: str, registration: Registration, head: Item | None, now: datetime) -> list[dict[str, Any]]:
-    """Cancel a confirmed registration; its seat goes to `head` if someone waits, else back to the pool."""
-    if head is None:
-        seat = {
-            "Key": keys.event_key(slug),
-            "UpdateExpression": "SET seats_taken = seats_taken - :one",
-            # If someone joined the list meanwhile, the seat is theirs: fail, re-read, promote them.
-            "ConditionExpression": "waiting = :zero",
-            "ExpressionAttributeValues": {":one": 1, ":zero": 0},
-        }
-        return [{"Update": seat}, *_cancel_actions(slug, registration, RegistrationStatus.CONFIRMED, now)]
-    # The seat passes straight on: seats_taken stays, one fewer waits. If the organizer lowered the
-    # limit below the seats taken, the seat is not passed on.
-    seat = {
-        "Key": keys.event_key(slug),
-        "UpdateExpression": "SET waiting = waiting - :one",
-        "ConditionExpression": "waiting > :zero AND seats_taken <= seat_limit",
-        "ExpressionAttributeValues": {":one": 1, ":zero": 0},
+def release_reservations(table: Table, slug: str, now: datetime) -> bool:
+    """Make unused reserved seats everyone's (at the event's quota_release_at); True if it did."""
+    for _attempt in range(MAX_ATTEMPTS):
+        ledger = _ledger(table, slug)
+        released = ledger.release_reservations()
+        if released == ledger:
+            return False
+        try:
+            table.transact([released.write(slug)])
+        except TransactionCancelled as exc:
+            if not exc.only_condition_failures:
+                raise
+            continue
+        settle(table, slug, now)
+        return True
+    return False
+
+
+def draw(table: Table, event: Event, now: datetime, seed: str | None = None) -> list[str]:
+    """Run the lottery once: winners take seats, the others wait in drawn order. Returns the drawn order.
+
+    The seed is recorded on the event before anyone is drawn, so a second run (or a crash and a
+    rerun) draws the same order and only finishes what is left; the seed lets anyone replay it.
+    """
+    item = table.get(keys.event_key(event.slug))
+    if item is None or item.get("drawn_at"):
+        return []
+    recorded = _record_seed(table, event.slug, seed or secrets.token_hex(16))
+    order = drawn_order(table, event.slug, recorded)
+    stamp = iso_precise(event.draw_at or now)
+    for index, registration_id in enumerate(order):
+        _draw_one(table, event.slug, registration_id, f"{stamp}-{index:06d}", now)
+    # From now on the event gives seats first come, first served (and its line moves up).
+    # A concurrent run may have finished first: it drew the very same order.
+    with contextlib.suppress(ConditionFailed):
+        table.update(
+            keys.event_key(event.slug),
+            "SET drawn_at = :now",
+            values={":now": iso(now)},
+            condition="attribute_not_exists(drawn_at)",
+        )
+    return order
+
+
+def draw_due(table: Table, events: list[Event], now: datetime) -> dict[str, int]:
+    """Run every lottery whose draw time has come and that has not been drawn; how many each drew."""
+    return {event.slug: len(draw(table, event, now)) for event in events if event.draw_at and event.draw_at <= now}
+
+
+def drawn_order(table: Table, slug: str, seed: str) -> list[str]:
+    """Every application shuffled by `seed`: the same seed and applications always give the same order."""
+    applicants = sorted(
+        row["registration_id"]
+        for row in table.query(
+            "pk = :pk AND begins_with(sk, :prefix)",
+            {":pk": keys.event_pk(slug), ":prefix": keys.REG_PREFIX},
+            projection="registration_id, applicant",
+        )
+        if row.get("applicant")
+    )
+    random.Random(seed).shuffle(applicants)  # noqa: S311 (a fair, replayable draw: the seed is published)
+    return applicants
+
+
+def _record_seed(table: Table, slug: str, seed: str) -> str:
+    """Store the draw's seed once; whoever stored it first decides it for every run."""
+    try:
+        table.update(
+            keys.event_key(slug),
+            "SET draw_seed = :seed",
+            values={":seed": seed},
+            condition="attribute_not_exists(draw_seed)",
+        )
+        return seed
+    except ConditionFailed as exc:
+        if exc.item and exc.item.get("draw_seed"):
+            return str(exc.item["draw_seed"])
+        item = table.get(keys.event_key(slug))
+        return str(item["draw_seed"]) if item else seed
+
+
+def _draw_one(table: Table, slug: str, registration_id: str, order_key: str, now: datetime) -> None:
+    """Seat one applicant if the ledger allows, else put them in line; nothing if already done."""
+    for _attempt in range(MAX_ATTEMPTS):
+        registration = get_registration(table, slug, registration_id)
+        if registration is None or registration.status != RegistrationStatus.APPLIED.value:
+            return  # drawn by an earlier run, or withdrawn
+        ledger = _ledger(table, slug).apply(-1)
+        category = registration.attendee.category
+        if ledger.can_seat(category):
+            ledger = ledger.seat(category)
+            actions = [
+                *_status_change(
+                    slug,
+                    registration_id,
+                    RegistrationStatus.APPLIED,
+                    RegistrationStatus.CONFIRMED,
+                    MailKind.DRAW_WON,
+                    now,
+                ),
+            ]
+        else:
+            ledger = ledger.wait(category, 1)
+            place = keys.wait_key(slug, order_key, registration_id)
+            actions = [
+                {
+                    "Put": {
+                        "Item": {**place, "registration_id": registration_id, "category": category},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                *_status_change(
+                    slug,
+                    registration_id,
+                    RegistrationStatus.APPLIED,
+                    RegistrationStatus.WAITLISTED,
+                    MailKind.DRAW_LOST,
+                    now,
+                    wait_sk=place[keys.SK],
+                ),
+            ]
+        try:
+            table.transact([ledger.write(slug), *actions])
+            return
+        except TransactionCancelled as exc:
+            if not exc.only_condition_failures:
+                raise
+
+
+def _ledger(table: Table, slug: str) -> Ledger:
+    item = table.get(keys.event_key(slug))
+    if item is None:
+        raise LookupError(f"no event {slug}")
+    return Ledger.from_item(item)
+
+
+def _promotions(
+    table: Table, slug: str, ledger: Ledger, now: datetime, skip: str = ""
+) -> tuple[Ledger, list[dict[str, Any]], list[str]]:
+    """Who in the waiting list may take a seat under `ledger`, in order: the new ledger and the writes."""
+    if ledger.waiting == 0:
+        return ledger, [], []
+    actions: list[dict[str, Any]] = []
+    promoted: list[str] = []
+    for place in waiting_list(table, slug):
+        if len(promoted) == PROMOTIONS_PER_WRITE or not _anyone_may_move(ledger):
+            break
+        if place["registration_id"] == skip:
+            continue
+        category = place.get("category", "")
+        if not ledger.can_seat(category):
+            continue  # this seat is reserved for another category: the next person of it gets it
+        ledger = ledger.wait(category, -1).seat(category)
+        promoted.append(place["registration_id"])
+        actions += [
+            _delete_existing({keys.PK: place[keys.PK], keys.SK: place[keys.SK]}),
+            *_status_change(
+                slug,
+                place["registration_id"],
+                RegistrationStatus.WAITLISTED,
+                RegistrationStatus.CONFIRMED,
+                MailKind.PROMOTED,
+                now,
+            ),
+        ]
+    return ledger, actions, promoted
+
+
+def _anyone_may_move(ledger: Ledger) -> bool:
+    """Whether any waiting person could take a seat at all under `ledger`."""
+    if ledger.committed < ledger.seat_limit:
+        return True
+    return any(ledger.waiting_by.get(c, 0) and ledger.taken_by.get(c, 0) < r for c, r in ledger.reserved.items())
+
+
+def _status_change(
+    slug: str,
+    registration_id: str,
+    before: RegistrationStatus,
+    after: RegistrationStatus,
+    kind: MailKind,
+    now: datetime,
+    wait_sk: str = "",
+) -> list[dict[str, Any]]:
+    """Move a registration from one state to the next (only from `before`) and queue the mail that says so."""
+    update = {
+        "Key": keys.registration_key(slug, registration_id),
+        "UpdateExpression": "SET #status = :after, changed_at = :now"
+        + (", wait_sk = :wait_sk" if wait_sk else " REMOVE wait_sk"),
+        "ConditionExpression": "#status = :before",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {
+            ":after": after.value,
+            ":before": before.value,
+            ":now": iso(now),
+            **({":wait_sk": wait_sk} if wait_sk else {}),
+        },
     }
-    return [
-        {"Update": seat},
-        *_cancel_actions(slug, registration, RegistrationStatus.CONFIRMED, now),
-        *_promotion_actions(slug, head, now),
-    ]
-
-
-def _leave_actions(slug: str, registration: Registration, now: datetime) -> list[dict[str, Any]]:
-    """A waiting person leaves the list: their place goes, nobody's seat changes."""
-    count = {
-        "Key": keys.event_key(slug),
-        "UpdateExpression": "SET waiting = waiting - :one",
-        "ConditionExpression": "waiting > :zero",
-        "ExpressionAttributeValues": {":one": 1, ":zero": 0},
-    }
-    place = {"Key": {keys.PK: keys.event_pk(slug), keys.SK: registration.wait_sk}}
-    return [
-        {"Update": count},
-        {"Delete": {**place, "ConditionExpression": "attribute_exists(pk)"}},
-        *_cancel_actions(slug, registration, RegistrationStatus.WAITLISTED, now),
-    ]
+    mail = mail_item(slug, status_mail_id(kind, registration_id), kind, now, registration_id)
+    return [{"Update": update}, put_new_mail(mail)]
 
 
 def _cancel_actions(
@@ -171,19 +335,8 @@ def _cancel_actions(
 ) -> list[dict[str, Any]]:
     """Mark the registration cancelled (only from the state it was read in), free the address, tell them."""
     rid = registration.registration_id
-    mark = {
-        "Key": keys.registration_key(slug, rid),
-        "UpdateExpression": "SET #status = :cancelled, cancelled_at = :now REMOVE wait_sk",
-        "ConditionExpression": "#status = :expected",
-        "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": {
-            ":cancelled": RegistrationStatus.CANCELLED.value,
-            ":expected": expected.value,
-            ":now": iso(now),
-        },
-    }
     return [
-        {"Update": mark},
+        *_status_change(slug, rid, expected, RegistrationStatus.CANCELLED, MailKind.CANCELLED, now),
         # The address may register again later; the guard only ever holds live registrations.
         {
             "Delete": {
@@ -192,31 +345,8 @@ def _cancel_actions(
                 "ExpressionAttributeValues": {":rid": rid},
             }
         },
-        put_new_mail(mail_item(slug, status_mail_id(MailKind.CANCELLED, rid), MailKind.CANCELLED, now, rid)),
     ]
 
 
-def _promotion_actions(slug: str, head: Item, now: datetime) -> list[dict[str, Any]]:
-    """The head of the list takes a seat: its place goes, its registration is confirmed, it is told."""
-    rid = head["registration_id"]
-    confirm = {
-        "Key": keys.registration_key(slug, rid),
-        "UpdateExpression": "SET #status = :confirmed, promoted_at = :now REMOVE wait_sk",
-        "ConditionExpression": "#status = :waitlisted",
-        "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": {
-            ":confirmed": RegistrationStatus.CONFIRMED.value,
-            ":waitlisted": RegistrationStatus.WAITLISTED.value,
-            ":now": iso(now),
-        },
-    }
-    return [
-        {
-            "Delete": {
-                "Key": {keys.PK: head[keys.PK], keys.SK: head[keys.SK]},
-                "ConditionExpression": "attribute_exists(pk)",
-            }
-        },
-        {"Update": confirm},
-        put_new_mail(mail_item(slug, status_mail_id(MailKind.PROMOTED, rid), MailKind.PROMOTED, now, rid)),
-    ]
+def _delete_existing(key: dict[str, str]) -> dict[str, Any]:
+    return {"Delete": {"Key": key, "ConditionExpression": "attribute_exists(pk)"}}

@@ -52,6 +52,7 @@ FUNCTION_GRANTS: dict[str, frozenset[Grant]] = {
     API_FUNCTION: frozenset({Grant.TABLE, Grant.LINK_KEY}),
     "send_reminders": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
     "close_registration": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
+    "draw_lotteries": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
     "redrive_mail": frozenset({Grant.TABLE, Grant.SEND_MAIL, Grant.LINK_KEY, Grant.JOB_DEAD_LETTERS}),
     "deliver_mail": frozenset({Grant.TABLE, Grant.STREAM, Grant.SEND_MAIL, Grant.LINK_KEY, Grant.MAIL_DEAD_LETTERS}),
 }

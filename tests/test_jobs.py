@@ -29,10 +29,7 @@ MORNING_OF = datetime(2027, 1, 19, 23, 0, tzinfo=UTC)
 
 def sign_up(world: World, event: Event, count: int) -> None:
     for n in range(count):
-        assert (
-            register(world.table, event.slug, numbered(n), f"SUB{n:07d}", world.clock.now()).outcome.value
-            == "registered"
-        )
+        assert register(world.table, event, numbered(n), f"SUB{n:07d}", world.clock.now()).outcome.value == "registered"
 
 
 def invoke(name: str) -> Any:
@@ -158,9 +155,9 @@ def test_a_closed_event_refuses_even_if_seats_are_free_until_it_reopens(world: W
     sign_up(world, event, 2)
     close_registrations(world.table, world.clock.now())
     late = attendee(email="late@example.jp")
-    assert register(world.table, event.slug, late, "LATE000001", world.clock.now()).outcome.value == "closed"
+    assert register(world.table, event, late, "LATE000001", world.clock.now()).outcome.value == "closed"
     world.publish(event)  # reloading without more room keeps it closed
-    assert register(world.table, event.slug, late, "LATE000002", world.clock.now()).outcome.value == "closed"
+    assert register(world.table, event, late, "LATE000002", world.clock.now()).outcome.value == "closed"
 
 
 def test_raising_capacity_reopens_a_full_event_and_a_second_closing_notifies_again(
@@ -172,7 +169,7 @@ def test_raising_capacity_reopens_a_full_event_and_a_second_closing_notifies_aga
     world.publish(dataclasses.replace(event, capacity=2))
     assert not get_event(world.table, event.slug).closed  # type: ignore[union-attr]
     late = attendee(email="late@example.jp")
-    assert register(world.table, event.slug, late, "LATE000001", world.clock.now()).outcome.value == "registered"
+    assert register(world.table, event, late, "LATE000001", world.clock.now()).outcome.value == "registered"
     world.clock.set(world.clock.now() + timedelta(minutes=1))
     assert [c.reason for c in close_registrations(world.table, world.clock.now())] == ["capacity"]
     world.deliver_outbox()

@@ -35,7 +35,7 @@ def test_demo_timing_shows_reminders_and_closing_within_a_short_session(sample_e
 def test_the_demo_timeline_sends_both_reminders_then_closes(world: World, sample_event: Event) -> None:
     start = world.clock.now()
     event = world.publish(demo_timing(sample_event, start))
-    register(world.table, event.slug, attendee(), "SUB0000001", start)
+    register(world.table, event, attendee(), "SUB0000001", start)
     for minutes in range(0, 17):  # what `make run` does once a minute
         world.clock.set(start + timedelta(minutes=minutes, seconds=1))
         run_schedules(app_module, world.clock.now())

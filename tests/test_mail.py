@@ -101,7 +101,7 @@ def test_mime_message_keeps_user_input_out_of_headers(sample_event: Event) -> No
 
 
 def test_registration_mail_arrives_once_with_text_html_and_ics(world: World, published: Event) -> None:
-    register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    register(world.table, published, taro(), "SUB0000001", world.clock.now())
     world.deliver_outbox()
     world.deliver_outbox()  # the stream delivering again changes nothing
     [message] = mailbox()
@@ -136,7 +136,7 @@ def test_ses_failing_then_recovering_sends_exactly_one_mail(world: World, publis
     postman = world.services.postman
     flaky = FlakySes(postman.mailer, failures=2)  # type: ignore[arg-type]
     postman.mailer = flaky
-    result = register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    result = register(world.table, published, taro(), "SUB0000001", world.clock.now())
     assert result.outcome.value == "registered"  # the registrant sees success while SES is down
     records = replay_stream_record(world)
     for _ in range(2):  # Lambda retries the batch after each failure
@@ -159,9 +159,9 @@ def test_a_permanently_rejected_mail_is_marked_and_does_not_block_the_rest(world
 
     real = world.services.postman.mailer
     world.services.postman.mailer = Rejecting()
-    register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    register(world.table, published, taro(), "SUB0000001", world.clock.now())
     other = attendee(email="hanako@example.jp")
-    register(world.table, published.slug, other, "SUB0000002", world.clock.now())
+    register(world.table, published, other, "SUB0000002", world.clock.now())
     statuses = world.services.postman.deliver_stream_records(world.pump.poll())
     assert statuses == [MailStatus.FAILED, MailStatus.SENT]
     assert [m["To"] for m in mailbox()] == ["hanako@example.jp"]
@@ -174,7 +174,7 @@ def test_unverified_sender_is_a_permanent_failure_from_real_ses(world: World, pu
 
 
 def test_the_sweeper_sends_what_the_stream_left_behind_and_only_once(world: World, published: Event) -> None:
-    register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    register(world.table, published, taro(), "SUB0000001", world.clock.now())
     postman = world.services.postman
     assert postman.redrive_stalled(world.clock.now()) == 0  # too fresh: the stream has it
     later = world.clock.now() + timedelta(minutes=10)
@@ -186,7 +186,7 @@ def test_the_sweeper_sends_what_the_stream_left_behind_and_only_once(world: Worl
 
 
 def test_a_claim_left_by_a_killed_sender_is_taken_over_only_after_its_lease(world: World, published: Event) -> None:
-    result = register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    result = register(world.table, published, taro(), "SUB0000001", world.clock.now())
     mail_id = f"confirmation-{result.registration_id}"
     # A sender claimed the mail and was killed before it could send or release (Lambda timeout).
     world.table.update(
@@ -204,7 +204,7 @@ def test_a_claim_left_by_a_killed_sender_is_taken_over_only_after_its_lease(worl
 
 
 def test_an_unexpected_error_releases_the_claim_for_the_retry(world: World, published: Event) -> None:
-    result = register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    result = register(world.table, published, taro(), "SUB0000001", world.clock.now())
     mail_id = f"confirmation-{result.registration_id}"
 
     class Crashing:
@@ -257,7 +257,7 @@ def test_rate_limiter_does_not_sleep_when_sends_are_already_slow() -> None:
 
 
 def test_mail_for_a_registration_that_no_longer_holds_a_seat_is_not_sent(world: World, published: Event) -> None:
-    result = register(world.table, published.slug, taro(), "SUB0000001", world.clock.now())
+    result = register(world.table, published, taro(), "SUB0000001", world.clock.now())
     world.table.update(
         keys.registration_key(published.slug, result.registration_id),
         "SET #s = :gone",
@@ -297,7 +297,7 @@ def test_rate_limiter_hands_each_concurrent_sender_its_own_slot() -> None:
 
 def test_a_batch_is_delivered_concurrently_and_each_mail_once(world: World, published: Event) -> None:
     for n in range(30):
-        register(world.table, published.slug, attendee(email=f"p{n}@example.jp"), f"SUB{n:07d}", world.clock.now())
+        register(world.table, published, attendee(email=f"p{n}@example.jp"), f"SUB{n:07d}", world.clock.now())
     records = world.pump.poll()
     statuses = world.services.postman.deliver_stream_records(records + records)  # a duplicated delivery too
     assert statuses.count(MailStatus.SENT) == 30 and statuses.count(None) == 30

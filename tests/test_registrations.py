@@ -22,7 +22,7 @@ def items_with_prefix(world: World, slug: str, prefix: str) -> list[dict[str, An
 
 
 def test_registration_takes_a_seat_and_queues_exactly_one_confirmation(world: World, published: Event) -> None:
-    result = register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), Sequence())
+    result = register(world.table, published, numbered(1), "SUB0000001", world.clock.now(), Sequence())
     assert result.outcome is Outcome.REGISTERED
     stored = get_registration(world.table, published.slug, result.registration_id)
     assert stored is not None and stored.attendee.email == "person1@example.jp" and stored.status == "confirmed"
@@ -34,11 +34,11 @@ def test_registration_takes_a_seat_and_queues_exactly_one_confirmation(world: Wo
 
 
 def test_same_address_again_takes_no_second_seat(world: World, published: Event) -> None:
-    first = register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), Sequence())
+    first = register(world.table, published, numbered(1), "SUB0000001", world.clock.now(), Sequence())
     world.clock.set(world.clock.now() + RESEND_INTERVAL + timedelta(seconds=1))
     again = register(
         world.table,
-        published.slug,
+        published,
         dataclasses.replace(numbered(1), email="PERSON1@example.jp"),
         "SUB0000002",
         world.clock.now(),
@@ -53,53 +53,59 @@ def test_same_address_again_takes_no_second_seat(world: World, published: Event)
 
 
 def test_resend_is_limited_so_the_form_cannot_flood_an_inbox(world: World, published: Event) -> None:
-    register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), Sequence())
-    again = register(world.table, published.slug, numbered(1), "SUB0000002", world.clock.now(), Sequence("X"))
+    register(world.table, published, numbered(1), "SUB0000001", world.clock.now(), Sequence())
+    again = register(world.table, published, numbered(1), "SUB0000002", world.clock.now(), Sequence("X"))
     assert again.outcome is Outcome.ALREADY_REGISTERED and again.confirmation_resent is False
     assert len(items_with_prefix(world, published.slug, keys.MAIL_PREFIX)) == 1
 
 
 def test_a_replayed_submission_gets_the_same_answer_and_no_new_mail(world: World, published: Event) -> None:
-    first = register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), Sequence())
-    replay = register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), Sequence("X"))
+    first = register(world.table, published, numbered(1), "SUB0000001", world.clock.now(), Sequence())
+    replay = register(world.table, published, numbered(1), "SUB0000001", world.clock.now(), Sequence("X"))
     assert replay.outcome is Outcome.REGISTERED and replay.registration_id == first.registration_id
     assert len(items_with_prefix(world, published.slug, keys.MAIL_PREFIX)) == 1
     assert len(items_with_prefix(world, published.slug, keys.REG_PREFIX)) == 1
 
 
 def test_full_event_refuses_with_full(world: World, sample_event: Event) -> None:
-    event = world.publish(dataclasses.replace(sample_event, capacity=1))
-    assert register(world.table, event.slug, numbered(1), "S000000001", world.clock.now()).outcome is Outcome.REGISTERED
-    refused = register(world.table, event.slug, numbered(2), "S000000002", world.clock.now())
+    event = world.publish(dataclasses.replace(sample_event, capacity=1, waitlist=False))
+    assert register(world.table, event, numbered(1), "S000000001", world.clock.now()).outcome is Outcome.REGISTERED
+    refused = register(world.table, event, numbered(2), "S000000002", world.clock.now())
     assert refused.outcome is Outcome.FULL
     assert len(items_with_prefix(world, event.slug, keys.REG_PREFIX)) == 1
 
 
 def test_after_the_deadline_it_is_closed_even_before_the_closer_runs(world: World, published: Event) -> None:
     late = published.registration_closes_at + timedelta(seconds=1)
-    assert register(world.table, published.slug, numbered(1), "S000000001", late).outcome is Outcome.CLOSED
+    assert register(world.table, published, numbered(1), "S000000001", late).outcome is Outcome.CLOSED
 
 
-def test_unknown_event_is_not_found(world: World) -> None:
+def test_unknown_event_is_not_found(world: World, sample_event: Event) -> None:
     assert (
-        register(world.table, "no-such-event", numbered(1), "S000000001", world.clock.now()).outcome
+        register(
+            world.table,
+            dataclasses.replace(sample_event, slug="no-such-event"),
+            numbered(1),
+            "S000000001",
+            world.clock.now(),
+        ).outcome
         is Outcome.NOT_FOUND
     )
 
 
 def test_a_registered_address_is_told_so_even_when_the_event_is_full(world: World, sample_event: Event) -> None:
     event = world.publish(dataclasses.replace(sample_event, capacity=1))
-    register(world.table, event.slug, numbered(1), "S000000001", world.clock.now())
-    again = register(world.table, event.slug, numbered(1), "S000000002", world.clock.now())
+    register(world.table, event, numbered(1), "S000000001", world.clock.now())
+    again = register(world.table, event, numbered(1), "S000000002", world.clock.now())
     assert again.outcome is Outcome.ALREADY_REGISTERED
 
 
 @pytest.mark.slow
 def test_500_concurrent_registrations_for_50_seats_fill_exactly_50(world: World, sample_event: Event) -> None:
-    event = world.publish(dataclasses.replace(sample_event, capacity=50))
+    event = world.publish(dataclasses.replace(sample_event, capacity=50, waitlist=False))
 
     def attempt(n: int) -> Outcome:
-        return register(world.table, event.slug, numbered(n), f"SUB{n:07d}", world.clock.now()).outcome
+        return register(world.table, event, numbered(n), f"SUB{n:07d}", world.clock.now()).outcome
 
     with ThreadPoolExecutor(max_workers=64) as pool:
         outcomes = list(pool.map(attempt, range(500)))
@@ -115,7 +121,7 @@ def test_500_concurrent_registrations_for_50_seats_fill_exactly_50(world: World,
 @pytest.mark.slow
 def test_the_same_address_submitted_concurrently_takes_one_seat(world: World, published: Event) -> None:
     def attempt(n: int) -> Outcome:
-        return register(world.table, published.slug, numbered(7), f"SUB{n:07d}", world.clock.now()).outcome
+        return register(world.table, published, numbered(7), f"SUB{n:07d}", world.clock.now()).outcome
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         outcomes = list(pool.map(attempt, range(100)))
@@ -145,7 +151,7 @@ class ConflictingTable:
 def test_transaction_conflicts_are_retried_with_backoff(world: World, published: Event) -> None:
     table = ConflictingTable(world.table, conflicts=3)
     pauses: list[float] = []
-    result = register(table, published.slug, numbered(1), "S000000001", world.clock.now(), sleep=pauses.append)  # type: ignore[arg-type]
+    result = register(table, published, numbered(1), "S000000001", world.clock.now(), sleep=pauses.append)  # type: ignore[arg-type]
     assert result.outcome is Outcome.REGISTERED
     assert table.calls == 4 and len(pauses) == 3
     assert get_event(world.table, published.slug).seats_taken == 1  # type: ignore[union-attr]
@@ -154,14 +160,14 @@ def test_transaction_conflicts_are_retried_with_backoff(world: World, published:
 def test_conflicts_that_never_clear_surface_as_an_error_and_write_nothing(world: World, published: Event) -> None:
     table = ConflictingTable(world.table, conflicts=MAX_ATTEMPTS)
     with pytest.raises(TransactionCancelled):
-        register(table, published.slug, numbered(1), "S000000001", world.clock.now(), sleep=lambda _: None)  # type: ignore[arg-type]
+        register(table, published, numbered(1), "S000000001", world.clock.now(), sleep=lambda _: None)  # type: ignore[arg-type]
     assert get_event(world.table, published.slug).seats_taken == 0  # type: ignore[union-attr]
 
 
 def test_a_registration_id_that_is_already_taken_is_drawn_again(world: World, published: Event) -> None:
     ids = iter(["SAME000001", "SAME000001", "OTHER00002"])
-    first = register(world.table, published.slug, numbered(1), "SUB0000001", world.clock.now(), lambda: next(ids))
-    second = register(world.table, published.slug, numbered(2), "SUB0000002", world.clock.now(), lambda: next(ids))
+    first = register(world.table, published, numbered(1), "SUB0000001", world.clock.now(), lambda: next(ids))
+    second = register(world.table, published, numbered(2), "SUB0000002", world.clock.now(), lambda: next(ids))
     assert (first.outcome, first.registration_id) == (Outcome.REGISTERED, "SAME000001")
     assert (second.outcome, second.registration_id) == (Outcome.REGISTERED, "OTHER00002")
     kept = get_registration(world.table, published.slug, "SAME000001")

@@ -157,7 +157,7 @@ def test_failed_work_lands_in_dead_letter_queues_that_raise_alarms(template: dic
     assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [MAIL_DEAD_LETTERS, "Arn"]}
     assert stream["BisectBatchOnFunctionError"] is True and stream["MaximumRetryAttempts"] > 0
     assert "MAIL#" in stream["FilterCriteria"]["Filters"][0]["Pattern"]
-    for name in ("SendReminders", "CloseRegistration", "RedriveMail"):
+    for name in ("SendReminders", "CloseRegistration", "DrawLotteries", "RedriveMail"):
         dead_letters = functions[name]["Properties"]["DeadLetterQueue"]
         assert dead_letters == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [JOB_DEAD_LETTERS, "Arn"]}}
     alarms = resources_of(template, "AWS::CloudWatch::Alarm")

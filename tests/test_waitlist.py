@@ -15,7 +15,7 @@ from chalicelib.catalog import get_event
 from chalicelib.closing import close_registrations
 from chalicelib.events import Event
 from chalicelib.registrations import Outcome, get_registration, register
-from chalicelib.waitlist import CancelOutcome, cancel, first_waiting, position, promote_waiting
+from chalicelib.waitlist import CancelOutcome, cancel, position, settle, waiting_list
 from tests.conftest import World, mailbox, numbered
 
 
@@ -30,7 +30,7 @@ def everything(world: World, slug: str) -> list[dict[str, Any]]:
 def join(world: World, event: Event, n: int) -> str:
     """Register person n; step the clock a millisecond so that order of joining is well defined."""
     world.clock.set(world.clock.now() + timedelta(milliseconds=1))
-    result = register(world.table, event.slug, numbered(n), f"SUB{n:07d}", world.clock.now(), waitlist=True)
+    result = register(world.table, event, numbered(n), f"SUB{n:07d}", world.clock.now())
     assert result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED)
     return result.registration_id
 
@@ -81,7 +81,7 @@ def test_a_cancelled_seat_goes_to_the_first_in_line_at_once(world: World, full: 
     first_confirmed = items(world, full.slug, keys.REG_PREFIX)[0]["registration_id"]
     third, fourth = join(world, full, 3), join(world, full, 4)
     result = cancel(world.table, full, first_confirmed, world.clock.now())
-    assert result == dataclasses.replace(result, outcome=CancelOutcome.CANCELLED, promoted=third)
+    assert (result.outcome, result.promoted) == (CancelOutcome.CANCELLED, (third,))
     assert (status(world, full, third), status(world, full, fourth)) == ("confirmed", "waitlisted")
     assert status(world, full, first_confirmed) == "cancelled"
     fourth_place = get_registration(world.table, full.slug, fourth)
@@ -105,12 +105,14 @@ def test_cancelling_twice_changes_nothing_the_second_time(world: World, full: Ev
 
 
 def test_with_nobody_waiting_a_cancelled_seat_returns_to_everyone(world: World, full: Event) -> None:
-    rid = items(world, full.slug, keys.REG_PREFIX)[0]["registration_id"]
+    rid = next(
+        r["registration_id"] for r in items(world, full.slug, keys.REG_PREFIX) if r["email"] == "person1@example.jp"
+    )
     cancel(world.table, full, rid, world.clock.now())
     assert get_event(world.table, full.slug).seats_taken == 1  # type: ignore[union-attr]
     assert status(world, full, join(world, full, 5)) == "confirmed"
     # The cancelled address may register again.
-    again = register(world.table, full.slug, numbered(1), "SUB-AGAIN01", world.clock.now(), waitlist=True)
+    again = register(world.table, full, numbered(1), "SUB-AGAIN01", world.clock.now())
     assert again.outcome is Outcome.WAITLISTED
     check_invariants(world, full)
 
@@ -129,18 +131,18 @@ def test_a_join_racing_a_cancellation_still_gets_the_freed_seat(
 ) -> None:
     import chalicelib.waitlist as waitlist_module
 
-    real_first_waiting = waitlist_module.first_waiting
+    real_ledger = waitlist_module._ledger
     joined: list[str] = []
 
     def stale_read(table: Any, slug: str) -> Any:
-        head = real_first_waiting(table, slug)
+        ledger = real_ledger(table, slug)
         if not joined:  # someone joins between the cancellation's read and its transaction
             joined.append(join(world, full, 7))
-        return head
+        return ledger
 
-    monkeypatch.setattr(waitlist_module, "first_waiting", stale_read)
+    monkeypatch.setattr(waitlist_module, "_ledger", stale_read)
     rid = items(world, full.slug, keys.REG_PREFIX)[0]["registration_id"]
-    assert cancel(world.table, full, rid, world.clock.now()).promoted == joined[0]
+    assert cancel(world.table, full, rid, world.clock.now()).promoted == (joined[0],)
     assert status(world, full, joined[0]) == "confirmed"
     check_invariants(world, full)
 
@@ -154,8 +156,8 @@ def test_cancelling_after_the_deadline_is_refused(world: World, full: Event) -> 
 def test_more_seats_go_to_the_people_waiting_longest_and_twice_is_once(world: World, full: Event) -> None:
     waiting = [join(world, full, n) for n in range(3, 7)]
     world.publish(dataclasses.replace(full, capacity=4))
-    assert promote_waiting(world.table, full.slug, world.clock.now()) == waiting[:2]
-    assert promote_waiting(world.table, full.slug, world.clock.now()) == []
+    assert settle(world.table, full.slug, world.clock.now()) == waiting[:2]
+    assert settle(world.table, full.slug, world.clock.now()) == []
     assert [status(world, full, rid) for rid in waiting] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
     check_invariants(world, full)
 
@@ -200,7 +202,7 @@ def test_concurrent_cancellations_joins_and_leaves_never_lose_or_double_a_seat(
     def act(job: tuple[str, Any]) -> Any:
         kind, arg = job
         if kind == "join":
-            return register(world.table, event.slug, numbered(arg), f"SUB{arg:07d}", world.clock.now(), waitlist=True)
+            return register(world.table, event, numbered(arg), f"SUB{arg:07d}", world.clock.now())
         return cancel(world.table, event, arg, world.clock.now())
 
     with ThreadPoolExecutor(max_workers=24) as pool:
@@ -221,4 +223,4 @@ def test_concurrent_cancellations_joins_and_leaves_never_lose_or_double_a_seat(
         if kind != "join":
             assert cancel(world.table, event, arg, world.clock.now()).outcome is CancelOutcome.ALREADY_CANCELLED
     assert everything(world, event.slug) == before
-    assert first_waiting(world.table, event.slug) is not None
+    assert next(waiting_list(world.table, event.slug), None) is not None

@@ -1,0 +1,245 @@
+"""Seats reserved per category, their release, and the lottery's draw, on DynamoDB Local."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib import table as keys
+from chalicelib.closing import close_registrations
+from chalicelib.events import Availability, Category, Event, EventFileError, parse_event
+from chalicelib.registrations import Outcome, get_registration, register
+from chalicelib.seats import Ledger
+from chalicelib.waitlist import cancel, draw, drawn_order, position
+from tests.conftest import World, attendee, mailbox
+
+COUNCILLOR, OTHER = "councillor", "other"
+
+
+def person(n: int, category: str) -> Any:
+    return attendee(name=f"参加者{n}", kana="サンカシャ", email=f"p{n}@example.jp", category=category)
+
+
+def with_quota(sample_event: Event, capacity: int, reserved: int, **changes: Any) -> Event:
+    categories = (Category(COUNCILLOR, "地方議員", reserved=reserved), Category(OTHER, "その他"))
+    return dataclasses.replace(sample_event, capacity=capacity, categories=categories, **changes)
+
+
+def take(world: World, event: Event, n: int, category: str) -> tuple[Outcome, str]:
+    world.clock.set(world.clock.now() + timedelta(milliseconds=1))
+    result = register(world.table, event, person(n, category), f"SUB{n:07d}", world.clock.now())
+    return result.outcome, result.registration_id
+
+
+def ledger(world: World, event: Event) -> Ledger:
+    item = world.table.get(keys.event_key(event.slug))
+    assert item is not None
+    return Ledger.from_item(item)
+
+
+def registrations(world: World, event: Event) -> list[dict[str, Any]]:
+    return list(
+        world.table.query("pk = :pk AND begins_with(sk, :p)", {":pk": keys.event_pk(event.slug), ":p": keys.REG_PREFIX})
+    )
+
+
+def check_ledger(world: World, event: Event) -> Ledger:
+    """The counters match the registrations, capacity holds, and nobody waits who could take a seat."""
+    book = ledger(world, event)
+    rows = registrations(world, event)
+    for category in (COUNCILLOR, OTHER):
+        mine = [r for r in rows if r["category"] == category]
+        assert book.taken_by[category] == sum(r["status"] == "confirmed" for r in mine)
+        assert book.waiting_by[category] == sum(r["status"] == "waitlisted" for r in mine)
+        if book.waiting_by[category]:
+            assert not book.can_seat(category), f"a {category} waits for a seat they could take"
+    assert book.seats_taken == sum(book.taken_by.values()) <= book.committed <= book.seat_limit
+    assert book.committed == sum(max(book.taken_by[c], book.reserved[c]) for c in book.reserved)
+    return book
+
+
+# --- reserved seats -------------------------------------------------------------------------------------
+
+
+def test_reserved_seats_are_kept_for_their_category(world: World, sample_event: Event) -> None:
+    event = world.publish(with_quota(sample_event, capacity=5, reserved=2))
+    assert [take(world, event, n, OTHER)[0] for n in range(4)] == [Outcome.REGISTERED] * 3 + [Outcome.WAITLISTED]
+    assert [take(world, event, n, COUNCILLOR)[0] for n in range(10, 13)] == [Outcome.REGISTERED] * 2 + [
+        Outcome.WAITLISTED
+    ]
+    book = check_ledger(world, event)
+    assert (book.taken_by[COUNCILLOR], book.taken_by[OTHER], book.seats_taken) == (2, 3, 5)
+
+
+def test_a_freed_reserved_seat_goes_to_the_first_waiting_person_of_its_category(
+    world: World, sample_event: Event
+) -> None:
+    event = world.publish(with_quota(sample_event, capacity=3, reserved=1))
+    take(world, event, 1, OTHER), take(world, event, 2, OTHER)
+    _, councillor = take(world, event, 3, COUNCILLOR)
+    (_, other_waiting), (_, councillor_waiting) = take(world, event, 4, OTHER), take(world, event, 5, COUNCILLOR)
+    assert cancel(world.table, event, councillor, world.clock.now()).promoted == (councillor_waiting,)
+    found = get_registration(world.table, event.slug, other_waiting)
+    assert found is not None and found.status == "waitlisted" and position(world.table, event.slug, found.wait_sk) == 1
+    check_ledger(world, event)
+
+
+def test_unused_reserved_seats_are_released_at_the_set_time_once(world: World, sample_event: Event) -> None:
+    release = sample_event.starts_at - timedelta(days=2)
+    event = world.publish(with_quota(sample_event, capacity=3, reserved=1, quota_release_at=release))
+    take(world, event, 1, OTHER), take(world, event, 2, OTHER)
+    outcome, waiting = take(world, event, 3, OTHER)
+    assert outcome is Outcome.WAITLISTED
+    world.clock.set(release)
+    close_registrations(world.table, world.clock.now())
+    assert get_registration(world.table, event.slug, waiting).status == "confirmed"  # type: ignore[union-attr]
+    before = ledger(world, event)
+    close_registrations(world.table, world.clock.now())
+    assert ledger(world, event) == before
+    assert check_ledger(world, event).reserved == {COUNCILLOR: 0, OTHER: 0}
+
+
+@pytest.mark.slow
+def test_concurrent_registrations_respect_capacity_and_reservations(world: World, sample_event: Event) -> None:
+    event = world.publish(with_quota(sample_event, capacity=10, reserved=4))
+    people = [(n, COUNCILLOR if n % 2 else OTHER) for n in range(60)]
+    random.Random(3).shuffle(people)
+
+    def attempt(job: tuple[int, str]) -> Outcome:
+        n, category = job
+        return register(world.table, event, person(n, category), f"SUB{n:07d}", world.clock.now()).outcome
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        outcomes = list(pool.map(attempt, people))
+    assert outcomes.count(Outcome.REGISTERED) == 10 and outcomes.count(Outcome.WAITLISTED) == 50
+    book = check_ledger(world, event)
+    assert book.taken_by[COUNCILLOR] >= 4 and book.taken_by[OTHER] <= 6
+    # Everyone cancels in a rush; the line moves up without ever breaking the rules.
+    confirmed = [r["registration_id"] for r in registrations(world, event) if r["status"] == "confirmed"]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(lambda rid: cancel(world.table, event, rid, world.clock.now()), confirmed))
+    book = check_ledger(world, event)
+    assert book.seats_taken == 10 and book.waiting == 40
+
+
+def test_reservations_may_not_exceed_the_capacity(sample_event: Event) -> None:
+    data: dict[str, Any] = {
+        "title": "t",
+        "starts_at": sample_event.starts_at,
+        "ends_at": sample_event.ends_at,
+        "capacity": 3,
+        "venue": {"name": "v", "address": "a"},
+        "contact": {"organizer_email": "o@example.jp"},
+        "categories": [{"key": "a", "label": "A", "reserved": 2}, {"key": "b", "label": "B", "reserved": 2}],
+    }
+    with pytest.raises(EventFileError, match="reserved seats add up to more than the capacity"):
+        parse_event(data, "x")
+
+
+# --- the lottery -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lottery(world: World, sample_event: Event) -> Event:
+    draw_at = sample_event.starts_at - timedelta(days=5)
+    return world.publish(dataclasses.replace(sample_event, capacity=3, draw_at=draw_at))
+
+
+def apply_many(world: World, event: Event, count: int) -> list[str]:
+    ids = []
+    for n in range(count):
+        outcome, rid = take(world, event, n, OTHER)
+        assert outcome is Outcome.APPLIED
+        ids.append(rid)
+    return ids
+
+
+def test_applications_wait_for_the_draw_which_seats_winners_and_lines_up_the_rest(world: World, lottery: Event) -> None:
+    applicants = apply_many(world, lottery, 8)
+    assert ledger(world, lottery).applied == 8 and ledger(world, lottery).seats_taken == 0
+    world.deliver_outbox()
+    assert sum(str(m["Subject"]).startswith("【抽選申込受付】") for m in mailbox()) == 8
+    world.clock.set(lottery.draw_at)  # type: ignore[arg-type]
+    assert take(world, lottery, 99, OTHER)[0] is Outcome.DRAWING  # applications closed, not drawn yet
+    order = draw(world.table, lottery, world.clock.now(), seed="audit-me")
+    assert sorted(order) == sorted(applicants)
+    assert order == drawn_order(world.table, lottery.slug, "audit-me")  # anyone can replay it
+    statuses = {r["registration_id"]: r for r in registrations(world, lottery)}
+    assert [statuses[rid]["status"] for rid in order] == ["confirmed"] * 3 + ["waitlisted"] * 5
+    assert [position(world.table, lottery.slug, statuses[rid]["wait_sk"]) for rid in order[3:]] == [1, 2, 3, 4, 5]
+    assert world.table.get(keys.event_key(lottery.slug))["draw_seed"] == "audit-me"  # type: ignore[index]
+    before = registrations(world, lottery)
+    assert draw(world.table, lottery, world.clock.now()) == []  # a second run of the job: nothing
+    assert registrations(world, lottery) == before
+    check_ledger(world, lottery)
+    # After the draw, newcomers queue behind the drawn line.
+    outcome, late = take(world, lottery, 50, OTHER)
+    assert outcome is Outcome.WAITLISTED
+    assert position(world.table, lottery.slug, get_registration(world.table, lottery.slug, late).wait_sk) == 6  # type: ignore[union-attr]
+    world.deliver_outbox()
+    subjects = [str(m["Subject"]) for m in mailbox()]
+    assert sum(s.startswith("【当選・参加確定】") for s in subjects) == 3
+    assert sum(s.startswith("【抽選結果・キャンセル待ち") for s in subjects) == 5
+
+
+def test_a_draw_that_crashed_halfway_finishes_with_the_same_order(
+    world: World, lottery: Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apply_many(world, lottery, 6)
+    world.clock.set(lottery.draw_at)  # type: ignore[arg-type]
+    import chalicelib.waitlist as waitlist_module
+
+    real = waitlist_module._draw_one
+    calls = {"n": 0}
+
+    def crash_after_two(*args: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise RuntimeError("Lambda timed out")
+        real(*args)
+
+    monkeypatch.setattr(waitlist_module, "_draw_one", crash_after_two)
+    with pytest.raises(RuntimeError):
+        draw(world.table, lottery, world.clock.now(), seed="first-seed")
+    monkeypatch.setattr(waitlist_module, "_draw_one", real)
+    order = draw(world.table, lottery, world.clock.now(), seed="another-seed-is-ignored")
+    assert order == drawn_order(world.table, lottery.slug, "first-seed")
+    statuses = {r["registration_id"]: r["status"] for r in registrations(world, lottery)}
+    assert [statuses[rid] for rid in order] == ["confirmed"] * 3 + ["waitlisted"] * 3
+    check_ledger(world, lottery)
+
+
+def test_a_withdrawn_application_is_not_drawn(world: World, lottery: Event) -> None:
+    first, *others = apply_many(world, lottery, 4)
+    cancel(world.table, lottery, first, world.clock.now())
+    world.clock.set(lottery.draw_at)  # type: ignore[arg-type]
+    draw(world.table, lottery, world.clock.now(), seed="s")
+    statuses = {r["registration_id"]: r["status"] for r in registrations(world, lottery)}
+    assert statuses[first] == "cancelled" and sorted(statuses[rid] for rid in others) == ["confirmed"] * 3
+    assert ledger(world, lottery).applied == 0
+
+
+def test_the_lottery_respects_reserved_seats(world: World, sample_event: Event) -> None:
+    draw_at = sample_event.starts_at - timedelta(days=5)
+    event = world.publish(with_quota(sample_event, capacity=3, reserved=1, draw_at=draw_at))
+    for n in range(6):
+        take(world, event, n, OTHER)
+    _, councillor = take(world, event, 10, COUNCILLOR)
+    world.clock.set(draw_at)
+    draw(world.table, event, world.clock.now(), seed="seed")
+    assert get_registration(world.table, event.slug, councillor).status == "confirmed"  # type: ignore[union-attr]
+    assert check_ledger(world, event).taken_by == {COUNCILLOR: 1, OTHER: 2}
+
+
+def test_the_event_page_tells_the_lottery_apart(sample_event: Event) -> None:
+    from chalicelib.events import EventState
+
+    event = dataclasses.replace(sample_event, draw_at=sample_event.starts_at - timedelta(days=5))
+    assert EventState(event, 0).availability(event.draw_at - timedelta(days=1)) is Availability.LOTTERY  # type: ignore[operator]
+    assert EventState(event, 0).availability(event.draw_at) is Availability.DRAWING  # type: ignore[arg-type]
+    assert EventState(event, 0, drawn=True).availability(event.draw_at) is Availability.OPEN  # type: ignore[arg-type]
