@@ -19,7 +19,7 @@ from chalicelib.headers import PRIVATE, SECURITY_HEADERS
 from chalicelib.links import link_expiry, registration_path
 from chalicelib.registrations import Outcome, Registration
 from chalicelib.services import Services, build_services
-from chalicelib.waitlist import CancelOutcome
+from chalicelib.waitlist import CancelOutcome, CorrectOutcome
 
 app = Chalice(app_name="uketsuke")
 
@@ -201,10 +201,10 @@ def change_registration(slug: str, registration_id: str) -> Response:
         if form.attendee is None:
             page = _registration_page(state, registration, token, values=form.values, errors=form.errors)
             return _html(page, 400, PRIVATE)
-        if not registrations.update_attendee(s.table, slug, registration_id, form.attendee):
-            return _html(
-                _registration_page(state, registration, token, notice=msg.REGISTRATION_NOT_ACTIVE), 409, PRIVATE
-            )
+        outcome = waitlist.correct(s.table, state.event, registration_id, form.attendee, now)
+        if outcome is not CorrectOutcome.SAVED:
+            notice = msg.CORRECTION_REFUSED[outcome.value]
+            return _html(_registration_page(state, registration, token, notice=notice), 409, PRIVATE)
         return _see_registration(state.event, registration_id, done="saved")
     return _html(_registration_page(state, registration, token, notice=msg.ACTION_UNKNOWN), 400, PRIVATE)
 

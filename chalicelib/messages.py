@@ -45,7 +45,11 @@ LINK_INVALID = (
 )
 CANCEL_CONFIRM_NEEDED = "キャンセルする場合は、確認のチェックを入れてから「キャンセルする」を押してください"
 CANCEL_TOO_LATE = "キャンセルの受付期限を過ぎています。ご欠席の場合は主催者にご連絡ください"
-REGISTRATION_NOT_ACTIVE = "このお申し込みは取り消し済みのため、変更できません"
+CORRECTION_REFUSED = {
+    "not_active": "このお申し込みは取り消し済みのため、変更できません",
+    "no_seat_in_category": "変更先の参加区分の席に空きがないため、参加区分は変更できませんでした。"
+    "ほかの項目を変える場合は、参加区分を元に戻して保存してください",
+}
 ACTION_UNKNOWN = "操作を読み取れませんでした。もう一度お試しください"
 DONE_NOTICES = {
     "saved": "お申し込み内容を変更しました",

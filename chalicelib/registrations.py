@@ -26,9 +26,9 @@ from typing import Any
 from chalicelib import table as keys
 from chalicelib.catalog import STATUS_CLOSED, STATUS_OPEN
 from chalicelib.clock import IdGenerator, iso, iso_precise, new_id
-from chalicelib.dynamo import ConditionFailed, Item, Table, TransactionCancelled
+from chalicelib.dynamo import Item, Table, TransactionCancelled
 from chalicelib.events import Event
-from chalicelib.forms import EDITABLE_FIELDS, Attendee
+from chalicelib.forms import Attendee
 from chalicelib.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
 
 # A second confirmation for the same address is sent at most this often, so that a form cannot
@@ -358,26 +358,6 @@ def _resend_confirmation(table: Table, slug: str, guard: Item, now: datetime, id
         if exc.only_condition_failures:
             return False
         raise
-    return True
-
-
-def update_attendee(table: Table, slug: str, registration_id: str, attendee: Attendee) -> bool:
-    """Save a registrant's corrections (never the address); False if the registration is cancelled or gone."""
-    values = {f":{field}": getattr(attendee, field) for field in EDITABLE_FIELDS}
-    try:
-        table.update(
-            keys.registration_key(slug, registration_id),
-            "SET " + ", ".join(f"#{field} = :{field}" for field in EDITABLE_FIELDS),
-            values={
-                **values,
-                ":confirmed": RegistrationStatus.CONFIRMED.value,
-                ":waiting": RegistrationStatus.WAITLISTED.value,
-            },
-            names={**{f"#{field}": field for field in EDITABLE_FIELDS}, "#status": "status"},
-            condition="#status IN (:confirmed, :waiting)",
-        )
-    except ConditionFailed:
-        return False
     return True
 
 

@@ -25,6 +25,7 @@ from chalicelib.catalog import reopen_if_room
 from chalicelib.clock import iso, iso_precise
 from chalicelib.dynamo import ConditionFailed, Item, Table, TransactionCancelled
 from chalicelib.events import Event
+from chalicelib.forms import EDITABLE_FIELDS, Attendee
 from chalicelib.outbox import MailKind, mail_item, put_new_mail, status_mail_id
 from chalicelib.registrations import Registration, RegistrationStatus, get_registration, guard_key
 from chalicelib.seats import Ledger
@@ -106,6 +107,76 @@ def cancel(
         settle(table, event.slug, now)  # more than one batch of people may move up
         return CancelResult(CancelOutcome.CANCELLED, tuple(promoted))
     raise RuntimeError(f"could not cancel {registration_id} after {MAX_ATTEMPTS} attempts")
+
+
+class CorrectOutcome(StrEnum):
+    """How saving a registrant's corrections ended."""
+
+    SAVED = "saved"
+    NOT_ACTIVE = "not_active"  # cancelled meanwhile
+    NO_SEAT_IN_CATEGORY = "no_seat_in_category"  # the new category's seats are all taken
+
+
+def correct(table: Table, event: Event, registration_id: str, attendee: Attendee, now: datetime) -> CorrectOutcome:
+    """Save corrections (never the address); a new category moves the seat or place with it, or is refused."""
+    for _attempt in range(MAX_ATTEMPTS):
+        registration = get_registration(table, event.slug, registration_id)
+        if registration is None or registration.status == RegistrationStatus.CANCELLED.value:
+            return CorrectOutcome.NOT_ACTIVE
+        before, after = registration.attendee.category, attendee.category
+        status = RegistrationStatus(registration.status)
+        save = _save_fields(event.slug, registration_id, attendee, status, before)
+        if before == after or status is RegistrationStatus.APPLIED:
+            try:
+                table.transact([save])
+            except TransactionCancelled:
+                continue  # its state changed meanwhile: look again
+            return CorrectOutcome.SAVED
+        ledger = _ledger(table, event.slug)
+        extra: list[dict[str, Any]] = []
+        if status is RegistrationStatus.CONFIRMED:
+            ledger = ledger.free(before)
+            if not ledger.can_seat(after):
+                return CorrectOutcome.NO_SEAT_IN_CATEGORY
+            ledger = ledger.seat(after)
+        else:
+            ledger = ledger.wait(before, -1).wait(after, 1)
+            place = {keys.PK: keys.event_pk(event.slug), keys.SK: registration.wait_sk}
+            extra.append(
+                {
+                    "Update": {
+                        "Key": place,
+                        "UpdateExpression": "SET category = :c",
+                        "ExpressionAttributeValues": {":c": after},
+                    }
+                }
+            )
+        # Others may move up into a seat this frees; the person themself (whose place changes in this
+        # very transaction) is settled right after, if their new category has room.
+        ledger, promotions, _ = _promotions(table, event.slug, ledger, now, skip=registration_id)
+        try:
+            table.transact([ledger.write(event.slug), save, *extra, *promotions])
+        except TransactionCancelled:
+            continue
+        settle(table, event.slug, now)
+        return CorrectOutcome.SAVED
+    raise RuntimeError(f"could not save corrections to {registration_id} after {MAX_ATTEMPTS} attempts")
+
+
+def _save_fields(
+    slug: str, registration_id: str, attendee: Attendee, status: RegistrationStatus, category: str
+) -> dict[str, Any]:
+    """Write the editable fields, only if the registration is still as it was read."""
+    values = {f":{name}": getattr(attendee, name) for name in EDITABLE_FIELDS}
+    return {
+        "Update": {
+            "Key": keys.registration_key(slug, registration_id),
+            "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in EDITABLE_FIELDS),
+            "ConditionExpression": "#status = :status AND #category = :before",
+            "ExpressionAttributeNames": {**{f"#{name}": name for name in EDITABLE_FIELDS}, "#status": "status"},
+            "ExpressionAttributeValues": {**values, ":status": status.value, ":before": category},
+        }
+    }
 
 
 def settle(table: Table, slug: str, now: datetime) -> list[str]:

@@ -15,7 +15,7 @@ from chalicelib.closing import close_registrations
 from chalicelib.events import Availability, Category, Event, EventFileError, parse_event
 from chalicelib.registrations import Outcome, get_registration, register
 from chalicelib.seats import Ledger
-from chalicelib.waitlist import cancel, draw, drawn_order, position
+from chalicelib.waitlist import CorrectOutcome, cancel, correct, draw, drawn_order, position
 from tests.conftest import World, attendee, mailbox
 
 COUNCILLOR, OTHER = "councillor", "other"
@@ -125,6 +125,24 @@ def test_concurrent_registrations_respect_capacity_and_reservations(world: World
         list(pool.map(lambda rid: cancel(world.table, event, rid, world.clock.now()), confirmed))
     book = check_ledger(world, event)
     assert book.seats_taken == 10 and book.waiting == 40
+
+
+def test_changing_category_moves_the_seat_or_is_refused(world: World, sample_event: Event) -> None:
+    event = world.publish(with_quota(sample_event, capacity=3, reserved=1))
+    _, first = take(world, event, 1, OTHER)
+    take(world, event, 2, OTHER)
+    _, councillor = take(world, event, 3, COUNCILLOR)
+    # Out of the reserved seat while the unreserved ones are all taken: no seat to move to.
+    refused = correct(world.table, event, councillor, person(3, OTHER), world.clock.now())
+    assert refused is CorrectOutcome.NO_SEAT_IN_CATEGORY
+    assert get_registration(world.table, event.slug, councillor).attendee.category == COUNCILLOR  # type: ignore[union-attr]
+    # Into the category: the seat moves along with them.
+    assert correct(world.table, event, first, person(1, COUNCILLOR), world.clock.now()) is CorrectOutcome.SAVED
+    # A waiting person's place moves to the new category's count.
+    _, waiting = take(world, event, 4, OTHER)
+    assert correct(world.table, event, waiting, person(4, COUNCILLOR), world.clock.now()) is CorrectOutcome.SAVED
+    book = check_ledger(world, event)
+    assert (book.taken_by, book.waiting_by) == ({COUNCILLOR: 2, OTHER: 1}, {COUNCILLOR: 1, OTHER: 0})
 
 
 def test_reservations_may_not_exceed_the_capacity(sample_event: Event) -> None:

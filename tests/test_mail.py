@@ -310,3 +310,42 @@ def test_mail_refuses_to_start_without_the_public_url(world: World) -> None:
     services = dataclasses.replace(world.services, settings=settings, _postman=None)
     with pytest.raises(SettingsError, match="UKETSUKE_PUBLIC_BASE_URL is not set"):
         _ = services.postman
+
+
+STATE_MAILS = [
+    ("waitlisted", "【キャンセル待ち受付・2番目】", "現在の順番は 2 番目です", False),
+    ("draw_lost", "【抽選結果・キャンセル待ち2番目】", "今回はお席をご用意できませんでした", False),
+    ("promoted", "【参加確定】", "キャンセル待ちから", True),
+    ("draw_won", "【当選・参加確定】", "抽選の結果、ご参加いただけることになりました", True),
+    ("applied", "【抽選申込受付】", "抽選へのお申し込みを受け付けました", False),
+    ("cancelled", "【お申し込み取り消し】", "を取り消しました", False),
+]
+
+
+@pytest.mark.parametrize(("kind", "subject", "sentence", "calendar"), STATE_MAILS)
+def test_every_state_mail_says_what_happened_with_the_personal_link_and_escapes_names(
+    sample_event: Event, kind: str, subject: str, sentence: str, calendar: bool
+) -> None:
+    from datetime import timedelta
+
+    from chalicelib import mail
+
+    event = dataclasses.replace(sample_event, draw_at=sample_event.starts_at - timedelta(days=5))
+    someone = registration(name="<script>alert(1)</script>")
+    links = Links("https://x.example/events/cdo-seminar", "https://x.example/manage?token=a.b")
+    now = event.starts_at - timedelta(days=10)
+    rendered = {
+        "waitlisted": lambda: mail.render_waitlisted(event, someone, links, 2),
+        "draw_lost": lambda: mail.render_waitlisted(event, someone, links, 2, drawn=True),
+        "promoted": lambda: mail.render_promoted(event, someone, links, now),
+        "draw_won": lambda: mail.render_draw_won(event, someone, links, now),
+        "applied": lambda: mail.render_applied(event, someone, links),
+        "cancelled": lambda: mail.render_cancelled(event, someone, links),
+    }[kind]()
+    assert rendered.subject.startswith(subject) and event.title in rendered.subject
+    text = rendered.text.replace("\n", "")
+    assert sentence in text and event.title in text and "7K3M9-QXD2A" in rendered.text
+    assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
+    if kind != "cancelled":
+        assert links.manage_url in rendered.text and links.manage_url in rendered.html
+    assert bool(rendered.attachments) is calendar and ("event.ics" in rendered.text) is calendar
