@@ -73,12 +73,15 @@ def schedule_event(now: datetime) -> dict[str, Any]:
 
 
 # What EventBridge would invoke, in the order a tick runs them (app.py defines each).
-SCHEDULES = ("close_registration", "send_reminders", "redrive_mail")
 
 
 def run_schedules(app_module: Any, now: datetime) -> dict[str, dict[str, int]]:
     """One EventBridge tick: invoke every scheduled function as Lambda would; returns what each did."""
-    return {name: getattr(app_module, name)(schedule_event(now), None) for name in SCHEDULES}
+    from chalice.app import ScheduledEventConfig
+
+    # Every @app.schedule of app.py, so a new one is ticked here without being listed twice.
+    names = [source.name for source in app_module.app.event_sources if isinstance(source, ScheduledEventConfig)]
+    return {name: getattr(app_module, name)(schedule_event(now), None) for name in names}
 
 
 def main(argv: list[str] | None = None) -> int:
