@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from chalice.app import Chalice, Rate, Response
 
-from chalicelib import catalog, closing, pages, registrations, reminders, waitlist
+from chalicelib import catalog, closing, feedback, pages, registrations, reminders, waitlist
 from chalicelib import messages as msg
 from chalicelib.events import Event, EventState
 from chalicelib.forms import validate_changes, validate_registration
@@ -340,6 +340,16 @@ def redrive_mail(event: Any) -> dict[str, int]:
     """Send mail the stream consumer has not managed to send."""
     s = services()
     return {"sent": s.postman.redrive_stalled(s.clock.now())}
+
+
+# Subscribed by the stack to its own topic, where SES publishes bounces and complaints (deploy/template.py).
+@app.lambda_function(name="mail_feedback")
+def mail_feedback(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """Stop mailing addresses that bounced for good or complained, and tell the organizer."""
+    s = services()
+    messages = [record.get("Sns", {}).get("Message", "") for record in event.get("Records", [])]
+    found = [f for f in map(feedback.parse, messages) if f is not None]
+    return {"stopped": sum(feedback.record(s.table, f, s.clock.now()) for f in found)}
 
 
 # The stream is the stack's own table's: deploy/template.py merges its ARN into this event source.

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +39,7 @@ from chalicelib.mail import (
     render_closed_notice,
     render_confirmation,
     render_draw_won,
+    render_feedback_notice,
     render_promoted,
     render_reminder,
     render_waitlisted,
@@ -85,7 +86,7 @@ class Envelope:
 class Mailer(Protocol):
     """Sends one raw MIME message and returns the provider's message id."""
 
-    def send(self, raw: bytes, sender: str, to: str) -> str: ...
+    def send(self, raw: bytes, sender: str, to: str, tags: Mapping[str, str] | None = None) -> str: ...
 
 
 class SesMailer:
@@ -95,13 +96,16 @@ class SesMailer:
         self._client = client
         self._configuration_set = configuration_set
 
-    def send(self, raw: bytes, sender: str, to: str) -> str:
+    def send(self, raw: bytes, sender: str, to: str, tags: Mapping[str, str] | None = None) -> str:
         """Send through SES, sorting its errors into transient and permanent."""
         kwargs: dict[str, Any] = {
             "FromEmailAddress": sender,
             "Destination": {"ToAddresses": [to]},
             "Content": {"Raw": {"Data": raw}},
         }
+        if tags:
+            # SES hands the tags back with bounces and complaints: that is how feedback finds its mail.
+            kwargs["EmailTags"] = [{"Name": name, "Value": value} for name, value in tags.items()]
         if self._configuration_set:
             kwargs["ConfigurationSetName"] = self._configuration_set
         try:
@@ -193,7 +197,7 @@ class Postman:
             rendered, envelope = self._compose(slug, item)
             raw = build_mime(rendered, envelope.sender, envelope.sender_name, envelope.to, envelope.reply_to)
             self.limiter.wait()
-            message_id = self.mailer.send(raw, envelope.sender, envelope.to)
+            message_id = self.mailer.send(raw, envelope.sender, envelope.to, mail_tags(slug, mail_id))
         except (Undeliverable, PermanentSendError) as exc:
             return self._finish(key, MailStatus.FAILED, error=str(exc))
         except Exception as exc:
@@ -218,6 +222,11 @@ class Postman:
         registration = get_registration(self.table, slug, item["registration_id"])
         if registration is None:
             raise Undeliverable("the registration no longer exists")
+        if kind is MailKind.FEEDBACK_NOTICE:
+            notice = render_feedback_notice(event, registration, item["feedback"], item["feedback_detail"], links)
+            return notice, Envelope(event.contact.organizer_email, sender, sender_name)
+        if self.table.get(keys.suppression_key(registration.attendee.email_key)) is not None:
+            raise Undeliverable("the address bounced or complained before; nothing more is sent to it")
         status = RegistrationStatus(registration.status)
         if status not in _SENT_WHILE[kind]:
             raise Undeliverable(f"a {kind.value} mail is not sent to a registration that is {status.value}")
@@ -313,6 +322,16 @@ class Postman:
             for row in itertools.islice(rows, limit)
         ]
         return self.deliver_many(mails).count(MailStatus.SENT)
+
+
+# Tag names on every sent mail; SES allows letters, digits, '_' and '-' in names and values.
+TAG_EVENT = "uketsuke-event"
+TAG_MAIL = "uketsuke-mail"
+
+
+def mail_tags(slug: str, mail_id: str) -> dict[str, str]:
+    """The tags that tie a sent mail (and SES's feedback about it) back to its outbox item."""
+    return {TAG_EVENT: slug, TAG_MAIL: mail_id}
 
 
 def describe_error(exc: BaseException) -> str:

@@ -21,6 +21,10 @@ SUBJECT_WAITLISTED = "【キャンセル待ち受付・{position}番目】{title
 SUBJECT_PROMOTED = "【参加確定】{title}（キャンセル待ちから繰り上げ）"
 SUBJECT_CANCELLED = "【お申し込み取り消し】{title}"
 SUBJECT_APPLIED = "【抽選申込受付】{title}"
+SUBJECT_FEEDBACK = {
+    "bounce": "【配信エラー】{title}：受付番号{number}の方へメールが届きません",
+    "complaint": "【迷惑メール報告】{title}：受付番号{number}の方がメールを迷惑メールとして報告しました",
+}
 SUBJECT_DRAW_WON = "【当選・参加確定】{title}"
 SUBJECT_DRAW_LOST = "【抽選結果・キャンセル待ち{position}番目】{title}"
 
@@ -167,3 +171,15 @@ def build_mime(mail: RenderedMail, sender: str, sender_name: str, to: str, reply
         maintype, _, subtype = attachment.content_type.partition("/")
         message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return message.as_bytes()
+
+
+def render_feedback_notice(
+    event: Event, registration: Registration, feedback: str, detail: str, links: Links
+) -> RenderedMail:
+    """Tells the organizer that mail to a registrant bounced for good or was reported, and that no more is sent."""
+    context = {"event": event, "registration": registration, "feedback": feedback, "detail": detail, "links": links}
+    return RenderedMail(
+        subject=SUBJECT_FEEDBACK[feedback].format(title=event.title, number=registration.number),
+        text=templating.render("mail/feedback_notice.txt", **context),
+        html=templating.render("mail/feedback_notice.html", **context),
+    )

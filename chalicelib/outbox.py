@@ -29,6 +29,7 @@ class MailKind(StrEnum):
     APPLIED = "applied"  # entered a lottery
     DRAW_WON = "draw_won"  # the draw gave them a seat
     DRAW_LOST = "draw_lost"  # the draw did not: they wait in the drawn order
+    FEEDBACK_NOTICE = "feedback_notice"  # to the organizer: a registrant's address bounced or complained
 
 
 class MailStatus(StrEnum):

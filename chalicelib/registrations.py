@@ -14,7 +14,6 @@ transaction conditioned on the event still being full (see waitlist.py for movin
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import random
 import time
 from collections.abc import Callable
@@ -105,11 +104,6 @@ class Registration:
 def display_number(registration_id: str) -> str:
     """A registration id as people read it out at the desk: two groups of five."""
     return f"{registration_id[:5]}-{registration_id[5:]}"
-
-
-def email_digest(email_key: str) -> str:
-    """The guard stores a digest, not the address: one copy of personal data is enough."""
-    return hashlib.sha256(email_key.encode("utf-8")).hexdigest()
 
 
 class Path(StrEnum):
@@ -292,7 +286,7 @@ def _guard_item(
 
 def guard_key(slug: str, email_key: str) -> dict[str, str]:
     """Key of the one-registration-per-address guard for this address."""
-    return keys.email_guard_key(slug, email_digest(email_key))
+    return keys.email_guard_key(slug, keys.email_digest(email_key))
 
 
 def _put_new(item: dict[str, Any]) -> dict[str, Any]:

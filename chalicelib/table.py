@@ -8,6 +8,9 @@ Items (pk / sk):
   EVENT#<slug> / REMINDER#<key>      one scheduled reminder and whether it has fanned out
   EVENT#<slug> / MAIL#<mail id>      outbox: one e-mail to send, and whether it was sent
 
+Not per event:
+  SUPPRESSED / EMAIL#<sha256>          an address that bounced for good or complained: no more mail
+
 The sparse index `by-due` (queue, due) holds only work that is still to do: upcoming events
 (queue=EVENT), pending reminders (queue=REMINDER) and unsent mail (queue=MAIL). Finished work
 drops its `queue` attribute and leaves the index.
@@ -15,6 +18,7 @@ drops its `queue` attribute and leaves the index.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 PK = "pk"
@@ -55,14 +59,27 @@ def registration_key(slug: str, registration_id: str) -> dict[str, str]:
     return {PK: event_pk(slug), SK: REG_PREFIX + registration_id}
 
 
-def email_guard_key(slug: str, email_digest: str) -> dict[str, str]:
+def email_guard_key(slug: str, digest: str) -> dict[str, str]:
     """Key of the per-event uniqueness guard for one e-mail address (stored as a digest)."""
-    return {PK: event_pk(slug), SK: EMAIL_PREFIX + email_digest}
+    return {PK: event_pk(slug), SK: EMAIL_PREFIX + digest}
 
 
 def wait_key(slug: str, joined_at: str, registration_id: str) -> dict[str, str]:
     """Key of one place in an event's waiting list: sorted by when it was taken, then by id."""
     return {PK: event_pk(slug), SK: f"{WAIT_PREFIX}{joined_at}#{registration_id}"}
+
+
+SUPPRESSED_PK = "SUPPRESSED"
+
+
+def email_digest(email_key: str) -> str:
+    """Addresses in keys are stored as digests, not as text: one copy of personal data is enough."""
+    return hashlib.sha256(email_key.encode("utf-8")).hexdigest()
+
+
+def suppression_key(email_key: str) -> dict[str, str]:
+    """Key of the do-not-mail mark for one address."""
+    return {PK: SUPPRESSED_PK, SK: EMAIL_PREFIX + email_digest(email_key)}
 
 
 def reminder_key(slug: str, reminder: str) -> dict[str, str]:

@@ -61,6 +61,10 @@ def app_functions() -> list[Function]:
             functions.append(Function(source.name, logical_id, "stream", f"{logical_id}DynamodbEventSource"))
         else:
             raise PackageError(f"{source.name}: the deploy does not know event sources of type {type(source).__name__}")
+    for pure in application.app.pure_lambda_functions:
+        functions.append(
+            Function(pure.name, to_cfn_resource_name(pure.name), "topic", f"{to_cfn_resource_name(pure.name)}Topic")
+        )
     return functions
 
 

@@ -55,7 +55,10 @@ FUNCTION_GRANTS: dict[str, frozenset[Grant]] = {
     "draw_lotteries": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
     "redrive_mail": frozenset({Grant.TABLE, Grant.SEND_MAIL, Grant.LINK_KEY, Grant.JOB_DEAD_LETTERS}),
     "deliver_mail": frozenset({Grant.TABLE, Grant.STREAM, Grant.SEND_MAIL, Grant.LINK_KEY, Grant.MAIL_DEAD_LETTERS}),
+    "mail_feedback": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
 }
+# Plain Lambda functions of app.py and the stack's SNS topic each one is subscribed to.
+TOPIC_SUBSCRIPTIONS = {"mail_feedback": MAIL_FEEDBACK_TOPIC}
 # The item-level actions a TransactWriteItems of Put/Update/ConditionCheck needs, plus reads.
 # No DeleteItem, Scan or table management: `manage.py` does those with the organizer's own credentials.
 _TABLE_ACTIONS = [
@@ -221,8 +224,15 @@ def function_resources(stage: Stage, function: Function, senders: list[str], api
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": {"Ref": logs}},
         "Environment": {"Variables": environment(stage, function, api_stage)},
     }
-    if function.kind == "schedule":
+    if function.kind in ("schedule", "topic"):  # invoked asynchronously: failures after retries go here
         properties["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [JOB_DEAD_LETTERS, "Arn"]}}
+    if function.kind == "topic" and function.event_id:
+        if function.name not in TOPIC_SUBSCRIPTIONS:
+            raise TemplateError(
+                f"{function.name}: say which of the stack's topics it listens to in TOPIC_SUBSCRIPTIONS"
+            )
+        topic = {"Ref": TOPIC_SUBSCRIPTIONS[function.name]}
+        properties["Events"] = {function.event_id: {"Type": "SNS", "Properties": {"Topic": topic}}}
     if function.kind == "stream" and function.event_id:
         properties["Events"] = {function.event_id: {"Properties": _stream_source()}}
     return {

@@ -125,7 +125,7 @@ class FlakySes:
     def __init__(self, real: SesMailer, failures: int) -> None:
         self.real, self.failures, self.calls = real, failures, 0
 
-    def send(self, raw: bytes, sender: str, to: str) -> str:
+    def send(self, raw: bytes, sender: str, to: str, tags: Any = None) -> str:
         self.calls += 1
         if self.calls <= self.failures:
             raise TransientSendError("TooManyRequestsException")
@@ -152,7 +152,7 @@ def test_ses_failing_then_recovering_sends_exactly_one_mail(world: World, publis
 
 def test_a_permanently_rejected_mail_is_marked_and_does_not_block_the_rest(world: World, published: Event) -> None:
     class Rejecting:
-        def send(self, raw: bytes, sender: str, to: str) -> str:
+        def send(self, raw: bytes, sender: str, to: str, tags: Any = None) -> str:
             if to.startswith("taro"):
                 raise PermanentSendError("MessageRejected")
             return real.send(raw, sender, to)
@@ -208,7 +208,7 @@ def test_an_unexpected_error_releases_the_claim_for_the_retry(world: World, publ
     mail_id = f"confirmation-{result.registration_id}"
 
     class Crashing:
-        def send(self, raw: bytes, sender: str, to: str) -> str:
+        def send(self, raw: bytes, sender: str, to: str, tags: Any = None) -> str:
             raise RuntimeError("connection reset")
 
     postman = world.services.postman
