@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from chalice.app import Chalice, Rate, Response
 
-from chalicelib import catalog, closing, feedback, pages, registrations, reminders, waitlist
+from chalicelib import catalog, closing, feedback, pages, privacy, registrations, reminders, waitlist
 from chalicelib import messages as msg
 from chalicelib.events import Event, EventState
 from chalicelib.forms import validate_changes, validate_registration
@@ -196,6 +196,14 @@ def change_registration(slug: str, registration_id: str) -> Response:
         if result.outcome is CancelOutcome.TOO_LATE:
             return _html(_registration_page(state, registration, token, notice=msg.CANCEL_TOO_LATE), 409, PRIVATE)
         return _see_registration(state.event, registration_id, done="cancelled")
+    if raw.get("action") == "erase":
+        if raw.get("confirm_erase") != "yes":
+            errors = {"confirm_erase": msg.ERASE_CONFIRM_NEEDED}
+            return _html(_registration_page(state, registration, token, errors=errors), 400, PRIVATE)
+        privacy.erase(s.table, state.event, registration_id, now)
+        return _see_registration(state.event, registration_id, done="erased")
+    if registration.erased:
+        return _html(_registration_page(state, registration, token, notice=msg.ERASED_ALREADY), 409, PRIVATE)
     if raw.get("action") == "edit":
         form = validate_changes(raw, [c.key for c in state.event.categories], registration.attendee)
         if form.attendee is None:

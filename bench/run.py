@@ -98,6 +98,8 @@ def registration_cost(slug: str) -> list[Figure]:
 
     services = build_services()
     app_module.use_services(services)
+    event = services.events.get(slug)
+    assert event is not None, slug
     body = {
         "name": "磐梯 太郎",
         "kana": "バンダイ タロウ",
@@ -128,7 +130,7 @@ def registration_cost(slug: str) -> list[Figure]:
         def bare_transaction(n: int) -> float:
             """The same four writes a registration makes, sent straight to DynamoDB."""
             person = Attendee(f"参加者{n}", "サンカシャ", "町", "", f"bare{n}@example.jp", "other")
-            actions = registration_actions("cost", person, f"BARE{n:06d}", f"BARE{n:06d}", services.clock.now())
+            actions = registration_actions(event, person, f"BARE{n:06d}", f"BARE{n:06d}", services.clock.now())
             return timed(lambda: services.table.transact(actions))
 
         registrations, puts = alternate(200, register, put)

@@ -222,6 +222,8 @@ class Postman:
         registration = get_registration(self.table, slug, item["registration_id"])
         if registration is None:
             raise Undeliverable("the registration no longer exists")
+        if registration.erased:
+            raise Undeliverable("the registrant had their personal data erased")
         if kind is MailKind.FEEDBACK_NOTICE:
             notice = render_feedback_notice(event, registration, item["feedback"], item["feedback_detail"], links)
             return notice, Envelope(event.contact.organizer_email, sender, sender_name)

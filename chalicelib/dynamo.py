@@ -113,9 +113,16 @@ class Table:
         response = self._conditional(self.client.update_item, kwargs)
         return from_attrs(response.get("Attributes", {}))
 
-    def delete(self, key: Mapping[str, str]) -> None:
-        """Remove an item."""
-        self.client.delete_item(TableName=self.name, Key=to_attrs(key))
+    def delete(
+        self, key: Mapping[str, str], condition: str | None = None, values: Mapping[str, Any] | None = None
+    ) -> None:
+        """Remove an item, optionally only if `condition` holds."""
+        kwargs: dict[str, Any] = {"TableName": self.name, "Key": to_attrs(key)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+            if values:
+                kwargs["ExpressionAttributeValues"] = to_attrs(values)
+        self._conditional(self.client.delete_item, kwargs)
 
     def query(
         self,

@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from chalicelib.clock import iso, parse_iso
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
+# Long enough for the organizer's follow-up (materials, a survey), short enough to hold little.
+DEFAULT_RETENTION_DAYS = 30
+MAX_RETENTION_DAYS = 3650
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -114,6 +117,12 @@ class Event:
     cancellation_closes_at: datetime | None = None  # None: registrants may cancel until the start
     quota_release_at: datetime | None = None  # unused reserved seats become everyone's then (None: never)
     draw_at: datetime | None = None  # a lottery: applications until then, then a draw (None: first come)
+    retention_days: int = DEFAULT_RETENTION_DAYS  # personal data is deleted this many days after the end
+
+    @property
+    def personal_data_expires_at(self) -> datetime:
+        """When DynamoDB's TTL deletes this event's registrations (APPI: keep no longer than needed)."""
+        return self.ends_at + timedelta(days=self.retention_days)
 
     def reservations(self, now: datetime) -> dict[str, int]:
         """Seats reserved per category key at `now` (none once they are released)."""
@@ -178,6 +187,7 @@ class Event:
             cancellation_closes_at=_moment_or_none(data.get("cancellation_closes_at")),
             quota_release_at=_moment_or_none(data.get("quota_release_at")),
             draw_at=_moment_or_none(data.get("draw_at")),
+            retention_days=data.get("retention_days", DEFAULT_RETENTION_DAYS),
         )
 
 
@@ -250,6 +260,9 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
     cancel_until = _moment(data, "cancellation_closes_at", tz) if "cancellation_closes_at" in data else None
     if cancel_until is not None and cancel_until > ends_at:
         raise EventFileError("cancellation_closes_at must not be after ends_at")
+    retention = data.get("retention_days", DEFAULT_RETENTION_DAYS)
+    if not isinstance(retention, int) or isinstance(retention, bool) or not 1 <= retention <= MAX_RETENTION_DAYS:
+        raise EventFileError(f"retention_days must be a whole number of days from 1 to {MAX_RETENTION_DAYS}")
     waitlist = data.get("waitlist", True)
     if not isinstance(waitlist, bool):
         raise EventFileError("waitlist must be true or false")
@@ -319,6 +332,7 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         cancellation_closes_at=cancel_until,
         quota_release_at=release,
         draw_at=draw,
+        retention_days=retention,
     )
     for key, due in event.reminder_schedule().items():
         if due >= starts_at:

@@ -80,6 +80,7 @@ class Registration:
     created_at: str
     lang: str = "ja"
     wait_sk: str = ""  # the waiting-list item's sort key, while waitlisted
+    erased: bool = False  # the registrant had their personal data deleted
 
     @property
     def number(self) -> str:
@@ -98,6 +99,7 @@ class Registration:
             created_at=item["created_at"],
             lang=item.get("lang", "ja"),
             wait_sk=item.get("wait_sk", ""),
+            erased=bool(item.get("erased_at")),
         )
 
 
@@ -134,7 +136,9 @@ def register(
         refused: RegistrationResult | None = None
         for path in _paths(event, attendee.category, now):
             try:
-                table.transact(path_actions(path, event.slug, attendee, registration_id, submission_id, now))
+                expires = int(event.personal_data_expires_at.timestamp())
+                actions = path_actions(path, event.slug, attendee, registration_id, submission_id, now, expires)
+                table.transact(actions)
                 return RegistrationResult(_OUTCOME_OF[path], registration_id)
             except TransactionCancelled as exc:
                 if _only_the_id_was_taken(exc):
@@ -213,9 +217,18 @@ _EVENT_UPDATES = {
 
 
 def path_actions(
-    path: Path, slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
+    path: Path,
+    slug: str,
+    attendee: Attendee,
+    registration_id: str,
+    submission_id: str,
+    now: datetime,
+    expires_at: int,
 ) -> list[dict[str, Any]]:
-    """The writes of one path: the event's counters, the address guard, the registration, its mail."""
+    """The writes of one path: the event's counters, the address guard, the registration, its mail.
+
+    The items holding personal data carry `expires_at` (epoch seconds), so DynamoDB deletes them then.
+    """
     update, condition = _EVENT_UPDATES[path]
     counters: dict[str, Any] = {
         "Key": keys.event_key(slug),
@@ -229,6 +242,8 @@ def path_actions(
     if ":zero" in condition:
         counters["ExpressionAttributeValues"][":zero"] = 0
     registration = _registration_item(slug, attendee, registration_id, submission_id, now)
+    registration[keys.TTL_ATTRIBUTE] = expires_at
+    guard = {**_guard_item(slug, attendee, registration_id, submission_id, now), keys.TTL_ATTRIBUTE: expires_at}
     actions: list[dict[str, Any]] = []
     if path is Path.WAITLIST:
         # Places are ordered by when they were taken (to the microsecond), then by id.
@@ -244,7 +259,7 @@ def path_actions(
         kind, mail_id = MailKind.CONFIRMATION, confirmation_id(registration_id)
     return [
         {"Update": counters},
-        _put_new(_guard_item(slug, attendee, registration_id, submission_id, now)),
+        _put_new(guard),
         _put_new(registration),
         *actions,
         put_new_mail(mail_item(slug, mail_id, kind, now, registration_id)),
@@ -252,10 +267,11 @@ def path_actions(
 
 
 def registration_actions(
-    slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
+    event: Event, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
 ) -> list[dict[str, Any]]:
     """The four writes of a registration for a seat nobody reserved, as one transaction's actions."""
-    return path_actions(Path.GENERAL, slug, attendee, registration_id, submission_id, now)
+    expires = int(event.personal_data_expires_at.timestamp())
+    return path_actions(Path.GENERAL, event.slug, attendee, registration_id, submission_id, now, expires)
 
 
 def _registration_item(
