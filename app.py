@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from chalice.app import Chalice, Rate, Response
 
-from chalicelib import catalog, closing, feedback, pages, privacy, registrations, reminders, waitlist
+from chalicelib import bots, catalog, closing, feedback, pages, privacy, registrations, reminders, waitlist
 from chalicelib import messages as msg
 from chalicelib.events import Event, EventState
 from chalicelib.forms import validate_changes, validate_registration
@@ -117,7 +117,7 @@ def event_page(slug: str) -> Response:
     state = catalog.get_event(s.table, slug)
     if state is None:
         return _not_found()
-    return _html(pages.event_page(_base_path(), state, s.clock.now(), s.ids()))
+    return _html(_event_form(state, s.ids()))
 
 
 @app.route("/events/{slug}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
@@ -137,6 +137,13 @@ def submit_registration_form(slug: str) -> Response:
     submission_id = _submission_id(raw.get("submission_id"))
     form = validate_registration(raw, [c.key for c in event.categories])
     now = s.clock.now()
+    verdict = bots.screen(s.signer, slug, {**raw, "submission_id": submission_id}, now)
+    if verdict is not bots.Verdict.PERSON:
+        # Shown again with what they typed: a person presses the button once more; a bot gets nothing.
+        state = catalog.get_event(s.table, slug)
+        if state is None:
+            return _not_found()
+        return _html(_event_form(state, submission_id, form.values, notice=msg.FORM_CHECKS[verdict.value]), 400)
     result = None
     if form.attendee is not None:
         result = registrations.register(s.table, event, form.attendee, submission_id, now, s.ids)
@@ -147,12 +154,26 @@ def submit_registration_form(slug: str) -> Response:
     if state is None or (result is not None and result.outcome is Outcome.NOT_FOUND):
         return _not_found()
     if result is None:
-        return _html(pages.event_page(_base_path(), state, now, submission_id, form.values, form.errors), 400)
+        return _html(_event_form(state, submission_id, form.values, form.errors), 400)
     if result.outcome is Outcome.ALREADY_REGISTERED:
         return _html(pages.already_registered_page(_base_path(), state, result.confirmation_resent))
     notices = {Outcome.FULL: msg.EVENT_FULL, Outcome.DRAWING: msg.EVENT_DRAWING}
     notice = notices.get(result.outcome, msg.EVENT_CLOSED)
-    return _html(pages.event_page(_base_path(), state, now, submission_id, notice=notice), 409)
+    return _html(_event_form(state, submission_id, notice=notice), 409)
+
+
+def _event_form(
+    state: EventState,
+    submission_id: str,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice: str = "",
+) -> str:
+    """The event page with a form that carries a fresh signed token for this submission."""
+    s = services()
+    now = s.clock.now()
+    token = bots.form_token(s.signer, state.event.slug, submission_id, now)
+    return pages.event_page(_base_path(), state, now, submission_id, token, values, errors, notice)
 
 
 @app.route("/events/{slug}/registrations/{registration_id}", methods=["GET"])

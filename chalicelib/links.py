@@ -34,25 +34,33 @@ class LinkSigner:
             raise LinkKeyError(f"the link key must be at least {_MIN_KEY_BYTES} bytes")
 
     def token(self, slug: str, registration_id: str, expires: datetime) -> str:
-        """A token for one registration, valid until `expires`."""
-        stamp = int(expires.astimezone(UTC).timestamp())
-        return f"{stamp:x}.{self._mac(slug, registration_id, stamp)}"
+        """A personal-link token for one registration, valid until `expires`."""
+        return self.stamp("link", (slug, registration_id), expires)
 
     def verify(self, slug: str, registration_id: str, token: str, now: datetime) -> bool:
         """True only for an unexpired token made for this very registration."""
-        stamp_text, _, mac = token.partition(".")
-        try:
-            stamp = int(stamp_text, 16)
-        except ValueError:
-            return False
-        expected = self._mac(slug, registration_id, stamp)
-        # Compare first, in constant time, then look at the expiry: no early exit that leaks timing.
-        return hmac.compare_digest(expected.encode("ascii"), mac.encode("ascii", "replace")) and stamp > int(
-            now.timestamp()
-        )
+        expires = self.read("link", (slug, registration_id), token)
+        return expires is not None and expires > now
 
-    def _mac(self, slug: str, registration_id: str, stamp: int) -> str:
-        message = f"uketsuke-link\n{slug}\n{registration_id}\n{stamp}".encode()
+    def stamp(self, purpose: str, subject: tuple[str, ...], moment: datetime) -> str:
+        """A token that vouches for `moment` (an expiry, or when a form was handed out) for this subject."""
+        seconds = int(moment.astimezone(UTC).timestamp())
+        return f"{seconds:x}.{self._mac(purpose, subject, seconds)}"
+
+    def read(self, purpose: str, subject: tuple[str, ...], token: str) -> datetime | None:
+        """The moment a genuine token for this purpose and subject carries; None for anything else."""
+        seconds_text, _, mac = token.partition(".")
+        try:
+            seconds = int(seconds_text, 16)
+            moment = datetime.fromtimestamp(seconds, UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
+        expected = self._mac(purpose, subject, seconds)
+        return moment if hmac.compare_digest(expected.encode("ascii"), mac.encode("ascii", "replace")) else None
+
+    def _mac(self, purpose: str, subject: tuple[str, ...], seconds: int) -> str:
+        # The purpose keeps a form token from ever passing as a personal link, and the reverse.
+        message = "\n".join(("uketsuke", purpose, *subject, str(seconds))).encode()
         digest = hmac.new(self.key, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 

@@ -29,6 +29,15 @@ BODY_NOT_UTF8 = "送信された内容を読み取れませんでした。お手
 
 ERROR_SUMMARY_TITLE = "入力内容を確認してください"
 
+# The registration form's checks against bots (bots.py); a person sees these and presses the button again.
+FORM_CHECKS = {
+    "honeypot": "お申し込みを受け付けられませんでした。入力内容を確認して、もう一度お試しください",
+    "no_token": "送信を確認できませんでした。入力内容はそのままです。もう一度「申し込む」を押してください",
+    "expired": "ページを開いてから時間がたったため、確認のためもう一度「申し込む」を押してください"
+    "（入力内容はそのままです）",
+    "too_fast": "確認のため、もう一度「申し込む」を押してください（入力内容はそのままです）",
+}
+
 # Outcomes of a registration attempt.
 EVENT_NOT_FOUND = "お探しのイベントは見つかりませんでした"
 EVENT_FULL = "満席のため、お申し込みを受け付けられませんでした"

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from chalicelib import messages as msg
+from chalicelib.bots import HONEYPOT_FIELD, TOKEN_FIELD
 from chalicelib.events import EventState
 from chalicelib.registrations import Registration
 from chalicelib.templating import render
@@ -29,6 +30,7 @@ def event_page(
     state: EventState,
     now: datetime,
     submission_id: str,
+    form_token: str,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     notice: str = "",
@@ -41,6 +43,9 @@ def event_page(
         event=state.event,
         availability=state.availability(now).value,
         submission_id=submission_id,
+        form_token=form_token,
+        honeypot=HONEYPOT_FIELD,
+        token_field=TOKEN_FIELD,
         values=values or {},
         errors=errors or {},
         notice=notice,

@@ -10,7 +10,7 @@ import os
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -178,6 +178,25 @@ def api_gateway_event(method: str, path: str, route: str, slug: str, body: str |
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+_submission_numbers = itertools.count(1)
+
+
+def signed(
+    fields: dict[str, str],
+    slug: str = "cdo-seminar",
+    age: timedelta = timedelta(seconds=10),
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """Form fields as the event page would have handed them out `age` ago: submission id and signed token."""
+    from chalicelib.bots import form_token
+    from chalicelib.links import LinkSigner
+
+    submission_id = fields.get("submission_id") or f"SUBMISSION{next(_submission_numbers):06d}"
+    issued = (now or app_module.services().clock.now()) - age
+    token = form_token(LinkSigner(LINK_KEY.encode()), slug, submission_id, issued)
+    return {**fields, "submission_id": submission_id, "form_token": token}
 
 
 def valid_form(**overrides: str) -> dict[str, str]:

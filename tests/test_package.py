@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -17,7 +18,17 @@ from chalicelib import settings as names
 from chalicelib.events import Event
 from deploy.package import build
 from deploy.stage import read_stage
-from tests.conftest import BASE_URL, LINK_KEY, SAMPLE_EVENT, SENDER, World, api_gateway_event, mailbox, valid_form
+from tests.conftest import (
+    BASE_URL,
+    LINK_KEY,
+    SAMPLE_EVENT,
+    SENDER,
+    World,
+    api_gateway_event,
+    mailbox,
+    signed,
+    valid_form,
+)
 
 RENDER_FROM_PACKAGE = textwrap.dedent(
     """
@@ -110,7 +121,13 @@ def test_an_email_renders_from_the_unzipped_package(package: Path) -> None:
 def test_handlers_from_the_unzipped_package_serve_a_registration(package: Path, world: World, published: Event) -> None:
     lambda_env = {names.TABLE_NAME: world.table.name, names.DEFAULT_SENDER: SENDER, names.LINK_KEY: LINK_KEY}
     path = f"/events/{published.slug}"
-    form = api_gateway_event("POST", path, "/events/{slug}", published.slug, urlencode(valid_form()))
+    form = api_gateway_event(
+        "POST",
+        path,
+        "/events/{slug}",
+        published.slug,
+        urlencode(signed(valid_form(), now=datetime.now(UTC))),  # the package runs on the real clock
+    )
     answer = json.loads(
         run_in_package(package, INVOKE_FROM_PACKAGE, str(package), "http", stdin=json.dumps(form), env=lambda_env)
     )

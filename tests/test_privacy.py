@@ -18,7 +18,7 @@ from chalicelib.catalog import get_event
 from chalicelib.events import Event
 from chalicelib.privacy import EraseOutcome, erase
 from chalicelib.registrations import Outcome, register
-from tests.conftest import World, attendee, mailbox, numbered, valid_form
+from tests.conftest import World, attendee, mailbox, numbered, signed, valid_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -50,7 +50,7 @@ def test_a_lottery_application_expires_too(world: World, sample_event: Event) ->
 
 
 def test_a_registrant_can_erase_their_data_through_their_link(client: Client, world: World, published: Event) -> None:
-    response = client.http.post(f"/events/{published.slug}", headers=FORM, body=urlencode(valid_form()))
+    response = client.http.post(f"/events/{published.slug}", headers=FORM, body=urlencode(signed(valid_form())))
     location = response.headers["Location"]
     path, token = urlsplit(location).path, location.split("token=")[1]
     unconfirmed = client.http.post(path, headers=FORM, body=urlencode({"token": token, "action": "erase"}))
@@ -86,11 +86,14 @@ def test_no_personal_data_reaches_the_logs(
     caplog.set_level(logging.DEBUG, logger="chalicelib")
     caplog.set_level(logging.DEBUG, logger="uketsuke")
     caplog.set_level(logging.INFO)
-    form = valid_form(name="磐梯 太郎", email="taro.secret@example.jp", question="個人的な質問です")
+    form = signed(valid_form(name="磐梯 太郎", email="taro.secret@example.jp", question="個人的な質問です"))
     response = client.http.post(f"/events/{published.slug}", headers=FORM, body=urlencode(form))
     client.http.get(response.headers["Location"])
-    client.http.post(f"/events/{published.slug}", headers=FORM, body=urlencode(form))  # again: already registered
-    bad = client.http.post(f"/events/{published.slug}", headers=FORM, body=urlencode({**form, "kana": "漢字"}))
+    again = signed({**form, "submission_id": ""})
+    client.http.post(f"/events/{published.slug}", headers=FORM, body=urlencode(again))  # already registered
+    bad = client.http.post(
+        f"/events/{published.slug}", headers=FORM, body=urlencode(signed({**form, "kana": "漢字", "submission_id": ""}))
+    )
     assert bad.status_code == 400
     world.deliver_outbox()
     assert [m["To"] for m in mailbox()] == ["taro.secret@example.jp"]

@@ -18,7 +18,7 @@ from chalicelib import messages as msg
 from chalicelib.events import Event
 from chalicelib.links import LinkKeyError, LinkSigner, link_expiry
 from chalicelib.registrations import get_registration
-from tests.conftest import BASE_URL, LINK_KEY, World, mailbox, valid_form
+from tests.conftest import BASE_URL, LINK_KEY, World, mailbox, signed, valid_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -35,7 +35,7 @@ def page(response: Any) -> str:
 
 def register(client: Client, event: Event, **fields: str) -> str:
     """Register through the form; returns the Location of the registrant's own page."""
-    response = client.http.post(f"/events/{event.slug}", headers=FORM, body=urlencode(valid_form(**fields)))
+    response = client.http.post(f"/events/{event.slug}", headers=FORM, body=urlencode(signed(valid_form(**fields))))
     assert response.status_code == 303
     return str(response.headers["Location"])
 
