@@ -13,7 +13,9 @@ is the only way a mail can go out twice. A mail is never silently dropped.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -56,6 +58,11 @@ LEASE = timedelta(minutes=5)
 SEND_WORKERS = 8
 # Mail the stream has not delivered after this long is re-driven by the sweeper.
 STALL_AFTER = timedelta(minutes=3)
+# Marking a sent mail is retried this often when DynamoDB throttles or hiccups (about 25 s in all).
+MARK_ATTEMPTS = 10
+_RETRYABLE_DYNAMODB_ERRORS = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"}
+)
 
 # SES answers that will not change if the same mail is sent again.
 _PERMANENT_SES_ERRORS = frozenset({"MessageRejected", "BadRequestException", "InvalidParameterValue"})
@@ -172,6 +179,7 @@ class Postman:
     default_sender: str
     events: catalog.EventDetails
     signer: LinkSigner
+    sleep: Callable[[float], None] = time.sleep
 
     def deliver(self, slug: str, mail_id: str) -> MailStatus | None:
         """Deliver one outbox item; returns its new status, or None if someone else has it."""
@@ -203,7 +211,20 @@ class Postman:
         except Exception as exc:
             self._release(key, describe_error(exc))
             raise
-        return self._finish(key, MailStatus.SENT, message_id=message_id)
+        # SES has the mail now. Releasing the claim would send it again, so the mark is retried
+        # instead; only if DynamoDB stays unavailable past the lease could it go out twice.
+        return self._retrying(lambda: self._finish(key, MailStatus.SENT, message_id=message_id))
+
+    def _retrying(self, write: Callable[[], MailStatus]) -> MailStatus:
+        for attempt in range(MARK_ATTEMPTS):
+            try:
+                return write()
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code not in _RETRYABLE_DYNAMODB_ERRORS or attempt == MARK_ATTEMPTS - 1:
+                    raise
+                self.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not a secret)
+        raise AssertionError("unreachable")
 
     def _compose(self, slug: str, item: Item) -> tuple[RenderedMail, Envelope]:
         """Render the mail from the event and registration as they are now."""
@@ -278,12 +299,14 @@ class Postman:
 
     def _release(self, key: dict[str, str], error: str) -> None:
         """Give the claim back so the retry (stream or sweeper) can send, noting why it failed."""
-        self.table.update(
-            key,
-            "SET #status = :pending, last_error = :error REMOVE lease_until",
-            values={":pending": MailStatus.PENDING.value, ":error": error},
-            names={"#status": "status"},
-        )
+        with contextlib.suppress(ConditionFailed):  # only a claim still held is given back
+            self.table.update(
+                key,
+                "SET #status = :pending, last_error = :error REMOVE lease_until",
+                values={":pending": MailStatus.PENDING.value, ":error": error, ":sending": MailStatus.SENDING.value},
+                names={"#status": "status"},
+                condition="#status = :sending",
+            )
 
     def deliver_many(self, mails: list[tuple[str, str]]) -> list[MailStatus | None]:
         """Deliver (slug, mail id) pairs concurrently, paced by the limiter; raise after all if any failed.
