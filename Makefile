@@ -7,7 +7,7 @@ NPM_STAMP := node_modules/.installed
 
 STAGE ?=
 
-.PHONY: run test bench templates lint pytest deps tools load-events deploy destroy package check-stage clean
+.PHONY: run test bench templates lint pytest deps tools load-events deploy destroy replay-mail package check-stage clean
 
 run: deps ## Serve the app on http://localhost:8000 with a mail viewer on :8025 (Ctrl-C stops all)
 	$(PY) -m local.run $(RUN_ARGS)
@@ -36,6 +36,9 @@ deploy: check-stage $(PIP_STAMP) ## Create or update STAGE in your AWS account (
 
 destroy: check-stage $(PIP_STAMP) ## Delete STAGE's stack; its table of registrations is kept unless DELETE_DATA=yes
 	$(PY) -m deploy destroy --stage $(STAGE) $(if $(filter yes,$(DELETE_DATA)),--delete-data) $(if $(filter yes,$(YES)),--yes)
+
+replay-mail: check-stage $(PIP_STAMP) ## After fixing why mail failed: send all unsent mail of STAGE now, clear its dead letters
+	$(PY) -m deploy replay-mail --stage $(STAGE)
 
 package: check-stage $(PIP_STAMP) ## Build STAGE's template and zip into build/STAGE/ without touching AWS
 	$(PY) -m deploy package --stage $(STAGE)

@@ -334,11 +334,11 @@ class Postman:
         """Deliver the mail items a DynamoDB stream batch inserted."""
         return self.deliver_many([mail for mail in map(_inserted_mail, records) if mail is not None])
 
-    def redrive_stalled(self, now: datetime, limit: int = 500) -> int:
+    def redrive_stalled(self, now: datetime, limit: int = 500, stalled_after: timedelta = STALL_AFTER) -> int:
         """Deliver mail that the stream has not managed to send; returns how many were sent."""
         rows = self.table.query(
             "#queue = :queue AND #due <= :cutoff",
-            {":queue": keys.QUEUE_MAIL, ":cutoff": iso(now - STALL_AFTER)},
+            {":queue": keys.QUEUE_MAIL, ":cutoff": iso(now - stalled_after)},
             names={"#queue": keys.QUEUE, "#due": keys.DUE},
             index=keys.BY_DUE_INDEX,
         )

@@ -58,6 +58,7 @@ def build_services(
     clock: Clock | None = None,
     ids: IdGenerator | None = None,
     mailer: Mailer | None = None,
+    session: Any = None,
 ) -> Services:
     """Create real AWS clients for whatever is not given (endpoints follow AWS_ENDPOINT_URL_*)."""
     import boto3  # imported here so that `import app` stays cheap on a cold start
@@ -65,7 +66,7 @@ def build_services(
 
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
-    session = boto3.session.Session()
+    session = session or boto3.session.Session()
     # Enough pooled connections for the reminder fan-out's parallel writers (botocore's default is 10).
     table = Table(
         session.client("dynamodb", config=Config(max_pool_connections=FAN_OUT_WRITERS * 2)), settings.table_name

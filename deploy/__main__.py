@@ -1,4 +1,4 @@
-"""`python -m deploy {check,package,deploy,destroy} --stage NAME`: what `make deploy` and `make destroy` run."""
+"""`python -m deploy {check,package,deploy,destroy,replay-mail} --stage NAME`: what the make targets run."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from chalicelib.dynamo import Table
 from deploy.cloudformation import Deployer, DeployError
 from deploy.package import PackageError, build, event_files, senders
 from deploy.preflight import Level, check_runtime, run_checks
+from deploy.replay import replay_mail
 from deploy.stage import Stage, StageError, read_stage
 
 
@@ -69,7 +70,7 @@ def destroy(stage: Stage, session: Any, delete_data: bool, confirm: Callable[[st
 def main(argv: list[str] | None = None, session_factory: Callable[..., Any] = boto3.session.Session) -> int:
     """Entry point; tests pass a session that talks to local engines."""
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__)
-    parser.add_argument("command", choices=["check", "package", "deploy", "destroy"])
+    parser.add_argument("command", choices=["check", "package", "deploy", "destroy", "replay-mail"])
     parser.add_argument("--stage", required=True, help="the name of a file in deploy/stages/, without .toml")
     parser.add_argument("--delete-data", action="store_true", help="destroy: delete the table of registrations too")
     parser.add_argument("--yes", action="store_true", help="destroy: do not ask for confirmation")
@@ -86,6 +87,14 @@ def main(argv: list[str] | None = None, session_factory: Callable[..., Any] = bo
         elif args.command == "deploy":
             url = deploy(stage, session)
             print(f"uketsuke {stage.name} is live at:\n{url}")
+        elif args.command == "replay-mail":
+            outputs = Deployer(session.client("cloudformation"), session.client("s3"), stage.region).outputs(
+                stage.stack_name
+            )
+            done = replay_mail(stage, session, outputs)
+            print(f"{done.dead_letters} dead letter(s); {done.sent} mail(s) sent now")
+            if done.still_failing:
+                raise Stop("some mail still fails: its outbox item's last_error says why; the dead letters are kept")
         else:
             if not args.yes and not sys.stdin.isatty():
                 raise Stop("destroy asks for confirmation; run it in a terminal, or add --yes")

@@ -392,6 +392,8 @@ def outputs(stage: Stage, api_stage: str) -> dict[str, Any]:
         "JobDeadLettersUrl": {"Value": {"Ref": JOB_DEAD_LETTERS}},
         "MailFeedbackTopicArn": {"Value": {"Ref": MAIL_FEEDBACK_TOPIC}},
         "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}},
+        "LinkKeySecretArn": {"Value": {"Ref": LINK_KEY}},
+        "MailConfigurationSet": {"Value": {"Ref": MAIL_CONFIGURATION_SET}},
     }
 
 

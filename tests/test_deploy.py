@@ -19,6 +19,8 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from chalicelib.events import Event
+from chalicelib.registrations import register
 from chalicelib.table import table_definition
 from deploy.__main__ import main as deploy_main
 from deploy.cloudformation import CAPABILITIES, Deployer, DeployError, point_at_code
@@ -34,7 +36,7 @@ from deploy.preflight import (
 )
 from deploy.stage import StageError, parse_stage, read_stage
 from local import engines
-from tests.conftest import Engines
+from tests.conftest import Engines, World, attendee, mailbox
 
 STACK = "uketsuke-example"
 ACCOUNT = "123456789012"
@@ -398,7 +400,7 @@ class LocalSession:
     def get_available_regions(self, service: str) -> list[str]:
         return list(boto3.session.Session().get_available_regions(service))
 
-    def client(self, name: str, region_name: str | None = None) -> Any:
+    def client(self, name: str, region_name: str | None = None, **_: Any) -> Any:
         return self.clients[name]
 
 
@@ -444,3 +446,45 @@ def test_make_deploy_checks_builds_uploads_deploys_loads_events_and_ends_with_th
         assert dynamodb.get_item(TableName=table, Key={"pk": {"S": "EVENT#cdo-seminar"}, "sk": {"S": "EVENT"}})["Item"]
     finally:
         dynamodb.delete_table(TableName=table)
+
+
+def test_replay_mail_sends_what_is_unsent_and_clears_the_dead_letters(
+    world: World, published: Event, cloudformation: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfn, stub = cloudformation
+    moto = world.engines.moto
+    engines.verify_sender(moto, "noreply@example.jp")  # the example stage's sender
+    register(world.table, published, attendee(), "SUB0000001", datetime.now(UTC))  # its mail never went out
+    sqs = engines.local_client("sqs", moto)
+    queue = sqs.create_queue(QueueName="uketsuke-example-MailDeadLetters")["QueueUrl"]
+    failure = {
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 11},
+        "DDBStreamBatchInfo": {"shardId": "shardId-1", "batchSize": 1, "streamArn": world.stream_arn},
+    }
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(failure))
+    secrets = engines.local_client("secretsmanager", moto)
+    key = secrets.create_secret(Name="uketsuke-link-key", SecretString="k" * 64)["ARN"]
+    outputs = [
+        {"OutputKey": "TableName", "OutputValue": world.table.name},
+        {"OutputKey": "PublicUrl", "OutputValue": "https://abc123.execute-api.ap-northeast-1.amazonaws.com/api"},
+        {"OutputKey": "MailDeadLettersUrl", "OutputValue": queue},
+        {"OutputKey": "LinkKeySecretArn", "OutputValue": key},
+    ]
+    session = LocalSession(
+        {
+            "cloudformation": cfn,
+            "s3": engines.local_client("s3", moto),
+            "sqs": sqs,
+            "dynamodb": world.table.client,
+            "sesv2": engines.local_client("sesv2", moto),
+            "secretsmanager": secrets,
+        }
+    )
+    for expected in ("1 dead letter(s); 1 mail(s) sent now", "0 dead letter(s); 0 mail(s) sent now"):
+        stack(stub, "UPDATE_COMPLETE", outputs)
+        assert deploy_main(["replay-mail", "--stage", "example"], session_factory=lambda **_: session) == 0
+        assert capsys.readouterr().out.strip() == expected
+    assert [m["To"] for m in mailbox()] == ["taro@example.jp"]
+    link = mailbox()[0].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "https://abc123.execute-api.ap-northeast-1.amazonaws.com/api/events/cdo-seminar/registrations/" in link
+    assert sqs.receive_message(QueueUrl=queue).get("Messages", []) == []

@@ -1,0 +1,71 @@
+"""`make replay-mail STAGE=...`: once mail stops failing, send all that is unsent and clear the dead letters.
+
+A stream batch that failed ten times lands in the MailDeadLetters queue (and raises its alarm), but
+the mail itself never leaves the table: its outbox item stays unsent. Replaying therefore means
+delivering every unsent outbox item now, exactly as the sweeper would, and then deleting the dead
+letters it accounted for. Mail that still fails stays in the table, and its `last_error` says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.delivery import TransientSendError
+from chalicelib.services import build_services
+from chalicelib.settings import Settings
+from deploy.stage import Stage
+
+_NO_WAIT = timedelta(0)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a replay did."""
+
+    dead_letters: int
+    sent: int
+    still_failing: bool
+
+
+def replay_mail(stage: Stage, session: Any, outputs: dict[str, str]) -> Replay:
+    """Deliver every unsent mail of the stage now; delete the dead letters if nothing failed."""
+    settings = Settings(
+        table_name=outputs["TableName"],
+        public_base_url=outputs["PublicUrl"],
+        default_sender=stage.sender,
+        ses_max_send_rate=stage.ses_max_send_rate,
+        ses_configuration_set=outputs.get("MailConfigurationSet"),
+        link_key_secret=outputs.get("LinkKeySecretArn"),
+    )
+    services = build_services(settings, session=session)
+    sqs = session.client("sqs")
+    queue = outputs["MailDeadLettersUrl"]
+    letters = _receive_all(sqs, queue)
+    sent, failing = 0, False
+    while True:
+        try:
+            batch = services.postman.redrive_stalled(services.clock.now(), stalled_after=_NO_WAIT)
+        except TransientSendError:
+            failing = True
+            break
+        sent += batch
+        if batch == 0:
+            break
+    if not failing:
+        for receipt in letters:
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=receipt)
+    return Replay(dead_letters=len(letters), sent=sent, still_failing=failing)
+
+
+def _receive_all(sqs: Any, queue: str) -> list[str]:
+    """Receipt handles of every message in the queue (hidden from others for 5 minutes meanwhile)."""
+    receipts: list[str] = []
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=300, WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not messages:
+            return receipts
+        receipts += [m["ReceiptHandle"] for m in messages]
