@@ -25,9 +25,15 @@ _KNOWN = {
     "log_retention_days",
     "events",
     "custom_domain",
+    "rate_limit_per_ip",
 }
 # The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922)
+
+
+# Generous for a municipal office's shared address (each registration is a few requests), hopeless for a flood.
+DEFAULT_RATE_LIMIT = 300
+MIN_RATE_LIMIT = 10  # AWS WAF's smallest rate-based limit
 
 
 class StageError(ValueError):
@@ -56,6 +62,7 @@ class Stage:
     log_retention_days: int = 30
     events: str = "events/*.toml"
     custom_domain: CustomDomain | None = None
+    rate_limit_per_ip: int = DEFAULT_RATE_LIMIT  # requests per 5 minutes from one address; 0 turns it off
 
     @property
     def stack_name(self) -> str:
@@ -106,6 +113,9 @@ def parse_stage(name: str, data: Mapping[str, Any]) -> Stage:
     retention = data.get("log_retention_days", 30)
     if retention not in LOG_RETENTION_DAYS or isinstance(retention, bool):
         raise StageError(f"log_retention_days must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+    limit = data.get("rate_limit_per_ip", DEFAULT_RATE_LIMIT)
+    if isinstance(limit, bool) or not isinstance(limit, int) or (limit != 0 and limit < MIN_RATE_LIMIT):
+        raise StageError(f"rate_limit_per_ip must be 0 (off) or a whole number of requests from {MIN_RATE_LIMIT} up")
     sandbox = data.get("allow_ses_sandbox", False)
     if not isinstance(sandbox, bool):
         raise StageError("allow_ses_sandbox must be true or false")
@@ -119,6 +129,7 @@ def parse_stage(name: str, data: Mapping[str, Any]) -> Stage:
         log_retention_days=int(retention),
         events=_text(data, "events", "a file pattern such as events/*.toml", "events/*.toml"),
         custom_domain=_custom_domain(data.get("custom_domain")),
+        rate_limit_per_ip=limit,
     )
 
 

@@ -26,6 +26,7 @@ MAIL_DEAD_LETTERS = "MailDeadLetters"
 JOB_DEAD_LETTERS = "JobDeadLetters"
 REST_API = "RestAPI"
 LINK_KEY = "LinkKey"
+CLIENT_THROTTLE = "ClientThrottle"
 # Two weeks: the longest SQS keeps a message, so an organizer back from holiday can still replay it.
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 # The stream keeps records 24 hours; give up well before, so a poison mail reaches the dead letters.
@@ -112,6 +113,7 @@ def merge_template(
         },
         REST_API: {"Properties": _api_properties(stage)},
         **stack_alarms(stage),
+        **client_throttle(stage, api_stage),
     }
     for function in functions:
         resources.update(function_resources(stage, function, sorted(set(senders)), api_stage))
@@ -381,6 +383,57 @@ def stack_alarms(stage: Stage) -> dict[str, Any]:
         BOUNCE_RATE_ALARM,
     )
     return alarms
+
+
+_THROTTLED_PAGE = (
+    '<!doctype html><html lang="ja"><meta charset="utf-8"><title>アクセスが集中しています</title>'
+    "<h1>アクセスが集中しています</h1><p>同じ場所からのアクセスが多いため、一時的にお待ちいただいています。"
+    "数分待ってから、もう一度お試しください。</p></html>"
+)
+
+
+def client_throttle(stage: Stage, api_stage: str) -> dict[str, Any]:
+    """Per-client throttling at the edge of the API: AWS WAF's rate-based rule, keyed by address."""
+    if not stage.rate_limit_per_ip:
+        return {}
+    metric = f"{stage.stack_name}-per-client"
+    visibility = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": metric}
+    return {
+        CLIENT_THROTTLE: {
+            "Type": "AWS::WAFv2::WebACL",
+            "Properties": {
+                "Scope": "REGIONAL",
+                "DefaultAction": {"Allow": {}},
+                "VisibilityConfig": visibility,
+                "CustomResponseBodies": {"throttled": {"ContentType": "TEXT_HTML", "Content": _THROTTLED_PAGE}},
+                "Rules": [
+                    {
+                        "Name": "per-client-rate",
+                        "Priority": 0,
+                        "Statement": {
+                            "RateBasedStatement": {"Limit": stage.rate_limit_per_ip, "AggregateKeyType": "IP"}
+                        },
+                        "Action": {
+                            "Block": {"CustomResponse": {"ResponseCode": 429, "CustomResponseBodyKey": "throttled"}}
+                        },
+                        "VisibilityConfig": {**visibility, "MetricName": f"{metric}-rule"},
+                    }
+                ],
+            },
+        },
+        f"{CLIENT_THROTTLE}Association": {
+            "Type": "AWS::WAFv2::WebACLAssociation",
+            # The stage SAM makes for the API: the association needs it to exist first.
+            "DependsOn": f"{REST_API}{api_stage}Stage",
+            "Properties": {
+                "ResourceArn": {
+                    "Fn::Sub": f"arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}::/restapis/${{{REST_API}}}"
+                    f"/stages/{api_stage}"
+                },
+                "WebACLArn": {"Fn::GetAtt": [CLIENT_THROTTLE, "Arn"]},
+            },
+        },
+    }
 
 
 def outputs(stage: Stage, api_stage: str) -> dict[str, Any]:

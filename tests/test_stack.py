@@ -16,6 +16,7 @@ from chalice.package import TemplateDeepMerger
 
 from chalicelib import settings as env
 from chalicelib.table import TTL_ATTRIBUTE
+from deploy.cloudformation import point_at_code
 from deploy.package import Artifact, api_stage, app_functions, build, senders
 from deploy.stage import CustomDomain, Stage, read_stage
 from deploy.template import (
@@ -68,6 +69,46 @@ def lint(template: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProces
 def test_merged_template_is_clean_under_cfn_lint(template: dict[str, Any], tmp_path: Path) -> None:
     result = lint(template, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+class NoManagedPolicies:
+    """The SAM translator asks for AWS managed policies by name; this template names none."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.mark.slow
+def test_after_the_sam_transform_the_plain_template_is_clean_too(
+    stage: Stage, artifact: Artifact, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What CloudFormation does with the template: the SAM transform (AWS's own translator, offline),
+    # then plain CloudFormation, which cfn-lint checks in full (references, DependsOn, properties).
+    from samtranslator.translator.transform import transform
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", stage.region)
+    uploaded = point_at_code(artifact.template(), "uketsuke-artifacts-123456789012-ap-northeast-1", "example/c.zip")
+    plain = transform(uploaded, {}, NoManagedPolicies())
+    assert "AWS::Serverless::Function" not in json.dumps(plain)
+    result = lint(plain, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    association = plain["Resources"]["ClientThrottleAssociation"]
+    assert plain["Resources"][association["DependsOn"]]["Type"] == "AWS::ApiGateway::Stage"
+
+
+@pytest.mark.slow
+def test_each_client_address_is_throttled_at_the_edge(template: dict[str, Any]) -> None:
+    (acl,) = resources_of(template, "AWS::WAFv2::WebACL").values()
+    (rule,) = acl["Properties"]["Rules"]
+    assert rule["Statement"]["RateBasedStatement"] == {"Limit": 300, "AggregateKeyType": "IP"}
+    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    page = acl["Properties"]["CustomResponseBodies"]["throttled"]["Content"]
+    assert "しばらく" in page or "数分待って" in page
+
+
+def test_throttling_can_be_turned_off(stage: Stage) -> None:
+    fragment = merge_template(dataclasses.replace(stage, rate_limit_per_ip=0), app_functions(), [stage.sender], "api")
+    assert not any(r.get("Type", "").startswith("AWS::WAFv2") for r in fragment["Resources"].values())
 
 
 @pytest.mark.slow
