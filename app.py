@@ -90,6 +90,17 @@ def _request_header(name: str) -> str | None:
     return request.headers.get(name) if request is not None else None
 
 
+def _form_fields() -> dict[str, str] | Response:
+    """The posted form's fields (the first value of each), or the page that says why it cannot be read."""
+    try:
+        fields = parse_qs(_request_body().decode("utf-8"), keep_blank_values=True, errors="strict")
+    except BodyTooLarge:
+        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, _too_large()), 413)
+    except UnicodeDecodeError:
+        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
+    return {name: values[0] for name, values in fields.items()}
+
+
 def _too_large() -> str:
     return msg.BODY_TOO_LARGE.format(limit=f"{MAX_BODY_BYTES:,}")
 
@@ -127,13 +138,9 @@ def submit_registration_form(slug: str) -> Response:
     event = s.events.get(slug)  # details only: the transaction below is what checks the seats
     if event is None:
         return _not_found()
-    try:
-        fields = parse_qs(_request_body().decode("utf-8"), keep_blank_values=True, errors="strict")
-    except BodyTooLarge:
-        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, _too_large()), 413)
-    except UnicodeDecodeError:
-        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
-    raw = {name: values[0] for name, values in fields.items()}
+    raw = _form_fields()
+    if isinstance(raw, Response):
+        return raw
     submission_id = _submission_id(raw.get("submission_id"))
     form = validate_registration(raw, [c.key for c in event.categories])
     now = s.clock.now()
@@ -197,13 +204,9 @@ def registration_page(slug: str, registration_id: str) -> Response:
 def change_registration(slug: str, registration_id: str) -> Response:
     """Corrections or a cancellation, posted from the registrant's own page."""
     s = services()
-    try:
-        fields = parse_qs(_request_body().decode("utf-8"), keep_blank_values=True, errors="strict")
-    except BodyTooLarge:
-        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, _too_large()), 413)
-    except UnicodeDecodeError:
-        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
-    raw = {name: values[0] for name, values in fields.items()}
+    raw = _form_fields()
+    if isinstance(raw, Response):
+        return raw
     found = _own_registration(slug, registration_id, raw.get("token", ""))
     if isinstance(found, Response):
         return found

@@ -136,6 +136,23 @@ def sample_event() -> Event:
     return read_event_file(str(SAMPLE_EVENT))
 
 
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[Any]:
+    """Chalice's test client for the app, wired to this test's world."""
+    from chalice.test import Client
+
+    with Client(app_module.app) as test_client:
+        yield test_client
+
+
+def page(response: Any) -> str:
+    """A response's HTML."""
+    return str(response.body.decode("utf-8"))
+
+
 @pytest.fixture
 def published(world: World, sample_event: Event) -> Event:
     """The sample event, loaded into the test's table."""

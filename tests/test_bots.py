@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -11,19 +10,10 @@ from urllib.parse import urlencode
 import pytest
 from chalice.test import Client
 
-import app as app_module
 from chalicelib import messages as msg
 from chalicelib.catalog import get_event
 from chalicelib.events import Event
-from tests.conftest import World, signed, valid_form
-
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[Client]:
-    with Client(app_module.app) as test_client:
-        yield test_client
+from tests.conftest import FORM, World, signed, valid_form
 
 
 def post(client: Client, fields: dict[str, str]) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 from botocore.stub import Stubber
 from chalice.test import Client
 
-import app as app_module
 from chalicelib import table as keys
 from chalicelib.delivery import SesMailer, mail_tags
 from chalicelib.events import Event
@@ -62,12 +60,6 @@ def ses_event(kind: str, slug: str, mail_id: str, address: str, bounce_type: str
             }
         }
     return json.dumps({"eventType": kind, "mail": mail, **detail})
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[Client]:
-    with Client(app_module.app) as test_client:
-        yield test_client
 
 
 def notify(client: Client, message: str) -> dict[str, int]:

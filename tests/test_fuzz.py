@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from chalice.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import app as app_module
 from chalicelib import messages as msg
 from chalicelib.events import Event
 from chalicelib.forms import validate_registration
-from tests.conftest import World, signed, valid_form
+from tests.conftest import FORM, signed, valid_form
 
 CATEGORIES = ["councillor", "civil-servant", "mayor", "company", "other"]
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 FIELDS = ["name", "kana", "organization", "job_title", "email", "category", "question", "consent"]
 
 # Any JSON value, and text biased towards what breaks things: controls, CR/LF, full-width, RTL marks.
@@ -46,12 +42,6 @@ def test_validation_never_crashes_and_errors_name_real_fields(raw: dict[str, Any
         assert not any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value), field
     if result.attendee is not None:
         assert "\n" not in result.attendee.name + result.attendee.email + result.attendee.organization
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[Client]:
-    with Client(app_module.app) as test_client:
-        yield test_client
 
 
 # Ten thousand requests through the HTTP layer in all: 7,000 to the JSON API, 3,000 to the form.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -19,20 +18,9 @@ from chalicelib.catalog import DETAILS_TTL
 from chalicelib.events import Category, Event
 from chalicelib.headers import SECURITY_HEADERS
 from local.instruments import CallLog
-from tests.conftest import World, api_gateway_event, mailbox, signed, valid_form
+from tests.conftest import FORM, World, api_gateway_event, mailbox, page, signed, valid_form
 
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[Client]:
-    with Client(app_module.app) as test_client:
-        yield test_client
-
-
-def page(response: Any) -> str:
-    return str(response.body.decode("utf-8"))
 
 
 def post_form(client: Client, slug: str, **fields: str) -> Any:

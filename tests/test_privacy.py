@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -12,21 +11,12 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from chalice.test import Client
 
-import app as app_module
 from chalicelib import table as keys
 from chalicelib.catalog import get_event
 from chalicelib.events import Event
 from chalicelib.privacy import EraseOutcome, erase
 from chalicelib.registrations import Outcome, register
-from tests.conftest import World, attendee, mailbox, numbered, signed, valid_form
-
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[Client]:
-    with Client(app_module.app) as test_client:
-        yield test_client
+from tests.conftest import FORM, World, attendee, mailbox, numbered, signed, valid_form
 
 
 def personal_items(world: World, slug: str) -> list[dict[str, Any]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -13,24 +12,11 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from chalice.test import Client
 
-import app as app_module
 from chalicelib import messages as msg
 from chalicelib.events import Event
 from chalicelib.links import LinkKeyError, LinkSigner, link_expiry
 from chalicelib.registrations import get_registration
-from tests.conftest import BASE_URL, LINK_KEY, World, mailbox, signed, valid_form
-
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[Client]:
-    with Client(app_module.app) as test_client:
-        yield test_client
-
-
-def page(response: Any) -> str:
-    return str(response.body.decode("utf-8"))
+from tests.conftest import BASE_URL, FORM, LINK_KEY, World, mailbox, page, signed, valid_form
 
 
 def register(client: Client, event: Event, **fields: str) -> str:
