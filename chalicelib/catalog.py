@@ -32,7 +32,7 @@ def publish_event(table: Table, event: Event, now: datetime) -> EventState:
         "SET details = :details, seat_limit = :capacity, closes_at = :closes_at, #queue = :queue, #due = :due,"
         " #status = if_not_exists(#status, :open), version = if_not_exists(version, :zero),"
         " seats_taken = if_not_exists(seats_taken, :zero), waiting = if_not_exists(waiting, :zero),"
-        " committed = if_not_exists(committed, :zero), applied = if_not_exists(applied, :zero),"
+        " committed = if_not_exists(committed, :zero),"
         " taken_by = if_not_exists(taken_by, :none), waiting_by = if_not_exists(waiting_by, :none),"
         " reserved = if_not_exists(reserved, :none)" + (f", {draw}" if draw else " REMOVE draw_at"),
         values={
@@ -51,14 +51,9 @@ def publish_event(table: Table, event: Event, now: datetime) -> EventState:
     )
     item = _apply_reservations(table, event, now)
     if item.get("status") == STATUS_CLOSED:
-        item = _reopen_if_room(table, event.slug, now) or item
+        item = reopen_if_room(table, event.slug, now) or item
     _schedule_reminders(table, event)
     return state_from_item(item)
-
-
-def reopen_if_room(table: Table, slug: str, now: datetime) -> None:
-    """Open a closed event again if a seat is free and its deadline has not passed (after a cancellation)."""
-    _reopen_if_room(table, slug, now)
 
 
 def _apply_reservations(table: Table, event: Event, now: datetime) -> Item:
@@ -101,7 +96,8 @@ def _schedule_reminders(table: Table, event: Event) -> None:
             table.delete({keys.PK: row[keys.PK], keys.SK: row[keys.SK]})  # organizer removed it
 
 
-def _reopen_if_room(table: Table, slug: str, now: datetime) -> Item | None:
+def reopen_if_room(table: Table, slug: str, now: datetime) -> Item | None:
+    """Open a closed event again if a seat is free and its deadline has not passed; its item if it did."""
     try:
         return table.update(
             keys.event_key(slug),
@@ -122,7 +118,6 @@ def state_from_item(item: Item) -> EventState:
         closed=item.get("status") == STATUS_CLOSED,
         closed_reason=item.get("closed_reason", ""),
         waiting=int(item.get("waiting", 0)),
-        applied=int(item.get("applied", 0)),
         drawn=bool(item.get("drawn_at")),
     )
 

@@ -216,15 +216,16 @@ class Postman:
         return self._retrying(lambda: self._finish(key, MailStatus.SENT, message_id=message_id))
 
     def _retrying(self, write: Callable[[], MailStatus]) -> MailStatus:
-        for attempt in range(MARK_ATTEMPTS):
+        attempt = 0
+        while True:
             try:
                 return write()
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
-                if code not in _RETRYABLE_DYNAMODB_ERRORS or attempt == MARK_ATTEMPTS - 1:
+                attempt += 1
+                if code not in _RETRYABLE_DYNAMODB_ERRORS or attempt == MARK_ATTEMPTS:
                     raise
                 self.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not a secret)
-        raise AssertionError("unreachable")
 
     def _compose(self, slug: str, item: Item) -> tuple[RenderedMail, Envelope]:
         """Render the mail from the event and registration as they are now."""

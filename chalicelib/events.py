@@ -214,7 +214,6 @@ class EventState:
     closed: bool = False
     closed_reason: str = ""
     waiting: int = 0  # people on the waiting list
-    applied: int = 0  # lottery applications
     drawn: bool = False  # the lottery's draw has run
 
     @property

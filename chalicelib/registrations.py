@@ -209,11 +209,15 @@ _EVENT_UPDATES = {
         "SET waiting = waiting + :one, waiting_by.#c = waiting_by.#c + :one, version = version + :one",
         f"{_OPEN} AND {_NO_ROOM}",
     ),
+    # An application takes nothing yet: the event is only checked (still taking them), not changed.
     Path.APPLICATION: (
-        "SET applied = applied + :one, version = version + :one",
+        "",
         "#status = :open AND draw_at > :now AND attribute_not_exists(drawn_at)",
     ),
 }
+
+
+_EVENT_VALUES = {":one": 1, ":zero": 0, ":open": STATUS_OPEN}
 
 
 def path_actions(
@@ -230,17 +234,18 @@ def path_actions(
     The items holding personal data carry `expires_at` (epoch seconds), so DynamoDB deletes them then.
     """
     update, condition = _EVENT_UPDATES[path]
-    counters: dict[str, Any] = {
+    used = update + condition
+    # DynamoDB refuses names and values an expression does not use, so only those go along.
+    names = {name: value for name, value in (("#status", "status"), ("#c", attendee.category)) if name in used}
+    values = {name: value for name, value in _EVENT_VALUES.items() if name in used}
+    values[":now"] = iso(now)
+    check: dict[str, Any] = {
         "Key": keys.event_key(slug),
-        "UpdateExpression": update,
         "ConditionExpression": condition,
-        "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": {":one": 1, ":open": STATUS_OPEN, ":now": iso(now)},
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
     }
-    if "#c" in update + condition:
-        counters["ExpressionAttributeNames"]["#c"] = attendee.category
-    if ":zero" in condition:
-        counters["ExpressionAttributeValues"][":zero"] = 0
+    event_action = {"Update": {**check, "UpdateExpression": update}} if update else {"ConditionCheck": check}
     registration = _registration_item(slug, attendee, registration_id, submission_id, now)
     registration[keys.TTL_ATTRIBUTE] = expires_at
     guard = {**_guard_item(slug, attendee, registration_id, submission_id, now), keys.TTL_ATTRIBUTE: expires_at}
@@ -258,7 +263,7 @@ def path_actions(
     else:
         kind, mail_id = MailKind.CONFIRMATION, confirmation_id(registration_id)
     return [
-        {"Update": counters},
+        event_action,
         _put_new(guard),
         _put_new(registration),
         *actions,

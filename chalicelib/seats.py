@@ -34,7 +34,6 @@ class Ledger:
     seats_taken: int = 0
     waiting: int = 0
     committed: int = 0
-    applied: int = 0  # lottery applications not drawn yet
     version: int = 0
     taken_by: Mapping[str, int] = field(default_factory=dict)
     waiting_by: Mapping[str, int] = field(default_factory=dict)
@@ -48,7 +47,6 @@ class Ledger:
             seats_taken=int(item.get("seats_taken", 0)),
             waiting=int(item.get("waiting", 0)),
             committed=int(item.get("committed", item.get("seats_taken", 0))),
-            applied=int(item.get("applied", 0)),
             version=int(item.get("version", 0)),
             taken_by={k: int(v) for k, v in item.get("taken_by", {}).items()},
             waiting_by={k: int(v) for k, v in item.get("waiting_by", {}).items()},
@@ -90,10 +88,6 @@ class Ledger:
             waiting_by={**self.waiting_by, category: self.waiting_by.get(category, 0) + change},
         )
 
-    def apply(self, change: int) -> Ledger:
-        """The ledger after `change` lottery applications arrive (+) or are drawn or withdrawn (-)."""
-        return dataclasses.replace(self, applied=self.applied + change)
-
     def release_reservations(self) -> Ledger:
         """Unused reserved seats become everyone's: no category keeps a reservation."""
         return dataclasses.replace(self, reserved=dict.fromkeys(self.reserved, 0), committed=self.seats_taken)
@@ -118,14 +112,13 @@ class Ledger:
             "Update": {
                 "Key": keys.event_key(slug),
                 "UpdateExpression": "SET seats_taken = :taken, waiting = :waiting, committed = :committed,"
-                " applied = :applied, taken_by = :taken_by, waiting_by = :waiting_by, reserved = :reserved,"
+                " taken_by = :taken_by, waiting_by = :waiting_by, reserved = :reserved,"
                 " version = :next",
                 "ConditionExpression": "version = :version",
                 "ExpressionAttributeValues": {
                     ":taken": self.seats_taken,
                     ":waiting": self.waiting,
                     ":committed": self.committed,
-                    ":applied": self.applied,
                     ":taken_by": dict(self.taken_by),
                     ":waiting_by": dict(self.waiting_by),
                     ":reserved": dict(self.reserved),

@@ -94,8 +94,6 @@ def cancel(
         elif expected is RegistrationStatus.WAITLISTED:
             ledger = ledger.wait(category, -1)
             actions.append(_delete_existing({keys.PK: keys.event_pk(event.slug), keys.SK: registration.wait_sk}))
-        else:  # an application, before the draw
-            ledger = ledger.apply(-1)
         ledger, promotions, promoted = _promotions(table, event.slug, ledger, now, skip=registration_id)
         try:
             table.transact([ledger.write(event.slug), *actions, *promotions])
@@ -104,7 +102,8 @@ def cancel(
             continue
         if expected is RegistrationStatus.CONFIRMED and not promoted:
             reopen_if_room(table, event.slug, now)  # an event closed as full has a seat again
-        settle(table, event.slug, now)  # more than one batch of people may move up
+        if len(promoted) == PROMOTIONS_PER_WRITE:
+            settle(table, event.slug, now)  # a full batch moved up: there may be room for more
         return CancelResult(CancelOutcome.CANCELLED, tuple(promoted))
     raise RuntimeError(f"could not cancel {registration_id} after {MAX_ATTEMPTS} attempts")
 
@@ -153,12 +152,13 @@ def correct(table: Table, event: Event, registration_id: str, attendee: Attendee
             )
         # Others may move up into a seat this frees; the person themself (whose place changes in this
         # very transaction) is settled right after, if their new category has room.
-        ledger, promotions, _ = _promotions(table, event.slug, ledger, now, skip=registration_id)
+        ledger, promotions, promoted = _promotions(table, event.slug, ledger, now, skip=registration_id)
         try:
             table.transact([ledger.write(event.slug), save, *extra, *promotions])
         except TransactionCancelled:
             continue
-        settle(table, event.slug, now)
+        if status is RegistrationStatus.WAITLISTED or len(promoted) == PROMOTIONS_PER_WRITE:
+            settle(table, event.slug, now)
         return CorrectOutcome.SAVED
     raise RuntimeError(f"could not save corrections to {registration_id} after {MAX_ATTEMPTS} attempts")
 
@@ -286,7 +286,7 @@ def _draw_one(table: Table, slug: str, registration_id: str, order_key: str, now
         registration = get_registration(table, slug, registration_id)
         if registration is None or registration.status != RegistrationStatus.APPLIED.value:
             return  # drawn by an earlier run, or withdrawn
-        ledger = _ledger(table, slug).apply(-1)
+        ledger = _ledger(table, slug)
         category = registration.attendee.category
         if ledger.can_seat(category):
             ledger = ledger.seat(category)

@@ -62,9 +62,8 @@ def app_functions() -> list[Function]:
         else:
             raise PackageError(f"{source.name}: the deploy does not know event sources of type {type(source).__name__}")
     for pure in application.app.pure_lambda_functions:
-        functions.append(
-            Function(pure.name, to_cfn_resource_name(pure.name), "topic", f"{to_cfn_resource_name(pure.name)}Topic")
-        )
+        logical_id = to_cfn_resource_name(pure.name)
+        functions.append(Function(pure.name, logical_id, "topic", f"{logical_id}Topic"))
     return functions
 
 

@@ -145,6 +145,18 @@ def test_changing_category_moves_the_seat_or_is_refused(world: World, sample_eve
     assert (book.taken_by, book.waiting_by) == ({COUNCILLOR: 2, OTHER: 1}, {COUNCILLOR: 1, OTHER: 0})
 
 
+def test_a_waiting_person_who_moves_into_a_category_with_room_takes_a_seat_at_once(
+    world: World, sample_event: Event
+) -> None:
+    event = world.publish(with_quota(sample_event, capacity=3, reserved=1))
+    take(world, event, 1, OTHER), take(world, event, 2, OTHER)
+    outcome, waiting = take(world, event, 3, OTHER)  # the reserved seat is not theirs to take
+    assert outcome is Outcome.WAITLISTED
+    assert correct(world.table, event, waiting, person(3, COUNCILLOR), world.clock.now()) is CorrectOutcome.SAVED
+    assert get_registration(world.table, event.slug, waiting).status == "confirmed"  # type: ignore[union-attr]
+    assert check_ledger(world, event).seats_taken == 3
+
+
 def test_reservations_may_not_exceed_the_capacity(sample_event: Event) -> None:
     data: dict[str, Any] = {
         "title": "t",
@@ -179,7 +191,8 @@ def apply_many(world: World, event: Event, count: int) -> list[str]:
 
 def test_applications_wait_for_the_draw_which_seats_winners_and_lines_up_the_rest(world: World, lottery: Event) -> None:
     applicants = apply_many(world, lottery, 8)
-    assert ledger(world, lottery).applied == 8 and ledger(world, lottery).seats_taken == 0
+    assert [r["status"] for r in registrations(world, lottery)] == ["applied"] * 8
+    assert ledger(world, lottery).seats_taken == 0
     world.deliver_outbox()
     assert sum(str(m["Subject"]).startswith("【抽選申込受付】") for m in mailbox()) == 8
     world.clock.set(lottery.draw_at)  # type: ignore[arg-type]
@@ -239,7 +252,7 @@ def test_a_withdrawn_application_is_not_drawn(world: World, lottery: Event) -> N
     draw(world.table, lottery, world.clock.now(), seed="s")
     statuses = {r["registration_id"]: r["status"] for r in registrations(world, lottery)}
     assert statuses[first] == "cancelled" and sorted(statuses[rid] for rid in others) == ["confirmed"] * 3
-    assert ledger(world, lottery).applied == 0
+    assert check_ledger(world, lottery).seats_taken == 3
 
 
 def test_the_lottery_respects_reserved_seats(world: World, sample_event: Event) -> None:
