@@ -12,6 +12,8 @@ from chalicelib.events import Event, EventState
 from chalicelib.seats import Ledger
 
 STATUS_OPEN = "open"
+# Publishing competes with registrations for the event item; in a rush a few rounds are enough.
+_LEDGER_ATTEMPTS = 50
 STATUS_CLOSED = "closed"
 
 # States of one reminder item. Publishing writes it pending; reminders.py moves it on.
@@ -58,7 +60,7 @@ def publish_event(table: Table, event: Event, now: datetime) -> EventState:
 
 def _apply_reservations(table: Table, event: Event, now: datetime) -> Item:
     """Bring the seat ledger in line with the file's categories and reservations; returns the event item."""
-    while True:
+    for _attempt in range(_LEDGER_ATTEMPTS):
         item = table.get(keys.event_key(event.slug))
         if item is None:
             raise RuntimeError(f"event {event.slug} vanished while it was being published")
@@ -72,6 +74,7 @@ def _apply_reservations(table: Table, event: Event, now: datetime) -> Item:
             if not exc.only_condition_failures:
                 raise
             continue  # a registration changed the counters meanwhile: compute again
+    raise RuntimeError(f"{event.slug}: the seats kept changing while its reservations were saved; load it again")
 
 
 def _schedule_reminders(table: Table, event: Event) -> None:
