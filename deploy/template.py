@@ -60,10 +60,12 @@ FUNCTION_GRANTS: dict[str, frozenset[Grant]] = {
 }
 # Plain Lambda functions of app.py and the stack's SNS topic each one is subscribed to.
 TOPIC_SUBSCRIPTIONS = {"mail_feedback": MAIL_FEEDBACK_TOPIC}
-# The item-level actions a TransactWriteItems of Put/Update/ConditionCheck needs, plus reads.
-# No DeleteItem, Scan or table management: `manage.py` does those with the organizer's own credentials.
+# The item-level actions the functions' transactions (Put/Update/Delete/ConditionCheck) need, plus reads.
+# No Scan and no table management: `manage.py` does those with the organizer's own credentials.
+# A test runs each function's code and checks that its role allows what it really does.
 _TABLE_ACTIONS = [
     "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",  # a cancellation's place in line and address guard; erasing on request
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:Query",

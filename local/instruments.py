@@ -10,16 +10,32 @@ from chalicelib import table as keys
 from chalicelib.dynamo import Table, to_attrs
 from chalicelib.forms import Attendee
 
+# The IAM action each part of a TransactWriteItems is authorised as.
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
 
 class CallLog:
-    """Every AWS operation a boto3 client makes, in order."""
+    """Every AWS operation a boto3 client makes, in order, and the IAM actions they need."""
 
     def __init__(self, client: Any) -> None:
         self.operations: list[str] = []
-        client.meta.events.register("before-call", self._record)
+        self.iam_actions: set[str] = set()
+        self._prefix = client.meta.service_model.signing_name
+        # Fired once per call with the caller's own parameters (before they are serialised).
+        client.meta.events.register("before-parameter-build", self._record)
 
-    def _record(self, model: Any, **_: Any) -> None:
+    def _record(self, model: Any, params: Any = None, **_: Any) -> None:
         self.operations.append(model.name)
+        if model.name == "TransactWriteItems":
+            items = (params or {}).get("TransactItems", [])
+            self.iam_actions |= {f"{self._prefix}:{_TRANSACT_ACTIONS[kind]}" for item in items for kind in item}
+        else:
+            self.iam_actions.add(f"{self._prefix}:{model.name}")
 
 
 def seat_many(table: Table, slug: str, count: int, writers: int = 8) -> None:
