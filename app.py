@@ -7,26 +7,37 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 from chalice.app import Chalice, Rate, Response
 
-from chalicelib import bots, catalog, closing, feedback, pages, privacy, registrations, reminders, waitlist
+from chalicelib import (
+    bots,
+    broadcast,
+    catalog,
+    closing,
+    console,
+    feedback,
+    pages,
+    privacy,
+    registrations,
+    reminders,
+    waitlist,
+    web,
+)
 from chalicelib import messages as msg
 from chalicelib.events import Event, EventState
 from chalicelib.forms import validate_changes, validate_registration
 from chalicelib.headers import PRIVATE, SECURITY_HEADERS
 from chalicelib.links import link_expiry, registration_path
 from chalicelib.registrations import Outcome, Registration
-from chalicelib.services import Services, build_services
+from chalicelib.services import Services, use
+from chalicelib.services import current as current_services
 from chalicelib.waitlist import CancelOutcome, CorrectOutcome
 
 app = Chalice(app_name="uketsuke")
+app.register_blueprint(console.routes, url_prefix="/organizer")
 
-_services: Services | None = None
 _SUBMISSION_ID = re.compile(r"^[0-9A-Z]{10,40}$")
-# A full form is under 10 KB even with a 1,000-character question; anything far larger is not a person.
-MAX_BODY_BYTES = 64 * 1024
 _STATIC = {"style.css": "text/css; charset=utf-8"}
 _STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chalicelib", "static")
 
@@ -41,68 +52,33 @@ def security_headers(event: Any, get_response: Callable[[Any], Response]) -> Res
 
 def services() -> Services:
     """Built on first use and kept for the container's life: nothing AWS happens at import."""
-    global _services
-    if _services is None:
-        _services = build_services()
-    return _services
+    return current_services()
 
 
 def use_services(replacement: Services | None) -> None:
     """Swap the collaborators (tests and the local runner)."""
-    global _services
-    _services = replacement
+    use(replacement)
 
 
 def _html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8", **(headers or {})}
-    )
+    return web.html(body, status, headers)
 
 
 def _base_path() -> str:
-    """Links and redirects follow the prefix of the URL the visitor used; no deployment URL is needed."""
-    request = app.current_request
-    if request is None:
-        return ""
-    event = request.to_original_event()
-    return pages.base_path(str(event.get("requestContext", {}).get("path") or ""), str(event.get("path") or ""))
+    return web.base_path(app.current_request)
 
 
 def _not_found() -> Response:
     return _html(pages.message_page(_base_path(), msg.EVENT_NOT_FOUND, msg.EVENT_NOT_FOUND), 404)
 
 
-class BodyTooLarge(Exception):
-    """The request body is over MAX_BODY_BYTES."""
-
-
-def _request_body() -> bytes:
-    request = app.current_request
-    body = request.raw_body if request is not None else b""
-    data = body.encode("utf-8") if isinstance(body, str) else (body or b"")
-    if len(data) > MAX_BODY_BYTES:
-        raise BodyTooLarge
-    return data
+def _form_fields() -> dict[str, str] | Response:
+    return web.form_fields(app.current_request)
 
 
 def _request_header(name: str) -> str | None:
     request = app.current_request
     return request.headers.get(name) if request is not None else None
-
-
-def _form_fields() -> dict[str, str] | Response:
-    """The posted form's fields (the first value of each), or the page that says why it cannot be read."""
-    try:
-        fields = parse_qs(_request_body().decode("utf-8"), keep_blank_values=True, errors="strict")
-    except BodyTooLarge:
-        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, _too_large()), 413)
-    except UnicodeDecodeError:
-        return _html(pages.message_page(_base_path(), msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
-    return {name: values[0] for name, values in fields.items()}
-
-
-def _too_large() -> str:
-    return msg.BODY_TOO_LARGE.format(limit=f"{MAX_BODY_BYTES:,}")
 
 
 def _submission_id(candidate: Any) -> str:
@@ -265,7 +241,7 @@ def _see_registration(event: Event, registration_id: str, done: str = "") -> Res
     s = services()
     token = s.signer.token(event.slug, registration_id, link_expiry(event.ends_at))
     location = _base_path() + registration_path(event.slug, registration_id, token) + (f"&done={done}" if done else "")
-    return _html("", 303, {"Location": location})
+    return web.see_other(location)
 
 
 @app.route("/static/{name}", methods=["GET"])
@@ -307,9 +283,9 @@ def register_json(slug: str) -> Response:
     if event is None:
         return Response(body={"status": "not_found", "message": msg.EVENT_NOT_FOUND}, status_code=404)
     try:
-        data = json.loads(_request_body().decode("utf-8"))
-    except BodyTooLarge:
-        return Response(body={"status": "invalid", "message": _too_large()}, status_code=413)
+        data = json.loads(web.request_body(app.current_request).decode("utf-8"))
+    except web.BodyTooLarge:
+        return Response(body={"status": "invalid", "message": web.too_large()}, status_code=413)
     except (UnicodeDecodeError, ValueError):
         data = None
     if not isinstance(data, dict):
@@ -350,6 +326,14 @@ def send_reminders(event: Any) -> dict[str, int]:
     s = services()
     done = reminders.send_due_reminders(s.table, s.clock.now())
     return {"reminders": len(done), "mails": sum(f.created for f in done)}
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="send_broadcasts")
+def send_broadcasts(event: Any) -> dict[str, int]:
+    """Fan out every broadcast organizers have sent into the mail outbox."""
+    s = services()
+    done = broadcast.fan_out_due(s.table, s.clock.now())
+    return {"broadcasts": len(done), "mails": sum(created for _, _, created in done)}
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="close_registration")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 # Crockford's base32: no I, L, O, U, so a number read out at the reception desk is unambiguous.
@@ -38,6 +38,10 @@ class FixedClock:
     def set(self, at: datetime) -> None:
         """Move the clock."""
         self._at = at
+
+    def advance(self, by: timedelta) -> None:
+        """Move the clock forward by `by`."""
+        self._at += by
 
 
 IdGenerator = Callable[[], str]

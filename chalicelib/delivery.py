@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import catalog
+from chalicelib import broadcast, catalog, organizers
 from chalicelib import table as keys
+from chalicelib.checkin import check_in_path, check_in_token
 from chalicelib.clock import Clock, iso, parse_iso
 from chalicelib.dynamo import ConditionFailed, Item, Table, from_attrs
 from chalicelib.events import Event
@@ -37,6 +38,7 @@ from chalicelib.mail import (
     RenderedMail,
     build_mime,
     render_applied,
+    render_broadcast,
     render_cancelled,
     render_closed_notice,
     render_confirmation,
@@ -44,6 +46,7 @@ from chalicelib.mail import (
     render_feedback_notice,
     render_promoted,
     render_reminder,
+    render_sign_in,
     render_waitlisted,
 )
 from chalicelib.outbox import MailKind, MailStatus
@@ -164,6 +167,9 @@ _SENT_WHILE: dict[MailKind, frozenset[RegistrationStatus]] = {
     MailKind.PROMOTED: frozenset({RegistrationStatus.CONFIRMED}),
     MailKind.WAITLISTED: frozenset({RegistrationStatus.WAITLISTED}),
     MailKind.CANCELLED: frozenset({RegistrationStatus.CANCELLED}),
+    MailKind.BROADCAST: frozenset(
+        {RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.APPLIED}
+    ),
 }
 
 
@@ -229,6 +235,8 @@ class Postman:
 
     def _compose(self, slug: str, item: Item) -> tuple[RenderedMail, Envelope]:
         """Render the mail from the event and registration as they are now."""
+        if item["kind"] == MailKind.SIGN_IN.value:
+            return self._sign_in(item)
         event = self.events.get(slug)
         if event is None:
             raise Undeliverable("the event no longer exists")
@@ -256,7 +264,9 @@ class Postman:
             raise Undeliverable(f"a {kind.value} mail is not sent to a registration that is {status.value}")
         token = self.signer.token(slug, registration.registration_id, link_expiry(event.ends_at))
         manage = f"{self.base_url}{registration_path(slug, registration.registration_id, token)}"
-        links = Links(event_url=links.event_url, manage_url=manage)
+        door = check_in_token(self.signer, slug, registration.registration_id, link_expiry(event.ends_at))
+        check_in = f"{self.base_url}{check_in_path(slug, registration.registration_id, door)}"
+        links = Links(event_url=links.event_url, manage_url=manage, check_in_url=check_in)
         rendered = self._render(kind, event, registration, links, item)
         envelope = Envelope(registration.attendee.email, sender, sender_name, event.contact.organizer_email)
         return rendered, envelope
@@ -266,6 +276,11 @@ class Postman:
     ) -> RenderedMail:
         """The mail's content; a confirmation re-sent to someone waiting says where they wait instead."""
         now = self.clock.now()
+        if kind is MailKind.BROADCAST:
+            message = broadcast.get(self.table, event.slug, item["broadcast_id"])
+            if message is None:
+                raise Undeliverable("the broadcast no longer exists")
+            return render_broadcast(event, registration, message["subject"], message["body"], links)
         if kind is MailKind.REMINDER:
             return render_reminder(event, registration, links, parse_iso(item["reminder_due"]), now)
         if kind is MailKind.CANCELLED:
@@ -280,6 +295,14 @@ class Postman:
         if kind is MailKind.DRAW_WON:
             return render_draw_won(event, registration, links, now)
         return render_confirmation(event, registration, links, now)
+
+    def _sign_in(self, item: Item) -> tuple[RenderedMail, Envelope]:
+        """An organizer's sign-in link; the HMAC is made now, from the nonce the outbox item holds."""
+        valid_until = parse_iso(item["created_at"]) + organizers.SIGN_IN_VALID
+        token = organizers.sign_in_token(self.signer, item["nonce"], valid_until)
+        link = f"{self.base_url}{organizers.sign_in_path(item['nonce'], token)}"
+        rendered = render_sign_in(link, int(organizers.SIGN_IN_VALID.total_seconds() // 60))
+        return rendered, Envelope(item["to"], self.default_sender, "イベント受付")
 
     def _finish(self, key: dict[str, str], status: MailStatus, message_id: str = "", error: str = "") -> MailStatus:
         values: dict[str, Any] = {":status": status.value, ":at": iso(self.clock.now())}

@@ -132,8 +132,12 @@ class Table:
         index: str | None = None,
         projection: str | None = None,
         limit: int | None = None,
+        where: str | None = None,
     ) -> Iterator[Item]:
-        """Every item matching a key condition (the first `limit` of them, if given), page by page."""
+        """Every item matching a key condition (the first `limit` of them, if given), page by page.
+
+        `where` filters after reading: it saves transfer, not read capacity.
+        """
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,
@@ -149,6 +153,8 @@ class Table:
             kwargs["ProjectionExpression"] = projection
         if limit is not None:
             kwargs["Limit"] = limit
+        if where:
+            kwargs["FilterExpression"] = where
         yielded = 0
         while True:
             response = self.client.query(**kwargs)

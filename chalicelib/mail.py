@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib import templating
+from chalicelib.checkin import QR_CONTENT_ID, qr_png
 from chalicelib.events import Event
 from chalicelib.forms import single_line
 from chalicelib.invitation import build_ics
@@ -27,6 +28,8 @@ SUBJECT_FEEDBACK = {
 }
 SUBJECT_DRAW_WON = "【当選・参加確定】{title}"
 SUBJECT_DRAW_LOST = "【抽選結果・キャンセル待ち{position}番目】{title}"
+SUBJECT_SIGN_IN = "【イベント受付】主催者ページへのサインイン"
+SUBJECT_BROADCAST = "【{title}】{subject}"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Attachment:
     filename: str
     content_type: str  # "text/calendar"
     data: bytes
+    content_id: str = ""  # set for an image the HTML part shows inline (cid:), rather than a file to open
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class Links:
 
     event_url: str
     manage_url: str = ""  # the registrant's own page (signed); empty in mails to the organizer
+    check_in_url: str = ""  # what the seat mails' QR code holds: the door's check-in page (signed)
 
 
 def render_confirmation(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
@@ -111,9 +116,18 @@ def _seat_mail(
     return RenderedMail(
         subject=subject,
         text=templating.render(f"mail/{template}.txt", **context),
-        html=templating.render(f"mail/{template}.html", **context),
-        attachments=(_calendar(event, registration, links, now),),
+        html=templating.render(f"mail/{template}.html", **context, qr=QR_CONTENT_ID if links.check_in_url else ""),
+        attachments=_seat_attachments(event, registration, links, now),
     )
+
+
+def _seat_attachments(event: Event, registration: Registration, links: Links, now: datetime) -> tuple[Attachment, ...]:
+    """What every mail about a held seat carries: the calendar file and, when there is one, the door's QR code."""
+    calendar = _calendar(event, registration, links, now)
+    if not links.check_in_url:
+        return (calendar,)
+    qr = Attachment("check-in.png", "image/png", qr_png(links.check_in_url), content_id=QR_CONTENT_ID)
+    return (calendar, qr)
 
 
 def reminder_when(event: Event, due: datetime) -> str:
@@ -131,8 +145,8 @@ def render_reminder(
     return RenderedMail(
         subject=SUBJECT_REMINDER.format(when=when, title=event.title),
         text=templating.render("mail/reminder.txt", **context),
-        html=templating.render("mail/reminder.html", **context),
-        attachments=(_calendar(event, registration, links, now),),
+        html=templating.render("mail/reminder.html", **context, qr=QR_CONTENT_ID if links.check_in_url else ""),
+        attachments=_seat_attachments(event, registration, links, now),
     )
 
 
@@ -167,9 +181,21 @@ def build_mime(mail: RenderedMail, sender: str, sender_name: str, to: str, reply
         message["Reply-To"] = Address(addr_spec=reply_to)
     message.set_content(mail.text, subtype="plain", charset="utf-8")
     message.add_alternative(mail.html, subtype="html", charset="utf-8")
+    html_part: EmailMessage = message.get_payload()[1]  # type: ignore[index,assignment]  # the alternative just added
     for attachment in mail.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+        if attachment.content_id:
+            # Shown inside the HTML (multipart/related), where mail programs that block remote images still show it.
+            html_part.add_related(
+                attachment.data,
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{attachment.content_id}>",
+                filename=attachment.filename,
+                disposition="inline",
+            )
+        else:
+            message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return message.as_bytes()
 
 
@@ -182,4 +208,24 @@ def render_feedback_notice(
         subject=SUBJECT_FEEDBACK[feedback].format(title=event.title, number=registration.number),
         text=templating.render("mail/feedback_notice.txt", **context),
         html=templating.render("mail/feedback_notice.html", **context),
+    )
+
+
+def render_sign_in(link: str, valid_minutes: int) -> RenderedMail:
+    """An organizer's one-time sign-in link."""
+    context = {"link": link, "valid_minutes": valid_minutes}
+    return RenderedMail(
+        subject=SUBJECT_SIGN_IN,
+        text=templating.render("mail/sign_in.txt", **context),
+        html=templating.render("mail/sign_in.html", **context),
+    )
+
+
+def render_broadcast(event: Event, registration: Registration, subject: str, body: str, links: Links) -> RenderedMail:
+    """An organizer's message to a registrant, with the event's name and their own link around it."""
+    context = {"event": event, "registration": registration, "body": body, "links": links}
+    return RenderedMail(
+        subject=SUBJECT_BROADCAST.format(title=event.title, subject=subject),
+        text=templating.render("mail/broadcast.txt", **context),
+        html=templating.render("mail/broadcast.html", **context),
     )

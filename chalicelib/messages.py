@@ -87,3 +87,69 @@ WEEKDAYS = "月火水木金土日"
 def field_error(template: str, field: str, **extra: object) -> str:
     """Fill a message template with the field's label."""
     return template.format(label=FIELD_LABELS[field], **extra)
+
+
+# Registration states as organizers read them (lists, exports, counts).
+STATUS_LABELS = {
+    "confirmed": "参加確定",
+    "waitlisted": "キャンセル待ち",
+    "applied": "抽選申込",
+    "cancelled": "取り消し",
+    "checked_in": "受付済み",
+}
+
+# Organizer sign-in.
+SIGN_IN_EMAIL_NEEDED = "メールアドレスを入力してください"
+SIGN_IN_SENT = (
+    "{email} が主催者として登録されていれば、サインイン用のリンクをお送りしました。"
+    "メールのリンクは15分間、1回だけ使えます。届かない場合は2分ほど待ってからもう一度お試しください"
+)
+SIGN_IN_LINK_INVALID = (
+    "このサインイン用のリンクは使えません。期限切れか、すでに使われています。もう一度サインインをお試しください"
+)
+SIGNED_OUT = "サインアウトしました"
+SESSION_NEEDED = "このページを開くには、主催者としてサインインしてください"
+FORM_EXPIRED = "画面を開いてから時間がたったか、別の画面から送信されました。もう一度操作してください"
+
+# Check-in at the door.
+CHECK_IN_QR_INVALID = (
+    "このQRコードは、このイベントの受付用ではないか、正しく読み取れませんでした。名前で検索してください"
+)
+CHECK_IN_RESULT = {
+    "checked_in": "受付しました",
+    "already": "この方は受付済みです",
+    "no_seat": "この方は参加確定ではありません（{status}）。受付できません",
+    "not_found": "このお申し込みは見つかりませんでした",
+}
+
+# Broadcasts.
+BROADCAST_SUBJECT_NEEDED = "件名を入力してください"
+BROADCAST_BODY_NEEDED = "本文を入力してください"
+BROADCAST_TOO_LONG = "{label}は{limit}文字以内で入力してください（現在{length}文字）"
+BROADCAST_AUDIENCE_UNKNOWN = "送信先は一覧から選んでください"
+BROADCAST_NO_RECIPIENTS = "この条件に当てはまる方がいないため、送信できません"
+BROADCAST_NOT_FOUND = "このお知らせは見つかりませんでした"
+EXPORT_UNKNOWN = "そのような一覧はありません"
+BROADCAST_QUEUED = "送信を受け付けました。1分以内に配信が始まります"
+AUDIENCE_LABELS = {
+    "all": "お申し込みの方全員（取り消した方を除く）",
+    "confirmed": "参加確定の方",
+    "waitlisted": "キャンセル待ちの方",
+    "applied": "抽選申込の方",
+}
+
+# The mail history on a registration's detail page.
+MAIL_KIND_LABELS = {
+    "confirmation": "申込完了",
+    "reminder": "リマインダー",
+    "waitlisted": "キャンセル待ち受付",
+    "promoted": "繰り上げ参加確定",
+    "cancelled": "取り消し",
+    "applied": "抽選申込受付",
+    "draw_won": "当選",
+    "draw_lost": "抽選結果（キャンセル待ち）",
+    "feedback_notice": "配信エラーの主催者への通知",
+    "broadcast": "主催者からのお知らせ",
+}
+MAIL_STATUS_LABELS = {"pending": "送信待ち", "sending": "送信中", "sent": "送信済み", "failed": "送信できず"}
+MAIL_FEEDBACK_LABELS = {"bounce": "不達（バウンス）", "complaint": "迷惑メール報告"}

@@ -9,12 +9,17 @@ State machine of a mail item:  pending -> sending -> sent
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from chalicelib import table as keys
 from chalicelib.clock import iso
+from chalicelib.dynamo import ConditionFailed, Table
+
+FAN_OUT_WRITERS = 16  # parallel conditional puts; DynamoDB takes far more, this bounds Lambda threads
 
 
 class MailKind(StrEnum):
@@ -30,6 +35,8 @@ class MailKind(StrEnum):
     DRAW_WON = "draw_won"  # the draw gave them a seat
     DRAW_LOST = "draw_lost"  # the draw did not: they wait in the drawn order
     FEEDBACK_NOTICE = "feedback_notice"  # to the organizer: a registrant's address bounced or complained
+    SIGN_IN = "sign_in"  # to an organizer: their one-time sign-in link
+    BROADCAST = "broadcast"  # an organizer's message to some or all registrants
 
 
 class MailStatus(StrEnum):
@@ -54,6 +61,16 @@ def status_mail_id(kind: MailKind, registration_id: str) -> str:
 def reminder_id(reminder: str, registration_id: str) -> str:
     """Mail id of one reminder to one registrant: deterministic, so fan-out can run twice."""
     return f"reminder-{reminder}-{registration_id}"
+
+
+def broadcast_mail_id(broadcast_id: str, registration_id: str) -> str:
+    """Mail id of one broadcast to one registrant: deterministic, so fan-out can run twice."""
+    return f"{broadcast_mail_prefix(broadcast_id)}{registration_id}"
+
+
+def broadcast_mail_prefix(broadcast_id: str) -> str:
+    """What every mail id of one broadcast starts with (its progress counts them)."""
+    return f"broadcast-{broadcast_id}-"
 
 
 def closed_notice_id(closed_at: datetime) -> str:
@@ -89,3 +106,17 @@ def mail_item(
 def put_new_mail(item: dict[str, Any]) -> dict[str, Any]:
     """A transaction action that adds a mail item only if it does not exist yet."""
     return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def put_all_new(table: Table, items: Iterable[dict[str, Any]]) -> int:
+    """Add many mail items in parallel, each only if new; returns how many were new (safe to run twice)."""
+
+    def create(item: dict[str, Any]) -> bool:
+        try:
+            table.put(item, condition="attribute_not_exists(pk)")
+        except ConditionFailed:
+            return False  # an earlier or concurrent run created it
+        return True
+
+    with ThreadPoolExecutor(max_workers=FAN_OUT_WRITERS) as pool:
+        return sum(pool.map(create, items))

@@ -8,18 +8,15 @@ only writes items and finishes in seconds, even for thousands of registrants.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib import catalog
 from chalicelib import table as keys
 from chalicelib.clock import iso
-from chalicelib.dynamo import ConditionFailed, Table
-from chalicelib.outbox import MailKind, mail_item, reminder_id
+from chalicelib.dynamo import Table
+from chalicelib.outbox import MailKind, mail_item, put_all_new, reminder_id
 from chalicelib.registrations import confirmed_registration_ids
-
-FAN_OUT_WRITERS = 16  # parallel conditional puts; DynamoDB takes far more, this bounds Lambda threads
 
 
 @dataclass(frozen=True)
@@ -55,25 +52,21 @@ def send_due_reminders(table: Table, now: datetime) -> list[FanOut]:
 
 def _fan_out(table: Table, slug: str, reminder: str, due: datetime, now: datetime) -> FanOut:
     registration_ids = confirmed_registration_ids(table, slug)
-
-    def create(registration_id: str) -> bool:
-        item = mail_item(
-            slug,
-            reminder_id(reminder, registration_id),
-            MailKind.REMINDER,
-            now,
-            registration_id,
-            reminder=reminder,
-            reminder_due=iso(due),
-        )
-        try:
-            table.put(item, condition="attribute_not_exists(pk)")
-        except ConditionFailed:
-            return False  # an earlier or concurrent run created it
-        return True
-
-    with ThreadPoolExecutor(max_workers=FAN_OUT_WRITERS) as pool:
-        created = sum(pool.map(create, registration_ids))
+    created = put_all_new(
+        table,
+        (
+            mail_item(
+                slug,
+                reminder_id(reminder, registration_id),
+                MailKind.REMINDER,
+                now,
+                registration_id,
+                reminder=reminder,
+                reminder_due=iso(due),
+            )
+            for registration_id in registration_ids
+        ),
+    )
     _finish(table, slug, reminder, catalog.REMINDER_FANNED_OUT, now, len(registration_ids))
     return FanOut(slug=slug, reminder=reminder, registrants=len(registration_ids), created=created)
 

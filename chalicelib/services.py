@@ -11,7 +11,7 @@ from chalicelib.clock import Clock, IdGenerator, SystemClock, new_id
 from chalicelib.delivery import Mailer, Postman, RateLimiter, SesMailer
 from chalicelib.dynamo import Table
 from chalicelib.links import LinkSigner
-from chalicelib.reminders import FAN_OUT_WRITERS
+from chalicelib.outbox import FAN_OUT_WRITERS
 from chalicelib.settings import LINK_KEY, LINK_KEY_SECRET, Settings, SettingsError, require_public_base_url
 
 
@@ -26,6 +26,7 @@ class Services:
     ids: IdGenerator
     events: EventDetails
     link_key: Callable[[], bytes]
+    organizers: frozenset[str] = frozenset()
     _postman: Postman | None = None
     _signer: LinkSigner | None = None
 
@@ -81,6 +82,7 @@ def build_services(
         ids=ids or new_id,
         events=EventDetails(table, clock),
         link_key=lambda: read_link_key(settings, session),
+        organizers=settings.organizers,
     )
 
 
@@ -92,3 +94,20 @@ def read_link_key(settings: Settings, session: Any) -> bytes:
     if settings.link_key:
         return settings.link_key.encode("utf-8")
     raise SettingsError(f"neither {LINK_KEY_SECRET} nor {LINK_KEY} is set: personal links cannot be signed")
+
+
+_current: Services | None = None
+
+
+def current() -> Services:
+    """The container's services, built on first use and kept for its life: nothing AWS happens at import."""
+    global _current
+    if _current is None:
+        _current = build_services()
+    return _current
+
+
+def use(replacement: Services | None) -> None:
+    """Swap the collaborators (tests and the local runner)."""
+    global _current
+    _current = replacement

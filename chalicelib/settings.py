@@ -15,6 +15,8 @@ SES_CONFIGURATION_SET = "UKETSUKE_SES_CONFIGURATION_SET"
 # The personal links' signing key: a Secrets Manager secret (deployed), or the key itself (local runs, tests).
 LINK_KEY_SECRET = "UKETSUKE_LINK_KEY_SECRET"  # noqa: S105 (the variable's name, not a secret)
 LINK_KEY = "UKETSUKE_LINK_KEY"
+# Who may sign in to the organizer pages: e-mail addresses separated by commas (deploy/stages/<stage>.toml).
+ORGANIZERS = "UKETSUKE_ORGANIZERS"
 
 # Account-level SES default for new production accounts is 14 messages/second; a
 # sandbox account has 1/s. Organizers set their own quota's value.
@@ -37,6 +39,7 @@ class Settings:
     ses_configuration_set: str | None = None
     link_key_secret: str | None = None
     link_key: str | None = None
+    organizers: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -62,7 +65,13 @@ class Settings:
             ses_configuration_set=env.get(SES_CONFIGURATION_SET) or None,
             link_key_secret=env.get(LINK_KEY_SECRET) or None,
             link_key=env.get(LINK_KEY) or None,
+            organizers=parse_organizers(env.get(ORGANIZERS, "")),
         )
+
+
+def parse_organizers(text: str) -> frozenset[str]:
+    """The organizers' addresses, compared without regard to case or surrounding spaces."""
+    return frozenset(address.strip().lower() for address in text.split(",") if address.strip())
 
 
 def require_public_base_url(settings: Settings) -> str:

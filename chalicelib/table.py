@@ -8,11 +8,17 @@ Items (pk / sk):
   EVENT#<slug> / REMINDER#<key>      one scheduled reminder and whether it has fanned out
   EVENT#<slug> / MAIL#<mail id>      outbox: one e-mail to send, and whether it was sent
 
+  EVENT#<slug> / BROADCAST#<id>      an organizer's message to many registrants, and its fan-out
+
 Not per event:
   SUPPRESSED / EMAIL#<sha256>          an address that bounced for good or complained: no more mail
+  EVENT#_site / SIGNIN#<nonce>         a one-time organizer sign-in link, until used or expired
+  EVENT#_site / SESSION#<id>           a signed-in organizer's session, until it expires or they sign out
+  EVENT#_site / MAIL#<mail id>         sign-in mail, in the same outbox as every other mail
 
 The sparse index `by-due` (queue, due) holds only work that is still to do: upcoming events
-(queue=EVENT), pending reminders (queue=REMINDER) and unsent mail (queue=MAIL). Finished work
+(queue=EVENT), pending reminders (queue=REMINDER), broadcasts to fan out (queue=BROADCAST) and
+unsent mail (queue=MAIL). Finished work
 drops its `queue` attribute and leaves the index.
 """
 
@@ -33,10 +39,18 @@ EMAIL_PREFIX = "EMAIL#"
 REMINDER_PREFIX = "REMINDER#"
 WAIT_PREFIX = "WAIT#"
 MAIL_PREFIX = "MAIL#"
+BROADCAST_PREFIX = "BROADCAST#"
+SIGNIN_PREFIX = "SIGNIN#"
+SESSION_PREFIX = "SESSION#"
 
 QUEUE_EVENT = "EVENT"
 QUEUE_REMINDER = "REMINDER"
 QUEUE_MAIL = "MAIL"
+QUEUE_BROADCAST = "BROADCAST"
+
+# Site-wide items (organizer sign-ins and sessions) live under a slug no event can have (events.SLUG_PATTERN
+# allows no underscore), so their mail rides the event outbox, its stream and its sweeper unchanged.
+SITE_SLUG = "_site"
 
 
 def event_pk(slug: str) -> str:
@@ -67,6 +81,21 @@ def email_guard_key(slug: str, digest: str) -> dict[str, str]:
 def wait_key(slug: str, joined_at: str, registration_id: str) -> dict[str, str]:
     """Key of one place in an event's waiting list: sorted by when it was taken, then by id."""
     return {PK: event_pk(slug), SK: f"{WAIT_PREFIX}{joined_at}#{registration_id}"}
+
+
+def broadcast_key(slug: str, broadcast_id: str) -> dict[str, str]:
+    """Key of one organizer broadcast to an event's registrants."""
+    return {PK: event_pk(slug), SK: BROADCAST_PREFIX + broadcast_id}
+
+
+def sign_in_key(nonce: str) -> dict[str, str]:
+    """Key of one pending organizer sign-in link."""
+    return {PK: event_pk(SITE_SLUG), SK: SIGNIN_PREFIX + nonce}
+
+
+def session_key(session_id: str) -> dict[str, str]:
+    """Key of one organizer session."""
+    return {PK: event_pk(SITE_SLUG), SK: SESSION_PREFIX + session_id}
 
 
 SUPPRESSED_PK = "SUPPRESSED"

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import display, messages
+from chalicelib import clock, display, messages
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -69,7 +69,7 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
         datetime=display.format_datetime,
         mask_email=display.mask_email,
     )
-    env.globals.update(span=display.format_span, messages=messages)
+    env.globals.update(span=display.format_span, messages=messages, moment=clock.parse_iso)
     return env
 
 

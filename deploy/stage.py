@@ -26,6 +26,7 @@ _KNOWN = {
     "events",
     "custom_domain",
     "rate_limit_per_ip",
+    "organizers",
 }
 # The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922)
@@ -63,11 +64,17 @@ class Stage:
     events: str = "events/*.toml"
     custom_domain: CustomDomain | None = None
     rate_limit_per_ip: int = DEFAULT_RATE_LIMIT  # requests per 5 minutes from one address; 0 turns it off
+    organizers: tuple[str, ...] = ()  # who may sign in to /organizer; empty means organizer_email alone
 
     @property
     def stack_name(self) -> str:
         """The CloudFormation stack that holds this stage: its state lives in the account, not on a laptop."""
         return f"uketsuke-{self.name}"
+
+    @property
+    def signs_in(self) -> tuple[str, ...]:
+        """Who may sign in to the organizer pages: the listed organizers, or else the organizer address."""
+        return self.organizers or (self.organizer_email,)
 
     @property
     def sender_domain(self) -> str:
@@ -130,7 +137,18 @@ def parse_stage(name: str, data: Mapping[str, Any]) -> Stage:
         events=_text(data, "events", "a file pattern such as events/*.toml", "events/*.toml"),
         custom_domain=_custom_domain(data.get("custom_domain")),
         rate_limit_per_ip=limit,
+        organizers=_organizers(data.get("organizers", [])),
     )
+
+
+def _organizers(value: Any) -> tuple[str, ...]:
+    """The organizer addresses: a list of e-mail addresses, checked one by one."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise StageError('organizers must be a list of e-mail addresses, e.g. ["office@example.jp"]')
+    for address in value:
+        if not _ADDRESS.match(address.strip()):
+            raise StageError(f"organizers: {address!r} is not an e-mail address")
+    return tuple(address.strip() for address in value)
 
 
 def _text(data: Mapping[str, Any], field: str, expected: str, default: str | None = None) -> str:

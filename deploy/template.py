@@ -52,6 +52,7 @@ class Grant(Enum):
 FUNCTION_GRANTS: dict[str, frozenset[Grant]] = {
     API_FUNCTION: frozenset({Grant.TABLE, Grant.LINK_KEY}),
     "send_reminders": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
+    "send_broadcasts": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
     "close_registration": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
     "draw_lotteries": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
     "redrive_mail": frozenset({Grant.TABLE, Grant.SEND_MAIL, Grant.LINK_KEY, Grant.JOB_DEAD_LETTERS}),
@@ -262,6 +263,8 @@ def environment(stage: Stage, function: Function, api_stage: str) -> dict[str, A
         variables[env.PUBLIC_BASE_URL] = public_url(stage, api_stage)
     if Grant.LINK_KEY in FUNCTION_GRANTS[function.name]:
         variables[env.LINK_KEY_SECRET] = {"Ref": LINK_KEY}
+    if function.kind == "api":  # only the site signs organizers in
+        variables[env.ORGANIZERS] = ",".join(stage.signs_in)
     return variables
 
 

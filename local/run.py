@@ -32,6 +32,8 @@ from local import engines
 
 TABLE = "uketsuke-local"
 SENDER = "noreply@uketsuke.local"
+# Who may sign in to /organizer locally (set UKETSUKE_ORGANIZERS to use other addresses).
+ORGANIZER = "organizer@uketsuke.local"
 STREAM_POLL_SECONDS = 1.0
 
 
@@ -123,6 +125,7 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
             env_names.DEFAULT_SENDER: SENDER,
             # A fresh key per run: personal links from an earlier run stop working, as its table is gone too.
             env_names.LINK_KEY: secrets.token_urlsafe(32),
+            env_names.ORGANIZERS: os.environ.get(env_names.ORGANIZERS) or ORGANIZER,
         }
     )
     stream_arn = engines.create_table(engines.local_client("dynamodb", dynamodb), table_definition(TABLE))
@@ -154,8 +157,11 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
     viewer = mailview.serve("127.0.0.1", args.mail_port, lambda: [m.raw_data for m in engines.sent_messages()])
     for server in (web, viewer):
         threading.Thread(target=server.serve_forever, daemon=True).start()
+    organizers = os.environ[env_names.ORGANIZERS]
     print(
-        f"\n  uketsuke     {base_url}\n  mail viewer  http://localhost:{args.mail_port}\n  Ctrl-C stops everything.\n"
+        f"\n  uketsuke     {base_url}\n  organizers   {base_url}/organizer (sign in as {organizers};"
+        f" the link arrives in the mail viewer)\n  mail viewer  http://localhost:{args.mail_port}\n"
+        "  Ctrl-C stops everything.\n"
     )
 
     pump = engines.StreamPump(dynamodb, stream_arn)

@@ -1,0 +1,69 @@
+"""What every page route needs from a request: its body and form fields, the site's prefix, HTML answers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from chalice.app import Request, Response
+
+from chalicelib import messages as msg
+from chalicelib import pages
+
+# A full form is under 10 KB even with a 1,000-character question; anything far larger is not a person.
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The request body is over MAX_BODY_BYTES."""
+
+
+def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """An HTML answer."""
+    return Response(
+        body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8", **(headers or {})}
+    )
+
+
+def base_path(request: Request | None) -> str:
+    """Links and redirects follow the prefix of the URL the visitor used; no deployment URL is needed."""
+    if request is None:
+        return ""
+    event = request.to_original_event()
+    return pages.base_path(str(event.get("requestContext", {}).get("path") or ""), str(event.get("path") or ""))
+
+
+def see_other(location: str, headers: dict[str, str] | None = None) -> Response:
+    """303: after a POST, the browser GETs the answer (so reloading does not post again)."""
+    return html("", 303, {"Location": location, **(headers or {})})
+
+
+def request_body(request: Request | None) -> bytes:
+    """The raw body, refused beyond MAX_BODY_BYTES."""
+    body: Any = request.raw_body if request is not None else b""
+    data = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+    if len(data) > MAX_BODY_BYTES:
+        raise BodyTooLarge
+    return bytes(data)
+
+
+def too_large() -> str:
+    """The message for a body over the limit."""
+    return msg.BODY_TOO_LARGE.format(limit=f"{MAX_BODY_BYTES:,}")
+
+
+def form_fields(request: Request | None) -> dict[str, str] | Response:
+    """The posted form's fields (the first value of each), or the page that says why it cannot be read."""
+    base = base_path(request)
+    try:
+        fields = parse_qs(request_body(request).decode("utf-8"), keep_blank_values=True, errors="strict")
+    except BodyTooLarge:
+        return html(pages.message_page(base, msg.ERROR_SUMMARY_TITLE, too_large()), 413)
+    except UnicodeDecodeError:
+        return html(pages.message_page(base, msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def query_params(request: Request | None) -> dict[str, str]:
+    """The query string's parameters (none is an empty dict)."""
+    return dict((request.query_params if request is not None else None) or {})

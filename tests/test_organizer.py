@@ -1,0 +1,205 @@
+"""Organizer pages through HTTP: e-mailed sign-in, sessions, and every route refusing strangers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from chalice.test import Client
+
+import app as app_module
+from chalicelib import organizers
+from chalicelib.events import Event
+from chalicelib.registrations import register
+from tests.conftest import BASE_URL, FORM, World, mailbox, numbered, page
+
+ORGANIZER = "office@example.jp"
+
+
+@dataclass
+class SignedIn:
+    """An organizer's browser: the Cookie header and the CSRF token its pages carry."""
+
+    cookie: str
+    csrf: str
+
+    def get(self, client: Client, path: str) -> Any:
+        return client.http.get(path, headers={"Cookie": self.cookie})
+
+    def post(self, client: Client, path: str, **fields: str) -> Any:
+        body = urlencode({"csrf": self.csrf, **fields})
+        return client.http.post(path, headers={**FORM, "Cookie": self.cookie}, body=body)
+
+
+@pytest.fixture
+def organizer_listed(world: World) -> World:
+    world.services.organizers = frozenset({ORGANIZER})
+    return world
+
+
+def sign_in_link(client: Client, world: World, email: str = ORGANIZER) -> str:
+    """Ask for a sign-in mail and return the path of the link it carries."""
+    response = client.http.post("/organizer/sign-in", headers=FORM, body=urlencode({"email": email}))
+    assert response.status_code == 200
+    world.deliver_outbox()
+    [mail] = [m for m in mailbox() if m["To"] == email]
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    found = re.search(rf"{re.escape(BASE_URL)}(/organizer/sign-in/\S+)", text)
+    assert found is not None
+    return found.group(1)
+
+
+def use_link(client: Client, link: str) -> Any:
+    parts = urlsplit(link)
+    token = dict(p.split("=", 1) for p in parts.query.split("&"))["token"]
+    return client.http.post(parts.path, headers=FORM, body=urlencode({"token": token}))
+
+
+def sign_in(client: Client, world: World, email: str = ORGANIZER) -> SignedIn:
+    """The whole sign-in: the mail, its link, the button; then read the CSRF token off the dashboard."""
+    response = use_link(client, sign_in_link(client, world, email))
+    assert response.status_code == 303
+    cookie = response.headers["Set-Cookie"].split(";", 1)[0]
+    dashboard = client.http.get("/organizer", headers={"Cookie": cookie})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page(dashboard))
+    assert csrf is not None
+    return SignedIn(cookie, csrf.group(1))
+
+
+def test_an_organizer_signs_in_with_the_link_mailed_to_them(
+    client: Client, organizer_listed: World, published: Event
+) -> None:
+    link = sign_in_link(client, organizer_listed)
+    # Opening the link (as a mail scanner would) only shows a button; it does not use it up.
+    for _ in range(2):
+        opened = client.http.get(link)
+        assert opened.status_code == 200 and "サインインする" in page(opened)
+    response = use_link(client, link)
+    assert response.status_code == 303 and response.headers["Location"] == "/organizer"
+    cookie = response.headers["Set-Cookie"]
+    assert {"HttpOnly", "Secure", "SameSite=Lax", "Path=/organizer"} <= {p.strip() for p in cookie.split(";")}
+    dashboard = client.http.get("/organizer", headers={"Cookie": cookie.split(";", 1)[0]})
+    assert dashboard.status_code == 200 and published.title in page(dashboard) and ORGANIZER in page(dashboard)
+    assert dashboard.headers["Cache-Control"] == "no-store"
+    assert use_link(client, link).status_code == 404  # once only
+
+
+def test_anyone_may_ask_but_only_listed_organizers_get_a_link(
+    client: Client, organizer_listed: World, published: Event
+) -> None:
+    stranger = client.http.post("/organizer/sign-in", headers=FORM, body=urlencode({"email": "who@example.jp"}))
+    listed = client.http.post("/organizer/sign-in", headers=FORM, body=urlencode({"email": " Office@Example.jp "}))
+    # The same words either way: the page does not tell who the organizers are.
+    assert page(stranger).replace("who@example.jp", "X") == page(listed).replace("Office@Example.jp", "X")
+    organizer_listed.deliver_outbox()
+    assert [m["To"] for m in mailbox()] == [ORGANIZER]
+    empty = client.http.post("/organizer/sign-in", headers=FORM, body=urlencode({"email": ""}))
+    assert empty.status_code == 400 and "メールアドレスを入力してください" in page(empty)
+
+
+def test_asking_again_at_once_sends_no_second_mail(client: Client, organizer_listed: World) -> None:
+    for _ in range(3):
+        client.http.post("/organizer/sign-in", headers=FORM, body=urlencode({"email": ORGANIZER}))
+    organizer_listed.deliver_outbox()
+    assert len(mailbox()) == 1
+    organizer_listed.clock.advance(organizers.SIGN_IN_WINDOW)
+    client.http.post("/organizer/sign-in", headers=FORM, body=urlencode({"email": ORGANIZER}))
+    organizer_listed.deliver_outbox()
+    assert len(mailbox()) == 2
+
+
+def test_a_link_is_refused_when_forged_or_expired(client: Client, organizer_listed: World) -> None:
+    link = sign_in_link(client, organizer_listed)
+    path, _, token = link.partition("?token=")
+    forged = f"{path}?token={token[:-2]}AA"
+    assert client.http.get(forged).status_code == 404
+    assert use_link(client, forged).status_code == 404
+    organizer_listed.clock.advance(organizers.SIGN_IN_VALID + timedelta(seconds=1))
+    assert client.http.get(link).status_code == 404
+    assert use_link(client, link).status_code == 404
+
+
+def _organizer_routes() -> list[tuple[str, str]]:
+    """Every organizer route except the sign-in ones, as (method, path) with sample path parameters."""
+    found = []
+    for path, methods in app_module.app.routes.items():
+        if not path.startswith("/organizer") or path.startswith("/organizer/sign-in"):
+            continue
+        concrete = (
+            path.replace("{slug}", "cdo-seminar")
+            .replace("{registration_id}", "R000000001")
+            .replace("{broadcast_id}", "B1")
+            .replace("{name}", "door.csv")
+        )
+        found += [(method, concrete) for method in methods]
+    return sorted(found)
+
+
+ORGANIZER_ROUTES = _organizer_routes()
+
+
+def test_the_organizer_routes_are_all_covered_below() -> None:
+    # A new organizer route joins the refusal tests by itself; this guards against the list going empty.
+    assert len(ORGANIZER_ROUTES) >= 11
+
+
+def _refused(response: Any, method: str) -> bool:
+    """A GET goes to the sign-in page; a POST is forbidden. Neither shows a registrant."""
+    body = page(response)
+    if "磐梯" in body or "person1@example.jp" in body:
+        return False
+    if method == "GET":
+        return response.status_code == 303 and response.headers["Location"] == "/organizer/sign-in"
+    return response.status_code == 403
+
+
+@pytest.mark.parametrize(("method", "path"), ORGANIZER_ROUTES)
+def test_every_organizer_route_refuses_anonymous_forged_and_ended_sessions(
+    client: Client, organizer_listed: World, published: Event, method: str, path: str
+) -> None:
+    register(organizer_listed.table, published, numbered(1), "SUB1", organizer_listed.clock.now())
+    signed_in = sign_in(client, organizer_listed)
+    session_id = signed_in.cookie.split("=", 1)[1].split(".", 1)[0]
+    forged_cookies = [
+        "",
+        "uketsuke_session=",
+        f"uketsuke_session={session_id}",  # no signature
+        f"uketsuke_session={session_id}.ffffffff.AAAA",  # a made-up signature
+        signed_in.cookie[:-3] + "AAA",  # a real cookie with its signature altered
+        'uketsuke_session="; Path=/',  # not even a well-formed cookie
+    ]
+    for cookie in forged_cookies:
+        if method == "GET":
+            response = client.http.get(path, headers={"Cookie": cookie})
+        else:
+            response = client.http.post(path, headers={**FORM, "Cookie": cookie}, body=urlencode({}))
+        assert _refused(response, method), (cookie, response.status_code)
+    if method == "POST":
+        # A genuine session posting without its page's token (another site's form) is refused too.
+        for csrf in ("", "ffffffff.AAAA", signed_in.csrf[:-2] + "AA"):
+            response = client.http.post(path, headers={**FORM, "Cookie": signed_in.cookie}, body=urlencode({"csrf": csrf}))
+            assert response.status_code == 403
+    organizer_listed.clock.advance(organizers.SESSION_LENGTH)
+    expired = signed_in.get(client, path) if method == "GET" else signed_in.post(client, path)
+    assert _refused(expired, method)
+
+
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(client: Client, organizer_listed: World) -> None:
+    signed_in = sign_in(client, organizer_listed)
+    assert signed_in.get(client, "/organizer").status_code == 200
+    response = signed_in.post(client, "/organizer/sign-out")
+    assert response.status_code == 303 and "Max-Age=0" in response.headers["Set-Cookie"]
+    assert signed_in.get(client, "/organizer").status_code == 303
+
+
+def test_a_session_of_another_organizer_cannot_post_with_this_ones_token(client: Client, organizer_listed: World) -> None:
+    organizer_listed.services.organizers = frozenset({ORGANIZER, "desk@example.jp"})
+    first = sign_in(client, organizer_listed)
+    second = sign_in(client, organizer_listed, "desk@example.jp")
+    crossed = SignedIn(second.cookie, first.csrf)
+    assert crossed.post(client, "/organizer/sign-out").status_code == 403
+    assert second.post(client, "/organizer/sign-out").status_code == 303
