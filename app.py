@@ -14,6 +14,7 @@ from chalicelib import (
     bots,
     broadcast,
     catalog,
+    checkin,
     closing,
     console,
     feedback,
@@ -29,7 +30,7 @@ from chalicelib.events import Event, EventState
 from chalicelib.forms import validate_changes, validate_registration
 from chalicelib.headers import PRIVATE, SECURITY_HEADERS
 from chalicelib.links import link_expiry, registration_path
-from chalicelib.registrations import Outcome, Registration
+from chalicelib.registrations import Outcome, Registration, RegistrationStatus
 from chalicelib.services import Services, use
 from chalicelib.services import current as current_services
 from chalicelib.waitlist import CancelOutcome, CorrectOutcome
@@ -233,7 +234,15 @@ def _own_registration(slug: str, registration_id: str, token: str) -> tuple[Even
 def _registration_page(state: EventState, registration: Registration, token: str, **extra: Any) -> str:
     s = services()
     place = waitlist.position(s.table, state.event.slug, registration.wait_sk) if registration.wait_sk else 0
-    return pages.registration_page(_base_path(), state, registration, token, s.clock.now(), place, **extra)
+    qr = ""
+    if registration.status == RegistrationStatus.CONFIRMED.value and not registration.erased:
+        # The same code as in the mails, for a registrant who cannot find theirs at the door.
+        slug, registration_id = state.event.slug, registration.registration_id
+        door = checkin.check_in_token(s.signer, slug, registration_id, link_expiry(state.event.ends_at))
+        url = web.site_url(app.current_request) + checkin.check_in_path(slug, registration_id, door)
+        qr = checkin.qr_svg(url, f"受付用QRコード（受付番号 {registration.number}）")
+    page = pages.registration_page(_base_path(), state, registration, token, s.clock.now(), place, qr, **extra)
+    return page
 
 
 def _see_registration(event: Event, registration_id: str, done: str = "") -> Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from markupsafe import Markup
+
 from chalicelib import messages as msg
 from chalicelib.bots import HONEYPOT_FIELD, TOKEN_FIELD
 from chalicelib.events import EventState
@@ -60,6 +62,7 @@ def registration_page(
     token: str,
     now: datetime,
     place: int = 0,
+    qr_svg: str = "",
     notice: str = "",
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
@@ -73,6 +76,7 @@ def registration_page(
         registration=registration,
         token=token,
         place=place,
+        qr_svg=Markup(qr_svg),  # noqa: S704 (segno's own SVG: no user text in it but the number)
         notice=notice,
         can_cancel=now < state.event.cancellation_deadline,
         values=values or {f: getattr(attendee, f) for f in ("name", "kana", "organization", "job_title", "category")},

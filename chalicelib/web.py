@@ -33,6 +33,15 @@ def base_path(request: Request | None) -> str:
     return pages.base_path(str(event.get("requestContext", {}).get("path") or ""), str(event.get("path") or ""))
 
 
+def site_url(request: Request | None) -> str:
+    """The site's address as the visitor reached it (scheme, host and prefix), for a URL used off the page."""
+    if request is None:
+        return ""
+    headers = request.headers
+    scheme = headers.get("x-forwarded-proto") or "http"
+    return f"{scheme}://{headers.get('host', 'localhost')}{base_path(request)}"
+
+
 def see_other(location: str, headers: dict[str, str] | None = None) -> Response:
     """303: after a POST, the browser GETs the answer (so reloading does not post again)."""
     return html("", 303, {"Location": location, **(headers or {})})

@@ -181,7 +181,9 @@ def test_every_organizer_route_refuses_anonymous_forged_and_ended_sessions(
     if method == "POST":
         # A genuine session posting without its page's token (another site's form) is refused too.
         for csrf in ("", "ffffffff.AAAA", signed_in.csrf[:-2] + "AA"):
-            response = client.http.post(path, headers={**FORM, "Cookie": signed_in.cookie}, body=urlencode({"csrf": csrf}))
+            response = client.http.post(
+                path, headers={**FORM, "Cookie": signed_in.cookie}, body=urlencode({"csrf": csrf})
+            )
             assert response.status_code == 403
     organizer_listed.clock.advance(organizers.SESSION_LENGTH)
     expired = signed_in.get(client, path) if method == "GET" else signed_in.post(client, path)
@@ -196,7 +198,9 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(client: Client, o
     assert signed_in.get(client, "/organizer").status_code == 303
 
 
-def test_a_session_of_another_organizer_cannot_post_with_this_ones_token(client: Client, organizer_listed: World) -> None:
+def test_a_session_of_another_organizer_cannot_post_with_this_ones_token(
+    client: Client, organizer_listed: World
+) -> None:
     organizer_listed.services.organizers = frozenset({ORGANIZER, "desk@example.jp"})
     first = sign_in(client, organizer_listed)
     second = sign_in(client, organizer_listed, "desk@example.jp")
