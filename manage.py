@@ -1,19 +1,53 @@
-"""Organizer commands: `python manage.py load-events events/*.toml`, `python manage.py create-table`."""
+"""Organizer commands: the organizer pages' work from a console, plus loading events and creating the table.
+
+  python manage.py load-events events/*.toml
+  python manage.py list cdo-seminar [--state confirmed] [--search ばんだい]
+  python manage.py export cdo-seminar --list door --format xlsx [-o door.xlsx]
+  python manage.py check-in cdo-seminar 7K3M9-QXD2A        (a registration number, or a name to search)
+  python manage.py broadcast cdo-seminar --subject 件名 --body-file body.txt [--audience confirmed] [--yes]
+  python manage.py create-table
+
+The table is the stage's (`--stage prod`: read from its stack, with your AWS credentials) or the one
+UKETSUKE_TABLE_NAME names (local engines).
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
 
+from chalicelib import broadcast, checkin, export, roster
+from chalicelib import messages as msg
 from chalicelib.catalog import get_event, publish_event
-from chalicelib.clock import SystemClock
+from chalicelib.clock import IdGenerator, SystemClock, new_id, parse_iso
 from chalicelib.display import format_datetime, format_span
 from chalicelib.dynamo import Table
 from chalicelib.events import Event, EventFileError, read_event_file
-from chalicelib.settings import Settings, SettingsError
+from chalicelib.mail import Links, render_broadcast
+from chalicelib.settings import TABLE_NAME, SettingsError
 from chalicelib.table import table_definition
 from chalicelib.waitlist import settle
+
+T = TypeVar("T")
+# How often `broadcast` looks at its progress while the outbox sends.
+POLL_SECONDS = 2.0
+
+
+class Refused(Exception):
+    """The command cannot do what was asked; the message says why and what to do instead."""
+
+
+def progress(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    """A progress bar on the terminal (to stderr, so files and pipes on stdout stay clean)."""
+    from tqdm import tqdm
+
+    yield from tqdm(items, desc=description, total=total, unit="件", file=sys.stderr, disable=None)
 
 
 def load_events(table: Table, paths: list[str]) -> int:
@@ -59,28 +93,205 @@ def describe_publication(table: Table, event: Event, now: datetime) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point."""
-    parser = argparse.ArgumentParser(prog="manage.py", description=__doc__)
+def _event(table: Table, slug: str) -> Event:
+    state = get_event(table, slug)
+    if state is None:
+        raise Refused(f"no event {slug!r} in table {table.name}: load it with `manage.py load-events`")
+    return state.event
+
+
+def _entries(table: Table, slug: str) -> list[roster.Entry]:
+    return list(progress(roster.entries(table, slug), "reading registrations"))
+
+
+def list_registrations(table: Table, slug: str, state: str, search: str) -> int:
+    """Print counts, then one line per matching registration (tab-separated, for grep and spreadsheets)."""
+    event = _event(table, slug)
+    everyone = _entries(table, slug)
+    counts = roster.count(everyone)
+    summary = "  ".join(f"{msg.STATUS_LABELS[s]} {counts.by_status[s]}" for s in ("confirmed", "waitlisted", "applied"))
+    print(
+        f"{event.title}\n{summary}  {msg.STATUS_LABELS['cancelled']} {counts.by_status['cancelled']}"
+        f"  {msg.STATUS_LABELS['checked_in']} {counts.checked_in}  (定員 {event.capacity})"
+    )
+    for e in roster.search(roster.in_state(everyone, state), search):
+        a = e.registration.attendee
+        status = msg.STATUS_LABELS.get(e.registration.status, e.registration.status)
+        arrived = "受付済み" if e.checked_in_at else ""
+        print("\t".join((e.registration.number, a.kana, a.name, a.organization, status, arrived)))
+    return 0
+
+
+def export_list(table: Table, slug: str, kind: export.ListKind, fmt: str, output: str | None) -> int:
+    """Write the door list or the 名刺交換 list as CSV or XLSX."""
+    event = _event(table, slug)
+    rows = export.rows(event, _entries(table, slug), kind)
+    path = Path(output or export.filename(event, kind, fmt))
+    if fmt == "xlsx":
+        path.write_bytes(export.to_xlsx(rows, event.title))
+    else:
+        path.write_bytes(export.to_csv(rows).encode("utf-8"))
+    print(f"{path}: {len(rows) - 1} people")
+    return 0
+
+
+def check_in(table: Table, slug: str, who: str, by: str, now: datetime) -> int:
+    """Check in by registration number, or by a name, フリガナ or address that matches one person."""
+    event = _event(table, slug)
+    everyone = _entries(table, slug)
+    wanted = roster.normalise(who)
+    found = [e for e in everyone if roster.normalise(e.registration.registration_id) == wanted]
+    found = found or roster.search(everyone, who)
+    if not found:
+        raise Refused(f"nobody matches {who!r}")
+    if len(found) > 1:
+        lines = "\n".join(f"  {e.registration.number}  {e.registration.attendee.name}" for e in found[:20])
+        raise Refused(f"{len(found)} people match {who!r}; give a registration number:\n{lines}")
+    person = found[0].registration
+    result = checkin.check_in(table, slug, person.registration_id, by, now)
+    text = msg.CHECK_IN_RESULT[result.outcome.value].format(status=msg.STATUS_LABELS.get(result.status, result.status))
+    when = f"（{format_datetime(parse_iso(result.at), event.tz)}・{result.by}）" if result.at else ""
+    print(f"{person.number} {person.attendee.name}: {text}{when}")
+    return 0 if result.outcome is checkin.CheckInOutcome.CHECKED_IN else 1
+
+
+def send_broadcast(
+    table: Table,
+    slug: str,
+    fields: dict[str, str],
+    by: str,
+    now: datetime,
+    confirm: Callable[[str], str] | None,
+    wait: bool,
+    ids: IdGenerator = new_id,
+) -> int:
+    """Show the message and its number of recipients, ask, then queue, fan out and follow the sending."""
+    event = _event(table, slug)
+    checked = broadcast.check(fields, event)
+    if checked.errors:
+        raise Refused("\n".join(f"{name}: {text}" for name, text in checked.errors.items()))
+    chosen = broadcast.recipients(_entries(table, slug), checked.draft)
+    if not chosen:
+        raise Refused(msg.BROADCAST_NO_RECIPIENTS)
+    sample = render_broadcast(event, chosen[0].registration, checked.draft.subject, checked.draft.body, Links(""))
+    print(f"件名: {sample.subject}\n\n{sample.text}\n---\n{len(chosen)}名に送ります。")
+    if confirm is not None and confirm("送信しますか？ (yes/no): ").strip().lower() not in ("yes", "y"):
+        print("送信しませんでした。")
+        return 1
+    broadcast_id = ids()
+    broadcast.queue(table, slug, broadcast_id, checked.draft, by, now)
+    # Fanned out here at once rather than at the schedule's next minute; both together create each mail once.
+    broadcast.fan_out_due(table, now)
+    if wait:
+        _follow(table, slug, broadcast_id)
+    print(f"broadcast {broadcast_id}: {len(chosen)} mail(s) queued")
+    return 0
+
+
+def _follow(table: Table, slug: str, broadcast_id: str) -> None:
+    """A progress bar of the mails sent, until all are done."""
+    from tqdm import tqdm
+
+    state = broadcast.progress(table, slug, broadcast_id)
+    total = state.recipients if state else 0
+    with tqdm(total=total, desc="sending", unit="通", file=sys.stderr, disable=None) as bar:
+        while state is not None and state.done < total:
+            time.sleep(POLL_SECONDS)
+            state = broadcast.progress(table, slug, broadcast_id)
+            bar.update((state.done if state else total) - bar.n)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="manage.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stage", help="a deployed stage (deploy/stages/NAME.toml); default: UKETSUKE_TABLE_NAME")
     commands = parser.add_subparsers(dest="command", required=True)
     load = commands.add_parser("load-events", help="create or update events from TOML files")
     load.add_argument("paths", nargs="+", metavar="FILE")
     commands.add_parser("create-table", help="create the DynamoDB table (local engines; deploys create their own)")
-    args = parser.parse_args(argv)
+    listing = commands.add_parser("list", help="counts and registrations of an event")
+    listing.add_argument("slug")
+    listing.add_argument("--state", default="", choices=["", *msg.STATUS_LABELS])
+    listing.add_argument("--search", default="", help="name, フリガナ, 所属 or e-mail (any kana, any width)")
+    out = commands.add_parser("export", help="the door list or the 名刺交換 list as CSV or XLSX")
+    out.add_argument("slug")
+    out.add_argument("--list", dest="kind", default="door", choices=[k.value for k in export.ListKind])
+    out.add_argument("--format", dest="fmt", default="xlsx", choices=["csv", "xlsx"])
+    out.add_argument("-o", "--output", help="file to write (default: SLUG-LIST.FORMAT)")
+    door = commands.add_parser("check-in", help="record an arrival at the door")
+    door.add_argument("slug")
+    door.add_argument("who", help="registration number, or a name/フリガナ/address matching one person")
+    door.add_argument("--by", default=f"console:{getpass.getuser()}", help="who is at the desk (recorded)")
+    send = commands.add_parser("broadcast", help="e-mail a message to registrants (asks before sending)")
+    send.add_argument("slug")
+    send.add_argument("--subject", required=True)
+    send.add_argument("--body-file", required=True, type=Path, help="a UTF-8 text file holding the message")
+    send.add_argument("--audience", default=broadcast.ALL, choices=broadcast.AUDIENCES)
+    send.add_argument("--category", default="", help="only this category (its key in the event file)")
+    send.add_argument("--by", default=f"console:{getpass.getuser()}", help="recorded as the sender")
+    send.add_argument("--yes", action="store_true", help="send without asking")
+    send.add_argument("--no-wait", action="store_true", help="queue and return without following the sending")
+    return parser
 
+
+def _table(stage: str | None, client: Any) -> Table:
+    """The stage's table from its stack's outputs, or the one UKETSUKE_TABLE_NAME names."""
+    import os
+
+    if stage:
+        import boto3
+
+        from deploy.cloudformation import Deployer
+        from deploy.stage import read_stage
+
+        settings = read_stage(stage)
+        session = boto3.session.Session(region_name=settings.region)
+        outputs = Deployer(session.client("cloudformation"), session.client("s3"), settings.region).outputs(
+            settings.stack_name
+        )
+        return Table(session.client("dynamodb"), outputs["TableName"])
+    name = os.environ.get(TABLE_NAME, "").strip()
+    if not name:
+        raise SettingsError(f"{TABLE_NAME} is not set: name the table, or pass --stage for a deployed stage")
+    return Table(client, name)
+
+
+def main(argv: list[str] | None = None, confirm: Callable[[str], str] | None = input) -> int:
+    """Entry point."""
+    args = _parser().parse_args(argv)
     import boto3
 
+    from deploy.stage import StageError
+
     try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
+        table = _table(args.stage, None if args.stage else boto3.client("dynamodb"))
+        now = SystemClock().now()
+        if args.command == "create-table":
+            table.client.create_table(**table_definition(table.name))
+            print(f"created table {table.name}")
+            return 0
+        if args.command == "load-events":
+            return load_events(table, args.paths)
+        if args.command == "list":
+            return list_registrations(table, args.slug, args.state, args.search)
+        if args.command == "export":
+            return export_list(table, args.slug, export.ListKind(args.kind), args.fmt, args.output)
+        if args.command == "check-in":
+            return check_in(table, args.slug, args.who, args.by, now)
+        fields = {
+            "subject": args.subject,
+            "body": args.body_file.read_text(encoding="utf-8"),
+            "audience": args.audience,
+            "category": args.category,
+        }
+        return send_broadcast(table, args.slug, fields, args.by, now, None if args.yes else confirm, not args.no_wait)
+    except (SettingsError, StageError) as exc:
         print(exc, file=sys.stderr)
         return 2
-    client = boto3.client("dynamodb")
-    if args.command == "create-table":
-        client.create_table(**table_definition(settings.table_name))
-        print(f"created table {settings.table_name}")
-        return 0
-    return load_events(Table(client, settings.table_name), args.paths)
+    except (Refused, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

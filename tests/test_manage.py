@@ -1,0 +1,85 @@
+"""The organizer's console commands, on the same table and rules as the organizer pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from chalicelib import broadcast
+from chalicelib.events import Event
+from chalicelib.registrations import register
+from manage import main
+from tests.conftest import World, attendee, numbered
+
+
+@pytest.fixture
+def console(world: World, published: Event, monkeypatch: pytest.MonkeyPatch) -> World:
+    monkeypatch.setenv("UKETSUKE_TABLE_NAME", world.table.name)
+    now, ids = world.clock.now(), world.services.ids
+    register(world.table, published, attendee(), "S1", now, ids)  # R000000001
+    register(world.table, published, numbered(2), "S2", now, ids)  # R000000002, also 磐梯町役場
+    return world
+
+
+def test_list_prints_counts_and_tab_separated_rows(console: World, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "cdo-seminar", "--search", "ばんだい"]) == 0
+    out = capsys.readouterr().out
+    assert "参加確定 2" in out and "(定員 50)" in out
+    [row] = [line for line in out.splitlines() if "\t" in line]
+    assert row.split("\t")[:3] == ["R0000-00001", "バンダイ タロウ", "磐梯 太郎"]
+
+
+def test_export_writes_xlsx_and_excel_safe_csv(
+    console: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openpyxl import load_workbook
+
+    xlsx = tmp_path / "door.xlsx"
+    assert main(["export", "cdo-seminar", "--list", "door", "-o", str(xlsx)]) == 0
+    sheet = load_workbook(xlsx).active
+    assert sheet is not None and sheet["A1"].value == "受付番号" and sheet.max_row == 3
+    data = tmp_path / "meishi.csv"
+    assert main(["export", "cdo-seminar", "--list", "meishi", "--format", "csv", "-o", str(data)]) == 0
+    raw = data.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert rows[0][0] == "氏名" and len(rows) == 3
+    assert "meishi.csv: 2 people" in capsys.readouterr().out
+
+
+def test_check_in_by_number_or_unique_name_and_only_once(console: World, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-in", "cdo-seminar", "R0000-00001", "--by", "desk-1"]) == 0
+    assert "磐梯 太郎: 受付しました" in capsys.readouterr().out
+    assert main(["check-in", "cdo-seminar", "ばんだい たろう", "--by", "desk-2"]) == 1
+    again = capsys.readouterr().out
+    assert "受付済みです（" in again and "・desk-1）" in again  # when, and who was at the desk
+    assert main(["check-in", "cdo-seminar", "磐梯町"]) == 1  # two people work there
+    assert "2 people match" in capsys.readouterr().err
+    assert main(["check-in", "cdo-seminar", "nobody"]) == 1
+
+
+def test_broadcast_shows_the_mail_asks_and_queues_once(
+    console: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "body.txt"
+    body.write_text("資料を事前にお送りします。", encoding="utf-8")
+    args = ["broadcast", "cdo-seminar", "--subject", "資料のご案内", "--body-file", str(body), "--no-wait"]
+    assert main(args, confirm=lambda _: "no") == 1
+    out = capsys.readouterr().out
+    assert "2名に送ります" in out and "資料を事前にお送りします。" in out and "送信しませんでした" in out
+    assert broadcast.history(console.table, "cdo-seminar") == []
+    assert main(args, confirm=lambda _: "yes") == 0
+    [sent] = broadcast.history(console.table, "cdo-seminar")
+    progress = broadcast.progress(console.table, "cdo-seminar", sent["broadcast_id"])
+    assert progress is not None and progress.recipients == 2 and sum(progress.by_mail_status.values()) == 2
+    assert main([*args[:-1], "--audience", "waitlisted", "--yes"]) == 1  # nobody waits
+    assert "当てはまる方がいない" in capsys.readouterr().err
+
+
+def test_a_missing_table_says_what_to_set(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("UKETSUKE_TABLE_NAME", raising=False)
+    assert main(["list", "cdo-seminar"]) == 2
+    assert "UKETSUKE_TABLE_NAME is not set" in capsys.readouterr().err
