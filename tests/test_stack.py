@@ -31,6 +31,7 @@ from deploy.template import (
 )
 from local.instruments import CallLog
 from tests.conftest import FORM, World, signed, valid_form
+from tests.test_organizer import ORGANIZER, sign_in
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 
@@ -301,8 +302,25 @@ def test_each_role_allows_every_table_action_its_function_really_makes(
         client.http.post(path, headers=FORM, body=urlencode(cancel))  # hanako moves up: deletes her place
         client.http.post(path, headers=FORM, body=urlencode({**cancel, "action": "erase", "confirm_erase": "yes"}))
 
+    def organizer() -> None:
+        world.services.organizers = frozenset({ORGANIZER})
+        desk = sign_in(client, world)
+        base = f"/organizer/events/{event.slug}"
+        desk.get(client, f"{base}?q=ばんだい")
+        desk.get(client, f"{base}/export/door.csv")
+        desk.post(client, f"{base}/check-in/{urlsplit(desk_location[0]).path.rsplit('/', 1)[1]}")
+        fields = {"subject": "s", "body": "b", "audience": "all", "broadcast_id": "B1", "action": "send"}
+        desk.post(client, f"{base}/broadcasts", **fields)
+        desk.post(client, "/organizer/sign-out")
+
+    desk_location: list[str] = []
     record("APIHandler", site)
     record("DeliverMail", world.deliver_outbox)
+    jiro = client.http.post(
+        f"/events/{event.slug}", headers=FORM, body=urlencode(signed(valid_form(email="saburo@example.jp")))
+    )
+    desk_location.append(jiro.headers["Location"])
+    record("APIHandler", organizer)
     world.publish(dataclasses.replace(event, capacity=1))
     take_one = signed(valid_form(email="jiro@example.jp"))
     record("APIHandler", lambda: client.http.post(f"/events/{event.slug}", headers=FORM, body=urlencode(take_one)))
@@ -312,6 +330,7 @@ def test_each_role_allows_every_table_action_its_function_really_makes(
         ("close_registration", "CloseRegistration"),
         ("draw_lotteries", "DrawLotteries"),
         ("send_reminders", "SendReminders"),
+        ("send_broadcasts", "SendBroadcasts"),
         ("redrive_mail", "RedriveMail"),
     ):
         record(function, lambda name=name: client.lambda_.invoke(name, tick))
