@@ -133,14 +133,7 @@ def get(table: Table, slug: str, broadcast_id: str) -> Item | None:
 def fan_out_due(table: Table, now: datetime) -> list[tuple[str, str, int]]:
     """Fan out every queued broadcast into the outbox: (slug, id, mails created) each; safe to run twice."""
     done = []
-    for row in list(
-        table.query(
-            "#queue = :queue AND #due <= :now",
-            {":queue": keys.QUEUE_BROADCAST, ":now": iso(now)},
-            names={"#queue": keys.QUEUE, "#due": keys.DUE},
-            index=keys.BY_DUE_INDEX,
-        )
-    ):
+    for row in list(keys.due_by(table, keys.QUEUE_BROADCAST, now)):
         slug = keys.slug_from_pk(row[keys.PK])
         broadcast_id = row[keys.SK].removeprefix(keys.BROADCAST_PREFIX)
         item = get(table, slug, broadcast_id)

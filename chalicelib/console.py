@@ -77,6 +77,25 @@ def _event(slug: str, session: Session) -> EventState | Response:
     return state
 
 
+def _open(slug: str) -> tuple[Session, EventState] | Response:
+    """For a GET about one event: the signed-in organizer and the event, or the answer to give instead."""
+    session = _viewer()
+    if isinstance(session, Response):
+        return session
+    state = _event(slug, session)
+    return state if isinstance(state, Response) else (session, state)
+
+
+def _post_to(slug: str) -> tuple[Session, dict[str, str], EventState] | Response:
+    """For a POST about one event: the organizer, their form and the event, or the answer to give instead."""
+    found = _poster()
+    if isinstance(found, Response):
+        return found
+    session, fields = found
+    state = _event(slug, session)
+    return state if isinstance(state, Response) else (session, fields, state)
+
+
 # --- sign-in ------------------------------------------------------------------------------------
 
 
@@ -154,12 +173,10 @@ def dashboard() -> Response:
 @routes.route("/events/{slug}", methods=["GET"])
 def event_overview(slug: str) -> Response:
     """Counts by state and category, and the list with search."""
-    session = _viewer()
-    if isinstance(session, Response):
-        return session
-    state = _event(slug, session)
-    if isinstance(state, Response):
-        return state
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
     params = query_params(routes.current_request)
     query, status = params.get("q", ""), params.get("status", "")
     everyone = roster.entries(current().table, slug)
@@ -179,12 +196,10 @@ def event_overview(slug: str) -> Response:
 @routes.route("/events/{slug}/registrations/{registration_id}", methods=["GET"])
 def registration_detail(slug: str, registration_id: str) -> Response:
     """One registration, its arrival and every mail sent to it."""
-    session = _viewer()
-    if isinstance(session, Response):
-        return session
-    state = _event(slug, session)
-    if isinstance(state, Response):
-        return state
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
     s = current()
     found = roster.entry(s.table, slug, registration_id)
     if found is None:
@@ -196,12 +211,10 @@ def registration_detail(slug: str, registration_id: str) -> Response:
 @routes.route("/events/{slug}/export/{name}", methods=["GET"])
 def export_list(slug: str, name: str) -> Response:
     """The door list or the 名刺交換 list as CSV for Excel."""
-    session = _viewer()
-    if isinstance(session, Response):
-        return session
-    state = _event(slug, session)
-    if isinstance(state, Response):
-        return state
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
     kind = _CSV_LISTS.get(name)
     if kind is None:
         return _page("message.html", session, 404, title=msg.EXPORT_UNKNOWN, text=msg.EXPORT_UNKNOWN)
@@ -220,12 +233,10 @@ def export_list(slug: str, name: str) -> Response:
 @routes.route("/events/{slug}/check-in", methods=["GET"])
 def check_in_search(slug: str) -> Response:
     """The door's page: search by name or フリガナ, and check people in from the results."""
-    session = _viewer()
-    if isinstance(session, Response):
-        return session
-    state = _event(slug, session)
-    if isinstance(state, Response):
-        return state
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
     query = query_params(routes.current_request).get("q", "")
     everyone = roster.entries(current().table, slug)
     found = roster.search(everyone, query) if query else []
@@ -236,12 +247,10 @@ def check_in_search(slug: str) -> Response:
 @routes.route("/events/{slug}/check-in/{registration_id}", methods=["GET"])
 def scanned(slug: str, registration_id: str) -> Response:
     """Where a scanned QR code lands: who this is, and the button that checks them in."""
-    session = _viewer()
-    if isinstance(session, Response):
-        return session
-    state = _event(slug, session)
-    if isinstance(state, Response):
-        return state
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
     s = current()
     token = query_params(routes.current_request).get("token", "")
     if token and not checkin.token_is_genuine(s.signer, slug, registration_id, token, s.clock.now()):
@@ -257,13 +266,10 @@ def scanned(slug: str, registration_id: str) -> Response:
 )
 def check_in(slug: str, registration_id: str) -> Response:
     """Record an arrival, once; a second press says who checked them in and when."""
-    found = _poster()
-    if isinstance(found, Response):
-        return found
-    session, _ = found
-    state = _event(slug, session)
-    if isinstance(state, Response):
-        return state
+    posted = _post_to(slug)
+    if isinstance(posted, Response):
+        return posted
+    session, _, state = posted
     s = current()
     result = checkin.check_in(s.table, slug, registration_id, session.email, s.clock.now())
     person = roster.entry(s.table, slug, registration_id)
@@ -279,12 +285,10 @@ def check_in(slug: str, registration_id: str) -> Response:
 @routes.route("/events/{slug}/broadcasts", methods=["GET"])
 def broadcast_form(slug: str) -> Response:
     """Write a message to registrants, and see earlier ones."""
-    session = _viewer()
-    if isinstance(session, Response):
-        return session
-    state = _event(slug, session)
-    if isinstance(state, Response):
-        return state
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
     return _broadcast_page(session, state, {}, {})
 
 
@@ -301,13 +305,10 @@ def _broadcast_page(
 @routes.route("/events/{slug}/broadcasts", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def post_broadcast(slug: str) -> Response:
     """Preview a message with its number of recipients, or send it (once, however often 送信 is pressed)."""
-    found = _poster()
-    if isinstance(found, Response):
-        return found
-    session, fields = found
-    state = _event(slug, session)
-    if isinstance(state, Response):
-        return state
+    posted = _post_to(slug)
+    if isinstance(posted, Response):
+        return posted
+    session, fields, state = posted
     s = current()
     checked = broadcast.check(fields, state.event)
     if checked.errors:
@@ -341,12 +342,10 @@ def post_broadcast(slug: str) -> Response:
 @routes.route("/events/{slug}/broadcasts/{broadcast_id}", methods=["GET"])
 def broadcast_progress(slug: str, broadcast_id: str) -> Response:
     """How far a broadcast has got."""
-    session = _viewer()
-    if isinstance(session, Response):
-        return session
-    state = _event(slug, session)
-    if isinstance(state, Response):
-        return state
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
     progress = broadcast.progress(current().table, slug, broadcast_id)
     if progress is None:
         return _page("message.html", session, 404, title=msg.BROADCAST_NOT_FOUND, text=msg.BROADCAST_NOT_FOUND)

@@ -360,12 +360,7 @@ class Postman:
 
     def redrive_stalled(self, now: datetime, limit: int = 500, stalled_after: timedelta = STALL_AFTER) -> int:
         """Deliver mail that the stream has not managed to send; returns how many were sent."""
-        rows = self.table.query(
-            "#queue = :queue AND #due <= :cutoff",
-            {":queue": keys.QUEUE_MAIL, ":cutoff": iso(now - stalled_after)},
-            names={"#queue": keys.QUEUE, "#due": keys.DUE},
-            index=keys.BY_DUE_INDEX,
-        )
+        rows = keys.due_by(self.table, keys.QUEUE_MAIL, now - stalled_after)
         mails = [
             (keys.slug_from_pk(row[keys.PK]), row[keys.SK].removeprefix(keys.MAIL_PREFIX))
             for row in itertools.islice(rows, limit)

@@ -32,14 +32,7 @@ class FanOut:
 def send_due_reminders(table: Table, now: datetime) -> list[FanOut]:
     """Fan out every reminder that is due; safe to run twice or concurrently."""
     done = []
-    for row in list(
-        table.query(
-            "#queue = :queue AND #due <= :now",
-            {":queue": keys.QUEUE_REMINDER, ":now": iso(now)},
-            names={"#queue": keys.QUEUE, "#due": keys.DUE},
-            index=keys.BY_DUE_INDEX,
-        )
-    ):
+    for row in list(keys.due_by(table, keys.QUEUE_REMINDER, now)):
         slug = keys.slug_from_pk(row[keys.PK])
         reminder = row[keys.SK].removeprefix(keys.REMINDER_PREFIX)
         state = catalog.get_event(table, slug)

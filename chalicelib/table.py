@@ -25,7 +25,14 @@ drops its `queue` attribute and leaves the index.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.clock import iso
+
+if TYPE_CHECKING:
+    from chalicelib.dynamo import Item, Table
 
 PK = "pk"
 SK = "sk"
@@ -119,6 +126,16 @@ def reminder_key(slug: str, reminder: str) -> dict[str, str]:
 def mail_key(slug: str, mail_id: str) -> dict[str, str]:
     """Key of one outbox mail item."""
     return {PK: event_pk(slug), SK: MAIL_PREFIX + mail_id}
+
+
+def due_by(table: Table, queue: str, moment: datetime) -> Iterator[Item]:
+    """Keys of the work in one queue of the `by-due` index that is due at `moment` or earlier."""
+    return table.query(
+        "#queue = :queue AND #due <= :moment",
+        {":queue": queue, ":moment": iso(moment)},
+        names={"#queue": QUEUE, "#due": DUE},
+        index=BY_DUE_INDEX,
+    )
 
 
 # Items that hold personal data carry this epoch-seconds attribute; DynamoDB deletes them after it.

@@ -88,17 +88,17 @@ def test_the_detail_shows_the_mail_history_with_bounces(
 HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "＝１＋１", "plain"]
 
 
+def sign_up_hostile(world: World, event: Event) -> None:
+    """One registrant per hostile text, typed as their 所属."""
+    for n, text in enumerate(HOSTILE):
+        who = attendee(name=f"名{n}", organization=text, email=f"h{n}@example.jp")
+        register(world.table, event, who, f"H{n}", world.clock.now())
+
+
 def test_csv_opens_in_japanese_excel_and_never_runs_a_formula(
     client: Client, world: World, desk: SignedIn, published: Event
 ) -> None:
-    for n, text in enumerate(HOSTILE):
-        register(
-            world.table,
-            published,
-            attendee(name=f"名{n}", organization=text, email=f"h{n}@example.jp"),
-            f"H{n}",
-            world.clock.now(),
-        )
+    sign_up_hostile(world, published)
     response = desk.get(client, "/organizer/events/cdo-seminar/export/door.csv")
     assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="cdo-seminar-door.csv"' in response.headers["Content-Disposition"]
@@ -131,14 +131,7 @@ def test_neutralise_leaves_ordinary_text_alone_and_defuses_every_formula_start()
 def test_xlsx_keeps_the_text_exactly_and_as_text(world: World, desk: SignedIn, published: Event) -> None:
     from openpyxl import load_workbook
 
-    for n, text in enumerate(HOSTILE):
-        register(
-            world.table,
-            published,
-            attendee(name=f"名{n}", organization=text, email=f"h{n}@example.jp"),
-            f"H{n}",
-            world.clock.now(),
-        )
+    sign_up_hostile(world, published)
     rows = export.rows(published, roster.entries(world.table, "cdo-seminar"), export.ListKind.MEISHI)
     sheet = load_workbook(io.BytesIO(export.to_xlsx(rows, published.title))).active
     assert sheet is not None
