@@ -7,14 +7,14 @@ NPM_STAMP := node_modules/.installed
 
 STAGE ?=
 
-.PHONY: run test bench templates lint pytest deps tools load-events deploy destroy replay-mail package check-stage clean
+.PHONY: run test bench templates lint pytest deps tools browser load-events deploy destroy replay-mail package check-stage clean
 
 run: deps ## Serve the app on http://localhost:8000 with a mail viewer on :8025 (Ctrl-C stops all)
 	$(PY) -m local.run $(RUN_ARGS)
 
 test: lint pytest ## Lint, type-check and run the whole test suite on the local engines
 
-pytest: deps
+pytest: deps browser
 	$(PY) -m pytest
 
 bench: deps templates ## Measure cold start, cost per registration, flash crowd, reminder fan-out, zip size
@@ -51,6 +51,9 @@ deps: $(PIP_STAMP) $(NPM_STAMP) tools
 tools:
 	@command -v java >/dev/null 2>&1 || { echo "Java 17 is needed for DynamoDB Local. Install it, e.g.: apt-get install openjdk-17-jre-headless" >&2; exit 1; }
 	@command -v node >/dev/null 2>&1 || { echo "Node.js 20 and npm are needed to install DynamoDB Local. Install them, e.g.: apt-get install nodejs npm" >&2; exit 1; }
+
+browser:
+	@test -x /usr/bin/chromium || { echo "The browser tests drive Debian's Chromium. Install it with Japanese fonts: apt-get install chromium fonts-noto-cjk" >&2; exit 1; }
 
 $(PIP_STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import re
@@ -20,6 +21,9 @@ _TEMPLATES = Environment(
 _MESSAGE = re.compile(r"^/messages/(\d+)$")
 _ATTACHMENT = re.compile(r"^/messages/(\d+)/attachments/(\d+)$")
 _RAW = re.compile(r"^/messages/(\d+)/raw$")
+_HTML = re.compile(r"^/messages/(\d+)/html$")
+# The HTML part alone, as a mail program shows it: its inline images, nothing from anywhere else, no script.
+_HTML_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 def parse(raw: str) -> EmailMessage:
@@ -40,12 +44,23 @@ def detail(number: int, message: EmailMessage) -> dict[str, Any]:
         **summary(number, message),
         "reply_to": message["Reply-To"],
         "text": text.get_content() if text else "",
-        "html": html.get_content() if html else "",
+        "html": with_inline_images(html.get_content(), message) if html else "",
         "attachments": [
             {"index": i, "filename": part.get_filename() or f"attachment-{i}", "type": part.get_content_type()}
             for i, part in enumerate(message.iter_attachments())
         ],
     }
+
+
+def with_inline_images(html: str, message: EmailMessage) -> str:
+    """Point the HTML's cid: references at its inline parts (as data: URLs), as a mail program would."""
+    for part in message.walk():
+        content_id = str(part.get("Content-ID", "")).strip("<>")
+        payload = part.get_payload(decode=True) if content_id else None
+        if isinstance(payload, bytes):
+            data = base64.b64encode(payload).decode("ascii")
+            html = html.replace(f"cid:{content_id}", f"data:{part.get_content_type()};base64,{data}")
+    return html
 
 
 def make_handler(messages: Callable[[], list[str]]) -> type[BaseHTTPRequestHandler]:
@@ -58,12 +73,15 @@ def make_handler(messages: Callable[[], list[str]]) -> type[BaseHTTPRequestHandl
                 items = [summary(n, parse(raw)) for n, raw in enumerate(raws)]
                 self._send(200, _TEMPLATES.get_template("mail_list.html").render(items=list(reversed(items))))
                 return
-            for pattern in (_MESSAGE, _ATTACHMENT, _RAW):
+            for pattern in (_MESSAGE, _ATTACHMENT, _RAW, _HTML):
                 match = pattern.match(self.path)
                 if match and int(match.group(1)) < len(raws):
                     number = int(match.group(1))
                     if pattern is _RAW:
                         self._send(200, raws[number], "text/plain; charset=utf-8")
+                    elif pattern is _HTML:
+                        html = str(detail(number, parse(raws[number]))["html"])
+                        self._send(200, html, headers={"Content-Security-Policy": _HTML_POLICY})
                     elif pattern is _MESSAGE:
                         self._message(parse(raws[number]), number)
                     else:
@@ -83,10 +101,18 @@ def make_handler(messages: Callable[[], list[str]]) -> type[BaseHTTPRequestHandl
             payload = part.get_payload(decode=True)
             self._send(200, payload if isinstance(payload, bytes) else b"", part.get_content_type())
 
-        def _send(self, status: int, body: str | bytes, content_type: str = "text/html; charset=utf-8") -> None:
+        def _send(
+            self,
+            status: int,
+            body: str | bytes,
+            content_type: str = "text/html; charset=utf-8",
+            headers: dict[str, str] | None = None,
+        ) -> None:
             data = body.encode("utf-8") if isinstance(body, str) else body
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -1,0 +1,324 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against the app served on the local engines.
+
+Every page is checked with axe-core for WCAG 2.1 A/AA and best-practice violations (none allowed),
+at a phone's 320 px width and with text at 200 % without sideways scrolling, by keyboard alone and
+with JavaScript off. The README's screenshots are taken here, so they show the pages as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import app as app_module
+from chalicelib.events import Event
+from chalicelib.registrations import register
+from local import engines, mailview
+from tests.conftest import ROOT, World, attendee, numbered
+from tests.test_organizer import ORGANIZER
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+# What the machine's closed network needs (no background connections), and running as root in CI.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the session (Playwright cannot download its own here)."""
+    assert CHROMIUM.exists(), "browser tests need Debian's Chromium: apt-get install chromium fonts-noto-cjk"
+    assert AXE.exists(), "axe-core comes from npm: run `npm ci`"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Site:
+    """The app and the mail viewer, served over HTTP for this test."""
+
+    url: str
+    mail_url: str
+    world: World
+
+
+@pytest.fixture(scope="session")
+def servers(local_engines: Any) -> Iterator[tuple[str, str]]:
+    """The app (Chalice's local server) and the mail viewer on free ports, for the whole session.
+
+    Chalice's local server re-classes the app object once, so it is made once; each test's own
+    table and clock reach it through the services its `world` installs.
+    """
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    web = create_local_server(
+        app_module.app, Config.create(chalice_stage="local", app_name="uketsuke"), "127.0.0.1", _free_port()
+    )
+    viewer = mailview.serve("127.0.0.1", _free_port(), lambda: [m.raw_data for m in engines.sent_messages()])
+    for server in (web.server, viewer):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{web.server.server_port}", f"http://127.0.0.1:{viewer.server_port}"
+    finally:
+        for server in (web.server, viewer):
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture
+def site(servers: tuple[str, str], world: World, published: Event) -> Site:
+    return Site(servers[0], servers[1], world)
+
+
+def new_page(chromium: Any, width: int = 1024, javascript: bool = True, scale: float = 1) -> Any:
+    """A fresh browser tab (own cookies); axe is injected past the pages' CSP, which forbids all script."""
+    context = chromium.new_context(
+        viewport={"width": width, "height": 800},
+        device_scale_factor=scale,
+        java_script_enabled=javascript,
+        bypass_csp=True,
+        locale="ja-JP",
+    )
+    return context.new_page()
+
+
+def violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's findings on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations", AXE_RULES
+    )
+    return [{"id": v["id"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"]][:3]} for v in found]
+
+
+def assert_accessible(page: Any, what: str) -> None:
+    found = violations(page)
+    assert found == [], f"{what}: {json.dumps(found, ensure_ascii=False, indent=1)}"
+
+
+def no_sideways_scroll(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"))
+
+
+def fill_form(page: Any, name: str = "磐梯 太郎", email: str = "taro@example.jp") -> None:
+    page.get_by_label("氏名").fill(name)
+    page.get_by_label("フリガナ").fill("ばんだい たろう")
+    page.get_by_label("所属").fill("磐梯町役場")
+    page.get_by_label("役職").fill("企画課長")
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("地方公務員").check()
+    page.get_by_label(re.compile("同意します")).check()
+
+
+def submit(page: Any, site: Site, name: str = "申し込む") -> None:
+    # The form's token records when the page was served; people take more than the 3-second minimum.
+    site.world.clock.advance(timedelta(seconds=10))
+    page.get_by_role("button", name=name).click()
+
+
+def test_a_person_registers_sees_their_seat_and_gets_the_mail(chromium: Any, site: Site) -> None:
+    page = new_page(chromium, width=390)
+    page.goto(f"{site.url}/events/cdo-seminar")
+    assert_accessible(page, "event page")
+    page.screenshot(path=str(SCREENSHOTS / "event-page.png"), full_page=True)
+    fill_form(page)
+    submit(page, site)
+    page.wait_for_url(re.compile(r"/events/cdo-seminar/registrations/"))
+    assert page.get_by_role("heading", name="お申し込みが完了しました").is_visible()
+    assert_accessible(page, "confirmation page")
+    site.world.deliver_outbox()
+    mail = new_page(chromium, width=1024)
+    mail.goto(site.mail_url)
+    mail.get_by_role("link", name=re.compile("お申し込み完了")).click()
+    assert mail.get_by_text("taro@example.jp").first.is_visible()
+    html = mail.get_by_role("link", name="HTML").get_attribute("href")
+    shown = new_page(chromium, width=600)
+    shown.goto(site.mail_url + html)
+    qr = shown.get_by_role("img", name=re.compile("受付用QRコード"))
+    assert qr.is_visible() and qr.evaluate("image => image.naturalWidth") > 0  # the inline image really loads
+    shown.screenshot(path=str(SCREENSHOTS / "confirmation-mail.png"), full_page=True)
+
+
+def test_mistakes_are_summarised_focused_and_linked_to_their_fields(chromium: Any, site: Site) -> None:
+    page = new_page(chromium, width=390)
+    page.goto(f"{site.url}/events/cdo-seminar")
+    page.get_by_label("メールアドレス").fill("taro.example.jp")
+    submit(page, site)
+    summary = page.locator("#error-summary")
+    assert summary.is_visible() and summary.evaluate("element => element === document.activeElement")
+    assert page.get_by_role("alert").is_visible()
+    assert_accessible(page, "form with errors")
+    page.screenshot(path=str(SCREENSHOTS / "form-errors.png"), full_page=True)
+    summary.get_by_role("link", name=re.compile("「@」")).click()
+    assert page.evaluate("document.activeElement.id") == "email"
+    field = page.get_by_label("メールアドレス")
+    assert field.get_attribute("aria-invalid") == "true" and field.input_value() == "taro.example.jp"
+    assert "email-error" in (field.get_attribute("aria-describedby") or "")
+
+
+def test_registering_with_the_keyboard_alone(chromium: Any, site: Site) -> None:
+    page = new_page(chromium)
+    page.goto(f"{site.url}/events/cdo-seminar")
+    typed = {"name": "磐梯 太郎", "kana": "バンダイ タロウ", "organization": "磐梯町役場", "email": "kb@example.jp"}
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "(() => { const e = document.activeElement;"
+            " return [e.tagName, e.type || '', e.name || '', e.textContent] })()"
+        )
+        tag, kind, name, text = focused
+        if kind in ("radio", "checkbox"):
+            page.keyboard.press("Space")
+        elif name in typed:
+            page.keyboard.type(typed[name])
+        elif tag == "BUTTON" and "申し込む" in text:
+            site.world.clock.advance(timedelta(seconds=10))
+            page.keyboard.press("Enter")
+            break
+    page.wait_for_url(re.compile(r"/registrations/"))
+    assert page.get_by_role("heading", name="お申し込みが完了しました").is_visible()
+
+
+def test_everything_works_with_javascript_off(chromium: Any, site: Site) -> None:
+    page = new_page(chromium, javascript=False)
+    page.goto(f"{site.url}/events/cdo-seminar")
+    fill_form(page, email="nojs@example.jp")
+    submit(page, site)
+    page.wait_for_url(re.compile(r"/registrations/"))
+    page.get_by_label(re.compile("取り消します")).check()
+    page.get_by_role("button", name="キャンセルする").click()
+    assert page.get_by_role("heading", name="お申し込みは取り消されています").is_visible()
+
+
+@pytest.mark.parametrize(("width", "scale", "text_zoom"), [(320, 1, 1), (640, 2, 1), (320, 1, 2)])
+def test_pages_fit_a_small_screen_and_large_text_without_sideways_scrolling(
+    chromium: Any, site: Site, width: int, scale: float, text_zoom: int
+) -> None:
+    # 640 px at scale 2 is a 1280 px window at 200 % zoom; text_zoom 2 doubles the text size on a 320 px phone.
+    register(
+        site.world.table,
+        published_event(site),
+        attendee(organization="磐梯町役場デジタル変革戦略室"),
+        "S1",
+        site.world.clock.now(),
+        site.world.services.ids,
+    )
+    page = new_page(chromium, width=width, scale=scale)
+    desk = signed_in_page(chromium, site, width=width, scale=scale)
+    pages = [(page, "/"), (page, "/events/cdo-seminar"), (page, "/events/nothing-here")]
+    pages += [(desk, p) for p in organizer_paths()]
+    for tab, path in pages:
+        tab.goto(site.url + path)
+        if text_zoom != 1:
+            tab.add_style_tag(content=f"html {{ font-size: {100 * text_zoom}% }}")
+        assert no_sideways_scroll(tab), (path, width, scale, text_zoom)
+
+
+def published_event(site: Site) -> Event:
+    event = site.world.services.events.get("cdo-seminar")
+    assert event is not None
+    return event
+
+
+def signed_in_page(chromium: Any, site: Site, width: int = 1024, scale: float = 1) -> Any:
+    """A tab in which an organizer signed in through the e-mailed link."""
+    site.world.services.organizers = frozenset({ORGANIZER})
+    page = new_page(chromium, width=width, scale=scale)
+    page.goto(f"{site.url}/organizer/sign-in")
+    page.get_by_label("メールアドレス").fill(ORGANIZER)
+    page.get_by_role("button", name="サインイン用のリンクを送る").click()
+    site.world.deliver_outbox()
+    raws = [m.raw_data for m in engines.sent_messages()]
+    link = next(
+        found.group(0)
+        for raw in reversed(raws)
+        if (
+            found := re.search(
+                r"http://testserver(/organizer/sign-in/[^\s\"<]+)", mailview.detail(0, mailview.parse(raw))["text"]
+            )
+        )
+    )
+    page.goto(site.url + link.removeprefix("http://testserver"))
+    page.get_by_role("button", name="サインインする").click()
+    page.wait_for_url(re.compile(r"/organizer$"))
+    return page
+
+
+def organizer_paths() -> list[str]:
+    base = "/organizer/events/cdo-seminar"
+    return ["/organizer", base, f"{base}?q=ばんだい", f"{base}/check-in?q=ばんだい", f"{base}/broadcasts"]
+
+
+def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: Any, site: Site) -> None:
+    now, ids = site.world.clock.now(), site.world.services.ids
+    event = published_event(site)
+    register(site.world.table, event, attendee(), "S1", now, ids)  # R000000001
+    register(site.world.table, event, numbered(2), "S2", now, ids)
+    anonymous = new_page(chromium, width=320)
+    anonymous.goto(f"{site.url}/organizer/sign-in")
+    assert_accessible(anonymous, "sign-in")
+    anonymous.get_by_role("button", name="サインイン用のリンクを送る").click()
+    assert_accessible(anonymous, "sign-in with an error")
+    desk = signed_in_page(chromium, site, width=320)
+    for path in organizer_paths():
+        desk.goto(site.url + path)
+        assert_accessible(desk, path)
+    desk.goto(f"{site.url}/organizer/events/cdo-seminar/registrations/R000000001")
+    assert_accessible(desk, "registration detail")
+    desk.goto(f"{site.url}/organizer/events/cdo-seminar/check-in?q=ばんだい")
+    desk.get_by_role("button", name=re.compile("受付する")).click()
+    assert desk.get_by_role("heading", name="受付しました").is_visible()
+    assert_accessible(desk, "checked in")
+    desk.screenshot(path=str(SCREENSHOTS / "check-in.png"), full_page=True)
+    desk.goto(f"{site.url}/organizer/events/cdo-seminar/broadcasts")
+    desk.get_by_role("button", name="内容を確認する").click()
+    assert_accessible(desk, "broadcast form with errors")
+    desk.get_by_label(re.compile("件名")).fill("会場のご案内")
+    desk.get_by_label(re.compile("本文")).fill("3階の会議室です。")
+    desk.get_by_role("button", name="内容を確認する").click()
+    assert_accessible(desk, "broadcast preview")
+    desk.get_by_role("button", name=re.compile("名に送信する")).click()
+    assert_accessible(desk, "broadcast progress")
+
+
+def test_the_checker_itself_finds_what_it_should(chromium: Any) -> None:
+    # A page with an unlabelled field, pale text and sideways overflow: each check must see its fault.
+    page = new_page(chromium, width=320)
+    page.set_content(
+        '<!doctype html><html lang="ja"><title>t</title><main><input>'
+        '<p style="color:#ccc;background:#fff">薄い文字</p><div style="width:600px">広い</div></main></html>'
+    )
+    found = {v["id"] for v in violations(page)}
+    assert {"label", "color-contrast"} <= found
+    assert not no_sideways_scroll(page)
