@@ -8,6 +8,7 @@ not signed in, and no POST changes anything without a token from a page served t
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 
@@ -19,7 +20,7 @@ from chalicelib.mail import Links, render_broadcast
 from chalicelib.organizers import Session
 from chalicelib.services import current
 from chalicelib.templating import render
-from chalicelib.web import base_path, form_fields, html, query_params, see_other
+from chalicelib.web import base_path, form_fields, html, query_params, routed_path, see_other
 
 routes = Blueprint(__name__)
 
@@ -52,9 +53,15 @@ def _session() -> Session | None:
 
 
 def _viewer() -> Session | Response:
-    """The signed-in organizer, or the way to the sign-in page (GET routes)."""
+    """The signed-in organizer, or the way to the sign-in page, which leads back here (GET routes)."""
     session = _session()
-    return session if session is not None else see_other(f"{_home()}/sign-in", PRIVATE)
+    if session is not None:
+        return session
+    request = routes.current_request
+    here = routed_path(request) or "/organizer"
+    query = query_params(request)
+    then = here + ("?" + urlencode(query) if query else "")
+    return see_other(f"{_home()}/sign-in?{urlencode({'then': then})}", PRIVATE)
 
 
 def _poster() -> tuple[Session, dict[str, str]] | Response:
@@ -102,8 +109,9 @@ def _post_to(slug: str) -> tuple[Session, dict[str, str], EventState] | Response
 @routes.route("/sign-in", methods=["GET"])
 def sign_in_form() -> Response:
     """Where an organizer asks for a sign-in link."""
-    signed_out = query_params(routes.current_request).get("out")
-    return _page("sign_in.html", None, errors={}, notice=msg.SIGNED_OUT if signed_out else "")
+    params = query_params(routes.current_request)
+    notice = msg.SIGNED_OUT if params.get("out") else ""
+    return _page("sign_in.html", None, errors={}, notice=notice, then=organizers.return_path(params.get("then", "")))
 
 
 @routes.route("/sign-in", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
@@ -113,10 +121,12 @@ def request_sign_in() -> Response:
     if isinstance(fields, Response):
         return fields
     email = fields.get("email", "").strip()
+    then = organizers.return_path(fields.get("then", ""))
     if not email:
-        return _page("sign_in.html", None, 400, errors={"email": msg.SIGN_IN_EMAIL_NEEDED}, notice="")
+        errors = {"email": msg.SIGN_IN_EMAIL_NEEDED}
+        return _page("sign_in.html", None, 400, errors=errors, notice="", then=then)
     s = current()
-    organizers.request_sign_in(s.table, s.organizers, email, s.clock.now())
+    organizers.request_sign_in(s.table, s.organizers, email, s.clock.now(), then)
     return _page("message.html", None, title="メールをご確認ください", text=msg.SIGN_IN_SENT.format(email=email))
 
 
@@ -138,11 +148,12 @@ def use_sign_in_link(nonce: str) -> Response:
         return fields
     s = current()
     now = s.clock.now()
-    session = organizers.use_sign_in(s.table, s.signer, nonce, fields.get("token", ""), now)
-    if session is None:
+    used = organizers.use_sign_in(s.table, s.signer, nonce, fields.get("token", ""), now)
+    if used is None:
         return _page("message.html", None, 404, title="サインインできません", text=msg.SIGN_IN_LINK_INVALID)
+    session, then = used
     cookie = organizers.set_cookie_header(organizers.cookie_value(s.signer, session), _home(), session.expires - now)
-    return see_other(_home(), {**PRIVATE, "Set-Cookie": cookie})
+    return see_other(_base() + then, {**PRIVATE, "Set-Cookie": cookie})
 
 
 @routes.route("/sign-out", methods=["POST"], content_types=["application/x-www-form-urlencoded"])

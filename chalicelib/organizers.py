@@ -48,8 +48,20 @@ def is_organizer(organizers: frozenset[str], email: str) -> bool:
     return email.strip().lower() in organizers
 
 
-def request_sign_in(table: Table, organizers: frozenset[str], email: str, now: datetime) -> bool:
-    """Queue a sign-in mail for a listed organizer; False if the address is not listed or just got one."""
+def return_path(candidate: str) -> str:
+    """Where to go after signing in: an organizer page this site serves, never another site."""
+    path = candidate.strip()
+    own = path == "/organizer" or path.startswith("/organizer/")
+    return path if own and "//" not in path and "\\" not in path and len(path) <= 500 else "/organizer"
+
+
+def request_sign_in(
+    table: Table, organizers: frozenset[str], email: str, now: datetime, then: str = "/organizer"
+) -> bool:
+    """Queue a sign-in mail for a listed organizer; False if the address is not listed or just got one.
+
+    `then` is the organizer page they were opening (a scanned QR code, say): the link leads back there.
+    """
     address = email.strip().lower()
     if address not in organizers:
         return False
@@ -58,7 +70,13 @@ def request_sign_in(table: Table, organizers: frozenset[str], email: str, now: d
     window = int(now.timestamp() // SIGN_IN_WINDOW.total_seconds())
     mail_id = f"sign-in-{keys.email_digest(address)[:24]}-{window}"
     ttl = {keys.TTL_ATTRIBUTE: int((now + timedelta(days=1)).timestamp())}
-    sign_in = {**keys.sign_in_key(nonce), "email": address, "valid_until": iso(expires), **ttl}
+    sign_in = {
+        **keys.sign_in_key(nonce),
+        "email": address,
+        "valid_until": iso(expires),
+        "then": return_path(then),
+        **ttl,
+    }
     mail = {**mail_item(keys.SITE_SLUG, mail_id, MailKind.SIGN_IN, now, to=address, nonce=nonce), **ttl}
     try:
         table.transact([{"Put": {"Item": sign_in}}, put_new_mail(mail)])
@@ -83,8 +101,8 @@ def link_is_genuine(signer: LinkSigner, nonce: str, token: str, now: datetime) -
     return valid_until is not None and valid_until > now
 
 
-def use_sign_in(table: Table, signer: LinkSigner, nonce: str, token: str, now: datetime) -> Session | None:
-    """Spend a sign-in link and start a session; None if the link is forged, expired or used."""
+def use_sign_in(table: Table, signer: LinkSigner, nonce: str, token: str, now: datetime) -> tuple[Session, str] | None:
+    """Spend a sign-in link and start a session; with the page to go to. None if forged, expired or used."""
     if not link_is_genuine(signer, nonce, token, now):
         return None
     try:
@@ -106,7 +124,7 @@ def use_sign_in(table: Table, signer: LinkSigner, nonce: str, token: str, now: d
             keys.TTL_ATTRIBUTE: int(session.expires.timestamp()),
         }
     )
-    return session
+    return session, return_path(str(item.get("then", "")))
 
 
 def cookie_value(signer: LinkSigner, session: Session) -> str:

@@ -33,6 +33,14 @@ def base_path(request: Request | None) -> str:
     return pages.base_path(str(event.get("requestContext", {}).get("path") or ""), str(event.get("path") or ""))
 
 
+def routed_path(request: Request | None) -> str:
+    """The path asked for, without API Gateway's stage prefix (locally there is none)."""
+    if request is None:
+        return ""
+    event = request.to_original_event()
+    return str(event.get("path") or event.get("requestContext", {}).get("path") or "")
+
+
 def site_url(request: Request | None) -> str:
     """The site's address as the visitor reached it (scheme, host and prefix), for a URL used off the page."""
     if request is None:

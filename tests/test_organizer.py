@@ -153,7 +153,7 @@ def _refused(response: Any, method: str) -> bool:
     if "磐梯" in body or "person1@example.jp" in body:
         return False
     if method == "GET":
-        return response.status_code == 303 and response.headers["Location"] == "/organizer/sign-in"
+        return response.status_code == 303 and response.headers["Location"].startswith("/organizer/sign-in?then=")
     return response.status_code == 403
 
 
@@ -207,3 +207,32 @@ def test_a_session_of_another_organizer_cannot_post_with_this_ones_token(
     crossed = SignedIn(second.cookie, first.csrf)
     assert crossed.post(client, "/organizer/sign-out").status_code == 403
     assert second.post(client, "/organizer/sign-out").status_code == 303
+
+
+def test_signing_in_from_a_scanned_code_leads_back_to_it(client: Client, organizer_listed: World) -> None:
+    scanned = "/organizer/events/cdo-seminar/check-in/R000000001?token=abc"
+    first = client.http.get(scanned)
+    assert first.status_code == 303
+    sign_in_page = page(client.http.get(first.headers["Location"]))
+    assert 'name="then" value="/organizer/events/cdo-seminar/check-in/R000000001?token=abc"' in sign_in_page
+    body = urlencode({"email": ORGANIZER, "then": scanned})
+    client.http.post("/organizer/sign-in", headers=FORM, body=body)
+    organizer_listed.deliver_outbox()
+    text = mailbox()[-1].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    link = re.search(rf"{re.escape(BASE_URL)}(/organizer/sign-in/\S+)", text)
+    assert link is not None
+    assert use_link(client, link.group(1)).headers["Location"] == scanned
+
+
+@pytest.mark.parametrize("then", ["https://evil.example/", "//evil.example/x", "/events/x", "/organizer/\\evil", ""])
+def test_after_signing_in_nobody_is_sent_off_the_organizer_pages(then: str) -> None:
+    assert organizers.return_path(then) == "/organizer"
+
+
+def test_behind_api_gateway_the_way_to_sign_in_keeps_the_stage_prefix(organizer_listed: World) -> None:
+    from tests.conftest import api_gateway_event
+
+    event = api_gateway_event("GET", "/organizer/events/cdo-seminar", "/organizer/events/{slug}", "cdo-seminar")
+    response = app_module.app(event, None)
+    assert response["statusCode"] == 303
+    assert response["headers"]["Location"] == "/api/organizer/sign-in?then=%2Forganizer%2Fevents%2Fcdo-seminar"
