@@ -7,7 +7,7 @@ NPM_STAMP := node_modules/.installed
 
 STAGE ?=
 
-.PHONY: run test bench templates lint pytest deps tools browser load-events deploy destroy replay-mail package check-stage clean
+.PHONY: run test bench templates catalogs lint pytest deps tools browser load-events deploy destroy replay-mail package check-stage clean
 
 run: deps ## Serve the app on http://localhost:8000 with a mail viewer on :8025 (Ctrl-C stops all)
 	$(PY) -m local.run $(RUN_ARGS)
@@ -22,6 +22,11 @@ bench: deps templates ## Measure cold start, cost per registration, flash crowd,
 
 templates: $(PIP_STAMP) ## Compile the Jinja templates ahead of packaging (saves ~70 ms of a cold start)
 	$(PY) -m chalicelib.templating
+
+catalogs: $(PIP_STAMP) ## After changing any text: extract it, merge it into the English catalog, compile (then translate what is new)
+	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k N_ -o chalicelib/locale/messages.pot .
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i chalicelib/locale/messages.pot -d chalicelib/locale -l en
+	$(VENV)/bin/pybabel compile -d chalicelib/locale -l en
 
 lint: $(PIP_STAMP)
 	$(VENV)/bin/ruff check .

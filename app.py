@@ -18,6 +18,7 @@ from chalicelib import (
     closing,
     console,
     feedback,
+    i18n,
     pages,
     privacy,
     registrations,
@@ -48,6 +49,17 @@ def security_headers(event: Any, get_response: Callable[[Any], Response]) -> Res
     """Every page, API answer and file gets the security headers."""
     response = get_response(event)
     response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@app.middleware("http")
+def language(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Pages, mail and messages in the visitor's language: their choice (a cookie), else their browser's."""
+    language = i18n.choose(web.read_cookie(event, i18n.COOKIE), event.headers.get("accept-language"))
+    with i18n.speaking(language, web.here(event)):
+        response = get_response(event)
+    response.headers.setdefault("Content-Language", language)
+    response.headers["Vary"] = "Accept-Language, Cookie"
     return response
 
 
@@ -119,7 +131,7 @@ def submit_registration_form(slug: str) -> Response:
     if isinstance(raw, Response):
         return raw
     submission_id = _submission_id(raw.get("submission_id"))
-    form = validate_registration(raw, [c.key for c in event.categories])
+    form = validate_registration(raw, [c.key for c in event.categories], i18n.current())
     now = s.clock.now()
     verdict = bots.screen(s.signer, slug, {**raw, "submission_id": submission_id}, now)
     if verdict is not bots.Verdict.PERSON:
@@ -240,7 +252,7 @@ def _registration_page(state: EventState, registration: Registration, token: str
         slug, registration_id = state.event.slug, registration.registration_id
         door = checkin.check_in_token(s.signer, slug, registration_id, link_expiry(state.event.ends_at))
         url = web.site_url(app.current_request) + checkin.check_in_path(slug, registration_id, door)
-        qr = checkin.qr_svg(url, f"受付用QRコード（受付番号 {registration.number}）")
+        qr = checkin.qr_svg(url, i18n.gettext(msg.QR_LABEL).format(number=registration.number))
     page = pages.registration_page(_base_path(), state, registration, token, s.clock.now(), place, qr, **extra)
     return page
 
@@ -251,6 +263,15 @@ def _see_registration(event: Event, registration_id: str, done: str = "") -> Res
     token = s.signer.token(event.slug, registration_id, link_expiry(event.ends_at))
     location = _base_path() + registration_path(event.slug, registration_id, token) + (f"&done={done}" if done else "")
     return web.see_other(location)
+
+
+@app.route("/language/{code}", methods=["GET"])
+def choose_language(code: str) -> Response:
+    """The language switch: remember the choice for a year and go back to the page it was made on."""
+    chosen = i18n.supported(code) or i18n.DEFAULT
+    back = i18n.return_path(web.query_params(app.current_request).get("back", "/"))
+    cookie = f"{i18n.COOKIE}={chosen}; Path=/; Max-Age=31536000; Secure; SameSite=Lax"
+    return web.see_other(_base_path() + back, {"Set-Cookie": cookie})
 
 
 @app.route("/static/{name}", methods=["GET"])
@@ -272,7 +293,7 @@ def event_json(slug: str) -> Response:
     s = services()
     state = catalog.get_event(s.table, slug)
     if state is None:
-        return Response(body={"status": "not_found", "message": msg.EVENT_NOT_FOUND}, status_code=404)
+        return Response(body={"status": "not_found", "message": i18n.gettext(msg.EVENT_NOT_FOUND)}, status_code=404)
     now = s.clock.now()
     body = {
         "slug": slug,
@@ -290,7 +311,7 @@ def register_json(slug: str) -> Response:
     s = services()
     event = s.events.get(slug)  # details only: the transaction checks the seats
     if event is None:
-        return Response(body={"status": "not_found", "message": msg.EVENT_NOT_FOUND}, status_code=404)
+        return Response(body={"status": "not_found", "message": i18n.gettext(msg.EVENT_NOT_FOUND)}, status_code=404)
     try:
         data = json.loads(web.request_body(app.current_request).decode("utf-8"))
     except web.BodyTooLarge:
@@ -298,9 +319,9 @@ def register_json(slug: str) -> Response:
     except (UnicodeDecodeError, ValueError):
         data = None
     if not isinstance(data, dict):
-        return Response(body={"status": "invalid", "message": msg.BODY_NOT_OBJECT}, status_code=400)
+        return Response(body={"status": "invalid", "message": i18n.gettext(msg.BODY_NOT_OBJECT)}, status_code=400)
     submission_id = _submission_id(_request_header("idempotency-key"))
-    form = validate_registration(data, [c.key for c in event.categories])
+    form = validate_registration(data, [c.key for c in event.categories], i18n.current())
     if form.attendee is None:
         return Response(body={"status": "invalid", "errors": form.errors}, status_code=422)
     result = registrations.register(s.table, event, form.attendee, submission_id, s.clock.now(), s.ids)

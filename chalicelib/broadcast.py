@@ -19,6 +19,7 @@ from chalicelib.clock import iso
 from chalicelib.dynamo import ConditionFailed, Item, Table
 from chalicelib.events import Event
 from chalicelib.forms import single_line
+from chalicelib.i18n import gettext
 from chalicelib.outbox import MailKind, MailStatus, broadcast_mail_id, broadcast_mail_prefix, mail_item, put_all_new
 from chalicelib.registrations import RegistrationStatus
 from chalicelib.roster import Entry, entries
@@ -76,16 +77,20 @@ def check(fields: dict[str, str], event: Event) -> Checked:
     if not subject:
         errors["subject"] = msg.BROADCAST_SUBJECT_NEEDED
     elif len(subject) > SUBJECT_LIMIT:
-        errors["subject"] = msg.BROADCAST_TOO_LONG.format(label="件名", limit=SUBJECT_LIMIT, length=len(subject))
+        errors["subject"] = _too_long(msg.SUBJECT_LABEL, SUBJECT_LIMIT, len(subject))
     if not body:
         errors["body"] = msg.BROADCAST_BODY_NEEDED
     elif len(body) > BODY_LIMIT:
-        errors["body"] = msg.BROADCAST_TOO_LONG.format(label="本文", limit=BODY_LIMIT, length=len(body))
+        errors["body"] = _too_long(msg.BODY_LABEL, BODY_LIMIT, len(body))
     if audience not in AUDIENCES:
         errors["audience"] = msg.BROADCAST_AUDIENCE_UNKNOWN
     if category and category not in {c.key for c in event.categories}:
         errors["category"] = msg.UNKNOWN_CATEGORY
     return Checked(Draft(subject, body, audience, category), errors)
+
+
+def _too_long(label: str, limit: int, length: int) -> str:
+    return gettext(msg.BROADCAST_TOO_LONG).format(label=gettext(label), limit=limit, length=length)
 
 
 def is_recipient(e: Entry, draft: Draft) -> bool:

@@ -16,11 +16,12 @@ from chalicelib import broadcast, catalog, checkin, export, organizers, roster
 from chalicelib import messages as msg
 from chalicelib.events import EventState
 from chalicelib.headers import PRIVATE
+from chalicelib.i18n import gettext
 from chalicelib.mail import Links, render_broadcast
 from chalicelib.organizers import Session
 from chalicelib.services import current
 from chalicelib.templating import render
-from chalicelib.web import base_path, form_fields, html, query_params, routed_path, see_other
+from chalicelib.web import base_path, form_fields, here, html, query_params, read_cookie, see_other
 
 routes = Blueprint(__name__)
 
@@ -44,8 +45,7 @@ def _page(template: str, session: Session | None, status: int = 200, **context: 
 
 
 def _session() -> Session | None:
-    request = routes.current_request
-    cookie = organizers.cookie_from_header(request.headers.get("cookie") if request is not None else None)
+    cookie = read_cookie(routes.current_request, organizers.COOKIE)
     if not cookie:
         return None
     s = current()
@@ -57,10 +57,7 @@ def _viewer() -> Session | Response:
     session = _session()
     if session is not None:
         return session
-    request = routes.current_request
-    here = routed_path(request) or "/organizer"
-    query = query_params(request)
-    then = here + ("?" + urlencode(query) if query else "")
+    then = here(routes.current_request)
     return see_other(f"{_home()}/sign-in?{urlencode({'then': then})}", PRIVATE)
 
 
@@ -127,7 +124,7 @@ def request_sign_in() -> Response:
         return _page("sign_in.html", None, 400, errors=errors, notice="", then=then)
     s = current()
     organizers.request_sign_in(s.table, s.organizers, email, s.clock.now(), then)
-    return _page("message.html", None, title="メールをご確認ください", text=msg.SIGN_IN_SENT.format(email=email))
+    return _page("message.html", None, title=msg.SIGN_IN_CHECK_MAIL, text=gettext(msg.SIGN_IN_SENT).format(email=email))
 
 
 @routes.route("/sign-in/{nonce}", methods=["GET"])
@@ -136,7 +133,7 @@ def sign_in_link(nonce: str) -> Response:
     s = current()
     token = query_params(routes.current_request).get("token", "")
     if not organizers.link_is_genuine(s.signer, nonce, token, s.clock.now()):
-        return _page("message.html", None, 404, title="サインインできません", text=msg.SIGN_IN_LINK_INVALID)
+        return _page("message.html", None, 404, title=msg.SIGN_IN_FAILED, text=msg.SIGN_IN_LINK_INVALID)
     return _page("sign_in_confirm.html", None, nonce=nonce, token=token)
 
 
@@ -150,7 +147,7 @@ def use_sign_in_link(nonce: str) -> Response:
     now = s.clock.now()
     used = organizers.use_sign_in(s.table, s.signer, nonce, fields.get("token", ""), now)
     if used is None:
-        return _page("message.html", None, 404, title="サインインできません", text=msg.SIGN_IN_LINK_INVALID)
+        return _page("message.html", None, 404, title=msg.SIGN_IN_FAILED, text=msg.SIGN_IN_LINK_INVALID)
     session, then = used
     cookie = organizers.set_cookie_header(organizers.cookie_value(s.signer, session), _home(), session.expires - now)
     return see_other(_base() + then, {**PRIVATE, "Set-Cookie": cookie})

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib import broadcast, catalog, organizers
+from chalicelib import broadcast, catalog, i18n, organizers
+from chalicelib import messages as msg
 from chalicelib import table as keys
 from chalicelib.checkin import check_in_path, check_in_token
 from chalicelib.clock import Clock, iso, parse_iso
@@ -267,7 +268,8 @@ class Postman:
         door = check_in_token(self.signer, slug, registration.registration_id, link_expiry(event.ends_at))
         check_in = f"{self.base_url}{check_in_path(slug, registration.registration_id, door)}"
         links = Links(event_url=links.event_url, manage_url=manage, check_in_url=check_in)
-        rendered = self._render(kind, event, registration, links, item)
+        with i18n.speaking(registration.lang):  # the language they registered in
+            rendered = self._render(kind, event, registration, links, item)
         envelope = Envelope(registration.attendee.email, sender, sender_name, event.contact.organizer_email)
         return rendered, envelope
 
@@ -302,7 +304,7 @@ class Postman:
         token = organizers.sign_in_token(self.signer, item["nonce"], valid_until)
         link = f"{self.base_url}{organizers.sign_in_path(item['nonce'], token)}"
         rendered = render_sign_in(link, int(organizers.SIGN_IN_VALID.total_seconds() // 60))
-        return rendered, Envelope(item["to"], self.default_sender, "イベント受付")
+        return rendered, Envelope(item["to"], self.default_sender, i18n.gettext(msg.SITE_NAME))
 
     def _finish(self, key: dict[str, str], status: MailStatus, message_id: str = "", error: str = "") -> MailStatus:
         values: dict[str, Any] = {":status": status.value, ":at": iso(self.clock.now())}

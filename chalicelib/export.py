@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from chalicelib import messages as msg
 from chalicelib.events import Event
+from chalicelib.i18n import N_, gettext
 from chalicelib.roster import Entry
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -38,24 +39,24 @@ class Column:
 
 
 def _status_label(e: Entry) -> str:
-    return msg.STATUS_LABELS.get(e.registration.status, e.registration.status)
+    return gettext(msg.STATUS_LABELS.get(e.registration.status, e.registration.status))
 
 
 def _columns(event: Event) -> dict[ListKind, tuple[Column, ...]]:
-    name = Column("氏名", lambda e: e.registration.attendee.name)
-    kana = Column("フリガナ", lambda e: e.registration.attendee.kana)
-    organization = Column("所属", lambda e: e.registration.attendee.organization)
-    job_title = Column("役職", lambda e: e.registration.attendee.job_title)
-    category = Column("参加区分", lambda e: event.category_label(e.registration.attendee.category))
+    name = Column(N_("氏名"), lambda e: e.registration.attendee.name)
+    kana = Column(N_("フリガナ"), lambda e: e.registration.attendee.kana)
+    organization = Column(N_("所属"), lambda e: e.registration.attendee.organization)
+    job_title = Column(N_("役職"), lambda e: e.registration.attendee.job_title)
+    category = Column(N_("参加区分"), lambda e: event.category_label(e.registration.attendee.category))
     return {
         ListKind.DOOR: (
-            Column("受付番号", lambda e: e.registration.number),
+            Column(N_("受付番号"), lambda e: e.registration.number),
             kana,
             name,
             organization,
             category,
-            Column("状態", _status_label),
-            Column("受付済み", lambda e: "済" if e.checked_in_at else ""),
+            Column(N_("状態"), _status_label),
+            Column(N_("受付済み"), lambda e: gettext(msg.MARK_CHECKED_IN) if e.checked_in_at else ""),
         ),
         ListKind.MEISHI: (
             name,
@@ -63,8 +64,8 @@ def _columns(event: Event) -> dict[ListKind, tuple[Column, ...]]:
             organization,
             job_title,
             category,
-            Column("メールアドレス", lambda e: e.registration.attendee.email),
-            Column("来場", lambda e: "来場" if e.checked_in_at else ""),
+            Column(N_("メールアドレス"), lambda e: e.registration.attendee.email),
+            Column(N_("来場"), lambda e: gettext(msg.MARK_CAME) if e.checked_in_at else ""),
         ),
     }
 
@@ -75,7 +76,7 @@ def rows(event: Event, found: Iterable[Entry], kind: ListKind) -> list[list[str]
     chosen = [e for e in found if not e.registration.erased]
     if kind is ListKind.DOOR:
         chosen.sort(key=lambda e: (e.registration.attendee.kana, e.registration.registration_id))
-    return [[c.heading for c in columns], *([c.value(e) for c in columns] for e in chosen)]
+    return [[gettext(c.heading) for c in columns], *([c.value(e) for c in columns] for e in chosen)]
 
 
 def neutralise(cell: str) -> str:

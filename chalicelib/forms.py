@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import messages as msg
+from chalicelib.i18n import gettext as t
 
 MAX_LENGTHS = {
     "name": 50,
@@ -38,6 +39,7 @@ class Attendee:
     email: str
     category: str
     question: str = ""
+    lang: str = "ja"  # the language they registered in: their mails are written in it
 
     @property
     def email_key(self) -> str:
@@ -76,8 +78,8 @@ def to_katakana(value: str) -> str:
     return "".join(chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in value)
 
 
-def validate_registration(raw: Mapping[str, Any], categories: Sequence[str]) -> FormResult:
-    """Validate form or JSON input against an event's categories."""
+def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lang: str = "ja") -> FormResult:
+    """Validate form or JSON input against an event's categories; messages come in the current language."""
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
 
@@ -101,7 +103,7 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str]) -> 
             errors[field] = msg.field_error(msg.TOO_LONG, field, limit=limit, length=length)
 
     if "kana" not in errors and not _KATAKANA.match(values["kana"]):
-        errors["kana"] = msg.KANA_ONLY
+        errors["kana"] = t(msg.KANA_ONLY)
 
     if "email" not in errors:
         email, problem = _check_email(values["email"])
@@ -113,13 +115,13 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str]) -> 
         if not values["category"]:
             errors["category"] = msg.field_error(msg.REQUIRED_CHOICE, "category")
         elif values["category"] not in categories:
-            errors["category"] = msg.UNKNOWN_CATEGORY
+            errors["category"] = t(msg.UNKNOWN_CATEGORY)
 
     consent = raw.get("consent")
     consented = consent is True or (isinstance(consent, str) and consent.strip().lower() in _TRUE_WORDS)
     values["consent"] = "yes" if consented else ""
     if not consented:
-        errors["consent"] = msg.CONSENT_NEEDED
+        errors["consent"] = t(msg.CONSENT_NEEDED)
 
     ordered = {field: errors[field] for field in msg.FIELD_LABELS if field in errors}
     if ordered:
@@ -132,6 +134,7 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str]) -> 
         email=values["email"],
         category=values["category"],
         question=values["question"],
+        lang=lang,
     )
     return FormResult(values=values, errors={}, attendee=attendee)
 
@@ -143,11 +146,11 @@ def _check_email(value: str) -> tuple[str, str]:
     from email_validator import EmailNotValidError, validate_email
 
     if "@" not in value:
-        return value, msg.EMAIL_NO_AT
+        return value, t(msg.EMAIL_NO_AT)
     try:
         result = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
-        return value, msg.EMAIL_INVALID
+        return value, t(msg.EMAIL_INVALID)
     return result.normalized, ""
 
 
@@ -160,4 +163,4 @@ def validate_changes(raw: Mapping[str, Any], categories: Sequence[str], current:
     # The unchanged fields come from the registration itself, so one set of rules decides everything.
     kept = {"email": current.email, "question": current.question, "consent": "yes"}
     submitted = {field: raw.get(field, "") for field in EDITABLE_FIELDS}
-    return validate_registration({**submitted, **kept}, categories)
+    return validate_registration({**submitted, **kept}, categories, current.lang)

@@ -12,24 +12,25 @@ from chalicelib import templating
 from chalicelib.checkin import QR_CONTENT_ID, qr_png
 from chalicelib.events import Event
 from chalicelib.forms import single_line
+from chalicelib.i18n import N_, gettext
 from chalicelib.invitation import build_ics
 from chalicelib.registrations import Registration
 
-SUBJECT_CONFIRMATION = "【お申し込み完了】{title}"
-SUBJECT_REMINDER = "【{when}開催】{title}"
-SUBJECT_CLOSED = "【受付終了】{title}（{taken}/{capacity}名）"
-SUBJECT_WAITLISTED = "【キャンセル待ち受付・{position}番目】{title}"
-SUBJECT_PROMOTED = "【参加確定】{title}（キャンセル待ちから繰り上げ）"
-SUBJECT_CANCELLED = "【お申し込み取り消し】{title}"
-SUBJECT_APPLIED = "【抽選申込受付】{title}"
+SUBJECT_CONFIRMATION = N_("【お申し込み完了】{title}")
+SUBJECT_REMINDER = N_("【{when}開催】{title}")
+SUBJECT_CLOSED = N_("【受付終了】{title}（{taken}/{capacity}名）")
+SUBJECT_WAITLISTED = N_("【キャンセル待ち受付・{position}番目】{title}")
+SUBJECT_PROMOTED = N_("【参加確定】{title}（キャンセル待ちから繰り上げ）")
+SUBJECT_CANCELLED = N_("【お申し込み取り消し】{title}")
+SUBJECT_APPLIED = N_("【抽選申込受付】{title}")
 SUBJECT_FEEDBACK = {
-    "bounce": "【配信エラー】{title}：受付番号{number}の方へメールが届きません",
-    "complaint": "【迷惑メール報告】{title}：受付番号{number}の方がメールを迷惑メールとして報告しました",
+    "bounce": N_("【配信エラー】{title}：受付番号{number}の方へメールが届きません"),
+    "complaint": N_("【迷惑メール報告】{title}：受付番号{number}の方がメールを迷惑メールとして報告しました"),
 }
-SUBJECT_DRAW_WON = "【当選・参加確定】{title}"
-SUBJECT_DRAW_LOST = "【抽選結果・キャンセル待ち{position}番目】{title}"
-SUBJECT_SIGN_IN = "【イベント受付】主催者ページへのサインイン"
-SUBJECT_BROADCAST = "【{title}】{subject}"
+SUBJECT_DRAW_WON = N_("【当選・参加確定】{title}")
+SUBJECT_DRAW_LOST = N_("【抽選結果・キャンセル待ち{position}番目】{title}")
+SUBJECT_SIGN_IN = N_("【イベント受付】主催者ページへのサインイン")
+SUBJECT_BROADCAST = N_("【{title}】{subject}")
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,19 @@ class Links:
 
 def render_confirmation(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
     """The mail that tells a registrant their seat is theirs."""
-    return _seat_mail("confirmation", SUBJECT_CONFIRMATION.format(title=event.title), event, registration, links, now)
+    return _seat_mail(
+        "confirmation", gettext(SUBJECT_CONFIRMATION).format(title=event.title), event, registration, links, now
+    )
 
 
 def render_promoted(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
     """A seat freed and went to this person from the waiting list: everything a confirmation carries."""
-    return _seat_mail("promoted", SUBJECT_PROMOTED.format(title=event.title), event, registration, links, now)
+    return _seat_mail("promoted", gettext(SUBJECT_PROMOTED).format(title=event.title), event, registration, links, now)
 
 
 def render_draw_won(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
     """The lottery gave this applicant a seat: everything a confirmation carries."""
-    return _seat_mail("draw_won", SUBJECT_DRAW_WON.format(title=event.title), event, registration, links, now)
+    return _seat_mail("draw_won", gettext(SUBJECT_DRAW_WON).format(title=event.title), event, registration, links, now)
 
 
 def render_waitlisted(
@@ -83,7 +86,7 @@ def render_waitlisted(
     context = {"event": event, "registration": registration, "links": links, "position": position, "calendar": False}
     template, subject = ("draw_lost", SUBJECT_DRAW_LOST) if drawn else ("waitlisted", SUBJECT_WAITLISTED)
     return RenderedMail(
-        subject=subject.format(title=event.title, position=position),
+        subject=gettext(subject).format(title=event.title, position=position),
         text=templating.render(f"mail/{template}.txt", **context),
         html=templating.render(f"mail/{template}.html", **context),
     )
@@ -93,7 +96,7 @@ def render_applied(event: Event, registration: Registration, links: Links) -> Re
     """The lottery application is in; the draw's time is when they will hear."""
     context = {"event": event, "registration": registration, "links": links, "calendar": False}
     return RenderedMail(
-        subject=SUBJECT_APPLIED.format(title=event.title),
+        subject=gettext(SUBJECT_APPLIED).format(title=event.title),
         text=templating.render("mail/applied.txt", **context),
         html=templating.render("mail/applied.html", **context),
     )
@@ -103,7 +106,7 @@ def render_cancelled(event: Event, registration: Registration, links: Links) -> 
     """The registration (a seat or a place in the waiting list) is cancelled."""
     context = {"event": event, "registration": registration, "links": links}
     return RenderedMail(
-        subject=SUBJECT_CANCELLED.format(title=event.title),
+        subject=gettext(SUBJECT_CANCELLED).format(title=event.title),
         text=templating.render("mail/cancelled.txt", **context),
         html=templating.render("mail/cancelled.html", **context),
     )
@@ -133,7 +136,7 @@ def _seat_attachments(event: Event, registration: Registration, links: Links, no
 def reminder_when(event: Event, due: datetime) -> str:
     """明日 / 本日 / まもなく, from the reminder's due time and the event's local start date."""
     days = (event.starts_at.astimezone(event.tz).date() - due.astimezone(event.tz).date()).days
-    return {0: "本日", 1: "明日"}.get(days, "まもなく")
+    return gettext({0: N_("本日"), 1: N_("明日")}.get(days, N_("まもなく")))
 
 
 def render_reminder(
@@ -143,7 +146,7 @@ def render_reminder(
     when = reminder_when(event, due)
     context = {"event": event, "registration": registration, "links": links, "when": when, "calendar": True}
     return RenderedMail(
-        subject=SUBJECT_REMINDER.format(when=when, title=event.title),
+        subject=gettext(SUBJECT_REMINDER).format(when=when, title=event.title),
         text=templating.render("mail/reminder.txt", **context),
         html=templating.render("mail/reminder.html", **context, qr=QR_CONTENT_ID if links.check_in_url else ""),
         attachments=_seat_attachments(event, registration, links, now),
@@ -154,7 +157,7 @@ def render_closed_notice(event: Event, reason: str, seats_taken: int, capacity: 
     """Tells the organizer, once per closing, that registration closed, why, and how full it was."""
     context = {"event": event, "reason": reason, "seats_taken": seats_taken, "capacity": capacity, "links": links}
     return RenderedMail(
-        subject=SUBJECT_CLOSED.format(title=event.title, taken=seats_taken, capacity=capacity),
+        subject=gettext(SUBJECT_CLOSED).format(title=event.title, taken=seats_taken, capacity=capacity),
         text=templating.render("mail/closed_notice.txt", **context),
         html=templating.render("mail/closed_notice.html", **context),
     )
@@ -205,7 +208,7 @@ def render_feedback_notice(
     """Tells the organizer that mail to a registrant bounced for good or was reported, and that no more is sent."""
     context = {"event": event, "registration": registration, "feedback": feedback, "detail": detail, "links": links}
     return RenderedMail(
-        subject=SUBJECT_FEEDBACK[feedback].format(title=event.title, number=registration.number),
+        subject=gettext(SUBJECT_FEEDBACK[feedback]).format(title=event.title, number=registration.number),
         text=templating.render("mail/feedback_notice.txt", **context),
         html=templating.render("mail/feedback_notice.html", **context),
     )
@@ -215,7 +218,7 @@ def render_sign_in(link: str, valid_minutes: int) -> RenderedMail:
     """An organizer's one-time sign-in link."""
     context = {"link": link, "valid_minutes": valid_minutes}
     return RenderedMail(
-        subject=SUBJECT_SIGN_IN,
+        subject=gettext(SUBJECT_SIGN_IN),
         text=templating.render("mail/sign_in.txt", **context),
         html=templating.render("mail/sign_in.html", **context),
     )
@@ -225,7 +228,7 @@ def render_broadcast(event: Event, registration: Registration, subject: str, bod
     """An organizer's message to a registrant, with the event's name and their own link around it."""
     context = {"event": event, "registration": registration, "body": body, "links": links}
     return RenderedMail(
-        subject=SUBJECT_BROADCAST.format(title=event.title, subject=subject),
+        subject=gettext(SUBJECT_BROADCAST).format(title=event.title, subject=subject),
         text=templating.render("mail/broadcast.txt", **context),
         html=templating.render("mail/broadcast.html", **context),
     )

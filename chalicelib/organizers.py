@@ -17,7 +17,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.cookies import CookieError, SimpleCookie
 
 from chalicelib import table as keys
 from chalicelib.clock import iso, parse_iso
@@ -135,19 +134,6 @@ def cookie_value(signer: LinkSigner, session: Session) -> str:
 def set_cookie_header(value: str, path: str, max_age: timedelta) -> str:
     """A Set-Cookie value scripts cannot read and other sites' forms do not send."""
     return f"{COOKIE}={value}; Path={path}; Max-Age={int(max_age.total_seconds())}; HttpOnly; Secure; SameSite=Lax"
-
-
-def cookie_from_header(header: str | None) -> str:
-    """The session cookie's value from a Cookie request header ('' if there is none or it is malformed)."""
-    if not header:
-        return ""
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        return ""
-    morsel = jar.get(COOKIE)
-    return morsel.value if morsel is not None else ""
 
 
 def read_session(table: Table, signer: LinkSigner, cookie: str, now: datetime) -> Session | None:

@@ -290,7 +290,6 @@ def _registration_item(
         "status": RegistrationStatus.CONFIRMED.value,
         "created_at": iso(now),
         "submission_id": submission_id,
-        "lang": "ja",
     }
 
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import clock, display, messages
+from chalicelib import clock, display, i18n, messages
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -62,14 +62,28 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Looked up at render time in the language of the request or mail (i18n.py); newstyle escapes them.
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         date=display.format_date,
         time=display.format_time,
         datetime=display.format_datetime,
         mask_email=display.mask_email,
     )
-    env.globals.update(span=display.format_span, messages=messages, moment=clock.parse_iso)
+    env.globals.update(
+        span=display.format_span,
+        messages=messages,
+        moment=clock.parse_iso,
+        lang=i18n.current,
+        N_=i18n.N_,
+        # t() translates a value (a message constant, a notice) as plain text, which autoescape then escapes;
+        # _() is for literals only, whose translations are trusted markup.
+        t=i18n.gettext,
+        language_names=i18n.NAMES,
+        here=i18n.return_path,
+    )
     return env
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from chalice.app import Request, Response
 
 from chalicelib import messages as msg
 from chalicelib import pages
+from chalicelib.i18n import gettext
 
 # A full form is under 10 KB even with a 1,000-character question; anything far larger is not a person.
 MAX_BODY_BYTES = 64 * 1024
@@ -66,7 +68,7 @@ def request_body(request: Request | None) -> bytes:
 
 def too_large() -> str:
     """The message for a body over the limit."""
-    return msg.BODY_TOO_LARGE.format(limit=f"{MAX_BODY_BYTES:,}")
+    return gettext(msg.BODY_TOO_LARGE).format(limit=f"{MAX_BODY_BYTES:,}")
 
 
 def form_fields(request: Request | None) -> dict[str, str] | Response:
@@ -84,3 +86,23 @@ def form_fields(request: Request | None) -> dict[str, str] | Response:
 def query_params(request: Request | None) -> dict[str, str]:
     """The query string's parameters (none is an empty dict)."""
     return dict((request.query_params if request is not None else None) or {})
+
+
+def read_cookie(request: Request | None, name: str) -> str:
+    """One cookie's value from the request ('' if it is absent or the header is malformed)."""
+    header = request.headers.get("cookie") if request is not None else None
+    if not header:
+        return ""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return ""
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else ""
+
+
+def here(request: Request | None) -> str:
+    """The routed path with its query: where a link back to this page points (after the site's prefix)."""
+    query = query_params(request)
+    return routed_path(request) + ("?" + urlencode(query) if query else "")

@@ -101,14 +101,14 @@ def site(servers: tuple[str, str], world: World, published: Event) -> Site:
     return Site(servers[0], servers[1], world)
 
 
-def new_page(chromium: Any, width: int = 1024, javascript: bool = True, scale: float = 1) -> Any:
+def new_page(chromium: Any, width: int = 1024, javascript: bool = True, scale: float = 1, locale: str = "ja-JP") -> Any:
     """A fresh browser tab (own cookies); axe is injected past the pages' CSP, which forbids all script."""
     context = chromium.new_context(
         viewport={"width": width, "height": 800},
         device_scale_factor=scale,
         java_script_enabled=javascript,
         bypass_csp=True,
-        locale="ja-JP",
+        locale=locale,
     )
     return context.new_page()
 
@@ -322,3 +322,18 @@ def test_the_checker_itself_finds_what_it_should(chromium: Any) -> None:
     found = {v["id"] for v in violations(page)}
     assert {"label", "color-contrast"} <= found
     assert not no_sideways_scroll(page)
+
+
+def test_an_english_speaker_is_served_in_english_and_can_switch(chromium: Any, site: Site) -> None:
+    page = new_page(chromium, width=320, locale="en-GB")
+    page.goto(f"{site.url}/events/cdo-seminar")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("button", name="Register").is_visible()
+    assert_accessible(page, "English event page")
+    submit(page, site, name="Register")
+    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    assert_accessible(page, "English form with errors")
+    page.get_by_role("link", name="日本語").click()
+    assert page.locator("html").get_attribute("lang") == "ja"
+    page.goto(f"{site.url}/")
+    assert page.locator("html").get_attribute("lang") == "ja"  # the choice is remembered
