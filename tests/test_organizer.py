@@ -236,3 +236,9 @@ def test_behind_api_gateway_the_way_to_sign_in_keeps_the_stage_prefix(organizer_
     response = app_module.app(event, None)
     assert response["statusCode"] == 303
     assert response["headers"]["Location"] == "/api/organizer/sign-in?then=%2Forganizer%2Fevents%2Fcdo-seminar"
+
+
+def test_what_was_typed_is_shown_back_as_text(client: Client, organizer_listed: World) -> None:
+    typed = '<img src=x onerror="alert(1)">@example.jp'
+    body = page(client.http.post("/organizer/sign-in", headers=FORM, body=urlencode({"email": typed})))
+    assert "<img src=x" not in body and "&lt;img src=x onerror=" in body
