@@ -12,9 +12,7 @@ from chalice.app import Chalice, Rate, Response
 
 from chalicelib import (
     bots,
-    broadcast,
     catalog,
-    checkin,
     closing,
     console,
     feedback,
@@ -248,6 +246,8 @@ def _registration_page(state: EventState, registration: Registration, token: str
     place = waitlist.position(s.table, state.event.slug, registration.wait_sk) if registration.wait_sk else 0
     qr = ""
     if registration.status == RegistrationStatus.CONFIRMED.value and not registration.erased:
+        from chalicelib import checkin  # off the event page's cold start: only this page draws a QR code
+
         # The same code as in the mails, for a registrant who cannot find theirs at the door.
         slug, registration_id = state.event.slug, registration.registration_id
         door = checkin.check_in_token(s.signer, slug, registration_id, link_expiry(state.event.ends_at))
@@ -361,6 +361,8 @@ def send_reminders(event: Any) -> dict[str, int]:
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="send_broadcasts")
 def send_broadcasts(event: Any) -> dict[str, int]:
     """Fan out every broadcast organizers have sent into the mail outbox."""
+    from chalicelib import broadcast  # only this schedule needs it: the site's cold start does not pay for it
+
     s = services()
     done = broadcast.fan_out_due(s.table, s.clock.now())
     return {"broadcasts": len(done), "mails": sum(created for _, _, created in done)}

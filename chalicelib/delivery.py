@@ -50,7 +50,7 @@ from chalicelib.mail import (
     render_sign_in,
     render_waitlisted,
 )
-from chalicelib.outbox import MailKind, MailStatus
+from chalicelib.outbox import MailKind, MailStatus, mail_tags
 from chalicelib.registrations import Registration, RegistrationStatus, get_registration
 from chalicelib.waitlist import position
 
@@ -368,16 +368,6 @@ class Postman:
             for row in itertools.islice(rows, limit)
         ]
         return self.deliver_many(mails).count(MailStatus.SENT)
-
-
-# Tag names on every sent mail; SES allows letters, digits, '_' and '-' in names and values.
-TAG_EVENT = "uketsuke-event"
-TAG_MAIL = "uketsuke-mail"
-
-
-def mail_tags(slug: str, mail_id: str) -> dict[str, str]:
-    """The tags that tie a sent mail (and SES's feedback about it) back to its outbox item."""
-    return {TAG_EVENT: slug, TAG_MAIL: mail_id}
 
 
 def describe_error(exc: BaseException) -> str:

@@ -16,9 +16,8 @@ from typing import Any
 
 from chalicelib import table as keys
 from chalicelib.clock import iso
-from chalicelib.delivery import TAG_EVENT, TAG_MAIL
 from chalicelib.dynamo import ConditionFailed, Table
-from chalicelib.outbox import MailKind, mail_item, status_mail_id
+from chalicelib.outbox import TAG_EVENT, TAG_MAIL, MailKind, mail_item, status_mail_id
 
 BOUNCE = "bounce"
 COMPLAINT = "complaint"

@@ -120,3 +120,13 @@ def put_all_new(table: Table, items: Iterable[dict[str, Any]]) -> int:
 
     with ThreadPoolExecutor(max_workers=FAN_OUT_WRITERS) as pool:
         return sum(pool.map(create, items))
+
+
+# Tag names on every sent mail; SES allows letters, digits, '_' and '-' in names and values.
+TAG_EVENT = "uketsuke-event"
+TAG_MAIL = "uketsuke-mail"
+
+
+def mail_tags(slug: str, mail_id: str) -> dict[str, str]:
+    """The tags that tie a sent mail (and SES's feedback about it) back to its outbox item."""
+    return {TAG_EVENT: slug, TAG_MAIL: mail_id}

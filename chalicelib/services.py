@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.catalog import EventDetails
 from chalicelib.clock import Clock, IdGenerator, SystemClock, new_id
-from chalicelib.delivery import Mailer, Postman, RateLimiter, SesMailer
 from chalicelib.dynamo import Table
 from chalicelib.links import LinkSigner
 from chalicelib.outbox import FAN_OUT_WRITERS
 from chalicelib.settings import LINK_KEY, LINK_KEY_SECRET, Settings, SettingsError, require_public_base_url
+
+if TYPE_CHECKING:
+    from chalicelib.delivery import Mailer, Postman
 
 
 @dataclass
@@ -21,7 +23,9 @@ class Services:
 
     settings: Settings
     table: Table
-    mailer: Mailer
+    # Made when the postman is first needed: the site's function never sends mail, so it never loads
+    # delivery (nor mail rendering, QR codes and the rest) on its cold start.
+    mailer_factory: Callable[[], Mailer]
     clock: Clock
     ids: IdGenerator
     events: EventDetails
@@ -41,10 +45,12 @@ class Services:
     def postman(self) -> Postman:
         """The mail deliverer, built on first use: only functions that send mail need the public URL."""
         if self._postman is None:
+            from chalicelib.delivery import Postman, RateLimiter
+
             self._postman = Postman(
                 table=self.table,
                 events=self.events,
-                mailer=self.mailer,
+                mailer=self.mailer_factory(),
                 clock=self.clock,
                 limiter=RateLimiter(self.settings.ses_max_send_rate),
                 base_url=require_public_base_url(self.settings),
@@ -72,12 +78,16 @@ def build_services(
     table = Table(
         session.client("dynamodb", config=Config(max_pool_connections=FAN_OUT_WRITERS * 2)), settings.table_name
     )
-    if mailer is None:
-        mailer = SesMailer(session.client("sesv2"), settings.ses_configuration_set)
+
+    def ses_mailer() -> Mailer:
+        from chalicelib.delivery import SesMailer
+
+        return SesMailer(session.client("sesv2"), settings.ses_configuration_set)
+
     return Services(
         settings=settings,
         table=table,
-        mailer=mailer,
+        mailer_factory=(lambda: mailer) if mailer is not None else ses_mailer,
         clock=clock,
         ids=ids or new_id,
         events=EventDetails(table, clock),

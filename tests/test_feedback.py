@@ -12,9 +12,9 @@ from botocore.stub import Stubber
 from chalice.test import Client
 
 from chalicelib import table as keys
-from chalicelib.delivery import SesMailer, mail_tags
+from chalicelib.delivery import SesMailer
 from chalicelib.events import Event
-from chalicelib.outbox import MailStatus
+from chalicelib.outbox import MailStatus, mail_tags
 from chalicelib.registrations import register
 from tests.conftest import World, attendee, mailbox
 
