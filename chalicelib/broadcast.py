@@ -90,7 +90,7 @@ def check(fields: dict[str, str], event: Event) -> Checked:
 
 
 def _too_long(label: str, limit: int, length: int) -> str:
-    return gettext(msg.BROADCAST_TOO_LONG).format(label=gettext(label), limit=limit, length=length)
+    return gettext(msg.TOO_LONG).format(label=gettext(label), limit=limit, length=length)
 
 
 def is_recipient(e: Entry, draft: Draft) -> bool:
