@@ -42,11 +42,6 @@ class Session:
     expires: datetime
 
 
-def is_organizer(organizers: frozenset[str], email: str) -> bool:
-    """True if this deployment lists the address as an organizer."""
-    return email.strip().lower() in organizers
-
-
 def return_path(candidate: str) -> str:
     """Where to go after signing in: an organizer page this site serves, never another site."""
     path = candidate.strip()

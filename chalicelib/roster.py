@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib import table as keys
 from chalicelib.dynamo import Item, Table
-from chalicelib.registrations import Registration, RegistrationStatus
+from chalicelib.registrations import Registration
 
 # Hiragana and katakana are one block apart in Unicode: a search typed in either finds both.
 _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
@@ -131,6 +131,3 @@ def _mail_record(row: dict[str, Any]) -> MailRecord:
         feedback=str(row.get("feedback", "")),
         error=str(row.get("last_error", "")),
     )
-
-
-ACTIVE_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.APPLIED)
