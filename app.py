@@ -28,7 +28,7 @@ from chalicelib import messages as msg
 from chalicelib.events import Event, EventState
 from chalicelib.forms import validate_changes, validate_registration
 from chalicelib.headers import PRIVATE, SECURITY_HEADERS
-from chalicelib.links import link_expiry, registration_path
+from chalicelib.links import link_expiry, local_path, registration_path
 from chalicelib.registrations import Outcome, Registration, RegistrationStatus
 from chalicelib.services import Services, use
 from chalicelib.services import current as current_services
@@ -269,7 +269,7 @@ def _see_registration(event: Event, registration_id: str, done: str = "") -> Res
 def choose_language(code: str) -> Response:
     """The language switch: remember the choice for a year and go back to the page it was made on."""
     chosen = i18n.supported(code) or i18n.DEFAULT
-    back = i18n.return_path(web.query_params(app.current_request).get("back", "/"))
+    back = local_path(web.query_params(app.current_request).get("back", "/"))
     cookie = f"{i18n.COOKIE}={chosen}; Path=/; Max-Age=31536000; Secure; SameSite=Lax"
     return web.see_other(_base_path() + back, {"Set-Cookie": cookie})
 

@@ -52,10 +52,9 @@ def supported(language: str | None) -> str | None:
     return code if code in LANGUAGES else None
 
 
-def return_path(candidate: str | None = None) -> str:
-    """Where the language switch goes back to: the page shown (or `candidate`), if it is a path of this site."""
-    path = _here.get() if candidate is None else candidate
-    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+def here() -> str:
+    """The page being shown (its path and query): where the language switch comes back to."""
+    return _here.get()
 
 
 @contextmanager

@@ -70,6 +70,17 @@ def link_expiry(event_ends_at: datetime) -> datetime:
     return event_ends_at + VALID_AFTER_EVENT
 
 
+def local_path(candidate: str, within: str = "/", fallback: str = "/") -> str:
+    """`candidate` if it is a path on this site under `within`, else `fallback`: never a way to another site.
+
+    Redirects after signing in or switching language take their target from the request, so a
+    scheme, a protocol-relative `//host` or a backslash (which browsers read as a slash) is refused.
+    """
+    path, root = candidate.strip(), within.rstrip("/")
+    inside = path.startswith(root + "/") or (root != "" and path == root)
+    return path if inside and "//" not in path and "\\" not in path and len(path) <= 500 else fallback
+
+
 def registration_path(slug: str, registration_id: str, token: str) -> str:
     """Path of a registrant's own page (the site's prefix goes in front)."""
     return f"/events/{slug}/registrations/{registration_id}?token={token}"

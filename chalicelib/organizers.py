@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from chalicelib import table as keys
 from chalicelib.clock import iso, parse_iso
 from chalicelib.dynamo import ConditionFailed, Table, TransactionCancelled
-from chalicelib.links import LinkSigner
+from chalicelib.links import LinkSigner, local_path
 from chalicelib.outbox import MailKind, mail_item, put_new_mail
 
 SIGN_IN_VALID = timedelta(minutes=15)
@@ -44,9 +44,7 @@ class Session:
 
 def return_path(candidate: str) -> str:
     """Where to go after signing in: an organizer page this site serves, never another site."""
-    path = candidate.strip()
-    own = path == "/organizer" or path.startswith("/organizer/")
-    return path if own and "//" not in path and "\\" not in path and len(path) <= 500 else "/organizer"
+    return local_path(candidate, within="/organizer", fallback="/organizer")
 
 
 def request_sign_in(

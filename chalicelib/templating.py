@@ -82,7 +82,7 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
         # _() is for literals only, whose translations are trusted markup.
         t=i18n.gettext,
         language_names=i18n.NAMES,
-        here=i18n.return_path,
+        here=i18n.here,
     )
     return env
 
