@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from chalicelib import table as keys
 from chalicelib.clock import iso
-from chalicelib.dynamo import ConditionFailed, Table
+from chalicelib.dynamo import ConditionFailed, Item, Table
 from chalicelib.links import LinkSigner
 from chalicelib.registrations import RegistrationStatus
 
@@ -40,6 +40,7 @@ class CheckIn:
     at: str = ""
     by: str = ""
     status: str = ""
+    registration: Item | None = None  # the registration item as it now stands (None if there is none)
 
 
 def check_in_token(signer: LinkSigner, slug: str, registration_id: str, valid_until: datetime) -> str:
@@ -61,7 +62,7 @@ def check_in_path(slug: str, registration_id: str, token: str = "") -> str:
 def check_in(table: Table, slug: str, registration_id: str, by: str, now: datetime) -> CheckIn:
     """Record an arrival once; a repeat or a registration without a seat is refused with the reason."""
     try:
-        table.update(
+        item = table.update(
             keys.registration_key(slug, registration_id),
             "SET checked_in_at = :now, checked_in_by = :by",
             values={":now": iso(now), ":by": by, ":confirmed": RegistrationStatus.CONFIRMED.value},
@@ -69,13 +70,14 @@ def check_in(table: Table, slug: str, registration_id: str, by: str, now: dateti
             condition="attribute_exists(pk) AND #status = :confirmed AND attribute_not_exists(checked_in_at)",
         )
     except ConditionFailed as exc:
-        item = exc.item
-        if item is None:
+        old = exc.item
+        if old is None:
             return CheckIn(CheckInOutcome.NOT_FOUND)
-        if item.get("checked_in_at"):
-            return CheckIn(CheckInOutcome.ALREADY, str(item["checked_in_at"]), str(item.get("checked_in_by", "")))
-        return CheckIn(CheckInOutcome.NO_SEAT, status=str(item.get("status", "")))
-    return CheckIn(CheckInOutcome.CHECKED_IN, iso(now), by)
+        if old.get("checked_in_at"):
+            at, first_by = str(old["checked_in_at"]), str(old.get("checked_in_by", ""))
+            return CheckIn(CheckInOutcome.ALREADY, at, first_by, registration=old)
+        return CheckIn(CheckInOutcome.NO_SEAT, status=str(old.get("status", "")), registration=old)
+    return CheckIn(CheckInOutcome.CHECKED_IN, iso(now), by, registration=item)
 
 
 def qr_png(url: str) -> bytes:

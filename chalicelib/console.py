@@ -7,6 +7,7 @@ not signed in, and no POST changes anything without a token from a page served t
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -163,7 +164,7 @@ def sign_out() -> Response:
         return found
     session, _ = found
     organizers.sign_out(current().table, session)
-    expired = organizers.set_cookie_header("", _home(), session.expires - session.expires)
+    expired = organizers.set_cookie_header("", _home(), timedelta(0))
     return see_other(f"{_home()}/sign-in?out=1", {**PRIVATE, "Set-Cookie": expired})
 
 
@@ -293,10 +294,11 @@ def check_in(slug: str, registration_id: str) -> Response:
         return posted
     session, _, state = posted
     s = current()
+    # The write hands back the registration as it now stands: no second read to show who it was.
     result = checkin.check_in(s.table, slug, registration_id, session.email, s.clock.now())
-    person = roster.entry(s.table, slug, registration_id)
-    if person is None:
+    if result.registration is None:
         return _page("message.html", session, 404, title=msg.CHECK_IN_RESULT["not_found"], text="")
+    person = roster.Entry.from_item(result.registration)
     status = 200 if result.outcome is checkin.CheckInOutcome.CHECKED_IN else 409
     return _page("check_in_person.html", session, status, event=state.event, entry=person, result=result)
 
