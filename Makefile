@@ -24,8 +24,9 @@ templates: $(PIP_STAMP) ## Compile the Jinja templates ahead of packaging (saves
 	$(PY) -m chalicelib.templating
 
 catalogs: $(PIP_STAMP) ## After changing any text: extract it, merge it into the English catalog, compile (then translate what is new)
-	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k N_ -o chalicelib/locale/messages.pot .
-	$(VENV)/bin/pybabel update --no-fuzzy-matching -i chalicelib/locale/messages.pot -d chalicelib/locale -l en
+	mkdir -p build
+	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k N_ --project=uketsuke --version=main -o build/messages.pot .
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i build/messages.pot -d chalicelib/locale -l en
 	$(VENV)/bin/pybabel compile -d chalicelib/locale -l en
 
 lint: $(PIP_STAMP)
