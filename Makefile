@@ -25,7 +25,7 @@ templates: $(PIP_STAMP) ## Compile the Jinja templates ahead of packaging (saves
 
 catalogs: $(PIP_STAMP) ## After changing any text: extract it, merge it into the English catalog, compile (then translate what is new)
 	mkdir -p build
-	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k N_ --project=uketsuke --version=main -o build/messages.pot .
+	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k N_ --project=uketsuke --version=main --copyright-holder="uketsuke developers" -o build/messages.pot .
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -i build/messages.pot -d chalicelib/locale -l en
 	$(VENV)/bin/pybabel compile -d chalicelib/locale -l en
 

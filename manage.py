@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -237,8 +238,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _table(stage: str | None, client: Any) -> Table:
     """The stage's table from its stack's outputs, or the one UKETSUKE_TABLE_NAME names."""
-    import os
-
     if stage:
         import boto3
 
