@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.events import read_event_file
 from chalicelib.templating import compile_all
+from deploy.lambda_zip import CompileError, finish
 from deploy.stage import Stage
 from deploy.template import API_FUNCTION, API_LOGICAL_ID, Function, merge_template
 
@@ -106,6 +107,10 @@ def build(stage: Stage, out_dir: Path | None = None) -> Artifact:
     if result.returncode != 0:
         raise PackageError(f"chalice package failed:\n{result.stderr.strip() or result.stdout.strip()}")
     artifact = Artifact(package_dir / "sam.json", package_dir / "deployment.zip")
+    try:
+        finish(artifact.zip_path)  # Lambda cannot cache bytecode itself: its /var/task is read-only
+    except CompileError as exc:
+        raise PackageError(str(exc)) from exc
     size = artifact.zip_path.stat().st_size
     if size > MAX_ZIP_BYTES:
         raise PackageError(f"the code zip is {size:,} bytes, over the {MAX_ZIP_BYTES:,} this project allows")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -67,12 +69,15 @@ INVOKE_FROM_PACKAGE = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("package")
-    artifact = build(read_stage("example"), out)
-    unpacked = out / "unzipped"
-    with zipfile.ZipFile(artifact.zip_path) as archive:
-        archive.extractall(unpacked)
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(read_stage("example"), tmp_path_factory.mktemp("package")).zip_path
+
+
+@pytest.fixture(scope="module")
+def package(archive: Path) -> Path:
+    unpacked = archive.parent / "unzipped"
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(unpacked)
     return unpacked
 
 
@@ -105,6 +110,34 @@ def test_package_ships_templates_static_files_and_dependencies(package: Path) ->
     ):
         assert (package / relative).is_file(), relative
     assert not (package / "boto3").exists(), "boto3 is in the Lambda runtime; vendoring it wastes cold start"
+
+
+@pytest.mark.slow
+def test_every_module_ships_with_bytecode_that_python_uses_without_the_source(package: Path, tmp_path: Path) -> None:
+    modules = sorted(package.rglob("*.py"))
+    assert len(modules) > 300, "the app and its dependencies"
+    for module in modules:
+        pyc = module.parent / "__pycache__" / f"{module.stem}.{sys.implementation.cache_tag}.pyc"
+        assert pyc.is_file(), module.relative_to(package)
+        header = pyc.read_bytes()[:8]
+        # This interpreter's magic, then flags 0b01: hash-based and not checked against the source.
+        assert header[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(header[4:8], "little") == 0b01
+    # Prove the bytecode is what runs: spoil every source in a copy; importing must not notice.
+    spoiled = Path(shutil.copytree(package, tmp_path / "spoiled"))
+    for module in spoiled.rglob("*.py"):
+        module.write_text('raise RuntimeError("compiled from source")\n', encoding="utf-8")
+    assert not any(spoiled.rglob("tests")), "libraries' own test suites are left out of the zip"
+    every_function = "import sys; sys.path.insert(0, sys.argv[1]); import app, chalicelib.delivery, chalicelib.export"
+    run_in_package(spoiled, every_function, str(spoiled))
+    rendered = run_in_package(spoiled, RENDER_FROM_PACKAGE, str(spoiled), str(SAMPLE_EVENT))  # Jinja, icalendar, segno
+    assert rendered == run_in_package(package, RENDER_FROM_PACKAGE, str(package), str(SAMPLE_EVENT))
+
+
+@pytest.mark.slow
+def test_two_builds_of_the_same_tree_are_byte_identical(archive: Path, tmp_path: Path) -> None:
+    # The deploy uploads by content: a rebuild of unchanged code must not look like new code.
+    again = build(read_stage("example"), tmp_path).zip_path
+    assert again.read_bytes() == archive.read_bytes()
 
 
 @pytest.mark.slow
