@@ -297,7 +297,7 @@ def event_json(slug: str) -> Response:
     now = s.clock.now()
     body = {
         "slug": slug,
-        "title": state.event.title,
+        "title": state.event.in_language(i18n.current()).title,
         "availability": state.availability(now).value,
         "capacity": state.event.capacity,
         "seats_left": state.seats_left,

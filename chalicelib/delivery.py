@@ -243,7 +243,7 @@ class Postman:
             raise Undeliverable("the event no longer exists")
         links = Links(event_url=f"{self.base_url}/events/{slug}")
         sender = event.contact.sender or self.default_sender
-        sender_name = event.contact.sender_name or event.title
+        sender_name = _sender_name(event)
         kind = MailKind(item["kind"])
         if kind is MailKind.CLOSED_NOTICE:
             rendered = render_closed_notice(
@@ -268,9 +268,10 @@ class Postman:
         door = check_in_token(self.signer, slug, registration.registration_id, link_expiry(event.ends_at))
         check_in = f"{self.base_url}{check_in_path(slug, registration.registration_id, door)}"
         links = Links(event_url=links.event_url, manage_url=manage, check_in_url=check_in)
-        with i18n.speaking(registration.lang):  # the language they registered in
+        event = event.in_language(registration.lang)  # the language they registered in, also for the event's own text
+        with i18n.speaking(registration.lang):
             rendered = self._render(kind, event, registration, links, item)
-        envelope = Envelope(registration.attendee.email, sender, sender_name, event.contact.organizer_email)
+        envelope = Envelope(registration.attendee.email, sender, _sender_name(event), event.contact.organizer_email)
         return rendered, envelope
 
     def _render(
@@ -368,6 +369,11 @@ class Postman:
             for row in itertools.islice(rows, limit)
         ]
         return self.deliver_many(mails).count(MailStatus.SENT)
+
+
+def _sender_name(event: Event) -> str:
+    """The name the mail comes from: the organizer's choice, else the event's title."""
+    return event.contact.sender_name or event.title
 
 
 def describe_error(exc: BaseException) -> str:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.clock import iso, parse_iso
+from chalicelib.i18n import DEFAULT as DEFAULT_LANGUAGE
+from chalicelib.i18n import LANGUAGES, NAMES
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 # Long enough for the organizer's follow-up (materials, a survey), short enough to hold little.
@@ -92,6 +94,38 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """The organizer's own text in another language (`[en]` in the event file); what it leaves out stays
+    as written."""
+
+    title: str = ""
+    summary: str = ""
+    fee: str = ""
+    organizers: tuple[str, ...] = ()
+    cooperators: tuple[str, ...] = ()
+    venue_name: str = ""
+    venue_address: str = ""
+    organizer_name: str = ""
+    sender_name: str = ""
+    categories: tuple[tuple[str, str], ...] = ()  # (key, label), for the categories it names
+    programme: tuple[Talk, ...] = ()  # empty, or one per programme item in the same order
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Translation:
+        """Inverse of dataclasses.asdict()."""
+        return cls(
+            **{name: data[name] for name in _TRANSLATED_TEXTS},
+            organizers=tuple(data["organizers"]),
+            cooperators=tuple(data["cooperators"]),
+            categories=tuple((key, label) for key, label in data["categories"]),
+            programme=tuple(Talk(**talk) for talk in data["programme"]),
+        )
+
+
+_TRANSLATED_TEXTS = ("title", "summary", "fee", "venue_name", "venue_address", "organizer_name", "sender_name")
+
+
+@dataclass(frozen=True)
 class Event:
     """An event as the organizer described it. Times are aware datetimes in UTC."""
 
@@ -118,6 +152,32 @@ class Event:
     quota_release_at: datetime | None = None  # unused reserved seats become everyone's then (None: never)
     draw_at: datetime | None = None  # a lottery: applications until then, then a draw (None: first come)
     retention_days: int = DEFAULT_RETENTION_DAYS  # personal data is deleted this many days after the end
+    translations: tuple[tuple[str, Translation], ...] = ()  # (language, the organizer's text in it)
+
+    def in_language(self, language: str) -> Event:
+        """The event as a reader of `language` sees it: the organizer's translation where they wrote one."""
+        text = dict(self.translations).get(language)
+        if text is None:
+            return self
+        labels = dict(text.categories)
+        return replace(
+            self,
+            title=text.title or self.title,
+            summary=text.summary or self.summary,
+            fee=text.fee or self.fee,
+            organizers=text.organizers or self.organizers,
+            cooperators=text.cooperators or self.cooperators,
+            venue=replace(
+                self.venue, name=text.venue_name or self.venue.name, address=text.venue_address or self.venue.address
+            ),
+            contact=replace(
+                self.contact,
+                organizer_name=text.organizer_name or self.contact.organizer_name,
+                sender_name=text.sender_name or self.contact.sender_name,
+            ),
+            categories=tuple(replace(c, label=labels.get(c.key, c.label)) for c in self.categories),
+            programme=_programme_in(self.programme, text.programme),
+        )
 
     @property
     def personal_data_expires_at(self) -> datetime:
@@ -188,7 +248,21 @@ class Event:
             quota_release_at=_moment_or_none(data.get("quota_release_at")),
             draw_at=_moment_or_none(data.get("draw_at")),
             retention_days=data.get("retention_days", DEFAULT_RETENTION_DAYS),
+            translations=tuple((lang, Translation.from_dict(text)) for lang, text in data.get("translations", [])),
         )
+
+
+def _programme_in(programme: tuple[Talk, ...], translated: tuple[Talk, ...]) -> tuple[Talk, ...]:
+    if not translated:
+        return programme
+    return tuple(
+        Talk(
+            title=theirs.title or talk.title,
+            speaker=theirs.speaker or talk.speaker,
+            affiliation=theirs.affiliation or talk.affiliation,
+        )
+        for talk, theirs in zip(programme, translated, strict=True)  # the parser checked they pair up
+    )
 
 
 def _moment_or_none(text: str | None) -> datetime | None:
@@ -215,6 +289,10 @@ class EventState:
     closed_reason: str = ""
     waiting: int = 0  # people on the waiting list
     drawn: bool = False  # the lottery's draw has run
+
+    def in_language(self, language: str) -> EventState:
+        """The same state, with the event as a reader of `language` sees it."""
+        return replace(self, event=self.event.in_language(language))
 
     @property
     def seats_left(self) -> int:
@@ -333,10 +411,93 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         draw_at=draw,
         retention_days=retention,
     )
+    event = replace(event, translations=_translations(data, event))
     for key, due in event.reminder_schedule().items():
         if due >= starts_at:
             raise EventFileError(f"reminder {key} would be sent at or after the start; move it earlier")
     return event
+
+
+# What `[en]` may hold, each spelt as at the top level of the file.
+_TRANSLATABLE = ("title", "summary", "fee", "organizers", "cooperators", "venue", "contact", "categories", "programme")
+_TRANSLATABLE_VENUE = ("name", "address")
+_TRANSLATABLE_CONTACT = ("organizer_name", "sender_name")
+_TRANSLATABLE_TALK = ("title", "speaker", "affiliation")
+
+
+def _translations(data: Mapping[str, Any], event: Event) -> tuple[tuple[str, Translation], ...]:
+    """The `[en]` section (one per language besides Japanese) of the organizer's own text."""
+    return tuple(
+        (language, _translation(data[language], language, event))
+        for language in LANGUAGES
+        if language != DEFAULT_LANGUAGE and language in data
+    )
+
+
+def _translation(section: Any, language: str, event: Event) -> Translation:
+    if not isinstance(section, dict):
+        raise EventFileError(f"[{language}] must be a section holding the event's text in {NAMES[language]}")
+    _only(section, _TRANSLATABLE, language)
+    venue, contact, labels = (_subsection(section, name, language) for name in ("venue", "contact", "categories"))
+    _only(venue, _TRANSLATABLE_VENUE, f"{language}.venue")
+    _only(contact, _TRANSLATABLE_CONTACT, f"{language}.contact")
+    return Translation(
+        title=_text(section, "title", where=language, default=""),
+        summary=_text(section, "summary", where=language, default=""),
+        fee=_text(section, "fee", where=language, default=""),
+        organizers=_strings(section, "organizers", where=language),
+        cooperators=_strings(section, "cooperators", where=language),
+        venue_name=_text(venue, "name", where=f"{language}.venue", default=""),
+        venue_address=_text(venue, "address", where=f"{language}.venue", default=""),
+        organizer_name=_text(contact, "organizer_name", where=f"{language}.contact", default=""),
+        sender_name=_text(contact, "sender_name", where=f"{language}.contact", default=""),
+        categories=_category_labels(labels, language, event),
+        programme=_translated_programme(section, language, event),
+    )
+
+
+def _category_labels(labels: Mapping[str, Any], language: str, event: Event) -> tuple[tuple[str, str], ...]:
+    keys = [c.key for c in event.categories]
+    for key, label in labels.items():
+        if key not in keys:
+            raise EventFileError(f"[{language}.categories]: no category has the key {key!r} (keys: {', '.join(keys)})")
+        if not isinstance(label, str) or not label.strip():
+            raise EventFileError(f"[{language}.categories]: the label of {key!r} must be text in quotes")
+    return tuple((key, label.strip()) for key, label in labels.items())
+
+
+def _translated_programme(section: Mapping[str, Any], language: str, event: Event) -> tuple[Talk, ...]:
+    talks = _list_of_tables(section, "programme", where=language)
+    if talks and len(talks) != len(event.programme):
+        raise EventFileError(
+            f"[[{language}.programme]] must give the programme's {len(event.programme)} items in the same order"
+            f" (it gives {len(talks)})"
+        )
+    where = f"{language}.programme"
+    for talk in talks:
+        _only(talk, _TRANSLATABLE_TALK, where)
+    return tuple(
+        Talk(
+            title=_text(t, "title", where=where, default=""),
+            speaker=_text(t, "speaker", where=where, default=""),
+            affiliation=_text(t, "affiliation", where=where, default=""),
+        )
+        for t in talks
+    )
+
+
+def _subsection(section: Mapping[str, Any], name: str, language: str) -> Mapping[str, Any]:
+    value = section.get(name, {})
+    if not isinstance(value, dict):
+        raise EventFileError(f"{language}.{name} must be written as a [{language}.{name}] section")
+    return value
+
+
+def _only(section: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    """Refuse what a translation cannot hold: a misspelt name would otherwise leave the text untranslated."""
+    unknown = sorted(set(section) - set(allowed))
+    if unknown:
+        raise EventFileError(f"[{where}]: {', '.join(unknown)} cannot be given here; it takes {', '.join(allowed)}")
 
 
 def _reserved(category: Mapping[str, Any]) -> int:
@@ -389,10 +550,11 @@ def _text(data: Mapping[str, Any], name: str, where: str = "", default: str | No
     return value
 
 
-def _strings(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
+def _strings(data: Mapping[str, Any], name: str, where: str = "") -> tuple[str, ...]:
+    label = f"{where}.{name}" if where else name
     value = data.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise EventFileError(f'{name} must be a list of texts, such as ["一般社団法人Publitech"]')
+        raise EventFileError(f'{label} must be a list of texts, such as ["一般社団法人Publitech"]')
     return tuple(v.strip() for v in value)
 
 
@@ -403,10 +565,11 @@ def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return value
 
 
-def _list_of_tables(data: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+def _list_of_tables(data: Mapping[str, Any], name: str, where: str = "") -> list[Mapping[str, Any]]:
+    label = f"{where}.{name}" if where else name
     value = data.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise EventFileError(f"{name} must be written as [[{name}]] sections")
+        raise EventFileError(f"{label} must be written as [[{label}]] sections")
     return value
 
 

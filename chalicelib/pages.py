@@ -10,6 +10,7 @@ from markupsafe import Markup
 from chalicelib import messages as msg
 from chalicelib.bots import HONEYPOT_FIELD, TOKEN_FIELD
 from chalicelib.events import EventState
+from chalicelib.i18n import current as current_language
 from chalicelib.registrations import Registration
 from chalicelib.templating import render
 
@@ -24,7 +25,7 @@ def base_path(requested_path: str, routed_path: str) -> str:
 
 def index_page(base: str, states: list[EventState], now: datetime) -> str:
     """The list of upcoming events."""
-    return render("pages/index.html", base=base, states=states, now=now)
+    return render("pages/index.html", base=base, states=[_spoken(state) for state in states], now=now)
 
 
 def event_page(
@@ -38,6 +39,7 @@ def event_page(
     notice: str = "",
 ) -> str:
     """An event's details, its availability and (while open) the registration form."""
+    state = _spoken(state)
     return render(
         "pages/event.html",
         base=base,
@@ -68,6 +70,7 @@ def registration_page(
     errors: Mapping[str, str] | None = None,
 ) -> str:
     """A registrant's own page: the seat or place in line, corrections, and cancelling."""
+    state = _spoken(state)
     attendee = registration.attendee
     return render(
         "pages/registration.html",
@@ -87,7 +90,12 @@ def registration_page(
 
 def already_registered_page(base: str, state: EventState, resent: bool) -> str:
     """Shown when the address has a seat already."""
-    return render("pages/already_registered.html", base=base, event=state.event, resent=resent)
+    return render("pages/already_registered.html", base=base, event=_spoken(state).event, resent=resent)
+
+
+def _spoken(state: EventState) -> EventState:
+    """The event as this request's reader sees it: in their language, where the organizer wrote it so."""
+    return state.in_language(current_language())
 
 
 def message_page(base: str, title: str, text: str) -> str:

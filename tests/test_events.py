@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +70,45 @@ def test_mistakes_in_an_event_file_are_named(change: dict[str, Any], message: st
         else:
             data[name] = value
     with pytest.raises(EventFileError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        parse_event(data)
+
+
+def test_the_organizers_english_is_shown_to_english_readers_and_what_it_leaves_out_stays(sample_event: Event) -> None:
+    english = sample_event.in_language("en")
+    assert english.title.startswith("Municipal CDO Study Session")
+    assert english.venue.name == "Ogawa Building, 4th floor (Space Partner)"
+    assert english.venue.map_url == sample_event.venue.map_url  # not text: the same for everyone
+    assert [c.label for c in english.categories][:3] == ["Local council member", "Local government official", "Mayor"]
+    assert english.programme[1].speaker == "Naotoshi Sugawara" and english.fee == "Free"
+    assert sample_event.in_language("ja") is sample_event
+    data = sample_data()
+    talks = [{}, {"speaker": "N. S."}, {}]
+    data["en"] = {"title": "Only the title", "categories": {"mayor": "Mayor"}, "programme": talks}
+    partial = parse_event(data).in_language("en")
+    assert partial.title == "Only the title" and partial.summary == sample_event.summary
+    assert [c.label for c in partial.categories][2:4] == ["Mayor", sample_event.categories[3].label]
+    assert partial.programme[1] == dataclasses.replace(sample_event.programme[1], speaker="N. S.")
+
+
+@pytest.mark.parametrize(
+    ("english", "message"),
+    [
+        ("Municipal CDO Study Session", "[en] must be a section"),
+        ({"titel": "x"}, "[en]: titel cannot be given here; it takes title, summary"),
+        ({"venue": {"name": "x", "map_url": "y"}}, "[en.venue]: map_url cannot be given here; it takes name, address"),
+        ({"venue": "Ogawa Building"}, "en.venue must be written as a [en.venue] section"),
+        ({"categories": {"citizen": "Citizen"}}, "[en.categories]: no category has the key 'citizen'"),
+        ({"categories": {"mayor": 3}}, "[en.categories]: the label of 'mayor' must be text"),
+        ({"programme": [{"title": "Talk 1"}]}, "[[en.programme]] must give the programme's 3 items in the same order"),
+        ({"programme": [{}, {}, {"speeker": "x"}]}, "[en.programme]: speeker cannot be given here"),
+        ({"organizers": "CDO Club Japan"}, "en.organizers must be a list of texts"),
+        ({"title": 1}, "en.title must be text in quotes"),
+    ],
+)
+def test_mistakes_in_the_english_section_are_named(english: Any, message: str) -> None:
+    data = sample_data()
+    data["en"] = english
+    with pytest.raises(EventFileError, match=re.escape(message)):
         parse_event(data)
 
 

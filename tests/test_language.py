@@ -15,7 +15,7 @@ from chalice.test import Client
 
 from chalicelib import display, i18n
 from chalicelib.events import Event
-from tests.conftest import FORM, ROOT, World, mailbox, page, signed, valid_form
+from tests.conftest import FORM, ROOT, SENDER, World, mailbox, page, signed, valid_form
 
 KANA = re.compile(r"[\u3040-\u30ff]")
 KANA_OR_KANJI = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -32,7 +32,7 @@ def visible_text(html: str) -> str:
 
 
 def event_texts(event: Event) -> list[str]:
-    """The organizer's own words from the event file: shown as written, in whatever language they are in."""
+    """The organizer's own words from the event file, as they are shown."""
     texts = [event.title, event.summary, event.fee, event.venue.name, event.venue.address]
     texts += [c.label for c in event.categories] + list(event.organizers) + list(event.cooperators)
     texts += [t for talk in event.programme for t in (talk.title, talk.speaker, talk.affiliation)]
@@ -41,9 +41,11 @@ def event_texts(event: Event) -> list[str]:
 
 
 def untranslated(html: str, event: Event) -> list[str]:
-    """Japanese left in an English page once the event's own text is taken out."""
+    """Japanese left in an English page once the event's own text, as English readers get it, is taken out.
+
+    The sample event has the organizer's English for all of its text, so none of its Japanese may show."""
     text = visible_text(html)
-    for own in [*event_texts(event), "日本語", "バンダイ タロウ", "磐梯 太郎", "磐梯町役場"]:  # the switch, examples
+    for own in [*event_texts(event.in_language("en")), "日本語", "バンダイ タロウ", "磐梯 太郎", "磐梯町役場"]:
         text = text.replace(own, "")
     return re.findall(r"\S*[\u3040-\u30ff]\S*", text)
 
@@ -56,7 +58,8 @@ def test_japanese_by_default_and_english_for_an_english_browser(client: Client, 
     body = page(english)
     assert '<html lang="en">' in body and english.headers["Content-Language"] == "en"
     assert "Register" in body and "Wednesday 20 January 2027, 15:00 to 18:00" in body
-    assert untranslated(body, published) == []
+    assert untranslated(body, published) == [] and published.in_language("en").venue.address in body
+    assert published.title in page(japanese) and published.venue.address in page(japanese)
     assert "Accept-Language" in english.headers["Vary"]
 
 
@@ -94,7 +97,11 @@ def test_an_english_registrant_gets_english_mistakes_pages_and_mail(
     assert "You are registered" in page(own) and untranslated(page(own), published) == []
     world.deliver_outbox()
     [mail] = mailbox()
-    assert mail["Subject"] == f"[Registered] {published.title}"
+    english = published.in_language("en")
+    assert mail["Subject"] == f"[Registered] {english.title}"
+    assert str(mail["From"]) == f"{english.contact.sender_name} <{SENDER}>"
+    [calendar] = [part for part in mail.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert f"SUMMARY:{english.title[:40]}" in calendar.get_content().replace("\r\n ", "")
     text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     html = mail.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     assert "Dear 磐梯 太郎," in text and "■ Date and time" in text and "Wednesday 20 January 2027" in text
