@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
 from chalicelib import table as keys
@@ -15,6 +15,8 @@ STATUS_OPEN = "open"
 # Publishing competes with registrations for the event item; in a rush a few rounds are enough.
 _LEDGER_ATTEMPTS = 50
 STATUS_CLOSED = "closed"
+# The organizer's dashboard lists this many ended events; an older one opens by its URL.
+PAST_EVENTS_LISTED = 20
 
 # States of one reminder item. Publishing writes it pending; reminders.py moves it on.
 REMINDER_PENDING = "pending"
@@ -133,19 +135,36 @@ def get_event(table: Table, slug: str) -> EventState | None:
 
 def upcoming_slugs(table: Table, now: datetime) -> Iterator[str]:
     """Slugs of events that have not ended yet, soonest ending first."""
-    for row in table.query(
-        "#queue = :queue AND #due >= :now",
-        {":queue": keys.QUEUE_EVENT, ":now": iso(now)},
-        names={"#queue": keys.QUEUE, "#due": keys.DUE},
-        index=keys.BY_DUE_INDEX,
-    ):
-        yield keys.slug_from_pk(row[keys.PK])
+    return _slugs_by_end(table, "#due >= :now", now)
 
 
 def upcoming_events(table: Table, now: datetime) -> list[EventState]:
     """Events that have not ended yet, soonest start first."""
-    states = [s for s in (get_event(table, slug) for slug in upcoming_slugs(table, now)) if s]
-    return sorted(states, key=lambda s: s.event.starts_at)
+    return sorted(_states(table, upcoming_slugs(table, now)), key=lambda s: s.event.starts_at)
+
+
+def past_events(table: Table, now: datetime, limit: int = PAST_EVENTS_LISTED) -> list[EventState]:
+    """The events that ended most recently, latest first: organizers still export and follow up on them."""
+    return _states(table, _slugs_by_end(table, "#due < :now", now, limit=limit, descending=True))
+
+
+def _slugs_by_end(
+    table: Table, ended: str, now: datetime, limit: int | None = None, descending: bool = False
+) -> Iterator[str]:
+    """Slugs of events in the order they end (the `by-due` index holds each event's end), as `ended` selects."""
+    rows = table.query(
+        f"#queue = :queue AND {ended}",
+        {":queue": keys.QUEUE_EVENT, ":now": iso(now)},
+        names={"#queue": keys.QUEUE, "#due": keys.DUE},
+        index=keys.BY_DUE_INDEX,
+        limit=limit,
+        descending=descending,
+    )
+    return (keys.slug_from_pk(row[keys.PK]) for row in rows)
+
+
+def _states(table: Table, slugs: Iterable[str]) -> list[EventState]:
+    return [state for state in (get_event(table, slug) for slug in slugs) if state]
 
 
 # Organizers' edits to an event file show on forms within this long. Seat state is never cached:

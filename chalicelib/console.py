@@ -178,7 +178,10 @@ def dashboard() -> Response:
     if isinstance(session, Response):
         return session
     s = current()
-    return _page("index.html", session, states=catalog.upcoming_events(s.table, s.clock.now()))
+    now = s.clock.now()
+    return _page(
+        "index.html", session, states=catalog.upcoming_events(s.table, now), past=catalog.past_events(s.table, now)
+    )
 
 
 @routes.route("/events/{slug}", methods=["GET"])

@@ -133,10 +133,12 @@ class Table:
         projection: str | None = None,
         limit: int | None = None,
         where: str | None = None,
+        descending: bool = False,
     ) -> Iterator[Item]:
         """Every item matching a key condition (the first `limit` of them, if given), page by page.
 
-        `where` filters after reading: it saves transfer, not read capacity.
+        `where` filters after reading: it saves transfer, not read capacity. `descending` reads the sort
+        key from the highest down.
         """
         kwargs: dict[str, Any] = {
             "TableName": self.name,
@@ -155,6 +157,8 @@ class Table:
             kwargs["Limit"] = limit
         if where:
             kwargs["FilterExpression"] = where
+        if descending:
+            kwargs["ScanIndexForward"] = False
         yielded = 0
         while True:
             response = self.client.query(**kwargs)

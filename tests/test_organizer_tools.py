@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +49,30 @@ def mails_to(address: str) -> list[EmailMessage]:
 
 
 # --- dashboard, list, detail ---------------------------------------------------------------------
+
+
+def test_the_dashboard_lists_upcoming_events_then_the_latest_ended_ones(
+    client: Client, world: World, desk: SignedIn, published: Event
+) -> None:
+    now = world.clock.now()
+    for days_ago, slug in ((40, "older-seminar"), (3, "recent-seminar")):
+        ended = now - timedelta(days=days_ago)
+        world.publish(
+            dataclasses.replace(
+                published,
+                slug=slug,
+                title=f"{slug} の勉強会",
+                starts_at=ended - timedelta(hours=3),
+                ends_at=ended,
+                registration_closes_at=ended - timedelta(hours=3),
+                doors_open_at=None,
+            )
+        )
+    body = page(desk.get(client, "/organizer"))
+    upcoming, past = body.split("終了したイベント")
+    assert published.title in upcoming and "recent-seminar" not in upcoming
+    assert past.index("recent-seminar") < past.index("older-seminar") and published.title not in past
+    assert 'href="/organizer/events/older-seminar"' in past
 
 
 def test_the_event_page_counts_by_state_and_category_and_searches_in_any_kana(
