@@ -110,6 +110,7 @@ def test_package_ships_templates_static_files_and_dependencies(package: Path) ->
     ):
         assert (package / relative).is_file(), relative
     assert not (package / "boto3").exists(), "boto3 is in the Lambda runtime; vendoring it wastes cold start"
+    assert not (package / "xlsxwriter").exists(), "XLSX lists are written by the console, never by Lambda"
 
 
 @pytest.mark.slow
