@@ -3,7 +3,8 @@
 A stream batch that failed ten times lands in the MailDeadLetters queue (and raises its alarm), but
 the mail itself never leaves the table: its outbox item stays unsent. Replaying therefore means
 delivering every unsent outbox item now, exactly as the sweeper would, and then deleting the dead
-letters it accounted for. Mail that still fails stays in the table, and its `last_error` says why.
+letters it accounted for. Mail that still fails stays in the table, and its `last_error` says why;
+the dead letters stay too, visible again at once for the next replay.
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ def replay_mail(stage: Stage, session: Any, outputs: dict[str, str]) -> Replay:
         sent += batch
         if batch == 0:
             break
-    if not failing:
-        for receipt in letters:
+    for receipt in letters:
+        if failing:  # kept, and visible again at once: the next replay accounts for them too
+            sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=receipt, VisibilityTimeout=0)
+        else:
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=receipt)
     return Replay(dead_letters=len(letters), sent=sent, still_failing=failing)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config as BotoConfig
 from botocore.stub import ANY, Stubber
 
 from chalicelib.events import Event
@@ -448,10 +449,18 @@ def test_make_deploy_checks_builds_uploads_deploys_loads_events_and_ends_with_th
         dynamodb.delete_table(TableName=table)
 
 
-def test_replay_mail_sends_what_is_unsent_and_clears_the_dead_letters(
-    world: World, published: Event, cloudformation: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
-) -> None:
-    cfn, stub = cloudformation
+@dataclasses.dataclass(frozen=True)
+class DeadLetter:
+    """A stage whose one registration's mail never went out, and the stream's dead letter about it."""
+
+    sqs: Any
+    queue: str
+    outputs: list[dict[str, str]]
+    clients: dict[str, Any]
+
+
+@pytest.fixture
+def dead_letter(world: World, published: Event) -> DeadLetter:
     moto = world.engines.moto
     engines.verify_sender(moto, "noreply@example.jp")  # the example stage's sender
     register(world.table, published, attendee(), "SUB0000001", datetime.now(UTC))  # its mail never went out
@@ -470,21 +479,54 @@ def test_replay_mail_sends_what_is_unsent_and_clears_the_dead_letters(
         {"OutputKey": "MailDeadLettersUrl", "OutputValue": queue},
         {"OutputKey": "LinkKeySecretArn", "OutputValue": key},
     ]
-    session = LocalSession(
-        {
-            "cloudformation": cfn,
-            "s3": engines.local_client("s3", moto),
-            "sqs": sqs,
-            "dynamodb": world.table.client,
-            "sesv2": engines.local_client("sesv2", moto),
-            "secretsmanager": secrets,
-        }
-    )
+    clients = {
+        "s3": engines.local_client("s3", moto),
+        "sqs": sqs,
+        "dynamodb": world.table.client,
+        "sesv2": engines.local_client("sesv2", moto),
+        "secretsmanager": secrets,
+    }
+    return DeadLetter(sqs, queue, outputs, clients)
+
+
+def replay(cloudformation: tuple[Any, Stubber], dead_letter: DeadLetter, **clients: Any) -> int:
+    """`make replay-mail STAGE=example` against the local engines (and these clients instead, if given)."""
+    cfn, stub = cloudformation
+    stack(stub, "UPDATE_COMPLETE", dead_letter.outputs)
+    session = LocalSession({"cloudformation": cfn, **dead_letter.clients, **clients})
+    return deploy_main(["replay-mail", "--stage", "example"], session_factory=lambda **_: session)
+
+
+def test_replay_mail_sends_what_is_unsent_and_clears_the_dead_letters(
+    cloudformation: tuple[Any, Stubber], dead_letter: DeadLetter, capsys: pytest.CaptureFixture[str]
+) -> None:
     for expected in ("1 dead letter(s); 1 mail(s) sent now", "0 dead letter(s); 0 mail(s) sent now"):
-        stack(stub, "UPDATE_COMPLETE", outputs)
-        assert deploy_main(["replay-mail", "--stage", "example"], session_factory=lambda **_: session) == 0
+        assert replay(cloudformation, dead_letter) == 0
         assert capsys.readouterr().out.strip() == expected
     assert [m["To"] for m in mailbox()] == ["taro@example.jp"]
     link = mailbox()[0].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "https://abc123.execute-api.ap-northeast-1.amazonaws.com/api/events/cdo-seminar/registrations/" in link
-    assert sqs.receive_message(QueueUrl=queue).get("Messages", []) == []
+    assert dead_letter.sqs.receive_message(QueueUrl=dead_letter.queue).get("Messages", []) == []
+
+
+def test_replay_mail_while_sending_still_fails_keeps_the_mail_and_the_dead_letters(
+    world: World,
+    cloudformation: tuple[Any, Stubber],
+    dead_letter: DeadLetter,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # SES unreachable: the mail is given back with why, nothing is lost, the alarm's queue stays as it was.
+    unreachable = engines.local_client(
+        "sesv2", f"http://127.0.0.1:{engines.free_port()}", BotoConfig(retries={"max_attempts": 1}, connect_timeout=1)
+    )
+    assert replay(cloudformation, dead_letter, sesv2=unreachable) == 1
+    out, err = capsys.readouterr()
+    assert out.strip() == "1 dead letter(s); 0 mail(s) sent now"
+    assert "some mail still fails" in err and mailbox() == []
+    [mail] = world.table.query("pk = :pk AND begins_with(sk, :mail)", {":pk": "EVENT#cdo-seminar", ":mail": "MAIL#"})
+    assert mail["status"] == "pending" and mail["last_error"].startswith("TransientSendError: EndpointConnectionError")
+    # Once SES answers, the next replay (even at once) sends the mail and accounts for the same letter.
+    assert replay(cloudformation, dead_letter) == 0
+    assert capsys.readouterr().out.strip() == "1 dead letter(s); 1 mail(s) sent now"
+    assert [m["To"] for m in mailbox()] == ["taro@example.jp"]
+    assert dead_letter.sqs.receive_message(QueueUrl=dead_letter.queue).get("Messages", []) == []
