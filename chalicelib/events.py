@@ -114,15 +114,14 @@ class Translation:
     def from_dict(cls, data: Mapping[str, Any]) -> Translation:
         """Inverse of dataclasses.asdict()."""
         return cls(
-            **{name: data[name] for name in _TRANSLATED_TEXTS},
-            organizers=tuple(data["organizers"]),
-            cooperators=tuple(data["cooperators"]),
-            categories=tuple((key, label) for key, label in data["categories"]),
-            programme=tuple(Talk(**talk) for talk in data["programme"]),
+            **{
+                **data,
+                "organizers": tuple(data["organizers"]),
+                "cooperators": tuple(data["cooperators"]),
+                "categories": tuple((key, label) for key, label in data["categories"]),
+                "programme": tuple(Talk(**talk) for talk in data["programme"]),
+            }
         )
-
-
-_TRANSLATED_TEXTS = ("title", "summary", "fee", "venue_name", "venue_address", "organizer_name", "sender_name")
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,10 @@ def test_the_json_api_answers_in_the_language_asked_for(client: Client, publishe
         body='{"name": ""}',
     )
     assert response.status_code == 422 and response.json_body["errors"]["name"] == "Full name is required"
+    # The event's own text too, where the organizer wrote it in English.
+    english = client.http.get("/api/events/cdo-seminar", headers=ENGLISH).json_body
+    assert english["title"] == published.in_language("en").title != published.title
+    assert client.http.get("/api/events/cdo-seminar").json_body["title"] == published.title
 
 
 def test_accept_language_weights_are_respected() -> None:
