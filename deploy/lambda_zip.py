@@ -39,14 +39,14 @@ class CompileError(RuntimeError):
     """A module in the package does not compile; the message is the compiler's."""
 
 
-Entry = tuple[zipfile.ZipInfo, bytes]
+_ZipEntry = tuple[zipfile.ZipInfo, bytes]
 
 
 def finish(zip_path: Path) -> int:
     """Rewrite the zip without libraries' test suites and with a compiled `__pycache__/*.pyc` beside each
     module; returns how many modules it compiled."""
     with zipfile.ZipFile(zip_path) as archive:
-        kept = [(info, archive.read(info)) for info in archive.infolist() if runs_in_lambda(info.filename)]
+        kept = [(info, archive.read(info)) for info in archive.infolist() if _runs_in_lambda(info.filename)]
     with tempfile.TemporaryDirectory() as scratch:
         bytecode = _bytecode(kept, Path(scratch) / "package")
         rebuilt = Path(scratch) / "deployment.zip"
@@ -57,12 +57,12 @@ def finish(zip_path: Path) -> int:
     return len(bytecode)
 
 
-def runs_in_lambda(name: str) -> bool:
+def _runs_in_lambda(name: str) -> bool:
     """Whether a zip entry can run in Lambda: a library's own test suite (icalendar ships one) cannot."""
     return "tests" not in name.split("/")[:-1]
 
 
-def _bytecode(entries: list[Entry], scratch: Path) -> list[Entry]:
+def _bytecode(entries: list[_ZipEntry], scratch: Path) -> list[_ZipEntry]:
     """Compiled modules of these entries, as new zip entries in name order."""
     for info, data in entries:
         if not info.is_dir():
