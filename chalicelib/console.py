@@ -126,7 +126,7 @@ def request_sign_in() -> Response:
         errors = {"email": msg.SIGN_IN_EMAIL_NEEDED}
         return _page("sign_in.html", None, 400, errors=errors, notice="", then=then)
     s = current()
-    organizers.request_sign_in(s.table, s.organizers, email, s.clock.now(), then)
+    organizers.request_sign_in(s.table, s.settings.organizers, email, s.clock.now(), then)
     return _page("message.html", None, title=msg.SIGN_IN_CHECK_MAIL, text=gettext(msg.SIGN_IN_SENT).format(email=email))
 
 

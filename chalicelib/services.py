@@ -30,7 +30,6 @@ class Services:
     ids: IdGenerator
     events: EventDetails
     link_key: Callable[[], bytes]
-    organizers: frozenset[str] = frozenset()
     _postman: Postman | None = None
     _signer: LinkSigner | None = None
 
@@ -92,7 +91,6 @@ def build_services(
         ids=ids or new_id,
         events=EventDetails(table, clock),
         link_key=lambda: read_link_key(settings, session),
-        organizers=settings.organizers,
     )
 
 

@@ -26,7 +26,7 @@ from chalicelib.events import Event, read_event_file
 from chalicelib.forms import Attendee
 from chalicelib.registrations import Registration
 from chalicelib.services import Services, build_services
-from chalicelib.settings import Settings
+from chalicelib.settings import Settings, parse_organizers
 from chalicelib.table import table_definition
 from local import engines
 
@@ -90,6 +90,11 @@ class World:
     def publish(self, event: Event) -> Event:
         publish_event(self.table, event, self.clock.now())
         return event
+
+    def let_sign_in(self, *emails: str) -> None:
+        """Who may sign in to the organizer pages, as the stage file's `organizers` would say."""
+        listed = parse_organizers(",".join(emails))
+        self.services.settings = dataclasses.replace(self.services.settings, organizers=listed)
 
     def deliver_outbox(self) -> list[Any]:
         """Run the deliver_mail Lambda on everything the stream has, as AWS would."""

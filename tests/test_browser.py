@@ -253,7 +253,7 @@ def published_event(site: Site) -> Event:
 
 def signed_in_page(chromium: Any, site: Site, width: int = 1024, scale: float = 1) -> Any:
     """A tab in which an organizer signed in through the e-mailed link."""
-    site.world.services.organizers = frozenset({ORGANIZER})
+    site.world.let_sign_in(ORGANIZER)
     page = new_page(chromium, width=width, scale=scale)
     page.goto(f"{site.url}/organizer/sign-in")
     page.get_by_label("メールアドレス").fill(ORGANIZER)

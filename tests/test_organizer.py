@@ -37,7 +37,7 @@ class SignedIn:
 
 @pytest.fixture
 def organizer_listed(world: World) -> World:
-    world.services.organizers = frozenset({ORGANIZER})
+    world.let_sign_in(ORGANIZER)
     return world
 
 
@@ -201,7 +201,7 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(client: Client, o
 def test_a_session_of_another_organizer_cannot_post_with_this_ones_token(
     client: Client, organizer_listed: World
 ) -> None:
-    organizer_listed.services.organizers = frozenset({ORGANIZER, "desk@example.jp"})
+    organizer_listed.let_sign_in(ORGANIZER, "desk@example.jp")
     first = sign_in(client, organizer_listed)
     second = sign_in(client, organizer_listed, "desk@example.jp")
     crossed = SignedIn(second.cookie, first.csrf)

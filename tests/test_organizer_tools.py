@@ -27,7 +27,7 @@ from tests.test_organizer import ORGANIZER, SignedIn, sign_in
 @pytest.fixture
 def desk(client: Client, world: World, published: Event) -> SignedIn:
     """A signed-in organizer of the sample event, with three registrants (one cancelled)."""
-    world.services.organizers = frozenset({ORGANIZER})
+    world.let_sign_in(ORGANIZER)
     now = world.clock.now()
     ids = world.services.ids
     register(world.table, published, attendee(), "S1", now, ids)  # 磐梯 太郎, R000000001

@@ -303,7 +303,7 @@ def test_each_role_allows_every_table_action_its_function_really_makes(
         client.http.post(path, headers=FORM, body=urlencode({**cancel, "action": "erase", "confirm_erase": "yes"}))
 
     def organizer() -> None:
-        world.services.organizers = frozenset({ORGANIZER})
+        world.let_sign_in(ORGANIZER)
         desk = sign_in(client, world)
         base = f"/organizer/events/{event.slug}"
         desk.get(client, f"{base}?q=ばんだい")
