@@ -21,7 +21,7 @@ bench: deps templates ## Measure cold start, cost per registration, flash crowd,
 	$(PY) -m bench.run
 
 templates: $(PIP_STAMP) ## Compile the Jinja templates ahead of packaging (saves ~70 ms of a cold start)
-	$(PY) -m chalicelib.templating
+	$(PY) -m chalicelib.text.templating
 
 catalogs: $(PIP_STAMP) ## After changing any text: extract it, merge it into the English catalog, compile (then translate what is new)
 	mkdir -p build

@@ -10,29 +10,21 @@ from typing import Any
 
 from chalice.app import Chalice, Rate, Response
 
-from chalicelib import (
-    bots,
-    catalog,
-    closing,
-    console,
-    feedback,
-    i18n,
-    pages,
-    privacy,
-    registrations,
-    reminders,
-    waitlist,
-    web,
-)
-from chalicelib import messages as msg
-from chalicelib.events import Event, EventState
-from chalicelib.forms import validate_changes, validate_registration
-from chalicelib.headers import PRIVATE, SECURITY_HEADERS
-from chalicelib.links import link_expiry, local_path, registration_path
-from chalicelib.registrations import Outcome, Registration, RegistrationStatus
-from chalicelib.services import Services, use
-from chalicelib.services import current as current_services
-from chalicelib.waitlist import CancelOutcome, CorrectOutcome
+from chalicelib.config.services import Services, use
+from chalicelib.config.services import current as current_services
+from chalicelib.domain.attendee import validate_changes, validate_registration
+from chalicelib.domain.event import Event, EventState
+from chalicelib.domain.links import link_expiry, local_path, registration_path
+from chalicelib.text import i18n
+from chalicelib.text import messages as msg
+from chalicelib.usecases import catalog, closing, feedback, privacy, reminders, waitlist
+from chalicelib.usecases import registering as registrations
+from chalicelib.usecases.registering import Outcome, Registration, RegistrationStatus
+from chalicelib.usecases.waitlist import CancelOutcome, CorrectOutcome
+from chalicelib.web import bots, pages
+from chalicelib.web import http as web
+from chalicelib.web import organizer as console
+from chalicelib.web.headers import PRIVATE, SECURITY_HEADERS
 
 app = Chalice(app_name="uketsuke")
 app.register_blueprint(console.routes, url_prefix="/organizer")
@@ -246,7 +238,7 @@ def _registration_page(state: EventState, registration: Registration, token: str
     place = waitlist.position(s.table, state.event.slug, registration.wait_sk) if registration.wait_sk else 0
     qr = ""
     if registration.status == RegistrationStatus.CONFIRMED.value and not registration.erased:
-        from chalicelib import checkin  # off the event page's cold start: only this page draws a QR code
+        from chalicelib.usecases import checkin  # off the event page's cold start: only this page draws a QR code
 
         # The same code as in the mails, for a registrant who cannot find theirs at the door.
         slug, registration_id = state.event.slug, registration.registration_id
@@ -361,7 +353,7 @@ def send_reminders(event: Any) -> dict[str, int]:
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="send_broadcasts")
 def send_broadcasts(event: Any) -> dict[str, int]:
     """Fan out every broadcast organizers have sent into the mail outbox."""
-    from chalicelib import broadcast  # only this schedule needs it: the site's cold start does not pay for it
+    from chalicelib.usecases import broadcast  # only this schedule needs it: the site's cold start does not pay for it
 
     s = services()
     done = broadcast.fan_out_due(s.table, s.clock.now())

@@ -23,17 +23,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from chalicelib import broadcast, checkin, export, roster
-from chalicelib import messages as msg
-from chalicelib.catalog import get_event, publish_event
-from chalicelib.clock import IdGenerator, SystemClock, new_id, parse_iso
-from chalicelib.display import format_datetime, format_span
-from chalicelib.dynamo import Table
-from chalicelib.events import Event, EventFileError, read_event_file
-from chalicelib.mail import Links, render_broadcast
-from chalicelib.settings import TABLE_NAME, SettingsError
-from chalicelib.table import table_definition
-from chalicelib.waitlist import settle
+from chalicelib.config.settings import TABLE_NAME, SettingsError
+from chalicelib.domain.clock import IdGenerator, SystemClock, new_id, parse_iso
+from chalicelib.domain.event import Event, EventFileError, read_event_file
+from chalicelib.mail.render import Links, render_broadcast
+from chalicelib.store.dynamo import Table
+from chalicelib.store.schema import table_definition
+from chalicelib.text import messages as msg
+from chalicelib.text.display import format_datetime, format_span
+from chalicelib.usecases import broadcast, checkin, roster
+from chalicelib.usecases import exports as export
+from chalicelib.usecases.catalog import get_event, publish_event
+from chalicelib.usecases.waitlist import settle
 
 T = TypeVar("T")
 # How often `broadcast` looks at its progress while the outbox sends.

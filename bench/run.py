@@ -115,9 +115,9 @@ def registration_cost(slug: str) -> list[Figure]:
     from chalice.test import Client
 
     import app as app_module
-    from chalicelib.forms import Attendee
-    from chalicelib.registrations import registration_actions
-    from chalicelib.services import build_services
+    from chalicelib.config.services import build_services
+    from chalicelib.domain.attendee import Attendee
+    from chalicelib.usecases.registering import registration_actions
     from local.instruments import CallLog
 
     services = build_services()
@@ -207,8 +207,8 @@ def registration_cost(slug: str) -> list[Figure]:
 
 def flash_crowd(env: dict[str, str], slug: str, requests: int = 1000, seats: int = 100) -> list[Figure]:
     """1,000 concurrent registrations for 100 seats over HTTP against the app's local server."""
-    from chalicelib.catalog import get_event
-    from chalicelib.services import build_services
+    from chalicelib.config.services import build_services
+    from chalicelib.usecases.catalog import get_event
     from local.engines import free_port
 
     port = free_port()
@@ -284,11 +284,11 @@ def reminders(
     slug: str, due: datetime, registrants: int = 10_000, sample: int = 280, rate: float = 14.0
 ) -> list[Figure]:
     """Fan-out time for 10,000 registrants, and the send rate achieved against the configured SES rate."""
-    from chalicelib import table as keys
-    from chalicelib.delivery import RateLimiter, TransientSendError
-    from chalicelib.outbox import MailStatus
-    from chalicelib.reminders import send_due_reminders
-    from chalicelib.services import build_services
+    from chalicelib.config.services import build_services
+    from chalicelib.mail.postman import RateLimiter, TransientSendError
+    from chalicelib.store import schema
+    from chalicelib.usecases.outbox import MailStatus
+    from chalicelib.usecases.reminders import send_due_reminders
     from local.instruments import seat_many
 
     services = build_services()
@@ -298,10 +298,10 @@ def reminders(
     fan_out_seconds = time.perf_counter() - started
 
     mail_ids = [
-        row[keys.SK].removeprefix(keys.MAIL_PREFIX)
+        row[schema.SK].removeprefix(schema.MAIL_PREFIX)
         for row in services.table.query(
             "pk = :pk AND begins_with(sk, :p)",
-            {":pk": keys.event_pk(slug), ":p": keys.MAIL_PREFIX + "reminder-"},
+            {":pk": schema.event_pk(slug), ":p": schema.MAIL_PREFIX + "reminder-"},
             projection="sk",
         )
     ]
@@ -412,12 +412,12 @@ def render(figures: list[Figure], started: datetime) -> str:
 
 def main() -> int:
     """Start the engines, measure, print and write the results."""
-    from chalicelib import settings as names
-    from chalicelib.catalog import publish_event
-    from chalicelib.clock import SystemClock
-    from chalicelib.dynamo import Table
-    from chalicelib.events import read_event_file
-    from chalicelib.table import table_definition
+    from chalicelib.config import settings as names
+    from chalicelib.domain.clock import SystemClock
+    from chalicelib.domain.event import read_event_file
+    from chalicelib.store.dynamo import Table
+    from chalicelib.store.schema import table_definition
+    from chalicelib.usecases.catalog import publish_event
     from local import engines
     from local.run import demo_timing
 

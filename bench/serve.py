@@ -6,7 +6,7 @@ from chalice import local
 from chalice.config import Config
 
 import app
-from chalicelib.services import build_services
+from chalicelib.config.services import build_services
 
 # socketserver's listen backlog is 5: a crowd of 100 would be reset by the kernel before the app
 # saw it. API Gateway has no such queue; this keeps the harness from being what is measured.

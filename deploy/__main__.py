@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.dynamo import Table
+from chalicelib.store.dynamo import Table
 from deploy.cloudformation import Deployer, DeployError
 from deploy.package import PackageError, build, event_files, senders
 from deploy.preflight import Level, check_runtime, run_checks

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.delivery import TransientSendError
-from chalicelib.services import build_services
-from chalicelib.settings import Settings
+from chalicelib.config.services import build_services
+from chalicelib.config.settings import Settings
+from chalicelib.mail.postman import TransientSendError
 from deploy.stage import Stage
 
 _NO_WAIT = timedelta(0)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from chalicelib import settings as env
-from chalicelib import table as schema
+from chalicelib.config import settings as env
+from chalicelib.store import schema
 from deploy.stage import Stage
 
 API_FUNCTION = "api_handler"

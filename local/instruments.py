@@ -6,9 +6,9 @@ import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from chalicelib import table as keys
-from chalicelib.dynamo import Table, to_attrs
-from chalicelib.forms import Attendee
+from chalicelib.domain.attendee import Attendee
+from chalicelib.store import schema
+from chalicelib.store.dynamo import Table, to_attrs
 
 # The IAM action each part of a TransactWriteItems is authorised as.
 _TRANSACT_ACTIONS = {
@@ -46,7 +46,7 @@ def seat_many(table: Table, slug: str, count: int, writers: int = 8) -> None:
         for n in range(start, min(start + 25, count)):
             person = Attendee(f"参加者{n}", "サンカシャ", "磐梯町役場", "", f"person{n}@example.jp", "other")
             item = {
-                **keys.registration_key(slug, f"BULK{n:06d}"),
+                **schema.registration_key(slug, f"BULK{n:06d}"),
                 "registration_id": f"BULK{n:06d}",
                 "event_slug": slug,
                 **dataclasses.asdict(person),

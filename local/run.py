@@ -21,13 +21,13 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import settings as env_names
-from chalicelib.clock import SystemClock
-from chalicelib.delivery import describe_error
-from chalicelib.display import format_datetime
-from chalicelib.events import Event, EventFileError, ReminderSpec, read_event_file
-from chalicelib.settings import Settings
-from chalicelib.table import table_definition
+from chalicelib.config import settings as env_names
+from chalicelib.config.settings import Settings
+from chalicelib.domain.clock import SystemClock
+from chalicelib.domain.event import Event, EventFileError, ReminderSpec, read_event_file
+from chalicelib.mail.postman import describe_error
+from chalicelib.store.schema import table_definition
+from chalicelib.text.display import format_datetime
 from local import engines
 
 TABLE = "uketsuke-local"
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
     from chalice.local import create_local_server
 
     import app as app_module  # after the environment points at the local engines
-    from chalicelib.services import build_services
+    from chalicelib.config.services import build_services
     from manage import describe_publication
 
     base_url = f"http://localhost:{args.port}"

@@ -19,15 +19,15 @@ import boto3
 import pytest
 
 import app as app_module
-from chalicelib.catalog import publish_event
-from chalicelib.clock import FixedClock
-from chalicelib.dynamo import Table
-from chalicelib.events import Event, read_event_file
-from chalicelib.forms import Attendee
-from chalicelib.registrations import Registration
-from chalicelib.services import Services, build_services
-from chalicelib.settings import Settings, parse_organizers
-from chalicelib.table import table_definition
+from chalicelib.config.services import Services, build_services
+from chalicelib.config.settings import Settings, parse_organizers
+from chalicelib.domain.attendee import Attendee
+from chalicelib.domain.clock import FixedClock
+from chalicelib.domain.event import Event, read_event_file
+from chalicelib.store.dynamo import Table
+from chalicelib.store.schema import table_definition
+from chalicelib.usecases.catalog import publish_event
+from chalicelib.usecases.registering import Registration
 from local import engines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,8 +212,8 @@ def signed(
     now: datetime | None = None,
 ) -> dict[str, str]:
     """Form fields as the event page would have handed them out `age` ago: submission id and signed token."""
-    from chalicelib.bots import form_token
-    from chalicelib.links import LinkSigner
+    from chalicelib.domain.links import LinkSigner
+    from chalicelib.web.bots import form_token
 
     submission_id = fields.get("submission_id") or f"SUBMISSION{next(_submission_numbers):06d}"
     issued = (now or app_module.services().clock.now()) - age

@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 import pytest
 from chalice.test import Client
 
-from chalicelib import messages as msg
-from chalicelib.catalog import get_event
-from chalicelib.events import Event
+from chalicelib.domain.event import Event
+from chalicelib.text import messages as msg
+from chalicelib.usecases.catalog import get_event
 from tests.conftest import FORM, World, signed, valid_form
 
 

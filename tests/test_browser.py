@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 import app as app_module
-from chalicelib.events import Event
-from chalicelib.registrations import register
+from chalicelib.domain.event import Event
+from chalicelib.usecases.registering import register
 from local import engines, mailview
 from tests.conftest import ROOT, World, attendee, numbered
 from tests.test_organizer import ORGANIZER

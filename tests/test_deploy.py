@@ -20,9 +20,9 @@ import pytest
 from botocore.config import Config as BotoConfig
 from botocore.stub import ANY, Stubber
 
-from chalicelib.events import Event
-from chalicelib.registrations import register
-from chalicelib.table import table_definition
+from chalicelib.domain.event import Event
+from chalicelib.store.schema import table_definition
+from chalicelib.usecases.registering import register
 from deploy.__main__ import main as deploy_main
 from deploy.cloudformation import CAPABILITIES, Deployer, DeployError, point_at_code
 from deploy.package import Artifact

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.events import Availability, Event, EventFileError, EventState, parse_event, read_event_file
+from chalicelib.domain.event import Availability, Event, EventFileError, EventState, parse_event, read_event_file
 from manage import main as manage_main
 from tests.conftest import SAMPLE_EVENT, World
 

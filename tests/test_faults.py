@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import table as keys
-from chalicelib.delivery import LEASE, STALL_AFTER, TransientSendError
-from chalicelib.events import Event
-from chalicelib.outbox import MailStatus
-from chalicelib.registrations import Outcome, register
+from chalicelib.domain.event import Event
+from chalicelib.mail.postman import LEASE, STALL_AFTER, TransientSendError
+from chalicelib.store import schema
+from chalicelib.usecases.outbox import MailStatus
+from chalicelib.usecases.registering import Outcome, register
 from tests.conftest import World, mailbox, numbered
 
 FAILURE_RATE = 0.3
@@ -75,7 +75,9 @@ def deliver_until_quiet(world: World, records: list[dict[str, Any]], rounds: int
         except TransientSendError:
             continue
         pending = list(
-            world.table.query("#q = :q", {":q": keys.QUEUE_MAIL}, names={"#q": keys.QUEUE}, index=keys.BY_DUE_INDEX)
+            world.table.query(
+                "#q = :q", {":q": schema.QUEUE_MAIL}, names={"#q": schema.QUEUE}, index=schema.BY_DUE_INDEX
+            )
         )
         if not pending:
             return
@@ -101,8 +103,8 @@ def test_with_a_third_of_all_calls_failing_everyone_gets_exactly_one_confirmatio
     assert received == Counter(f"person{n}@example.jp" for n in range(30))  # each exactly once
     assert postman.mailer.failed > 0 and flaky_table.throttled > 0  # type: ignore[attr-defined]
     for rid in answered:
-        assert world.table.get(keys.registration_key(published.slug, rid)) is not None
-        mail = world.table.get(keys.mail_key(published.slug, f"confirmation-{rid}"))
+        assert world.table.get(schema.registration_key(published.slug, rid)) is not None
+        mail = world.table.get(schema.mail_key(published.slug, f"confirmation-{rid}"))
         assert mail is not None and mail["status"] == MailStatus.SENT.value
 
 
@@ -129,4 +131,4 @@ def test_a_sender_that_dies_after_claiming_leaves_the_mail_to_the_sweeper(world:
 
 def _mail_of(record: dict[str, Any]) -> tuple[str, str]:
     image = record["dynamodb"]["NewImage"]
-    return keys.slug_from_pk(image["pk"]["S"]), image["sk"]["S"].removeprefix(keys.MAIL_PREFIX)
+    return schema.slug_from_pk(image["pk"]["S"]), image["sk"]["S"].removeprefix(schema.MAIL_PREFIX)

@@ -11,11 +11,11 @@ import pytest
 from botocore.stub import Stubber
 from chalice.test import Client
 
-from chalicelib import table as keys
-from chalicelib.delivery import SesMailer
-from chalicelib.events import Event
-from chalicelib.outbox import MailStatus, mail_tags
-from chalicelib.registrations import register
+from chalicelib.domain.event import Event
+from chalicelib.mail.postman import SesMailer
+from chalicelib.store import schema
+from chalicelib.usecases.outbox import MailStatus, mail_tags
+from chalicelib.usecases.registering import register
 from tests.conftest import World, attendee, mailbox
 
 ORGANIZER = "seminar@example.jp"
@@ -81,16 +81,16 @@ def test_a_hard_bounce_stops_all_mail_to_the_address_and_tells_the_organizer_onc
     message = ses_event("Bounce", published.slug, f"confirmation-{delivered}", "taro@example.jp")
     assert notify(client, message) == {"stopped": 1}
     assert notify(client, message) == {"stopped": 1}  # SNS delivers at least once: twice is once
-    registration = world.table.get(keys.registration_key(published.slug, delivered))
+    registration = world.table.get(schema.registration_key(published.slug, delivered))
     assert registration is not None and registration["email_status"] == "bounce"
-    assert world.table.get(keys.suppression_key("taro@example.jp")) is not None
+    assert world.table.get(schema.suppression_key("taro@example.jp")) is not None
     world.deliver_outbox()
     notices = [m for m in mailbox() if m["To"] == ORGANIZER]
     assert len(notices) == 1 and str(notices[0]["Subject"]).startswith("【配信エラー】")
     body = notices[0].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "磐梯 太郎" in body and "taro@example.jp" in body and "今後 uketsuke からメールを送りません" in body
     # The reminders later: nothing goes to the address that bounced.
-    from chalicelib.reminders import send_due_reminders
+    from chalicelib.usecases.reminders import send_due_reminders
 
     world.clock.set(published.starts_at - timedelta(hours=2))
     send_due_reminders(world.table, world.clock.now())
@@ -100,7 +100,7 @@ def test_a_hard_bounce_stops_all_mail_to_the_address_and_tells_the_organizer_onc
     reminders = [
         item
         for item in world.table.query(
-            "pk = :pk AND begins_with(sk, :p)", {":pk": keys.event_pk(published.slug), ":p": "MAIL#reminder-"}
+            "pk = :pk AND begins_with(sk, :p)", {":pk": schema.event_pk(published.slug), ":p": "MAIL#reminder-"}
         )
     ]
     assert reminders and all(r["status"] == MailStatus.FAILED.value for r in reminders)
@@ -118,9 +118,9 @@ def test_a_complaint_stops_mail_too(client: Client, world: World, published: Eve
 def test_a_soft_bounce_is_only_noted(client: Client, world: World, published: Event, delivered: str) -> None:
     message = ses_event("Bounce", published.slug, f"confirmation-{delivered}", "taro@example.jp", "Transient")
     assert notify(client, message) == {"stopped": 0}
-    mail = world.table.get(keys.mail_key(published.slug, f"confirmation-{delivered}"))
+    mail = world.table.get(schema.mail_key(published.slug, f"confirmation-{delivered}"))
     assert mail is not None and mail["feedback"] == "bounce" and mail["feedback_detail"] == "Transient/General"
-    assert world.table.get(keys.suppression_key("taro@example.jp")) is None
+    assert world.table.get(schema.suppression_key("taro@example.jp")) is None
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import messages as msg
-from chalicelib.forms import clean_line, to_katakana, validate_registration
+from chalicelib.domain.attendee import clean_line, to_katakana, validate_registration
+from chalicelib.text import messages as msg
 from tests.conftest import valid_form
 
 CATEGORIES = ["councillor", "civil-servant", "mayor", "company", "other"]

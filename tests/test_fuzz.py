@@ -11,9 +11,9 @@ from chalice.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import messages as msg
-from chalicelib.events import Event
-from chalicelib.forms import validate_registration
+from chalicelib.domain.attendee import validate_registration
+from chalicelib.domain.event import Event
+from chalicelib.text import messages as msg
 from tests.conftest import FORM, signed, valid_form
 
 CATEGORIES = ["councillor", "civil-servant", "mayor", "company", "other"]

@@ -13,10 +13,10 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
-from chalicelib import messages as msg
-from chalicelib.catalog import DETAILS_TTL
-from chalicelib.events import Category, Event
-from chalicelib.headers import SECURITY_HEADERS
+from chalicelib.domain.event import Category, Event
+from chalicelib.text import messages as msg
+from chalicelib.usecases.catalog import DETAILS_TTL
+from chalicelib.web.headers import SECURITY_HEADERS
 from local.instruments import CallLog
 from tests.conftest import FORM, World, api_gateway_event, mailbox, page, signed, valid_form
 

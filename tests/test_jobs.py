@@ -11,14 +11,14 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
-from chalicelib import catalog
-from chalicelib import table as keys
-from chalicelib.catalog import get_event
-from chalicelib.clock import iso
-from chalicelib.closing import close_registrations
-from chalicelib.events import Event, ReminderSpec
-from chalicelib.registrations import register
-from chalicelib.reminders import send_due_reminders
+from chalicelib.domain.clock import iso
+from chalicelib.domain.event import Event, ReminderSpec
+from chalicelib.store import schema
+from chalicelib.usecases import catalog
+from chalicelib.usecases.catalog import get_event
+from chalicelib.usecases.closing import close_registrations
+from chalicelib.usecases.registering import register
+from chalicelib.usecases.reminders import send_due_reminders
 from local.instruments import seat_many
 from tests.conftest import World, attendee, mailbox, numbered
 
@@ -91,7 +91,7 @@ def test_concurrent_reminder_runs_create_each_reminder_once(world: World, publis
     mails = list(
         world.table.query(
             "pk = :pk AND begins_with(sk, :p)",
-            {":pk": keys.event_pk(published.slug), ":p": keys.MAIL_PREFIX + "reminder-"},
+            {":pk": schema.event_pk(published.slug), ":p": schema.MAIL_PREFIX + "reminder-"},
         )
     )
     assert len(mails) == 40
@@ -101,7 +101,7 @@ def test_a_reminder_found_after_the_start_is_skipped_not_sent(world: World, publ
     sign_up(world, published, 1)
     world.clock.set(published.starts_at + timedelta(minutes=5))
     assert send_due_reminders(world.table, world.clock.now()) == []
-    item = world.table.get(keys.reminder_key(published.slug, "d1-1000"))
+    item = world.table.get(schema.reminder_key(published.slug, "d1-1000"))
     assert item is not None and item["status"] == "skipped"
 
 
@@ -112,9 +112,9 @@ def test_reloading_an_event_keeps_sent_reminders_and_drops_removed_ones(world: W
         published, reminders=(ReminderSpec(days_before=1, at="10:00"), ReminderSpec(minutes_before=30))
     )
     world.publish(changed)
-    assert world.table.get(keys.reminder_key(published.slug, "d1-1000"))["status"] == "fanned_out"  # type: ignore[index]
-    assert world.table.get(keys.reminder_key(published.slug, "d0-0800")) is None
-    assert world.table.get(keys.reminder_key(published.slug, "m30"))["status"] == "pending"  # type: ignore[index]
+    assert world.table.get(schema.reminder_key(published.slug, "d1-1000"))["status"] == "fanned_out"  # type: ignore[index]
+    assert world.table.get(schema.reminder_key(published.slug, "d0-0800")) is None
+    assert world.table.get(schema.reminder_key(published.slug, "m30"))["status"] == "pending"  # type: ignore[index]
 
 
 def test_closer_closes_a_full_event_and_tells_the_organizer_once(world: World, sample_event: Event) -> None:
@@ -201,10 +201,10 @@ def test_reminders_fan_out_to_thousands_across_query_pages_once(world: World, pu
     assert (first.registrants, first.created) == (3000, 3000)
     # A second copy of the job that read the reminder as due before the first marked it done:
     world.table.update(
-        keys.reminder_key(published.slug, first.reminder),
+        schema.reminder_key(published.slug, first.reminder),
         "SET #status = :pending, #queue = :queue, #due = :due",
-        values={":pending": "pending", ":queue": keys.QUEUE_REMINDER, ":due": iso(DAY_BEFORE)},
-        names={"#status": "status", "#queue": keys.QUEUE, "#due": keys.DUE},
+        values={":pending": "pending", ":queue": schema.QUEUE_REMINDER, ":due": iso(DAY_BEFORE)},
+        names={"#status": "status", "#queue": schema.QUEUE, "#due": schema.DUE},
     )
     [again] = send_due_reminders(world.table, world.clock.now())
     assert (again.registrants, again.created) == (3000, 0)
@@ -212,7 +212,10 @@ def test_reminders_fan_out_to_thousands_across_query_pages_once(world: World, pu
         TableName=world.table.name,
         Select="COUNT",
         KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
-        ExpressionAttributeValues={":pk": {"S": keys.event_pk(published.slug)}, ":p": {"S": "MAIL#reminder-d1-1000-"}},
+        ExpressionAttributeValues={
+            ":pk": {"S": schema.event_pk(published.slug)},
+            ":p": {"S": "MAIL#reminder-d1-1000-"},
+        },
     )
     assert count["Count"] == 3000
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import app as app_module
-from chalicelib.events import Event
-from chalicelib.mail import Links, build_mime, render_confirmation
-from chalicelib.registrations import register
+from chalicelib.domain.event import Event
+from chalicelib.mail.render import Links, build_mime, render_confirmation
+from chalicelib.usecases.registering import register
 from local import engines, mailview
 from local.run import demo_timing, run_schedules
 from tests.conftest import World, attendee, mailbox

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib import table as keys
-from chalicelib.closing import close_registrations
-from chalicelib.events import Availability, Category, Event, EventFileError, parse_event
-from chalicelib.registrations import Outcome, get_registration, register
-from chalicelib.seats import Ledger
-from chalicelib.waitlist import CorrectOutcome, cancel, correct, draw, drawn_order, position
+from chalicelib.domain.event import Availability, Category, Event, EventFileError, parse_event
+from chalicelib.domain.ledger import Ledger
+from chalicelib.store import schema
+from chalicelib.usecases.closing import close_registrations
+from chalicelib.usecases.registering import Outcome, get_registration, register
+from chalicelib.usecases.waitlist import CorrectOutcome, cancel, correct, draw, drawn_order, position
 from tests.conftest import World, attendee, mailbox
 
 COUNCILLOR, OTHER = "councillor", "other"
@@ -37,14 +37,16 @@ def take(world: World, event: Event, n: int, category: str) -> tuple[Outcome, st
 
 
 def ledger(world: World, event: Event) -> Ledger:
-    item = world.table.get(keys.event_key(event.slug))
+    item = world.table.get(schema.event_key(event.slug))
     assert item is not None
     return Ledger.from_item(item)
 
 
 def registrations(world: World, event: Event) -> list[dict[str, Any]]:
     return list(
-        world.table.query("pk = :pk AND begins_with(sk, :p)", {":pk": keys.event_pk(event.slug), ":p": keys.REG_PREFIX})
+        world.table.query(
+            "pk = :pk AND begins_with(sk, :p)", {":pk": schema.event_pk(event.slug), ":p": schema.REG_PREFIX}
+        )
     )
 
 
@@ -203,7 +205,7 @@ def test_applications_wait_for_the_draw_which_seats_winners_and_lines_up_the_res
     statuses = {r["registration_id"]: r for r in registrations(world, lottery)}
     assert [statuses[rid]["status"] for rid in order] == ["confirmed"] * 3 + ["waitlisted"] * 5
     assert [position(world.table, lottery.slug, statuses[rid]["wait_sk"]) for rid in order[3:]] == [1, 2, 3, 4, 5]
-    assert world.table.get(keys.event_key(lottery.slug))["draw_seed"] == "audit-me"  # type: ignore[index]
+    assert world.table.get(schema.event_key(lottery.slug))["draw_seed"] == "audit-me"  # type: ignore[index]
     before = registrations(world, lottery)
     assert draw(world.table, lottery, world.clock.now()) == []  # a second run of the job: nothing
     assert registrations(world, lottery) == before
@@ -223,7 +225,7 @@ def test_a_draw_that_crashed_halfway_finishes_with_the_same_order(
 ) -> None:
     apply_many(world, lottery, 6)
     world.clock.set(lottery.draw_at)  # type: ignore[arg-type]
-    import chalicelib.waitlist as waitlist_module
+    import chalicelib.usecases.waitlist as waitlist_module
 
     real = waitlist_module._draw_one
     calls = {"n": 0}
@@ -268,7 +270,7 @@ def test_the_lottery_respects_reserved_seats(world: World, sample_event: Event) 
 
 
 def test_the_event_page_tells_the_lottery_apart(sample_event: Event) -> None:
-    from chalicelib.events import EventState
+    from chalicelib.domain.event import EventState
 
     event = dataclasses.replace(sample_event, draw_at=sample_event.starts_at - timedelta(days=5))
     assert EventState(event, 0).availability(event.draw_at - timedelta(days=1)) is Availability.LOTTERY  # type: ignore[operator]

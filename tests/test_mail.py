@@ -12,15 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from chalicelib import table as keys
-from chalicelib.clock import iso
-from chalicelib.delivery import LEASE, PermanentSendError, RateLimiter, SesMailer, TransientSendError
-from chalicelib.events import Event
-from chalicelib.forms import Attendee
-from chalicelib.mail import Links, build_mime, render_confirmation
-from chalicelib.outbox import MailStatus
-from chalicelib.registrations import register
-from chalicelib.settings import SettingsError
+from chalicelib.config.settings import SettingsError
+from chalicelib.domain.attendee import Attendee
+from chalicelib.domain.clock import iso
+from chalicelib.domain.event import Event
+from chalicelib.mail.postman import LEASE, PermanentSendError, RateLimiter, SesMailer, TransientSendError
+from chalicelib.mail.render import Links, build_mime, render_confirmation
+from chalicelib.store import schema
+from chalicelib.usecases.outbox import MailStatus
+from chalicelib.usecases.registering import register
 from tests.conftest import SENDER, World, attendee, mailbox, registration
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -146,7 +146,7 @@ def test_ses_failing_then_recovering_sends_exactly_one_mail(world: World, publis
     postman.deliver_stream_records(records)
     postman.deliver_stream_records(records)  # and once more after success: still one mail
     assert len(mailbox()) == 1 and flaky.calls == 3
-    mail = world.table.get(keys.mail_key(published.slug, f"confirmation-{result.registration_id}"))
+    mail = world.table.get(schema.mail_key(published.slug, f"confirmation-{result.registration_id}"))
     assert mail is not None and mail["status"] == "sent" and mail["attempts"] == 3 and "queue" not in mail
 
 
@@ -190,7 +190,7 @@ def test_a_claim_left_by_a_killed_sender_is_taken_over_only_after_its_lease(worl
     mail_id = f"confirmation-{result.registration_id}"
     # A sender claimed the mail and was killed before it could send or release (Lambda timeout).
     world.table.update(
-        keys.mail_key(published.slug, mail_id),
+        schema.mail_key(published.slug, mail_id),
         "SET #s = :sending, lease_until = :lease",
         values={":sending": "sending", ":lease": iso(world.clock.now() + LEASE)},
         names={"#s": "status"},
@@ -215,7 +215,7 @@ def test_an_unexpected_error_releases_the_claim_for_the_retry(world: World, publ
     real, postman.mailer = postman.mailer, Crashing()
     with pytest.raises(RuntimeError):
         postman.deliver(published.slug, mail_id)
-    stuck = world.table.get(keys.mail_key(published.slug, mail_id))
+    stuck = world.table.get(schema.mail_key(published.slug, mail_id))
     assert stuck is not None and stuck["status"] == "pending"
     assert stuck["last_error"] == "RuntimeError: connection reset"  # operators can see why
     postman.mailer = real
@@ -259,14 +259,14 @@ def test_rate_limiter_does_not_sleep_when_sends_are_already_slow() -> None:
 def test_mail_for_a_registration_that_no_longer_holds_a_seat_is_not_sent(world: World, published: Event) -> None:
     result = register(world.table, published, taro(), "SUB0000001", world.clock.now())
     world.table.update(
-        keys.registration_key(published.slug, result.registration_id),
+        schema.registration_key(published.slug, result.registration_id),
         "SET #s = :gone",
         values={":gone": "cancelled"},
         names={"#s": "status"},
     )
     world.deliver_outbox()
     assert mailbox() == []
-    mail = world.table.get(keys.mail_key(published.slug, f"confirmation-{result.registration_id}"))
+    mail = world.table.get(schema.mail_key(published.slug, f"confirmation-{result.registration_id}"))
     assert mail is not None and mail["status"] == "failed"
     assert mail["last_error"] == "a confirmation mail is not sent to a registration that is cancelled"
     assert "queue" not in mail
@@ -328,7 +328,7 @@ def test_every_state_mail_says_what_happened_with_the_personal_link_and_escapes_
 ) -> None:
     from datetime import timedelta
 
-    from chalicelib import mail
+    from chalicelib.mail import render as mail
 
     event = dataclasses.replace(sample_event, draw_at=sample_event.starts_at - timedelta(days=5))
     someone = registration(name="<script>alert(1)</script>")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import broadcast
-from chalicelib.events import Event
-from chalicelib.registrations import register
+from chalicelib.domain.event import Event
+from chalicelib.usecases import broadcast
+from chalicelib.usecases.registering import register
 from manage import main
 from tests.conftest import World, attendee, numbered
 

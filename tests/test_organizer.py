@@ -12,9 +12,9 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
-from chalicelib import organizers
-from chalicelib.events import Event
-from chalicelib.registrations import register
+from chalicelib.domain.event import Event
+from chalicelib.usecases import sign_in as organizers
+from chalicelib.usecases.registering import register
 from tests.conftest import BASE_URL, FORM, World, mailbox, numbered, page
 
 ORGANIZER = "office@example.jp"

@@ -14,11 +14,12 @@ from urllib.parse import urlsplit
 import pytest
 from chalice.test import Client
 
-from chalicelib import broadcast, checkin, export, roster
-from chalicelib.events import Event
-from chalicelib.links import LinkSigner, link_expiry
-from chalicelib.registrations import register
-from chalicelib.waitlist import cancel
+from chalicelib.domain.event import Event
+from chalicelib.domain.links import LinkSigner, link_expiry
+from chalicelib.usecases import broadcast, checkin, roster
+from chalicelib.usecases import exports as export
+from chalicelib.usecases.registering import register
+from chalicelib.usecases.waitlist import cancel
 from tests.conftest import BASE_URL, LINK_KEY, World, attendee, mailbox, numbered, page
 from tests.test_jobs import invoke
 from tests.test_organizer import ORGANIZER, SignedIn, sign_in

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib import settings as names
-from chalicelib.events import Event
+from chalicelib.config import settings as names
+from chalicelib.domain.event import Event
 from deploy.package import build
 from deploy.stage import read_stage
 from tests.conftest import (
@@ -36,12 +36,12 @@ RENDER_FROM_PACKAGE = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, sys.argv[1])
-    import chalicelib.templating as templating
+    import chalicelib.text.templating as templating
     assert templating.TEMPLATE_DIR.is_relative_to(sys.argv[1]), templating.TEMPLATE_DIR
-    from chalicelib.events import read_event_file
-    from chalicelib.mail import Links, render_confirmation
-    from chalicelib.forms import Attendee
-    from chalicelib.registrations import Registration
+    from chalicelib.domain.event import read_event_file
+    from chalicelib.mail.render import Links, render_confirmation
+    from chalicelib.domain.attendee import Attendee
+    from chalicelib.usecases.registering import Registration
     event = read_event_file(sys.argv[2])
     registration = Registration("7K3M9QXD2A", event.slug, Attendee("磐梯 太郎", "バンダイ タロウ", "磐梯町役場", "",
                                 "taro@example.jp", "mayor"), "confirmed", "2027-01-10T01:00:00Z")
@@ -128,7 +128,9 @@ def test_every_module_ships_with_bytecode_that_python_uses_without_the_source(pa
     for module in spoiled.rglob("*.py"):
         module.write_text('raise RuntimeError("compiled from source")\n', encoding="utf-8")
     assert not any(spoiled.rglob("tests")), "libraries' own test suites are left out of the zip"
-    every_function = "import sys; sys.path.insert(0, sys.argv[1]); import app, chalicelib.delivery, chalicelib.export"
+    every_function = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import app, chalicelib.mail.postman, chalicelib.usecases.exports"
+    )
     run_in_package(spoiled, every_function, str(spoiled))
     rendered = run_in_package(spoiled, RENDER_FROM_PACKAGE, str(spoiled), str(SAMPLE_EVENT))  # Jinja, icalendar, segno
     assert rendered == run_in_package(package, RENDER_FROM_PACKAGE, str(package), str(SAMPLE_EVENT))

@@ -11,17 +11,17 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from chalice.test import Client
 
-from chalicelib import table as keys
-from chalicelib.catalog import get_event
-from chalicelib.events import Event
-from chalicelib.privacy import EraseOutcome, erase
-from chalicelib.registrations import Outcome, register
+from chalicelib.domain.event import Event
+from chalicelib.store import schema
+from chalicelib.usecases.catalog import get_event
+from chalicelib.usecases.privacy import EraseOutcome, erase
+from chalicelib.usecases.registering import Outcome, register
 from tests.conftest import FORM, World, attendee, mailbox, numbered, signed, valid_form
 
 
 def personal_items(world: World, slug: str) -> list[dict[str, Any]]:
-    rows = world.table.query("pk = :pk", {":pk": keys.event_pk(slug)})
-    return [r for r in rows if r[keys.SK].startswith((keys.REG_PREFIX, keys.EMAIL_PREFIX))]
+    rows = world.table.query("pk = :pk", {":pk": schema.event_pk(slug)})
+    return [r for r in rows if r[schema.SK].startswith((schema.REG_PREFIX, schema.EMAIL_PREFIX))]
 
 
 def test_every_item_with_personal_data_expires_after_the_event(world: World, sample_event: Event) -> None:
@@ -30,13 +30,13 @@ def test_every_item_with_personal_data_expires_after_the_event(world: World, sam
     assert register(world.table, event, numbered(2), "S2", world.clock.now()).outcome is Outcome.WAITLISTED
     expected = int((event.ends_at + timedelta(days=45)).timestamp())
     items = personal_items(world, event.slug)
-    assert len(items) == 4 and all(item[keys.TTL_ATTRIBUTE] == expected for item in items)
+    assert len(items) == 4 and all(item[schema.TTL_ATTRIBUTE] == expected for item in items)
 
 
 def test_a_lottery_application_expires_too(world: World, sample_event: Event) -> None:
     event = world.publish(dataclasses.replace(sample_event, draw_at=sample_event.starts_at - timedelta(days=5)))
     assert register(world.table, event, numbered(1), "S1", world.clock.now()).outcome is Outcome.APPLIED
-    assert all(keys.TTL_ATTRIBUTE in item for item in personal_items(world, event.slug))
+    assert all(schema.TTL_ATTRIBUTE in item for item in personal_items(world, event.slug))
 
 
 def test_a_registrant_can_erase_their_data_through_their_link(client: Client, world: World, published: Event) -> None:
@@ -52,10 +52,10 @@ def test_a_registrant_can_erase_their_data_through_their_link(client: Client, wo
     page = client.http.get(done.headers["Location"]).body.decode("utf-8")
     assert "個人情報は削除されました" in page and "磐梯" not in page
     registration_id = path.rsplit("/", 1)[1]
-    stored = world.table.get(keys.registration_key(published.slug, registration_id))
+    stored = world.table.get(schema.registration_key(published.slug, registration_id))
     assert stored is not None and stored["erased_at"]
     assert all(stored[field] == "" for field in ("name", "kana", "organization", "email", "question"))
-    assert [i for i in personal_items(world, published.slug) if i[keys.SK].startswith(keys.EMAIL_PREFIX)] == []
+    assert [i for i in personal_items(world, published.slug) if i[schema.SK].startswith(schema.EMAIL_PREFIX)] == []
     assert get_event(world.table, published.slug).seats_taken == 0  # type: ignore[union-attr]
     world.deliver_outbox()
     assert mailbox() == []  # neither the confirmation nor the cancellation can go anywhere now

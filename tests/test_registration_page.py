@@ -12,10 +12,10 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from chalice.test import Client
 
-from chalicelib import messages as msg
-from chalicelib.events import Event
-from chalicelib.links import LinkKeyError, LinkSigner, link_expiry
-from chalicelib.registrations import get_registration
+from chalicelib.domain.event import Event
+from chalicelib.domain.links import LinkKeyError, LinkSigner, link_expiry
+from chalicelib.text import messages as msg
+from chalicelib.usecases.registering import get_registration
 from tests.conftest import BASE_URL, FORM, LINK_KEY, World, mailbox, page, signed, valid_form
 
 

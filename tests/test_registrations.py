@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from chalicelib import table as keys
-from chalicelib.catalog import get_event
-from chalicelib.dynamo import CancelReason, TransactionCancelled
-from chalicelib.events import Event
-from chalicelib.registrations import MAX_ATTEMPTS, RESEND_INTERVAL, Outcome, get_registration, register
+from chalicelib.domain.event import Event
+from chalicelib.store import schema
+from chalicelib.store.dynamo import CancelReason, TransactionCancelled
+from chalicelib.usecases.catalog import get_event
+from chalicelib.usecases.registering import MAX_ATTEMPTS, RESEND_INTERVAL, Outcome, get_registration, register
 from tests.conftest import Sequence, World, numbered
 
 
 def items_with_prefix(world: World, slug: str, prefix: str) -> list[dict[str, Any]]:
-    return list(world.table.query("pk = :pk AND begins_with(sk, :p)", {":pk": keys.event_pk(slug), ":p": prefix}))
+    return list(world.table.query("pk = :pk AND begins_with(sk, :p)", {":pk": schema.event_pk(slug), ":p": prefix}))
 
 
 def test_registration_takes_a_seat_and_queues_exactly_one_confirmation(world: World, published: Event) -> None:
@@ -27,7 +27,7 @@ def test_registration_takes_a_seat_and_queues_exactly_one_confirmation(world: Wo
     stored = get_registration(world.table, published.slug, result.registration_id)
     assert stored is not None and stored.attendee.email == "person1@example.jp" and stored.status == "confirmed"
     assert get_event(world.table, published.slug).seats_taken == 1  # type: ignore[union-attr]
-    mails = items_with_prefix(world, published.slug, keys.MAIL_PREFIX)
+    mails = items_with_prefix(world, published.slug, schema.MAIL_PREFIX)
     assert [(m["kind"], m["registration_id"], m["status"]) for m in mails] == [
         ("confirmation", result.registration_id, "pending")
     ]
@@ -48,7 +48,7 @@ def test_same_address_again_takes_no_second_seat(world: World, published: Event)
     assert again.registration_id == first.registration_id
     assert again.confirmation_resent is True
     assert get_event(world.table, published.slug).seats_taken == 1  # type: ignore[union-attr]
-    mails = items_with_prefix(world, published.slug, keys.MAIL_PREFIX)
+    mails = items_with_prefix(world, published.slug, schema.MAIL_PREFIX)
     assert len(mails) == 2 and {m["registration_id"] for m in mails} == {first.registration_id}
 
 
@@ -56,15 +56,15 @@ def test_resend_is_limited_so_the_form_cannot_flood_an_inbox(world: World, publi
     register(world.table, published, numbered(1), "SUB0000001", world.clock.now(), Sequence())
     again = register(world.table, published, numbered(1), "SUB0000002", world.clock.now(), Sequence("X"))
     assert again.outcome is Outcome.ALREADY_REGISTERED and again.confirmation_resent is False
-    assert len(items_with_prefix(world, published.slug, keys.MAIL_PREFIX)) == 1
+    assert len(items_with_prefix(world, published.slug, schema.MAIL_PREFIX)) == 1
 
 
 def test_a_replayed_submission_gets_the_same_answer_and_no_new_mail(world: World, published: Event) -> None:
     first = register(world.table, published, numbered(1), "SUB0000001", world.clock.now(), Sequence())
     replay = register(world.table, published, numbered(1), "SUB0000001", world.clock.now(), Sequence("X"))
     assert replay.outcome is Outcome.REGISTERED and replay.registration_id == first.registration_id
-    assert len(items_with_prefix(world, published.slug, keys.MAIL_PREFIX)) == 1
-    assert len(items_with_prefix(world, published.slug, keys.REG_PREFIX)) == 1
+    assert len(items_with_prefix(world, published.slug, schema.MAIL_PREFIX)) == 1
+    assert len(items_with_prefix(world, published.slug, schema.REG_PREFIX)) == 1
 
 
 def test_full_event_refuses_with_full(world: World, sample_event: Event) -> None:
@@ -72,7 +72,7 @@ def test_full_event_refuses_with_full(world: World, sample_event: Event) -> None
     assert register(world.table, event, numbered(1), "S000000001", world.clock.now()).outcome is Outcome.REGISTERED
     refused = register(world.table, event, numbered(2), "S000000002", world.clock.now())
     assert refused.outcome is Outcome.FULL
-    assert len(items_with_prefix(world, event.slug, keys.REG_PREFIX)) == 1
+    assert len(items_with_prefix(world, event.slug, schema.REG_PREFIX)) == 1
 
 
 def test_after_the_deadline_it_is_closed_even_before_the_closer_runs(world: World, published: Event) -> None:
@@ -113,9 +113,9 @@ def test_500_concurrent_registrations_for_50_seats_fill_exactly_50(world: World,
     assert outcomes.count(Outcome.REGISTERED) == 50
     assert outcomes.count(Outcome.FULL) == 450
     assert get_event(world.table, event.slug).seats_taken == 50  # type: ignore[union-attr]
-    assert len(items_with_prefix(world, event.slug, keys.REG_PREFIX)) == 50
-    assert len(items_with_prefix(world, event.slug, keys.EMAIL_PREFIX)) == 50
-    assert len(items_with_prefix(world, event.slug, keys.MAIL_PREFIX)) == 50
+    assert len(items_with_prefix(world, event.slug, schema.REG_PREFIX)) == 50
+    assert len(items_with_prefix(world, event.slug, schema.EMAIL_PREFIX)) == 50
+    assert len(items_with_prefix(world, event.slug, schema.MAIL_PREFIX)) == 50
 
 
 @pytest.mark.slow

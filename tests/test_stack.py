@@ -15,9 +15,9 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from chalice.package import TemplateDeepMerger
 
-from chalicelib import settings as env
-from chalicelib.events import Event
-from chalicelib.table import TTL_ATTRIBUTE
+from chalicelib.config import settings as env
+from chalicelib.domain.event import Event
+from chalicelib.store.schema import TTL_ATTRIBUTE
 from deploy.cloudformation import point_at_code
 from deploy.package import Artifact, api_stage, app_functions, build, senders
 from deploy.stage import CustomDomain, Stage, read_stage

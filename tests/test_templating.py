@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chalicelib import templating
+from chalicelib.text import templating
 from tests.conftest import registration
 
 
@@ -22,7 +22,7 @@ def counting_compiles(env: Any) -> list[str]:
 
 
 def render_confirmation(env: Any, sample_event: Any) -> str:
-    from chalicelib.mail import Links
+    from chalicelib.mail.render import Links
 
     links = Links("https://x.example/e")
     context = {"event": sample_event, "registration": registration(), "links": links, "calendar": True}

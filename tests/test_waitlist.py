@@ -10,21 +10,21 @@ from typing import Any
 
 import pytest
 
-from chalicelib import table as keys
-from chalicelib.catalog import get_event
-from chalicelib.closing import close_registrations
-from chalicelib.events import Event
-from chalicelib.registrations import Outcome, get_registration, register
-from chalicelib.waitlist import CancelOutcome, cancel, position, settle, waiting_list
+from chalicelib.domain.event import Event
+from chalicelib.store import schema
+from chalicelib.usecases.catalog import get_event
+from chalicelib.usecases.closing import close_registrations
+from chalicelib.usecases.registering import Outcome, get_registration, register
+from chalicelib.usecases.waitlist import CancelOutcome, cancel, position, settle, waiting_list
 from tests.conftest import World, mailbox, numbered
 
 
 def items(world: World, slug: str, prefix: str) -> list[dict[str, Any]]:
-    return list(world.table.query("pk = :pk AND begins_with(sk, :p)", {":pk": keys.event_pk(slug), ":p": prefix}))
+    return list(world.table.query("pk = :pk AND begins_with(sk, :p)", {":pk": schema.event_pk(slug), ":p": prefix}))
 
 
 def everything(world: World, slug: str) -> list[dict[str, Any]]:
-    return list(world.table.query("pk = :pk", {":pk": keys.event_pk(slug)}))
+    return list(world.table.query("pk = :pk", {":pk": schema.event_pk(slug)}))
 
 
 def join(world: World, event: Event, n: int) -> str:
@@ -45,14 +45,14 @@ def check_invariants(world: World, event: Event) -> None:
     """What must hold whatever happened: counters match the items, and no seat is free while people wait."""
     state = get_event(world.table, event.slug)
     assert state is not None
-    registrations = items(world, event.slug, keys.REG_PREFIX)
+    registrations = items(world, event.slug, schema.REG_PREFIX)
     confirmed = [r for r in registrations if r["status"] == "confirmed"]
     waiting = [r for r in registrations if r["status"] == "waitlisted"]
     assert state.seats_taken == len(confirmed) <= state.event.capacity
-    assert state.waiting == len(waiting) == len(items(world, event.slug, keys.WAIT_PREFIX))
+    assert state.waiting == len(waiting) == len(items(world, event.slug, schema.WAIT_PREFIX))
     assert state.waiting == 0 or state.seats_taken == state.event.capacity, "a seat is free while people wait"
     live = {r["email"] for r in confirmed + waiting}
-    assert len(items(world, event.slug, keys.EMAIL_PREFIX)) == len(live)
+    assert len(items(world, event.slug, schema.EMAIL_PREFIX)) == len(live)
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_a_full_event_puts_newcomers_on_the_waiting_list_in_order(world: World, 
 
 
 def test_a_cancelled_seat_goes_to_the_first_in_line_at_once(world: World, full: Event) -> None:
-    first_confirmed = items(world, full.slug, keys.REG_PREFIX)[0]["registration_id"]
+    first_confirmed = items(world, full.slug, schema.REG_PREFIX)[0]["registration_id"]
     third, fourth = join(world, full, 3), join(world, full, 4)
     result = cancel(world.table, full, first_confirmed, world.clock.now())
     assert (result.outcome, result.promoted) == (CancelOutcome.CANCELLED, (third,))
@@ -96,7 +96,7 @@ def test_a_cancelled_seat_goes_to_the_first_in_line_at_once(world: World, full: 
 
 
 def test_cancelling_twice_changes_nothing_the_second_time(world: World, full: Event) -> None:
-    rid = items(world, full.slug, keys.REG_PREFIX)[0]["registration_id"]
+    rid = items(world, full.slug, schema.REG_PREFIX)[0]["registration_id"]
     assert cancel(world.table, full, rid, world.clock.now()).outcome is CancelOutcome.CANCELLED
     before = everything(world, full.slug)
     assert cancel(world.table, full, rid, world.clock.now()).outcome is CancelOutcome.ALREADY_CANCELLED
@@ -106,7 +106,7 @@ def test_cancelling_twice_changes_nothing_the_second_time(world: World, full: Ev
 
 def test_with_nobody_waiting_a_cancelled_seat_returns_to_everyone(world: World, full: Event) -> None:
     rid = next(
-        r["registration_id"] for r in items(world, full.slug, keys.REG_PREFIX) if r["email"] == "person1@example.jp"
+        r["registration_id"] for r in items(world, full.slug, schema.REG_PREFIX) if r["email"] == "person1@example.jp"
     )
     cancel(world.table, full, rid, world.clock.now())
     assert get_event(world.table, full.slug).seats_taken == 1  # type: ignore[union-attr]
@@ -129,7 +129,7 @@ def test_leaving_the_waiting_list_moves_the_others_up(world: World, full: Event)
 def test_a_join_racing_a_cancellation_still_gets_the_freed_seat(
     world: World, full: Event, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import chalicelib.waitlist as waitlist_module
+    import chalicelib.usecases.waitlist as waitlist_module
 
     real_ledger = waitlist_module._ledger
     joined: list[str] = []
@@ -141,14 +141,14 @@ def test_a_join_racing_a_cancellation_still_gets_the_freed_seat(
         return ledger
 
     monkeypatch.setattr(waitlist_module, "_ledger", stale_read)
-    rid = items(world, full.slug, keys.REG_PREFIX)[0]["registration_id"]
+    rid = items(world, full.slug, schema.REG_PREFIX)[0]["registration_id"]
     assert cancel(world.table, full, rid, world.clock.now()).promoted == (joined[0],)
     assert status(world, full, joined[0]) == "confirmed"
     check_invariants(world, full)
 
 
 def test_cancelling_after_the_deadline_is_refused(world: World, full: Event) -> None:
-    rid = items(world, full.slug, keys.REG_PREFIX)[0]["registration_id"]
+    rid = items(world, full.slug, schema.REG_PREFIX)[0]["registration_id"]
     result = cancel(world.table, full, rid, full.cancellation_deadline)
     assert result.outcome is CancelOutcome.TOO_LATE and status(world, full, rid) == "confirmed"
 

@@ -1,0 +1,1 @@
+"""The composition root: deployment settings and the services every handler uses."""

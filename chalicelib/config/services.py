@@ -1,0 +1,121 @@
+"""The composition root: builds the table, mailer, clock and ids once per Lambda container."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.config.settings import LINK_KEY, LINK_KEY_SECRET, Settings, SettingsError, require_public_base_url
+from chalicelib.domain.clock import Clock, IdGenerator, SystemClock, new_id
+from chalicelib.domain.links import LinkSigner
+from chalicelib.store.dynamo import Table
+from chalicelib.usecases.catalog import EventDetails
+from chalicelib.usecases.outbox import FAN_OUT_WRITERS
+
+if TYPE_CHECKING:
+    from chalicelib.mail.postman import Mailer, Postman
+
+
+@dataclass
+class Services:
+    """Collaborators every handler needs; tests build their own."""
+
+    settings: Settings
+    table: Table
+    # Made when the postman is first needed: the site's function never sends mail, so it never loads
+    # delivery (nor mail rendering, QR codes and the rest) on its cold start.
+    mailer_factory: Callable[[], Mailer]
+    clock: Clock
+    ids: IdGenerator
+    events: EventDetails
+    link_key: Callable[[], bytes]
+    _postman: Postman | None = None
+    _signer: LinkSigner | None = None
+
+    @property
+    def signer(self) -> LinkSigner:
+        """Signs and checks personal links; the key is fetched once per container, on first use."""
+        if self._signer is None:
+            self._signer = LinkSigner(self.link_key())
+        return self._signer
+
+    @property
+    def postman(self) -> Postman:
+        """The mail deliverer, built on first use: only functions that send mail need the public URL."""
+        if self._postman is None:
+            from chalicelib.mail.postman import Postman, RateLimiter
+
+            self._postman = Postman(
+                table=self.table,
+                events=self.events,
+                mailer=self.mailer_factory(),
+                clock=self.clock,
+                limiter=RateLimiter(self.settings.ses_max_send_rate),
+                base_url=require_public_base_url(self.settings),
+                default_sender=self.settings.default_sender,
+                signer=self.signer,
+            )
+        return self._postman
+
+
+def build_services(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    mailer: Mailer | None = None,
+    session: Any = None,
+) -> Services:
+    """Create real AWS clients for whatever is not given (endpoints follow AWS_ENDPOINT_URL_*)."""
+    import boto3  # imported here so that `import app` stays cheap on a cold start
+    from botocore.config import Config
+
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+    session = session or boto3.session.Session()
+    # Enough pooled connections for the reminder fan-out's parallel writers (botocore's default is 10).
+    table = Table(
+        session.client("dynamodb", config=Config(max_pool_connections=FAN_OUT_WRITERS * 2)), settings.table_name
+    )
+
+    def ses_mailer() -> Mailer:
+        from chalicelib.mail.postman import SesMailer
+
+        return SesMailer(session.client("sesv2"), settings.ses_configuration_set)
+
+    return Services(
+        settings=settings,
+        table=table,
+        mailer_factory=(lambda: mailer) if mailer is not None else ses_mailer,
+        clock=clock,
+        ids=ids or new_id,
+        events=EventDetails(table, clock),
+        link_key=lambda: read_link_key(settings, session),
+    )
+
+
+def read_link_key(settings: Settings, session: Any) -> bytes:
+    """The personal links' key: from Secrets Manager when deployed, from the environment locally."""
+    if settings.link_key_secret:
+        secret = session.client("secretsmanager").get_secret_value(SecretId=settings.link_key_secret)
+        return str(secret["SecretString"]).encode("utf-8")
+    if settings.link_key:
+        return settings.link_key.encode("utf-8")
+    raise SettingsError(f"neither {LINK_KEY_SECRET} nor {LINK_KEY} is set: personal links cannot be signed")
+
+
+_current: Services | None = None
+
+
+def current() -> Services:
+    """The container's services, built on first use and kept for its life: nothing AWS happens at import."""
+    global _current
+    if _current is None:
+        _current = build_services()
+    return _current
+
+
+def use(replacement: Services | None) -> None:
+    """Swap the collaborators (tests and the local runner)."""
+    global _current
+    _current = replacement

@@ -1,0 +1,1 @@
+"""The domain: events, seats, registrations and attendees as values and rules; no AWS, Chalice or Jinja."""

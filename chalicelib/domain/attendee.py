@@ -1,0 +1,166 @@
+"""The registration form: normalising what people type and saying exactly what is wrong."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.text import messages as msg
+from chalicelib.text.i18n import gettext as t
+
+MAX_LENGTHS = {
+    "name": 50,
+    "kana": 100,
+    "organization": 100,
+    "job_title": 50,
+    "email": 254,
+    "question": 1000,
+}
+REQUIRED_FIELDS = ("name", "kana", "organization", "email")
+_TRUE_WORDS = frozenset({"yes", "on", "true", "1"})
+
+_WHITESPACE_RUN = re.compile(r"\s+")
+# Bidirectional overrides could make a name display differently from what is stored.
+_INVISIBLE = dict.fromkeys(list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A)) + [0x200B, 0xFEFF])
+_KATAKANA = re.compile(r"^[\u30A1-\u30FA\u30FC-\u30FE\u30FB ]+$")
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """A validated, normalised registration request."""
+
+    name: str
+    kana: str
+    organization: str
+    job_title: str
+    email: str
+    category: str
+    question: str = ""
+    lang: str = "ja"  # the language they registered in: their mails are written in it
+
+    @property
+    def email_key(self) -> str:
+        """The address as compared for duplicates: case-insensitive as people expect."""
+        return self.email.casefold()
+
+
+@dataclass(frozen=True)
+class FormResult:
+    """Either an attendee or field errors, plus the normalised values to show again."""
+
+    values: dict[str, str]
+    errors: dict[str, str]
+    attendee: Attendee | None
+
+
+def single_line(value: str) -> str:
+    """Fold line breaks and whitespace runs to one space and drop control and bidi characters."""
+    value = _WHITESPACE_RUN.sub(" ", value.translate(_INVISIBLE))
+    return "".join(ch for ch in value if unicodedata.category(ch) != "Cc").strip()
+
+
+def clean_line(value: str) -> str:
+    """NFKC-normalise one line of typed text (full-width to half-width), then single_line() it."""
+    return single_line(unicodedata.normalize("NFKC", value))
+
+
+def clean_paragraphs(value: str) -> str:
+    """Like clean_line, but keeps line breaks (normalised to \\n) for free-text answers."""
+    lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(clean_line(line) for line in lines).strip()
+
+
+def to_katakana(value: str) -> str:
+    """Hiragana to katakana; everything else unchanged."""
+    return "".join(chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in value)
+
+
+def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lang: str = "ja") -> FormResult:
+    """Validate form or JSON input against an event's categories; messages come in the current language."""
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+
+    for field in ("name", "kana", "organization", "job_title", "email", "question", "category"):
+        value = raw.get(field, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors[field] = msg.field_error(msg.NOT_TEXT, field)
+            value = ""
+        values[field] = clean_paragraphs(value) if field == "question" else clean_line(value)
+
+    values["kana"] = to_katakana(values["kana"])
+
+    for field in REQUIRED_FIELDS:
+        if field not in errors and not values[field]:
+            errors[field] = msg.field_error(msg.REQUIRED, field)
+    for field, limit in MAX_LENGTHS.items():
+        length = len(values[field])
+        if field not in errors and length > limit:
+            errors[field] = msg.field_error(msg.TOO_LONG, field, limit=limit, length=length)
+
+    if "kana" not in errors and not _KATAKANA.match(values["kana"]):
+        errors["kana"] = t(msg.KANA_ONLY)
+
+    if "email" not in errors:
+        email, problem = _check_email(values["email"])
+        values["email"] = email
+        if problem:
+            errors["email"] = problem
+
+    if "category" not in errors:
+        if not values["category"]:
+            errors["category"] = msg.field_error(msg.REQUIRED_CHOICE, "category")
+        elif values["category"] not in categories:
+            errors["category"] = t(msg.UNKNOWN_CATEGORY)
+
+    consent = raw.get("consent")
+    consented = consent is True or (isinstance(consent, str) and consent.strip().lower() in _TRUE_WORDS)
+    values["consent"] = "yes" if consented else ""
+    if not consented:
+        errors["consent"] = t(msg.CONSENT_NEEDED)
+
+    ordered = {field: errors[field] for field in msg.FIELD_LABELS if field in errors}
+    if ordered:
+        return FormResult(values=values, errors=ordered, attendee=None)
+    attendee = Attendee(
+        name=values["name"],
+        kana=values["kana"],
+        organization=values["organization"],
+        job_title=values["job_title"],
+        email=values["email"],
+        category=values["category"],
+        question=values["question"],
+        lang=lang,
+    )
+    return FormResult(values=values, errors={}, attendee=attendee)
+
+
+def _check_email(value: str) -> tuple[str, str]:
+    """Return (normalised address, problem); syntax only: no DNS look-up in the request path."""
+    # Imported on first use: compiling its RFC grammar costs ~40 ms, which every Lambda of this
+    # app (schedules and the mail sender too) would otherwise pay on a cold start.
+    from email_validator import EmailNotValidError, validate_email
+
+    if "@" not in value:
+        return value, t(msg.EMAIL_NO_AT)
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return value, t(msg.EMAIL_INVALID)
+    return result.normalized, ""
+
+
+# What a registrant may correct on their own page; the address is the registration's identity.
+EDITABLE_FIELDS = ("name", "kana", "organization", "job_title", "category")
+
+
+def validate_changes(raw: Mapping[str, Any], categories: Sequence[str], current: Attendee) -> FormResult:
+    """Validate corrections to a registration with exactly the rules of the form."""
+    # The unchanged fields come from the registration itself, so one set of rules decides everything.
+    kept = {"email": current.email, "question": current.question, "consent": "yes"}
+    submitted = {field: raw.get(field, "") for field in EDITABLE_FIELDS}
+    return validate_registration({**submitted, **kept}, categories, current.lang)

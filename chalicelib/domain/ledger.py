@@ -1,0 +1,129 @@
+"""The seat ledger: the counters on an event item, and the one rule of who may take a seat.
+
+Seats may be reserved per category (e.g. 20 of 50 for 地方議員). A category's people first fill
+its reserved seats, then the seats nobody reserved. The ledger keeps, per category, the seats
+taken (`taken_by`) and the seats reserved (`reserved`), and in `committed` the seats that are
+spoken for: for each category the larger of what it took and what it has reserved. So:
+
+    a person of category c may take a seat  <=>  taken_by[c] < reserved[c]  or  committed < seat_limit
+
+and `seats_taken <= committed <= seat_limit` always holds, so capacity is never exceeded. Without
+reservations every `reserved[c]` is 0, `committed == seats_taken`, and the rule is the usual one.
+
+Registration writes the counters without reading them first (its conditions are this rule,
+checked by DynamoDB). Everything else (cancelling, moving people up, a draw, releasing
+reservations) reads the ledger, computes the next one here, and writes it back conditioned on
+`version` being unchanged: any concurrent change makes the write fail and the caller try again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.store import schema
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """An event's seat counters as stored on its item."""
+
+    seat_limit: int
+    seats_taken: int = 0
+    waiting: int = 0
+    committed: int = 0
+    version: int = 0
+    taken_by: Mapping[str, int] = field(default_factory=dict)
+    waiting_by: Mapping[str, int] = field(default_factory=dict)
+    reserved: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Ledger:
+        """The ledger of an event item."""
+        return cls(
+            seat_limit=int(item["seat_limit"]),
+            seats_taken=int(item.get("seats_taken", 0)),
+            waiting=int(item.get("waiting", 0)),
+            committed=int(item.get("committed", item.get("seats_taken", 0))),
+            version=int(item.get("version", 0)),
+            taken_by={k: int(v) for k, v in item.get("taken_by", {}).items()},
+            waiting_by={k: int(v) for k, v in item.get("waiting_by", {}).items()},
+            reserved={k: int(v) for k, v in item.get("reserved", {}).items()},
+        )
+
+    def can_seat(self, category: str) -> bool:
+        """Whether one more person of `category` may take a seat now."""
+        return self.taken_by.get(category, 0) < self.reserved.get(category, 0) or self.committed < self.seat_limit
+
+    def seat(self, category: str) -> Ledger:
+        """The ledger after one person of `category` takes a seat (the caller checked can_seat)."""
+        taken = self.taken_by.get(category, 0)
+        reserved_room = taken < self.reserved.get(category, 0)
+        return dataclasses.replace(
+            self,
+            seats_taken=self.seats_taken + 1,
+            committed=self.committed + (0 if reserved_room else 1),
+            taken_by={**self.taken_by, category: taken + 1},
+        )
+
+    def free(self, category: str) -> Ledger:
+        """The ledger after one person of `category` gives a seat back."""
+        taken = self.taken_by.get(category, 0)
+        # Only a seat beyond the category's reservation was counted in `committed`.
+        beyond_reservation = taken > self.reserved.get(category, 0)
+        return dataclasses.replace(
+            self,
+            seats_taken=self.seats_taken - 1,
+            committed=self.committed - (1 if beyond_reservation else 0),
+            taken_by={**self.taken_by, category: taken - 1},
+        )
+
+    def wait(self, category: str, change: int) -> Ledger:
+        """The ledger after `change` people of `category` join (+) or leave (-) the waiting list."""
+        return dataclasses.replace(
+            self,
+            waiting=self.waiting + change,
+            waiting_by={**self.waiting_by, category: self.waiting_by.get(category, 0) + change},
+        )
+
+    def release_reservations(self) -> Ledger:
+        """Unused reserved seats become everyone's: no category keeps a reservation."""
+        return dataclasses.replace(self, reserved=dict.fromkeys(self.reserved, 0), committed=self.seats_taken)
+
+    def with_reservations(self, categories: Iterable[str], reserved: Mapping[str, int]) -> Ledger:
+        """The ledger after the organizer (re)defines categories and reservations."""
+        names = list(categories)
+        taken = {c: self.taken_by.get(c, 0) for c in {*names, *self.taken_by}}
+        new_reserved = {c: reserved.get(c, 0) for c in {*names, *self.reserved}}
+        committed = sum(max(taken.get(c, 0), new_reserved.get(c, 0)) for c in {*taken, *new_reserved})
+        return dataclasses.replace(
+            self,
+            taken_by=taken,
+            reserved=new_reserved,
+            waiting_by={c: self.waiting_by.get(c, 0) for c in {*names, *self.waiting_by}},
+            committed=committed,
+        )
+
+    def write(self, slug: str) -> dict[str, Any]:
+        """A transaction action that stores this ledger if nobody changed the item since it was read."""
+        return {
+            "Update": {
+                "Key": schema.event_key(slug),
+                "UpdateExpression": "SET seats_taken = :taken, waiting = :waiting, committed = :committed,"
+                " taken_by = :taken_by, waiting_by = :waiting_by, reserved = :reserved,"
+                " version = :next",
+                "ConditionExpression": "version = :version",
+                "ExpressionAttributeValues": {
+                    ":taken": self.seats_taken,
+                    ":waiting": self.waiting,
+                    ":committed": self.committed,
+                    ":taken_by": dict(self.taken_by),
+                    ":waiting_by": dict(self.waiting_by),
+                    ":reserved": dict(self.reserved),
+                    ":version": self.version,
+                    ":next": self.version + 1,
+                },
+            }
+        }

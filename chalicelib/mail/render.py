@@ -1,0 +1,234 @@
+"""E-mail content: pure rendering (context in, subject/text/HTML/attachments out) and MIME assembly.
+
+Nothing here talks to SES; delivery.py is the only place that sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.domain.attendee import single_line
+from chalicelib.domain.event import Event
+from chalicelib.mail.calendar import build_ics
+from chalicelib.text import templating
+from chalicelib.text.i18n import N_, gettext
+from chalicelib.usecases.checkin import QR_CONTENT_ID, qr_png
+from chalicelib.usecases.registering import Registration
+
+SUBJECT_CONFIRMATION = N_("【お申し込み完了】{title}")
+SUBJECT_REMINDER = N_("【{when}開催】{title}")
+SUBJECT_CLOSED = N_("【受付終了】{title}（{taken}/{capacity}名）")
+SUBJECT_WAITLISTED = N_("【キャンセル待ち受付・{position}番目】{title}")
+SUBJECT_PROMOTED = N_("【参加確定】{title}（キャンセル待ちから繰り上げ）")
+SUBJECT_CANCELLED = N_("【お申し込み取り消し】{title}")
+SUBJECT_APPLIED = N_("【抽選申込受付】{title}")
+SUBJECT_FEEDBACK = {
+    "bounce": N_("【配信エラー】{title}：受付番号{number}の方へメールが届きません"),
+    "complaint": N_("【迷惑メール報告】{title}：受付番号{number}の方がメールを迷惑メールとして報告しました"),
+}
+SUBJECT_DRAW_WON = N_("【当選・参加確定】{title}")
+SUBJECT_DRAW_LOST = N_("【抽選結果・キャンセル待ち{position}番目】{title}")
+SUBJECT_SIGN_IN = N_("【イベント受付】主催者ページへのサインイン")
+SUBJECT_BROADCAST = N_("【{title}】{subject}")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to an e-mail."""
+
+    filename: str
+    content_type: str  # "text/calendar"
+    data: bytes
+    content_id: str = ""  # set for an image the HTML part shows inline (cid:), rather than a file to open
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    """Everything a recipient reads, before it is wrapped for sending."""
+
+    subject: str
+    text: str
+    html: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Links:
+    """Public URLs a mail points to."""
+
+    event_url: str
+    manage_url: str = ""  # the registrant's own page (signed); empty in mails to the organizer
+    check_in_url: str = ""  # what the seat mails' QR code holds: the door's check-in page (signed)
+
+
+def render_confirmation(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
+    """The mail that tells a registrant their seat is theirs."""
+    return _seat_mail(
+        "confirmation", gettext(SUBJECT_CONFIRMATION).format(title=event.title), event, registration, links, now
+    )
+
+
+def render_promoted(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
+    """A seat freed and went to this person from the waiting list: everything a confirmation carries."""
+    return _seat_mail("promoted", gettext(SUBJECT_PROMOTED).format(title=event.title), event, registration, links, now)
+
+
+def render_draw_won(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
+    """The lottery gave this applicant a seat: everything a confirmation carries."""
+    return _seat_mail("draw_won", gettext(SUBJECT_DRAW_WON).format(title=event.title), event, registration, links, now)
+
+
+def render_waitlisted(
+    event: Event, registration: Registration, links: Links, position: int, drawn: bool = False
+) -> RenderedMail:
+    """The registrant waits at `position` (after joining, or after losing the draw); no calendar file yet."""
+    context = {"event": event, "registration": registration, "links": links, "position": position, "calendar": False}
+    template, subject = ("draw_lost", SUBJECT_DRAW_LOST) if drawn else ("waitlisted", SUBJECT_WAITLISTED)
+    return RenderedMail(
+        subject=gettext(subject).format(title=event.title, position=position),
+        text=templating.render(f"mail/{template}.txt", **context),
+        html=templating.render(f"mail/{template}.html", **context),
+    )
+
+
+def render_applied(event: Event, registration: Registration, links: Links) -> RenderedMail:
+    """The lottery application is in; the draw's time is when they will hear."""
+    context = {"event": event, "registration": registration, "links": links, "calendar": False}
+    return RenderedMail(
+        subject=gettext(SUBJECT_APPLIED).format(title=event.title),
+        text=templating.render("mail/applied.txt", **context),
+        html=templating.render("mail/applied.html", **context),
+    )
+
+
+def render_cancelled(event: Event, registration: Registration, links: Links) -> RenderedMail:
+    """The registration (a seat or a place in the waiting list) is cancelled."""
+    context = {"event": event, "registration": registration, "links": links}
+    return RenderedMail(
+        subject=gettext(SUBJECT_CANCELLED).format(title=event.title),
+        text=templating.render("mail/cancelled.txt", **context),
+        html=templating.render("mail/cancelled.html", **context),
+    )
+
+
+def _seat_mail(
+    template: str, subject: str, event: Event, registration: Registration, links: Links, now: datetime
+) -> RenderedMail:
+    context = {"event": event, "registration": registration, "links": links, "calendar": True}
+    return RenderedMail(
+        subject=subject,
+        text=templating.render(f"mail/{template}.txt", **context),
+        html=templating.render(f"mail/{template}.html", **context, qr=QR_CONTENT_ID if links.check_in_url else ""),
+        attachments=_seat_attachments(event, registration, links, now),
+    )
+
+
+def _seat_attachments(event: Event, registration: Registration, links: Links, now: datetime) -> tuple[Attachment, ...]:
+    """What every mail about a held seat carries: the calendar file and, when there is one, the door's QR code."""
+    calendar = _calendar(event, registration, links, now)
+    if not links.check_in_url:
+        return (calendar,)
+    qr = Attachment("check-in.png", "image/png", qr_png(links.check_in_url), content_id=QR_CONTENT_ID)
+    return (calendar, qr)
+
+
+def reminder_when(event: Event, due: datetime) -> str:
+    """明日 / 本日 / まもなく, from the reminder's due time and the event's local start date."""
+    days = (event.starts_at.astimezone(event.tz).date() - due.astimezone(event.tz).date()).days
+    return gettext({0: N_("本日"), 1: N_("明日")}.get(days, N_("まもなく")))
+
+
+def render_reminder(
+    event: Event, registration: Registration, links: Links, due: datetime, now: datetime
+) -> RenderedMail:
+    """A reminder before the event, carrying everything the confirmation carried."""
+    when = reminder_when(event, due)
+    context = {"event": event, "registration": registration, "links": links, "when": when, "calendar": True}
+    return RenderedMail(
+        subject=gettext(SUBJECT_REMINDER).format(when=when, title=event.title),
+        text=templating.render("mail/reminder.txt", **context),
+        html=templating.render("mail/reminder.html", **context, qr=QR_CONTENT_ID if links.check_in_url else ""),
+        attachments=_seat_attachments(event, registration, links, now),
+    )
+
+
+def render_closed_notice(event: Event, reason: str, seats_taken: int, capacity: int, links: Links) -> RenderedMail:
+    """Tells the organizer, once per closing, that registration closed, why, and how full it was."""
+    context = {"event": event, "reason": reason, "seats_taken": seats_taken, "capacity": capacity, "links": links}
+    return RenderedMail(
+        subject=gettext(SUBJECT_CLOSED).format(title=event.title, taken=seats_taken, capacity=capacity),
+        text=templating.render("mail/closed_notice.txt", **context),
+        html=templating.render("mail/closed_notice.html", **context),
+    )
+
+
+def _calendar(event: Event, registration: Registration, links: Links, now: datetime) -> Attachment:
+    data = build_ics(event, registration.registration_id, links.event_url, now)
+    return Attachment(filename="event.ics", content_type="text/calendar", data=data)
+
+
+def build_mime(mail: RenderedMail, sender: str, sender_name: str, to: str, reply_to: str = "") -> bytes:
+    """Wrap a rendered mail as a MIME message: text and HTML alternatives plus attachments."""
+    # The email package is imported here: only the mail sender needs it, not every Lambda's cold start.
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    message = EmailMessage(policy=SMTP)
+    # Header values pass through single_line so no CR/LF can ever start a new header.
+    message["Subject"] = single_line(mail.subject)
+    message["From"] = Address(display_name=single_line(sender_name), addr_spec=sender)
+    message["To"] = Address(addr_spec=to)  # address only: no user-typed name in a header
+    if reply_to:
+        message["Reply-To"] = Address(addr_spec=reply_to)
+    message.set_content(mail.text, subtype="plain", charset="utf-8")
+    message.add_alternative(mail.html, subtype="html", charset="utf-8")
+    html_part: EmailMessage = message.get_payload()[1]  # type: ignore[index,assignment]  # the alternative just added
+    for attachment in mail.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        if attachment.content_id:
+            # Shown inside the HTML (multipart/related), where mail programs that block remote images still show it.
+            html_part.add_related(
+                attachment.data,
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{attachment.content_id}>",
+                filename=attachment.filename,
+                disposition="inline",
+            )
+        else:
+            message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+    return message.as_bytes()
+
+
+def render_feedback_notice(
+    event: Event, registration: Registration, feedback: str, detail: str, links: Links
+) -> RenderedMail:
+    """Tells the organizer that mail to a registrant bounced for good or was reported, and that no more is sent."""
+    context = {"event": event, "registration": registration, "feedback": feedback, "detail": detail, "links": links}
+    return RenderedMail(
+        subject=gettext(SUBJECT_FEEDBACK[feedback]).format(title=event.title, number=registration.number),
+        text=templating.render("mail/feedback_notice.txt", **context),
+        html=templating.render("mail/feedback_notice.html", **context),
+    )
+
+
+def render_sign_in(link: str, valid_minutes: int) -> RenderedMail:
+    """An organizer's one-time sign-in link."""
+    context = {"link": link, "valid_minutes": valid_minutes}
+    return RenderedMail(
+        subject=gettext(SUBJECT_SIGN_IN),
+        text=templating.render("mail/sign_in.txt", **context),
+        html=templating.render("mail/sign_in.html", **context),
+    )
+
+
+def render_broadcast(event: Event, registration: Registration, subject: str, body: str, links: Links) -> RenderedMail:
+    """An organizer's message to a registrant, with the event's name and their own link around it."""
+    context = {"event": event, "registration": registration, "body": body, "links": links}
+    return RenderedMail(
+        subject=gettext(SUBJECT_BROADCAST).format(title=event.title, subject=subject),
+        text=templating.render("mail/broadcast.txt", **context),
+        html=templating.render("mail/broadcast.html", **context),
+    )

@@ -1,0 +1,1 @@
+"""Storage: the DynamoDB adapter with named failures, the single table's key schema, retrying lost races."""

@@ -1,0 +1,171 @@
+"""The single DynamoDB table: its schema and every key format, in one place.
+
+Items (pk / sk):
+  EVENT#<slug> / EVENT               the event, its seat counter and open/closed state
+  EVENT#<slug> / REG#<id>            one registration
+  EVENT#<slug> / EMAIL#<sha256>      uniqueness guard on the normalised e-mail address
+  EVENT#<slug> / WAIT#<time>#<id>    one place in the waiting list, in order of joining
+  EVENT#<slug> / REMINDER#<key>      one scheduled reminder and whether it has fanned out
+  EVENT#<slug> / MAIL#<mail id>      outbox: one e-mail to send, and whether it was sent
+
+  EVENT#<slug> / BROADCAST#<id>      an organizer's message to many registrants, and its fan-out
+
+Not per event:
+  SUPPRESSED / EMAIL#<sha256>          an address that bounced for good or complained: no more mail
+  EVENT#_site / SIGNIN#<nonce>         a one-time organizer sign-in link, until used or expired
+  EVENT#_site / SESSION#<id>           a signed-in organizer's session, until it expires or they sign out
+  EVENT#_site / MAIL#<mail id>         sign-in mail, in the same outbox as every other mail
+
+The sparse index `by-due` (queue, due) holds only work that is still to do: upcoming events
+(queue=EVENT), pending reminders (queue=REMINDER), broadcasts to fan out (queue=BROADCAST) and
+unsent mail (queue=MAIL). Finished work
+drops its `queue` attribute and leaves the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.domain.clock import iso
+
+if TYPE_CHECKING:
+    from chalicelib.store.dynamo import Item, Table
+
+PK = "pk"
+SK = "sk"
+QUEUE = "queue"
+DUE = "due"
+BY_DUE_INDEX = "by-due"
+
+EVENT_SK = "EVENT"
+REG_PREFIX = "REG#"
+EMAIL_PREFIX = "EMAIL#"
+REMINDER_PREFIX = "REMINDER#"
+WAIT_PREFIX = "WAIT#"
+MAIL_PREFIX = "MAIL#"
+BROADCAST_PREFIX = "BROADCAST#"
+SIGNIN_PREFIX = "SIGNIN#"
+SESSION_PREFIX = "SESSION#"
+
+QUEUE_EVENT = "EVENT"
+QUEUE_REMINDER = "REMINDER"
+QUEUE_MAIL = "MAIL"
+QUEUE_BROADCAST = "BROADCAST"
+
+# Site-wide items (organizer sign-ins and sessions) live under a slug no event can have (events.SLUG_PATTERN
+# allows no underscore), so their mail rides the event outbox, its stream and its sweeper unchanged.
+SITE_SLUG = "_site"
+
+
+def event_pk(slug: str) -> str:
+    """Partition key holding everything about one event."""
+    return f"EVENT#{slug}"
+
+
+def slug_from_pk(pk: str) -> str:
+    """Inverse of event_pk."""
+    return pk.removeprefix("EVENT#")
+
+
+def event_key(slug: str) -> dict[str, str]:
+    """Key of the event item."""
+    return {PK: event_pk(slug), SK: EVENT_SK}
+
+
+def registration_key(slug: str, registration_id: str) -> dict[str, str]:
+    """Key of one registration."""
+    return {PK: event_pk(slug), SK: REG_PREFIX + registration_id}
+
+
+def email_guard_key(slug: str, digest: str) -> dict[str, str]:
+    """Key of the per-event uniqueness guard for one e-mail address (stored as a digest)."""
+    return {PK: event_pk(slug), SK: EMAIL_PREFIX + digest}
+
+
+def wait_key(slug: str, joined_at: str, registration_id: str) -> dict[str, str]:
+    """Key of one place in an event's waiting list: sorted by when it was taken, then by id."""
+    return {PK: event_pk(slug), SK: f"{WAIT_PREFIX}{joined_at}#{registration_id}"}
+
+
+def broadcast_key(slug: str, broadcast_id: str) -> dict[str, str]:
+    """Key of one organizer broadcast to an event's registrants."""
+    return {PK: event_pk(slug), SK: BROADCAST_PREFIX + broadcast_id}
+
+
+def sign_in_key(nonce: str) -> dict[str, str]:
+    """Key of one pending organizer sign-in link."""
+    return {PK: event_pk(SITE_SLUG), SK: SIGNIN_PREFIX + nonce}
+
+
+def session_key(session_id: str) -> dict[str, str]:
+    """Key of one organizer session."""
+    return {PK: event_pk(SITE_SLUG), SK: SESSION_PREFIX + session_id}
+
+
+SUPPRESSED_PK = "SUPPRESSED"
+
+
+def email_digest(email_key: str) -> str:
+    """Addresses in keys are stored as digests, not as text: one copy of personal data is enough."""
+    return hashlib.sha256(email_key.encode("utf-8")).hexdigest()
+
+
+def suppression_key(email_key: str) -> dict[str, str]:
+    """Key of the do-not-mail mark for one address."""
+    return {PK: SUPPRESSED_PK, SK: EMAIL_PREFIX + email_digest(email_key)}
+
+
+def reminder_key(slug: str, reminder: str) -> dict[str, str]:
+    """Key of one reminder of an event."""
+    return {PK: event_pk(slug), SK: REMINDER_PREFIX + reminder}
+
+
+def mail_key(slug: str, mail_id: str) -> dict[str, str]:
+    """Key of one outbox mail item."""
+    return {PK: event_pk(slug), SK: MAIL_PREFIX + mail_id}
+
+
+def due_by(table: Table, queue: str, moment: datetime) -> Iterator[Item]:
+    """Keys of the work in one queue of the `by-due` index that is due at `moment` or earlier."""
+    return table.query(
+        "#queue = :queue AND #due <= :moment",
+        {":queue": queue, ":moment": iso(moment)},
+        names={"#queue": QUEUE, "#due": DUE},
+        index=BY_DUE_INDEX,
+    )
+
+
+# Items that hold personal data carry this epoch-seconds attribute; DynamoDB deletes them after it.
+TTL_ATTRIBUTE = "expires_at"
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """CreateTable arguments: on-demand, stream of new images (drives the mail outbox)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [
+            {"AttributeName": PK, "KeyType": "HASH"},
+            {"AttributeName": SK, "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": PK, "AttributeType": "S"},
+            {"AttributeName": SK, "AttributeType": "S"},
+            {"AttributeName": QUEUE, "AttributeType": "S"},
+            {"AttributeName": DUE, "AttributeType": "S"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": BY_DUE_INDEX,
+                "KeySchema": [
+                    {"AttributeName": QUEUE, "KeyType": "HASH"},
+                    {"AttributeName": DUE, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    }

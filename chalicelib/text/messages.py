@@ -1,0 +1,176 @@
+"""Every user-facing sentence the Python code produces, in one place (templates hold the rest)."""
+
+from __future__ import annotations
+
+from chalicelib.text.i18n import N_, gettext
+
+# Field labels, in form order. Keys are the form/JSON field names.
+FIELD_LABELS: dict[str, str] = {
+    "name": N_("氏名"),
+    "kana": N_("フリガナ"),
+    "organization": N_("所属"),
+    "job_title": N_("役職"),
+    "email": N_("メールアドレス"),
+    "category": N_("参加区分"),
+    "question": N_("講師への質問"),
+    "consent": N_("個人情報の取り扱いへの同意"),
+}
+
+REQUIRED = N_("{label}を入力してください")
+REQUIRED_CHOICE = N_("{label}を選んでください")
+TOO_LONG = N_("{label}は{limit}文字以内で入力してください（現在{length}文字）")
+NOT_TEXT = N_("{label}は文字で入力してください")
+KANA_ONLY = N_("フリガナはカタカナで入力してください（ひらがなは自動でカタカナに直します）")
+EMAIL_NO_AT = N_("メールアドレスに「@」が含まれていません（例: taro@example.jp）")
+EMAIL_INVALID = N_("メールアドレスの形式が正しくありません（例: taro@example.jp）")
+UNKNOWN_CATEGORY = N_("参加区分は一覧から選んでください")
+CONSENT_NEEDED = N_("お申し込みには個人情報の取り扱いへの同意が必要です")
+BODY_NOT_OBJECT = N_("リクエスト本文はJSONオブジェクトで送ってください")
+BODY_TOO_LARGE = N_("送信された内容が大きすぎます（{limit}バイトまで）。講師への質問などを短くしてください")
+BODY_NOT_UTF8 = N_("送信された内容を読み取れませんでした。お手数ですが、もう一度入力してください（文字コードはUTF-8）")
+
+ERROR_SUMMARY_TITLE = N_("入力内容を確認してください")
+
+# The registration form's checks against bots (bots.py); a person sees these and presses the button again.
+FORM_CHECKS = {
+    "honeypot": N_("お申し込みを受け付けられませんでした。入力内容を確認して、もう一度お試しください"),
+    "no_token": N_("送信を確認できませんでした。入力内容はそのままです。もう一度「申し込む」を押してください"),
+    "expired": N_(
+        "ページを開いてから時間がたったため、確認のためもう一度「申し込む」を押してください（入力内容はそのままです）"
+    ),
+    "too_fast": N_("確認のため、もう一度「申し込む」を押してください（入力内容はそのままです）"),
+}
+
+# Outcomes of a registration attempt.
+EVENT_NOT_FOUND = N_("お探しのイベントは見つかりませんでした")
+EVENT_FULL = N_("満席のため、お申し込みを受け付けられませんでした")
+EVENT_CLOSED = N_("受付は終了しました")
+EVENT_DRAWING = N_("抽選の申込受付は終了し、現在抽選中です。結果はお申し込みの方にメールでお知らせします")
+ALREADY_REGISTERED = N_("このメールアドレスはすでにお申し込み済みです")
+CONFIRMATION_RESENT = N_("お申し込み内容の確認メールをもう一度お送りしました")
+CONFIRMATION_RECENTLY_SENT = N_(
+    "確認メールは数分以内にお送りしています。届かない場合は迷惑メールフォルダもご確認ください"
+)
+
+# The registrant's own page.
+LINK_INVALID_TITLE = N_("このリンクは使えません")
+LINK_INVALID = N_(
+    "リンクが正しくないか、有効期限が切れています。お申し込み時のメールに記載のリンクをもう一度開いてください"
+)
+CANCEL_CONFIRM_NEEDED = N_("キャンセルする場合は、確認のチェックを入れてから「キャンセルする」を押してください")
+CANCEL_TOO_LATE = N_("キャンセルの受付期限を過ぎています。ご欠席の場合は主催者にご連絡ください")
+CORRECTION_REFUSED = {
+    "not_active": N_("このお申し込みは取り消し済みのため、変更できません"),
+    "no_seat_in_category": N_(
+        "変更先の参加区分の席に空きがないため、参加区分は変更できませんでした。"
+        "ほかの項目を変える場合は、参加区分を元に戻して保存してください"
+    ),
+}
+ACTION_UNKNOWN = N_("操作を読み取れませんでした。もう一度お試しください")
+ERASE_CONFIRM_NEEDED = N_("削除する場合は、確認のチェックを入れてから「個人情報を削除する」を押してください")
+ERASED_ALREADY = N_("このお申し込みの個人情報は削除済みのため、変更できません")
+DONE_NOTICES = {
+    "saved": N_("お申し込み内容を変更しました"),
+    "cancelled": N_("お申し込みを取り消しました。確認のメールをお送りします"),
+    "erased": N_("お名前・ご所属・メールアドレスなどの個人情報を削除しました。今後メールはお送りしません"),
+}
+
+AVAILABILITY_LABELS = {
+    "open": N_("受付中"),
+    "full": N_("満席"),
+    "closed": N_("受付終了"),
+    "lottery": N_("抽選申込受付中"),
+    "drawing": N_("抽選中"),
+}
+
+CLOSED_REASONS = {
+    "capacity": N_("定員に達したため受付を終了しました"),
+    "deadline": N_("申込期限を過ぎたため受付を終了しました"),
+}
+
+
+def field_error(template: str, field: str, **extra: object) -> str:
+    """Fill a message template with the field's label, both in the current language."""
+    return gettext(template).format(label=gettext(FIELD_LABELS[field]), **extra)
+
+
+# Registration states as organizers read them (lists, exports, counts).
+STATUS_LABELS = {
+    "confirmed": N_("参加確定"),
+    "waitlisted": N_("キャンセル待ち"),
+    "applied": N_("抽選申込"),
+    "cancelled": N_("取り消し"),
+    "checked_in": N_("受付済み"),
+}
+
+# The site's own name (page titles, the sender of organizer mail).
+SITE_NAME = N_("イベント受付")
+QR_LABEL = N_("受付用QRコード（受付番号 {number}）")
+
+# Organizer sign-in.
+SIGN_IN_CHECK_MAIL = N_("メールをご確認ください")
+SIGN_IN_FAILED = N_("サインインできません")
+SIGN_IN_EMAIL_NEEDED = N_("メールアドレスを入力してください")
+SIGN_IN_SENT = N_(
+    "{email} が主催者として登録されていれば、サインイン用のリンクをお送りしました。"
+    "メールのリンクは15分間、1回だけ使えます。届かない場合は2分ほど待ってからもう一度お試しください"
+)
+SIGN_IN_LINK_INVALID = N_(
+    "このサインイン用のリンクは使えません。期限切れか、すでに使われています。もう一度サインインをお試しください"
+)
+SIGNED_OUT = N_("サインアウトしました")
+SESSION_NEEDED = N_("このページを開くには、主催者としてサインインしてください")
+FORM_EXPIRED = N_("画面を開いてから時間がたったか、別の画面から送信されました。もう一度操作してください")
+
+# Marks in the exported lists.
+MARK_CHECKED_IN = N_("済")
+MARK_CAME = N_("来場")
+
+# Check-in at the door.
+CHECK_IN_QR_INVALID = N_(
+    "このQRコードは、このイベントの受付用ではないか、正しく読み取れませんでした。名前で検索してください"
+)
+CHECK_IN_RESULT = {
+    "checked_in": N_("受付しました"),
+    "already": N_("この方は受付済みです"),
+    "no_seat": N_("この方は参加確定ではありません（{status}）。受付できません"),
+    "not_found": N_("このお申し込みは見つかりませんでした"),
+}
+
+# Broadcasts.
+SUBJECT_LABEL = N_("件名")
+BODY_LABEL = N_("本文")
+BROADCAST_SUBJECT_NEEDED = N_("件名を入力してください")
+BROADCAST_BODY_NEEDED = N_("本文を入力してください")
+BROADCAST_AUDIENCE_UNKNOWN = N_("送信先は一覧から選んでください")
+BROADCAST_NO_RECIPIENTS = N_("この条件に当てはまる方がいないため、送信できません")
+BROADCAST_NOT_FOUND = N_("このお知らせは見つかりませんでした")
+EXPORT_UNKNOWN = N_("そのような一覧はありません")
+BROADCAST_QUEUED = N_("送信を受け付けました。1分以内に配信が始まります")
+AUDIENCE_LABELS = {
+    "all": N_("お申し込みの方全員（取り消した方を除く）"),
+    "confirmed": N_("参加確定の方"),
+    "waitlisted": N_("キャンセル待ちの方"),
+    "applied": N_("抽選申込の方"),
+}
+
+# The mail history on a registration's detail page.
+MAIL_KIND_LABELS = {
+    "confirmation": N_("申込完了"),
+    "reminder": N_("リマインダー"),
+    "waitlisted": N_("キャンセル待ち受付"),
+    "promoted": N_("繰り上げ参加確定"),
+    "cancelled": N_("取り消し"),
+    "applied": N_("抽選申込受付"),
+    "draw_won": N_("当選"),
+    "draw_lost": N_("抽選結果（キャンセル待ち）"),
+    "feedback_notice": N_("配信エラーの主催者への通知"),
+    "broadcast": N_("主催者からのお知らせ"),
+}
+MAIL_STATUS_LABELS = {
+    "pending": N_("送信待ち"),
+    "sending": N_("送信中"),
+    "sent": N_("送信済み"),
+    "failed": N_("送信できず"),
+}
+MAIL_FEEDBACK_LABELS = {"bounce": N_("不達（バウンス）"), "complaint": N_("迷惑メール報告")}

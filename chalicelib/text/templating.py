@@ -1,0 +1,112 @@
+"""The one Jinja environment: autoescaping HTML, strict about undefined names, compiled ahead of time."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.domain import clock
+from chalicelib.text import display, i18n, messages
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+# Written by `make templates` (python -m chalicelib.text.templating) before packaging; git ignores it.
+COMPILED_DIR = Path(__file__).resolve().parent.parent / "template_cache"
+
+
+def _bytecode_cache(directory: Path, writable: bool) -> Any:
+    """Jinja bytecode read from `directory`; written there only when building it.
+
+    Compiling the page templates is most of a first render on a cold start (~50 of ~75 ms).
+    Each entry records its template's source checksum and the Python version, and Jinja
+    recompiles on any mismatch, so a stale or foreign entry is ignored, never served.
+    """
+    from jinja2.bccache import Bucket, BytecodeCache
+
+    class CompiledTemplates(BytecodeCache):
+        def get_cache_key(self, name: str, filename: str | None = None) -> str:
+            # By name only: the file's absolute path differs between the build and Lambda.
+            return hashlib.sha256(name.encode("utf-8")).hexdigest()
+
+        def load_bytecode(self, bucket: Bucket) -> None:
+            try:
+                with open(directory / f"{bucket.key}.jinja", "rb") as handle:
+                    bucket.load_bytecode(handle)
+            except FileNotFoundError:
+                return
+
+        def dump_bytecode(self, bucket: Bucket) -> None:
+            if writable:  # the package directory is read-only on Lambda
+                directory.mkdir(exist_ok=True)
+                with open(directory / f"{bucket.key}.jinja", "wb") as handle:
+                    bucket.write_bytecode(handle)
+
+    return CompiledTemplates()
+
+
+def _build_environment(compiled_dir: Path, writable: bool = False) -> Environment:
+    # Imported here so the Lambdas that never render (the schedules) do not pay for Jinja.
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        # HTML escapes everything; plain-text mail must not (it would show &amp; to readers).
+        autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("txt",), default=True),
+        undefined=StrictUndefined,
+        # Templates ship inside the package and never change under a running process.
+        auto_reload=False,
+        bytecode_cache=_bytecode_cache(compiled_dir, writable),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Looked up at render time in the language of the request or mail (i18n.py); newstyle escapes them.
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        date=display.format_date,
+        time=display.format_time,
+        datetime=display.format_datetime,
+        mask_email=display.mask_email,
+    )
+    env.globals.update(
+        span=display.format_span,
+        messages=messages,
+        moment=clock.parse_iso,
+        lang=i18n.current,
+        N_=i18n.N_,
+        # t() translates a value (a message constant, a notice) as plain text, which autoescape then escapes;
+        # _() is for literals only, whose translations are trusted markup.
+        t=i18n.gettext,
+        language_names=i18n.NAMES,
+        here=i18n.here,
+    )
+    return env
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """Built on first use (not at import) and kept for the life of the container."""
+    return _build_environment(COMPILED_DIR)
+
+
+def render(template: str, **context: object) -> str:
+    """Render one template with the given context."""
+    return environment().get_template(template).render(**context)
+
+
+def compile_all(target: Path = COMPILED_DIR) -> int:
+    """Compile every template into `target`, ahead of packaging; returns how many."""
+    env = _build_environment(target, writable=True)
+    names = env.list_templates(extensions=["html", "txt"])
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
+if __name__ == "__main__":
+    print(f"compiled {compile_all()} templates into {COMPILED_DIR}")

@@ -1,0 +1,205 @@
+"""Broadcasts: an organizer's message to all registrants, or to one state or category.
+
+Sending takes the same road as reminders. The organizer's POST stores one broadcast item,
+conditionally on its id (the id comes with the preview, so pressing 送信 twice sends once).
+The `send_broadcasts` schedule fans it out into deterministic outbox items, safe to run twice,
+and the outbox's stream consumer sends them at the SES rate. Progress is the count of those
+items by state.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.domain.attendee import single_line
+from chalicelib.domain.clock import iso
+from chalicelib.domain.event import Event
+from chalicelib.store import schema
+from chalicelib.store.dynamo import ConditionFailed, Item, Table
+from chalicelib.text import messages as msg
+from chalicelib.text.i18n import gettext
+from chalicelib.usecases.outbox import (
+    MailKind,
+    MailStatus,
+    broadcast_mail_id,
+    broadcast_mail_prefix,
+    mail_item,
+    put_all_new,
+)
+from chalicelib.usecases.registering import RegistrationStatus
+from chalicelib.usecases.roster import Entry, entries
+
+SUBJECT_LIMIT = 100
+BODY_LIMIT = 5000
+ALL = "all"  # everyone still registered: seats, waiting list and lottery applications
+_ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.APPLIED)
+AUDIENCES = (ALL, *(status.value for status in _ACTIVE))
+QUEUED = "queued"
+FANNED_OUT = "fanned_out"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A broadcast as written: what, and to whom."""
+
+    subject: str
+    body: str
+    audience: str = ALL
+    category: str = ""  # '' is every category
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A draft with its problems by field (none means it can be sent)."""
+
+    draft: Draft
+    errors: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a broadcast's sending stands."""
+
+    broadcast_id: str
+    subject: str
+    status: str
+    recipients: int
+    by_mail_status: Counter[str]
+
+    @property
+    def done(self) -> int:
+        """Mails finished, sent or given up."""
+        return self.by_mail_status[MailStatus.SENT.value] + self.by_mail_status[MailStatus.FAILED.value]
+
+
+def check(fields: dict[str, str], event: Event) -> Checked:
+    """Validate an organizer's broadcast form."""
+    subject = single_line(fields.get("subject", "")).strip()
+    body = fields.get("body", "").replace("\r\n", "\n").strip()
+    audience = fields.get("audience", ALL)
+    category = fields.get("category", "")
+    errors: dict[str, str] = {}
+    if not subject:
+        errors["subject"] = msg.BROADCAST_SUBJECT_NEEDED
+    elif len(subject) > SUBJECT_LIMIT:
+        errors["subject"] = _too_long(msg.SUBJECT_LABEL, SUBJECT_LIMIT, len(subject))
+    if not body:
+        errors["body"] = msg.BROADCAST_BODY_NEEDED
+    elif len(body) > BODY_LIMIT:
+        errors["body"] = _too_long(msg.BODY_LABEL, BODY_LIMIT, len(body))
+    if audience not in AUDIENCES:
+        errors["audience"] = msg.BROADCAST_AUDIENCE_UNKNOWN
+    if category and category not in {c.key for c in event.categories}:
+        errors["category"] = msg.UNKNOWN_CATEGORY
+    return Checked(Draft(subject, body, audience, category), errors)
+
+
+def _too_long(label: str, limit: int, length: int) -> str:
+    return gettext(msg.TOO_LONG).format(label=gettext(label), limit=limit, length=length)
+
+
+def is_recipient(e: Entry, draft: Draft) -> bool:
+    """True if this registration is in the draft's audience (erased registrations never are)."""
+    r = e.registration
+    if r.erased or r.status not in _ACTIVE:
+        return False
+    if draft.audience != ALL and r.status != draft.audience:
+        return False
+    return not draft.category or r.attendee.category == draft.category
+
+
+def recipients(found: list[Entry], draft: Draft) -> list[Entry]:
+    """The registrations a draft goes to, as things stand now."""
+    return [e for e in found if is_recipient(e, draft)]
+
+
+def queue(table: Table, slug: str, broadcast_id: str, draft: Draft, by: str, now: datetime) -> bool:
+    """Store a broadcast for the schedule to fan out; False if this id was queued already (a second press)."""
+    item = {
+        **schema.broadcast_key(slug, broadcast_id),
+        "broadcast_id": broadcast_id,
+        "subject": draft.subject,
+        "body": draft.body,
+        "audience": draft.audience,
+        "category": draft.category,
+        "created_by": by,
+        "created_at": iso(now),
+        "status": QUEUED,
+        schema.QUEUE: schema.QUEUE_BROADCAST,
+        schema.DUE: iso(now),
+    }
+    try:
+        table.put(item, condition="attribute_not_exists(pk)")
+    except ConditionFailed:
+        return False
+    return True
+
+
+def get(table: Table, slug: str, broadcast_id: str) -> Item | None:
+    """One broadcast as stored."""
+    return table.get(schema.broadcast_key(slug, broadcast_id))
+
+
+def fan_out_due(table: Table, now: datetime) -> list[tuple[str, str, int]]:
+    """Fan out every queued broadcast into the outbox: (slug, id, mails created) each; safe to run twice."""
+    done = []
+    for row in list(schema.due_by(table, schema.QUEUE_BROADCAST, now)):
+        slug = schema.slug_from_pk(row[schema.PK])
+        broadcast_id = row[schema.SK].removeprefix(schema.BROADCAST_PREFIX)
+        item = get(table, slug, broadcast_id)
+        if item is None:
+            continue
+        draft = Draft(item["subject"], item["body"], item["audience"], item.get("category", ""))
+        chosen = recipients(entries(table, slug), draft)
+        created = put_all_new(
+            table,
+            (
+                mail_item(
+                    slug,
+                    broadcast_mail_id(broadcast_id, e.registration.registration_id),
+                    MailKind.BROADCAST,
+                    now,
+                    e.registration.registration_id,
+                    broadcast_id=broadcast_id,
+                )
+                for e in chosen
+            ),
+        )
+        table.update(
+            schema.broadcast_key(slug, broadcast_id),
+            "SET #status = :status, recipients = :count, fanned_out_at = :now REMOVE #queue, #due",
+            values={":status": FANNED_OUT, ":count": len(chosen), ":now": iso(now)},
+            names={"#status": "status", "#queue": schema.QUEUE, "#due": schema.DUE},
+        )
+        done.append((slug, broadcast_id, created))
+    return done
+
+
+def progress(table: Table, slug: str, broadcast_id: str) -> Progress | None:
+    """How far a broadcast has got: its mails counted by state."""
+    item = get(table, slug, broadcast_id)
+    if item is None:
+        return None
+    rows = table.query(
+        "pk = :pk AND begins_with(sk, :prefix)",
+        {":pk": schema.event_pk(slug), ":prefix": schema.MAIL_PREFIX + broadcast_mail_prefix(broadcast_id)},
+        projection="#status",
+        names={"#status": "status"},
+    )
+    return Progress(
+        broadcast_id=broadcast_id,
+        subject=str(item["subject"]),
+        status=str(item["status"]),
+        recipients=int(item.get("recipients", 0)),
+        by_mail_status=Counter(str(row.get("status", "")) for row in rows),
+    )
+
+
+def history(table: Table, slug: str) -> list[Item]:
+    """An event's broadcasts, newest first."""
+    rows = table.query(
+        "pk = :pk AND begins_with(sk, :prefix)", {":pk": schema.event_pk(slug), ":prefix": schema.BROADCAST_PREFIX}
+    )
+    return sorted(rows, key=lambda row: str(row.get("created_at", "")), reverse=True)

@@ -1,0 +1,98 @@
+"""Closing registration at capacity or at the deadline, and telling the organizer once.
+
+The atomic condition in registrations.register() is what keeps capacity; closing is for people:
+the page says 受付終了 and the organizer learns it happened. The status change and the notice are
+one transaction conditioned on the event still being open, so the organizer is told exactly once
+per closing, however many copies of the job run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.clock import iso
+from chalicelib.domain.event import EventState
+from chalicelib.store import schema
+from chalicelib.store.dynamo import Table, TransactionCancelled
+from chalicelib.usecases import catalog, waitlist
+from chalicelib.usecases.outbox import MailKind, closed_notice_id, mail_item, put_new_mail
+
+REASON_CAPACITY = "capacity"
+REASON_DEADLINE = "deadline"
+
+
+@dataclass(frozen=True)
+class Closure:
+    """One event this run closed."""
+
+    slug: str
+    reason: str
+    seats_taken: int
+
+
+def closing_reason(state: EventState, now: datetime) -> str:
+    """Why the event should close now, or "" if it should stay open."""
+    if state.closed:
+        return ""
+    if now >= state.event.registration_closes_at:
+        return REASON_DEADLINE
+    # With a waiting list a full event stays open: newcomers join the list until the deadline.
+    if state.seats_taken >= state.event.capacity and not state.event.waitlist:
+        return REASON_CAPACITY
+    return ""
+
+
+def close_registrations(table: Table, now: datetime) -> list[Closure]:
+    """Close every open event that is full or past its deadline; safe to run twice or concurrently."""
+    closed = []
+    for slug in list(catalog.upcoming_slugs(table, now)):
+        state = catalog.get_event(table, slug)
+        if state and state.event.quota_release_at and now >= state.event.quota_release_at:
+            # Reserved seats nobody took become everyone's (and the line moves up into them).
+            waitlist.release_reservations(table, slug, now)
+        # Seats free while people wait (the organizer added seats): they move up first.
+        if state and state.waiting and waitlist.settle(table, slug, now):
+            state = catalog.get_event(table, slug)
+        reason = closing_reason(state, now) if state else ""
+        if not state or not reason:
+            continue
+        try:
+            table.transact(_close_actions(state, reason, now))
+        except TransactionCancelled as exc:
+            if exc.only_condition_failures:
+                continue  # another run closed it first, or a seat freed meanwhile
+            raise
+        closed.append(Closure(slug=slug, reason=reason, seats_taken=state.seats_taken))
+    return closed
+
+
+def _close_actions(state: EventState, reason: str, now: datetime) -> list[dict[str, Any]]:
+    """Mark the event closed, re-checking the reason atomically, and queue the one notice."""
+    slug = state.event.slug
+    close = {
+        "Key": schema.event_key(slug),
+        "UpdateExpression": "SET #status = :closed, closed_reason = :reason, closed_at = :now",
+        # The reason is re-checked atomically: a seat may have freed since the read.
+        "ConditionExpression": "#status = :open AND "
+        + ("closes_at <= :now" if reason == REASON_DEADLINE else "seats_taken >= seat_limit"),
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {
+            ":closed": catalog.STATUS_CLOSED,
+            ":open": catalog.STATUS_OPEN,
+            ":reason": reason,
+            ":now": iso(now),
+        },
+    }
+    # The notice tells the numbers at the moment of closing, whatever the organizer edits later.
+    notice = mail_item(
+        slug,
+        closed_notice_id(now),
+        MailKind.CLOSED_NOTICE,
+        now,
+        reason=reason,
+        seats_taken=state.seats_taken,
+        capacity=state.event.capacity,
+    )
+    return [{"Update": close}, put_new_mail(notice)]

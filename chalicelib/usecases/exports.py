@@ -1,0 +1,130 @@
+"""Lists for the door and for 名刺交換: CSV that Japanese Excel opens as is, and XLSX.
+
+CSV is UTF-8 with a byte-order mark (without it, Excel in Japan reads Shift_JIS and shows
+mojibake) and CRLF line ends. A cell that starts with = + - @ (in either width), a tab or a
+carriage return would be run as a formula when opened, so it gets a leading apostrophe, which
+Excel shows as text (OWASP's advice on CSV injection). XLSX cells are all written as strings,
+which Excel never evaluates, so they keep exactly what the registrant typed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chalicelib.domain.event import Event
+from chalicelib.text import messages as msg
+from chalicelib.text.i18n import N_, gettext
+from chalicelib.usecases.roster import Entry
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+class ListKind(StrEnum):
+    """Which list to export."""
+
+    DOOR = "door"  # the reception desk: who to expect, numbers to tick off
+    MEISHI = "meishi"  # 名刺交換: who came from where, to follow up
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its heading and how to read it from an entry."""
+
+    heading: str
+    value: Callable[[Entry], str]
+
+
+def _status_label(e: Entry) -> str:
+    return gettext(msg.STATUS_LABELS.get(e.registration.status, e.registration.status))
+
+
+def _columns(event: Event) -> dict[ListKind, tuple[Column, ...]]:
+    name = Column(N_("氏名"), lambda e: e.registration.attendee.name)
+    kana = Column(N_("フリガナ"), lambda e: e.registration.attendee.kana)
+    organization = Column(N_("所属"), lambda e: e.registration.attendee.organization)
+    job_title = Column(N_("役職"), lambda e: e.registration.attendee.job_title)
+    category = Column(N_("参加区分"), lambda e: event.category_label(e.registration.attendee.category))
+    return {
+        ListKind.DOOR: (
+            Column(N_("受付番号"), lambda e: e.registration.number),
+            kana,
+            name,
+            organization,
+            category,
+            Column(N_("状態"), _status_label),
+            Column(N_("受付済み"), lambda e: gettext(msg.MARK_CHECKED_IN) if e.checked_in_at else ""),
+        ),
+        ListKind.MEISHI: (
+            name,
+            kana,
+            organization,
+            job_title,
+            category,
+            Column(N_("メールアドレス"), lambda e: e.registration.attendee.email),
+            Column(N_("来場"), lambda e: gettext(msg.MARK_CAME) if e.checked_in_at else ""),
+        ),
+    }
+
+
+def rows(event: Event, found: Iterable[Entry], kind: ListKind) -> list[list[str]]:
+    """The heading row and one row per entry; the door list is in フリガナ order, as desks sort it."""
+    columns = _columns(event)[kind]
+    chosen = [e for e in found if not e.registration.erased]
+    if kind is ListKind.DOOR:
+        chosen.sort(key=lambda e: (e.registration.attendee.kana, e.registration.registration_id))
+    return [[gettext(c.heading) for c in columns], *([c.value(e) for c in columns] for e in chosen)]
+
+
+def neutralise(cell: str) -> str:
+    """Make a cell that a spreadsheet would run as a formula show as the text it is."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def to_csv(table: list[list[str]]) -> str:
+    """CSV for Excel in Japan: BOM, CRLF, every field quoted as needed, formulas neutralised."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows([neutralise(cell) for cell in row] for row in table)
+    return buffer.getvalue()
+
+
+def to_xlsx(table: list[list[str]], sheet: str) -> bytes:
+    """An XLSX workbook with one sheet; every cell is a string, so nothing in it is ever evaluated."""
+    import xlsxwriter  # imported here: only exports need it
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    worksheet = workbook.add_worksheet(_sheet_name(sheet))
+    bold = workbook.add_format({"bold": True})
+    for r, row in enumerate(table):
+        for c, cell in enumerate(row):
+            worksheet.write_string(r, c, cell, bold if r == 0 else None)
+    if table:
+        worksheet.freeze_panes(1, 0)
+        worksheet.autofilter(0, 0, max(len(table) - 1, 0), len(table[0]) - 1)
+        for c in range(len(table[0])):
+            widest = max(_display_width(row[c]) for row in table)
+            worksheet.set_column(c, c, min(max(widest + 2, 8), 50))
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _sheet_name(title: str) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\."""
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in title).strip()
+    return (cleaned or "list")[:31]
+
+
+def _display_width(text: str) -> int:
+    # Full-width characters take two columns in Excel's units.
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def filename(event: Event, kind: ListKind, extension: str) -> str:
+    """An ASCII file name (Content-Disposition and every mail program handle it)."""
+    return f"{event.slug}-{kind.value}.{extension}"

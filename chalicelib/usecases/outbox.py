@@ -1,0 +1,132 @@
+"""The mail outbox: every e-mail is an item written in the same transaction as its cause.
+
+A DynamoDB stream delivers new mail items to the sender (see delivery.py); the items also sit in
+the sparse `by-due` index until sent, so a sweeper can re-drive anything the stream left behind.
+
+State machine of a mail item:  pending -> sending -> sent
+                                        \\-> pending (SES failed; retried)   \\-> failed (permanent)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.domain.clock import iso
+from chalicelib.store import schema
+from chalicelib.store.dynamo import ConditionFailed, Table
+
+FAN_OUT_WRITERS = 16  # parallel conditional puts; DynamoDB takes far more, this bounds Lambda threads
+
+
+class MailKind(StrEnum):
+    """What an e-mail is for."""
+
+    CONFIRMATION = "confirmation"
+    REMINDER = "reminder"
+    CLOSED_NOTICE = "closed_notice"
+    WAITLISTED = "waitlisted"  # joined the waiting list, with the place in it
+    PROMOTED = "promoted"  # moved up from the waiting list: now holds a seat
+    CANCELLED = "cancelled"  # cancelled a seat, or left the waiting list
+    APPLIED = "applied"  # entered a lottery
+    DRAW_WON = "draw_won"  # the draw gave them a seat
+    DRAW_LOST = "draw_lost"  # the draw did not: they wait in the drawn order
+    FEEDBACK_NOTICE = "feedback_notice"  # to the organizer: a registrant's address bounced or complained
+    SIGN_IN = "sign_in"  # to an organizer: their one-time sign-in link
+    BROADCAST = "broadcast"  # an organizer's message to some or all registrants
+
+
+class MailStatus(StrEnum):
+    """Where an outbox item is in its life."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def confirmation_id(registration_id: str, resend: str = "") -> str:
+    """Mail id of a registration's confirmation (or of a resend of it)."""
+    return f"confirmation-{registration_id}" + (f"-resend-{resend}" if resend else "")
+
+
+def status_mail_id(kind: MailKind, registration_id: str) -> str:
+    """Mail id of a once-per-registration change (waitlisted, promoted, cancelled): a replay adds nothing."""
+    return f"{kind.value}-{registration_id}"
+
+
+def reminder_id(reminder: str, registration_id: str) -> str:
+    """Mail id of one reminder to one registrant: deterministic, so fan-out can run twice."""
+    return f"reminder-{reminder}-{registration_id}"
+
+
+def broadcast_mail_id(broadcast_id: str, registration_id: str) -> str:
+    """Mail id of one broadcast to one registrant: deterministic, so fan-out can run twice."""
+    return f"{broadcast_mail_prefix(broadcast_id)}{registration_id}"
+
+
+def broadcast_mail_prefix(broadcast_id: str) -> str:
+    """What every mail id of one broadcast starts with (its progress counts them)."""
+    return f"broadcast-{broadcast_id}-"
+
+
+def closed_notice_id(closed_at: datetime) -> str:
+    """Mail id of the organizer's notice for one closing (an event reopened and closed again gets another)."""
+    return f"closed-notice-{iso(closed_at)}"
+
+
+def mail_item(
+    slug: str,
+    mail_id: str,
+    kind: MailKind,
+    now: datetime,
+    registration_id: str = "",
+    **details: Any,
+) -> dict[str, Any]:
+    """A new pending outbox item."""
+    item: dict[str, Any] = {
+        **schema.mail_key(slug, mail_id),
+        "mail_id": mail_id,
+        "kind": kind.value,
+        "status": MailStatus.PENDING.value,
+        "created_at": iso(now),
+        schema.QUEUE: schema.QUEUE_MAIL,
+        schema.DUE: iso(now),
+        "attempts": 0,
+        **details,
+    }
+    if registration_id:
+        item["registration_id"] = registration_id
+    return item
+
+
+def put_new_mail(item: dict[str, Any]) -> dict[str, Any]:
+    """A transaction action that adds a mail item only if it does not exist yet."""
+    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def put_all_new(table: Table, items: Iterable[dict[str, Any]]) -> int:
+    """Add many mail items in parallel, each only if new; returns how many were new (safe to run twice)."""
+
+    def create(item: dict[str, Any]) -> bool:
+        try:
+            table.put(item, condition="attribute_not_exists(pk)")
+        except ConditionFailed:
+            return False  # an earlier or concurrent run created it
+        return True
+
+    with ThreadPoolExecutor(max_workers=FAN_OUT_WRITERS) as pool:
+        return sum(pool.map(create, items))
+
+
+# Tag names on every sent mail; SES allows letters, digits, '_' and '-' in names and values.
+TAG_EVENT = "uketsuke-event"
+TAG_MAIL = "uketsuke-mail"
+
+
+def mail_tags(slug: str, mail_id: str) -> dict[str, str]:
+    """The tags that tie a sent mail (and SES's feedback about it) back to its outbox item."""
+    return {TAG_EVENT: slug, TAG_MAIL: mail_id}

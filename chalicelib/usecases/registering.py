@@ -1,0 +1,392 @@
+"""Taking a seat: one DynamoDB transaction per registration, correct under any concurrency.
+
+The transaction holds four writes that succeed or fail together:
+  1. the event's seat counter, only if the event is open, before its deadline and below capacity;
+  2. the e-mail guard, only if this address has not registered for this event;
+  3. the registration itself;
+  4. the confirmation e-mail in the outbox.
+Nothing is read first, so there is no window between a check and a write for a race to use.
+
+When the event is full and keeps a waiting list, the registrant joins it instead, in a second
+transaction conditioned on the event still being full (see waitlist.py for moving up and leaving).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.domain.attendee import Attendee
+from chalicelib.domain.clock import IdGenerator, iso, iso_precise, new_id
+from chalicelib.domain.event import Event
+from chalicelib.store import schema
+from chalicelib.store.dynamo import Item, Table, TransactionCancelled
+from chalicelib.usecases.catalog import STATUS_CLOSED, STATUS_OPEN
+from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
+
+# A second confirmation for the same address is sent at most this often, so that a form cannot
+# be used to flood someone's inbox.
+RESEND_INTERVAL = timedelta(minutes=5)
+# Transaction conflicts happen when many people take seats of one event at the same moment.
+MAX_ATTEMPTS = 6
+_BACKOFF_BASE = 0.02
+
+
+class Outcome(StrEnum):
+    """How a registration attempt ended."""
+
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    APPLIED = "applied"  # a lottery application, waiting for the draw
+    DRAWING = "drawing"  # the lottery's applications closed and its draw has not run yet
+    ALREADY_REGISTERED = "already_registered"
+    FULL = "full"
+    CLOSED = "closed"
+    NOT_FOUND = "not_found"
+
+
+class RegistrationStatus(StrEnum):
+    """States of a registration; only CONFIRMED holds a seat."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    APPLIED = "applied"  # entered a lottery; the draw decides
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    """The answer to one registration attempt."""
+
+    outcome: Outcome
+    registration_id: str = ""
+    confirmation_resent: bool = False
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A stored registration: who, for which event, and its state."""
+
+    registration_id: str
+    event_slug: str
+    attendee: Attendee
+    status: str
+    created_at: str
+    lang: str = "ja"
+    wait_sk: str = ""  # the waiting-list item's sort key, while waitlisted
+    erased: bool = False  # the registrant had their personal data deleted
+
+    @property
+    def number(self) -> str:
+        """The registration number as printed for people."""
+        return display_number(self.registration_id)
+
+    @classmethod
+    def from_item(cls, item: Item) -> Registration:
+        """Build from a table item."""
+        attendee = Attendee(**{name: item.get(name, "") for name in Attendee.__dataclass_fields__})
+        return cls(
+            registration_id=item["registration_id"],
+            event_slug=item["event_slug"],
+            attendee=attendee,
+            status=item["status"],
+            created_at=item["created_at"],
+            lang=item.get("lang", "ja"),
+            wait_sk=item.get("wait_sk", ""),
+            erased=bool(item.get("erased_at")),
+        )
+
+
+def display_number(registration_id: str) -> str:
+    """A registration id as people read it out at the desk: two groups of five."""
+    return f"{registration_id[:5]}-{registration_id[5:]}"
+
+
+class Path(StrEnum):
+    """The ways a registration can go in, each one transaction with its own conditions."""
+
+    RESERVED = "reserved"  # a seat reserved for the attendee's category
+    GENERAL = "general"  # a seat nobody reserved
+    WAITLIST = "waitlist"  # a place in the waiting list
+    APPLICATION = "application"  # an application for a lottery's draw
+
+
+def register(
+    table: Table,
+    event: Event,
+    attendee: Attendee,
+    submission_id: str,
+    now: datetime,
+    ids: IdGenerator = new_id,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RegistrationResult:
+    """Take a seat for `attendee` atomically (or a place in line, or a lottery application).
+
+    No read comes first: each path's conditions are the ledger's rule (seats.py), checked by
+    DynamoDB. `submission_id` makes retries of one submission idempotent.
+    """
+    registration_id = ids()
+    for attempt in range(MAX_ATTEMPTS):
+        refused: RegistrationResult | None = None
+        for path in _paths(event, attendee.category, now):
+            try:
+                expires = int(event.personal_data_expires_at.timestamp())
+                actions = path_actions(path, event.slug, attendee, registration_id, submission_id, now, expires)
+                table.transact(actions)
+                return RegistrationResult(_OUTCOME_OF[path], registration_id)
+            except TransactionCancelled as exc:
+                if _only_the_id_was_taken(exc):
+                    registration_id = ids()  # 50 random bits collided: nothing was written, draw again
+                    break
+                if not exc.only_condition_failures:
+                    if attempt == MAX_ATTEMPTS - 1:
+                        raise
+                    # Conflict or throttling: nothing was written. Back off with full jitter and retry.
+                    sleep(random.uniform(0, _BACKOFF_BASE * (2**attempt)))  # noqa: S311 (jitter, not a secret)
+                    break
+                refused = _explain_refusal(table, event.slug, exc, submission_id, now, ids)
+                if refused.outcome is not Outcome.FULL:
+                    return refused
+                # Full on this path: the next one (any seat, then the waiting list) may still take them.
+        else:
+            if refused is not None and not event.waitlist:
+                return refused
+            # With a waiting list every path said full, so a seat freed between the tries: go round again.
+    raise RuntimeError(f"no registration after {MAX_ATTEMPTS} attempts under contention")
+
+
+_OUTCOME_OF = {
+    Path.RESERVED: Outcome.REGISTERED,
+    Path.GENERAL: Outcome.REGISTERED,
+    Path.WAITLIST: Outcome.WAITLISTED,
+    Path.APPLICATION: Outcome.APPLIED,
+}
+
+
+def _paths(event: Event, category: str, now: datetime) -> list[Path]:
+    """The paths to try, in order: a reserved seat (if the category has one), any seat, then the line."""
+    if event.takes_applications(now):
+        return [Path.APPLICATION]
+    paths = [Path.RESERVED] if event.reservations(now).get(category, 0) > 0 else []
+    paths.append(Path.GENERAL)
+    if event.waitlist:
+        paths.append(Path.WAITLIST)
+    return paths
+
+
+def _only_the_id_was_taken(exc: TransactionCancelled) -> bool:
+    """The seat and the address were fine; only the registration (and so its mail) id exists already."""
+    event, guard, registration = exc.reasons[:3]
+    return event.code == guard.code == "None" and registration.code == "ConditionalCheckFailed"
+
+
+# The event item's conditions, one per path. `taken_by`, `waiting_by` and `reserved` hold a key for
+# every category (publishing makes sure). A lottery event gives seats only once it is drawn.
+_OPEN = "#status = :open AND closes_at > :now AND (attribute_not_exists(draw_at) OR attribute_exists(drawn_at))"
+_RESERVED_ROOM = "taken_by.#c < reserved.#c AND waiting_by.#c = :zero"
+_GENERAL_ROOM = "taken_by.#c >= reserved.#c AND committed < seat_limit AND waiting = :zero"
+_NO_ROOM = (
+    "(taken_by.#c >= reserved.#c OR waiting_by.#c > :zero) AND (taken_by.#c < reserved.#c"
+    " OR committed >= seat_limit OR waiting > :zero)"
+)
+_EVENT_UPDATES = {
+    Path.RESERVED: (
+        "SET seats_taken = seats_taken + :one, taken_by.#c = taken_by.#c + :one, version = version + :one",
+        f"{_OPEN} AND {_RESERVED_ROOM}",
+    ),
+    Path.GENERAL: (
+        "SET seats_taken = seats_taken + :one, taken_by.#c = taken_by.#c + :one,"
+        " committed = committed + :one, version = version + :one",
+        f"{_OPEN} AND {_GENERAL_ROOM}",
+    ),
+    Path.WAITLIST: (
+        "SET waiting = waiting + :one, waiting_by.#c = waiting_by.#c + :one, version = version + :one",
+        f"{_OPEN} AND {_NO_ROOM}",
+    ),
+    # An application takes nothing yet: the event is only checked (still taking them), not changed.
+    Path.APPLICATION: (
+        "",
+        "#status = :open AND draw_at > :now AND attribute_not_exists(drawn_at)",
+    ),
+}
+
+
+_EVENT_VALUES = {":one": 1, ":zero": 0, ":open": STATUS_OPEN}
+
+
+def path_actions(
+    path: Path,
+    slug: str,
+    attendee: Attendee,
+    registration_id: str,
+    submission_id: str,
+    now: datetime,
+    expires_at: int,
+) -> list[dict[str, Any]]:
+    """The writes of one path: the event's counters, the address guard, the registration, its mail.
+
+    The items holding personal data carry `expires_at` (epoch seconds), so DynamoDB deletes them then.
+    """
+    update, condition = _EVENT_UPDATES[path]
+    used = update + condition
+    # DynamoDB refuses names and values an expression does not use, so only those go along.
+    names = {name: value for name, value in (("#status", "status"), ("#c", attendee.category)) if name in used}
+    values = {name: value for name, value in _EVENT_VALUES.items() if name in used}
+    values[":now"] = iso(now)
+    check: dict[str, Any] = {
+        "Key": schema.event_key(slug),
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+    event_action = {"Update": {**check, "UpdateExpression": update}} if update else {"ConditionCheck": check}
+    registration = _registration_item(slug, attendee, registration_id, submission_id, now)
+    registration[schema.TTL_ATTRIBUTE] = expires_at
+    guard = {**_guard_item(slug, attendee, registration_id, submission_id, now), schema.TTL_ATTRIBUTE: expires_at}
+    actions: list[dict[str, Any]] = []
+    if path is Path.WAITLIST:
+        # Places are ordered by when they were taken (to the microsecond), then by id.
+        place = schema.wait_key(slug, iso_precise(now), registration_id)
+        registration.update(status=RegistrationStatus.WAITLISTED.value, wait_sk=place[schema.SK])
+        actions.append(_put_new({**place, "registration_id": registration_id, "category": attendee.category}))
+        kind, mail_id = MailKind.WAITLISTED, status_mail_id(MailKind.WAITLISTED, registration_id)
+    elif path is Path.APPLICATION:
+        # `applicant` stays when the draw moves them on: the draw's order is always over the same people.
+        registration.update(status=RegistrationStatus.APPLIED.value, applicant=True)
+        kind, mail_id = MailKind.APPLIED, status_mail_id(MailKind.APPLIED, registration_id)
+    else:
+        kind, mail_id = MailKind.CONFIRMATION, confirmation_id(registration_id)
+    return [
+        event_action,
+        _put_new(guard),
+        _put_new(registration),
+        *actions,
+        put_new_mail(mail_item(slug, mail_id, kind, now, registration_id)),
+    ]
+
+
+def registration_actions(
+    event: Event, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
+) -> list[dict[str, Any]]:
+    """The four writes of a registration for a seat nobody reserved, as one transaction's actions."""
+    expires = int(event.personal_data_expires_at.timestamp())
+    return path_actions(Path.GENERAL, event.slug, attendee, registration_id, submission_id, now, expires)
+
+
+def _registration_item(
+    slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        **schema.registration_key(slug, registration_id),
+        "registration_id": registration_id,
+        "event_slug": slug,
+        **dataclasses.asdict(attendee),
+        "status": RegistrationStatus.CONFIRMED.value,
+        "created_at": iso(now),
+        "submission_id": submission_id,
+    }
+
+
+def _guard_item(
+    slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        **guard_key(slug, attendee.email_key),
+        "registration_id": registration_id,
+        "submission_id": submission_id,
+        "last_confirmation_at": iso(now),
+    }
+
+
+def guard_key(slug: str, email_key: str) -> dict[str, str]:
+    """Key of the one-registration-per-address guard for this address."""
+    return schema.email_guard_key(slug, schema.email_digest(email_key))
+
+
+def _put_new(item: dict[str, Any]) -> dict[str, Any]:
+    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def _explain_refusal(
+    table: Table,
+    slug: str,
+    exc: TransactionCancelled,
+    submission_id: str,
+    now: datetime,
+    ids: IdGenerator,
+) -> RegistrationResult:
+    """Turn the cancellation reasons (with the items as they were) into an answer."""
+    event_reason, guard_reason = exc.reasons[0], exc.reasons[1]
+    if guard_reason.code == "ConditionalCheckFailed" and guard_reason.item:
+        guard = guard_reason.item
+        if guard.get("submission_id") == submission_id:
+            # The same submission again (double click, retried request): same answer, no new mail.
+            existing = get_registration(table, slug, guard["registration_id"])
+            status = existing.status if existing else RegistrationStatus.CONFIRMED.value
+            outcome = {"waitlisted": Outcome.WAITLISTED, "applied": Outcome.APPLIED}.get(status, Outcome.REGISTERED)
+            return RegistrationResult(outcome, guard["registration_id"])
+        resent = _resend_confirmation(table, slug, guard, now, ids)
+        return RegistrationResult(Outcome.ALREADY_REGISTERED, guard["registration_id"], confirmation_resent=resent)
+    event = event_reason.item
+    if event is None:
+        return RegistrationResult(Outcome.NOT_FOUND)
+    if event.get("status") == STATUS_CLOSED or event.get("closes_at", "") <= iso(now):
+        return RegistrationResult(Outcome.CLOSED)
+    if event.get("draw_at") and not event.get("drawn_at"):
+        return RegistrationResult(Outcome.DRAWING)
+    return RegistrationResult(Outcome.FULL)  # no seat, or others are waiting for one
+
+
+def _resend_confirmation(table: Table, slug: str, guard: Item, now: datetime, ids: IdGenerator) -> bool:
+    """Queue the confirmation again for the address that registered, unless one went out just now."""
+    registration_id = guard["registration_id"]
+    try:
+        table.transact(
+            [
+                {
+                    "Update": {
+                        "Key": {schema.PK: guard[schema.PK], schema.SK: guard[schema.SK]},
+                        "UpdateExpression": "SET last_confirmation_at = :now",
+                        "ConditionExpression": "last_confirmation_at <= :cutoff",
+                        "ExpressionAttributeValues": {":now": iso(now), ":cutoff": iso(now - RESEND_INTERVAL)},
+                    }
+                },
+                put_new_mail(
+                    mail_item(
+                        slug,
+                        confirmation_id(registration_id, resend=ids()),
+                        MailKind.CONFIRMATION,
+                        now,
+                        registration_id,
+                    )
+                ),
+            ]
+        )
+    except TransactionCancelled as exc:
+        if exc.only_condition_failures:
+            return False
+        raise
+    return True
+
+
+def get_registration(table: Table, slug: str, registration_id: str) -> Registration | None:
+    """One registration, or None."""
+    item = table.get(schema.registration_key(slug, registration_id))
+    return Registration.from_item(item) if item else None
+
+
+def confirmed_registration_ids(table: Table, slug: str) -> list[str]:
+    """Ids of every registration that holds a seat, read page by page."""
+    rows = table.query(
+        "pk = :pk AND begins_with(sk, :prefix)",
+        {":pk": schema.event_pk(slug), ":prefix": schema.REG_PREFIX},
+        projection="registration_id, #status",
+        names={"#status": "status"},
+    )
+    return [row["registration_id"] for row in rows if row.get("status") == RegistrationStatus.CONFIRMED.value]

@@ -1,0 +1,73 @@
+"""Reminders: fanned out once per registrant into the mail outbox (catalog.py schedules them).
+
+Fan-out writes one outbox item per registrant with a deterministic id and `attribute_not_exists`,
+so running the job twice, or two copies at once, creates each reminder exactly once. Sending is
+left to the outbox's stream consumer, which paces itself to the SES rate: the scheduled function
+only writes items and finishes in seconds, even for thousands of registrants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.domain.clock import iso
+from chalicelib.store import schema
+from chalicelib.store.dynamo import Table
+from chalicelib.usecases import catalog
+from chalicelib.usecases.outbox import MailKind, mail_item, put_all_new, reminder_id
+from chalicelib.usecases.registering import confirmed_registration_ids
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """What one reminder's fan-out did."""
+
+    slug: str
+    reminder: str
+    registrants: int
+    created: int
+
+
+def send_due_reminders(table: Table, now: datetime) -> list[FanOut]:
+    """Fan out every reminder that is due; safe to run twice or concurrently."""
+    done = []
+    for row in list(schema.due_by(table, schema.QUEUE_REMINDER, now)):
+        slug = schema.slug_from_pk(row[schema.PK])
+        reminder = row[schema.SK].removeprefix(schema.REMINDER_PREFIX)
+        state = catalog.get_event(table, slug)
+        if state is None or now >= state.event.starts_at:
+            _finish(table, slug, reminder, catalog.REMINDER_SKIPPED, now, 0)
+            continue
+        done.append(_fan_out(table, slug, reminder, state.event.reminder_schedule().get(reminder, now), now))
+    return done
+
+
+def _fan_out(table: Table, slug: str, reminder: str, due: datetime, now: datetime) -> FanOut:
+    registration_ids = confirmed_registration_ids(table, slug)
+    created = put_all_new(
+        table,
+        (
+            mail_item(
+                slug,
+                reminder_id(reminder, registration_id),
+                MailKind.REMINDER,
+                now,
+                registration_id,
+                reminder=reminder,
+                reminder_due=iso(due),
+            )
+            for registration_id in registration_ids
+        ),
+    )
+    _finish(table, slug, reminder, catalog.REMINDER_FANNED_OUT, now, len(registration_ids))
+    return FanOut(slug=slug, reminder=reminder, registrants=len(registration_ids), created=created)
+
+
+def _finish(table: Table, slug: str, reminder: str, status: str, now: datetime, count: int) -> None:
+    table.update(
+        schema.reminder_key(slug, reminder),
+        "SET #status = :status, finished_at = :now, registrants = :count REMOVE #queue, #due",
+        values={":status": status, ":now": iso(now), ":count": count},
+        names={"#status": "status", "#queue": schema.QUEUE, "#due": schema.DUE},
+    )

@@ -1,0 +1,108 @@
+"""What every page route needs from a request: its body and form fields, the site's prefix, HTML answers."""
+
+from __future__ import annotations
+
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from chalice.app import Request, Response
+
+from chalicelib.text import messages as msg
+from chalicelib.text.i18n import gettext
+from chalicelib.web import pages
+
+# A full form is under 10 KB even with a 1,000-character question; anything far larger is not a person.
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The request body is over MAX_BODY_BYTES."""
+
+
+def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """An HTML answer."""
+    return Response(
+        body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8", **(headers or {})}
+    )
+
+
+def base_path(request: Request | None) -> str:
+    """Links and redirects follow the prefix of the URL the visitor used; no deployment URL is needed."""
+    if request is None:
+        return ""
+    event = request.to_original_event()
+    return pages.base_path(str(event.get("requestContext", {}).get("path") or ""), str(event.get("path") or ""))
+
+
+def routed_path(request: Request | None) -> str:
+    """The path asked for, without API Gateway's stage prefix (locally there is none)."""
+    if request is None:
+        return ""
+    event = request.to_original_event()
+    return str(event.get("path") or event.get("requestContext", {}).get("path") or "")
+
+
+def site_url(request: Request | None) -> str:
+    """The site's address as the visitor reached it (scheme, host and prefix), for a URL used off the page."""
+    if request is None:
+        return ""
+    headers = request.headers
+    scheme = headers.get("x-forwarded-proto") or "http"
+    return f"{scheme}://{headers.get('host', 'localhost')}{base_path(request)}"
+
+
+def see_other(location: str, headers: dict[str, str] | None = None) -> Response:
+    """303: after a POST, the browser GETs the answer (so reloading does not post again)."""
+    return html("", 303, {"Location": location, **(headers or {})})
+
+
+def request_body(request: Request | None) -> bytes:
+    """The raw body, refused beyond MAX_BODY_BYTES."""
+    body: Any = request.raw_body if request is not None else b""
+    data = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+    if len(data) > MAX_BODY_BYTES:
+        raise BodyTooLarge
+    return bytes(data)
+
+
+def too_large() -> str:
+    """The message for a body over the limit."""
+    return gettext(msg.BODY_TOO_LARGE).format(limit=f"{MAX_BODY_BYTES:,}")
+
+
+def form_fields(request: Request | None) -> dict[str, str] | Response:
+    """The posted form's fields (the first value of each), or the page that says why it cannot be read."""
+    base = base_path(request)
+    try:
+        fields = parse_qs(request_body(request).decode("utf-8"), keep_blank_values=True, errors="strict")
+    except BodyTooLarge:
+        return html(pages.message_page(base, msg.ERROR_SUMMARY_TITLE, too_large()), 413)
+    except UnicodeDecodeError:
+        return html(pages.message_page(base, msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def query_params(request: Request | None) -> dict[str, str]:
+    """The query string's parameters (none is an empty dict)."""
+    return dict((request.query_params if request is not None else None) or {})
+
+
+def read_cookie(request: Request | None, name: str) -> str:
+    """One cookie's value from the request ('' if it is absent or the header is malformed)."""
+    header = request.headers.get("cookie") if request is not None else None
+    if not header:
+        return ""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return ""
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else ""
+
+
+def here(request: Request | None) -> str:
+    """The routed path with its query: where a link back to this page points (after the site's prefix)."""
+    query = query_params(request)
+    return routed_path(request) + ("?" + urlencode(query) if query else "")

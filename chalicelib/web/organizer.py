@@ -1,0 +1,388 @@
+"""The organizer pages (mounted at /organizer): sign-in, dashboard, lists, exports, check-in, broadcasts.
+
+Wiring only, like app.py: each route checks the session (and, for a POST, the form's CSRF token)
+first, then hands over to the domain modules. No page here shows anything to a visitor who is
+not signed in, and no POST changes anything without a token from a page served to that session.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.config.services import current
+from chalicelib.domain.event import EventState
+from chalicelib.text import messages as msg
+from chalicelib.text.i18n import gettext
+from chalicelib.text.templating import render
+from chalicelib.usecases import catalog
+from chalicelib.usecases import sign_in as organizers
+from chalicelib.usecases.sign_in import Session
+from chalicelib.web.headers import PRIVATE
+from chalicelib.web.http import base_path, form_fields, here, html, query_params, read_cookie, see_other
+
+routes = Blueprint(__name__)
+
+# The organizer tools' own modules (roster, export, checkin, broadcast) are imported inside the routes
+# that use them: every Lambda container of the site loads this module, and the attendee pages' cold
+# start should not pay for the organizer tools (about 20 ms of imports).
+_CSV_LISTS = ("door.csv", "meishi.csv")
+
+
+def _base() -> str:
+    return base_path(routes.current_request)
+
+
+def _home() -> str:
+    return f"{_base()}/organizer"
+
+
+def _page(template: str, session: Session | None, status: int = 200, **context: Any) -> Response:
+    """An organizer page: never cached, and carrying the session's CSRF token for its forms."""
+    s = current()
+    csrf = organizers.csrf_token(s.signer, session) if session else ""
+    body = render(f"pages/organizer/{template}", base=_base(), session=session, csrf=csrf, **context)
+    return html(body, status, PRIVATE)
+
+
+def _session() -> Session | None:
+    cookie = read_cookie(routes.current_request, organizers.COOKIE)
+    if not cookie:
+        return None
+    s = current()
+    return organizers.read_session(s.table, s.signer, cookie, s.clock.now())
+
+
+def _viewer() -> Session | Response:
+    """The signed-in organizer, or the way to the sign-in page, which leads back here (GET routes)."""
+    session = _session()
+    if session is not None:
+        return session
+    then = here(routes.current_request)
+    return see_other(f"{_home()}/sign-in?{urlencode({'then': then})}", PRIVATE)
+
+
+def _poster() -> tuple[Session, dict[str, str]] | Response:
+    """The signed-in organizer and the form they posted from one of their pages, or 403 (POST routes)."""
+    fields = form_fields(routes.current_request)
+    if isinstance(fields, Response):
+        return fields
+    session = _session()
+    if session is None:
+        return _page("message.html", None, 403, title=msg.SESSION_NEEDED, text=msg.SESSION_NEEDED)
+    if not organizers.csrf_ok(current().signer, session, fields.get("csrf", "")):
+        return _page("message.html", session, 403, title=msg.ERROR_SUMMARY_TITLE, text=msg.FORM_EXPIRED)
+    return session, fields
+
+
+def _event(slug: str, session: Session) -> EventState | Response:
+    state = catalog.get_event(current().table, slug)
+    if state is None:
+        return _page("message.html", session, 404, title=msg.EVENT_NOT_FOUND, text=msg.EVENT_NOT_FOUND)
+    return state
+
+
+def _open(slug: str) -> tuple[Session, EventState] | Response:
+    """For a GET about one event: the signed-in organizer and the event, or the answer to give instead."""
+    session = _viewer()
+    if isinstance(session, Response):
+        return session
+    state = _event(slug, session)
+    return state if isinstance(state, Response) else (session, state)
+
+
+def _post_to(slug: str) -> tuple[Session, dict[str, str], EventState] | Response:
+    """For a POST about one event: the organizer, their form and the event, or the answer to give instead."""
+    found = _poster()
+    if isinstance(found, Response):
+        return found
+    session, fields = found
+    state = _event(slug, session)
+    return state if isinstance(state, Response) else (session, fields, state)
+
+
+# --- sign-in ------------------------------------------------------------------------------------
+
+
+@routes.route("/sign-in", methods=["GET"])
+def sign_in_form() -> Response:
+    """Where an organizer asks for a sign-in link."""
+    params = query_params(routes.current_request)
+    notice = msg.SIGNED_OUT if params.get("out") else ""
+    return _page("sign_in.html", None, errors={}, notice=notice, then=organizers.return_path(params.get("then", "")))
+
+
+@routes.route("/sign-in", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def request_sign_in() -> Response:
+    """Mail a sign-in link to a listed organizer; the answer is the same for any address."""
+    fields = form_fields(routes.current_request)
+    if isinstance(fields, Response):
+        return fields
+    email = fields.get("email", "").strip()
+    then = organizers.return_path(fields.get("then", ""))
+    if not email:
+        errors = {"email": msg.SIGN_IN_EMAIL_NEEDED}
+        return _page("sign_in.html", None, 400, errors=errors, notice="", then=then)
+    s = current()
+    organizers.request_sign_in(s.table, s.settings.organizers, email, s.clock.now(), then)
+    return _page("message.html", None, title=msg.SIGN_IN_CHECK_MAIL, text=gettext(msg.SIGN_IN_SENT).format(email=email))
+
+
+@routes.route("/sign-in/{nonce}", methods=["GET"])
+def sign_in_link(nonce: str) -> Response:
+    """The link from the mail: a button, because only a person's POST may spend the link."""
+    s = current()
+    token = query_params(routes.current_request).get("token", "")
+    if not organizers.link_is_genuine(s.signer, nonce, token, s.clock.now()):
+        return _page("message.html", None, 404, title=msg.SIGN_IN_FAILED, text=msg.SIGN_IN_LINK_INVALID)
+    return _page("sign_in_confirm.html", None, nonce=nonce, token=token)
+
+
+@routes.route("/sign-in/{nonce}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def use_sign_in_link(nonce: str) -> Response:
+    """Spend the link, start the session, and go to the dashboard."""
+    fields = form_fields(routes.current_request)
+    if isinstance(fields, Response):
+        return fields
+    s = current()
+    now = s.clock.now()
+    used = organizers.use_sign_in(s.table, s.signer, nonce, fields.get("token", ""), now)
+    if used is None:
+        return _page("message.html", None, 404, title=msg.SIGN_IN_FAILED, text=msg.SIGN_IN_LINK_INVALID)
+    session, then = used
+    cookie = organizers.set_cookie_header(organizers.cookie_value(s.signer, session), _home(), session.expires - now)
+    return see_other(_base() + then, {**PRIVATE, "Set-Cookie": cookie})
+
+
+@routes.route("/sign-out", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def sign_out() -> Response:
+    """End the session on the server and in the browser."""
+    found = _poster()
+    if isinstance(found, Response):
+        return found
+    session, _ = found
+    organizers.sign_out(current().table, session)
+    expired = organizers.set_cookie_header("", _home(), timedelta(0))
+    return see_other(f"{_home()}/sign-in?out=1", {**PRIVATE, "Set-Cookie": expired})
+
+
+# --- dashboard and lists ------------------------------------------------------------------------
+
+
+@routes.route("/", methods=["GET"])
+def dashboard() -> Response:
+    """The events an organizer can open."""
+    session = _viewer()
+    if isinstance(session, Response):
+        return session
+    s = current()
+    now = s.clock.now()
+    return _page(
+        "index.html", session, states=catalog.upcoming_events(s.table, now), past=catalog.past_events(s.table, now)
+    )
+
+
+@routes.route("/events/{slug}", methods=["GET"])
+def event_overview(slug: str) -> Response:
+    """Counts by state and category, and the list with search."""
+    from chalicelib.usecases import roster
+
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    params = query_params(routes.current_request)
+    query, status = params.get("q", ""), params.get("status", "")
+    everyone = roster.entries(current().table, slug)
+    shown = roster.search(roster.in_state(everyone, status), query)
+    return _page(
+        "event.html",
+        session,
+        state=state,
+        event=state.event,
+        counts=roster.count(everyone),
+        shown=shown,
+        query=query,
+        state_filter=status,
+    )
+
+
+@routes.route("/events/{slug}/registrations/{registration_id}", methods=["GET"])
+def registration_detail(slug: str, registration_id: str) -> Response:
+    """One registration, its arrival and every mail sent to it."""
+    from chalicelib.usecases import roster
+
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    s = current()
+    found = roster.entry(s.table, slug, registration_id)
+    if found is None:
+        return _page("message.html", session, 404, title=msg.CHECK_IN_RESULT["not_found"], text="")
+    history = roster.mail_history(s.table, slug, registration_id)
+    return _page("registration.html", session, event=state.event, entry=found, history=history)
+
+
+@routes.route("/events/{slug}/export/{name}", methods=["GET"])
+def export_list(slug: str, name: str) -> Response:
+    """The door list or the 名刺交換 list as CSV for Excel."""
+    from chalicelib.usecases import exports as export
+    from chalicelib.usecases import roster
+
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    if name not in _CSV_LISTS:
+        return _page("message.html", session, 404, title=msg.EXPORT_UNKNOWN, text=msg.EXPORT_UNKNOWN)
+    kind = export.ListKind(name.removesuffix(".csv"))
+    table = export.rows(state.event, roster.entries(current().table, slug), kind)
+    headers: dict[str, str | list[str]] = {
+        **PRIVATE,
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{export.filename(state.event, kind, "csv")}"',
+    }
+    return Response(body=export.to_csv(table), headers=headers)
+
+
+# --- check-in at the door -----------------------------------------------------------------------
+
+
+@routes.route("/events/{slug}/check-in", methods=["GET"])
+def check_in_search(slug: str) -> Response:
+    """The door's page: search by name or フリガナ, and check people in from the results."""
+    from chalicelib.usecases import roster
+
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    query = query_params(routes.current_request).get("q", "")
+    everyone = roster.entries(current().table, slug)
+    found = roster.search(everyone, query) if query else []
+    counts = roster.count(everyone)
+    return _page("check_in.html", session, event=state.event, query=query, found=found, counts=counts)
+
+
+@routes.route("/events/{slug}/check-in/{registration_id}", methods=["GET"])
+def scanned(slug: str, registration_id: str) -> Response:
+    """Where a scanned QR code lands: who this is, and the button that checks them in."""
+    from chalicelib.usecases import checkin, roster
+
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    s = current()
+    token = query_params(routes.current_request).get("token", "")
+    if token and not checkin.token_is_genuine(s.signer, slug, registration_id, token, s.clock.now()):
+        return _page("message.html", session, 404, title=msg.CHECK_IN_QR_INVALID, text="")
+    found = roster.entry(s.table, slug, registration_id)
+    if found is None:
+        return _page("message.html", session, 404, title=msg.CHECK_IN_RESULT["not_found"], text="")
+    return _page("check_in_person.html", session, event=state.event, entry=found, result=None)
+
+
+@routes.route(
+    "/events/{slug}/check-in/{registration_id}", methods=["POST"], content_types=["application/x-www-form-urlencoded"]
+)
+def check_in(slug: str, registration_id: str) -> Response:
+    """Record an arrival, once; a second press says who checked them in and when."""
+    from chalicelib.usecases import checkin, roster
+
+    posted = _post_to(slug)
+    if isinstance(posted, Response):
+        return posted
+    session, _, state = posted
+    s = current()
+    # The write hands back the registration as it now stands: no second read to show who it was.
+    result = checkin.check_in(s.table, slug, registration_id, session.email, s.clock.now())
+    if result.registration is None:
+        return _page("message.html", session, 404, title=msg.CHECK_IN_RESULT["not_found"], text="")
+    person = roster.Entry.from_item(result.registration)
+    status = 200 if result.outcome is checkin.CheckInOutcome.CHECKED_IN else 409
+    return _page("check_in_person.html", session, status, event=state.event, entry=person, result=result)
+
+
+# --- broadcasts ---------------------------------------------------------------------------------
+
+
+@routes.route("/events/{slug}/broadcasts", methods=["GET"])
+def broadcast_form(slug: str) -> Response:
+    """Write a message to registrants, and see earlier ones."""
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    return _broadcast_page(session, state, {}, {})
+
+
+def _broadcast_page(
+    session: Session, state: EventState, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response:
+    from chalicelib.usecases import broadcast
+
+    s = current()
+    sent = broadcast.history(s.table, state.event.slug)
+    return _page(
+        "broadcast.html", session, status, event=state.event, values=values, errors=errors, sent=sent, preview=None
+    )
+
+
+@routes.route("/events/{slug}/broadcasts", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def post_broadcast(slug: str) -> Response:
+    """Preview a message with its number of recipients, or send it (once, however often 送信 is pressed)."""
+    from chalicelib.mail.render import Links, render_broadcast
+    from chalicelib.usecases import broadcast, roster
+
+    posted = _post_to(slug)
+    if isinstance(posted, Response):
+        return posted
+    session, fields, state = posted
+    s = current()
+    checked = broadcast.check(fields, state.event)
+    if checked.errors:
+        return _broadcast_page(session, state, fields, checked.errors, 400)
+    chosen = broadcast.recipients(roster.entries(s.table, slug), checked.draft)
+    if not chosen:
+        return _broadcast_page(session, state, fields, {"audience": msg.BROADCAST_NO_RECIPIENTS}, 409)
+    broadcast_id = fields.get("broadcast_id", "")
+    if fields.get("action") == "send" and broadcast_id.isalnum():
+        broadcast.queue(s.table, slug, broadcast_id, checked.draft, session.email, s.clock.now())
+        return see_other(f"{_home()}/events/{slug}/broadcasts/{broadcast_id}", PRIVATE)
+    # Shown as the first recipient will read it; the personal link is left out of the preview.
+    sample = render_broadcast(
+        state.event,
+        chosen[0].registration,
+        checked.draft.subject,
+        checked.draft.body,
+        Links(event_url=f"{_base()}/events/{slug}"),
+    )
+    return _page(
+        "broadcast_preview.html",
+        session,
+        event=state.event,
+        draft=checked.draft,
+        count=len(chosen),
+        sample=sample,
+        broadcast_id=s.ids(),
+    )
+
+
+@routes.route("/events/{slug}/broadcasts/{broadcast_id}", methods=["GET"])
+def broadcast_progress(slug: str, broadcast_id: str) -> Response:
+    """How far a broadcast has got."""
+    from chalicelib.usecases import broadcast
+
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    progress = broadcast.progress(current().table, slug, broadcast_id)
+    if progress is None:
+        return _page("message.html", session, 404, title=msg.BROADCAST_NOT_FOUND, text=msg.BROADCAST_NOT_FOUND)
+    return _page("broadcast_progress.html", session, event=state.event, progress=progress)

@@ -1,0 +1,103 @@
+"""HTML pages: pure functions from state to markup (all escaping is Jinja's autoescape)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from markupsafe import Markup
+
+from chalicelib.domain.event import EventState
+from chalicelib.text import messages as msg
+from chalicelib.text.i18n import current as current_language
+from chalicelib.text.templating import render
+from chalicelib.usecases.registering import Registration
+from chalicelib.web.bots import HONEYPOT_FIELD, TOKEN_FIELD
+
+
+def base_path(requested_path: str, routed_path: str) -> str:
+    """The prefix the visitor's URL has before the app's own path: API Gateway's stage or base-path mapping."""
+    # API Gateway passes both: the path as requested ("/api/events/x") and as routed ("/events/x").
+    if routed_path and requested_path.endswith(routed_path):
+        return requested_path[: len(requested_path) - len(routed_path)].rstrip("/")
+    return ""
+
+
+def index_page(base: str, states: list[EventState], now: datetime) -> str:
+    """The list of upcoming events."""
+    return render("pages/index.html", base=base, states=[_spoken(state) for state in states], now=now)
+
+
+def event_page(
+    base: str,
+    state: EventState,
+    now: datetime,
+    submission_id: str,
+    form_token: str,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice: str = "",
+) -> str:
+    """An event's details, its availability and (while open) the registration form."""
+    state = _spoken(state)
+    return render(
+        "pages/event.html",
+        base=base,
+        state=state,
+        event=state.event,
+        availability=state.availability(now).value,
+        submission_id=submission_id,
+        form_token=form_token,
+        honeypot=HONEYPOT_FIELD,
+        token_field=TOKEN_FIELD,
+        values=values or {},
+        errors=errors or {},
+        notice=notice,
+        labels=msg.FIELD_LABELS,
+    )
+
+
+def registration_page(
+    base: str,
+    state: EventState,
+    registration: Registration,
+    token: str,
+    now: datetime,
+    place: int = 0,
+    qr_svg: str = "",
+    notice: str = "",
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> str:
+    """A registrant's own page: the seat or place in line, corrections, and cancelling."""
+    state = _spoken(state)
+    attendee = registration.attendee
+    return render(
+        "pages/registration.html",
+        base=base,
+        event=state.event,
+        registration=registration,
+        token=token,
+        place=place,
+        qr_svg=Markup(qr_svg),  # noqa: S704 (segno's own SVG: no user text in it but the number)
+        notice=notice,
+        can_cancel=now < state.event.cancellation_deadline,
+        values=values or {f: getattr(attendee, f) for f in ("name", "kana", "organization", "job_title", "category")},
+        errors=errors or {},
+        labels=msg.FIELD_LABELS,
+    )
+
+
+def already_registered_page(base: str, state: EventState, resent: bool) -> str:
+    """Shown when the address has a seat already."""
+    return render("pages/already_registered.html", base=base, event=_spoken(state).event, resent=resent)
+
+
+def _spoken(state: EventState) -> EventState:
+    """The event as this request's reader sees it: in their language, where the organizer wrote it so."""
+    return state.in_language(current_language())
+
+
+def message_page(base: str, title: str, text: str) -> str:
+    """A plain page with one message (not found, bad request)."""
+    return render("pages/message.html", base=base, title=title, text=text)
