@@ -24,17 +24,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from chalicelib.config.settings import TABLE_NAME, SettingsError
-from chalicelib.domain.clock import IdGenerator, SystemClock, new_id, parse_iso
-from chalicelib.domain.event import Event, EventFileError, read_event_file
+from chalicelib.domain.clock import SystemClock, parse_iso
+from chalicelib.domain.event import Event
+from chalicelib.domain.ids import IdGenerator, new_id
 from chalicelib.mail.render import Links, render_broadcast
 from chalicelib.store.dynamo import Table
 from chalicelib.store.schema import table_definition
 from chalicelib.text import messages as msg
-from chalicelib.text.display import format_datetime, format_span
+from chalicelib.text.display import format_datetime
 from chalicelib.usecases import broadcast, checkin, roster
 from chalicelib.usecases import exports as export
-from chalicelib.usecases.catalog import get_event, publish_event
-from chalicelib.usecases.waitlist import settle
+from chalicelib.usecases.catalog import get_event
+from chalicelib.usecases.publishing import load_event_files
 
 T = TypeVar("T")
 # How often `broadcast` looks at its progress while the outbox sends.
@@ -53,46 +54,16 @@ def progress(items: Iterable[T], description: str, total: int | None = None) -> 
 
 
 def load_events(table: Table, paths: list[str]) -> int:
-    """Publish each event file; report every bad file, then fail if there was one."""
-    events: list[Event] = []
-    failed = 0
-    for path in paths:
-        try:
-            events.append(read_event_file(path))
-        except (EventFileError, OSError) as exc:
-            print(f"{path}: {exc}", file=sys.stderr)
-            failed += 1
-    if failed:
-        print(f"{failed} event file(s) have problems; nothing was loaded.", file=sys.stderr)
+    """Publish each event file and say what the table now holds; if any file is bad, load none."""
+    loaded = load_event_files(table, paths, SystemClock().now())
+    for problem in loaded.problems:
+        print(problem, file=sys.stderr)
+    if loaded.problems:
+        print(f"{len(loaded.problems)} event file(s) have problems; nothing was loaded.", file=sys.stderr)
         return 1
-    now = SystemClock().now()
-    for event in events:
-        print(describe_publication(table, event, now))
+    for publication in loaded.publications:
+        print(publication.describe())
     return 0
-
-
-def describe_publication(table: Table, event: Event, now: datetime) -> str:
-    """Publish one event with its reminders and say what the table now holds."""
-    state = publish_event(table, event, now)
-    # More seats than before: the people waiting longest take them now, and are told by e-mail.
-    moved_up = settle(table, event.slug, now)
-    if moved_up:
-        state = get_event(table, event.slug) or state
-    reminders = ", ".join(format_datetime(due, event.tz) for due in event.reminder_schedule().values())
-    status = "closed" if state.closed else "open"
-    warning = ""
-    if state.seats_taken > event.capacity:
-        warning = (
-            f"\n  warning: {state.seats_taken} seats are already taken, more than the new capacity; no one is removed"
-        )
-    return (
-        f"{event.slug}: {event.title}\n"
-        f"  {format_span(event.starts_at, event.ends_at, event.tz)} / {state.seats_taken} of {event.capacity} seats"
-        f" taken / registration {status} until {format_datetime(event.registration_closes_at, event.tz)}\n"
-        f"  reminders: {reminders or 'none'}{warning}"
-        + (f"\n  {len(moved_up)} moved up from the waiting list" if moved_up else "")
-        + (f"\n  {state.waiting} waiting" if state.waiting else "")
-    )
 
 
 def _event(table: Table, slug: str) -> Event:

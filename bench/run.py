@@ -414,10 +414,10 @@ def main() -> int:
     """Start the engines, measure, print and write the results."""
     from chalicelib.config import settings as names
     from chalicelib.domain.clock import SystemClock
-    from chalicelib.domain.event import read_event_file
+    from chalicelib.domain.event_file import read_event_file
     from chalicelib.store.dynamo import Table
     from chalicelib.store.schema import table_definition
-    from chalicelib.usecases.catalog import publish_event
+    from chalicelib.usecases.publishing import publish_event
     from local import engines
     from local.run import demo_timing
 

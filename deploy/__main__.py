@@ -10,7 +10,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.domain.clock import SystemClock
 from chalicelib.store.dynamo import Table
+from chalicelib.usecases.publishing import load_event_files
 from deploy.cloudformation import Deployer, DeployError
 from deploy.package import PackageError, build, event_files, senders
 from deploy.preflight import Level, check_runtime, run_checks
@@ -36,7 +38,6 @@ def check(stage: Stage, session: Any) -> str:
 
 def deploy(stage: Stage, session: Any) -> str:
     """Check, build, upload, create or update the stack, load the events; returns the public URL."""
-    from manage import load_events  # the organizer's own command, run with the organizer's credentials
 
     account = check(stage, session)
     artifact = build(stage)
@@ -51,7 +52,12 @@ def deploy(stage: Stage, session: Any) -> str:
     paths = [str(path) for path in event_files(stage)]
     if paths:
         print(f"loading {len(paths)} event file(s) into {outputs['TableName']}")
-        if load_events(Table(session.client("dynamodb"), outputs["TableName"]), paths) != 0:
+        loaded = load_event_files(Table(session.client("dynamodb"), outputs["TableName"]), paths, SystemClock().now())
+        for problem in loaded.problems:
+            print(problem, file=sys.stderr)
+        for publication in loaded.publications:
+            print(publication.describe())
+        if loaded.problems:
             raise Stop("the stack is up, but an event file has problems (above); fix it and deploy again")
     return outputs["PublicUrl"]
 

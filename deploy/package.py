@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib.domain.event import read_event_file
+from chalicelib.domain.event_file import read_event_file
 from chalicelib.text.templating import compile_all
 from deploy.lambda_zip import CompileError, finish
 from deploy.stage import Stage

@@ -24,7 +24,8 @@ from typing import Any
 from chalicelib.config import settings as env_names
 from chalicelib.config.settings import Settings
 from chalicelib.domain.clock import SystemClock
-from chalicelib.domain.event import Event, EventFileError, ReminderSpec, read_event_file
+from chalicelib.domain.event import Event, EventFileError, ReminderSpec
+from chalicelib.domain.event_file import read_event_file
 from chalicelib.mail.postman import describe_error
 from chalicelib.store.schema import table_definition
 from chalicelib.text.display import format_datetime
@@ -74,16 +75,23 @@ def schedule_event(now: datetime) -> dict[str, Any]:
     }
 
 
-# What EventBridge would invoke, in the order a tick runs them (app.py defines each).
-
-
 def run_schedules(app_module: Any, now: datetime) -> dict[str, dict[str, int]]:
-    """One EventBridge tick: invoke every scheduled function as Lambda would; returns what each did."""
+    """One EventBridge tick: invoke every scheduled function as Lambda would; returns what each did.
+
+    A job that fails is reported and the others still run, as separate Lambda functions would.
+    """
     from chalice.app import ScheduledEventConfig
 
-    # Every @app.schedule of app.py, so a new one is ticked here without being listed twice.
-    names = [source.name for source in app_module.app.event_sources if isinstance(source, ScheduledEventConfig)]
-    return {name: getattr(app_module, name)(schedule_event(now), None) for name in names}
+    # Every schedule the app registers (chalicelib/jobs/), so a new one is ticked here without being listed twice.
+    app = app_module.app
+    names = [source.name for source in app.event_sources if isinstance(source, ScheduledEventConfig)]
+    done: dict[str, dict[str, int]] = {}
+    for name in names:
+        try:
+            done[name] = app.handler_map[name](schedule_event(now), None)
+        except Exception as exc:  # as on AWS: this run of the job failed, the next tick tries again
+            print(f"{name}: failed this tick ({describe_error(exc)}); the next tick tries again", file=sys.stderr)
+    return done
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,7 +123,7 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
 
     import app as app_module  # after the environment points at the local engines
     from chalicelib.config.services import build_services
-    from manage import describe_publication
+    from chalicelib.usecases.publishing import load_event
 
     base_url = f"http://localhost:{args.port}"
     os.environ.update(
@@ -144,7 +152,7 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
             event = demo_timing(event, now)
         if event.contact.sender:
             senders.add(event.contact.sender)
-        print(describe_publication(services.table, event, now))
+        print(load_event(services.table, event, now).describe())
         print(f"  demo: registration closes {format_datetime(event.registration_closes_at, event.tz)}")
     for sender in sorted(senders):
         engines.verify_sender(moto, sender)
@@ -176,7 +184,7 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
             unsent += pump.poll()
             if unsent:
                 try:
-                    app_module.deliver_mail({"Records": unsent}, None)
+                    app_module.app.handler_map["deliver_mail"]({"Records": unsent}, None)
                     unsent = []
                 except Exception as exc:  # as Lambda does: keep the batch and retry it
                     cause = exc.__cause__ or exc

@@ -20,14 +20,16 @@ import pytest
 
 import app as app_module
 from chalicelib.config.services import Services, build_services
+from chalicelib.config.services import current as current_services
 from chalicelib.config.settings import Settings, parse_organizers
 from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.clock import FixedClock
-from chalicelib.domain.event import Event, read_event_file
+from chalicelib.domain.event import Event
+from chalicelib.domain.event_file import read_event_file
+from chalicelib.domain.registration import Registration
 from chalicelib.store.dynamo import Table
 from chalicelib.store.schema import table_definition
-from chalicelib.usecases.catalog import publish_event
-from chalicelib.usecases.registering import Registration
+from chalicelib.usecases.publishing import publish_event
 from local import engines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,7 +218,7 @@ def signed(
     from chalicelib.web.bots import form_token
 
     submission_id = fields.get("submission_id") or f"SUBMISSION{next(_submission_numbers):06d}"
-    issued = (now or app_module.services().clock.now()) - age
+    issued = (now or current_services().clock.now()) - age
     token = form_token(LinkSigner(LINK_KEY.encode()), slug, submission_id, issued)
     return {**fields, "submission_id": submission_id, "form_token": token}
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.event import Availability, Event, EventFileError, EventState, parse_event, read_event_file
+from chalicelib.domain.event import Availability, Event, EventFileError, EventState
+from chalicelib.domain.event_file import parse_event, read_event_file
 from manage import main as manage_main
 from tests.conftest import SAMPLE_EVENT, World
 

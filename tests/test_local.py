@@ -41,7 +41,7 @@ def test_the_demo_timeline_sends_both_reminders_then_closes(world: World, sample
         run_schedules(app_module, world.clock.now())
         records = world.pump.poll()
         if records:
-            app_module.deliver_mail({"Records": records}, None)
+            app_module.app.handler_map["deliver_mail"]({"Records": records}, None)
     subjects = [str(m["Subject"]) for m in mailbox()]
     kinds = [s.split("】")[0] + "】" for s in subjects]
     assert kinds == ["【お申し込み完了】", "【本日開催】", "【本日開催】", "【受付終了】"]

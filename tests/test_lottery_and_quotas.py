@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.event import Availability, Category, Event, EventFileError, parse_event
+from chalicelib.domain.event import Availability, Category, Event, EventFileError
+from chalicelib.domain.event_file import parse_event
 from chalicelib.domain.ledger import Ledger
 from chalicelib.store import schema
+from chalicelib.usecases.changes import CorrectOutcome, cancel, correct
 from chalicelib.usecases.closing import close_registrations
+from chalicelib.usecases.lottery import draw, drawn_order
 from chalicelib.usecases.registering import Outcome, get_registration, register
-from chalicelib.usecases.waitlist import CorrectOutcome, cancel, correct, draw, drawn_order, position
+from chalicelib.usecases.waitlist import position
 from tests.conftest import World, attendee, mailbox
 
 COUNCILLOR, OTHER = "councillor", "other"

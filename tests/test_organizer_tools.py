@@ -14,12 +14,14 @@ from urllib.parse import urlsplit
 import pytest
 from chalice.test import Client
 
+from chalicelib.domain import links
 from chalicelib.domain.event import Event
 from chalicelib.domain.links import LinkSigner, link_expiry
+from chalicelib.mail import qr
 from chalicelib.usecases import broadcast, checkin, roster
 from chalicelib.usecases import exports as export
+from chalicelib.usecases.changes import cancel
 from chalicelib.usecases.registering import register
-from chalicelib.usecases.waitlist import cancel
 from tests.conftest import BASE_URL, LINK_KEY, World, attendee, mailbox, numbered, page
 from tests.test_jobs import invoke
 from tests.test_organizer import ORGANIZER, SignedIn, sign_in
@@ -188,17 +190,17 @@ def test_the_confirmation_carries_a_qr_code_of_the_signed_check_in_link(
     [message] = mails_to("taro@example.jp")
     png, _ = qr_link(message)
     signer = LinkSigner(LINK_KEY.encode())
-    token = checkin.check_in_token(signer, "cdo-seminar", "R000000001", link_expiry(published.ends_at))
-    expected = f"{BASE_URL}{checkin.check_in_path('cdo-seminar', 'R000000001', token)}"
-    assert png == checkin.qr_png(expected)  # the same URL always gives the same image
+    token = links.check_in_token(signer, "cdo-seminar", "R000000001", link_expiry(published.ends_at))
+    expected = f"{BASE_URL}{links.check_in_path('cdo-seminar', 'R000000001', token)}"
+    assert png == qr.qr_png(expected)  # the same URL always gives the same image
 
 
 def test_a_scan_shows_who_it_is_and_one_press_checks_them_in_once(
     client: Client, world: World, desk: SignedIn, published: Event
 ) -> None:
     signer = LinkSigner(LINK_KEY.encode())
-    token = checkin.check_in_token(signer, "cdo-seminar", "R000000001", link_expiry(published.ends_at))
-    scanned = desk.get(client, checkin.check_in_path("cdo-seminar", "R000000001", token))
+    token = links.check_in_token(signer, "cdo-seminar", "R000000001", link_expiry(published.ends_at))
+    scanned = desk.get(client, links.check_in_path("cdo-seminar", "R000000001", token))
     assert scanned.status_code == 200 and "磐梯 太郎" in page(scanned) and "受付する" in page(scanned)
     first = desk.post(client, "/organizer/events/cdo-seminar/check-in/R000000001")
     assert first.status_code == 200 and "受付しました" in page(first)
@@ -206,7 +208,7 @@ def test_a_scan_shows_who_it_is_and_one_press_checks_them_in_once(
     second = desk.post(client, "/organizer/events/cdo-seminar/check-in/R000000001")
     assert second.status_code == 409 and "受付済みです" in page(second)
     assert "2027年1月10日(日) 10:00" in page(second) and ORGANIZER in page(second)  # who and when, the first time
-    rescanned = page(desk.get(client, checkin.check_in_path("cdo-seminar", "R000000001", token)))
+    rescanned = page(desk.get(client, links.check_in_path("cdo-seminar", "R000000001", token)))
     assert "受付済みです" in rescanned and "<button" not in rescanned.split("受付済みです", 1)[1].split("次の方")[0]
     overview = page(desk.get(client, "/organizer/events/cdo-seminar"))
     assert "受付済み</dt><dd>1名" in overview
@@ -214,8 +216,8 @@ def test_a_scan_shows_who_it_is_and_one_press_checks_them_in_once(
 
 def test_a_forged_or_foreign_qr_code_is_refused(client: Client, desk: SignedIn, published: Event) -> None:
     signer = LinkSigner(LINK_KEY.encode())
-    other = checkin.check_in_token(signer, "cdo-seminar", "R000000002", link_expiry(published.ends_at))
-    refused = desk.get(client, checkin.check_in_path("cdo-seminar", "R000000001", other))
+    other = links.check_in_token(signer, "cdo-seminar", "R000000002", link_expiry(published.ends_at))
+    refused = desk.get(client, links.check_in_path("cdo-seminar", "R000000001", other))
     assert refused.status_code == 404 and "磐梯" not in page(refused)
 
 

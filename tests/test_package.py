@@ -18,7 +18,7 @@ import pytest
 
 from chalicelib.config import settings as names
 from chalicelib.domain.event import Event
-from deploy.package import build
+from deploy.package import Artifact, build
 from deploy.stage import read_stage
 from tests.conftest import (
     BASE_URL,
@@ -38,10 +38,10 @@ RENDER_FROM_PACKAGE = textwrap.dedent(
     sys.path.insert(0, sys.argv[1])
     import chalicelib.text.templating as templating
     assert templating.TEMPLATE_DIR.is_relative_to(sys.argv[1]), templating.TEMPLATE_DIR
-    from chalicelib.domain.event import read_event_file
+    from chalicelib.domain.event_file import read_event_file
     from chalicelib.mail.render import Links, render_confirmation
     from chalicelib.domain.attendee import Attendee
-    from chalicelib.usecases.registering import Registration
+    from chalicelib.domain.registration import Registration
     event = read_event_file(sys.argv[2])
     registration = Registration("7K3M9QXD2A", event.slug, Attendee("磐梯 太郎", "バンダイ タロウ", "磐梯町役場", "",
                                 "taro@example.jp", "mayor"), "confirmed", "2027-01-10T01:00:00Z")
@@ -58,19 +58,30 @@ RENDER_FROM_PACKAGE = textwrap.dedent(
 # Plays the Lambda runtime: imports the handlers from the unzipped package and calls one with an event.
 INVOKE_FROM_PACKAGE = textwrap.dedent(
     """
-    import json, sys
+    import importlib, json, sys
     sys.path.insert(0, sys.argv[1])
-    import app
-    assert app.__file__.startswith(sys.argv[1]), app.__file__
-    handler = app.app if sys.argv[2] == "http" else getattr(app, sys.argv[2])
+    module_name, _, name = sys.argv[2].rpartition(".")  # the function's Handler, as the template names it
+    module = importlib.import_module(module_name)
+    assert module.__file__.startswith(sys.argv[1]), module.__file__
+    handler = getattr(module, name)
     print(json.dumps(handler(json.loads(sys.stdin.read()), None)))
     """
 )
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(read_stage("example"), tmp_path_factory.mktemp("package")).zip_path
+def artifact(tmp_path_factory: pytest.TempPathFactory) -> Artifact:
+    return build(read_stage("example"), tmp_path_factory.mktemp("package"))
+
+
+@pytest.fixture(scope="module")
+def archive(artifact: Artifact) -> Path:
+    return artifact.zip_path
+
+
+def handler_of(artifact: Artifact, logical_id: str) -> str:
+    """The Handler the built template gives a function: what Lambda imports and calls."""
+    return str(artifact.template()["Resources"][logical_id]["Properties"]["Handler"])
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +165,9 @@ def test_an_email_renders_from_the_unzipped_package(package: Path) -> None:
 
 
 @pytest.mark.slow
-def test_handlers_from_the_unzipped_package_serve_a_registration(package: Path, world: World, published: Event) -> None:
+def test_handlers_from_the_unzipped_package_serve_a_registration(
+    artifact: Artifact, package: Path, world: World, published: Event
+) -> None:
     lambda_env = {names.TABLE_NAME: world.table.name, names.DEFAULT_SENDER: SENDER, names.LINK_KEY: LINK_KEY}
     path = f"/events/{published.slug}"
     form = api_gateway_event(
@@ -165,7 +178,14 @@ def test_handlers_from_the_unzipped_package_serve_a_registration(package: Path, 
         urlencode(signed(valid_form(), now=datetime.now(UTC))),  # the package runs on the real clock
     )
     answer = json.loads(
-        run_in_package(package, INVOKE_FROM_PACKAGE, str(package), "http", stdin=json.dumps(form), env=lambda_env)
+        run_in_package(
+            package,
+            INVOKE_FROM_PACKAGE,
+            str(package),
+            handler_of(artifact, "APIHandler"),
+            stdin=json.dumps(form),
+            env=lambda_env,
+        )
     )
     assert answer["statusCode"] == 303, answer
     assert answer["headers"]["Location"].startswith(f"/api{path}/registrations/")
@@ -175,7 +195,7 @@ def test_handlers_from_the_unzipped_package_serve_a_registration(package: Path, 
         package,
         INVOKE_FROM_PACKAGE,
         str(package),
-        "deliver_mail",
+        handler_of(artifact, "DeliverMail"),
         stdin=json.dumps({"Records": records}),
         env={**lambda_env, names.PUBLIC_BASE_URL: BASE_URL},
     )

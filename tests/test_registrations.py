@@ -12,8 +12,9 @@ import pytest
 from chalicelib.domain.event import Event
 from chalicelib.store import schema
 from chalicelib.store.dynamo import CancelReason, TransactionCancelled
+from chalicelib.store.retry import BRIEF, RetryPolicy, StillContended
 from chalicelib.usecases.catalog import get_event
-from chalicelib.usecases.registering import MAX_ATTEMPTS, RESEND_INTERVAL, Outcome, get_registration, register
+from chalicelib.usecases.registering import RESEND_INTERVAL, Outcome, get_registration, register
 from tests.conftest import Sequence, World, numbered
 
 
@@ -151,16 +152,18 @@ class ConflictingTable:
 def test_transaction_conflicts_are_retried_with_backoff(world: World, published: Event) -> None:
     table = ConflictingTable(world.table, conflicts=3)
     pauses: list[float] = []
-    result = register(table, published, numbered(1), "S000000001", world.clock.now(), sleep=pauses.append)  # type: ignore[arg-type]
+    retry = RetryPolicy(attempts=BRIEF.attempts, sleep=pauses.append)
+    result = register(table, published, numbered(1), "S000000001", world.clock.now(), retry=retry)  # type: ignore[arg-type]
     assert result.outcome is Outcome.REGISTERED
     assert table.calls == 4 and len(pauses) == 3
     assert get_event(world.table, published.slug).seats_taken == 1  # type: ignore[union-attr]
 
 
 def test_conflicts_that_never_clear_surface_as_an_error_and_write_nothing(world: World, published: Event) -> None:
-    table = ConflictingTable(world.table, conflicts=MAX_ATTEMPTS)
-    with pytest.raises(TransactionCancelled):
-        register(table, published, numbered(1), "S000000001", world.clock.now(), sleep=lambda _: None)  # type: ignore[arg-type]
+    table = ConflictingTable(world.table, conflicts=BRIEF.attempts)
+    retry = RetryPolicy(attempts=BRIEF.attempts, sleep=lambda _: None)
+    with pytest.raises(StillContended):
+        register(table, published, numbered(1), "S000000001", world.clock.now(), retry=retry)  # type: ignore[arg-type]
     assert get_event(world.table, published.slug).seats_taken == 0  # type: ignore[union-attr]
 
 

@@ -13,9 +13,10 @@ import pytest
 from chalicelib.domain.event import Event
 from chalicelib.store import schema
 from chalicelib.usecases.catalog import get_event
+from chalicelib.usecases.changes import CancelOutcome, cancel
 from chalicelib.usecases.closing import close_registrations
 from chalicelib.usecases.registering import Outcome, get_registration, register
-from chalicelib.usecases.waitlist import CancelOutcome, cancel, position, settle, waiting_list
+from chalicelib.usecases.waitlist import position, settle, waiting_list
 from tests.conftest import World, mailbox, numbered
 
 

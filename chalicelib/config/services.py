@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.config.settings import LINK_KEY, LINK_KEY_SECRET, Settings, SettingsError, require_public_base_url
-from chalicelib.domain.clock import Clock, IdGenerator, SystemClock, new_id
+from chalicelib.domain.clock import Clock, SystemClock
+from chalicelib.domain.ids import IdGenerator, new_id
 from chalicelib.domain.links import LinkSigner
 from chalicelib.store.dynamo import Table
 from chalicelib.usecases.catalog import EventDetails

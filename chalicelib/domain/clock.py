@@ -1,14 +1,9 @@
-"""Time and identifiers, injected everywhere so tests can fix them."""
+"""Time: the clock, injected everywhere so tests can fix it, and how moments are stored as text."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
-
-# Crockford's base32: no I, L, O, U, so a number read out at the reception desk is unambiguous.
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 class Clock(Protocol):
@@ -42,14 +37,6 @@ class FixedClock:
     def advance(self, by: timedelta) -> None:
         """Move the clock forward by `by`."""
         self._at += by
-
-
-IdGenerator = Callable[[], str]
-
-
-def new_id(length: int = 10) -> str:
-    """A random id of `length` base32 characters (10 characters = 50 bits: unguessable)."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
 def iso(moment: datetime) -> str:

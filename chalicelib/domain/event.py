@@ -9,18 +9,17 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from chalicelib.domain.clock import iso, parse_iso
-from chalicelib.text.i18n import DEFAULT as DEFAULT_LANGUAGE
-from chalicelib.text.i18n import LANGUAGES, NAMES
+from chalicelib.domain.ledger import is_full, seats_left
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 # Long enough for the organizer's follow-up (materials, a survey), short enough to hold little.
 DEFAULT_RETENTION_DAYS = 30
 MAX_RETENTION_DAYS = 3650
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+HHMM_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class EventFileError(ValueError):
@@ -296,7 +295,7 @@ class EventState:
     @property
     def seats_left(self) -> int:
         """Seats still free (never negative, even if capacity was lowered below the count)."""
-        return max(0, self.event.capacity - self.seats_taken)
+        return seats_left(self.event.capacity, self.seats_taken)
 
     def availability(self, now: datetime) -> Availability:
         """Open, full or closed at `now`; the deadline counts even before the closer has run."""
@@ -306,280 +305,12 @@ class EventState:
             return Availability.LOTTERY
         if self.event.draw_at is not None and not self.drawn:
             return Availability.DRAWING
-        if self.seats_left == 0:
+        if is_full(self.event.capacity, self.seats_taken):
             return Availability.FULL
         return Availability.OPEN
 
 
-# --- parsing organizer files -------------------------------------------------------------------
+STATUS_OPEN = "open"
 
 
-def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
-    """Build an Event from a parsed TOML document, or raise EventFileError naming the field."""
-    slug = _text(data, "slug", default=default_slug)
-    if not SLUG_PATTERN.match(slug):
-        raise EventFileError(f"slug {slug!r} must be lowercase letters, digits and hyphens (it becomes the URL)")
-    tz_name = _text(data, "timezone", default=DEFAULT_TIMEZONE)
-    try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise EventFileError(f"timezone {tz_name!r} is not a known IANA time zone such as 'Asia/Tokyo'") from exc
-
-    starts_at = _moment(data, "starts_at", tz)
-    ends_at = _moment(data, "ends_at", tz)
-    if ends_at <= starts_at:
-        raise EventFileError("ends_at must be after starts_at")
-    closes_at = _moment(data, "registration_closes_at", tz) if "registration_closes_at" in data else starts_at
-    if closes_at > starts_at:
-        raise EventFileError("registration_closes_at must not be after starts_at")
-    doors = _moment(data, "doors_open_at", tz) if "doors_open_at" in data else None
-    cancel_until = _moment(data, "cancellation_closes_at", tz) if "cancellation_closes_at" in data else None
-    if cancel_until is not None and cancel_until > ends_at:
-        raise EventFileError("cancellation_closes_at must not be after ends_at")
-    retention = data.get("retention_days", DEFAULT_RETENTION_DAYS)
-    if not isinstance(retention, int) or isinstance(retention, bool) or not 1 <= retention <= MAX_RETENTION_DAYS:
-        raise EventFileError(f"retention_days must be a whole number of days from 1 to {MAX_RETENTION_DAYS}")
-    waitlist = data.get("waitlist", True)
-    if not isinstance(waitlist, bool):
-        raise EventFileError("waitlist must be true or false")
-
-    capacity = data.get("capacity")
-    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
-        raise EventFileError("capacity must be a whole number of seats, at least 1")
-
-    venue_data = _table(data, "venue")
-    contact_data = _table(data, "contact")
-    categories = tuple(
-        Category(
-            key=_text(c, "key", where="categories"),
-            label=_text(c, "label", where="categories"),
-            reserved=_reserved(c),
-        )
-        for c in _list_of_tables(data, "categories")
-    )
-    if sum(c.reserved for c in categories) > capacity:
-        raise EventFileError("categories: the reserved seats add up to more than the capacity")
-    release = _moment(data, "quota_release_at", tz) if "quota_release_at" in data else None
-    draw = _moment(data, "draw_at", tz) if "draw_at" in data else None
-    if draw is not None and draw > closes_at:
-        raise EventFileError("draw_at must not be after registration_closes_at (the draw comes before the deadline)")
-    if not categories:
-        raise EventFileError("categories must list at least one 参加区分 ([[categories]] with key and label)")
-    if len({c.key for c in categories}) != len(categories):
-        raise EventFileError("categories: each key must be unique")
-
-    event = Event(
-        slug=slug,
-        title=_text(data, "title"),
-        summary=_text(data, "summary", default=""),
-        starts_at=starts_at,
-        ends_at=ends_at,
-        timezone=tz_name,
-        venue=Venue(
-            name=_text(venue_data, "name", where="venue"),
-            address=_text(venue_data, "address", where="venue"),
-            map_url=_text(venue_data, "map_url", where="venue", default=""),
-            url=_text(venue_data, "url", where="venue", default=""),
-        ),
-        capacity=capacity,
-        registration_closes_at=closes_at,
-        categories=categories,
-        contact=Contact(
-            organizer_email=_text(contact_data, "organizer_email", where="contact"),
-            sender=_text(contact_data, "sender", where="contact", default=""),
-            sender_name=_text(contact_data, "sender_name", where="contact", default=""),
-            organizer_name=_text(contact_data, "organizer_name", where="contact", default=""),
-        ),
-        doors_open_at=doors,
-        organizers=_strings(data, "organizers"),
-        cooperators=_strings(data, "cooperators"),
-        fee=_text(data, "fee", default=""),
-        programme=tuple(
-            Talk(
-                title=_text(t, "title", where="programme"),
-                speaker=_text(t, "speaker", where="programme", default=""),
-                affiliation=_text(t, "affiliation", where="programme", default=""),
-            )
-            for t in _list_of_tables(data, "programme")
-        ),
-        reminders=_reminders(data),
-        url=_text(data, "url", default=""),
-        waitlist=waitlist,
-        cancellation_closes_at=cancel_until,
-        quota_release_at=release,
-        draw_at=draw,
-        retention_days=retention,
-    )
-    event = replace(event, translations=_translations(data, event))
-    for key, due in event.reminder_schedule().items():
-        if due >= starts_at:
-            raise EventFileError(f"reminder {key} would be sent at or after the start; move it earlier")
-    return event
-
-
-# What `[en]` may hold, each spelt as at the top level of the file.
-_TRANSLATABLE = ("title", "summary", "fee", "organizers", "cooperators", "venue", "contact", "categories", "programme")
-_TRANSLATABLE_VENUE = ("name", "address")
-_TRANSLATABLE_CONTACT = ("organizer_name", "sender_name")
-_TRANSLATABLE_TALK = ("title", "speaker", "affiliation")
-
-
-def _translations(data: Mapping[str, Any], event: Event) -> tuple[tuple[str, Translation], ...]:
-    """The `[en]` section (one per language besides Japanese) of the organizer's own text."""
-    return tuple(
-        (language, _translation(data[language], language, event))
-        for language in LANGUAGES
-        if language != DEFAULT_LANGUAGE and language in data
-    )
-
-
-def _translation(section: Any, language: str, event: Event) -> Translation:
-    if not isinstance(section, dict):
-        raise EventFileError(f"[{language}] must be a section holding the event's text in {NAMES[language]}")
-    _only(section, _TRANSLATABLE, language)
-    venue, contact, labels = (_subsection(section, name, language) for name in ("venue", "contact", "categories"))
-    _only(venue, _TRANSLATABLE_VENUE, f"{language}.venue")
-    _only(contact, _TRANSLATABLE_CONTACT, f"{language}.contact")
-    return Translation(
-        title=_text(section, "title", where=language, default=""),
-        summary=_text(section, "summary", where=language, default=""),
-        fee=_text(section, "fee", where=language, default=""),
-        organizers=_strings(section, "organizers", where=language),
-        cooperators=_strings(section, "cooperators", where=language),
-        venue_name=_text(venue, "name", where=f"{language}.venue", default=""),
-        venue_address=_text(venue, "address", where=f"{language}.venue", default=""),
-        organizer_name=_text(contact, "organizer_name", where=f"{language}.contact", default=""),
-        sender_name=_text(contact, "sender_name", where=f"{language}.contact", default=""),
-        categories=_category_labels(labels, language, event),
-        programme=_translated_programme(section, language, event),
-    )
-
-
-def _category_labels(labels: Mapping[str, Any], language: str, event: Event) -> tuple[tuple[str, str], ...]:
-    keys = [c.key for c in event.categories]
-    for key, label in labels.items():
-        if key not in keys:
-            raise EventFileError(f"[{language}.categories]: no category has the key {key!r} (keys: {', '.join(keys)})")
-        if not isinstance(label, str) or not label.strip():
-            raise EventFileError(f"[{language}.categories]: the label of {key!r} must be text in quotes")
-    return tuple((key, label.strip()) for key, label in labels.items())
-
-
-def _translated_programme(section: Mapping[str, Any], language: str, event: Event) -> tuple[Talk, ...]:
-    talks = _list_of_tables(section, "programme", where=language)
-    if talks and len(talks) != len(event.programme):
-        raise EventFileError(
-            f"[[{language}.programme]] must give the programme's {len(event.programme)} items in the same order"
-            f" (it gives {len(talks)})"
-        )
-    where = f"{language}.programme"
-    for talk in talks:
-        _only(talk, _TRANSLATABLE_TALK, where)
-    return tuple(
-        Talk(
-            title=_text(t, "title", where=where, default=""),
-            speaker=_text(t, "speaker", where=where, default=""),
-            affiliation=_text(t, "affiliation", where=where, default=""),
-        )
-        for t in talks
-    )
-
-
-def _subsection(section: Mapping[str, Any], name: str, language: str) -> Mapping[str, Any]:
-    value = section.get(name, {})
-    if not isinstance(value, dict):
-        raise EventFileError(f"{language}.{name} must be written as a [{language}.{name}] section")
-    return value
-
-
-def _only(section: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    """Refuse what a translation cannot hold: a misspelt name would otherwise leave the text untranslated."""
-    unknown = sorted(set(section) - set(allowed))
-    if unknown:
-        raise EventFileError(f"[{where}]: {', '.join(unknown)} cannot be given here; it takes {', '.join(allowed)}")
-
-
-def _reserved(category: Mapping[str, Any]) -> int:
-    value = category.get("reserved", 0)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise EventFileError("categories: reserved must be a whole number of seats, 0 or more")
-    return value
-
-
-def _reminders(data: Mapping[str, Any]) -> tuple[ReminderSpec, ...]:
-    if "reminders" not in data:
-        return DEFAULT_REMINDERS
-    specs = []
-    for entry in _list_of_tables(data, "reminders"):
-        if "minutes_before" in entry:
-            minutes = entry["minutes_before"]
-            if not isinstance(minutes, int) or minutes < 1:
-                raise EventFileError("reminders: minutes_before must be a whole number above 0")
-            specs.append(ReminderSpec(minutes_before=minutes))
-            continue
-        days = entry.get("days_before")
-        at = entry.get("at")
-        if not isinstance(days, int) or days < 0 or not isinstance(at, str) or not _HHMM.match(at):
-            raise EventFileError('reminders: each needs days_before = N and at = "HH:MM", or minutes_before = N')
-        specs.append(ReminderSpec(days_before=days, at=at))
-    if len({s.key for s in specs}) != len(specs):
-        raise EventFileError("reminders: the same reminder is listed twice")
-    return tuple(specs)
-
-
-def _moment(data: Mapping[str, Any], name: str, tz: ZoneInfo) -> datetime:
-    value = data.get(name)
-    if not isinstance(value, datetime):
-        raise EventFileError(f"{name} must be a date and time such as 2027-01-20T15:00:00+09:00")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)  # local wall time in the event's time zone
-    return value.astimezone(UTC)
-
-
-def _text(data: Mapping[str, Any], name: str, where: str = "", default: str | None = None) -> str:
-    label = f"{where}.{name}" if where else name
-    value = data.get(name, default)
-    if value is None:
-        raise EventFileError(f"{label} is required")
-    if not isinstance(value, str):
-        raise EventFileError(f"{label} must be text in quotes")
-    value = value.strip()
-    if default is None and not value:
-        raise EventFileError(f"{label} must not be empty")
-    return value
-
-
-def _strings(data: Mapping[str, Any], name: str, where: str = "") -> tuple[str, ...]:
-    label = f"{where}.{name}" if where else name
-    value = data.get(name, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise EventFileError(f'{label} must be a list of texts, such as ["一般社団法人Publitech"]')
-    return tuple(v.strip() for v in value)
-
-
-def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    value = data.get(name)
-    if not isinstance(value, dict):
-        raise EventFileError(f"[{name}] section is required")
-    return value
-
-
-def _list_of_tables(data: Mapping[str, Any], name: str, where: str = "") -> list[Mapping[str, Any]]:
-    label = f"{where}.{name}" if where else name
-    value = data.get(name, [])
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise EventFileError(f"{label} must be written as [[{label}]] sections")
-    return value
-
-
-def read_event_file(path: str) -> Event:
-    """Parse one `events/<slug>.toml`; the slug defaults to the file name."""
-    import os
-    import tomllib
-
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise EventFileError(f"not valid TOML: {exc}") from exc
-    return parse_event(data, default_slug=os.path.splitext(os.path.basename(path))[0])
+STATUS_CLOSED = "closed"

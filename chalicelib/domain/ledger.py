@@ -10,10 +10,11 @@ spoken for: for each category the larger of what it took and what it has reserve
 and `seats_taken <= committed <= seat_limit` always holds, so capacity is never exceeded. Without
 reservations every `reserved[c]` is 0, `committed == seats_taken`, and the rule is the usual one.
 
-Registration writes the counters without reading them first (its conditions are this rule,
-checked by DynamoDB). Everything else (cancelling, moving people up, a draw, releasing
-reservations) reads the ledger, computes the next one here, and writes it back conditioned on
-`version` being unchanged: any concurrent change makes the write fail and the caller try again.
+Registration writes the counters without reading them first: `claim()` below gives the same rule
+as DynamoDB condition expressions, checked atomically on the event item. Everything else
+(cancelling, moving people up, a draw, releasing reservations) reads the ledger, computes the
+next one here, and writes it back conditioned on `version` being unchanged: any concurrent change
+makes the write fail and the caller try again.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
-
-from chalicelib.store import schema
 
 
 @dataclass(frozen=True)
@@ -106,24 +106,89 @@ class Ledger:
             committed=committed,
         )
 
-    def write(self, slug: str) -> dict[str, Any]:
-        """A transaction action that stores this ledger if nobody changed the item since it was read."""
+    @property
+    def seats_left(self) -> int:
+        """Seats nobody holds (reserved ones included)."""
+        return seats_left(self.seat_limit, self.seats_taken)
+
+    def anyone_may_move(self) -> bool:
+        """Whether any waiting person could take a seat at all under this ledger."""
+        if self.committed < self.seat_limit:
+            return True
+        return any(self.waiting_by.get(c, 0) and self.taken_by.get(c, 0) < r for c, r in self.reserved.items())
+
+    def update(self) -> dict[str, Any]:
+        """The update that stores this ledger if nobody changed the item since it was read (add the item's Key)."""
         return {
-            "Update": {
-                "Key": schema.event_key(slug),
-                "UpdateExpression": "SET seats_taken = :taken, waiting = :waiting, committed = :committed,"
-                " taken_by = :taken_by, waiting_by = :waiting_by, reserved = :reserved,"
-                " version = :next",
-                "ConditionExpression": "version = :version",
-                "ExpressionAttributeValues": {
-                    ":taken": self.seats_taken,
-                    ":waiting": self.waiting,
-                    ":committed": self.committed,
-                    ":taken_by": dict(self.taken_by),
-                    ":waiting_by": dict(self.waiting_by),
-                    ":reserved": dict(self.reserved),
-                    ":version": self.version,
-                    ":next": self.version + 1,
-                },
-            }
+            "UpdateExpression": "SET seats_taken = :taken, waiting = :waiting, committed = :committed,"
+            " taken_by = :taken_by, waiting_by = :waiting_by, reserved = :reserved,"
+            " version = :next",
+            "ConditionExpression": "version = :version",
+            "ExpressionAttributeValues": {
+                ":taken": self.seats_taken,
+                ":waiting": self.waiting,
+                ":committed": self.committed,
+                ":taken_by": dict(self.taken_by),
+                ":waiting_by": dict(self.waiting_by),
+                ":reserved": dict(self.reserved),
+                ":version": self.version,
+                ":next": self.version + 1,
+            },
         }
+
+
+def seats_left(seat_limit: int, seats_taken: int) -> int:
+    """Seats still free (never negative, even if capacity was lowered below the count)."""
+    return max(0, seat_limit - seats_taken)
+
+
+def is_full(seat_limit: int, seats_taken: int) -> bool:
+    """No seat is free: what 満席 means on the page and what closes an event without a waiting list."""
+    return seats_left(seat_limit, seats_taken) == 0
+
+
+# is_full and its opposite as DynamoDB conditions on the event item (closing and reopening check them).
+FULL = "seats_taken >= seat_limit"
+HAS_ROOM = "seats_taken < seat_limit"
+
+
+class Claim(StrEnum):
+    """What a registration takes without reading the ledger first."""
+
+    RESERVED = "reserved"  # a seat reserved for the attendee's category
+    GENERAL = "general"  # a seat nobody reserved
+    WAITLIST = "waitlist"  # a place in the waiting list, only while nobody of the category could be seated
+
+
+# can_seat(c), split by which half of it holds, and its negation for the waiting list, in DynamoDB's
+# syntax (`#c` is the category). Nobody jumps the line: a seat is taken only while nobody waits for it.
+# `taken_by`, `waiting_by` and `reserved` hold a key for every category (publishing makes sure).
+_RESERVED_ROOM = "taken_by.#c < reserved.#c AND waiting_by.#c = :zero"
+_GENERAL_ROOM = "taken_by.#c >= reserved.#c AND committed < seat_limit AND waiting = :zero"
+_NO_ROOM = (
+    "(taken_by.#c >= reserved.#c OR waiting_by.#c > :zero) AND (taken_by.#c < reserved.#c"
+    " OR committed >= seat_limit OR waiting > :zero)"
+)
+_CLAIMS = {
+    # seat(c) when the category's reservation has room: `committed` already counts that seat.
+    Claim.RESERVED: (
+        "SET seats_taken = seats_taken + :one, taken_by.#c = taken_by.#c + :one, version = version + :one",
+        _RESERVED_ROOM,
+    ),
+    # seat(c) beyond any reservation.
+    Claim.GENERAL: (
+        "SET seats_taken = seats_taken + :one, taken_by.#c = taken_by.#c + :one,"
+        " committed = committed + :one, version = version + :one",
+        _GENERAL_ROOM,
+    ),
+    # wait(c, +1).
+    Claim.WAITLIST: (
+        "SET waiting = waiting + :one, waiting_by.#c = waiting_by.#c + :one, version = version + :one",
+        _NO_ROOM,
+    ),
+}
+
+
+def claim(kind: Claim) -> tuple[str, str]:
+    """(update, condition) that take `kind` for category `#c` atomically, with `:one` = 1 and `:zero` = 0."""
+    return _CLAIMS[kind]

@@ -84,3 +84,36 @@ def local_path(candidate: str, within: str = "/", fallback: str = "/") -> str:
 def registration_path(slug: str, registration_id: str, token: str) -> str:
     """Path of a registrant's own page (the site's prefix goes in front)."""
     return f"/events/{slug}/registrations/{registration_id}?token={token}"
+
+
+def personal_path(signer: LinkSigner, slug: str, registration_id: str, event_ends_at: datetime) -> str:
+    """A registrant's own page with a fresh token, valid until the link expires (the site's prefix goes in front)."""
+    token = signer.token(slug, registration_id, link_expiry(event_ends_at))
+    return registration_path(slug, registration_id, token)
+
+
+# --- check-in at the door: what the seat mails' QR code holds -----------------------------------
+
+_CHECK_IN = "check-in"
+
+
+def check_in_token(signer: LinkSigner, slug: str, registration_id: str, valid_until: datetime) -> str:
+    """The HMAC a check-in QR code carries."""
+    return signer.stamp(_CHECK_IN, (slug, registration_id), valid_until)
+
+
+def check_in_token_is_genuine(signer: LinkSigner, slug: str, registration_id: str, token: str, now: datetime) -> bool:
+    """True for an unexpired check-in token made for this registration."""
+    valid_until = signer.read(_CHECK_IN, (slug, registration_id), token)
+    return valid_until is not None and valid_until > now
+
+
+def check_in_path(slug: str, registration_id: str, token: str = "") -> str:
+    """Path of one registration's check-in page (the site's prefix goes in front)."""
+    return f"/organizer/events/{slug}/check-in/{registration_id}" + (f"?token={token}" if token else "")
+
+
+def signed_check_in_path(signer: LinkSigner, slug: str, registration_id: str, event_ends_at: datetime) -> str:
+    """The check-in page of one registration with its token: the URL in the QR code, after the site's address."""
+    token = check_in_token(signer, slug, registration_id, link_expiry(event_ends_at))
+    return check_in_path(slug, registration_id, token)

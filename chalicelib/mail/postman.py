@@ -28,7 +28,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.clock import Clock, iso, parse_iso
 from chalicelib.domain.event import Event
-from chalicelib.domain.links import LinkSigner, link_expiry, registration_path
+from chalicelib.domain.links import LinkSigner, personal_path, signed_check_in_path
+from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.mail.render import (
     Links,
     RenderedMail,
@@ -51,9 +52,8 @@ from chalicelib.text import i18n
 from chalicelib.text import messages as msg
 from chalicelib.usecases import broadcast, catalog
 from chalicelib.usecases import sign_in as organizers
-from chalicelib.usecases.checkin import check_in_path, check_in_token
 from chalicelib.usecases.outbox import MailKind, MailStatus, mail_tags
-from chalicelib.usecases.registering import Registration, RegistrationStatus, get_registration
+from chalicelib.usecases.registering import get_registration
 from chalicelib.usecases.waitlist import position
 
 if TYPE_CHECKING:
@@ -265,10 +265,9 @@ class Postman:
         status = RegistrationStatus(registration.status)
         if status not in _SENT_WHILE[kind]:
             raise Undeliverable(f"a {kind.value} mail is not sent to a registration that is {status.value}")
-        token = self.signer.token(slug, registration.registration_id, link_expiry(event.ends_at))
-        manage = f"{self.base_url}{registration_path(slug, registration.registration_id, token)}"
-        door = check_in_token(self.signer, slug, registration.registration_id, link_expiry(event.ends_at))
-        check_in = f"{self.base_url}{check_in_path(slug, registration.registration_id, door)}"
+        rid = registration.registration_id
+        manage = self.base_url + personal_path(self.signer, slug, rid, event.ends_at)
+        check_in = self.base_url + signed_check_in_path(self.signer, slug, rid, event.ends_at)
         links = Links(event_url=links.event_url, manage_url=manage, check_in_url=check_in)
         event = event.in_language(registration.lang)  # the language they registered in, also for the event's own text
         with i18n.speaking(registration.lang):

@@ -10,11 +10,11 @@ from datetime import datetime
 
 from chalicelib.domain.attendee import single_line
 from chalicelib.domain.event import Event
+from chalicelib.domain.registration import Registration
 from chalicelib.mail.calendar import build_ics
+from chalicelib.mail.qr import QR_CONTENT_ID, qr_png
 from chalicelib.text import templating
 from chalicelib.text.i18n import N_, gettext
-from chalicelib.usecases.checkin import QR_CONTENT_ID, qr_png
-from chalicelib.usecases.registering import Registration
 
 SUBJECT_CONFIRMATION = N_("【お申し込み完了】{title}")
 SUBJECT_REMINDER = N_("【{when}開催】{title}")

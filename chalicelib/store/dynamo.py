@@ -51,6 +51,18 @@ class TransactionCancelled(Exception):
         """True if every failing item failed its condition (not a conflict or throttle)."""
         return all(r.code in ("None", "ConditionalCheckFailed") for r in self.reasons)
 
+    @property
+    def worth_retrying(self) -> bool:
+        """True if reading again and retrying may succeed: conditions on changed items, conflicts, throttling."""
+        return all(r.code in _RETRYABLE_REASONS for r in self.reasons)
+
+
+# Cancellation reasons that a fresh read and another try can overcome (DynamoDB's TransactWriteItems
+# documentation lists these codes); ValidationError and ItemCollectionSizeLimitExceeded never pass later.
+_RETRYABLE_REASONS = frozenset(
+    {"None", "ConditionalCheckFailed", "TransactionConflict", "ProvisionedThroughputExceeded", "ThrottlingError"}
+)
+
 
 def to_attrs(item: Mapping[str, Any]) -> dict[str, Any]:
     """Python values to DynamoDB attribute values."""

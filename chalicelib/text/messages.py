@@ -68,6 +68,8 @@ CORRECTION_REFUSED = {
 }
 ACTION_UNKNOWN = N_("操作を読み取れませんでした。もう一度お試しください")
 ERASE_CONFIRM_NEEDED = N_("削除する場合は、確認のチェックを入れてから「個人情報を削除する」を押してください")
+# The confirmation box each destructive action on the registrant's page needs.
+CONFIRMATION_NEEDED = {"cancel": CANCEL_CONFIRM_NEEDED, "erase": ERASE_CONFIRM_NEEDED}
 ERASED_ALREADY = N_("このお申し込みの個人情報は削除済みのため、変更できません")
 DONE_NOTICES = {
     "saved": N_("お申し込み内容を変更しました"),

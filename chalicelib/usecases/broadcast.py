@@ -16,6 +16,7 @@ from datetime import datetime
 from chalicelib.domain.attendee import single_line
 from chalicelib.domain.clock import iso
 from chalicelib.domain.event import Event
+from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table
 from chalicelib.text import messages as msg
@@ -28,7 +29,6 @@ from chalicelib.usecases.outbox import (
     mail_item,
     put_all_new,
 )
-from chalicelib.usecases.registering import RegistrationStatus
 from chalicelib.usecases.roster import Entry, entries
 
 SUBJECT_LIMIT = 100

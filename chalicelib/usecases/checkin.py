@@ -14,13 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from chalicelib.domain.clock import iso
-from chalicelib.domain.links import LinkSigner
+from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table
-from chalicelib.usecases.registering import RegistrationStatus
-
-_PURPOSE = "check-in"
-QR_CONTENT_ID = "check-in-qr@uketsuke"
 
 
 class CheckInOutcome(StrEnum):
@@ -43,22 +39,6 @@ class CheckIn:
     registration: Item | None = None  # the registration item as it now stands (None if there is none)
 
 
-def check_in_token(signer: LinkSigner, slug: str, registration_id: str, valid_until: datetime) -> str:
-    """The HMAC a check-in QR code carries."""
-    return signer.stamp(_PURPOSE, (slug, registration_id), valid_until)
-
-
-def token_is_genuine(signer: LinkSigner, slug: str, registration_id: str, token: str, now: datetime) -> bool:
-    """True for an unexpired check-in token made for this registration."""
-    valid_until = signer.read(_PURPOSE, (slug, registration_id), token)
-    return valid_until is not None and valid_until > now
-
-
-def check_in_path(slug: str, registration_id: str, token: str = "") -> str:
-    """Path of one registration's check-in page (the site's prefix goes in front)."""
-    return f"/organizer/events/{slug}/check-in/{registration_id}" + (f"?token={token}" if token else "")
-
-
 def check_in(table: Table, slug: str, registration_id: str, by: str, now: datetime) -> CheckIn:
     """Record an arrival once; a repeat or a registration without a seat is refused with the reason."""
     try:
@@ -78,26 +58,3 @@ def check_in(table: Table, slug: str, registration_id: str, by: str, now: dateti
             return CheckIn(CheckInOutcome.ALREADY, at, first_by, registration=old)
         return CheckIn(CheckInOutcome.NO_SEAT, status=str(old.get("status", "")), registration=old)
     return CheckIn(CheckInOutcome.CHECKED_IN, iso(now), by, registration=item)
-
-
-def qr_png(url: str) -> bytes:
-    """The URL as a QR code image for e-mail (PNG: mail programs do not show SVG)."""
-    import io
-
-    import segno  # imported here: only seat mails need it
-
-    buffer = io.BytesIO()
-    # Error level M survives a cracked phone screen; scale 6 with a 4-module border scans from arm's length.
-    segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=6, border=4)
-    return buffer.getvalue()
-
-
-def qr_svg(url: str, label: str) -> str:
-    """The URL as an inline SVG QR code for the registrant's own page, named for screen readers."""
-    import segno
-
-    svg = segno.make(url, error="m", micro=False).svg_inline(
-        scale=5, border=4, title=label, svgclass="qr", lineclass=None
-    )
-    # role=img makes screen readers announce the <title> as the image's name instead of skipping it.
-    return str(svg).replace("<svg ", '<svg role="img" ', 1)

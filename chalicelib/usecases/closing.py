@@ -1,4 +1,4 @@
-"""Closing registration at capacity or at the deadline, and telling the organizer once.
+"""Closing registration at capacity or at the deadline, telling the organizer once; reopening when a seat frees.
 
 The atomic condition in registrations.register() is what keeps capacity; closing is for people:
 the page says 受付終了 and the organizer learns it happened. The status change and the notice are
@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.clock import iso
-from chalicelib.domain.event import EventState
+from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, EventState
+from chalicelib.domain.ledger import FULL, HAS_ROOM, is_full
 from chalicelib.store import schema
-from chalicelib.store.dynamo import Table, TransactionCancelled
+from chalicelib.store.dynamo import ConditionFailed, Item, Table, TransactionCancelled
 from chalicelib.usecases import catalog, waitlist
 from chalicelib.usecases.outbox import MailKind, closed_notice_id, mail_item, put_new_mail
 
@@ -39,7 +40,7 @@ def closing_reason(state: EventState, now: datetime) -> str:
     if now >= state.event.registration_closes_at:
         return REASON_DEADLINE
     # With a waiting list a full event stays open: newcomers join the list until the deadline.
-    if state.seats_taken >= state.event.capacity and not state.event.waitlist:
+    if is_full(state.event.capacity, state.seats_taken) and not state.event.waitlist:
         return REASON_CAPACITY
     return ""
 
@@ -75,12 +76,11 @@ def _close_actions(state: EventState, reason: str, now: datetime) -> list[dict[s
         "Key": schema.event_key(slug),
         "UpdateExpression": "SET #status = :closed, closed_reason = :reason, closed_at = :now",
         # The reason is re-checked atomically: a seat may have freed since the read.
-        "ConditionExpression": "#status = :open AND "
-        + ("closes_at <= :now" if reason == REASON_DEADLINE else "seats_taken >= seat_limit"),
+        "ConditionExpression": "#status = :open AND " + ("closes_at <= :now" if reason == REASON_DEADLINE else FULL),
         "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": {
-            ":closed": catalog.STATUS_CLOSED,
-            ":open": catalog.STATUS_OPEN,
+            ":closed": STATUS_CLOSED,
+            ":open": STATUS_OPEN,
             ":reason": reason,
             ":now": iso(now),
         },
@@ -96,3 +96,17 @@ def _close_actions(state: EventState, reason: str, now: datetime) -> list[dict[s
         capacity=state.event.capacity,
     )
     return [{"Update": close}, put_new_mail(notice)]
+
+
+def reopen_if_room(table: Table, slug: str, now: datetime) -> Item | None:
+    """Open a closed event again if a seat is free and its deadline has not passed; its item if it did."""
+    try:
+        return table.update(
+            schema.event_key(slug),
+            "SET #status = :open REMOVE closed_reason, closed_at",
+            values={":open": STATUS_OPEN, ":closed": STATUS_CLOSED, ":now": iso(now)},
+            names={"#status": "status"},
+            condition=f"#status = :closed AND closes_at > :now AND {HAS_ROOM}",
+        )
+    except ConditionFailed:
+        return None

@@ -12,10 +12,11 @@ from enum import StrEnum
 
 from chalicelib.domain.clock import iso
 from chalicelib.domain.event import Event
+from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Table
-from chalicelib.usecases.registering import RegistrationStatus, get_registration, guard_key
-from chalicelib.usecases.waitlist import cancel
+from chalicelib.usecases.changes import cancel
+from chalicelib.usecases.registering import get_registration, guard_key
 
 PERSONAL_FIELDS = ("name", "kana", "organization", "job_title", "email", "question")
 

@@ -14,28 +14,25 @@ transaction conditioned on the event still being full (see waitlist.py for movin
 from __future__ import annotations
 
 import dataclasses
-import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.attendee import Attendee
-from chalicelib.domain.clock import IdGenerator, iso, iso_precise, new_id
-from chalicelib.domain.event import Event
+from chalicelib.domain.clock import iso, iso_precise
+from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, Event
+from chalicelib.domain.ids import IdGenerator, new_id
+from chalicelib.domain.ledger import Claim, claim
+from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table, TransactionCancelled
-from chalicelib.usecases.catalog import STATUS_CLOSED, STATUS_OPEN
+from chalicelib.store.retry import BRIEF, LostRace, RetryPolicy
 from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
 
 # A second confirmation for the same address is sent at most this often, so that a form cannot
 # be used to flood someone's inbox.
 RESEND_INTERVAL = timedelta(minutes=5)
-# Transaction conflicts happen when many people take seats of one event at the same moment.
-MAX_ATTEMPTS = 6
-_BACKOFF_BASE = 0.02
 
 
 class Outcome(StrEnum):
@@ -51,15 +48,6 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
 
 
-class RegistrationStatus(StrEnum):
-    """States of a registration; only CONFIRMED holds a seat."""
-
-    CONFIRMED = "confirmed"
-    WAITLISTED = "waitlisted"
-    CANCELLED = "cancelled"
-    APPLIED = "applied"  # entered a lottery; the draw decides
-
-
 @dataclass(frozen=True)
 class RegistrationResult:
     """The answer to one registration attempt."""
@@ -69,52 +57,13 @@ class RegistrationResult:
     confirmation_resent: bool = False
 
 
-@dataclass(frozen=True)
-class Registration:
-    """A stored registration: who, for which event, and its state."""
-
-    registration_id: str
-    event_slug: str
-    attendee: Attendee
-    status: str
-    created_at: str
-    lang: str = "ja"
-    wait_sk: str = ""  # the waiting-list item's sort key, while waitlisted
-    erased: bool = False  # the registrant had their personal data deleted
-
-    @property
-    def number(self) -> str:
-        """The registration number as printed for people."""
-        return display_number(self.registration_id)
-
-    @classmethod
-    def from_item(cls, item: Item) -> Registration:
-        """Build from a table item."""
-        attendee = Attendee(**{name: item.get(name, "") for name in Attendee.__dataclass_fields__})
-        return cls(
-            registration_id=item["registration_id"],
-            event_slug=item["event_slug"],
-            attendee=attendee,
-            status=item["status"],
-            created_at=item["created_at"],
-            lang=item.get("lang", "ja"),
-            wait_sk=item.get("wait_sk", ""),
-            erased=bool(item.get("erased_at")),
-        )
-
-
-def display_number(registration_id: str) -> str:
-    """A registration id as people read it out at the desk: two groups of five."""
-    return f"{registration_id[:5]}-{registration_id[5:]}"
-
-
 class Path(StrEnum):
     """The ways a registration can go in, each one transaction with its own conditions."""
 
-    RESERVED = "reserved"  # a seat reserved for the attendee's category
-    GENERAL = "general"  # a seat nobody reserved
-    WAITLIST = "waitlist"  # a place in the waiting list
-    APPLICATION = "application"  # an application for a lottery's draw
+    RESERVED = Claim.RESERVED.value  # a seat reserved for the attendee's category
+    GENERAL = Claim.GENERAL.value  # a seat nobody reserved
+    WAITLIST = Claim.WAITLIST.value  # a place in the waiting list
+    APPLICATION = "application"  # an application for a lottery's draw: takes nothing from the ledger yet
 
 
 def register(
@@ -124,41 +73,39 @@ def register(
     submission_id: str,
     now: datetime,
     ids: IdGenerator = new_id,
-    sleep: Callable[[float], None] = time.sleep,
+    retry: RetryPolicy = BRIEF,
 ) -> RegistrationResult:
     """Take a seat for `attendee` atomically (or a place in line, or a lottery application).
 
-    No read comes first: each path's conditions are the ledger's rule (seats.py), checked by
+    No read comes first: each path's conditions are the ledger's rule (ledger.claim), checked by
     DynamoDB. `submission_id` makes retries of one submission idempotent.
     """
     registration_id = ids()
-    for attempt in range(MAX_ATTEMPTS):
+    expires = int(event.personal_data_expires_at.timestamp())
+
+    def attempt() -> RegistrationResult:
+        nonlocal registration_id
         refused: RegistrationResult | None = None
         for path in _paths(event, attendee.category, now):
             try:
-                expires = int(event.personal_data_expires_at.timestamp())
-                actions = path_actions(path, event.slug, attendee, registration_id, submission_id, now, expires)
-                table.transact(actions)
+                table.transact(path_actions(path, event.slug, attendee, registration_id, submission_id, now, expires))
                 return RegistrationResult(_OUTCOME_OF[path], registration_id)
             except TransactionCancelled as exc:
                 if _only_the_id_was_taken(exc):
                     registration_id = ids()  # 50 random bits collided: nothing was written, draw again
-                    break
+                    raise LostRace from exc
                 if not exc.only_condition_failures:
-                    if attempt == MAX_ATTEMPTS - 1:
-                        raise
-                    # Conflict or throttling: nothing was written. Back off with full jitter and retry.
-                    sleep(random.uniform(0, _BACKOFF_BASE * (2**attempt)))  # noqa: S311 (jitter, not a secret)
-                    break
+                    raise LostRace from exc  # a conflict or throttling: nothing was written
                 refused = _explain_refusal(table, event.slug, exc, submission_id, now, ids)
                 if refused.outcome is not Outcome.FULL:
                     return refused
                 # Full on this path: the next one (any seat, then the waiting list) may still take them.
-        else:
-            if refused is not None and not event.waitlist:
-                return refused
-            # With a waiting list every path said full, so a seat freed between the tries: go round again.
-    raise RuntimeError(f"no registration after {MAX_ATTEMPTS} attempts under contention")
+        if refused is not None and not event.waitlist:
+            return refused
+        # With a waiting list every path said full, so a seat freed between the tries: go round again.
+        raise LostRace
+
+    return retry.run(attempt, f"registration {registration_id} for {event.slug}")
 
 
 _OUTCOME_OF = {
@@ -186,35 +133,17 @@ def _only_the_id_was_taken(exc: TransactionCancelled) -> bool:
     return event.code == guard.code == "None" and registration.code == "ConditionalCheckFailed"
 
 
-# The event item's conditions, one per path. `taken_by`, `waiting_by` and `reserved` hold a key for
-# every category (publishing makes sure). A lottery event gives seats only once it is drawn.
+# Registration is open (and a lottery event gives seats only once it is drawn); the ledger adds its room.
 _OPEN = "#status = :open AND closes_at > :now AND (attribute_not_exists(draw_at) OR attribute_exists(drawn_at))"
-_RESERVED_ROOM = "taken_by.#c < reserved.#c AND waiting_by.#c = :zero"
-_GENERAL_ROOM = "taken_by.#c >= reserved.#c AND committed < seat_limit AND waiting = :zero"
-_NO_ROOM = (
-    "(taken_by.#c >= reserved.#c OR waiting_by.#c > :zero) AND (taken_by.#c < reserved.#c"
-    " OR committed >= seat_limit OR waiting > :zero)"
-)
-_EVENT_UPDATES = {
-    Path.RESERVED: (
-        "SET seats_taken = seats_taken + :one, taken_by.#c = taken_by.#c + :one, version = version + :one",
-        f"{_OPEN} AND {_RESERVED_ROOM}",
-    ),
-    Path.GENERAL: (
-        "SET seats_taken = seats_taken + :one, taken_by.#c = taken_by.#c + :one,"
-        " committed = committed + :one, version = version + :one",
-        f"{_OPEN} AND {_GENERAL_ROOM}",
-    ),
-    Path.WAITLIST: (
-        "SET waiting = waiting + :one, waiting_by.#c = waiting_by.#c + :one, version = version + :one",
-        f"{_OPEN} AND {_NO_ROOM}",
-    ),
-    # An application takes nothing yet: the event is only checked (still taking them), not changed.
-    Path.APPLICATION: (
-        "",
-        "#status = :open AND draw_at > :now AND attribute_not_exists(drawn_at)",
-    ),
-}
+
+
+def _event_update(path: Path) -> tuple[str, str]:
+    """The event item's update and condition for one path."""
+    if path is Path.APPLICATION:
+        # An application takes nothing yet: the event is only checked (still taking them), not changed.
+        return "", "#status = :open AND draw_at > :now AND attribute_not_exists(drawn_at)"
+    update, room = claim(Claim(path.value))
+    return update, f"{_OPEN} AND {room}"
 
 
 _EVENT_VALUES = {":one": 1, ":zero": 0, ":open": STATUS_OPEN}
@@ -233,7 +162,7 @@ def path_actions(
 
     The items holding personal data carry `expires_at` (epoch seconds), so DynamoDB deletes them then.
     """
-    update, condition = _EVENT_UPDATES[path]
+    update, condition = _event_update(path)
     used = update + condition
     # DynamoDB refuses names and values an expression does not use, so only those go along.
     names = {name: value for name, value in (("#status", "status"), ("#c", attendee.category)) if name in used}

@@ -18,6 +18,11 @@ from chalicelib.usecases import catalog
 from chalicelib.usecases.outbox import MailKind, mail_item, put_all_new, reminder_id
 from chalicelib.usecases.registering import confirmed_registration_ids
 
+# States of one reminder item. Publishing writes it pending; this module moves it on.
+REMINDER_PENDING = "pending"
+REMINDER_FANNED_OUT = "fanned_out"
+REMINDER_SKIPPED = "skipped"  # the event had already started when the job got to it
+
 
 @dataclass(frozen=True)
 class FanOut:
@@ -37,7 +42,7 @@ def send_due_reminders(table: Table, now: datetime) -> list[FanOut]:
         reminder = row[schema.SK].removeprefix(schema.REMINDER_PREFIX)
         state = catalog.get_event(table, slug)
         if state is None or now >= state.event.starts_at:
-            _finish(table, slug, reminder, catalog.REMINDER_SKIPPED, now, 0)
+            _finish(table, slug, reminder, REMINDER_SKIPPED, now, 0)
             continue
         done.append(_fan_out(table, slug, reminder, state.event.reminder_schedule().get(reminder, now), now))
     return done
@@ -60,7 +65,7 @@ def _fan_out(table: Table, slug: str, reminder: str, due: datetime, now: datetim
             for registration_id in registration_ids
         ),
     )
-    _finish(table, slug, reminder, catalog.REMINDER_FANNED_OUT, now, len(registration_ids))
+    _finish(table, slug, reminder, REMINDER_FANNED_OUT, now, len(registration_ids))
     return FanOut(slug=slug, reminder=reminder, registrants=len(registration_ids), created=created)
 
 

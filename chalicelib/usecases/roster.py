@@ -7,9 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain.registration import Registration
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
-from chalicelib.usecases.registering import Registration
 
 # Hiragana and katakana are one block apart in Unicode: a search typed in either finds both.
 _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}

@@ -15,6 +15,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.config.services import current
 from chalicelib.domain.event import EventState
+from chalicelib.domain.links import check_in_token_is_genuine
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
 from chalicelib.text.templating import render
@@ -271,7 +272,7 @@ def check_in_search(slug: str) -> Response:
 @routes.route("/events/{slug}/check-in/{registration_id}", methods=["GET"])
 def scanned(slug: str, registration_id: str) -> Response:
     """Where a scanned QR code lands: who this is, and the button that checks them in."""
-    from chalicelib.usecases import checkin, roster
+    from chalicelib.usecases import roster
 
     opened = _open(slug)
     if isinstance(opened, Response):
@@ -279,7 +280,7 @@ def scanned(slug: str, registration_id: str) -> Response:
     session, state = opened
     s = current()
     token = query_params(routes.current_request).get("token", "")
-    if token and not checkin.token_is_genuine(s.signer, slug, registration_id, token, s.clock.now()):
+    if token and not check_in_token_is_genuine(s.signer, slug, registration_id, token, s.clock.now()):
         return _page("message.html", session, 404, title=msg.CHECK_IN_QR_INVALID, text="")
     found = roster.entry(s.table, slug, registration_id)
     if found is None:

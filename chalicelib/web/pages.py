@@ -8,10 +8,10 @@ from datetime import datetime
 from markupsafe import Markup
 
 from chalicelib.domain.event import EventState
+from chalicelib.domain.registration import Registration
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import current as current_language
 from chalicelib.text.templating import render
-from chalicelib.usecases.registering import Registration
 from chalicelib.web.bots import HONEYPOT_FIELD, TOKEN_FIELD
 
 

@@ -1,0 +1,1 @@
+"""Background work: the schedules, the outbox stream consumer and the SES feedback subscriber."""

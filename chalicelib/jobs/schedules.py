@@ -1,0 +1,83 @@
+"""Every function that runs without a visitor: EventBridge schedules, the outbox stream, SES feedback.
+
+Each is its own Lambda function. Each is safe to run twice or concurrently: the use cases it calls
+write conditionally, so a second run finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Rate
+
+from chalicelib.config.services import current
+
+# Each job imports its use cases when it runs: the site's function loads this module to register the
+# blueprint, and its cold start should not pay for the jobs' modules.
+
+jobs = Blueprint(__name__)
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="send_reminders")
+def send_reminders(event: Any) -> dict[str, int]:
+    """Fan out every due reminder into the mail outbox."""
+    from chalicelib.usecases import reminders
+
+    s = current()
+    done = reminders.send_due_reminders(s.table, s.clock.now())
+    return {"reminders": len(done), "mails": sum(f.created for f in done)}
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="send_broadcasts")
+def send_broadcasts(event: Any) -> dict[str, int]:
+    """Fan out every broadcast organizers have sent into the mail outbox."""
+    from chalicelib.usecases import broadcast
+
+    s = current()
+    done = broadcast.fan_out_due(s.table, s.clock.now())
+    return {"broadcasts": len(done), "mails": sum(created for _, _, created in done)}
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="close_registration")
+def close_registration(event: Any) -> dict[str, int]:
+    """Close full or past-deadline events and tell their organizers."""
+    from chalicelib.usecases import closing
+
+    s = current()
+    return {"closed": len(closing.close_registrations(s.table, s.clock.now()))}
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="draw_lotteries")
+def draw_lotteries(event: Any) -> dict[str, int]:
+    """Run the draw of every lottery whose time has come (once; a rerun finishes what a crash left)."""
+    from chalicelib.usecases import catalog, lottery
+
+    s = current()
+    now = s.clock.now()
+    return lottery.draw_due(s.table, [state.event for state in catalog.upcoming_events(s.table, now)], now)
+
+
+@jobs.schedule(Rate(5, unit=Rate.MINUTES), name="redrive_mail")
+def redrive_mail(event: Any) -> dict[str, int]:
+    """Send mail the stream consumer has not managed to send."""
+    s = current()
+    return {"sent": s.postman.redrive_stalled(s.clock.now())}
+
+
+# Subscribed by the stack to its own topic, where SES publishes bounces and complaints (deploy/template.py).
+@jobs.lambda_function(name="mail_feedback")
+def mail_feedback(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """Stop mailing addresses that bounced for good or complained, and tell the organizer."""
+    from chalicelib.usecases import feedback
+
+    s = current()
+    messages = [record.get("Sns", {}).get("Message", "") for record in event.get("Records", [])]
+    found = [f for f in map(feedback.parse, messages) if f is not None]
+    return {"stopped": sum(feedback.record(s.table, f, s.clock.now()) for f in found)}
+
+
+# The stream is the stack's own table's: deploy/template.py merges its ARN into this event source.
+@jobs.on_dynamodb_record(stream_arn="", batch_size=25, name="deliver_mail")
+def deliver_mail(event: Any) -> None:
+    """Send every mail the outbox stream delivers."""
+    current().postman.deliver_stream_records(record.to_dict() for record in event)

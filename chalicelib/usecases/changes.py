@@ -1,0 +1,178 @@
+"""A registrant's changes after registering: cancelling (or leaving the waiting list) and corrections.
+
+Each is one transaction on the seat ledger (see waitlist.py): a freed seat goes to the next person
+waiting in the same write, and a category change moves the seat or place with it, or is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.domain.attendee import EDITABLE_FIELDS, Attendee
+from chalicelib.domain.event import Event
+from chalicelib.domain.registration import Registration, RegistrationStatus
+from chalicelib.store import schema
+from chalicelib.store.dynamo import Table
+from chalicelib.store.retry import PATIENT, RetryPolicy, transact_or_lose
+from chalicelib.usecases.closing import reopen_if_room
+from chalicelib.usecases.outbox import MailKind
+from chalicelib.usecases.registering import get_registration, guard_key
+from chalicelib.usecases.waitlist import (
+    PROMOTIONS_PER_WRITE,
+    delete_existing,
+    promotions_under,
+    read_ledger,
+    settle,
+    status_change,
+    write_ledger,
+)
+
+
+class CancelOutcome(StrEnum):
+    """How a cancellation ended."""
+
+    CANCELLED = "cancelled"
+    ALREADY_CANCELLED = "already_cancelled"
+    TOO_LATE = "too_late"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """The answer to a cancellation, and who moved up into the freed seat, if anyone."""
+
+    outcome: CancelOutcome
+    promoted: tuple[str, ...] = ()
+
+
+def cancel(
+    table: Table, event: Event, registration_id: str, now: datetime, retry: RetryPolicy = PATIENT
+) -> CancelResult:
+    """Cancel a seat (the first waiting person who may take it gets it) or leave the waiting list; idempotent."""
+    if now >= event.cancellation_deadline:
+        return CancelResult(CancelOutcome.TOO_LATE)
+    slug = event.slug
+
+    def attempt() -> tuple[CancelResult, RegistrationStatus | None]:
+        registration = get_registration(table, slug, registration_id)
+        if registration is None:
+            return CancelResult(CancelOutcome.NOT_FOUND), None
+        if registration.status == RegistrationStatus.CANCELLED.value:
+            return CancelResult(CancelOutcome.ALREADY_CANCELLED), None
+        ledger = read_ledger(table, slug)
+        expected = RegistrationStatus(registration.status)
+        category = registration.attendee.category
+        actions = _cancel_actions(slug, registration, expected, now)
+        if expected is RegistrationStatus.CONFIRMED:
+            ledger = ledger.free(category)
+        elif expected is RegistrationStatus.WAITLISTED:
+            ledger = ledger.wait(category, -1)
+            actions.append(delete_existing({schema.PK: schema.event_pk(slug), schema.SK: registration.wait_sk}))
+        ledger, promotions, promoted = promotions_under(table, slug, ledger, now, skip=registration_id)
+        transact_or_lose(table, [write_ledger(slug, ledger), *actions, *promotions])
+        return CancelResult(CancelOutcome.CANCELLED, tuple(promoted)), expected
+
+    result, freed = retry.run(attempt, f"cancelling {registration_id} of {slug}")
+    if freed is RegistrationStatus.CONFIRMED and not result.promoted:
+        reopen_if_room(table, slug, now)  # an event closed as full has a seat again
+    if len(result.promoted) == PROMOTIONS_PER_WRITE:
+        settle(table, slug, now, retry)  # a full batch moved up: there may be room for more
+    return result
+
+
+class CorrectOutcome(StrEnum):
+    """How saving a registrant's corrections ended."""
+
+    SAVED = "saved"
+    NOT_ACTIVE = "not_active"  # cancelled meanwhile
+    NO_SEAT_IN_CATEGORY = "no_seat_in_category"  # the new category's seats are all taken
+
+
+def correct(
+    table: Table,
+    event: Event,
+    registration_id: str,
+    attendee: Attendee,
+    now: datetime,
+    retry: RetryPolicy = PATIENT,
+) -> CorrectOutcome:
+    """Save corrections (never the address); a new category moves the seat or place with it, or is refused."""
+    slug = event.slug
+
+    def attempt() -> tuple[CorrectOutcome, bool]:
+        """The outcome, and whether the line may move now."""
+        registration = get_registration(table, slug, registration_id)
+        if registration is None or registration.status == RegistrationStatus.CANCELLED.value:
+            return CorrectOutcome.NOT_ACTIVE, False
+        before, after = registration.attendee.category, attendee.category
+        status = RegistrationStatus(registration.status)
+        save = _save_fields(slug, registration_id, attendee, status, before)
+        if before == after or status is RegistrationStatus.APPLIED:
+            transact_or_lose(table, [save])  # a lost race: its state changed meanwhile, so look again
+            return CorrectOutcome.SAVED, False
+        ledger = read_ledger(table, slug)
+        extra: list[dict[str, Any]] = []
+        if status is RegistrationStatus.CONFIRMED:
+            ledger = ledger.free(before)
+            if not ledger.can_seat(after):
+                return CorrectOutcome.NO_SEAT_IN_CATEGORY, False
+            ledger = ledger.seat(after)
+        else:
+            ledger = ledger.wait(before, -1).wait(after, 1)
+            place = {schema.PK: schema.event_pk(slug), schema.SK: registration.wait_sk}
+            extra.append(
+                {
+                    "Update": {
+                        "Key": place,
+                        "UpdateExpression": "SET category = :c",
+                        "ExpressionAttributeValues": {":c": after},
+                    }
+                }
+            )
+        # Others may move up into a seat this frees; the person themself (whose place changes in this
+        # very transaction) is settled right after, if their new category has room.
+        ledger, promotions, promoted = promotions_under(table, slug, ledger, now, skip=registration_id)
+        transact_or_lose(table, [write_ledger(slug, ledger), save, *extra, *promotions])
+        return CorrectOutcome.SAVED, status is RegistrationStatus.WAITLISTED or len(promoted) == PROMOTIONS_PER_WRITE
+
+    outcome, line_may_move = retry.run(attempt, f"correcting {registration_id} of {slug}")
+    if line_may_move:
+        settle(table, slug, now, retry)
+    return outcome
+
+
+def _save_fields(
+    slug: str, registration_id: str, attendee: Attendee, status: RegistrationStatus, category: str
+) -> dict[str, Any]:
+    """Write the editable fields, only if the registration is still as it was read."""
+    values = {f":{name}": getattr(attendee, name) for name in EDITABLE_FIELDS}
+    return {
+        "Update": {
+            "Key": schema.registration_key(slug, registration_id),
+            "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in EDITABLE_FIELDS),
+            "ConditionExpression": "#status = :status AND #category = :before",
+            "ExpressionAttributeNames": {**{f"#{name}": name for name in EDITABLE_FIELDS}, "#status": "status"},
+            "ExpressionAttributeValues": {**values, ":status": status.value, ":before": category},
+        }
+    }
+
+
+def _cancel_actions(
+    slug: str, registration: Registration, expected: RegistrationStatus, now: datetime
+) -> list[dict[str, Any]]:
+    """Mark the registration cancelled (only from the state it was read in), free the address, tell them."""
+    rid = registration.registration_id
+    return [
+        *status_change(slug, rid, expected, RegistrationStatus.CANCELLED, MailKind.CANCELLED, now),
+        # The address may register again later; the guard only ever holds live registrations.
+        {
+            "Delete": {
+                "Key": guard_key(slug, registration.attendee.email_key),
+                "ConditionExpression": "attribute_not_exists(pk) OR registration_id = :rid",
+                "ExpressionAttributeValues": {":rid": rid},
+            }
+        },
+    ]

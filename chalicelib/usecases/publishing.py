@@ -1,0 +1,162 @@
+"""Publishing events: an organizer's event file (or, later, the editor) into the table, and the line moved up.
+
+Loading an event is one use case for every way in (`manage.py load-events`, `make run`, `make deploy`):
+publish its details, seats and reminders, then give any seat the new details free to the people
+waiting longest. Publishing never resets the seat counters, so loading the same file twice changes
+nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.domain.clock import iso
+from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, Event, EventFileError, EventState
+from chalicelib.domain.event_file import read_event_file
+from chalicelib.domain.ledger import Ledger
+from chalicelib.store import schema
+from chalicelib.store.dynamo import ConditionFailed, Item, Table
+from chalicelib.store.retry import PATIENT, LostRace, RetryPolicy, transact_or_lose
+from chalicelib.text.display import format_datetime, format_span
+from chalicelib.usecases.catalog import get_event, state_from_item
+from chalicelib.usecases.closing import reopen_if_room
+from chalicelib.usecases.reminders import REMINDER_PENDING
+from chalicelib.usecases.waitlist import settle, write_ledger
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What loading one event left in the table."""
+
+    event: Event
+    state: EventState
+    moved_up: tuple[str, ...]  # registration ids that took seats the new details freed
+
+    def describe(self) -> str:
+        """A few lines for the organizer's terminal: dates, seats, deadline, reminders, who moved up."""
+        event, state = self.event, self.state
+        reminders = ", ".join(format_datetime(due, event.tz) for due in event.reminder_schedule().values())
+        status = "closed" if state.closed else "open"
+        lines = [
+            f"{event.slug}: {event.title}",
+            f"  {format_span(event.starts_at, event.ends_at, event.tz)} / {state.seats_taken} of {event.capacity}"
+            f" seats taken / registration {status} until {format_datetime(event.registration_closes_at, event.tz)}",
+            f"  reminders: {reminders or 'none'}",
+        ]
+        if state.seats_taken > event.capacity:
+            lines.append(
+                f"  warning: {state.seats_taken} seats are already taken, more than the new capacity; no one is removed"
+            )
+        if self.moved_up:
+            lines.append(f"  {len(self.moved_up)} moved up from the waiting list")
+        if state.waiting:
+            lines.append(f"  {state.waiting} waiting")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The outcome of loading event files: what was published, or every problem found (then nothing is)."""
+
+    publications: tuple[Publication, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+def load_event_files(table: Table, paths: list[str], now: datetime) -> Loaded:
+    """Read every file first and publish only if all are valid, so a typo never leaves half the events loaded."""
+    events: list[Event] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            events.append(read_event_file(path))
+        except (EventFileError, OSError) as exc:
+            problems.append(f"{path}: {exc}")
+    if problems:
+        return Loaded(problems=tuple(problems))
+    return Loaded(publications=tuple(load_event(table, event, now) for event in events))
+
+
+def load_event(table: Table, event: Event, now: datetime) -> Publication:
+    """Publish one event, then move the line up into any seat it frees (more seats, released reservations)."""
+    state = publish_event(table, event, now)
+    # More seats than before: the people waiting longest take them now, and are told by e-mail.
+    moved_up = settle(table, event.slug, now)
+    if moved_up:
+        state = get_event(table, event.slug) or state
+    return Publication(event, state, tuple(moved_up))
+
+
+def publish_event(table: Table, event: Event, now: datetime, retry: RetryPolicy = PATIENT) -> EventState:
+    """Create or update an event's details and reminder schedule; never resets its seat counter.
+
+    An event the closer closed opens again if the new details give it room (more seats, a later
+    deadline): that is what an organizer editing a closed event wants.
+    """
+    draw = "draw_at = :draw_at" if event.draw_at else ""
+    table.update(
+        schema.event_key(event.slug),
+        "SET details = :details, seat_limit = :capacity, closes_at = :closes_at, #queue = :queue, #due = :due,"
+        " #status = if_not_exists(#status, :open), version = if_not_exists(version, :zero),"
+        " seats_taken = if_not_exists(seats_taken, :zero), waiting = if_not_exists(waiting, :zero),"
+        " committed = if_not_exists(committed, :zero),"
+        " taken_by = if_not_exists(taken_by, :none), waiting_by = if_not_exists(waiting_by, :none),"
+        " reserved = if_not_exists(reserved, :none)" + (f", {draw}" if draw else " REMOVE draw_at"),
+        values={
+            ":details": event.to_json(),
+            ":capacity": event.capacity,
+            ":closes_at": iso(event.registration_closes_at),
+            ":queue": schema.QUEUE_EVENT,
+            # Sorted by end, so the listing and the closer can skip finished events cheaply.
+            ":due": iso(event.ends_at),
+            ":zero": 0,
+            ":none": {},
+            ":open": STATUS_OPEN,
+            **({":draw_at": iso(event.draw_at)} if event.draw_at else {}),
+        },
+        names={"#queue": schema.QUEUE, "#due": schema.DUE, "#status": "status"},
+    )
+    item = _apply_reservations(table, event, now, retry)
+    if item.get("status") == STATUS_CLOSED:
+        item = reopen_if_room(table, event.slug, now) or item
+    _schedule_reminders(table, event)
+    return state_from_item(item)
+
+
+def _apply_reservations(table: Table, event: Event, now: datetime, retry: RetryPolicy) -> Item:
+    """Bring the seat ledger in line with the file's categories and reservations; returns the event item."""
+
+    def attempt() -> Item:
+        item = table.get(schema.event_key(event.slug))
+        if item is None:
+            raise RuntimeError(f"event {event.slug} vanished while it was being published")
+        ledger = Ledger.from_item(item)
+        wanted = ledger.with_reservations([c.key for c in event.categories], event.reservations(now))
+        if wanted == ledger:
+            return item
+        transact_or_lose(table, [write_ledger(event.slug, wanted)])  # lost: a registration changed the counters
+        raise LostRace  # written: read the item as it now is
+
+    return retry.run(attempt, f"saving the reserved seats of {event.slug}")
+
+
+def _schedule_reminders(table: Table, event: Event) -> None:
+    """Write the event's reminder items; reminders already fanned out are left as they are."""
+    schedule = event.reminder_schedule()
+    for key, due in schedule.items():
+        try:
+            table.update(
+                schema.reminder_key(event.slug, key),
+                "SET due_at = :due, #queue = :queue, #due = :due, #status = :pending",
+                values={":due": iso(due), ":queue": schema.QUEUE_REMINDER, ":pending": REMINDER_PENDING},
+                names={"#queue": schema.QUEUE, "#due": schema.DUE, "#status": "status"},
+                condition="attribute_not_exists(pk) OR #status = :pending",
+            )
+        except ConditionFailed:
+            continue  # already went out; moving it now would send it twice
+    for row in table.query(
+        "pk = :pk AND begins_with(sk, :prefix)", {":pk": schema.event_pk(event.slug), ":prefix": schema.REMINDER_PREFIX}
+    ):
+        name = row[schema.SK].removeprefix(schema.REMINDER_PREFIX)
+        if name not in schedule and row.get("status") == REMINDER_PENDING:
+            table.delete({schema.PK: row[schema.PK], schema.SK: row[schema.SK]})  # organizer removed it

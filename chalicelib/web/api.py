@@ -1,0 +1,85 @@
+"""The JSON API for integrations: an event's availability, and registering with the form's own validation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.config.services import current
+from chalicelib.domain.attendee import validate_registration
+from chalicelib.domain.registration import display_number
+from chalicelib.text import i18n
+from chalicelib.text import messages as msg
+from chalicelib.usecases import catalog, registering, waitlist
+from chalicelib.usecases.registering import Outcome
+from chalicelib.web import http
+from chalicelib.web.public import submission_id
+
+routes = Blueprint(__name__)
+
+_STATUS_CODES = {
+    Outcome.REGISTERED: 201,
+    Outcome.WAITLISTED: 201,
+    Outcome.APPLIED: 201,
+    Outcome.DRAWING: 409,
+    Outcome.ALREADY_REGISTERED: 200,
+    Outcome.FULL: 409,
+    Outcome.CLOSED: 409,
+    Outcome.NOT_FOUND: 404,
+}
+_TOOK_SOMETHING = (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED)
+
+
+def _not_found() -> Response:
+    return Response(body={"status": "not_found", "message": i18n.gettext(msg.EVENT_NOT_FOUND)}, status_code=404)
+
+
+@routes.route("/api/events/{slug}", methods=["GET"])
+def event_json(slug: str) -> Response:
+    """An event's availability for integrations."""
+    s = current()
+    state = catalog.get_event(s.table, slug)
+    if state is None:
+        return _not_found()
+    body = {
+        "slug": slug,
+        "title": state.event.in_language(i18n.current()).title,
+        "availability": state.availability(s.clock.now()).value,
+        "capacity": state.event.capacity,
+        "seats_left": state.seats_left,
+    }
+    return Response(body=body)
+
+
+@routes.route("/api/events/{slug}/registrations", methods=["POST"], content_types=["application/json"])
+def register_json(slug: str) -> Response:
+    """Register through JSON, with the same validation as the form and errors per field."""
+    s = current()
+    event = s.events.get(slug)  # details only: the transaction checks the seats
+    if event is None:
+        return _not_found()
+    try:
+        data = json.loads(http.request_body(routes.current_request).decode("utf-8"))
+    except http.BodyTooLarge:
+        return Response(body={"status": "invalid", "message": http.too_large()}, status_code=413)
+    except (UnicodeDecodeError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        return Response(body={"status": "invalid", "message": i18n.gettext(msg.BODY_NOT_OBJECT)}, status_code=400)
+    submission = submission_id(routes.current_request.headers.get("idempotency-key"))
+    form = validate_registration(data, [c.key for c in event.categories], i18n.current())
+    if form.attendee is None:
+        return Response(body={"status": "invalid", "errors": form.errors}, status_code=422)
+    result = registering.register(s.table, event, form.attendee, submission, s.clock.now(), s.ids)
+    body: dict[str, Any] = {"status": result.outcome.value}
+    if result.registration_id and result.outcome in _TOOK_SOMETHING:
+        body["registration_id"] = result.registration_id
+        body["registration_number"] = display_number(result.registration_id)
+    if result.outcome is Outcome.WAITLISTED:
+        registration = registering.get_registration(s.table, slug, result.registration_id)
+        body["position"] = waitlist.position(s.table, slug, registration.wait_sk) if registration else None
+    if result.outcome is Outcome.ALREADY_REGISTERED:
+        body["confirmation_resent"] = result.confirmation_resent
+    return Response(body=body, status_code=_STATUS_CODES[result.outcome])

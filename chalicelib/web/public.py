@@ -1,0 +1,239 @@
+"""The attendee's pages: the events, an event's form, a registrant's own page, the language switch, the stylesheet.
+
+Each route reads the request, hands over to a use case, and answers with a page rendered by pages.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.config.services import current
+from chalicelib.domain.attendee import validate_changes, validate_registration
+from chalicelib.domain.event import Event, EventState
+from chalicelib.domain.links import local_path, personal_path
+from chalicelib.domain.registration import Registration, RegistrationStatus
+from chalicelib.text import i18n
+from chalicelib.text import messages as msg
+from chalicelib.usecases import catalog, changes, privacy, registering, waitlist
+from chalicelib.usecases.changes import CancelOutcome, CorrectOutcome
+from chalicelib.usecases.registering import Outcome
+from chalicelib.web import bots, http, pages
+from chalicelib.web.headers import PRIVATE
+
+routes = Blueprint(__name__)
+
+_SUBMISSION_ID = re.compile(r"^[0-9A-Z]{10,40}$")
+_STATIC = {"style.css": "text/css; charset=utf-8"}
+_STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
+
+
+def _base() -> str:
+    return http.base_path(routes.current_request)
+
+
+def _not_found() -> Response:
+    return http.html(pages.message_page(_base(), msg.EVENT_NOT_FOUND, msg.EVENT_NOT_FOUND), 404)
+
+
+def submission_id(candidate: Any) -> str:
+    """Keep a well-formed id from the form or header; otherwise this is a fresh submission."""
+    return candidate if isinstance(candidate, str) and _SUBMISSION_ID.match(candidate) else current().ids()
+
+
+@routes.route("/", methods=["GET"])
+def index() -> Response:
+    """Upcoming events."""
+    s = current()
+    now = s.clock.now()
+    return http.html(pages.index_page(_base(), catalog.upcoming_events(s.table, now), now))
+
+
+@routes.route("/events/{slug}", methods=["GET"])
+def event_page(slug: str) -> Response:
+    """An event and its registration form."""
+    s = current()
+    state = catalog.get_event(s.table, slug)
+    if state is None:
+        return _not_found()
+    return http.html(_event_form(state, s.ids()))
+
+
+@routes.route("/events/{slug}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def submit_registration_form(slug: str) -> Response:
+    """The form's POST: register, or show the form again with every problem explained."""
+    s = current()
+    event = s.events.get(slug)  # details only: the transaction below is what checks the seats
+    if event is None:
+        return _not_found()
+    raw = http.form_fields(routes.current_request)
+    if isinstance(raw, Response):
+        return raw
+    submission = submission_id(raw.get("submission_id"))
+    form = validate_registration(raw, [c.key for c in event.categories], i18n.current())
+    now = s.clock.now()
+    verdict = bots.screen(s.signer, slug, {**raw, "submission_id": submission}, now)
+    if verdict is not bots.Verdict.PERSON:
+        # Shown again with what they typed: a person presses the button once more; a bot gets nothing.
+        state = catalog.get_event(s.table, slug)
+        if state is None:
+            return _not_found()
+        return http.html(_event_form(state, submission, form.values, notice=msg.FORM_CHECKS[verdict.value]), 400)
+    result = None
+    if form.attendee is not None:
+        result = registering.register(s.table, event, form.attendee, submission, now, s.ids)
+        if result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED):
+            return _see_registration(event, result.registration_id)
+    # Every other answer shows the event as it is now, so read it (off the happy path).
+    state = catalog.get_event(s.table, slug)
+    if state is None or (result is not None and result.outcome is Outcome.NOT_FOUND):
+        return _not_found()
+    if result is None:
+        return http.html(_event_form(state, submission, form.values, form.errors), 400)
+    if result.outcome is Outcome.ALREADY_REGISTERED:
+        return http.html(pages.already_registered_page(_base(), state, result.confirmation_resent))
+    notices = {Outcome.FULL: msg.EVENT_FULL, Outcome.DRAWING: msg.EVENT_DRAWING}
+    return http.html(_event_form(state, submission, notice=notices.get(result.outcome, msg.EVENT_CLOSED)), 409)
+
+
+def _event_form(
+    state: EventState,
+    submission: str,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice: str = "",
+) -> str:
+    """The event page with a form that carries a fresh signed token for this submission."""
+    s = current()
+    now = s.clock.now()
+    token = bots.form_token(s.signer, state.event.slug, submission, now)
+    return pages.event_page(_base(), state, now, submission, token, values, errors, notice)
+
+
+@routes.route("/events/{slug}/registrations/{registration_id}", methods=["GET"])
+def registration_page(slug: str, registration_id: str) -> Response:
+    """A registrant's own page, opened from the link in their e-mails (or the redirect after registering)."""
+    query = http.query_params(routes.current_request)
+    found = _own_registration(slug, registration_id, query.get("token", ""))
+    if isinstance(found, Response):
+        return found
+    state, registration, token = found
+    notice = msg.DONE_NOTICES.get(query.get("done", ""), "")
+    return http.html(_registration_page(state, registration, token, notice=notice), headers=PRIVATE)
+
+
+@routes.route(
+    "/events/{slug}/registrations/{registration_id}",
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded"],
+)
+def change_registration(slug: str, registration_id: str) -> Response:
+    """Corrections, a cancellation or erasure, posted from the registrant's own page."""
+    raw = http.form_fields(routes.current_request)
+    if isinstance(raw, Response):
+        return raw
+    found = _own_registration(slug, registration_id, raw.get("token", ""))
+    if isinstance(found, Response):
+        return found
+    state, registration, token = found
+    action = raw.get("action", "")
+    if action in ("cancel", "erase") and raw.get(f"confirm_{action}") != "yes":
+        errors = {f"confirm_{action}": msg.CONFIRMATION_NEEDED[action]}
+        return http.html(_registration_page(state, registration, token, errors=errors), 400, PRIVATE)
+    if action not in ("cancel", "erase") and registration.erased:
+        return _page_again(state, registration, token, msg.ERASED_ALREADY, 409)
+    handler = _ACTIONS.get(action)
+    if handler is None:
+        return _page_again(state, registration, token, msg.ACTION_UNKNOWN, 400)
+    return handler(state, registration, token, raw)
+
+
+def _cancel(state: EventState, registration: Registration, token: str, raw: Mapping[str, str]) -> Response:
+    s = current()
+    result = changes.cancel(s.table, state.event, registration.registration_id, s.clock.now())
+    if result.outcome is CancelOutcome.TOO_LATE:
+        return _page_again(state, registration, token, msg.CANCEL_TOO_LATE, 409)
+    return _see_registration(state.event, registration.registration_id, done="cancelled")
+
+
+def _erase(state: EventState, registration: Registration, token: str, raw: Mapping[str, str]) -> Response:
+    s = current()
+    privacy.erase(s.table, state.event, registration.registration_id, s.clock.now())
+    return _see_registration(state.event, registration.registration_id, done="erased")
+
+
+def _edit(state: EventState, registration: Registration, token: str, raw: Mapping[str, str]) -> Response:
+    s = current()
+    form = validate_changes(raw, [c.key for c in state.event.categories], registration.attendee)
+    if form.attendee is None:
+        page = _registration_page(state, registration, token, values=form.values, errors=form.errors)
+        return http.html(page, 400, PRIVATE)
+    outcome = changes.correct(s.table, state.event, registration.registration_id, form.attendee, s.clock.now())
+    if outcome is not CorrectOutcome.SAVED:
+        return _page_again(state, registration, token, msg.CORRECTION_REFUSED[outcome.value], 409)
+    return _see_registration(state.event, registration.registration_id, done="saved")
+
+
+_ACTIONS = {"cancel": _cancel, "erase": _erase, "edit": _edit}
+
+
+def _page_again(state: EventState, registration: Registration, token: str, notice: str, status: int) -> Response:
+    return http.html(_registration_page(state, registration, token, notice=notice), status, PRIVATE)
+
+
+def _own_registration(slug: str, registration_id: str, token: str) -> tuple[EventState, Registration, str] | Response:
+    """The event and registration a valid personal link points to; otherwise the page that says the link is bad."""
+    s = current()
+    state = None
+    registration = None
+    if s.signer.verify(slug, registration_id, token, s.clock.now()):
+        state = catalog.get_event(s.table, slug)
+        registration = registering.get_registration(s.table, slug, registration_id) if state else None
+    if state is None or registration is None:
+        # The same answer for a wrong token and an unknown registration: nothing to probe.
+        return http.html(pages.message_page(_base(), msg.LINK_INVALID_TITLE, msg.LINK_INVALID), 404, PRIVATE)
+    return state, registration, token
+
+
+def _registration_page(state: EventState, registration: Registration, token: str, **extra: Any) -> str:
+    s = current()
+    place = waitlist.position(s.table, state.event.slug, registration.wait_sk) if registration.wait_sk else 0
+    qr = ""
+    if registration.status == RegistrationStatus.CONFIRMED.value and not registration.erased:
+        from chalicelib.domain.links import signed_check_in_path
+        from chalicelib.mail.qr import qr_svg  # off the event page's cold start: only this page draws a QR code
+
+        # The same code as in the mails, for a registrant who cannot find theirs at the door.
+        door = signed_check_in_path(s.signer, state.event.slug, registration.registration_id, state.event.ends_at)
+        url = http.site_url(routes.current_request) + door
+        qr = qr_svg(url, i18n.gettext(msg.QR_LABEL).format(number=registration.number))
+    return pages.registration_page(_base(), state, registration, token, s.clock.now(), place, qr, **extra)
+
+
+def _see_registration(event: Event, registration_id: str, done: str = "") -> Response:
+    """303 to the registrant's own page, with its signed token."""
+    path = personal_path(current().signer, event.slug, registration_id, event.ends_at)
+    return http.see_other(_base() + path + (f"&done={done}" if done else ""))
+
+
+@routes.route("/language/{code}", methods=["GET"])
+def choose_language(code: str) -> Response:
+    """The language switch: remember the choice for a year and go back to the page it was made on."""
+    chosen = i18n.supported(code) or i18n.DEFAULT
+    back = local_path(http.query_params(routes.current_request).get("back", "/"))
+    cookie = f"{i18n.COOKIE}={chosen}; Path=/; Max-Age=31536000; Secure; SameSite=Lax"
+    return http.see_other(_base() + back, {"Set-Cookie": cookie})
+
+
+@routes.route("/static/{name}", methods=["GET"])
+def static_file(name: str) -> Response:
+    """The stylesheet, served by the app itself (no CDN)."""
+    if name not in _STATIC:
+        return Response(body="not found", status_code=404, headers={"Content-Type": "text/plain"})
+    with open(os.path.join(_STATIC_DIR, name), encoding="utf-8") as handle:
+        body = handle.read()
+    return Response(body=body, headers={"Content-Type": _STATIC[name], "Cache-Control": "public, max-age=3600"})
