@@ -7,7 +7,7 @@ NPM_STAMP := node_modules/.installed
 
 STAGE ?=
 
-.PHONY: run test bench templates catalogs lint pytest deps tools browser load-events deploy destroy replay-mail package check-stage clean
+.PHONY: run test test-fast bench templates catalogs lint pytest deps tools browser load-events deploy destroy replay-mail package check-stage clean
 
 run: deps ## Serve the app on http://localhost:8000 with a mail viewer on :8025 (Ctrl-C stops all)
 	$(PY) -m local.run $(RUN_ARGS)
@@ -16,6 +16,11 @@ test: lint pytest ## Lint, type-check and run the whole test suite on the local 
 
 pytest: deps browser
 	$(PY) -m pytest
+
+test-fast: $(PIP_STAMP) ## While working: lint, types and the tests that need no engine or browser (under a minute)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q -m "not engines and not browser and not slow"
 
 bench: deps templates ## Measure cold start, cost per registration, flash crowd, reminder fan-out, zip size
 	$(PY) -m bench.run

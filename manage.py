@@ -208,7 +208,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _table(stage: str | None, client: Any) -> Table:
+def _table(stage: str | None, client: Callable[[], Any]) -> Table:
     """The stage's table from its stack's outputs, or the one UKETSUKE_TABLE_NAME names."""
     if stage:
         import boto3
@@ -225,18 +225,19 @@ def _table(stage: str | None, client: Any) -> Table:
     name = os.environ.get(TABLE_NAME, "").strip()
     if not name:
         raise SettingsError(f"{TABLE_NAME} is not set: name the table, or pass --stage for a deployed stage")
-    return Table(client, name)
+    return Table(client(), name)
 
 
 def main(argv: list[str] | None = None, confirm: Callable[[str], str] | None = input) -> int:
     """Entry point."""
     args = _parser().parse_args(argv)
     import boto3
+    from botocore.exceptions import NoRegionError
 
     from deploy.stage import StageError
 
     try:
-        table = _table(args.stage, None if args.stage else boto3.client("dynamodb"))
+        table = _table(args.stage, lambda: boto3.client("dynamodb"))
         now = SystemClock().now()
         if args.command == "create-table":
             table.client.create_table(**table_definition(table.name))
@@ -259,6 +260,9 @@ def main(argv: list[str] | None = None, confirm: Callable[[str], str] | None = i
         return send_broadcast(table, args.slug, fields, args.by, now, None if args.yes else confirm, not args.no_wait)
     except (SettingsError, StageError) as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except NoRegionError:
+        print("no AWS region is set: set AWS_REGION (or AWS_DEFAULT_REGION), or pass --stage", file=sys.stderr)
         return 2
     except (Refused, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -285,7 +285,7 @@ def reminders(
 ) -> list[Figure]:
     """Fan-out time for 10,000 registrants, and the send rate achieved against the configured SES rate."""
     from chalicelib.config.services import build_services
-    from chalicelib.mail.postman import RateLimiter, TransientSendError
+    from chalicelib.mail.ses import RateLimiter, TransientSendError
     from chalicelib.store import schema
     from chalicelib.usecases.outbox import MailStatus
     from chalicelib.usecases.reminders import send_due_reminders

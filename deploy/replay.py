@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.config.services import build_services
 from chalicelib.config.settings import Settings
-from chalicelib.mail.postman import TransientSendError
+from chalicelib.mail.ses import TransientSendError
 from deploy.stage import Stage
 
 _NO_WAIT = timedelta(0)

@@ -54,6 +54,19 @@ class Engines:
         return boto3.client("dynamodb", endpoint_url=self.dynamodb)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start DynamoDB Local and moto are marked `engines`, those that drive Chromium `browser`.
+
+    `make test-fast` runs the others: the domain, the ledger's properties, validation, rendering, parsing.
+    """
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "local_engines" in fixtures:
+            item.add_marker(pytest.mark.engines)
+        if "chromium" in fixtures:
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def local_engines() -> Iterator[Engines]:
     """DynamoDB Local and moto, started once per session and stopped at its end, pass or fail."""

@@ -6,6 +6,7 @@ confirmation, and every registration that was answered "registered" exists.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 from collections import Counter
@@ -16,9 +17,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.event import Event
-from chalicelib.mail.postman import LEASE, STALL_AFTER, TransientSendError
+from chalicelib.mail.postman import LEASE, STALL_AFTER
+from chalicelib.mail.ses import TransientSendError
 from chalicelib.store import schema
-from chalicelib.usecases.outbox import MailStatus
+from chalicelib.usecases.outbox import DynamoOutbox, MailStatus
 from chalicelib.usecases.registering import Outcome, register
 from tests.conftest import World, mailbox, numbered
 
@@ -91,7 +93,9 @@ def test_with_a_third_of_all_calls_failing_everyone_gets_exactly_one_confirmatio
     postman = world.services.postman
     postman.mailer = FlakySes(postman.mailer, seed)
     flaky_table = FlakyDynamoDB(world.table.client, seed + 100)
-    postman.table = type(world.table)(flaky_table, world.table.name)  # only delivery is throttled here
+    flaky = type(world.table)(flaky_table, world.table.name)  # only delivery is throttled here
+    postman.outbox = DynamoOutbox(flaky)
+    postman.compose = dataclasses.replace(postman.compose, table=flaky)  # type: ignore[type-var]
     postman.sleep = lambda _: None
     answered = []
     for n in range(30):

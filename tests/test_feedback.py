@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from chalice.test import Client
 
 from chalicelib.domain.event import Event
-from chalicelib.mail.postman import SesMailer
+from chalicelib.mail.ses import SesMailer
 from chalicelib.store import schema
 from chalicelib.usecases.outbox import MailStatus, mail_tags
 from chalicelib.usecases.registering import register

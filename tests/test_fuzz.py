@@ -7,6 +7,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from chalice.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,6 +32,7 @@ json_value = (
 submissions = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=10), tricky_text | json_value, max_size=9)
 
 
+@pytest.mark.slow  # ten thousand cases, about 30 s: `make test` runs it, `make test-fast` does not
 @settings(max_examples=10_000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(submissions)
 def test_validation_never_crashes_and_errors_name_real_fields(raw: dict[str, Any]) -> None:

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.event import Availability, Category, Event, EventFileError
 from chalicelib.domain.event_file import parse_event
 from chalicelib.domain.ledger import Ledger
 from chalicelib.store import schema
+from chalicelib.store.dynamo import CancelReason, TransactionCancelled
+from chalicelib.store.retry import PATIENT, RetryPolicy
+from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.changes import CorrectOutcome, cancel, correct
 from chalicelib.usecases.closing import close_registrations
-from chalicelib.usecases.lottery import draw, drawn_order
+from chalicelib.usecases.lottery import DrawsUnfinished, draw, draw_due, drawn_order
 from chalicelib.usecases.registering import Outcome, get_registration, register
-from chalicelib.usecases.waitlist import position
+from chalicelib.usecases.waitlist import position, release_reservations
 from tests.conftest import World, attendee, mailbox
+from tests.test_jobs import invoke
 
 COUNCILLOR, OTHER = "councillor", "other"
 
@@ -228,9 +235,9 @@ def test_a_draw_that_crashed_halfway_finishes_with_the_same_order(
 ) -> None:
     apply_many(world, lottery, 6)
     world.clock.set(lottery.draw_at)  # type: ignore[arg-type]
-    import chalicelib.usecases.waitlist as waitlist_module
+    import chalicelib.usecases.lottery as lottery_module
 
-    real = waitlist_module._draw_one
+    real = lottery_module._draw_one
     calls = {"n": 0}
 
     def crash_after_two(*args: Any) -> None:
@@ -239,14 +246,58 @@ def test_a_draw_that_crashed_halfway_finishes_with_the_same_order(
             raise RuntimeError("Lambda timed out")
         real(*args)
 
-    monkeypatch.setattr(waitlist_module, "_draw_one", crash_after_two)
+    monkeypatch.setattr(lottery_module, "_draw_one", crash_after_two)
     with pytest.raises(RuntimeError):
         draw(world.table, lottery, world.clock.now(), seed="first-seed")
-    monkeypatch.setattr(waitlist_module, "_draw_one", real)
+    monkeypatch.setattr(lottery_module, "_draw_one", real)
     order = draw(world.table, lottery, world.clock.now(), seed="another-seed-is-ignored")
     assert order == drawn_order(world.table, lottery.slug, "first-seed")
     statuses = {r["registration_id"]: r["status"] for r in registrations(world, lottery)}
     assert [statuses[rid] for rid in order] == ["confirmed"] * 3 + ["waitlisted"] * 3
+    check_ledger(world, lottery)
+
+
+class ConflictsFor:
+    """DynamoDB Local never cancels a transaction for a conflict; this cancels those touching one registration."""
+
+    def __init__(self, real: Any, registration_id: str, conflicts: int) -> None:
+        self.real, self.marker, self.left = real, f"REG#{registration_id}", conflicts
+
+    def transact(self, actions: list[dict[str, Any]]) -> None:
+        touched = [body.get("Key", {}).get("sk") for action in actions for body in action.values()]
+        if self.marker in touched and self.left > 0:
+            self.left -= 1
+            reasons = [CancelReason("TransactionConflict", None)] + [CancelReason("None", None)] * (len(actions) - 1)
+            raise TransactionCancelled(reasons)
+        self.real.transact(actions)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_an_applicant_whose_draw_keeps_conflicting_is_drawn_by_the_next_run_in_order(
+    world: World, lottery: Event
+) -> None:
+    apply_many(world, lottery, 6)
+    world.clock.set(lottery.draw_at)  # type: ignore[arg-type]
+    # The seed is recorded before anyone is drawn; recording it here tells the test the order.
+    world.table.update(schema.event_key(lottery.slug), "SET draw_seed = :s", values={":s": "seed"})
+    order = drawn_order(world.table, lottery.slug, "seed")
+    unlucky = order[1]
+    no_wait = RetryPolicy(attempts=PATIENT.attempts, sleep=lambda _: None)
+    table = ConflictsFor(world.table, unlucky, conflicts=PATIENT.attempts + 1)  # 31: one more than the policy tries
+    with pytest.raises(DrawsUnfinished, match=lottery.slug):
+        draw_due(table, [lottery], world.clock.now(), retry=no_wait)  # type: ignore[arg-type]
+    assert get_registration(world.table, lottery.slug, unlucky).status == "applied"  # type: ignore[union-attr]
+    assert get_event(world.table, lottery.slug).drawn is False  # type: ignore[union-attr]
+    # Nobody after them in the drawn order took a seat ahead of them.
+    statuses = {r["registration_id"]: r["status"] for r in registrations(world, lottery)}
+    assert [statuses[rid] for rid in order] == ["confirmed"] + ["applied"] * 5
+    # The next scheduled run (the conflict has cleared) finishes the draw, in the same order.
+    assert invoke("draw_lotteries").payload == {lottery.slug: 6}
+    statuses = {r["registration_id"]: r["status"] for r in registrations(world, lottery)}
+    assert [statuses[rid] for rid in order] == ["confirmed"] * 3 + ["waitlisted"] * 3
+    assert get_event(world.table, lottery.slug).drawn is True  # type: ignore[union-attr]
     check_ledger(world, lottery)
 
 
@@ -279,3 +330,52 @@ def test_the_event_page_tells_the_lottery_apart(sample_event: Event) -> None:
     assert EventState(event, 0).availability(event.draw_at - timedelta(days=1)) is Availability.LOTTERY  # type: ignore[operator]
     assert EventState(event, 0).availability(event.draw_at) is Availability.DRAWING  # type: ignore[arg-type]
     assert EventState(event, 0, drawn=True).availability(event.draw_at) is Availability.OPEN  # type: ignore[arg-type]
+
+
+# --- the ledger's rule, through the real use cases and DynamoDB's own conditions -------------------
+
+ENGINE_STEP = st.one_of(
+    st.tuples(st.just("register"), st.sampled_from((COUNCILLOR, OTHER))),
+    st.tuples(st.just("cancel"), st.integers(min_value=0, max_value=30)),
+    st.tuples(st.just("switch"), st.integers(min_value=0, max_value=30)),
+    st.tuples(st.just("release"), st.just(0)),
+)
+_engine_events = itertools.count(1)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    capacity=st.integers(min_value=1, max_value=4),
+    reserved=st.integers(min_value=0, max_value=2),
+    steps=st.lists(ENGINE_STEP, min_size=5, max_size=18),
+)
+def test_random_registrations_cancellations_switches_and_releases_keep_the_ledger_exact(
+    world: World, sample_event: Event, capacity: int, reserved: int, steps: list[Any]
+) -> None:
+    n = next(_engine_events)
+    event = world.publish(
+        dataclasses.replace(
+            with_quota(sample_event, capacity=capacity, reserved=min(reserved, capacity)), slug=f"prop-{n}"
+        )
+    )
+    people: list[str] = []
+    for action, argument in steps:
+        active = [r["registration_id"] for r in registrations(world, event) if r["status"] != "cancelled"]
+        if action == "register":
+            people.append(take(world, event, len(people) + 100 * n, argument)[1])
+        elif action == "cancel" and active:
+            cancel(world.table, event, active[argument % len(active)], world.clock.now())
+        elif action == "switch" and active:
+            chosen = get_registration(world.table, event.slug, active[argument % len(active)])
+            assert chosen is not None
+            other = OTHER if chosen.attendee.category == COUNCILLOR else COUNCILLOR
+            correct(
+                world.table,
+                event,
+                chosen.registration_id,
+                dataclasses.replace(chosen.attendee, category=other),
+                world.clock.now(),
+            )
+        elif action == "release":
+            release_reservations(world.table, event.slug, world.clock.now())
+        check_ledger(world, event)

@@ -16,8 +16,9 @@ from chalicelib.config.settings import SettingsError
 from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.clock import iso
 from chalicelib.domain.event import Event
-from chalicelib.mail.postman import LEASE, PermanentSendError, RateLimiter, SesMailer, TransientSendError
+from chalicelib.mail.postman import LEASE
 from chalicelib.mail.render import Links, build_mime, render_confirmation
+from chalicelib.mail.ses import PermanentSendError, RateLimiter, SesMailer, TransientSendError
 from chalicelib.store import schema
 from chalicelib.usecases.outbox import MailStatus
 from chalicelib.usecases.registering import register

@@ -83,3 +83,14 @@ def test_a_missing_table_says_what_to_set(monkeypatch: pytest.MonkeyPatch, capsy
     monkeypatch.delenv("UKETSUKE_TABLE_NAME", raising=False)
     assert main(["list", "cdo-seminar"]) == 2
     assert "UKETSUKE_TABLE_NAME is not set" in capsys.readouterr().err
+
+
+def test_no_region_says_what_to_set_instead_of_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("UKETSUKE_TABLE_NAME", "uketsuke-somewhere")
+    assert main(["list", "cdo-seminar"]) == 2
+    assert "no AWS region is set" in capsys.readouterr().err

@@ -130,9 +130,9 @@ def test_leaving_the_waiting_list_moves_the_others_up(world: World, full: Event)
 def test_a_join_racing_a_cancellation_still_gets_the_freed_seat(
     world: World, full: Event, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import chalicelib.usecases.waitlist as waitlist_module
+    import chalicelib.usecases.changes as changes_module
 
-    real_ledger = waitlist_module._ledger
+    real_ledger = changes_module.read_ledger
     joined: list[str] = []
 
     def stale_read(table: Any, slug: str) -> Any:
@@ -141,7 +141,7 @@ def test_a_join_racing_a_cancellation_still_gets_the_freed_seat(
             joined.append(join(world, full, 7))
         return ledger
 
-    monkeypatch.setattr(waitlist_module, "_ledger", stale_read)
+    monkeypatch.setattr(changes_module, "read_ledger", stale_read)
     rid = items(world, full.slug, schema.REG_PREFIX)[0]["registration_id"]
     assert cancel(world.table, full, rid, world.clock.now()).promoted == (joined[0],)
     assert status(world, full, joined[0]) == "confirmed"

@@ -15,7 +15,8 @@ from chalicelib.usecases.catalog import EventDetails
 from chalicelib.usecases.outbox import FAN_OUT_WRITERS
 
 if TYPE_CHECKING:
-    from chalicelib.mail.postman import Mailer, Postman
+    from chalicelib.mail.postman import Postman
+    from chalicelib.mail.ses import Mailer
 
 
 @dataclass
@@ -45,17 +46,25 @@ class Services:
     def postman(self) -> Postman:
         """The mail deliverer, built on first use: only functions that send mail need the public URL."""
         if self._postman is None:
-            from chalicelib.mail.postman import Postman, RateLimiter
+            from chalicelib.mail.compose import Composer
+            from chalicelib.mail.postman import Postman
+            from chalicelib.mail.ses import RateLimiter
+            from chalicelib.usecases.outbox import DynamoOutbox
 
-            self._postman = Postman(
+            composer = Composer(
                 table=self.table,
                 events=self.events,
+                signer=self.signer,
+                clock=self.clock,
+                base_url=require_public_base_url(self.settings),
+                default_sender=self.settings.default_sender,
+            )
+            self._postman = Postman(
+                outbox=DynamoOutbox(self.table),
+                compose=composer,
                 mailer=self.mailer_factory(),
                 clock=self.clock,
                 limiter=RateLimiter(self.settings.ses_max_send_rate),
-                base_url=require_public_base_url(self.settings),
-                default_sender=self.settings.default_sender,
-                signer=self.signer,
             )
         return self._postman
 
@@ -80,7 +89,7 @@ def build_services(
     )
 
     def ses_mailer() -> Mailer:
-        from chalicelib.mail.postman import SesMailer
+        from chalicelib.mail.ses import SesMailer
 
         return SesMailer(session.client("sesv2"), settings.ses_configuration_set)
 

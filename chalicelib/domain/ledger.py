@@ -117,6 +117,34 @@ class Ledger:
             return True
         return any(self.waiting_by.get(c, 0) and self.taken_by.get(c, 0) < r for c, r in self.reserved.items())
 
+    def claimable(self, category: str) -> Claim:
+        """What a newcomer of `category` takes: a reserved seat, any seat, or (nobody jumps the line) a place.
+
+        `claim()` checks exactly this, atomically, in DynamoDB's syntax; the property tests hold them equal.
+        """
+        taken, reserved = self.taken_by.get(category, 0), self.reserved.get(category, 0)
+        if taken < reserved and self.waiting_by.get(category, 0) == 0:
+            return Claim.RESERVED
+        if taken >= reserved and self.committed < self.seat_limit and self.waiting == 0:
+            return Claim.GENERAL
+        return Claim.WAITLIST
+
+    def promote(self, line: Iterable[tuple[str, str]], limit: int, skip: str = "") -> tuple[Ledger, list[str]]:
+        """Move up, in order, everyone in `line` ((id, category), first in line first) who may take a seat.
+
+        A seat reserved for a category is skipped over by others and goes to the first of that category.
+        At most `limit` move up (one transaction's worth); returns the new ledger and who moved up.
+        """
+        ledger, promoted = self, list[str]()
+        for person, category in line:
+            if len(promoted) == limit or not ledger.anyone_may_move():
+                break
+            if person == skip or not ledger.can_seat(category):
+                continue
+            ledger = ledger.wait(category, -1).seat(category)
+            promoted.append(person)
+        return ledger, promoted
+
     def update(self) -> dict[str, Any]:
         """The update that stores this ledger if nobody changed the item since it was read (add the item's Key)."""
         return {

@@ -1,6 +1,6 @@
 """The mail outbox: every e-mail is an item written in the same transaction as its cause.
 
-A DynamoDB stream delivers new mail items to the sender (see delivery.py); the items also sit in
+A DynamoDB stream delivers new mail items to the postman (mail/postman.py); the items also sit in
 the sparse `by-due` index until sent, so a sweeper can re-drive anything the stream left behind.
 
 State machine of a mail item:  pending -> sending -> sent
@@ -9,15 +9,17 @@ State machine of a mail item:  pending -> sending -> sent
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.clock import iso
 from chalicelib.store import schema
-from chalicelib.store.dynamo import ConditionFailed, Table
+from chalicelib.store.dynamo import ConditionFailed, Item, Table
 
 FAN_OUT_WRITERS = 16  # parallel conditional puts; DynamoDB takes far more, this bounds Lambda threads
 
@@ -130,3 +132,67 @@ TAG_MAIL = "uketsuke-mail"
 def mail_tags(slug: str, mail_id: str) -> dict[str, str]:
     """The tags that tie a sent mail (and SES's feedback about it) back to its outbox item."""
     return {TAG_EVENT: slug, TAG_MAIL: mail_id}
+
+
+class DynamoOutbox:
+    """The outbox's state changes on the table: each a conditional write, so two senders never both send."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def claim(self, slug: str, mail_id: str, now: datetime, lease: timedelta) -> Item | None:
+        """pending (or sending with an expired lease) -> sending until now + lease; the item, or None if taken."""
+        try:
+            return self.table.update(
+                schema.mail_key(slug, mail_id),
+                "SET #status = :sending, lease_until = :lease, attempts = attempts + :one",
+                values={
+                    ":sending": MailStatus.SENDING.value,
+                    ":pending": MailStatus.PENDING.value,
+                    ":lease": iso(now + lease),
+                    ":now": iso(now),
+                    ":one": 1,
+                },
+                names={"#status": "status"},
+                condition="#status = :pending OR (#status = :sending AND lease_until < :now)",
+            )
+        except ConditionFailed:
+            return None  # already sent, failed for good, or being sent right now
+
+    def finish(
+        self, slug: str, mail_id: str, status: MailStatus, at: datetime, message_id: str = "", error: str = ""
+    ) -> None:
+        """sending -> sent or failed, for good: the item leaves the queue of work to do."""
+        values: dict[str, Any] = {":status": status.value, ":at": iso(at)}
+        extra = ""
+        if message_id:
+            values[":message_id"] = message_id
+            extra += ", message_id = :message_id"
+        if error:
+            values[":error"] = error
+            extra += ", last_error = :error"
+        self.table.update(
+            schema.mail_key(slug, mail_id),
+            f"SET #status = :status, finished_at = :at{extra} REMOVE lease_until, #queue, #due",
+            values=values,
+            names={"#status": "status", "#queue": schema.QUEUE, "#due": schema.DUE},
+        )
+
+    def release(self, slug: str, mail_id: str, error: str) -> None:
+        """sending -> pending, noting why, so the retry (stream or sweeper) can send; only a claim still held."""
+        with contextlib.suppress(ConditionFailed):
+            self.table.update(
+                schema.mail_key(slug, mail_id),
+                "SET #status = :pending, last_error = :error REMOVE lease_until",
+                values={":pending": MailStatus.PENDING.value, ":error": error, ":sending": MailStatus.SENDING.value},
+                names={"#status": "status"},
+                condition="#status = :sending",
+            )
+
+    def waiting_since(self, moment: datetime, limit: int) -> list[tuple[str, str]]:
+        """(slug, mail id) of up to `limit` mails still unsent that were queued at `moment` or before."""
+        rows = schema.due_by(self.table, schema.QUEUE_MAIL, moment)
+        return [
+            (schema.slug_from_pk(row[schema.PK]), row[schema.SK].removeprefix(schema.MAIL_PREFIX))
+            for row in itertools.islice(rows, limit)
+        ]

@@ -99,23 +99,22 @@ def promotions_under(
     """Who in the waiting list may take a seat under `ledger`, in order: the new ledger and the writes."""
     if ledger.waiting == 0:
         return ledger, [], []
+    places: dict[str, Item] = {}
+
+    def line() -> Iterator[tuple[str, str]]:
+        for place in waiting_list(table, slug):  # read page by page, only as far as the ledger goes
+            places[place["registration_id"]] = place
+            yield place["registration_id"], place.get("category", "")
+
+    ledger, promoted = ledger.promote(line(), PROMOTIONS_PER_WRITE, skip)
     actions: list[dict[str, Any]] = []
-    promoted: list[str] = []
-    for place in waiting_list(table, slug):
-        if len(promoted) == PROMOTIONS_PER_WRITE or not ledger.anyone_may_move():
-            break
-        if place["registration_id"] == skip:
-            continue
-        category = place.get("category", "")
-        if not ledger.can_seat(category):
-            continue  # this seat is reserved for another category: the next person of it gets it
-        ledger = ledger.wait(category, -1).seat(category)
-        promoted.append(place["registration_id"])
+    for registration_id in promoted:
+        place = places[registration_id]
         actions += [
             delete_existing({schema.PK: place[schema.PK], schema.SK: place[schema.SK]}),
             *status_change(
                 slug,
-                place["registration_id"],
+                registration_id,
                 RegistrationStatus.WAITLISTED,
                 RegistrationStatus.CONFIRMED,
                 MailKind.PROMOTED,

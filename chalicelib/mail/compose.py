@@ -1,0 +1,224 @@
+"""Composing outbox mail: one registry says, for each kind, who receives it, in which states, and how it reads.
+
+A mail is composed when it is sent, not when it was queued, from the event and registration as they
+are then: a waiting-list notice for someone who has since moved up, or a reminder after a
+cancellation, is dropped (Undeliverable), and a confirmation re-sent to someone now waiting says
+where they wait. Adding a kind of mail means one MailKind and one entry in RECIPES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from chalicelib.domain.clock import Clock, parse_iso
+from chalicelib.domain.event import Event
+from chalicelib.domain.links import LinkSigner, personal_path, signed_check_in_path
+from chalicelib.domain.registration import Registration, RegistrationStatus
+from chalicelib.mail import render as r
+from chalicelib.mail.render import Links, RenderedMail
+from chalicelib.store import schema
+from chalicelib.store.dynamo import Item, Table
+from chalicelib.text import i18n
+from chalicelib.text import messages as msg
+from chalicelib.usecases import broadcast, catalog
+from chalicelib.usecases import sign_in as organizers
+from chalicelib.usecases.outbox import MailKind
+from chalicelib.usecases.registering import get_registration
+from chalicelib.usecases.waitlist import position
+
+
+class Undeliverable(Exception):
+    """The mail no longer makes sense to send (its event or registration is gone, or its state moved on)."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who a mail goes to and who it is from."""
+
+    to: str
+    sender: str
+    sender_name: str
+    reply_to: str = ""
+
+
+class Recipient(StrEnum):
+    """Whom a kind of mail is addressed to."""
+
+    REGISTRANT = "registrant"  # in their language, with their personal link and check-in code
+    ORGANIZER = "organizer"  # the event's organizer_email, about the event or one registration
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a renderer may use: the event and registration as they are now, the item, its links, the time."""
+
+    table: Table
+    event: Event
+    registration: Registration | None
+    item: Item
+    links: Links
+    now: datetime
+
+    def place(self) -> int:
+        """The registrant's place in line, read only by the mails that show it."""
+        wait_sk = self.registration.wait_sk if self.registration else ""
+        return position(self.table, self.event.slug, wait_sk) if wait_sk else 0
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One kind of mail: its recipient, the registration states it is still sent in, and its renderer."""
+
+    to: Recipient
+    render: Callable[[Facts], RenderedMail]
+    sent_while: frozenset[RegistrationStatus] = frozenset()
+
+
+_ACTIVE = frozenset({RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.APPLIED})
+_SEATED = frozenset({RegistrationStatus.CONFIRMED})
+_WAITING = frozenset({RegistrationStatus.WAITLISTED})
+
+
+def _person(f: Facts) -> Registration:
+    assert f.registration is not None
+    return f.registration
+
+
+def _confirmation(f: Facts) -> RenderedMail:
+    """A confirmation, or (re-sent to someone no longer seated) what their registration now is."""
+    person = _person(f)
+    if person.status == RegistrationStatus.APPLIED.value:
+        return r.render_applied(f.event, person, f.links)
+    if person.status == RegistrationStatus.WAITLISTED.value:
+        return r.render_waitlisted(f.event, person, f.links, f.place())
+    return r.render_confirmation(f.event, person, f.links, f.now)
+
+
+def _broadcast(f: Facts) -> RenderedMail:
+    message = broadcast.get(f.table, f.event.slug, f.item["broadcast_id"])
+    if message is None:
+        raise Undeliverable("the broadcast no longer exists")
+    return r.render_broadcast(f.event, _person(f), message["subject"], message["body"], f.links)
+
+
+def _closed_notice(f: Facts) -> RenderedMail:
+    item = f.item
+    return r.render_closed_notice(f.event, item["reason"], int(item["seats_taken"]), int(item["capacity"]), f.links)
+
+
+def _feedback_notice(f: Facts) -> RenderedMail:
+    return r.render_feedback_notice(f.event, _person(f), f.item["feedback"], f.item["feedback_detail"], f.links)
+
+
+RECIPES: dict[MailKind, Recipe] = {
+    MailKind.CONFIRMATION: Recipe(Recipient.REGISTRANT, _confirmation, _ACTIVE),
+    MailKind.APPLIED: Recipe(
+        Recipient.REGISTRANT,
+        lambda f: r.render_applied(f.event, _person(f), f.links),
+        frozenset({RegistrationStatus.APPLIED}),
+    ),
+    MailKind.DRAW_WON: Recipe(
+        Recipient.REGISTRANT, lambda f: r.render_draw_won(f.event, _person(f), f.links, f.now), _SEATED
+    ),
+    MailKind.DRAW_LOST: Recipe(
+        Recipient.REGISTRANT,
+        lambda f: r.render_waitlisted(f.event, _person(f), f.links, f.place(), drawn=True),
+        _WAITING,
+    ),
+    MailKind.REMINDER: Recipe(
+        Recipient.REGISTRANT,
+        lambda f: r.render_reminder(f.event, _person(f), f.links, parse_iso(f.item["reminder_due"]), f.now),
+        _SEATED,
+    ),
+    MailKind.PROMOTED: Recipe(
+        Recipient.REGISTRANT, lambda f: r.render_promoted(f.event, _person(f), f.links, f.now), _SEATED
+    ),
+    MailKind.WAITLISTED: Recipe(
+        Recipient.REGISTRANT, lambda f: r.render_waitlisted(f.event, _person(f), f.links, f.place()), _WAITING
+    ),
+    MailKind.CANCELLED: Recipe(
+        Recipient.REGISTRANT,
+        lambda f: r.render_cancelled(f.event, _person(f), f.links),
+        frozenset({RegistrationStatus.CANCELLED}),
+    ),
+    MailKind.BROADCAST: Recipe(Recipient.REGISTRANT, _broadcast, _ACTIVE),
+    MailKind.CLOSED_NOTICE: Recipe(Recipient.ORGANIZER, _closed_notice),
+    MailKind.FEEDBACK_NOTICE: Recipe(Recipient.ORGANIZER, _feedback_notice),
+}
+
+
+@dataclass
+class Composer:
+    """Turns an outbox item into the mail to send now, with its envelope; reads, never writes."""
+
+    table: Table
+    events: catalog.EventDetails
+    signer: LinkSigner
+    clock: Clock
+    base_url: str
+    default_sender: str
+
+    def __call__(self, slug: str, item: Item) -> tuple[RenderedMail, Envelope]:
+        """The mail for `item` as it should read now; Undeliverable if it should no longer be sent."""
+        if item["kind"] == MailKind.SIGN_IN.value:
+            return self._sign_in(item)
+        recipe = RECIPES[MailKind(item["kind"])]
+        event = self.events.get(slug)
+        if event is None:
+            raise Undeliverable("the event no longer exists")
+        registration = self._registration(slug, item)
+        links = Links(event_url=f"{self.base_url}/events/{slug}")
+        sender = event.contact.sender or self.default_sender
+        now = self.clock.now()
+        if recipe.to is Recipient.ORGANIZER:
+            rendered = recipe.render(Facts(self.table, event, registration, item, links, now))
+            return rendered, Envelope(event.contact.organizer_email, sender, _sender_name(event))
+        if registration is None:
+            raise Undeliverable("a mail to a registrant names no registration")
+        self._check_still_wanted(MailKind(item["kind"]), recipe, registration)
+        rid = registration.registration_id
+        links = Links(
+            event_url=links.event_url,
+            manage_url=self.base_url + personal_path(self.signer, slug, rid, event.ends_at),
+            check_in_url=self.base_url + signed_check_in_path(self.signer, slug, rid, event.ends_at),
+        )
+        event = event.in_language(registration.lang)  # their language, also for the organizer's own text
+        with i18n.speaking(registration.lang):
+            rendered = recipe.render(Facts(self.table, event, registration, item, links, now))
+        return rendered, Envelope(
+            registration.attendee.email, sender, _sender_name(event), event.contact.organizer_email
+        )
+
+    def _registration(self, slug: str, item: Item) -> Registration | None:
+        """The registration the mail is about, if any; Undeliverable if it is gone or erased."""
+        if not item.get("registration_id"):
+            return None
+        registration = get_registration(self.table, slug, item["registration_id"])
+        if registration is None:
+            raise Undeliverable("the registration no longer exists")
+        if registration.erased:
+            raise Undeliverable("the registrant had their personal data erased")
+        return registration
+
+    def _check_still_wanted(self, kind: MailKind, recipe: Recipe, registration: Registration) -> None:
+        if self.table.get(schema.suppression_key(registration.attendee.email_key)) is not None:
+            raise Undeliverable("the address bounced or complained before; nothing more is sent to it")
+        status = RegistrationStatus(registration.status)
+        if status not in recipe.sent_while:
+            raise Undeliverable(f"a {kind.value} mail is not sent to a registration that is {status.value}")
+
+    def _sign_in(self, item: Item) -> tuple[RenderedMail, Envelope]:
+        """An organizer's sign-in link (no event): the HMAC is made now, from the nonce the outbox item holds."""
+        valid_until = parse_iso(item["created_at"]) + organizers.SIGN_IN_VALID
+        token = organizers.sign_in_token(self.signer, item["nonce"], valid_until)
+        link = f"{self.base_url}{organizers.sign_in_path(item['nonce'], token)}"
+        rendered = r.render_sign_in(link, int(organizers.SIGN_IN_VALID.total_seconds() // 60))
+        return rendered, Envelope(item["to"], self.default_sender, i18n.gettext(msg.SITE_NAME))
+
+
+def _sender_name(event: Event) -> str:
+    """The name the mail comes from: the organizer's choice, else the event's title."""
+    return event.contact.sender_name or event.title

@@ -1,0 +1,202 @@
+"""The seat ledger, with no engine: its rule, the DynamoDB conditions it hands the registration, and its invariants.
+
+Random sequences of everything that changes seats (register, cancel, join, leave, promote, release,
+draw) must keep `seats_taken <= committed <= seat_limit`, and after the line moves nobody waits who
+could be seated. The conditions `claim()` gives DynamoDB are evaluated here on every ledger the
+sequences reach and must say exactly what `Ledger.claimable()` says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chalicelib.domain.ledger import FULL, HAS_ROOM, Claim, Ledger, claim, is_full, seats_left
+from tests.dynamo_expressions import apply_update, condition_holds
+
+CATEGORIES = ("councillor", "official", "other")
+
+
+def item_of(ledger: Ledger) -> dict[str, Any]:
+    """The event item's counter attributes, as publishing leaves them (a key for every category)."""
+    return {
+        "seat_limit": ledger.seat_limit,
+        "seats_taken": ledger.seats_taken,
+        "waiting": ledger.waiting,
+        "committed": ledger.committed,
+        "version": ledger.version,
+        "taken_by": {c: ledger.taken_by.get(c, 0) for c in CATEGORIES},
+        "waiting_by": {c: ledger.waiting_by.get(c, 0) for c in CATEGORIES},
+        "reserved": {c: ledger.reserved.get(c, 0) for c in CATEGORIES},
+    }
+
+
+def claim_applies(ledger: Ledger, kind: Claim, category: str) -> tuple[bool, Ledger]:
+    """Evaluate the DynamoDB condition and update of `claim(kind)` on the ledger's item."""
+    update, condition = claim(kind)
+    names, values = {"#c": category}, {":one": 1, ":zero": 0}
+    item = item_of(ledger)
+    if not condition_holds(condition, item, names, values):
+        return False, ledger
+    return True, Ledger.from_item(apply_update(update, item, names, values))
+
+
+@dataclass
+class Event:
+    """A model of one event: its ledger, who is seated, and the line in order."""
+
+    ledger: Ledger
+    seated: dict[str, str] = field(default_factory=dict)  # person -> category
+    line: list[tuple[str, str]] = field(default_factory=list)  # (person, category), first in line first
+    applicants: list[tuple[str, str]] = field(default_factory=list)
+    count: int = 0
+
+    def newcomer(self, category: str) -> str:
+        self.count += 1
+        return f"p{self.count}-{category}"
+
+    def register(self, category: str) -> None:
+        """What the registration transaction does: the first claim whose condition holds."""
+        person = self.newcomer(category)
+        for kind in (Claim.RESERVED, Claim.GENERAL, Claim.WAITLIST):
+            applied, after = claim_applies(self.ledger, kind, category)
+            if applied:
+                assert kind is self.ledger.claimable(category), "DynamoDB's condition and the rule disagree"
+                self.ledger = after
+                if kind is Claim.WAITLIST:
+                    self.line.append((person, category))
+                else:
+                    self.seated[person] = category
+                return
+        raise AssertionError("one of the three claims always applies")
+
+    def cancel(self, pick: int) -> None:
+        if self.seated:
+            person = sorted(self.seated)[pick % len(self.seated)]
+            self.ledger = self.ledger.free(self.seated.pop(person))
+            self.settle()
+
+    def leave(self, pick: int) -> None:
+        if self.line:
+            _, category = self.line.pop(pick % len(self.line))
+            self.ledger = self.ledger.wait(category, -1)
+            self.settle()
+
+    def apply(self, category: str) -> None:
+        self.applicants.append((self.newcomer(category), category))
+
+    def draw(self, seed: int) -> None:
+        """Seat each applicant in drawn order if the ledger allows, else line them up."""
+        order = sorted(self.applicants, key=lambda a: hash((seed, a[0])))
+        self.applicants = []
+        for person, category in order:
+            if self.ledger.can_seat(category):
+                self.ledger = self.ledger.seat(category)
+                self.seated[person] = category
+            else:
+                self.ledger = self.ledger.wait(category, 1)
+                self.line.append((person, category))
+
+    def release(self) -> None:
+        self.ledger = self.ledger.release_reservations()
+        self.settle()
+
+    def settle(self) -> None:
+        """Move the line up in batches, as the use case does, until nobody more can move."""
+        while True:
+            self.ledger, promoted = self.ledger.promote(self.line, limit=2)
+            if not promoted:
+                return
+            moved = set(promoted)
+            self.seated.update((p, c) for p, c in self.line if p in moved)
+            self.line = [(p, c) for p, c in self.line if p not in moved]
+
+
+def check(event: Event) -> None:
+    ledger = event.ledger
+    assert 0 <= ledger.seats_taken <= ledger.committed <= ledger.seat_limit
+    assert ledger.seats_taken == len(event.seated)
+    assert ledger.waiting == len(event.line)
+    for category in CATEGORIES:
+        assert ledger.taken_by.get(category, 0) == sum(c == category for c in event.seated.values())
+        assert ledger.waiting_by.get(category, 0) == sum(c == category for _, c in event.line)
+        if ledger.waiting_by.get(category, 0):
+            assert not ledger.can_seat(category), f"someone of {category} waits though a seat is theirs to take"
+    assert ledger.seats_left == seats_left(ledger.seat_limit, ledger.seats_taken)
+    item = item_of(ledger)
+    assert condition_holds(FULL, item, {}, {}) is is_full(ledger.seat_limit, ledger.seats_taken)
+    assert condition_holds(HAS_ROOM, item, {}, {}) is not is_full(ledger.seat_limit, ledger.seats_taken)
+
+
+@st.composite
+def fresh_ledgers(draw: st.DrawFn) -> Ledger:
+    seat_limit = draw(st.integers(min_value=1, max_value=8))
+    reserved: dict[str, int] = {}
+    room = seat_limit
+    for category in CATEGORIES[:2]:
+        reserved[category] = draw(st.integers(min_value=0, max_value=room))
+        room -= reserved[category]
+    return Ledger(seat_limit=seat_limit).with_reservations(CATEGORIES, reserved)
+
+
+STEP = st.one_of(
+    st.tuples(st.just("register"), st.sampled_from(CATEGORIES)),
+    st.tuples(st.just("cancel"), st.integers(min_value=0, max_value=50)),
+    st.tuples(st.just("leave"), st.integers(min_value=0, max_value=50)),
+    st.tuples(st.just("release"), st.just(0)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ledger=fresh_ledgers(), steps=st.lists(STEP, max_size=40))
+def test_any_sequence_of_seat_changes_keeps_capacity_and_moves_the_line(ledger: Ledger, steps: list[Any]) -> None:
+    event = Event(ledger)
+    for action, argument in steps:
+        getattr(event, action)(*([] if action == "release" else [argument]))
+        check(event)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ledger=fresh_ledgers(),
+    applications=st.lists(st.sampled_from(CATEGORIES), max_size=15),
+    seed=st.integers(),
+    after=st.lists(STEP, max_size=20),
+)
+def test_a_draw_then_anything_keeps_capacity_and_moves_the_line(
+    ledger: Ledger, applications: list[str], seed: int, after: list[Any]
+) -> None:
+    event = Event(ledger)
+    for category in applications:
+        event.apply(category)
+    event.draw(seed)
+    check(event)
+    for action, argument in after:
+        getattr(event, action)(*([] if action == "release" else [argument]))
+        check(event)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ledger=fresh_ledgers(),
+    steps=st.lists(st.sampled_from(CATEGORIES), max_size=12),
+    category=st.sampled_from(CATEGORIES),
+)
+def test_exactly_one_claim_holds_and_it_is_the_one_the_rule_names(
+    ledger: Ledger, steps: list[str], category: str
+) -> None:
+    event = Event(ledger)
+    for c in steps:
+        event.register(c)
+    holding = [kind for kind in Claim if claim_applies(event.ledger, kind, category)[0]]
+    assert holding == [event.ledger.claimable(category)]
+
+
+def test_the_evaluator_reads_what_it_should() -> None:
+    item = {"a": 1, "m": {"x": 2}}
+    assert condition_holds("a < m.#c AND (a = :one OR a > :one)", item, {"#c": "x"}, {":one": 1})
+    assert not condition_holds("m.#c <= a", item, {"#c": "x"}, {})
+    assert apply_update("SET a = a + :one, m.#c = :one", item, {"#c": "x"}, {":one": 1}) == {"a": 2, "m": {"x": 1}}

@@ -1,0 +1,181 @@
+"""The postman's rules with fakes for what it is handed: the outbox, the composer and the sender. No engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from chalicelib.domain.clock import FixedClock
+from chalicelib.mail.compose import Envelope, Undeliverable
+from chalicelib.mail.postman import LEASE, STALL_AFTER, Postman, inserted_mail
+from chalicelib.mail.render import RenderedMail
+from chalicelib.mail.ses import PermanentSendError, RateLimiter, TransientSendError
+from chalicelib.store.dynamo import Item, to_attrs
+from chalicelib.usecases.outbox import MailStatus
+
+NOW = datetime(2027, 1, 10, 1, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeOutbox:
+    """The outbox's state machine in a dict, with the same claim and lease rules as the table's."""
+
+    items: dict[tuple[str, str], Item] = field(default_factory=dict)
+
+    def add(self, slug: str, mail_id: str, queued: datetime = NOW) -> None:
+        self.items[(slug, mail_id)] = {"mail_id": mail_id, "status": "pending", "queued": queued, "attempts": 0}
+
+    def claim(self, slug: str, mail_id: str, now: datetime, lease: timedelta) -> Item | None:
+        item = self.items.get((slug, mail_id))
+        if item is None:
+            return None
+        leased_out = item["status"] == "sending" and item["lease_until"] < now
+        if item["status"] != "pending" and not leased_out:
+            return None
+        item.update(status="sending", lease_until=now + lease, attempts=item["attempts"] + 1)
+        return dict(item)
+
+    def finish(
+        self, slug: str, mail_id: str, status: MailStatus, at: datetime, message_id: str = "", error: str = ""
+    ) -> None:
+        item = self.items[(slug, mail_id)]
+        item.update(status=status.value, message_id=message_id, error=error)
+        item.pop("lease_until", None)
+
+    def release(self, slug: str, mail_id: str, error: str) -> None:
+        item = self.items[(slug, mail_id)]
+        if item["status"] == "sending":
+            item.update(status="pending", error=error)
+            item.pop("lease_until")
+
+    def waiting_since(self, moment: datetime, limit: int) -> list[tuple[str, str]]:
+        due = [key for key, item in self.items.items() if item["status"] != "sent" and item["queued"] <= moment]
+        return due[:limit]
+
+    def status(self, slug: str, mail_id: str) -> str:
+        return str(self.items[(slug, mail_id)]["status"])
+
+
+def compose(slug: str, item: Item) -> tuple[RenderedMail, Envelope]:
+    """Mail ids say what the fake composer does: 'gone-*' is no longer wanted."""
+    if item["mail_id"].startswith("gone"):
+        raise Undeliverable("the registration no longer exists")
+    return RenderedMail(subject=item["mail_id"], text="body", html="<p>body</p>"), Envelope(
+        to=f"{item['mail_id']}@example.jp", sender="noreply@example.jp", sender_name="uketsuke"
+    )
+
+
+@dataclass
+class FakeSes:
+    """Records what it sends; `refuse` and `fail_once` pick mails to refuse for good or to fail once."""
+
+    sent: list[str] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+    fail_once: set[str] = field(default_factory=set)
+
+    def send(self, raw: bytes, sender: str, to: str, tags: Any = None) -> str:
+        mail_id = tags["uketsuke-mail"]
+        if mail_id in self.refuse:
+            raise PermanentSendError("MessageRejected")
+        if mail_id in self.fail_once:
+            self.fail_once.discard(mail_id)
+            raise TransientSendError("Throttling")
+        self.sent.append(mail_id)
+        return f"ses-{mail_id}"
+
+
+def postman(outbox: FakeOutbox, ses: FakeSes, clock: FixedClock) -> Postman:
+    return Postman(outbox, compose, ses, clock, RateLimiter(1_000_000), sleep=lambda _: None)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+def test_a_mail_is_claimed_sent_and_marked_once(clock: FixedClock) -> None:
+    outbox, ses = FakeOutbox(), FakeSes()
+    outbox.add("ev", "m1")
+    p = postman(outbox, ses, clock)
+    assert p.deliver("ev", "m1") is MailStatus.SENT
+    assert p.deliver("ev", "m1") is None  # a second delivery of the same record sends nothing
+    assert ses.sent == ["m1"]
+    assert outbox.items[("ev", "m1")]["message_id"] == "ses-m1"
+
+
+def test_a_mail_no_longer_wanted_or_refused_for_good_fails_with_its_reason_and_is_not_retried(
+    clock: FixedClock,
+) -> None:
+    outbox, ses = FakeOutbox(), FakeSes(refuse={"m2"})
+    outbox.add("ev", "gone1")
+    outbox.add("ev", "m2")
+    p = postman(outbox, ses, clock)
+    assert p.deliver_many([("ev", "gone1"), ("ev", "m2")]) == [MailStatus.FAILED, MailStatus.FAILED]
+    assert "no longer exists" in outbox.items[("ev", "gone1")]["error"]
+    assert outbox.items[("ev", "m2")]["error"] == "MessageRejected"
+    clock.advance(STALL_AFTER + LEASE)
+    assert p.redrive_stalled(clock.now()) == 0 and ses.sent == []
+
+
+def test_a_transient_failure_releases_the_claim_and_the_retry_sends(clock: FixedClock) -> None:
+    outbox, ses = FakeOutbox(), FakeSes(fail_once={"m1"})
+    outbox.add("ev", "m1")
+    p = postman(outbox, ses, clock)
+    with pytest.raises(TransientSendError):
+        p.deliver("ev", "m1")
+    assert outbox.status("ev", "m1") == "pending" and "Throttling" in outbox.items[("ev", "m1")]["error"]
+    assert p.deliver("ev", "m1") is MailStatus.SENT and ses.sent == ["m1"]
+
+
+def test_one_bad_mail_does_not_hold_up_the_batch_which_fails_after_the_rest(clock: FixedClock) -> None:
+    outbox, ses = FakeOutbox(), FakeSes(fail_once={"m2"})
+    for n in range(1, 6):
+        outbox.add("ev", f"m{n}")
+    p = postman(outbox, ses, clock)
+    with pytest.raises(TransientSendError, match="1 mail"):
+        p.deliver_many([("ev", f"m{n}") for n in range(1, 6)])
+    assert sorted(ses.sent) == ["m1", "m3", "m4", "m5"]
+    assert p.deliver_many([("ev", f"m{n}") for n in range(1, 6)]).count(MailStatus.SENT) == 1
+    assert sorted(ses.sent) == ["m1", "m2", "m3", "m4", "m5"]  # each exactly once
+
+
+def test_a_claim_held_by_a_sender_that_died_is_taken_over_after_its_lease(clock: FixedClock) -> None:
+    outbox, ses = FakeOutbox(), FakeSes()
+    outbox.add("ev", "m1")
+    assert outbox.claim("ev", "m1", clock.now(), LEASE) is not None  # a sender that then dies
+    p = postman(outbox, ses, clock)
+    clock.advance(STALL_AFTER)
+    assert p.redrive_stalled(clock.now()) == 0  # still leased: it may be sending right now
+    clock.advance(LEASE)
+    assert p.redrive_stalled(clock.now()) == 1
+    assert p.redrive_stalled(clock.now()) == 0 and ses.sent == ["m1"]
+
+
+def test_marking_a_sent_mail_is_retried_when_dynamodb_throttles(clock: FixedClock) -> None:
+    outbox, ses = FakeOutbox(), FakeSes()
+    outbox.add("ev", "m1")
+    real_finish, throttled = outbox.finish, [2]
+
+    def finish(*args: Any, **kwargs: Any) -> None:
+        if throttled[0]:
+            throttled[0] -= 1
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "UpdateItem")
+        real_finish(*args, **kwargs)
+
+    outbox.finish = finish  # type: ignore[method-assign]
+    assert postman(outbox, ses, clock).deliver("ev", "m1") is MailStatus.SENT
+    assert outbox.status("ev", "m1") == "sent" and ses.sent == ["m1"]  # sent once, not released and resent
+
+
+def _record(event_name: str, pk: str, sk: str) -> dict[str, Any]:
+    return {"eventName": event_name, "dynamodb": {"Keys": to_attrs({"pk": pk, "sk": sk})}}
+
+
+def test_only_newly_inserted_outbox_items_are_delivered_from_the_stream() -> None:
+    assert inserted_mail(_record("INSERT", "EVENT#cdo", "MAIL#confirmation-R1")) == ("cdo", "confirmation-R1")
+    assert inserted_mail(_record("MODIFY", "EVENT#cdo", "MAIL#confirmation-R1")) is None  # the mark after sending
+    assert inserted_mail(_record("INSERT", "EVENT#cdo", "REG#R1")) is None
