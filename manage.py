@@ -32,8 +32,7 @@ from chalicelib.store.dynamo import Table
 from chalicelib.store.schema import table_definition
 from chalicelib.text import messages as msg
 from chalicelib.text.display import format_datetime
-from chalicelib.usecases import broadcast, checkin, roster
-from chalicelib.usecases import exports as export
+from chalicelib.usecases import broadcast, checkin, exports, roster
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.publishing import load_event_files
 
@@ -95,15 +94,15 @@ def list_registrations(table: Table, slug: str, state: str, search: str) -> int:
     return 0
 
 
-def export_list(table: Table, slug: str, kind: export.ListKind, fmt: str, output: str | None) -> int:
+def export_list(table: Table, slug: str, kind: exports.ListKind, fmt: str, output: str | None) -> int:
     """Write the door list or the 名刺交換 list as CSV or XLSX."""
     event = _event(table, slug)
-    rows = export.rows(event, _entries(table, slug), kind)
-    path = Path(output or export.filename(event, kind, fmt))
+    rows = exports.rows(event, _entries(table, slug), kind)
+    path = Path(output or exports.filename(event, kind, fmt))
     if fmt == "xlsx":
-        path.write_bytes(export.to_xlsx(rows, event.title))
+        path.write_bytes(exports.to_xlsx(rows, event.title))
     else:
-        path.write_bytes(export.to_csv(rows).encode("utf-8"))
+        path.write_bytes(exports.to_csv(rows).encode("utf-8"))
     print(f"{path}: {len(rows) - 1} people")
     return 0
 
@@ -189,7 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--search", default="", help="name, フリガナ, 所属 or e-mail (any kana, any width)")
     out = commands.add_parser("export", help="the door list or the 名刺交換 list as CSV or XLSX")
     out.add_argument("slug")
-    out.add_argument("--list", dest="kind", default="door", choices=[k.value for k in export.ListKind])
+    out.add_argument("--list", dest="kind", default="door", choices=[k.value for k in exports.ListKind])
     out.add_argument("--format", dest="fmt", default="xlsx", choices=["csv", "xlsx"])
     out.add_argument("-o", "--output", help="file to write (default: SLUG-LIST.FORMAT)")
     door = commands.add_parser("check-in", help="record an arrival at the door")
@@ -248,7 +247,7 @@ def main(argv: list[str] | None = None, confirm: Callable[[str], str] | None = i
         if args.command == "list":
             return list_registrations(table, args.slug, args.state, args.search)
         if args.command == "export":
-            return export_list(table, args.slug, export.ListKind(args.kind), args.fmt, args.output)
+            return export_list(table, args.slug, exports.ListKind(args.kind), args.fmt, args.output)
         if args.command == "check-in":
             return check_in(table, args.slug, args.who, args.by, now)
         fields = {

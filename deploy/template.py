@@ -135,7 +135,7 @@ def public_url(stage: Stage, api_stage: str) -> Any:
 
 
 def table_resource() -> dict[str, Any]:
-    """The registration table from the one schema in chalicelib/table.py, kept when the stack goes."""
+    """The registration table from the one schema in chalicelib/store/schema.py, kept when the stack goes."""
     definition = schema.table_definition("unused")
     return {
         "Type": "AWS::DynamoDB::Table",
@@ -252,7 +252,7 @@ def function_resources(stage: Stage, function: Function, senders: list[str], api
 
 
 def environment(stage: Stage, function: Function, api_stage: str) -> dict[str, Any]:
-    """The settings chalicelib/settings.py reads; only functions that send mail get the public URL."""
+    """The settings chalicelib/config/settings.py reads; only functions that send mail get the public URL."""
     variables: dict[str, Any] = {
         env.TABLE_NAME: {"Ref": TABLE},
         env.DEFAULT_SENDER: stage.sender,

@@ -13,7 +13,7 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib.domain.event import Event
-from chalicelib.usecases import sign_in as organizers
+from chalicelib.usecases import sign_in as sign_in_usecase
 from chalicelib.usecases.registering import register
 from tests.conftest import BASE_URL, FORM, World, mailbox, numbered, page
 
@@ -106,7 +106,7 @@ def test_asking_again_at_once_sends_no_second_mail(client: Client, organizer_lis
         client.http.post("/organizer/sign-in", headers=FORM, body=urlencode({"email": ORGANIZER}))
     organizer_listed.deliver_outbox()
     assert len(mailbox()) == 1
-    organizer_listed.clock.advance(organizers.SIGN_IN_WINDOW)
+    organizer_listed.clock.advance(sign_in_usecase.SIGN_IN_WINDOW)
     client.http.post("/organizer/sign-in", headers=FORM, body=urlencode({"email": ORGANIZER}))
     organizer_listed.deliver_outbox()
     assert len(mailbox()) == 2
@@ -118,7 +118,7 @@ def test_a_link_is_refused_when_forged_or_expired(client: Client, organizer_list
     forged = f"{path}?token={token[:-2]}AA"
     assert client.http.get(forged).status_code == 404
     assert use_link(client, forged).status_code == 404
-    organizer_listed.clock.advance(organizers.SIGN_IN_VALID + timedelta(seconds=1))
+    organizer_listed.clock.advance(sign_in_usecase.SIGN_IN_VALID + timedelta(seconds=1))
     assert client.http.get(link).status_code == 404
     assert use_link(client, link).status_code == 404
 
@@ -185,7 +185,7 @@ def test_every_organizer_route_refuses_anonymous_forged_and_ended_sessions(
                 path, headers={**FORM, "Cookie": signed_in.cookie}, body=urlencode({"csrf": csrf})
             )
             assert response.status_code == 403
-    organizer_listed.clock.advance(organizers.SESSION_LENGTH)
+    organizer_listed.clock.advance(sign_in_usecase.SESSION_LENGTH)
     expired = signed_in.get(client, path) if method == "GET" else signed_in.post(client, path)
     assert _refused(expired, method)
 
@@ -226,7 +226,7 @@ def test_signing_in_from_a_scanned_code_leads_back_to_it(client: Client, organiz
 
 @pytest.mark.parametrize("then", ["https://evil.example/", "//evil.example/x", "/events/x", "/organizer/\\evil", ""])
 def test_after_signing_in_nobody_is_sent_off_the_organizer_pages(then: str) -> None:
-    assert organizers.return_path(then) == "/organizer"
+    assert sign_in_usecase.return_path(then) == "/organizer"
 
 
 def test_behind_api_gateway_the_way_to_sign_in_keeps_the_stage_prefix(organizer_listed: World) -> None:

@@ -18,8 +18,7 @@ from chalicelib.domain import links
 from chalicelib.domain.event import Event
 from chalicelib.domain.links import LinkSigner, link_expiry
 from chalicelib.mail import qr
-from chalicelib.usecases import broadcast, checkin, roster
-from chalicelib.usecases import exports as export
+from chalicelib.usecases import broadcast, checkin, exports, roster
 from chalicelib.usecases.changes import cancel
 from chalicelib.usecases.registering import register
 from tests.conftest import BASE_URL, LINK_KEY, World, attendee, mailbox, numbered, page
@@ -151,17 +150,17 @@ def test_csv_opens_in_japanese_excel_and_never_runs_a_formula(
 
 
 def test_neutralise_leaves_ordinary_text_alone_and_defuses_every_formula_start() -> None:
-    assert export.neutralise("磐梯町役場") == "磐梯町役場"
-    assert export.neutralise("") == ""
-    assert all(export.neutralise(t).startswith("'") for t in HOSTILE[:-1])
+    assert exports.neutralise("磐梯町役場") == "磐梯町役場"
+    assert exports.neutralise("") == ""
+    assert all(exports.neutralise(t).startswith("'") for t in HOSTILE[:-1])
 
 
 def test_xlsx_keeps_the_text_exactly_and_as_text(world: World, desk: SignedIn, published: Event) -> None:
     from openpyxl import load_workbook
 
     sign_up_hostile(world, published)
-    rows = export.rows(published, roster.entries(world.table, "cdo-seminar"), export.ListKind.MEISHI)
-    sheet = load_workbook(io.BytesIO(export.to_xlsx(rows, published.title))).active
+    rows = exports.rows(published, roster.entries(world.table, "cdo-seminar"), exports.ListKind.MEISHI)
+    sheet = load_workbook(io.BytesIO(exports.to_xlsx(rows, published.title))).active
     assert sheet is not None
     cells = [[cell for cell in row] for row in sheet.iter_rows()]
     assert [c.value for c in cells[0]] == rows[0]

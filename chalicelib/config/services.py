@@ -26,7 +26,7 @@ class Services:
     settings: Settings
     table: Table
     # Made when the postman is first needed: the site's function never sends mail, so it never loads
-    # delivery (nor mail rendering, QR codes and the rest) on its cold start.
+    # the postman (nor mail rendering, QR codes and the rest) on its cold start.
     mailer_factory: Callable[[], Mailer]
     clock: Clock
     ids: IdGenerator

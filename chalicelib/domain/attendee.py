@@ -1,4 +1,4 @@
-"""The registration form: normalising what people type and saying exactly what is wrong."""
+"""The attendee: what people type into the form, normalised, and exactly what is wrong with it."""
 
 from __future__ import annotations
 
@@ -73,9 +73,13 @@ def clean_paragraphs(value: str) -> str:
     return "\n".join(clean_line(line) for line in lines).strip()
 
 
+# Hiragana and katakana are one block apart in Unicode (ぁ U+3041 … ゖ U+3096 and ァ U+30A1 … ヶ U+30F6).
+_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
+
+
 def to_katakana(value: str) -> str:
     """Hiragana to katakana; everything else unchanged."""
-    return "".join(chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in value)
+    return value.translate(_HIRAGANA_TO_KATAKANA)
 
 
 def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lang: str = "ja") -> FormResult:

@@ -1,4 +1,4 @@
-"""Events: what organizers describe in `events/<slug>.toml`, and the seat state the table keeps."""
+"""Events: what an organizer describes (an event file, see event_file.py) and the live state the table keeps."""
 
 from __future__ import annotations
 

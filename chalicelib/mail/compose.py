@@ -23,8 +23,7 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.usecases import broadcast, catalog
-from chalicelib.usecases import sign_in as organizers
+from chalicelib.usecases import broadcast, catalog, sign_in
 from chalicelib.usecases.outbox import MailKind
 from chalicelib.usecases.registering import get_registration
 from chalicelib.usecases.waitlist import position
@@ -212,10 +211,10 @@ class Composer:
 
     def _sign_in(self, item: Item) -> tuple[RenderedMail, Envelope]:
         """An organizer's sign-in link (no event): the HMAC is made now, from the nonce the outbox item holds."""
-        valid_until = parse_iso(item["created_at"]) + organizers.SIGN_IN_VALID
-        token = organizers.sign_in_token(self.signer, item["nonce"], valid_until)
-        link = f"{self.base_url}{organizers.sign_in_path(item['nonce'], token)}"
-        rendered = r.render_sign_in(link, int(organizers.SIGN_IN_VALID.total_seconds() // 60))
+        valid_until = parse_iso(item["created_at"]) + sign_in.SIGN_IN_VALID
+        token = sign_in.sign_in_token(self.signer, item["nonce"], valid_until)
+        link = f"{self.base_url}{sign_in.sign_in_path(item['nonce'], token)}"
+        rendered = r.render_sign_in(link, int(sign_in.SIGN_IN_VALID.total_seconds() // 60))
         return rendered, Envelope(item["to"], self.default_sender, i18n.gettext(msg.SITE_NAME))
 
 

@@ -1,6 +1,6 @@
 """E-mail content: pure rendering (context in, subject/text/HTML/attachments out) and MIME assembly.
 
-Nothing here talks to SES; delivery.py is the only place that sends.
+Nothing here talks to SES; mail/ses.py is the only place that sends.
 """
 
 from __future__ import annotations

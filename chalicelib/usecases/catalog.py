@@ -1,4 +1,4 @@
-"""The events a deployment serves: publishing event files into the table and reading them back."""
+"""Reading the events a deployment serves (upcoming, past, one by slug), and a per-container details cache."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Check-in at the door: a signed QR code in each seat mail, and marking attendance exactly once.
+"""Check-in at the door: marking attendance exactly once (the QR code and its signed link: mail/qr.py, links.py).
 
 The QR code holds the URL of the organizer's check-in page for that registration, with an HMAC
 over the event and registration. Staff scan it with the phone's own camera (no app, no script),

@@ -8,7 +8,7 @@ The transaction holds four writes that succeed or fail together:
 Nothing is read first, so there is no window between a check and a write for a race to use.
 
 When the event is full and keeps a waiting list, the registrant joins it instead, in a second
-transaction conditioned on the event still being full (see waitlist.py for moving up and leaving).
+transaction conditioned on the event still being full (changes.py cancels; waitlist.py moves the line up).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reminders: fanned out once per registrant into the mail outbox (catalog.py schedules them).
+"""Reminders: fanned out once per registrant into the mail outbox (publishing.py schedules them).
 
 Fan-out writes one outbox item per registrant with a deterministic id and `attribute_not_exists`,
 so running the job twice, or two copies at once, creates each reminder exactly once. Sending is

@@ -7,12 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain.attendee import to_katakana
 from chalicelib.domain.registration import Registration
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
-
-# Hiragana and katakana are one block apart in Unicode: a search typed in either finds both.
-_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,8 @@ def count(found: list[Entry]) -> Counts:
 
 def normalise(text: str) -> str:
     """Fold width, case, spaces and kana so that ﾊﾞﾝﾀﾞｲ, ばんだい and バンダイ match one another."""
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_HIRAGANA_TO_KATAKANA)
+    # A search typed in hiragana finds katakana and the reverse.
+    folded = to_katakana(unicodedata.normalize("NFKC", text).casefold())
     return "".join(folded.split()).replace("-", "")
 
 

@@ -19,8 +19,7 @@ from chalicelib.domain.links import check_in_token_is_genuine
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
 from chalicelib.text.templating import render
-from chalicelib.usecases import catalog
-from chalicelib.usecases import sign_in as organizers
+from chalicelib.usecases import catalog, sign_in
 from chalicelib.usecases.sign_in import Session
 from chalicelib.web.headers import PRIVATE
 from chalicelib.web.http import base_path, form_fields, here, html, query_params, read_cookie, see_other
@@ -44,17 +43,17 @@ def _home() -> str:
 def _page(template: str, session: Session | None, status: int = 200, **context: Any) -> Response:
     """An organizer page: never cached, and carrying the session's CSRF token for its forms."""
     s = current()
-    csrf = organizers.csrf_token(s.signer, session) if session else ""
+    csrf = sign_in.csrf_token(s.signer, session) if session else ""
     body = render(f"pages/organizer/{template}", base=_base(), session=session, csrf=csrf, **context)
     return html(body, status, PRIVATE)
 
 
 def _session() -> Session | None:
-    cookie = read_cookie(routes.current_request, organizers.COOKIE)
+    cookie = read_cookie(routes.current_request, sign_in.COOKIE)
     if not cookie:
         return None
     s = current()
-    return organizers.read_session(s.table, s.signer, cookie, s.clock.now())
+    return sign_in.read_session(s.table, s.signer, cookie, s.clock.now())
 
 
 def _viewer() -> Session | Response:
@@ -74,7 +73,7 @@ def _poster() -> tuple[Session, dict[str, str]] | Response:
     session = _session()
     if session is None:
         return _page("message.html", None, 403, title=msg.SESSION_NEEDED, text=msg.SESSION_NEEDED)
-    if not organizers.csrf_ok(current().signer, session, fields.get("csrf", "")):
+    if not sign_in.csrf_ok(current().signer, session, fields.get("csrf", "")):
         return _page("message.html", session, 403, title=msg.ERROR_SUMMARY_TITLE, text=msg.FORM_EXPIRED)
     return session, fields
 
@@ -113,7 +112,7 @@ def sign_in_form() -> Response:
     """Where an organizer asks for a sign-in link."""
     params = query_params(routes.current_request)
     notice = msg.SIGNED_OUT if params.get("out") else ""
-    return _page("sign_in.html", None, errors={}, notice=notice, then=organizers.return_path(params.get("then", "")))
+    return _page("sign_in.html", None, errors={}, notice=notice, then=sign_in.return_path(params.get("then", "")))
 
 
 @routes.route("/sign-in", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
@@ -123,12 +122,12 @@ def request_sign_in() -> Response:
     if isinstance(fields, Response):
         return fields
     email = fields.get("email", "").strip()
-    then = organizers.return_path(fields.get("then", ""))
+    then = sign_in.return_path(fields.get("then", ""))
     if not email:
         errors = {"email": msg.SIGN_IN_EMAIL_NEEDED}
         return _page("sign_in.html", None, 400, errors=errors, notice="", then=then)
     s = current()
-    organizers.request_sign_in(s.table, s.settings.organizers, email, s.clock.now(), then)
+    sign_in.request_sign_in(s.table, s.settings.organizers, email, s.clock.now(), then)
     return _page("message.html", None, title=msg.SIGN_IN_CHECK_MAIL, text=gettext(msg.SIGN_IN_SENT).format(email=email))
 
 
@@ -137,7 +136,7 @@ def sign_in_link(nonce: str) -> Response:
     """The link from the mail: a button, because only a person's POST may spend the link."""
     s = current()
     token = query_params(routes.current_request).get("token", "")
-    if not organizers.link_is_genuine(s.signer, nonce, token, s.clock.now()):
+    if not sign_in.link_is_genuine(s.signer, nonce, token, s.clock.now()):
         return _page("message.html", None, 404, title=msg.SIGN_IN_FAILED, text=msg.SIGN_IN_LINK_INVALID)
     return _page("sign_in_confirm.html", None, nonce=nonce, token=token)
 
@@ -150,11 +149,11 @@ def use_sign_in_link(nonce: str) -> Response:
         return fields
     s = current()
     now = s.clock.now()
-    used = organizers.use_sign_in(s.table, s.signer, nonce, fields.get("token", ""), now)
+    used = sign_in.use_sign_in(s.table, s.signer, nonce, fields.get("token", ""), now)
     if used is None:
         return _page("message.html", None, 404, title=msg.SIGN_IN_FAILED, text=msg.SIGN_IN_LINK_INVALID)
     session, then = used
-    cookie = organizers.set_cookie_header(organizers.cookie_value(s.signer, session), _home(), session.expires - now)
+    cookie = sign_in.set_cookie_header(sign_in.cookie_value(s.signer, session), _home(), session.expires - now)
     return see_other(_base() + then, {**PRIVATE, "Set-Cookie": cookie})
 
 
@@ -165,8 +164,8 @@ def sign_out() -> Response:
     if isinstance(found, Response):
         return found
     session, _ = found
-    organizers.sign_out(current().table, session)
-    expired = organizers.set_cookie_header("", _home(), timedelta(0))
+    sign_in.sign_out(current().table, session)
+    expired = sign_in.set_cookie_header("", _home(), timedelta(0))
     return see_other(f"{_home()}/sign-in?out=1", {**PRIVATE, "Set-Cookie": expired})
 
 
@@ -231,8 +230,7 @@ def registration_detail(slug: str, registration_id: str) -> Response:
 @routes.route("/events/{slug}/export/{name}", methods=["GET"])
 def export_list(slug: str, name: str) -> Response:
     """The door list or the 名刺交換 list as CSV for Excel."""
-    from chalicelib.usecases import exports as export
-    from chalicelib.usecases import roster
+    from chalicelib.usecases import exports, roster
 
     opened = _open(slug)
     if isinstance(opened, Response):
@@ -240,14 +238,14 @@ def export_list(slug: str, name: str) -> Response:
     session, state = opened
     if name not in _CSV_LISTS:
         return _page("message.html", session, 404, title=msg.EXPORT_UNKNOWN, text=msg.EXPORT_UNKNOWN)
-    kind = export.ListKind(name.removesuffix(".csv"))
-    table = export.rows(state.event, roster.entries(current().table, slug), kind)
+    kind = exports.ListKind(name.removesuffix(".csv"))
+    table = exports.rows(state.event, roster.entries(current().table, slug), kind)
     headers: dict[str, str | list[str]] = {
         **PRIVATE,
         "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{export.filename(state.event, kind, "csv")}"',
+        "Content-Disposition": f'attachment; filename="{exports.filename(state.event, kind, "csv")}"',
     }
-    return Response(body=export.to_csv(table), headers=headers)
+    return Response(body=exports.to_csv(table), headers=headers)
 
 
 # --- check-in at the door -----------------------------------------------------------------------
