@@ -225,3 +225,19 @@ def test_concurrent_cancellations_joins_and_leaves_never_lose_or_double_a_seat(
             assert cancel(world.table, event, arg, world.clock.now()).outcome is CancelOutcome.ALREADY_CANCELLED
     assert everything(world, event.slug) == before
     assert next(waiting_list(world.table, event.slug), None) is not None
+
+
+def test_a_cancellation_that_meets_transaction_conflicts_retries_and_moves_the_line_once(
+    world: World, full: Event
+) -> None:
+    from chalicelib.store.retry import RetryPolicy
+    from tests.test_registrations import ConflictingTable
+
+    waiting = join(world, full, 3)
+    rid = items(world, full.slug, schema.REG_PREFIX)[0]["registration_id"]
+    table = ConflictingTable(world.table, conflicts=5)  # real DynamoDB cancels like this while others hold the item
+    pauses: list[float] = []
+    result = cancel(table, full, rid, world.clock.now(), retry=RetryPolicy(sleep=pauses.append))  # type: ignore[arg-type]
+    assert result.outcome is CancelOutcome.CANCELLED and result.promoted == (waiting,)
+    assert len(pauses) == 5 and status(world, full, waiting) == "confirmed"
+    check_invariants(world, full)
