@@ -11,11 +11,12 @@ from chalice.app import Chalice
 from chalicelib.config.services import Services, use
 from chalicelib.jobs.schedules import jobs
 from chalicelib.web import api, organizer, public
-from chalicelib.web.middleware import language, security_headers
+from chalicelib.web.middleware import language, refuse_what_is_not_text, security_headers
 
 app = Chalice(app_name="uketsuke")
 app.register_middleware(security_headers, "http")
 app.register_middleware(language, "http")
+app.register_middleware(refuse_what_is_not_text, "http")
 app.register_blueprint(public.routes)
 app.register_blueprint(api.routes)
 app.register_blueprint(organizer.routes, url_prefix="/organizer")

@@ -166,3 +166,11 @@ def test_missing_settings_say_which_variable(
     monkeypatch.delenv("UKETSUKE_TABLE_NAME", raising=False)
     assert manage_main(["load-events", str(SAMPLE_EVENT)]) == 2
     assert "UKETSUKE_TABLE_NAME is not set" in capsys.readouterr().err
+
+
+def test_an_event_file_value_that_is_not_text_is_refused_naming_its_key() -> None:
+    with SAMPLE_EVENT.open("rb") as handle:
+        data = tomllib.load(handle)
+    data["venue"]["name"] = "会場\ufffe"
+    with pytest.raises(EventFileError, match=r"venue\.name: holds a character that is not text"):
+        parse_event(data)

@@ -123,3 +123,19 @@ def test_values_are_returned_normalised_for_the_form_to_show_again() -> None:
 
 def test_to_katakana_leaves_other_characters() -> None:
     assert to_katakana("ぁゖーA") == "ァヶーA"
+
+
+def test_addresses_are_compared_on_ascii_letters_only_and_sent_with_an_ascii_domain() -> None:
+    from chalicelib.domain.attendee import email_key, sending_address
+
+    assert email_key("Taro.Bandai@Example.JP") == email_key("taro.bandai@example.jp")
+    assert email_key("user@例え.jp") == "user@例え.jp"  # nothing beyond A-Z is folded
+    assert sending_address("user@例え.jp") == "user@xn--r8jz45g.jp"
+    assert sending_address("taro@example.jp") == "taro@example.jp"
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "a\udfffb", "\ufffe", "\uffff", "\ufdd0", "\U0010ffff", "\U0001fffe"])
+def test_what_is_not_text_is_named_on_its_field(bad: str) -> None:
+    result = validate_registration(valid_form(organization=f"磐梯町{bad}役場"), ["councillor", "civil-servant"])
+    assert result.attendee is None and "文字として扱えない" in result.errors["organization"]
+    result.values["organization"].encode("utf-8")  # what is shown again can be sent to the browser

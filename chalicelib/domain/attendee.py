@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext as t
+from chalicelib.text.scalars import is_text, readable
 
 MAX_LENGTHS = {
     "name": 50,
@@ -20,6 +21,7 @@ MAX_LENGTHS = {
     "question": 1000,
 }
 REQUIRED_FIELDS = ("name", "kana", "organization", "email")
+_MAX_LOCAL_PART = 64  # RFC 5321 4.5.3.1.1
 _TRUE_WORDS = frozenset({"yes", "on", "true", "1"})
 
 _WHITESPACE_RUN = re.compile(r"\s+")
@@ -43,8 +45,27 @@ class Attendee:
 
     @property
     def email_key(self) -> str:
-        """The address as compared for duplicates: case-insensitive as people expect."""
-        return self.email.casefold()
+        """The address as compared for duplicates: see email_key()."""
+        return email_key(self.email)
+
+
+def email_key(address: str) -> str:
+    """An address as compared for duplicates: ASCII letters case-insensitively, nothing else folded.
+
+    Mail servers treat the part before the @ as they like; folding only A-Z keeps distinct addresses
+    distinct (casefold would make straße and strasse one). Domains arrive lower-cased by validation.
+    """
+    return "".join(ch.lower() if ch.isascii() else ch for ch in address)
+
+
+def sending_address(address: str) -> str:
+    """The address as mail servers need it: the domain in its IDNA ASCII form (例え.jp -> xn--r8jz45g.jp)."""
+    local, _, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    import idna  # email-validator's own dependency; only the mail sender meets a non-ASCII domain
+
+    return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
 
 
 @dataclass(frozen=True)
@@ -94,6 +115,9 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lan
         if not isinstance(value, str):
             errors[field] = msg.field_error(msg.NOT_TEXT, field)
             value = ""
+        elif not is_text(value):
+            errors[field] = msg.field_error(msg.NOT_UNICODE, field)
+            value = readable(value)  # shown again to the person, so it must be encodable
         values[field] = clean_paragraphs(value) if field == "question" else clean_line(value)
 
     values["kana"] = to_katakana(values["kana"])
@@ -151,8 +175,14 @@ def _check_email(value: str) -> tuple[str, str]:
 
     if "@" not in value:
         return value, t(msg.EMAIL_NO_AT)
+    local = value.rpartition("@")[0]
+    if not local.isascii():
+        return value, t(msg.EMAIL_LOCAL_NOT_ASCII)  # SES does not support SMTPUTF8: such a mail could never go
+    if len(local) > _MAX_LOCAL_PART:
+        return value, t(msg.EMAIL_LOCAL_TOO_LONG).format(length=len(local))
     try:
-        result = validate_email(value, check_deliverability=False)
+        # The domain is kept as people read it (例え.jp); sending_address() gives mail servers its ASCII form.
+        result = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         return value, t(msg.EMAIL_INVALID)
     return result.normalized, ""

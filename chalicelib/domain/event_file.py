@@ -30,10 +30,14 @@ from chalicelib.domain.event import (
 )
 from chalicelib.text.i18n import DEFAULT as DEFAULT_LANGUAGE
 from chalicelib.text.i18n import LANGUAGES, NAMES
+from chalicelib.text.scalars import is_text
 
 
 def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
     """Build an Event from a parsed TOML document, or raise EventFileError naming the field."""
+    where = _not_text(data)
+    if where is not None:
+        raise EventFileError(f"{where}: holds a character that is not text (a lone surrogate or a noncharacter)")
     slug = _text(data, "slug", default=default_slug)
     if not SLUG_PATTERN.match(slug):
         raise EventFileError(f"slug {slug!r} must be lowercase letters, digits and hyphens (it becomes the URL)")
@@ -300,3 +304,23 @@ def read_event_file(path: str) -> Event:
     except tomllib.TOMLDecodeError as exc:
         raise EventFileError(f"not valid TOML: {exc}") from exc
     return parse_event(data, default_slug=os.path.splitext(os.path.basename(path))[0])
+
+
+def _not_text(value: Any, where: str = "") -> str | None:
+    """The dotted name of the first key or value that is not text (text/scalars.py), or None."""
+    if isinstance(value, str):
+        return None if is_text(value) else (where or "the file")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            if not is_text(str(key)):
+                return where or "the file"
+            found = _not_text(item, name)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _not_text(item, f"{where}[{index + 1}]")
+            if found is not None:
+                return found
+    return None

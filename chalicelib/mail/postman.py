@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.attendee import sending_address
 from chalicelib.domain.clock import Clock
 from chalicelib.mail.compose import Envelope, Undeliverable
 from chalicelib.mail.render import RenderedMail, build_mime
@@ -82,9 +83,11 @@ class Postman:
             return None  # already sent, failed for good, or being sent right now
         try:
             rendered, envelope = self.compose(slug, item)
-            raw = build_mime(rendered, envelope.sender, envelope.sender_name, envelope.to, envelope.reply_to)
+            # Mail servers get every address's domain in its ASCII form (例え.jp -> xn--r8jz45g.jp).
+            to, reply_to = sending_address(envelope.to), sending_address(envelope.reply_to) if envelope.reply_to else ""
+            raw = build_mime(rendered, envelope.sender, envelope.sender_name, to, reply_to)
             self.limiter.wait()
-            message_id = self.mailer.send(raw, envelope.sender, envelope.to, mail_tags(slug, mail_id))
+            message_id = self.mailer.send(raw, envelope.sender, to, mail_tags(slug, mail_id))
         except (Undeliverable, PermanentSendError) as exc:
             self.outbox.finish(slug, mail_id, MailStatus.FAILED, self.clock.now(), error=str(exc))
             return MailStatus.FAILED

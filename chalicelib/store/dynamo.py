@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from chalicelib.text.scalars import readable
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -70,13 +72,23 @@ def to_attrs(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def from_attrs(attrs: Mapping[str, Any]) -> Item:
-    """DynamoDB attribute values to Python values; whole numbers come back as int."""
+    """DynamoDB attribute values to Python values; whole numbers come back as int, text as text.
+
+    Everything is checked to be text where it comes in (text/scalars.py); a string stored before that
+    check (or by hand) comes back with what is not text replaced, so no page, export or mail fails on it.
+    """
     return {k: _plain(_DESERIALIZER.deserialize(v)) for k, v in attrs.items()}
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, str):
+        return readable(value)
+    if isinstance(value, dict):
+        return {readable(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
     return value
 
 

@@ -20,12 +20,22 @@ REQUIRED = N_("{label}を入力してください")
 REQUIRED_CHOICE = N_("{label}を選んでください")
 TOO_LONG = N_("{label}は{limit}文字以内で入力してください（現在{length}文字）")
 NOT_TEXT = N_("{label}は文字で入力してください")
+# Lone surrogates and noncharacters (text/scalars.py): what no mail or page can carry.
+NOT_UNICODE = N_("{label}に文字として扱えない記号が含まれています。入力し直してください")
+REQUEST_NOT_UNICODE = N_("送信された内容に文字として扱えない記号が含まれています。入力し直してください")
 KANA_ONLY = N_("フリガナはカタカナで入力してください（ひらがなは自動でカタカナに直します）")
 EMAIL_NO_AT = N_("メールアドレスに「@」が含まれていません（例: taro@example.jp）")
 EMAIL_INVALID = N_("メールアドレスの形式が正しくありません（例: taro@example.jp）")
+# Mail servers (Amazon SES among them) accept only ASCII before the @; a domain may be in any script.
+EMAIL_LOCAL_NOT_ASCII = N_(
+    "メールアドレスの「@」より前は半角の英数字と記号で入力してください（全角文字や漢字にはメールを送れません）"
+)
+EMAIL_LOCAL_TOO_LONG = N_("メールアドレスの「@」より前は64文字以内で入力してください（現在{length}文字）")
 UNKNOWN_CATEGORY = N_("参加区分は一覧から選んでください")
 CONSENT_NEEDED = N_("お申し込みには個人情報の取り扱いへの同意が必要です")
 BODY_NOT_OBJECT = N_("リクエスト本文はJSONオブジェクトで送ってください")
+BODY_NOT_JSON = N_("リクエスト本文をJSONとして読み取れませんでした")
+BODY_TOO_DEEP = N_("リクエスト本文の入れ子が深すぎます（{limit}段まで）")
 BODY_TOO_LARGE = N_("送信された内容が大きすぎます（{limit}バイトまで）。講師への質問などを短くしてください")
 BODY_NOT_UTF8 = N_("送信された内容を読み取れませんでした。お手数ですが、もう一度入力してください（文字コードはUTF-8）")
 

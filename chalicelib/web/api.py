@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -61,11 +60,11 @@ def register_json(slug: str) -> Response:
     if event is None:
         return _not_found()
     try:
-        data = json.loads(http.request_body(routes.current_request).decode("utf-8"))
+        data = http.json_body(routes.current_request)
     except http.BodyTooLarge:
         return Response(body={"status": "invalid", "message": http.too_large()}, status_code=413)
-    except (UnicodeDecodeError, ValueError):
-        data = None
+    except http.UnreadableBody as exc:
+        return Response(body={"status": "invalid", "message": str(exc)}, status_code=400)
     if not isinstance(data, dict):
         return Response(body={"status": "invalid", "message": i18n.gettext(msg.BODY_NOT_OBJECT)}, status_code=400)
     submission = submission_id(routes.current_request.headers.get("idempotency-key"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -10,14 +11,21 @@ from chalice.app import Request, Response
 
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
+from chalicelib.text.scalars import all_text
 from chalicelib.web import pages
 
 # A full form is under 10 KB even with a 1,000-character question; anything far larger is not a person.
 MAX_BODY_BYTES = 64 * 1024
+# A registration is one flat object; Python's parser would recurse (and fail) on thousands of levels.
+MAX_JSON_DEPTH = 8
 
 
 class BodyTooLarge(Exception):
     """The request body is over MAX_BODY_BYTES."""
+
+
+class UnreadableBody(ValueError):
+    """The body is not what the route takes; the message says why, in the visitor's language."""
 
 
 def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -71,8 +79,12 @@ def too_large() -> str:
     return gettext(msg.BODY_TOO_LARGE).format(limit=f"{MAX_BODY_BYTES:,}")
 
 
-def form_fields(request: Request | None) -> dict[str, str] | Response:
-    """The posted form's fields (the first value of each), or the page that says why it cannot be read."""
+def form_fields(request: Request | None, per_field_check: bool = False) -> dict[str, str] | Response:
+    """The posted form's fields (the first value of each), or the page that says why it cannot be read.
+
+    Anything that is not text (text/scalars.py) is refused here, unless the route checks each field
+    itself and says which one is wrong (`per_field_check`: the registration form and corrections).
+    """
     base = base_path(request)
     try:
         fields = parse_qs(request_body(request).decode("utf-8"), keep_blank_values=True, errors="strict")
@@ -80,7 +92,10 @@ def form_fields(request: Request | None) -> dict[str, str] | Response:
         return html(pages.message_page(base, msg.ERROR_SUMMARY_TITLE, too_large()), 413)
     except UnicodeDecodeError:
         return html(pages.message_page(base, msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
-    return {name: values[0] for name, values in fields.items()}
+    first = {name: values[0] for name, values in fields.items()}
+    if not per_field_check and not all_text(first):
+        return html(pages.message_page(base, msg.ERROR_SUMMARY_TITLE, msg.REQUEST_NOT_UNICODE), 400)
+    return first
 
 
 def query_params(request: Request | None) -> dict[str, str]:
@@ -106,3 +121,45 @@ def here(request: Request | None) -> str:
     """The routed path with its query: where a link back to this page points (after the site's prefix)."""
     query = query_params(request)
     return routed_path(request) + ("?" + urlencode(query) if query else "")
+
+
+def json_body(request: Request | None) -> Any:
+    """The body as JSON: at most MAX_BODY_BYTES, UTF-8, nested at most MAX_JSON_DEPTH deep, text only.
+
+    Raises BodyTooLarge, or UnreadableBody with the reason to give.
+    """
+    try:
+        text = request_body(request).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableBody(gettext(msg.BODY_NOT_UTF8)) from exc
+    if _nesting(text) > MAX_JSON_DEPTH:
+        raise UnreadableBody(gettext(msg.BODY_TOO_DEEP).format(limit=MAX_JSON_DEPTH))
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise UnreadableBody(gettext(msg.BODY_NOT_JSON)) from exc
+    if not all_text(data):
+        raise UnreadableBody(gettext(msg.REQUEST_NOT_UNICODE))
+    return data
+
+
+def _nesting(text: str) -> int:
+    """How deep arrays and objects nest in JSON text (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest

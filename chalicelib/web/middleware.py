@@ -1,4 +1,4 @@
-"""What wraps every HTTP answer: security headers, and the visitor's language for the page and its messages."""
+"""What wraps every HTTP request: security headers, the visitor's language, and refusing what is not text."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.text import i18n
+from chalicelib.text import messages as msg
+from chalicelib.text.i18n import gettext
+from chalicelib.text.scalars import is_text
+from chalicelib.web import pages
 from chalicelib.web.headers import SECURITY_HEADERS
-from chalicelib.web.http import here, read_cookie
+from chalicelib.web.http import base_path, here, html, read_cookie, routed_path
 
 
 def security_headers(event: Any, get_response: Callable[[Any], Response]) -> Response:
@@ -27,3 +31,18 @@ def language(event: Any, get_response: Callable[[Any], Response]) -> Response:
     response.headers.setdefault("Content-Language", chosen)
     response.headers["Vary"] = "Accept-Language, Cookie"
     return response
+
+
+def refuse_what_is_not_text(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """A path, query string, header or cookie that holds what is not text is refused before any route reads it."""
+    values = [
+        *(event.uri_params or {}).values(),
+        *(item for pair in (event.query_params or {}).items() for item in pair),
+        *(item for pair in event.headers.items() for item in pair),
+    ]
+    if all(is_text(value) for value in values if isinstance(value, str)):
+        return get_response(event)
+    if routed_path(event).startswith("/api/"):
+        body = {"status": "invalid", "message": gettext(msg.REQUEST_NOT_UNICODE)}
+        return Response(body=body, status_code=400)
+    return html(pages.message_page(base_path(event), msg.ERROR_SUMMARY_TITLE, msg.REQUEST_NOT_UNICODE), 400)

@@ -70,7 +70,7 @@ def submit_registration_form(slug: str) -> Response:
     event = s.events.get(slug)  # details only: the transaction below is what checks the seats
     if event is None:
         return _not_found()
-    raw = http.form_fields(routes.current_request)
+    raw = http.form_fields(routes.current_request, per_field_check=True)
     if isinstance(raw, Response):
         return raw
     submission = submission_id(raw.get("submission_id"))
@@ -133,7 +133,7 @@ def registration_page(slug: str, registration_id: str) -> Response:
 )
 def change_registration(slug: str, registration_id: str) -> Response:
     """Corrections, a cancellation or erasure, posted from the registrant's own page."""
-    raw = http.form_fields(routes.current_request)
+    raw = http.form_fields(routes.current_request, per_field_check=True)
     if isinstance(raw, Response):
         return raw
     found = _own_registration(slug, registration_id, raw.get("token", ""))
