@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 # Links keep working a while after the event, for a late cancellation notice or a deletion request.
 VALID_AFTER_EVENT = timedelta(days=30)
@@ -73,12 +75,29 @@ def link_expiry(event_ends_at: datetime) -> datetime:
 def local_path(candidate: str, within: str = "/", fallback: str = "/") -> str:
     """`candidate` if it is a path on this site under `within`, else `fallback`: never a way to another site.
 
-    Redirects after signing in or switching language take their target from the request, so a
-    scheme, a protocol-relative `//host` or a backslash (which browsers read as a slash) is refused.
+    Redirects after signing in or switching language take their target from the request. Browsers
+    drop tabs and line breaks from a URL and read a backslash as a slash, so `/\t/evil.com` would
+    become `//evil.com`, another site. So the target must be printable ASCII of the URL alphabet
+    (the pages percent-encode anything else), and it is checked again after percent-decoding, as
+    often as a chain of encodings could hide something: no control character, space, backslash or
+    `//` may appear at any stage.
     """
-    path, root = candidate.strip(), within.rstrip("/")
-    inside = path.startswith(root + "/") or (root != "" and path == root)
-    return path if inside and "//" not in path and "\\" not in path and len(path) <= 500 else fallback
+    if len(candidate) > _MAX_REDIRECT or not _URL_ALPHABET.fullmatch(candidate):
+        return fallback
+    seen, decoded = candidate, unquote(candidate)
+    while decoded != seen:  # %252F is %2F is /: each decoding may show what the last one hid
+        seen, decoded = decoded, unquote(decoded)
+    for form in {candidate, decoded}:
+        if "//" in form or "\\" in form or any(not ch.isprintable() or ch.isspace() for ch in form):
+            return fallback
+    root = within.rstrip("/")
+    inside = candidate.startswith(root + "/") or (root != "" and candidate == root)
+    return candidate if inside else fallback
+
+
+_MAX_REDIRECT = 500
+# Unreserved and reserved URL characters (RFC 3986) and percent signs; nothing else reaches a Location.
+_URL_ALPHABET = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*")
 
 
 def registration_path(slug: str, registration_id: str, token: str) -> str:

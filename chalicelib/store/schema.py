@@ -13,6 +13,7 @@ Items (pk / sk):
 Not per event:
   SUPPRESSED / EMAIL#<sha256>          an address that bounced for good or complained: no more mail
   EVENT#_site / SIGNIN#<nonce>         a one-time organizer sign-in link, until used or expired
+  EVENT#_site / SIGNINCOUNT#<sha256>#<window>  how many links one address asked for in 15 minutes
   EVENT#_site / SESSION#<id>           a signed-in organizer's session, until it expires or they sign out
   EVENT#_site / MAIL#<mail id>         sign-in mail, in the same outbox as every other mail
 
@@ -48,6 +49,7 @@ WAIT_PREFIX = "WAIT#"
 MAIL_PREFIX = "MAIL#"
 BROADCAST_PREFIX = "BROADCAST#"
 SIGNIN_PREFIX = "SIGNIN#"
+SIGNIN_COUNT_PREFIX = "SIGNINCOUNT#"
 SESSION_PREFIX = "SESSION#"
 
 QUEUE_EVENT = "EVENT"
@@ -98,6 +100,11 @@ def broadcast_key(slug: str, broadcast_id: str) -> dict[str, str]:
 def sign_in_key(nonce: str) -> dict[str, str]:
     """Key of one pending organizer sign-in link."""
     return {PK: event_pk(SITE_SLUG), SK: SIGNIN_PREFIX + nonce}
+
+
+def sign_in_count_key(email_digest: str, window: int) -> dict[str, str]:
+    """Key of the count of sign-in links one address asked for within one window of time."""
+    return {PK: event_pk(SITE_SLUG), SK: f"{SIGNIN_COUNT_PREFIX}{email_digest}#{window}"}
 
 
 def session_key(session_id: str) -> dict[str, str]:

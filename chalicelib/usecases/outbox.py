@@ -48,6 +48,7 @@ class MailStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    SKIPPED = "skipped"  # never to be sent: a sign-in link asked for an address that is no organizer's
 
 
 def confirmation_id(registration_id: str, resend: str = "") -> str:

@@ -1,9 +1,12 @@
 """Organizer sign-in: a one-time e-mail link, then a session that expires; no password exists anywhere.
 
-1. An organizer types their address. If the deployment lists it, one transaction stores a
-   one-time sign-in item and queues the sign-in mail in the outbox (at most one per address per
-   SIGN_IN_WINDOW, so the form cannot flood an inbox). The page says the same either way, so
-   nobody learns who the organizers are.
+1. An organizer types their address. Each request gets a link of its own: one transaction counts
+   the request (at most SIGN_IN_LIMIT per address per SIGN_IN_VALID, so the form cannot flood an
+   inbox), stores a one-time sign-in item and queues the sign-in mail in the outbox. Someone else
+   asking for an organizer's address only adds links to that organizer's inbox, every one of which
+   works, so nobody can use the form to keep an organizer out. For an address the deployment does not
+   list, the same three writes happen (the mail marked never to be sent, the address kept only as a
+   digest), so neither the page nor its timing tells who the organizers are.
 2. The mail's link carries the item's random nonce and an HMAC over it with its expiry. Opening
    it shows a button; only the POST uses the link, so a mail scanner that fetches links cannot.
 3. Using it marks the item used (conditionally: a second use fails) and starts a session: a
@@ -17,15 +20,17 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.links import LinkSigner, local_path
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Table, TransactionCancelled
-from chalicelib.usecases.outbox import MailKind, mail_item, put_new_mail
+from chalicelib.usecases.outbox import MailKind, MailStatus, mail_item, put_new_mail
 
 SIGN_IN_VALID = timedelta(minutes=15)
-SIGN_IN_WINDOW = timedelta(minutes=2)
+# Links one address can be sent per SIGN_IN_VALID: enough for a few tries, too few to flood an inbox.
+SIGN_IN_LIMIT = 5
 SESSION_LENGTH = timedelta(hours=12)  # a day at the reception desk, not a week
 COOKIE = "uketsuke_session"
 _PURPOSE_SIGN_IN = "sign-in"
@@ -47,34 +52,58 @@ def return_path(candidate: str) -> str:
     return local_path(candidate, within="/organizer", fallback="/organizer")
 
 
+class SignInRequest(StrEnum):
+    """What asking for a sign-in link did (the page says the same in every case)."""
+
+    QUEUED = "queued"  # a link is on its way to a listed organizer
+    NOT_LISTED = "not_listed"  # the same writes, but nothing is mailed
+    LIMIT_REACHED = "limit_reached"  # SIGN_IN_LIMIT links went to this address within SIGN_IN_VALID
+
+
 def request_sign_in(
     table: Table, organizers: frozenset[str], email: str, now: datetime, then: str = "/organizer"
-) -> bool:
-    """Queue a sign-in mail for a listed organizer; False if the address is not listed or just got one.
+) -> SignInRequest:
+    """Queue a sign-in link of its own for a listed organizer; for any other address do the same work, mail nothing.
 
     `then` is the organizer page they were opening (a scanned QR code, say): the link leads back there.
+    The caller has refused a `then` that return_path() would not keep.
     """
     address = email.strip().lower()
-    if address not in organizers:
-        return False
+    listed = address in organizers
+    digest = schema.email_digest(address)
     nonce = secrets.token_urlsafe(24)
-    expires = now + SIGN_IN_VALID
-    window = int(now.timestamp() // SIGN_IN_WINDOW.total_seconds())
-    mail_id = f"sign-in-{schema.email_digest(address)[:24]}-{window}"
     ttl = {schema.TTL_ATTRIBUTE: int((now + timedelta(days=1)).timestamp())}
+    window = int(now.timestamp() // SIGN_IN_VALID.total_seconds())
+    count = {
+        "Update": {
+            "Key": schema.sign_in_count_key(digest, window),
+            "UpdateExpression": "ADD requests :one SET expires_at = :ttl",
+            "ConditionExpression": "attribute_not_exists(requests) OR requests < :limit",
+            "ExpressionAttributeValues": {":one": 1, ":limit": SIGN_IN_LIMIT, ":ttl": ttl[schema.TTL_ATTRIBUTE]},
+        }
+    }
+    who = {"email": address} if listed else {"email_digest": digest}
     sign_in = {
         **schema.sign_in_key(nonce),
-        "email": address,
-        "valid_until": iso(expires),
+        **who,
+        "listed": listed,
+        "valid_until": iso(now + SIGN_IN_VALID),
         "then": return_path(then),
         **ttl,
     }
-    mail = {**mail_item(schema.SITE_SLUG, mail_id, MailKind.SIGN_IN, now, to=address, nonce=nonce), **ttl}
+    to = {"to": address} if listed else {"email_digest": digest}
+    mail = {**mail_item(schema.SITE_SLUG, f"sign-in-{nonce}", MailKind.SIGN_IN, now, nonce=nonce, **to), **ttl}
+    if not listed:
+        # Never sent: not pending (the postman claims only pending mail) and not in the queue of work.
+        mail.update(status=MailStatus.SKIPPED.value)
+        del mail[schema.QUEUE], mail[schema.DUE]
     try:
-        table.transact([{"Put": {"Item": sign_in}}, put_new_mail(mail)])
-    except TransactionCancelled:
-        return False  # a sign-in mail went to this address moments ago
-    return True
+        table.transact([count, {"Put": {"Item": sign_in}}, put_new_mail(mail)])
+    except TransactionCancelled as exc:
+        if exc.only_condition_failures:
+            return SignInRequest.LIMIT_REACHED
+        raise
+    return SignInRequest.QUEUED if listed else SignInRequest.NOT_LISTED
 
 
 def sign_in_token(signer: LinkSigner, nonce: str, valid_until: datetime) -> str:
@@ -101,8 +130,9 @@ def use_sign_in(table: Table, signer: LinkSigner, nonce: str, token: str, now: d
         item = table.update(
             schema.sign_in_key(nonce),
             "SET used_at = :now",
-            values={":now": iso(now)},
-            condition="attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now",
+            values={":now": iso(now), ":yes": True},
+            condition="attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until > :now"
+            " AND (attribute_not_exists(listed) OR listed = :yes)",
         )
     except ConditionFailed:
         return None

@@ -122,7 +122,11 @@ def request_sign_in() -> Response:
     if isinstance(fields, Response):
         return fields
     email = fields.get("email", "").strip()
-    then = sign_in.return_path(fields.get("then", ""))
+    asked = fields.get("then", "")
+    then = sign_in.return_path(asked)
+    if asked and then != asked:
+        # The form only ever carries a page of this site; anything else was made up: queue nothing.
+        return _page("message.html", None, 400, title=msg.SIGN_IN_FAILED, text=msg.SIGN_IN_RETURN_INVALID)
     if not email:
         errors = {"email": msg.SIGN_IN_EMAIL_NEEDED}
         return _page("sign_in.html", None, 400, errors=errors, notice="", then=then)
