@@ -337,3 +337,34 @@ def test_an_english_speaker_is_served_in_english_and_can_switch(chromium: Any, s
     assert page.locator("html").get_attribute("lang") == "ja"
     page.goto(f"{site.url}/")
     assert page.locator("html").get_attribute("lang") == "ja"  # the choice is remembered
+
+
+def test_every_way_of_writing_a_redirect_to_another_site_ends_on_this_site(chromium: Any, site: Site) -> None:
+    """The language switch's `back` and the sign-in's `then` follow one rule; the browser is the judge."""
+    from urllib.parse import quote, urlsplit
+
+    from tests.redirect_corpus import corpus
+
+    here = urlsplit(site.url).netloc
+    tab = new_page(chromium)
+    elsewhere: list[str] = []
+
+    def only_this_site(route: Any) -> None:
+        if urlsplit(route.request.url).netloc != here:
+            elsewhere.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    tab.route("**/*", only_this_site)
+    variants = corpus()
+    assert len(variants) >= 60
+    for variant in variants:
+        try:
+            tab.goto(f"{site.url}/language/en?back={quote(variant, safe='')}")
+        except Exception as exc:  # an aborted navigation elsewhere lands here
+            raise AssertionError(f"{variant!r} led off the site: {exc}") from exc
+        assert urlsplit(tab.url).netloc == here, (variant, tab.url)
+        assert urlsplit(tab.url).path == "/", (variant, tab.url)  # refused: back to the start page
+    assert elsewhere == []
+    tab.context.close()

@@ -139,3 +139,15 @@ def test_what_is_not_text_is_named_on_its_field(bad: str) -> None:
     result = validate_registration(valid_form(organization=f"磐梯町{bad}役場"), ["councillor", "civil-servant"])
     assert result.attendee is None and "文字として扱えない" in result.errors["organization"]
     result.values["organization"].encode("utf-8")  # what is shown again can be sent to the browser
+
+
+def test_the_one_redirect_rule_keeps_every_target_on_this_site() -> None:
+    from chalicelib.domain.links import local_path
+    from tests.redirect_corpus import corpus
+
+    assert len(corpus()) >= 60
+    for target in corpus():
+        assert local_path(target) == "/", repr(target)
+        assert local_path(target, within="/organizer", fallback="/organizer") == "/organizer", repr(target)
+    for fine in ("/", "/events/cdo-seminar", "/organizer/events/x/check-in/R1?token=a.b", "/events/x?q=%E3%81%82+b"):
+        assert local_path(fine) == fine
