@@ -232,3 +232,28 @@ def test_a_closer_that_read_the_event_before_another_closed_it_does_nothing(
     assert close_registrations(world.table, world.clock.now()) == []
     world.deliver_outbox()
     assert len([m for m in mailbox() if m["To"] == "seminar@example.jp"]) == 1
+
+
+def test_one_event_that_fails_does_not_stop_the_closer_for_the_others(
+    world: World, sample_event: Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chalicelib.usecases.closing as closing_module
+    from chalicelib.usecases.isolation import PartlyFailed
+
+    broken = world.publish(dataclasses.replace(sample_event, slug="broken", capacity=1, waitlist=False))
+    fine = world.publish(dataclasses.replace(sample_event, slug="fine", capacity=1, waitlist=False))
+    sign_up(world, broken, 1)
+    sign_up(world, fine, 1)
+    real = closing_module.closing_reason
+
+    def fails_for_one(state: Any, now: Any) -> str:
+        if state.event.slug == "broken":
+            raise RuntimeError("data nobody expected")
+        return real(state, now)
+
+    monkeypatch.setattr(closing_module, "closing_reason", fails_for_one)
+    with pytest.raises(PartlyFailed, match="broken"):
+        close_registrations(world.table, world.clock.now())
+    assert get_event(world.table, "fine").closed  # type: ignore[union-attr]
+    monkeypatch.setattr(closing_module, "closing_reason", real)
+    assert [c.slug for c in close_registrations(world.table, world.clock.now())] == ["broken"]

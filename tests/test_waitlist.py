@@ -132,16 +132,16 @@ def test_a_join_racing_a_cancellation_still_gets_the_freed_seat(
 ) -> None:
     import chalicelib.usecases.changes as changes_module
 
-    real_ledger = changes_module.read_ledger
+    real_read = changes_module.read_event_item
     joined: list[str] = []
 
     def stale_read(table: Any, slug: str) -> Any:
-        ledger = real_ledger(table, slug)
+        item = real_read(table, slug)
         if not joined:  # someone joins between the cancellation's read and its transaction
             joined.append(join(world, full, 7))
-        return ledger
+        return item
 
-    monkeypatch.setattr(changes_module, "read_ledger", stale_read)
+    monkeypatch.setattr(changes_module, "read_event_item", stale_read)
     rid = items(world, full.slug, schema.REG_PREFIX)[0]["registration_id"]
     assert cancel(world.table, full, rid, world.clock.now()).promoted == (joined[0],)
     assert status(world, full, joined[0]) == "confirmed"
@@ -241,3 +241,42 @@ def test_a_cancellation_that_meets_transaction_conflicts_retries_and_moves_the_l
     assert result.outcome is CancelOutcome.CANCELLED and result.promoted == (waiting,)
     assert len(pauses) == 5 and status(world, full, waiting) == "confirmed"
     check_invariants(world, full)
+
+
+def test_the_cancellation_reopens_the_event_in_its_own_write_so_no_crash_after_it_strands_the_seat(
+    world: World, sample_event: Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chalicelib.usecases.changes as changes_module
+    import chalicelib.usecases.closing as closing_module
+
+    event = world.publish(dataclasses.replace(sample_event, capacity=1, waitlist=False))
+    rid = join(world, event, 1)
+    close_registrations(world.table, world.clock.now())
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("Lambda died right after the cancellation's transaction")
+
+    # Whatever might run after the transaction (a separate reopening step, a settle) crashes.
+    monkeypatch.setattr(closing_module, "reopen_if_room", crash)
+    monkeypatch.setattr(changes_module, "settle", crash)
+    assert cancel(world.table, event, rid, world.clock.now()).outcome is CancelOutcome.CANCELLED
+    state = get_event(world.table, event.slug)
+    assert state is not None and not state.closed and state.seats_left == 1
+    assert register(world.table, event, numbered(9), "SUB0000009", world.clock.now()).outcome is Outcome.REGISTERED
+
+
+def test_an_event_left_closed_with_a_free_seat_is_reopened_by_the_next_scheduled_run(
+    world: World, sample_event: Event
+) -> None:
+    event = world.publish(dataclasses.replace(sample_event, capacity=2, waitlist=False))
+    join(world, event, 1)
+    # As a crash between two steps of older code left it: closed as full, one seat free.
+    world.table.update(
+        schema.event_key(event.slug),
+        "SET #s = :closed, closed_reason = :capacity",
+        {":closed": "closed", ":capacity": "capacity"},
+        {"#s": "status"},
+    )
+    assert register(world.table, event, numbered(2), "SUB0000002", world.clock.now()).outcome is Outcome.CLOSED
+    assert close_registrations(world.table, world.clock.now()) == []
+    assert register(world.table, event, numbered(2), "SUB0000003", world.clock.now()).outcome is Outcome.REGISTERED

@@ -21,6 +21,7 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
+from chalicelib.usecases.isolation import each
 from chalicelib.usecases.outbox import (
     MailKind,
     MailStatus,
@@ -144,13 +145,13 @@ def get(table: Table, slug: str, broadcast_id: str) -> Item | None:
 
 def fan_out_due(table: Table, now: datetime) -> list[tuple[str, str, int]]:
     """Fan out every queued broadcast into the outbox: (slug, id, mails created) each; safe to run twice."""
-    done = []
-    for row in list(schema.due_by(table, schema.QUEUE_BROADCAST, now)):
+
+    def one(row: Item) -> tuple[str, str, int] | None:
         slug = schema.slug_from_pk(row[schema.PK])
         broadcast_id = row[schema.SK].removeprefix(schema.BROADCAST_PREFIX)
         item = get(table, slug, broadcast_id)
         if item is None:
-            continue
+            return None
         draft = Draft(item["subject"], item["body"], item["audience"], item.get("category", ""))
         chosen = recipients(entries(table, slug), draft)
         created = put_all_new(
@@ -173,8 +174,11 @@ def fan_out_due(table: Table, now: datetime) -> list[tuple[str, str, int]]:
             values={":status": FANNED_OUT, ":count": len(chosen), ":now": iso(now)},
             names={"#status": "status", "#queue": schema.QUEUE, "#due": schema.DUE},
         )
-        done.append((slug, broadcast_id, created))
-    return done
+        return slug, broadcast_id, created
+
+    rows = list(schema.due_by(table, schema.QUEUE_BROADCAST, now))
+    done = each("send_broadcasts", rows, one, lambda row: f"{row[schema.PK]} {row[schema.SK]}")
+    return [fanned for fanned in done if fanned is not None]
 
 
 def progress(table: Table, slug: str, broadcast_id: str) -> Progress | None:

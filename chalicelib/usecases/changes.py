@@ -12,18 +12,20 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.attendee import EDITABLE_FIELDS, Attendee
-from chalicelib.domain.event import Event
+from chalicelib.domain.clock import iso
+from chalicelib.domain.event import STATUS_CLOSED, Event
+from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Table
 from chalicelib.store.retry import PATIENT, RetryPolicy, transact_or_lose
-from chalicelib.usecases.closing import reopen_if_room
 from chalicelib.usecases.outbox import MailKind
 from chalicelib.usecases.registering import get_registration, guard_key
 from chalicelib.usecases.waitlist import (
     PROMOTIONS_PER_WRITE,
     delete_existing,
     promotions_under,
+    read_event_item,
     read_ledger,
     settle,
     status_change,
@@ -62,7 +64,8 @@ def cancel(
             return CancelResult(CancelOutcome.NOT_FOUND), None
         if registration.status == RegistrationStatus.CANCELLED.value:
             return CancelResult(CancelOutcome.ALREADY_CANCELLED), None
-        ledger = read_ledger(table, slug)
+        item = read_event_item(table, slug)
+        ledger = Ledger.from_item(item)
         expected = RegistrationStatus(registration.status)
         category = registration.attendee.category
         actions = _cancel_actions(slug, registration, expected, now)
@@ -72,12 +75,13 @@ def cancel(
             ledger = ledger.wait(category, -1)
             actions.append(delete_existing({schema.PK: schema.event_pk(slug), schema.SK: registration.wait_sk}))
         ledger, promotions, promoted = promotions_under(table, slug, ledger, now, skip=registration_id)
-        transact_or_lose(table, [write_ledger(slug, ledger), *actions, *promotions])
+        # An event closed as full has a seat again: it opens in this very write (closing moves the
+        # version, so a close that came after the read makes this write lose its race and look again).
+        reopen = item.get("status") == STATUS_CLOSED and item.get("closes_at", "") > iso(now) and ledger.seats_left > 0
+        transact_or_lose(table, [write_ledger(slug, ledger, reopen), *actions, *promotions])
         return CancelResult(CancelOutcome.CANCELLED, tuple(promoted)), expected
 
-    result, freed = retry.run(attempt, f"cancelling {registration_id} of {slug}")
-    if freed is RegistrationStatus.CONFIRMED and not result.promoted:
-        reopen_if_room(table, slug, now)  # an event closed as full has a seat again
+    result, _ = retry.run(attempt, f"cancelling {registration_id} of {slug}")
     if len(result.promoted) == PROMOTIONS_PER_WRITE:
         settle(table, slug, now, retry)  # a full batch moved up: there may be room for more
     return result

@@ -18,6 +18,7 @@ from chalicelib.domain.ledger import FULL, HAS_ROOM, is_full
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table, TransactionCancelled
 from chalicelib.usecases import catalog, waitlist
+from chalicelib.usecases.isolation import each
 from chalicelib.usecases.outbox import MailKind, closed_notice_id, mail_item, put_new_mail
 
 REASON_CAPACITY = "capacity"
@@ -46,27 +47,39 @@ def closing_reason(state: EventState, now: datetime) -> str:
 
 
 def close_registrations(table: Table, now: datetime) -> list[Closure]:
-    """Close every open event that is full or past its deadline; safe to run twice or concurrently."""
-    closed = []
-    for slug in list(catalog.upcoming_slugs(table, now)):
+    """Close every open event that is full or past its deadline; safe to run twice or concurrently.
+
+    It also reopens an event that is closed although a seat is free and its deadline has not passed:
+    a cancellation reopens the event in its own transaction, so only an event left so by older code,
+    or by hand, is found here; either way the seat is usable again within a minute.
+    """
+
+    def one(slug: str) -> Closure | None:
         state = catalog.get_event(table, slug)
-        if state and state.event.quota_release_at and now >= state.event.quota_release_at:
+        if state is None:
+            return None
+        if state.event.quota_release_at and now >= state.event.quota_release_at:
             # Reserved seats nobody took become everyone's (and the line moves up into them).
             waitlist.release_reservations(table, slug, now)
         # Seats free while people wait (the organizer added seats): they move up first.
-        if state and state.waiting and waitlist.settle(table, slug, now):
-            state = catalog.get_event(table, slug)
-        reason = closing_reason(state, now) if state else ""
-        if not state or not reason:
-            continue
+        if state.waiting and waitlist.settle(table, slug, now):
+            state = catalog.get_event(table, slug) or state
+        reopened = state.closed and not is_full(state.event.capacity, state.seats_taken)
+        if reopened and (item := reopen_if_room(table, slug, now)) is not None:
+            state = catalog.state_from_item(item)
+        reason = closing_reason(state, now)
+        if not reason:
+            return None
         try:
             table.transact(_close_actions(state, reason, now))
         except TransactionCancelled as exc:
             if exc.only_condition_failures:
-                continue  # another run closed it first, or a seat freed meanwhile
+                return None  # another run closed it first, or a seat freed meanwhile
             raise
-        closed.append(Closure(slug=slug, reason=reason, seats_taken=state.seats_taken))
-    return closed
+        return Closure(slug=slug, reason=reason, seats_taken=state.seats_taken)
+
+    done = each("close_registration", list(catalog.upcoming_slugs(table, now)), one, str)
+    return [closure for closure in done if closure is not None]
 
 
 def _close_actions(state: EventState, reason: str, now: datetime) -> list[dict[str, Any]]:
@@ -74,15 +87,19 @@ def _close_actions(state: EventState, reason: str, now: datetime) -> list[dict[s
     slug = state.event.slug
     close = {
         "Key": schema.event_key(slug),
-        "UpdateExpression": "SET #status = :closed, closed_reason = :reason, closed_at = :now",
+        # The version moves too: a cancellation that read the ledger while the event was open loses its
+        # race, reads again, and reopens the event in the same write that frees the seat.
+        "UpdateExpression": "SET #status = :closed, closed_reason = :reason, closed_at = :now,"
+        " version = version + :one",
         # The reason is re-checked atomically: a seat may have freed since the read.
-        "ConditionExpression": "#status = :open AND " + ("closes_at <= :now" if reason == REASON_DEADLINE else FULL),
+        "ConditionExpression": f"#status = :open AND {'closes_at <= :now' if reason == REASON_DEADLINE else FULL}",
         "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": {
             ":closed": STATUS_CLOSED,
             ":open": STATUS_OPEN,
             ":reason": reason,
             ":now": iso(now),
+            ":one": 1,
         },
     }
     # The notice tells the numbers at the moment of closing, whatever the organizer edits later.

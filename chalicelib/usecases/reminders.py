@@ -13,8 +13,9 @@ from datetime import datetime
 
 from chalicelib.domain.clock import iso
 from chalicelib.store import schema
-from chalicelib.store.dynamo import Table
+from chalicelib.store.dynamo import Item, Table
 from chalicelib.usecases import catalog
+from chalicelib.usecases.isolation import each
 from chalicelib.usecases.outbox import MailKind, mail_item, put_all_new, reminder_id
 from chalicelib.usecases.registering import confirmed_registration_ids
 
@@ -36,16 +37,19 @@ class FanOut:
 
 def send_due_reminders(table: Table, now: datetime) -> list[FanOut]:
     """Fan out every reminder that is due; safe to run twice or concurrently."""
-    done = []
-    for row in list(schema.due_by(table, schema.QUEUE_REMINDER, now)):
+
+    def one(row: Item) -> FanOut | None:
         slug = schema.slug_from_pk(row[schema.PK])
         reminder = row[schema.SK].removeprefix(schema.REMINDER_PREFIX)
         state = catalog.get_event(table, slug)
         if state is None or now >= state.event.starts_at:
             _finish(table, slug, reminder, REMINDER_SKIPPED, now, 0)
-            continue
-        done.append(_fan_out(table, slug, reminder, state.event.reminder_schedule().get(reminder, now), now))
-    return done
+            return None
+        return _fan_out(table, slug, reminder, state.event.reminder_schedule().get(reminder, now), now)
+
+    rows = list(schema.due_by(table, schema.QUEUE_REMINDER, now))
+    done = each("send_reminders", rows, one, lambda row: f"{row[schema.PK]} {row[schema.SK]}")
+    return [fan_out for fan_out in done if fan_out is not None]
 
 
 def _fan_out(table: Table, slug: str, reminder: str, due: datetime, now: datetime) -> FanOut:

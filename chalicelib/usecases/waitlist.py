@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.clock import iso
+from chalicelib.domain.event import STATUS_OPEN
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
@@ -42,17 +43,30 @@ def waiting_list(table: Table, slug: str) -> Iterator[Item]:
     )
 
 
-def read_ledger(table: Table, slug: str) -> Ledger:
-    """The event's seat ledger as stored now (strongly consistent)."""
+def read_event_item(table: Table, slug: str) -> Item:
+    """The event item (its ledger and open/closed state) as stored now (strongly consistent)."""
     item = table.get(schema.event_key(slug))
     if item is None:
         raise LookupError(f"no event {slug}")
-    return Ledger.from_item(item)
+    return item
 
 
-def write_ledger(slug: str, ledger: Ledger) -> dict[str, Any]:
-    """A transaction action storing `ledger` only if nobody changed the event's counters since it was read."""
-    return {"Update": {"Key": schema.event_key(slug), **ledger.update()}}
+def read_ledger(table: Table, slug: str) -> Ledger:
+    """The event's seat ledger as stored now (strongly consistent)."""
+    return Ledger.from_item(read_event_item(table, slug))
+
+
+def write_ledger(slug: str, ledger: Ledger, reopen: bool = False) -> dict[str, Any]:
+    """A transaction action storing `ledger` only if nobody changed the event's counters since it was read.
+
+    `reopen` opens a closed event again in the same write (a cancellation gave it a free seat).
+    """
+    update = ledger.update()
+    if reopen:
+        update["UpdateExpression"] += ", #status = :open REMOVE closed_reason, closed_at"
+        update["ExpressionAttributeNames"] = {"#status": "status"}
+        update["ExpressionAttributeValues"][":open"] = STATUS_OPEN
+    return {"Update": {"Key": schema.event_key(slug), **update}}
 
 
 def settle(table: Table, slug: str, now: datetime, retry: RetryPolicy = PATIENT) -> list[str]:
