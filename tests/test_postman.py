@@ -25,9 +25,20 @@ class FakeOutbox:
     """The outbox's state machine in a dict, with the same claim and lease rules as the table's."""
 
     items: dict[tuple[str, str], Item] = field(default_factory=dict)
+    told: list[str] = field(default_factory=list)  # mails the organizer was told could not be built
 
-    def add(self, slug: str, mail_id: str, queued: datetime = NOW) -> None:
-        self.items[(slug, mail_id)] = {"mail_id": mail_id, "status": "pending", "queued": queued, "attempts": 0}
+    def add(self, slug: str, mail_id: str, queued: datetime = NOW, kind: str = "confirmation") -> None:
+        self.items[(slug, mail_id)] = {
+            "mail_id": mail_id,
+            "kind": kind,
+            "status": "pending",
+            "queued": queued,
+            "attempts": 0,
+        }
+
+    def tell_organizer_unsendable(self, slug: str, failed: Item, now: datetime) -> None:
+        if failed["mail_id"] not in self.told:
+            self.told.append(failed["mail_id"])
 
     def claim(self, slug: str, mail_id: str, now: datetime, lease: timedelta) -> Item | None:
         item = self.items.get((slug, mail_id))
@@ -61,9 +72,14 @@ class FakeOutbox:
 
 
 def compose(slug: str, item: Item) -> tuple[RenderedMail, Envelope]:
-    """Mail ids say what the fake composer does: 'gone-*' is no longer wanted."""
+    """Mail ids say what the fake composer does: 'gone-*' is no longer wanted, 'broken-*' cannot be built,
+    'unread-*' meets a DynamoDB error while reading."""
     if item["mail_id"].startswith("gone"):
         raise Undeliverable("the registration no longer exists")
+    if item["mail_id"].startswith("broken"):
+        "\ud800".encode()  # what stored data from before the text checks could do to a mail
+    if item["mail_id"].startswith("unread"):
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "try again"}}, "GetItem")
     return RenderedMail(subject=item["mail_id"], text="body", html="<p>body</p>"), Envelope(
         to=f"{item['mail_id']}@example.jp", sender="noreply@example.jp", sender_name="uketsuke"
     )
@@ -179,3 +195,25 @@ def test_only_newly_inserted_outbox_items_are_delivered_from_the_stream() -> Non
     assert inserted_mail(_record("INSERT", "EVENT#cdo", "MAIL#confirmation-R1")) == ("cdo", "confirmation-R1")
     assert inserted_mail(_record("MODIFY", "EVENT#cdo", "MAIL#confirmation-R1")) is None  # the mark after sending
     assert inserted_mail(_record("INSERT", "EVENT#cdo", "REG#R1")) is None
+
+
+def test_a_mail_that_cannot_be_built_fails_for_good_and_the_organizer_is_told_once(clock: FixedClock) -> None:
+    outbox, ses = FakeOutbox(), FakeSes()
+    outbox.add("ev", "broken-1")
+    outbox.add("ev", "m2")
+    outbox.add("ev", "broken-notice", kind="closed_notice")
+    p = postman(outbox, ses, clock)
+    statuses = p.deliver_many([("ev", "broken-1"), ("ev", "m2"), ("ev", "broken-notice")])
+    assert statuses == [MailStatus.FAILED, MailStatus.SENT, MailStatus.FAILED]  # the batch is not held up
+    assert outbox.items[("ev", "broken-1")]["error"].startswith("cannot be built: UnicodeEncodeError")
+    assert outbox.told == ["broken-1"]  # organizers are never told about their own notices
+    clock.advance(STALL_AFTER + LEASE)
+    assert p.redrive_stalled(clock.now()) == 0 and ses.sent == ["m2"]  # never retried
+
+
+def test_a_read_that_fails_while_composing_is_retried_later(clock: FixedClock) -> None:
+    outbox, ses = FakeOutbox(), FakeSes()
+    outbox.add("ev", "unread-1")
+    with pytest.raises(ClientError):
+        postman(outbox, ses, clock).deliver("ev", "unread-1")
+    assert outbox.status("ev", "unread-1") == "pending" and outbox.told == []

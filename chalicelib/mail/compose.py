@@ -112,6 +112,11 @@ def _feedback_notice(f: Facts) -> RenderedMail:
     return r.render_feedback_notice(f.event, _person(f), f.item["feedback"], f.item["feedback_detail"], f.links)
 
 
+def _unsendable_notice(f: Facts) -> RenderedMail:
+    number = f.registration.number if f.registration else ""
+    return r.render_unsendable_notice(f.event, number, f.item["unsendable_kind"], f.links)
+
+
 RECIPES: dict[MailKind, Recipe] = {
     MailKind.CONFIRMATION: Recipe(Recipient.REGISTRANT, _confirmation, _ACTIVE),
     MailKind.APPLIED: Recipe(
@@ -146,6 +151,7 @@ RECIPES: dict[MailKind, Recipe] = {
     MailKind.BROADCAST: Recipe(Recipient.REGISTRANT, _broadcast, _ACTIVE),
     MailKind.CLOSED_NOTICE: Recipe(Recipient.ORGANIZER, _closed_notice),
     MailKind.FEEDBACK_NOTICE: Recipe(Recipient.ORGANIZER, _feedback_notice),
+    MailKind.UNSENDABLE_NOTICE: Recipe(Recipient.ORGANIZER, _unsendable_notice),
 }
 
 

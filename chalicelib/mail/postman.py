@@ -8,8 +8,9 @@ Timeline of one mail item, and why each step is there:
 If SES fails transiently the claim is released and the error raised, so the stream retries the
 batch; items already sent are skipped by step 1. If the process dies between 2 and 3, the lease
 expires and the sweeper sends again: SES has no idempotency key, so that window (milliseconds)
-is the only way a mail can go out twice. A mail that can no longer be sent, or that SES refuses
-for good, is marked failed with its reason. A mail is never silently dropped.
+is the only way a mail can go out twice. A mail that can no longer be sent, that cannot be built
+from what is stored, or that SES refuses for good, is marked failed with its reason and never
+retried (the organizer is told of one that cannot be built). A mail is never silently dropped.
 
 The postman knows no table and no SES: it is handed the outbox's state changes, a composer and a
 sender, so its rules are tested with fakes (tests/test_postman.py).
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.attendee import sending_address
 from chalicelib.domain.clock import Clock
@@ -34,7 +35,7 @@ from chalicelib.mail.render import RenderedMail, build_mime
 from chalicelib.mail.ses import Mailer, PermanentSendError, RateLimiter, TransientSendError
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, from_attrs
-from chalicelib.usecases.outbox import MailStatus, mail_tags
+from chalicelib.usecases.outbox import MailKind, MailStatus, mail_tags
 
 LEASE = timedelta(minutes=5)
 # Mails in flight at once within one batch; the RateLimiter, not this, sets the pace.
@@ -48,6 +49,16 @@ _RETRYABLE_DYNAMODB_ERRORS = frozenset(
 )
 
 
+# Errors of the reads while composing (DynamoDB), which a later try may not meet.
+_TRANSIENT = (ClientError, BotoCoreError)
+# Mail to registrants: if one cannot be built, the organizer is told (never about their own notices).
+_TOLD_WHEN_UNSENDABLE = frozenset(
+    kind.value
+    for kind in MailKind
+    if kind not in (MailKind.CLOSED_NOTICE, MailKind.FEEDBACK_NOTICE, MailKind.UNSENDABLE_NOTICE, MailKind.SIGN_IN)
+)
+
+
 class Outbox(Protocol):
     """The outbox's state changes (usecases/outbox.DynamoOutbox on the table)."""
 
@@ -58,6 +69,8 @@ class Outbox(Protocol):
     ) -> None: ...
 
     def release(self, slug: str, mail_id: str, error: str) -> None: ...
+
+    def tell_organizer_unsendable(self, slug: str, failed: Item, now: datetime) -> None: ...
 
     def waiting_since(self, moment: datetime, limit: int) -> list[tuple[str, str]]: ...
 
@@ -82,13 +95,25 @@ class Postman:
         if item is None:
             return None  # already sent, failed for good, or being sent right now
         try:
-            rendered, envelope = self.compose(slug, item)
-            # Mail servers get every address's domain in its ASCII form (例え.jp -> xn--r8jz45g.jp).
-            to, reply_to = sending_address(envelope.to), sending_address(envelope.reply_to) if envelope.reply_to else ""
-            raw = build_mime(rendered, envelope.sender, envelope.sender_name, to, reply_to)
+            raw, sender, to = self._build(slug, item)
+        except Undeliverable as exc:
+            self.outbox.finish(slug, mail_id, MailStatus.FAILED, self.clock.now(), error=str(exc))
+            return MailStatus.FAILED
+        except _TRANSIENT as exc:  # a read while composing failed: the same mail may build next time
+            self.outbox.release(slug, mail_id, describe_error(exc))
+            raise
+        except Exception as exc:
+            # What is stored cannot make this mail (a bug, or data from before a check existed); it
+            # would fail the same way forever, so it fails for good and the organizer hears of it once.
+            now = self.clock.now()
+            self.outbox.finish(slug, mail_id, MailStatus.FAILED, now, error=f"cannot be built: {describe_error(exc)}")
+            if item.get("kind") in _TOLD_WHEN_UNSENDABLE:
+                self.outbox.tell_organizer_unsendable(slug, item, now)
+            return MailStatus.FAILED
+        try:
             self.limiter.wait()
-            message_id = self.mailer.send(raw, envelope.sender, to, mail_tags(slug, mail_id))
-        except (Undeliverable, PermanentSendError) as exc:
+            message_id = self.mailer.send(raw, sender, to, mail_tags(slug, mail_id))
+        except PermanentSendError as exc:
             self.outbox.finish(slug, mail_id, MailStatus.FAILED, self.clock.now(), error=str(exc))
             return MailStatus.FAILED
         except Exception as exc:
@@ -100,6 +125,13 @@ class Postman:
             lambda: self.outbox.finish(slug, mail_id, MailStatus.SENT, self.clock.now(), message_id=message_id)
         )
         return MailStatus.SENT
+
+    def _build(self, slug: str, item: Item) -> tuple[bytes, str, str]:
+        """The raw MIME message, its sender and its recipient, as mail servers need them."""
+        rendered, envelope = self.compose(slug, item)
+        # Mail servers get every address's domain in its ASCII form (例え.jp -> xn--r8jz45g.jp).
+        to, reply_to = sending_address(envelope.to), sending_address(envelope.reply_to) if envelope.reply_to else ""
+        return build_mime(rendered, envelope.sender, envelope.sender_name, to, reply_to), envelope.sender, to
 
     def _retrying(self, write: Callable[[], None]) -> None:
         """A write DynamoDB may throttle, tried again with jittered backoff (a lost race is not possible here)."""

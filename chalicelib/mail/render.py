@@ -15,6 +15,7 @@ from chalicelib.mail.calendar import build_ics
 from chalicelib.mail.qr import QR_CONTENT_ID, qr_png
 from chalicelib.text import templating
 from chalicelib.text.i18n import N_, gettext
+from chalicelib.text.messages import MAIL_KIND_LABELS
 
 SUBJECT_CONFIRMATION = N_("【お申し込み完了】{title}")
 SUBJECT_REMINDER = N_("【{when}開催】{title}")
@@ -27,6 +28,7 @@ SUBJECT_FEEDBACK = {
     "bounce": N_("【配信エラー】{title}：受付番号{number}の方へメールが届きません"),
     "complaint": N_("【迷惑メール報告】{title}：受付番号{number}の方がメールを迷惑メールとして報告しました"),
 }
+SUBJECT_UNSENDABLE = N_("【送信できないメール】{title}：受付番号{number}の方への「{kind}」を送れませんでした")
 SUBJECT_DRAW_WON = N_("【当選・参加確定】{title}")
 SUBJECT_DRAW_LOST = N_("【抽選結果・キャンセル待ち{position}番目】{title}")
 SUBJECT_SIGN_IN = N_("【イベント受付】主催者ページへのサインイン")
@@ -211,6 +213,20 @@ def render_feedback_notice(
         subject=gettext(SUBJECT_FEEDBACK[feedback]).format(title=event.title, number=registration.number),
         text=templating.render("mail/feedback_notice.txt", **context),
         html=templating.render("mail/feedback_notice.html", **context),
+    )
+
+
+def render_unsendable_notice(event: Event, number: str, kind: str, links: Links) -> RenderedMail:
+    """Tells the organizer that one mail to a registrant could not be built and will not be sent.
+
+    Only the registration number and the kind of mail: the stored details may be what is broken.
+    """
+    label = gettext(MAIL_KIND_LABELS.get(kind, kind))
+    context = {"event": event, "number": number, "kind": label, "links": links}
+    return RenderedMail(
+        subject=gettext(SUBJECT_UNSENDABLE).format(title=event.title, number=number, kind=label),
+        text=templating.render("mail/unsendable_notice.txt", **context),
+        html=templating.render("mail/unsendable_notice.html", **context),
     )
 
 

@@ -180,6 +180,7 @@ MAIL_KIND_LABELS = {
     "draw_won": N_("当選"),
     "draw_lost": N_("抽選結果（キャンセル待ち）"),
     "feedback_notice": N_("配信エラーの主催者への通知"),
+    "unsendable_notice": N_("送信できないメールの主催者への通知"),
     "broadcast": N_("主催者からのお知らせ"),
 }
 MAIL_STATUS_LABELS = {

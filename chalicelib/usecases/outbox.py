@@ -37,6 +37,7 @@ class MailKind(StrEnum):
     DRAW_WON = "draw_won"  # the draw gave them a seat
     DRAW_LOST = "draw_lost"  # the draw did not: they wait in the drawn order
     FEEDBACK_NOTICE = "feedback_notice"  # to the organizer: a registrant's address bounced or complained
+    UNSENDABLE_NOTICE = "unsendable_notice"  # to the organizer: a mail to a registrant could not be built
     SIGN_IN = "sign_in"  # to an organizer: their one-time sign-in link
     BROADCAST = "broadcast"  # an organizer's message to some or all registrants
 
@@ -59,6 +60,11 @@ def confirmation_id(registration_id: str, resend: str = "") -> str:
 def status_mail_id(kind: MailKind, registration_id: str) -> str:
     """Mail id of a once-per-registration change (waitlisted, promoted, cancelled): a replay adds nothing."""
     return f"{kind.value}-{registration_id}"
+
+
+def unsendable_notice_id(mail_id: str) -> str:
+    """Mail id of the organizer's notice that one mail could not be built: one notice per such mail."""
+    return f"unsendable-{mail_id}"
 
 
 def reminder_id(reminder: str, registration_id: str) -> str:
@@ -189,6 +195,19 @@ class DynamoOutbox:
                 names={"#status": "status"},
                 condition="#status = :sending",
             )
+
+    def tell_organizer_unsendable(self, slug: str, failed: Item, now: datetime) -> None:
+        """Queue the organizer's notice that `failed` (a mail to a registrant) could not be built; once per mail."""
+        notice = mail_item(
+            slug,
+            unsendable_notice_id(failed["mail_id"]),
+            MailKind.UNSENDABLE_NOTICE,
+            now,
+            str(failed.get("registration_id", "")),
+            unsendable_kind=failed["kind"],
+        )
+        with contextlib.suppress(ConditionFailed):  # told already (a second delivery of the same record)
+            self.table.put(notice, condition="attribute_not_exists(pk)")
 
     def waiting_since(self, moment: datetime, limit: int) -> list[tuple[str, str]]:
         """(slug, mail id) of up to `limit` mails still unsent that were queued at `moment` or before."""
