@@ -75,6 +75,21 @@ def schedule_event(now: datetime) -> dict[str, Any]:
     }
 
 
+# Connections the local server lets wait while it is busy. Chalice's server listens with Python's
+# default of 5, so a burst of visitors (a shared link, a load test) was refused; the kernel caps this.
+LISTEN_BACKLOG = 1024
+
+
+def serve_site(app: Any, host: str, port: int) -> Any:
+    """Chalice's local server for `app`, with a listen backlog a burst of visitors fits into."""
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    site = create_local_server(app, Config.create(chalice_stage="local", app_name="uketsuke"), host, port)
+    site.server.socket.listen(LISTEN_BACKLOG)  # listening again only changes the backlog
+    return site
+
+
 def run_schedules(app_module: Any, now: datetime) -> dict[str, dict[str, int]]:
     """One EventBridge tick: invoke every scheduled function as Lambda would; returns what each did.
 
@@ -118,9 +133,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
     """Set everything up, then tick until interrupted."""
-    from chalice.config import Config
-    from chalice.local import create_local_server
-
     import app as app_module  # after the environment points at the local engines
     from chalicelib.config.services import build_services
     from chalicelib.usecases.publishing import load_event
@@ -157,9 +169,7 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
     for sender in sorted(senders):
         engines.verify_sender(moto, sender)
 
-    web = create_local_server(
-        app_module.app, Config.create(chalice_stage="local", app_name="uketsuke"), "127.0.0.1", args.port
-    )
+    web = serve_site(app_module.app, "127.0.0.1", args.port)
     from local import mailview
 
     viewer = mailview.serve("127.0.0.1", args.mail_port, lambda: [m.raw_data for m in engines.sent_messages()])

@@ -79,12 +79,9 @@ def servers(local_engines: Any) -> Iterator[tuple[str, str]]:
     Chalice's local server re-classes the app object once, so it is made once; each test's own
     table and clock reach it through the services its `world` installs.
     """
-    from chalice.config import Config
-    from chalice.local import create_local_server
+    from local.run import serve_site
 
-    web = create_local_server(
-        app_module.app, Config.create(chalice_stage="local", app_name="uketsuke"), "127.0.0.1", _free_port()
-    )
+    web = serve_site(app_module.app, "127.0.0.1", _free_port())
     viewer = mailview.serve("127.0.0.1", _free_port(), lambda: [m.raw_data for m in engines.sent_messages()])
     for server in (web.server, viewer):
         threading.Thread(target=server.serve_forever, daemon=True).start()

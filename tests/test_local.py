@@ -86,3 +86,30 @@ def test_mail_viewer_lists_and_shows_text_html_and_attachments(viewer: str) -> N
 @pytest.mark.parametrize("path", ["/messages/1", "/messages/0/attachments/5", "/nothing"])
 def test_mail_viewer_answers_404_for_what_is_not_there(viewer: str, path: str) -> None:
     assert get(viewer + path)[0] == 404
+
+
+def test_the_local_site_takes_300_visitors_at_once_without_refusing_one(world: World) -> None:
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    from local.run import serve_site
+
+    site = serve_site(app_module.app, "127.0.0.1", 0)
+    threading.Thread(target=site.server.serve_forever, daemon=True).start()
+    port = site.server.server_port
+    start = threading.Barrier(300)
+
+    def visit(_: int) -> int:
+        start.wait()  # all 300 connect at the same moment
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            sock.sendall(b"GET /static/style.css HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            reply = sock.recv(64)
+        return int(reply.split()[1])
+
+    try:
+        with ThreadPoolExecutor(max_workers=300) as pool:
+            statuses = list(pool.map(visit, range(300)))
+    finally:
+        site.server.shutdown()
+        site.server.server_close()
+    assert statuses == [200] * 300

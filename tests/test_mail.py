@@ -350,3 +350,16 @@ def test_every_state_mail_says_what_happened_with_the_personal_link_and_escapes_
     if kind != "cancelled":
         assert links.manage_url in rendered.text and links.manage_url in rendered.html
     assert bool(rendered.attachments) is calendar and ("event.ics" in rendered.text) is calendar
+
+
+def test_the_calendar_file_says_it_is_utf_8(sample_event: Event) -> None:
+    import email
+    import email.policy
+
+    mail = render_confirmation(sample_event, registration(), Links("https://x.example/e"), sample_event.starts_at)
+    parsed = email.message_from_bytes(
+        build_mime(mail, SENDER, "事務局", "taro@example.jp"), policy=email.policy.default
+    )
+    [ics] = [part for part in parsed.walk() if part.get_content_type() == "text/calendar"]
+    assert ics.get_content_charset() == "utf-8"
+    assert "小川ビル4階" in ics.get_content()

@@ -200,7 +200,11 @@ def build_mime(mail: RenderedMail, sender: str, sender_name: str, to: str, reply
                 disposition="inline",
             )
         else:
-            message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+            # A text attachment (the .ics) says its charset, so calendars read the organizer's Japanese right.
+            params = {"charset": "utf-8"} if maintype == "text" else None
+            message.add_attachment(
+                attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename, params=params
+            )
     return message.as_bytes()
 
 
