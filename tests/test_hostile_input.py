@@ -90,3 +90,35 @@ def test_query_strings_paths_and_headers_that_are_not_text_are_refused(client: A
     assert odd_header.status_code == 400
     api = client.http.get(f"/api/events/{published.slug}?x={quote(chr(0xFFFF))}")
     assert api.status_code == 400 and api.json_body["status"] == "invalid"
+
+
+def test_a_key_reused_with_a_different_request_is_refused_and_stores_nothing(
+    client: Any, world: World, published: Any
+) -> None:
+    key = {"Idempotency-Key": "550e8400-e29b-41d4-a716-446655440000"}  # a UUID, as most clients send
+    first = api_register(client, published.slug, json.dumps(person(email="one@example.jp")), key)
+    assert first.status_code == 201
+    other = api_register(client, published.slug, json.dumps(person(email="two@example.jp")), key)
+    assert other.status_code == 422 and other.json_body["status"] == "idempotency_key_reused"
+    renamed = api_register(client, published.slug, json.dumps(person(email="one@example.jp", name="別の名前")), key)
+    assert renamed.status_code == 422
+    assert len(stored_registrations(world, published.slug)) == 1
+
+
+def test_the_same_request_with_the_same_key_gets_the_first_answer_again(
+    client: Any, world: World, published: Any
+) -> None:
+    key = {"Idempotency-Key": "order-2027-01-10/42"}
+    body = json.dumps(person(email="one@example.jp"))
+    first = api_register(client, published.slug, body, key)
+    again = api_register(client, published.slug, json.dumps(json.loads(body)), key)  # the same fields
+    assert first.status_code == again.status_code == 201
+    assert again.json_body == first.json_body and "registration_id" in again.json_body
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert len(stored_registrations(world, published.slug)) == 1
+
+
+def test_a_key_that_is_not_printable_ascii_or_too_long_is_refused(client: Any, published: Any) -> None:
+    for key in ("x" * 256, "has space", "キー"):
+        answer = api_register(client, published.slug, json.dumps(person()), {"Idempotency-Key": key})
+        assert answer.status_code == 400, key

@@ -176,3 +176,26 @@ def test_a_registration_id_that_is_already_taken_is_drawn_again(world: World, pu
     kept = get_registration(world.table, published.slug, "SAME000001")
     assert kept is not None and kept.attendee.email == "person1@example.jp"  # not overwritten
     assert get_event(world.table, published.slug).seats_taken == 2  # type: ignore[union-attr]
+
+
+def test_an_idempotency_key_in_progress_then_taken_over_then_expired(world: World, published: Event) -> None:
+    from chalicelib.usecases import idempotency
+
+    now = world.clock.now()
+    first = idempotency.fingerprint(published.slug, {"email": "a@example.jp"})
+    assert idempotency.begin(world.table, published.slug, "k-1", first, now) is None
+    with pytest.raises(idempotency.StillInProgress):
+        idempotency.begin(world.table, published.slug, "k-1", first, now)
+    # The first request's process died: after a while the same request may carry it out.
+    later = now + idempotency.IN_PROGRESS_FOR + timedelta(seconds=1)
+    assert idempotency.begin(world.table, published.slug, "k-1", first, later) is None
+    idempotency.finish(world.table, published.slug, "k-1", idempotency.Answer(201, {"status": "registered"}))
+    assert idempotency.begin(world.table, published.slug, "k-1", first, later) == idempotency.Answer(
+        201, {"status": "registered"}
+    )
+    other = idempotency.fingerprint(published.slug, {"email": "b@example.jp"})
+    with pytest.raises(idempotency.KeyReused):
+        idempotency.begin(world.table, published.slug, "k-1", other, later)
+    # Kept for KEPT_FOR; after that the key is free again, even before DynamoDB's TTL deletes it.
+    expired = later + idempotency.KEPT_FOR + timedelta(seconds=1)  # counted from the run that answered
+    assert idempotency.begin(world.table, published.slug, "k-1", other, expired) is None

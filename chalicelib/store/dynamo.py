@@ -104,12 +104,22 @@ class Table:
         response = self.client.get_item(TableName=self.name, Key=to_attrs(key), ConsistentRead=True)
         return from_attrs(response["Item"]) if "Item" in response else None
 
-    def put(self, item: Mapping[str, Any], condition: str | None = None) -> None:
-        """Write an item, optionally only if `condition` holds."""
+    def put(
+        self,
+        item: Mapping[str, Any],
+        condition: str | None = None,
+        names: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write an item, optionally only if `condition` (with its `names` and `values`) holds."""
         kwargs: dict[str, Any] = {"TableName": self.name, "Item": to_attrs(item)}
         if condition:
             kwargs["ConditionExpression"] = condition
             kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            if names:
+                kwargs["ExpressionAttributeNames"] = dict(names)
+            if values:
+                kwargs["ExpressionAttributeValues"] = to_attrs(values)
         self._conditional(self.client.put_item, kwargs)
 
     def update(

@@ -9,6 +9,7 @@ Items (pk / sk):
   EVENT#<slug> / MAIL#<mail id>      outbox: one e-mail to send, and whether it was sent
 
   EVENT#<slug> / BROADCAST#<id>      an organizer's message to many registrants, and its fan-out
+  EVENT#<slug> / IDEMPOTENCY#<sha256>  a JSON API idempotency key: the request's fingerprint and its answer
 
 Not per event:
   SUPPRESSED / EMAIL#<sha256>          an address that bounced for good or complained: no more mail
@@ -48,6 +49,7 @@ REMINDER_PREFIX = "REMINDER#"
 WAIT_PREFIX = "WAIT#"
 MAIL_PREFIX = "MAIL#"
 BROADCAST_PREFIX = "BROADCAST#"
+IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
 SIGNIN_PREFIX = "SIGNIN#"
 SIGNIN_COUNT_PREFIX = "SIGNINCOUNT#"
 SESSION_PREFIX = "SESSION#"
@@ -90,6 +92,11 @@ def email_guard_key(slug: str, digest: str) -> dict[str, str]:
 def wait_key(slug: str, joined_at: str, registration_id: str) -> dict[str, str]:
     """Key of one place in an event's waiting list: sorted by when it was taken, then by id."""
     return {PK: event_pk(slug), SK: f"{WAIT_PREFIX}{joined_at}#{registration_id}"}
+
+
+def idempotency_key(slug: str, key_digest: str) -> dict[str, str]:
+    """Key of one JSON API idempotency key's record (the key as a digest: it is the client's, not ours)."""
+    return {PK: event_pk(slug), SK: IDEMPOTENCY_PREFIX + key_digest}
 
 
 def broadcast_key(slug: str, broadcast_id: str) -> dict[str, str]:

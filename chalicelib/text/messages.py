@@ -34,6 +34,11 @@ EMAIL_LOCAL_TOO_LONG = N_("メールアドレスの「@」より前は64文字�
 UNKNOWN_CATEGORY = N_("参加区分は一覧から選んでください")
 CONSENT_NEEDED = N_("お申し込みには個人情報の取り扱いへの同意が必要です")
 BODY_NOT_OBJECT = N_("リクエスト本文はJSONオブジェクトで送ってください")
+IDEMPOTENCY_KEY_INVALID = N_("Idempotency-Key は空白を含まない半角英数字と記号で、{limit}文字以内にしてください")
+IDEMPOTENCY_KEY_REUSED = N_(
+    "この Idempotency-Key は別の内容のリクエストに使われています。新しいリクエストには新しいキーを使ってください"
+)
+IDEMPOTENCY_IN_PROGRESS = N_("同じ Idempotency-Key のリクエストを処理中です。少し待ってからもう一度送ってください")
 BODY_NOT_JSON = N_("リクエスト本文をJSONとして読み取れませんでした")
 BODY_TOO_DEEP = N_("リクエスト本文の入れ子が深すぎます（{limit}段まで）")
 BODY_TOO_LARGE = N_("送信された内容が大きすぎます（{limit}バイトまで）。講師への質問などを短くしてください")

@@ -11,10 +11,9 @@ from chalicelib.domain.attendee import validate_registration
 from chalicelib.domain.registration import display_number
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.usecases import catalog, registering, waitlist
+from chalicelib.usecases import catalog, idempotency, registering, waitlist
 from chalicelib.usecases.registering import Outcome
 from chalicelib.web import http
-from chalicelib.web.public import submission_id
 
 routes = Blueprint(__name__)
 
@@ -67,10 +66,37 @@ def register_json(slug: str) -> Response:
         return Response(body={"status": "invalid", "message": str(exc)}, status_code=400)
     if not isinstance(data, dict):
         return Response(body={"status": "invalid", "message": i18n.gettext(msg.BODY_NOT_OBJECT)}, status_code=400)
-    submission = submission_id(routes.current_request.headers.get("idempotency-key"))
+    key = routes.current_request.headers.get("idempotency-key")
+    if key is None:
+        return _answer(_register(slug, data, s.ids()))
+    if not idempotency.KEY_PATTERN.fullmatch(key):
+        message = i18n.gettext(msg.IDEMPOTENCY_KEY_INVALID).format(limit=255)
+        return Response(body={"status": "invalid", "message": message}, status_code=400)
+    print_ = idempotency.fingerprint(slug, data)
+    try:
+        kept = idempotency.begin(s.table, slug, key, print_, s.clock.now())
+    except idempotency.KeyReused:
+        body = {"status": "idempotency_key_reused", "message": i18n.gettext(msg.IDEMPOTENCY_KEY_REUSED)}
+        return Response(body=body, status_code=422)
+    except idempotency.StillInProgress:
+        body = {"status": "in_progress", "message": i18n.gettext(msg.IDEMPOTENCY_IN_PROGRESS)}
+        return Response(body=body, status_code=409, headers={"Retry-After": "1"})
+    if kept is not None:
+        return _answer(kept, replayed=True)
+    answer = _register(slug, data, idempotency.submission_id(key))
+    idempotency.finish(s.table, slug, key, answer)
+    return _answer(answer)
+
+
+def _register(slug: str, data: dict[str, Any], submission: str) -> idempotency.Answer:
+    """Validate and register; the answer to give (the event's details are cached, its seats are not read)."""
+    s = current()
+    event = s.events.get(slug)
+    if event is None:
+        return idempotency.Answer(404, {"status": "not_found", "message": i18n.gettext(msg.EVENT_NOT_FOUND)})
     form = validate_registration(data, [c.key for c in event.categories], i18n.current())
     if form.attendee is None:
-        return Response(body={"status": "invalid", "errors": form.errors}, status_code=422)
+        return idempotency.Answer(422, {"status": "invalid", "errors": form.errors})
     result = registering.register(s.table, event, form.attendee, submission, s.clock.now(), s.ids)
     body: dict[str, Any] = {"status": result.outcome.value}
     if result.registration_id and result.outcome in _TOOK_SOMETHING:
@@ -81,4 +107,9 @@ def register_json(slug: str) -> Response:
         body["position"] = waitlist.position(s.table, slug, registration.wait_sk) if registration else None
     if result.outcome is Outcome.ALREADY_REGISTERED:
         body["confirmation_resent"] = result.confirmation_resent
-    return Response(body=body, status_code=_STATUS_CODES[result.outcome])
+    return idempotency.Answer(_STATUS_CODES[result.outcome], body)
+
+
+def _answer(answer: idempotency.Answer, replayed: bool = False) -> Response:
+    headers: dict[str, str | list[str]] = {"Idempotent-Replayed": "true"} if replayed else {}
+    return Response(body=answer.body, status_code=answer.status, headers=headers)
