@@ -10,7 +10,7 @@ from chalice.app import Chalice
 
 from chalicelib.config.services import Services, use
 from chalicelib.jobs.schedules import jobs
-from chalicelib.web import api, organizer, public
+from chalicelib.web import api, openapi, organizer, public
 from chalicelib.web.middleware import language, refuse_what_is_not_text, security_headers
 
 app = Chalice(app_name="uketsuke")
@@ -19,6 +19,7 @@ app.register_middleware(language, "http")
 app.register_middleware(refuse_what_is_not_text, "http")
 app.register_blueprint(public.routes)
 app.register_blueprint(api.routes)
+app.register_blueprint(openapi.routes)
 app.register_blueprint(organizer.routes, url_prefix="/organizer")
 app.register_blueprint(jobs)
 

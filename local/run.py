@@ -83,9 +83,14 @@ LISTEN_BACKLOG = 1024
 def serve_site(app: Any, host: str, port: int) -> Any:
     """Chalice's local server for `app`, with a listen backlog a burst of visitors fits into."""
     from chalice.config import Config
-    from chalice.local import create_local_server
+    from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
 
-    site = create_local_server(app, Config.create(chalice_stage="local", app_name="uketsuke"), host, port)
+    config = Config.create(chalice_stage="local", app_name="uketsuke")
+    # Chalice re-classes the app for its local server; a second server (tests) must not do it again.
+    if isinstance(app, CustomLocalChalice):
+        site = LocalDevServer(app, config, host, port)
+    else:
+        site = create_local_server(app, config, host, port)
     site.server.socket.listen(LISTEN_BACKLOG)  # listening again only changes the backlog
     return site
 

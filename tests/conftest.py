@@ -101,10 +101,21 @@ class World:
     clock: FixedClock
     services: Services
     pump: engines.StreamPump
+    _api_token: str | None = None
 
     def publish(self, event: Event) -> Event:
         publish_event(self.table, event, self.clock.now())
         return event
+
+    def api_headers(self) -> dict[str, str]:
+        """What an integration sends: a key for every event, issued on first use (the JSON API needs one)."""
+        if self._api_token is None:
+            from chalicelib.usecases import api_keys
+
+            _, self._api_token = api_keys.issue(
+                self.table, "tests", api_keys.EVERY_EVENT, "tests@example.jp", self.clock.now(), Sequence("K")
+            )
+        return {"Authorization": f"Bearer {self._api_token}", "Content-Type": "application/json"}
 
     def let_sign_in(self, *emails: str) -> None:
         """Who may sign in to the organizer pages, as the stage file's `organizers` would say."""
@@ -165,6 +176,7 @@ def client(world: World) -> Iterator[Any]:
     from chalice.test import Client
 
     with Client(app_module.app) as test_client:
+        test_client.world = world  # type: ignore[attr-defined]  # so helpers can send the world's API key
         yield test_client
 
 

@@ -274,7 +274,14 @@ def signed_in_page(chromium: Any, site: Site, width: int = 1024, scale: float = 
 
 def organizer_paths() -> list[str]:
     base = "/organizer/events/cdo-seminar"
-    return ["/organizer", base, f"{base}?q=ばんだい", f"{base}/check-in?q=ばんだい", f"{base}/broadcasts"]
+    return [
+        "/organizer",
+        base,
+        f"{base}?q=ばんだい",
+        f"{base}/check-in?q=ばんだい",
+        f"{base}/broadcasts",
+        "/organizer/api-keys",
+    ]
 
 
 def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: Any, site: Site) -> None:
@@ -295,7 +302,7 @@ def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: A
     assert_accessible(desk, "registration detail")
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/check-in?q=ばんだい")
     desk.get_by_role("button", name=re.compile("受付する")).click()
-    assert desk.get_by_role("heading", name="受付しました").is_visible()
+    desk.get_by_role("heading", name="受付しました").wait_for()  # the answer to the POST has loaded
     assert_accessible(desk, "checked in")
     desk.screenshot(path=str(SCREENSHOTS / "check-in.png"), full_page=True)
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/broadcasts")
@@ -307,6 +314,16 @@ def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: A
     assert_accessible(desk, "broadcast preview")
     desk.get_by_role("button", name=re.compile("名に送信する")).click()
     assert_accessible(desk, "broadcast progress")
+    desk.goto(f"{site.url}/organizer/api-keys")
+    desk.get_by_role("button", name="発行する").click()
+    assert_accessible(desk, "API key form with errors")
+    desk.get_by_label(re.compile("用途")).fill("市の申込システム")
+    desk.get_by_role("button", name="発行する").click()
+    desk.get_by_role("heading", name="APIキーを発行しました").wait_for()
+    assert_accessible(desk, "API key issued")
+    desk.goto(f"{site.url}/organizer/api-keys")
+    desk.get_by_role("button", name=re.compile("のキーを無効にする")).click()
+    assert_accessible(desk, "API key revoked")
 
 
 def test_the_checker_itself_finds_what_it_should(chromium: Any) -> None:

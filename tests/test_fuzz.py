@@ -65,7 +65,9 @@ def test_the_json_api_never_answers_5xx_and_every_4xx_says_why(
     client: Client, published: Event, body: str | bytes
 ) -> None:
     response = client.http.post(
-        f"/api/events/{published.slug}/registrations", headers={"Content-Type": "application/json"}, body=body
+        f"/api/events/{published.slug}/registrations",
+        headers=client.world.api_headers(),
+        body=body,  # type: ignore[attr-defined]
     )
     assert response.status_code < 500
     if response.status_code == 422:
@@ -94,7 +96,9 @@ def test_the_form_never_answers_5xx_and_escapes_what_comes_back(
 def test_an_oversized_body_is_refused_with_413_and_a_reason(client: Client, published: Event) -> None:
     big = json.dumps({**valid_form(), "question": "あ" * 40_000})
     response = client.http.post(
-        f"/api/events/{published.slug}/registrations", headers={"Content-Type": "application/json"}, body=big
+        f"/api/events/{published.slug}/registrations",
+        headers=client.world.api_headers(),
+        body=big,  # type: ignore[attr-defined]
     )
     assert response.status_code == 413 and "65,536" in response.json_body["message"]
     form = client.http.post(

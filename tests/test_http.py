@@ -159,7 +159,8 @@ def test_stylesheet_is_served_by_the_app(client: Client, world: World) -> None:
 
 def post_json(client: Client, slug: str, data: Any, **headers: str) -> Any:
     body = data if isinstance(data, (bytes, str)) else json.dumps(data)
-    return client.http.post(f"/api/events/{slug}/registrations", headers={**JSON, **headers}, body=body)
+    world = client.world  # type: ignore[attr-defined]
+    return client.http.post(f"/api/events/{slug}/registrations", headers={**world.api_headers(), **headers}, body=body)
 
 
 def test_api_registers_and_answers_201(client: Client, published: Event) -> None:
@@ -188,10 +189,15 @@ def test_api_field_errors_are_named(client: Client, published: Event) -> None:
     }
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b"\xff\xfe"])
-def test_api_rejects_a_body_that_is_not_an_object(client: Client, published: Event, body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [(b"not json", msg.BODY_NOT_JSON), (b"[1, 2]", msg.BODY_NOT_OBJECT), (b"\xff\xfe", msg.BODY_NOT_UTF8)],
+)
+def test_api_rejects_a_body_that_is_not_an_object_saying_why(
+    client: Client, published: Event, body: bytes, reason: str
+) -> None:
     response = post_json(client, published.slug, body)
-    assert response.status_code == 400 and response.json_body["message"] == msg.BODY_NOT_OBJECT
+    assert response.status_code == 400 and response.json_body["message"] == reason
 
 
 def test_api_duplicate_full_and_unknown(client: Client, world: World, sample_event: Event) -> None:
@@ -206,7 +212,7 @@ def test_api_duplicate_full_and_unknown(client: Client, world: World, sample_eve
 
 
 def test_api_event_availability(client: Client, published: Event) -> None:
-    body = client.http.get(f"/api/events/{published.slug}").json_body
+    body = client.http.get(f"/api/events/{published.slug}", headers=client.world.api_headers()).json_body  # type: ignore[attr-defined]
     assert body == {
         "slug": "cdo-seminar",
         "title": published.title,
@@ -263,7 +269,12 @@ def test_an_unknown_event_is_not_remembered(client: Client, world: World, sample
     ],
 )
 def test_every_response_carries_the_security_headers(client: Client, published: Event, method: str, path: str) -> None:
-    response = client.http.get(path) if method == "GET" else post_form(client, published.slug, **valid_form(name=""))
+    headers = client.world.api_headers() if path.startswith("/api/") else {}  # type: ignore[attr-defined]
+    response = (
+        client.http.get(path, headers=headers)
+        if method == "GET"
+        else post_form(client, published.slug, **valid_form(name=""))
+    )
     for name, value in SECURITY_HEADERS.items():
         assert response.headers[name] == value
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]

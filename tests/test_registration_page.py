@@ -162,7 +162,7 @@ def test_the_api_answers_a_place_in_the_waiting_list(client: Client, world: Worl
     register(client, event)
     body = {**valid_form(email="hanako@example.jp"), "consent": True}
     response = client.http.post(
-        f"/api/events/{event.slug}/registrations", headers={"Content-Type": "application/json"}, body=json.dumps(body)
+        f"/api/events/{event.slug}/registrations", headers=world.api_headers(), body=json.dumps(body)
     )
     assert response.status_code == 201
     assert response.json_body["status"] == "waitlisted" and response.json_body["position"] == 1

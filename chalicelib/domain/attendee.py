@@ -27,7 +27,7 @@ _TRUE_WORDS = frozenset({"yes", "on", "true", "1"})
 _WHITESPACE_RUN = re.compile(r"\s+")
 # Bidirectional overrides could make a name display differently from what is stored.
 _INVISIBLE = dict.fromkeys(list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A)) + [0x200B, 0xFEFF])
-_KATAKANA = re.compile(r"^[\u30A1-\u30FA\u30FC-\u30FE\u30FB ]+$")
+KATAKANA_PATTERN = re.compile(r"^[\u30A1-\u30FA\u30FC-\u30FE\u30FB ]+$")
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lan
         if field not in errors and length > limit:
             errors[field] = msg.field_error(msg.TOO_LONG, field, limit=limit, length=length)
 
-    if "kana" not in errors and not _KATAKANA.match(values["kana"]):
+    if "kana" not in errors and not KATAKANA_PATTERN.match(values["kana"]):
         errors["kana"] = t(msg.KANA_ONLY)
 
     if "email" not in errors:

@@ -16,6 +16,8 @@ Not per event:
   EVENT#_site / SIGNIN#<nonce>         a one-time organizer sign-in link, until used or expired
   EVENT#_site / SIGNINCOUNT#<sha256>#<window>  how many links one address asked for in 15 minutes
   EVENT#_site / SESSION#<id>           a signed-in organizer's session, until it expires or they sign out
+  EVENT#_site / APIKEY#<id>            a JSON API key: name, scope, the digest of its secret, revoked or not
+  EVENT#_site / APIKEYRATE#<id>#<minute>  how many calls one key made in one minute
   EVENT#_site / MAIL#<mail id>         sign-in mail, in the same outbox as every other mail
 
 The sparse index `by-due` (queue, due) holds only work that is still to do: upcoming events
@@ -52,6 +54,8 @@ BROADCAST_PREFIX = "BROADCAST#"
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
 SIGNIN_PREFIX = "SIGNIN#"
 SIGNIN_COUNT_PREFIX = "SIGNINCOUNT#"
+API_KEY_PREFIX = "APIKEY#"
+API_KEY_RATE_PREFIX = "APIKEYRATE#"
 SESSION_PREFIX = "SESSION#"
 
 QUEUE_EVENT = "EVENT"
@@ -112,6 +116,16 @@ def sign_in_key(nonce: str) -> dict[str, str]:
 def sign_in_count_key(email_digest: str, window: int) -> dict[str, str]:
     """Key of the count of sign-in links one address asked for within one window of time."""
     return {PK: event_pk(SITE_SLUG), SK: f"{SIGNIN_COUNT_PREFIX}{email_digest}#{window}"}
+
+
+def api_key_key(key_id: str) -> dict[str, str]:
+    """Key of one JSON API key (its name, scope and the digest of its secret)."""
+    return {PK: event_pk(SITE_SLUG), SK: API_KEY_PREFIX + key_id}
+
+
+def api_key_rate_key(key_id: str, minute: int) -> dict[str, str]:
+    """Key of the count of one API key's calls within one minute."""
+    return {PK: event_pk(SITE_SLUG), SK: f"{API_KEY_RATE_PREFIX}{key_id}#{minute}"}
 
 
 def session_key(session_id: str) -> dict[str, str]:

@@ -34,6 +34,14 @@ EMAIL_LOCAL_TOO_LONG = N_("メールアドレスの「@」より前は64文字�
 UNKNOWN_CATEGORY = N_("参加区分は一覧から選んでください")
 CONSENT_NEEDED = N_("お申し込みには個人情報の取り扱いへの同意が必要です")
 BODY_NOT_OBJECT = N_("リクエスト本文はJSONオブジェクトで送ってください")
+API_KEY_NAME_NEEDED = N_("キーの用途を入力してください（どのシステムで使うかが分かるように）")
+API_KEY_NAME_TOO_LONG = N_("キーの用途は{limit}文字以内で入力してください（現在{length}文字）")
+API_KEY_SCOPE_UNKNOWN = N_("選んだイベントが見つかりません。一覧から選び直してください")
+API_KEY_REVOKED = N_("キーを無効にしました。このキーでのリクエストは、今から受け付けません")
+API_KEY_NEEDED = N_("APIキーが必要です。主催者ページで発行したキーを Authorization: Bearer ヘッダーで送ってください")
+API_TOO_MANY = N_("このAPIキーからのリクエストが多すぎます。1分ほど待ってからもう一度送ってください")
+API_JSON_ONLY = N_("リクエスト本文は Content-Type: application/json で送ってください")
+API_OTHER_SITE = N_("ほかのサイトのページからはこのAPIを使えません")
 IDEMPOTENCY_KEY_INVALID = N_("Idempotency-Key は空白を含まない半角英数字と記号で、{limit}文字以内にしてください")
 IDEMPOTENCY_KEY_REUSED = N_(
     "この Idempotency-Key は別の内容のリクエストに使われています。新しいリクエストには新しいキーを使ってください"

@@ -1,7 +1,13 @@
-"""The JSON API for integrations: an event's availability, and registering with the form's own validation."""
+"""The JSON API for trusted integrations: an event's availability, and registering with the form's own validation.
+
+Every call needs an API key an organizer issued (usecases/api_keys.py); a call from a web page of
+another site (its `Origin`) is refused, so visitors' browsers cannot be used to register strangers;
+a registration must be sent as `application/json` exactly. The API is described at /api/openapi.json.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -11,7 +17,7 @@ from chalicelib.domain.attendee import validate_registration
 from chalicelib.domain.registration import display_number
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.usecases import catalog, idempotency, registering, waitlist
+from chalicelib.usecases import api_keys, catalog, idempotency, registering, waitlist
 from chalicelib.usecases.registering import Outcome
 from chalicelib.web import http
 
@@ -34,9 +40,37 @@ def _not_found() -> Response:
     return Response(body={"status": "not_found", "message": i18n.gettext(msg.EVENT_NOT_FOUND)}, status_code=404)
 
 
+def _refused(status: int, code: str, message: str, headers: dict[str, str | list[str]] | None = None) -> Response:
+    return Response(body={"status": code, "message": i18n.gettext(message)}, status_code=status, headers=headers)
+
+
+def _admit(slug: str, body_expected: bool = False) -> Response | None:
+    """The answer refusing this call, or None to let it through: its origin, its key, its content type."""
+    request = routes.current_request
+    origin = request.headers.get("origin")
+    if origin is not None and origin.rstrip("/") != http.site_origin(request):
+        return _refused(403, "forbidden", msg.API_OTHER_SITE)
+    s = current()
+    access = api_keys.check(s.table, request.headers.get("authorization"), slug, s.clock.now())
+    if access is api_keys.Access.TOO_MANY:
+        return _refused(429, "too_many_requests", msg.API_TOO_MANY, {"Retry-After": "60"})
+    if access is not api_keys.Access.ALLOWED:
+        return _refused(401, "unauthorized", msg.API_KEY_NEEDED, {"WWW-Authenticate": 'Bearer realm="uketsuke"'})
+    if body_expected and not _JSON.fullmatch(request.headers.get("content-type", "")):
+        return _refused(415, "unsupported_media_type", msg.API_JSON_ONLY)
+    return None
+
+
+# application/json, alone or with charset=utf-8: browsers may send text/plain cross-site without asking.
+_JSON = re.compile(r"\s*application/json\s*(;\s*charset\s*=\s*\"?utf-8\"?\s*)?", re.IGNORECASE)
+
+
 @routes.route("/api/events/{slug}", methods=["GET"])
 def event_json(slug: str) -> Response:
     """An event's availability for integrations."""
+    refused = _admit(slug)
+    if refused is not None:
+        return refused
     s = current()
     state = catalog.get_event(s.table, slug)
     if state is None:
@@ -54,6 +88,9 @@ def event_json(slug: str) -> Response:
 @routes.route("/api/events/{slug}/registrations", methods=["POST"], content_types=["application/json"])
 def register_json(slug: str) -> Response:
     """Register through JSON, with the same validation as the form and errors per field."""
+    refused = _admit(slug, body_expected=True)
+    if refused is not None:
+        return refused
     s = current()
     event = s.events.get(slug)  # details only: the transaction checks the seats
     if event is None:

@@ -55,9 +55,14 @@ def site_url(request: Request | None) -> str:
     """The site's address as the visitor reached it (scheme, host and prefix), for a URL used off the page."""
     if request is None:
         return ""
-    headers = request.headers
-    scheme = headers.get("x-forwarded-proto") or "http"
-    return f"{scheme}://{headers.get('host', 'localhost')}{base_path(request)}"
+    return site_origin(request) + base_path(request)
+
+
+def site_origin(request: Request | None) -> str:
+    """The site's origin as the visitor's browser names it (scheme and host), to compare with an Origin header."""
+    if request is None:
+        return ""
+    return f"{request.headers.get('x-forwarded-proto') or 'http'}://{request.headers.get('host', 'localhost')}"
 
 
 def see_other(location: str, headers: dict[str, str] | None = None) -> Response:
@@ -67,7 +72,10 @@ def see_other(location: str, headers: dict[str, str] | None = None) -> Response:
 
 def request_body(request: Request | None) -> bytes:
     """The raw body, refused beyond MAX_BODY_BYTES."""
-    body: Any = request.raw_body if request is not None else b""
+    try:
+        body: Any = request.raw_body if request is not None else b""
+    except UnicodeEncodeError as exc:  # a text body holding what no UTF-8 can carry (only local servers pass one)
+        raise UnreadableBody(gettext(msg.BODY_NOT_UTF8)) from exc
     data = body.encode("utf-8") if isinstance(body, str) else (body or b"")
     if len(data) > MAX_BODY_BYTES:
         raise BodyTooLarge
@@ -90,7 +98,7 @@ def form_fields(request: Request | None, per_field_check: bool = False) -> dict[
         fields = parse_qs(request_body(request).decode("utf-8"), keep_blank_values=True, errors="strict")
     except BodyTooLarge:
         return html(pages.message_page(base, msg.ERROR_SUMMARY_TITLE, too_large()), 413)
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, UnreadableBody):
         return html(pages.message_page(base, msg.ERROR_SUMMARY_TITLE, msg.BODY_NOT_UTF8), 400)
     first = {name: values[0] for name, values in fields.items()}
     if not per_field_check and not all_text(first):

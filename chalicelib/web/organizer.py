@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.config.services import current
-from chalicelib.domain.event import EventState
+from chalicelib.domain.event import DEFAULT_TIMEZONE, EventState
 from chalicelib.domain.links import check_in_token_is_genuine
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
@@ -389,3 +390,68 @@ def broadcast_progress(slug: str, broadcast_id: str) -> Response:
     if progress is None:
         return _page("message.html", session, 404, title=msg.BROADCAST_NOT_FOUND, text=msg.BROADCAST_NOT_FOUND)
     return _page("broadcast_progress.html", session, event=state.event, progress=progress)
+
+
+# --- API keys for the JSON API ------------------------------------------------------------------
+
+
+@routes.route("/api-keys", methods=["GET"])
+def api_key_list() -> Response:
+    """The keys issued for the JSON API, and a form to issue one."""
+    session = _viewer()
+    if isinstance(session, Response):
+        return session
+    notice = msg.API_KEY_REVOKED if query_params(routes.current_request).get("revoked") else ""
+    return _api_keys_page(session, {}, {}, notice=notice)
+
+
+def _api_keys_page(
+    session: Session, values: dict[str, str], errors: dict[str, str], status: int = 200, notice: str = ""
+) -> Response:
+    from chalicelib.usecases import api_keys
+
+    s = current()
+    keys = api_keys.listed(s.table)
+    states = catalog.upcoming_events(s.table, s.clock.now())
+    tz = ZoneInfo(DEFAULT_TIMEZONE)
+    return _page(
+        "api_keys.html", session, status, keys=keys, states=states, values=values, errors=errors, notice=notice, tz=tz
+    )
+
+
+@routes.route("/api-keys", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def issue_api_key() -> Response:
+    """Issue a key; it is shown on the answer once and never again."""
+    from chalicelib.domain.attendee import clean_line
+    from chalicelib.usecases import api_keys
+
+    posted = _poster()
+    if isinstance(posted, Response):
+        return posted
+    session, fields = posted
+    s = current()
+    name, scope = clean_line(fields.get("name", "")), fields.get("scope", api_keys.EVERY_EVENT)
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = msg.API_KEY_NAME_NEEDED
+    elif len(name) > api_keys.NAME_LIMIT:
+        errors["name"] = gettext(msg.API_KEY_NAME_TOO_LONG).format(limit=api_keys.NAME_LIMIT, length=len(name))
+    if scope != api_keys.EVERY_EVENT and catalog.get_event(s.table, scope) is None:
+        errors["scope"] = msg.API_KEY_SCOPE_UNKNOWN
+    if errors:
+        return _api_keys_page(session, {"name": name, "scope": scope}, errors, 400)
+    key, token = api_keys.issue(s.table, name, scope, session.email, s.clock.now(), s.ids)
+    return _page("api_key_created.html", session, 201, key=key, token=token)
+
+
+@routes.route("/api-keys/{key_id}/revoke", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def revoke_api_key(key_id: str) -> Response:
+    """Stop a key at once."""
+    from chalicelib.usecases import api_keys
+
+    posted = _poster()
+    if isinstance(posted, Response):
+        return posted
+    session, _ = posted
+    api_keys.revoke(current().table, key_id, session.email, current().clock.now())
+    return see_other(f"{_home()}/api-keys?revoked=1", PRIVATE)

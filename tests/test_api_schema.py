@@ -1,0 +1,87 @@
+"""The JSON API against its own OpenAPI document, with schemathesis generating the requests (property-based).
+
+The app is served over HTTP on the local engines; schemathesis reads /api/openapi.json from it and
+sends each operation generated requests, valid and not, with the world's API key, checking every
+answer against the document: no 5xx, only documented statuses, content types, headers and bodies.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+import app as app_module
+from chalicelib.domain.event import Event
+from local.run import serve_site
+from tests.conftest import World
+
+
+@pytest.fixture
+def site(world: World, published: Event) -> Iterator[str]:
+    served = serve_site(app_module.app, "127.0.0.1", 0)
+    threading.Thread(target=served.server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{served.server.server_port}"
+    finally:
+        served.server.shutdown()
+        served.server.server_close()
+
+
+# What the schema says in words only: which categories an event offers, that a reading is katakana (after
+# converting hiragana and half-width), which addresses mail servers take. Schema-valid data may be refused
+# for those alone (422 naming only those fields); every other schema-valid request must be accepted.
+BEYOND_THE_SCHEMA = {"category", "kana", "email"}
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_the_api_keeps_to_its_own_description(site: str, world: World, published: Event, mode: GenerationMode) -> None:
+    # Schemathesis's own pytest plugin cannot bind to this pytest; its strategies run under Hypothesis here.
+    api = schemathesis.openapi.from_url(f"{site}/api/openapi.json")
+    key = {"Authorization": world.api_headers()["Authorization"]}
+    operations = [result.ok() for result in api.get_all_operations()]
+    assert {op.label for op in operations} == {"GET /api/events/{slug}", "POST /api/events/{slug}/registrations"}
+    statuses: list[int] = []
+    for operation in operations:
+
+        @settings(max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def keeps_to_it(case: Any) -> None:
+            world.clock.advance(timedelta(minutes=1))  # a fresh minute: the key's rate limit is tested elsewhere
+            if mode is GenerationMode.NEGATIVE:
+                # Schemathesis breaks one part of the request (the key included) and expects a refusal.
+                statuses.append(case.call_and_validate().status_code)
+                return
+            # Valid requests, with a key, about the event that exists; what the schema says only in words
+            # (the event's categories, a katakana reading) filled in, so that valid data can get through.
+            case.path_parameters = {**(case.path_parameters or {}), "slug": published.slug}
+            if isinstance(case.body, dict):
+                case.body = {**case.body, "category": published.categories[len(case.body) % 5].key, "kana": "テスト"}
+            response = case.call_and_validate(headers=key, excluded_checks=[positive_data_acceptance])
+            statuses.append(response.status_code)
+            answer = response.json()
+            if response.status_code == 422 and answer["status"] == "idempotency_key_reused":
+                return  # generated requests share generated keys: refusing the second is the point
+            if response.status_code == 422:
+                assert set(answer["errors"]) <= BEYOND_THE_SCHEMA, (case.body, answer)
+            else:
+                assert response.status_code < 300 or response.status_code == 409, response.text
+
+        keeps_to_it()
+    if mode is GenerationMode.POSITIVE:
+        assert 200 in statuses and 201 in statuses  # valid data really got through, not only refusals
+
+
+def test_the_description_is_openapi_3_1_and_names_every_status(client: Any, world: World) -> None:
+    document = client.http.get("/api/openapi.json").json_body
+    assert document["openapi"] == "3.1.0"
+    register = document["paths"]["/api/events/{slug}/registrations"]["post"]
+    assert set(register["responses"]) == {"200", "201", "400", "401", "403", "404", "409", "413", "415", "422", "429"}
+    assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
