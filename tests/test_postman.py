@@ -217,3 +217,39 @@ def test_a_read_that_fails_while_composing_is_retried_later(clock: FixedClock) -
     with pytest.raises(ClientError):
         postman(outbox, ses, clock).deliver("ev", "unread-1")
     assert outbox.status("ev", "unread-1") == "pending" and outbox.told == []
+
+
+def test_what_ses_refuses_is_refused_before_sending() -> None:
+    from chalicelib.mail.ses import MAX_RAW_BYTES, SesContract, contract_problem
+
+    fine = {"uketsuke-event": "cdo-seminar", "uketsuke-mail": "confirmation-R000000001"}
+    assert contract_problem(b"x", "noreply@example.jp", "taro@xn--r8jz45g.jp", fine) == ""
+    assert "tag" in contract_problem(
+        b"x", "noreply@example.jp", "taro@example.jp", {"uketsuke-mail": "closed-notice-2027-01-10T01:00:00Z"}
+    )
+    assert "not ASCII" in contract_problem(b"x", "noreply@example.jp", "山田@example.jp", fine)
+    assert "not ASCII" in contract_problem(b"x", "noreply@example.jp", "user@例え.jp", fine)
+    assert "64" in contract_problem(b"x", "noreply@example.jp", "a" * 65 + "@example.jp", fine)
+    assert "base64" in contract_problem(b"x" * (MAX_RAW_BYTES // 4 * 3 + 3), "noreply@example.jp", "t@example.jp", fine)
+    assert "tags" in contract_problem(b"x", "noreply@example.jp", "t@example.jp", {f"t{n}": "v" for n in range(51)})
+    ses = FakeSes()
+    with pytest.raises(PermanentSendError, match="SES would refuse"):
+        SesContract(ses).send(b"x", "noreply@example.jp", "山田@example.jp", fine)
+    assert ses.sent == []
+
+
+def test_every_mail_id_can_travel_as_an_ses_tag() -> None:
+    from datetime import UTC, datetime
+
+    from chalicelib.mail.ses import contract_problem
+    from chalicelib.usecases import outbox
+
+    ids = [
+        outbox.closed_notice_id(datetime(2027, 1, 10, 1, 2, 3, 456789, tzinfo=UTC)),
+        outbox.confirmation_id("R000000001", resend="ABCDEFGHJK"),
+        outbox.reminder_id("d1-1000", "R000000001"),
+        outbox.broadcast_mail_id("B1", "R000000001"),
+        outbox.unsendable_notice_id("confirmation-R000000001"),
+    ]
+    for mail_id in ids:
+        assert contract_problem(b"x", "a@example.jp", "b@example.jp", outbox.mail_tags("cdo-seminar", mail_id)) == ""

@@ -5,6 +5,7 @@ Everything above this module sees a `Mailer`: tests and the local runner hand in
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -86,3 +87,45 @@ class RateLimiter:
             self._next = slot + self._interval
         if slot > now:
             self._sleep(slot - now)
+
+
+# What Amazon SES refuses, from its documentation (MessageTag; service quotas; "SES does not support
+# SMTPUTF8"). moto accepts all of it, so without this check a suite could pass that real SES fails.
+_TAG_TEXT = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MAX_RAW_BYTES = 40 * 1024 * 1024  # the v2 API's limit for a whole message, after base64 encoding
+MAX_TAGS = 50
+
+
+class SesContract:
+    """A Mailer that refuses, before sending, what SES would refuse; every sender in the app goes through one."""
+
+    def __init__(self, inner: Mailer) -> None:
+        self._inner = inner
+
+    def send(self, raw: bytes, sender: str, to: str, tags: Mapping[str, str] | None = None) -> str:
+        """Send through the inner Mailer, or raise PermanentSendError naming the rule SES would apply."""
+        problem = contract_problem(raw, sender, to, tags or {})
+        if problem:
+            raise PermanentSendError(f"SES would refuse this mail: {problem}")
+        return self._inner.send(raw, sender, to, tags)
+
+
+def contract_problem(raw: bytes, sender: str, to: str, tags: Mapping[str, str]) -> str:
+    """What about this mail SES would refuse ("" if nothing)."""
+    for role, address in (("sender", sender), ("recipient", to)):
+        local, at, domain = address.rpartition("@")
+        if not at or not local or not domain:
+            return f"the {role} address has no local part or domain"
+        if not address.isascii():
+            return f"the {role} address is not ASCII (SES has no SMTPUTF8; domains go in their IDNA form)"
+        if len(local) > 64:
+            return f"the {role} address has more than 64 characters before the @"
+    if len(tags) > MAX_TAGS:
+        return f"more than {MAX_TAGS} message tags"
+    for name, value in tags.items():
+        if not _TAG_TEXT.fullmatch(name) or not _TAG_TEXT.fullmatch(value):
+            return f"message tag {name!r}={value!r} holds more than ASCII letters, digits, _ and - (or over 256)"
+    encoded = (len(raw) + 2) // 3 * 4
+    if encoded > MAX_RAW_BYTES:
+        return f"the message is {encoded:,} bytes after base64 encoding (at most {MAX_RAW_BYTES:,})"
+    return ""

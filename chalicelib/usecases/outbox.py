@@ -13,7 +13,7 @@ import contextlib
 import itertools
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -83,8 +83,11 @@ def broadcast_mail_prefix(broadcast_id: str) -> str:
 
 
 def closed_notice_id(closed_at: datetime) -> str:
-    """Mail id of the organizer's notice for one closing (an event reopened and closed again gets another)."""
-    return f"closed-notice-{iso(closed_at)}"
+    """Mail id of the organizer's notice for one closing (an event reopened and closed again gets another).
+
+    Mail ids travel as SES message tags, which may hold only ASCII letters, digits, _ and -.
+    """
+    return f"closed-notice-{closed_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}"
 
 
 def mail_item(
