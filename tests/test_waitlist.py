@@ -280,26 +280,3 @@ def test_an_event_left_closed_with_a_free_seat_is_reopened_by_the_next_scheduled
     assert register(world.table, event, numbered(2), "SUB0000002", world.clock.now()).outcome is Outcome.CLOSED
     assert close_registrations(world.table, world.clock.now()) == []
     assert register(world.table, event, numbered(2), "SUB0000003", world.clock.now()).outcome is Outcome.REGISTERED
-
-
-@pytest.mark.slow
-def test_in_a_300_way_race_every_waiting_person_is_told_a_place_of_their_own(world: World, sample_event: Event) -> None:
-    event = world.publish(dataclasses.replace(sample_event, capacity=50))
-    now = world.clock.now()  # one moment for everyone: the hardest case for ordering
-
-    def take(n: int) -> tuple[str, Outcome, int]:
-        result = register(world.table, event, numbered(n), f"RACE{n:06d}", now)
-        place = 0
-        if result.outcome is Outcome.WAITLISTED:  # told as the JSON API tells it, right after joining
-            found = get_registration(world.table, event.slug, result.registration_id)
-            assert found is not None
-            place = position(world.table, event.slug, found.wait_sk)
-        return result.registration_id, result.outcome, place
-
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        results = list(pool.map(take, range(300)))
-    told = {rid: place for rid, outcome, place in results if outcome is Outcome.WAITLISTED}
-    assert len(told) == 250 and sorted(told.values()) == list(range(1, 251))  # all distinct, no gaps
-    line = [item["registration_id"] for item in waiting_list(world.table, event.slug)]
-    assert [told[rid] for rid in line] == list(range(1, 251))  # the order they will move up in
-    check_invariants(world, event)

@@ -52,8 +52,3 @@ def iso_precise(moment: datetime) -> str:
 def parse_iso(text: str) -> datetime:
     """Inverse of iso()."""
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def parse_iso_precise(text: str) -> datetime:
-    """Inverse of iso_precise()."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.attendee import Attendee
-from chalicelib.domain.clock import iso, iso_precise, parse_iso_precise
+from chalicelib.domain.clock import iso, iso_precise
 from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, Event
 from chalicelib.domain.ids import IdGenerator, new_id
 from chalicelib.domain.ledger import Claim, claim
@@ -82,32 +82,13 @@ def register(
     """
     registration_id = ids()
     expires = int(event.personal_data_expires_at.timestamp())
-    queued_at = iso_precise(now)  # where a place in line would sort; moved on if others took later ones first
-
-    def _write_path(path: Path) -> None:
-        """One path's transaction; a place in line that sorts before one taken meanwhile moves after it."""
-        nonlocal queued_at
-        for _ in range(_REORDERS):
-            try:
-                table.transact(
-                    path_actions(path, event.slug, attendee, registration_id, submission_id, now, expires, queued_at)
-                )
-                return
-            except TransactionCancelled as exc:
-                later = _place_after(exc, queued_at) if path is Path.WAITLIST else None
-                if later is None:
-                    raise
-                # Not a lost race but progress: others took their places first. Each round at least one
-                # of those still trying gets in, so this ends; no pause is needed.
-                queued_at = later
-        raise LostRace
 
     def attempt() -> RegistrationResult:
         nonlocal registration_id
         refused: RegistrationResult | None = None
         for path in _paths(event, attendee.category, now):
             try:
-                _write_path(path)
+                table.transact(path_actions(path, event.slug, attendee, registration_id, submission_id, now, expires))
                 return RegistrationResult(_OUTCOME_OF[path], registration_id)
             except TransactionCancelled as exc:
                 if _only_the_id_was_taken(exc):
@@ -162,29 +143,10 @@ def _event_update(path: Path) -> tuple[str, str]:
         # An application takes nothing yet: the event is only checked (still taking them), not changed.
         return "", "#status = :open AND draw_at > :now AND attribute_not_exists(drawn_at)"
     update, room = claim(Claim(path.value))
-    if path is Path.WAITLIST:
-        # Places in line are taken in the order they sort: a place that sorts before the last one taken
-        # is refused (and taken again after it). So no place ever appears ahead of one already told,
-        # and counting the places up to one's own, right after taking it, gives a number nobody shares.
-        return f"{update}, {_LAST_PLACE} = :place", f"{_OPEN} AND {room} AND {_PLACES_IN_ORDER}"
     return update, f"{_OPEN} AND {room}"
 
 
 _EVENT_VALUES = {":one": 1, ":zero": 0, ":open": STATUS_OPEN}
-# Rounds a place in line may be moved back while others join at the same moment (see _write_path).
-_REORDERS = 400
-_LAST_PLACE = "last_place"  # the sort key of the latest place in line taken, on the event item
-_PLACES_IN_ORDER = f"(attribute_not_exists({_LAST_PLACE}) OR {_LAST_PLACE} < :place)"
-
-
-def _place_after(exc: TransactionCancelled, queued_at: str) -> str | None:
-    """If a place was refused for sorting before the last one taken, a time that sorts after that one."""
-    event = exc.reasons[0].item or {}
-    last = str(event.get(_LAST_PLACE, ""))
-    if exc.reasons[0].code != "ConditionalCheckFailed" or last[len(schema.WAIT_PREFIX) :] < queued_at:
-        return None
-    taken = last[len(schema.WAIT_PREFIX) :].split("#", 1)[0]
-    return iso_precise(parse_iso_precise(taken) + timedelta(microseconds=1))
 
 
 def path_actions(
@@ -195,22 +157,17 @@ def path_actions(
     submission_id: str,
     now: datetime,
     expires_at: int,
-    queued_at: str = "",
 ) -> list[dict[str, Any]]:
     """The writes of one path: the event's counters, the address guard, the registration, its mail.
 
     The items holding personal data carry `expires_at` (epoch seconds), so DynamoDB deletes them then.
-    A place in line sorts by `queued_at` (default: `now` to the microsecond), then by registration id.
     """
-    place = schema.wait_key(slug, queued_at or iso_precise(now), registration_id)
     update, condition = _event_update(path)
     used = update + condition
     # DynamoDB refuses names and values an expression does not use, so only those go along.
     names = {name: value for name, value in (("#status", "status"), ("#c", attendee.category)) if name in used}
     values = {name: value for name, value in _EVENT_VALUES.items() if name in used}
     values[":now"] = iso(now)
-    if path is Path.WAITLIST:
-        values[":place"] = place[schema.SK]
     check: dict[str, Any] = {
         "Key": schema.event_key(slug),
         "ConditionExpression": condition,
@@ -223,6 +180,8 @@ def path_actions(
     guard = {**_guard_item(slug, attendee, registration_id, submission_id, now), schema.TTL_ATTRIBUTE: expires_at}
     actions: list[dict[str, Any]] = []
     if path is Path.WAITLIST:
+        # Places are ordered by when they were taken (to the microsecond), then by id.
+        place = schema.wait_key(slug, iso_precise(now), registration_id)
         registration.update(status=RegistrationStatus.WAITLISTED.value, wait_sk=place[schema.SK])
         actions.append(_put_new({**place, "registration_id": registration_id, "category": attendee.category}))
         kind, mail_id = MailKind.WAITLISTED, status_mail_id(MailKind.WAITLISTED, registration_id)
