@@ -234,7 +234,7 @@ def test_a_cancellation_that_meets_transaction_conflicts_retries_and_moves_the_l
     from tests.test_registrations import ConflictingTable
 
     waiting = join(world, full, 3)
-    rid = items(world, full.slug, schema.REG_PREFIX)[0]["registration_id"]
+    rid = next(r["registration_id"] for r in items(world, full.slug, schema.REG_PREFIX) if r["status"] == "confirmed")
     table = ConflictingTable(world.table, conflicts=5)  # real DynamoDB cancels like this while others hold the item
     pauses: list[float] = []
     result = cancel(table, full, rid, world.clock.now(), retry=RetryPolicy(sleep=pauses.append))  # type: ignore[arg-type]
