@@ -2,6 +2,7 @@
 
 chalicelib/web/public.py      the attendee's pages        chalicelib/web/api.py    the JSON API
 chalicelib/web/organizer.py   the organizer's pages       chalicelib/jobs/         schedules, stream, SNS
+chalicelib/web/openapi.py     the JSON API's description
 """
 
 from __future__ import annotations
