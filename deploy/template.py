@@ -456,8 +456,10 @@ def outputs(stage: Stage, api_stage: str) -> dict[str, Any]:
 
 
 def _api_properties(stage: Stage) -> dict[str, Any]:
-    # A fixed name, so the 5XX alarm can name the API.
-    properties: dict[str, Any] = {"Name": stage.stack_name}
+    # A fixed name, so the 5XX alarm can name the API. Any OpenApiVersion (2.0 is what Chalice writes)
+    # stops SAM from adding a second stage named "Stage" beside the one declared, a stage the WAF's
+    # per-client limit would not cover (SAM's AWS::Serverless::Api reference, OpenApiVersion).
+    properties: dict[str, Any] = {"Name": stage.stack_name, "OpenApiVersion": "2.0"}
     domain = stage.custom_domain
     if domain:
         properties["Domain"] = {

@@ -345,3 +345,29 @@ def test_each_role_allows_every_table_action_its_function_really_makes(
     assert "dynamodb:DeleteItem" in used["APIHandler"] and "dynamodb:TransactWriteItems" not in used["APIHandler"]
     for function, actions in used.items():
         assert actions <= role_actions(template, function), (function, actions - role_actions(template, function))
+
+
+@pytest.mark.slow
+def test_every_api_stage_cloudformation_creates_carries_the_client_throttle(
+    stage: Stage, artifact: Artifact, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After the SAM transform: every Stage resource, and every Deployment that names a StageName (which
+    # creates a stage too), must be a stage the WAF association covers; otherwise the site answers
+    # under that stage without the per-client limit.
+    from samtranslator.translator.transform import transform
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", stage.region)
+    uploaded = point_at_code(artifact.template(), "uketsuke-artifacts-123456789012-ap-northeast-1", "example/c.zip")
+    plain = transform(uploaded, {}, NoManagedPolicies())["Resources"]
+    stages = {r["Properties"]["StageName"] for r in plain.values() if r["Type"] == "AWS::ApiGateway::Stage"}
+    stages |= {
+        r["Properties"]["StageName"]
+        for r in plain.values()
+        if r["Type"] == "AWS::ApiGateway::Deployment" and "StageName" in r["Properties"]
+    }
+    protected = {
+        json.dumps(r["Properties"]["ResourceArn"]).rsplit("/stages/", 1)[1].split('"')[0]
+        for r in plain.values()
+        if r["Type"] == "AWS::WAFv2::WebACLAssociation"
+    }
+    assert stages and stages <= protected, f"stages {sorted(stages)}, protected {sorted(protected)}"
