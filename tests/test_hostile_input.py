@@ -1,7 +1,4 @@
-"""What a stranger sends through the site's doors: refused with a reason, never stored, never a 5xx.
-
-Only the HTTP surface and the shared fixtures are used, so the same file runs against any version.
-"""
+"""What a stranger sends through the site's doors: refused with a reason, never stored, never a 5xx."""
 
 from __future__ import annotations
 
@@ -11,14 +8,12 @@ from urllib.parse import quote, urlencode
 
 from tests.conftest import FORM, World, mailbox, page, signed, valid_form
 
-JSON = {"Content-Type": "application/json"}
 ENGLISH = {"Accept-Language": "en"}
 
 
 def api_headers(client: Any) -> dict[str, str]:
-    """The JSON API needs a key; older versions of the app, which this file also runs against, ignore it."""
-    world = getattr(client, "world", None)
-    return world.api_headers() if world is not None and hasattr(world, "api_headers") else dict(JSON)
+    """What an integration sends: the world's API key and the JSON content type."""
+    return dict(client.world.api_headers())
 
 
 def api_register(client: Any, slug: str, body: str, headers: dict[str, str] | None = None) -> Any:

@@ -14,6 +14,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.config.services import current
 from chalicelib.domain.attendee import validate_registration
+from chalicelib.domain.event import Event
 from chalicelib.domain.registration import display_number
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
@@ -105,7 +106,7 @@ def register_json(slug: str) -> Response:
         return Response(body={"status": "invalid", "message": i18n.gettext(msg.BODY_NOT_OBJECT)}, status_code=400)
     key = routes.current_request.headers.get("idempotency-key")
     if key is None:
-        return _answer(_register(slug, data, s.ids()))
+        return _answer(_register(event, data, s.ids()))
     if not idempotency.KEY_PATTERN.fullmatch(key):
         message = i18n.gettext(msg.IDEMPOTENCY_KEY_INVALID).format(limit=255)
         return Response(body={"status": "invalid", "message": message}, status_code=400)
@@ -120,17 +121,15 @@ def register_json(slug: str) -> Response:
         return Response(body=body, status_code=409, headers={"Retry-After": "1"})
     if kept is not None:
         return _answer(kept, replayed=True)
-    answer = _register(slug, data, idempotency.submission_id(key))
+    answer = _register(event, data, idempotency.submission_id(key))
     idempotency.finish(s.table, slug, key, answer)
     return _answer(answer)
 
 
-def _register(slug: str, data: dict[str, Any], submission: str) -> idempotency.Answer:
-    """Validate and register; the answer to give (the event's details are cached, its seats are not read)."""
+def _register(event: Event, data: dict[str, Any], submission: str) -> idempotency.Answer:
+    """Validate and register; the answer to give (the seats are never read before the transaction)."""
     s = current()
-    event = s.events.get(slug)
-    if event is None:
-        return idempotency.Answer(404, {"status": "not_found", "message": i18n.gettext(msg.EVENT_NOT_FOUND)})
+    slug = event.slug
     form = validate_registration(data, [c.key for c in event.categories], i18n.current())
     if form.attendee is None:
         return idempotency.Answer(422, {"status": "invalid", "errors": form.errors})
