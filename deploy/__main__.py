@@ -50,7 +50,10 @@ def deploy(stage: Stage, session: Any) -> str:
     template_url = deployer.upload(artifact, bucket, stage.name)
     outputs = deployer.deploy(stage.stack_name, template_url, {"uketsuke:stage": stage.name})
     paths = [str(path) for path in event_files(stage)]
-    if paths:
+    if not paths:
+        what = f"no file matches events = {stage.events!r}" if stage.events else "the stage names no event files"
+        print(f"{what}: the site is up with no events; set events in deploy/stages/{stage.name}.toml and deploy again")
+    else:
         print(f"loading {len(paths)} event file(s) into {outputs['TableName']}")
         loaded = load_event_files(Table(session.client("dynamodb"), outputs["TableName"]), paths, SystemClock().now())
         for problem in loaded.problems:

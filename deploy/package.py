@@ -69,7 +69,9 @@ def app_functions() -> list[Function]:
 
 
 def event_files(stage: Stage) -> list[Path]:
-    """The event files the stage publishes, relative to the repository."""
+    """The event files the stage publishes, relative to the repository (none unless the stage names some)."""
+    if not stage.events:
+        return []
     return sorted(Path(path) for path in glob.glob(str(ROOT / stage.events)))
 
 

@@ -61,7 +61,7 @@ class Stage:
     ses_max_send_rate: float = 1.0
     allow_ses_sandbox: bool = False
     log_retention_days: int = 30
-    events: str = "events/*.toml"
+    events: str = ""  # a file pattern; empty publishes nothing (a new stage must not show the sample event)
     custom_domain: CustomDomain | None = None
     rate_limit_per_ip: int = DEFAULT_RATE_LIMIT  # requests per 5 minutes from one address; 0 turns it off
     organizers: tuple[str, ...] = ()  # who may sign in to /organizer; empty means organizer_email alone
@@ -134,7 +134,7 @@ def parse_stage(name: str, data: Mapping[str, Any]) -> Stage:
         ses_max_send_rate=float(rate),
         allow_ses_sandbox=sandbox,
         log_retention_days=int(retention),
-        events=_text(data, "events", "a file pattern such as events/*.toml", "events/*.toml"),
+        events=_events(data.get("events", "")),
         custom_domain=_custom_domain(data.get("custom_domain")),
         rate_limit_per_ip=limit,
         organizers=_organizers(data.get("organizers", [])),
@@ -149,6 +149,13 @@ def _organizers(value: Any) -> tuple[str, ...]:
         if not _ADDRESS.match(address.strip()):
             raise StageError(f"organizers: {address!r} is not an e-mail address")
     return tuple(address.strip() for address in value)
+
+
+def _events(value: Any) -> str:
+    """The event files' pattern: a path or glob inside the repository, or empty for none."""
+    if not isinstance(value, str):
+        raise StageError('events must be a file pattern such as "events/my-seminar.toml" or "events/*.toml"')
+    return value.strip()
 
 
 def _text(data: Mapping[str, Any], field: str, expected: str, default: str | None = None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import tomllib
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from chalicelib.store.schema import table_definition
 from chalicelib.usecases.registering import register
 from deploy.__main__ import main as deploy_main
 from deploy.cloudformation import CAPABILITIES, Deployer, DeployError, point_at_code
-from deploy.package import Artifact
+from deploy.package import Artifact, event_files
 from deploy.preflight import (
     Finding,
     Level,
@@ -405,10 +406,31 @@ class LocalSession:
         return self.clients[name]
 
 
+def test_the_example_stage_publishes_no_event_until_the_organizer_names_one(tmp_path: Path) -> None:
+    assert read_stage("example").events == ""
+    assert event_files(read_stage("example")) == []  # the sample seminar stays on make run
+    named = tmp_path / "mine.toml"
+    named.write_text(STAGE_WITH_EVENTS, encoding="utf-8")
+    assert [path.name for path in event_files(read_stage("mine", named))] == ["cdo-seminar.toml"]
+    with pytest.raises(StageError, match="events must be a file pattern"):
+        parse_stage("mine", {**tomllib.loads(STAGE_WITH_EVENTS), "events": ["events/*.toml"]})
+
+
+STAGE_WITH_EVENTS = (Path(__file__).parents[1] / "deploy" / "stages" / "example.toml").read_text(
+    encoding="utf-8"
+) + '\nevents = "events/cdo-seminar.toml"\n'
+
+
 @pytest.mark.slow
 def test_make_deploy_checks_builds_uploads_deploys_loads_events_and_ends_with_the_url(
-    local_engines: Engines, cloudformation: tuple[Any, Stubber], capsys: pytest.CaptureFixture[str]
+    local_engines: Engines,
+    cloudformation: tuple[Any, Stubber],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    (tmp_path / "example.toml").write_text(STAGE_WITH_EVENTS, encoding="utf-8")
+    monkeypatch.setattr("deploy.stage.STAGES_DIR", tmp_path)  # the example stage, naming the sample event
     cfn, stub = cloudformation
     dynamodb = local_engines.client()
     table = "uketsuke-example-Table-XYZ"
