@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from chalicelib.store.limits import check_request, check_transaction
 from chalicelib.text.scalars import readable
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ class Table:
                 kwargs["ExpressionAttributeNames"] = dict(names)
             if values:
                 kwargs["ExpressionAttributeValues"] = to_attrs(values)
+        check_request(kwargs)
         self._conditional(self.client.put_item, kwargs)
 
     def update(
@@ -144,6 +146,7 @@ class Table:
         if condition:
             kwargs["ConditionExpression"] = condition
             kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        check_request(kwargs)
         response = self._conditional(self.client.update_item, kwargs)
         return from_attrs(response.get("Attributes", {}))
 
@@ -156,6 +159,7 @@ class Table:
             kwargs["ConditionExpression"] = condition
             if values:
                 kwargs["ExpressionAttributeValues"] = to_attrs(values)
+        check_request(kwargs)
         self._conditional(self.client.delete_item, kwargs)
 
     def query(
@@ -193,6 +197,7 @@ class Table:
             kwargs["FilterExpression"] = where
         if descending:
             kwargs["ScanIndexForward"] = False
+        check_request(kwargs)
         yielded = 0
         while True:
             response = self.client.query(**kwargs)
@@ -212,6 +217,7 @@ class Table:
             "Select": "COUNT",
             "ConsistentRead": True,
         }
+        check_request(kwargs)
         total = 0
         while True:
             response = self.client.query(**kwargs)
@@ -223,6 +229,7 @@ class Table:
     def transact(self, actions: list[dict[str, Any]]) -> None:
         """Write all actions atomically. Each action is {"Put"|"Update"|...: {...}} with Python values."""
         items = [{kind: self._serialise_action(body)} for action in actions for kind, body in action.items()]
+        check_transaction(items)
         try:
             self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
