@@ -67,6 +67,7 @@ browser:
 	@test -x /usr/bin/chromium || { echo "The browser tests drive Debian's Chromium. Install it with Japanese fonts: apt-get install chromium fonts-noto-cjk" >&2; exit 1; }
 
 $(PIP_STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || { echo "uketsuke needs Python 3.11 or newer (3.11 to 3.14 to deploy); $(PYTHON) is $$($(PYTHON) -V 2>&1). Run: make clean && make PYTHON=python3.12 ..." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt

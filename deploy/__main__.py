@@ -15,8 +15,9 @@ from chalicelib.store.dynamo import Table
 from chalicelib.usecases.publishing import load_event_files
 from deploy.cloudformation import Deployer, DeployError
 from deploy.package import PackageError, build, event_files, senders
-from deploy.preflight import Level, check_runtime, run_checks
+from deploy.preflight import Level, check_resource_types, check_runtime, run_checks
 from deploy.replay import replay_mail
+from deploy.sam import resource_types
 from deploy.stage import Stage, StageError, read_stage
 
 
@@ -41,11 +42,15 @@ def deploy(stage: Stage, session: Any) -> str:
 
     account = check(stage, session)
     artifact = build(stage)
-    problems = check_runtime(artifact.template())
-    if problems:
-        raise Stop(problems[0].message)
     print(f"built {artifact.zip_path} ({artifact.zip_path.stat().st_size:,} bytes)")
-    deployer = Deployer(session.client("cloudformation"), session.client("s3"), stage.region)
+    cloudformation = session.client("cloudformation")
+    types = resource_types(artifact.template(), stage.region)
+    problems = check_runtime(artifact.template()) + check_resource_types(cloudformation, types, stage.region)
+    for problem in problems:
+        print(f"{problem.level.value}: {problem.message}", file=sys.stderr)
+    if any(problem.level is Level.ERROR for problem in problems):
+        raise Stop("the stack cannot be created as built; nothing was changed")
+    deployer = Deployer(cloudformation, session.client("s3"), stage.region)
     bucket = deployer.ensure_bucket(account)
     template_url = deployer.upload(artifact, bucket, stage.name)
     outputs = deployer.deploy(stage.stack_name, template_url, {"uketsuke:stage": stage.name})
@@ -56,8 +61,8 @@ def deploy(stage: Stage, session: Any) -> str:
     else:
         print(f"loading {len(paths)} event file(s) into {outputs['TableName']}")
         loaded = load_event_files(Table(session.client("dynamodb"), outputs["TableName"]), paths, SystemClock().now())
-        for problem in loaded.problems:
-            print(problem, file=sys.stderr)
+        for text in loaded.problems:
+            print(text, file=sys.stderr)
         for publication in loaded.publications:
             print(publication.describe())
         if loaded.problems:

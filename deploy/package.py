@@ -85,13 +85,24 @@ def senders(stage: Stage) -> list[str]:
     return sorted(addresses)
 
 
+def send_identities(stage: Stage) -> list[str]:
+    """The addresses whose SES identities (the address, or its domain) a send is authorized against.
+
+    SES authorizes a send against the sender's identity and also against a recipient that is itself a
+    verified identity of the account; in the sandbox every recipient is one. So the role names the
+    organizers (who may be verified one by one) and, in a trial stage, its verified recipients too.
+    """
+    mailed = stage.sandbox_mailed if stage.allow_ses_sandbox else stage.signs_in
+    return sorted({*senders(stage), *mailed})
+
+
 def build(stage: Stage, out_dir: Path | None = None) -> Artifact:
     """Compile templates, write the merge template and run `chalice package` for the stage."""
     out_dir = out_dir or BUILD_DIR / stage.name
     out_dir.mkdir(parents=True, exist_ok=True)
     compile_all()  # the zip carries compiled templates, so a cold start compiles none
     merge_path = out_dir / "stack-resources.json"
-    fragment = merge_template(stage, app_functions(), senders(stage), api_stage())
+    fragment = merge_template(stage, app_functions(), send_identities(stage), api_stage())
     merge_path.write_text(json.dumps(fragment, indent=2, ensure_ascii=False), encoding="utf-8")
     package_dir = out_dir / "package"
     chalice = Path(sys.executable).with_name("chalice")

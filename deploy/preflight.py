@@ -15,8 +15,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from deploy.stage import Stage, stage_path
 
-# Python runtimes Lambda accepts for new functions. Chalice builds for the Python that runs it.
-LAMBDA_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+# Pythons the deploy supports: the code needs 3.11 (tomllib); Lambda offers python3.11 to python3.14 for
+# new functions ("Lambda runtimes" in the Lambda Developer Guide), and Chalice 1.34 packages for the
+# Python that runs it, mapping each of 3.10 to 3.14 to the same Lambda runtime (chalice/config.py).
+LAMBDA_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 
 
 class Level(Enum):
@@ -43,7 +45,8 @@ def check_python(version: tuple[int, int] | None = None) -> list[Finding]:
     return [
         Finding(
             Level.ERROR,
-            f"this deploy runs on Python {found}, but Lambda runs Python {', '.join(LAMBDA_PYTHONS)}, and Chalice "
+            f"this deploy runs on Python {found}, but it supports Python {', '.join(LAMBDA_PYTHONS)} (what both "
+            "Lambda and uketsuke run), and Chalice "
             "packages for the Python that runs it. Install one of those and rebuild the environment: "
             "make clean && make deploy PYTHON=python3.12 STAGE=...",
         )
@@ -66,6 +69,29 @@ def check_runtime(template: dict[str, Any], version: tuple[int, int] | None = No
             Level.ERROR,
             f"the package was built for {', '.join(sorted(runtimes))} but this Python is {major}.{minor}: "
             "rebuild it with `make package STAGE=...` from the same environment",
+        )
+    ]
+
+
+def check_resource_types(cloudformation: Any, types: Iterable[str], region: str) -> list[Finding]:
+    """CloudFormation offers every resource type the stack needs in the region (it asks; no list is kept here)."""
+    missing: list[str] = []
+    for kind in types:
+        try:
+            cloudformation.describe_type(Type="RESOURCE", TypeName=kind)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TypeNotFoundException":
+                return [
+                    Finding(Level.WARNING, f"could not ask CloudFormation which resource types {region} has: {exc}")
+                ]
+            missing.append(kind)
+    if not missing:
+        return []
+    return [
+        Finding(
+            Level.ERROR,
+            f"CloudFormation in {region} does not offer {', '.join(missing)}, which the stack needs: "
+            "choose a region that has them (ap-northeast-1 does) and set region in the stage file",
         )
     ]
 
@@ -157,6 +183,7 @@ def check_account(sesv2: Any, stage: Stage) -> list[Finding]:
         )
         if stage.allow_ses_sandbox:
             findings.append(Finding(Level.WARNING, sandbox + "; going on because the stage allows the sandbox"))
+            findings += check_sandbox_recipients(sesv2, stage)
         else:
             findings.append(
                 Finding(
@@ -174,6 +201,31 @@ def check_account(sesv2: Any, stage: Stage) -> list[Finding]:
             )
         )
     return findings
+
+
+def check_sandbox_recipients(sesv2: Any, stage: Stage) -> list[Finding]:
+    """In the sandbox SES sends only to verified identities: every address the trial stage mails must be one."""
+    unverified = [address for address in stage.sandbox_mailed if not _verified(sesv2, address)]
+    if not unverified:
+        return []
+    return [
+        Finding(
+            Level.ERROR,
+            f"in the SES sandbox, mail reaches only verified addresses, and {', '.join(unverified)} "
+            f"{'is' if len(unverified) == 1 else 'are'} not verified in {stage.region}: verify each in the SES "
+            "console (it gets a confirmation link), or remove it from organizers/sandbox_recipients in "
+            f"{stage_path(stage.name)}; attendees of a trial stage must be listed in sandbox_recipients and verified",
+        )
+    ]
+
+
+def _verified(sesv2: Any, address: str) -> bool:
+    """The address may receive in the sandbox: it, or its whole domain, is a verified identity."""
+    for name in (address, address.rsplit("@", 1)[1]):
+        identity = _identity(sesv2, name)
+        if identity is not None and identity.get("VerifiedForSendingStatus"):
+            return True
+    return False
 
 
 def run_checks(session: Any, stage: Stage, senders: Iterable[str]) -> tuple[list[Finding], str | None]:

@@ -27,6 +27,7 @@ _KNOWN = {
     "custom_domain",
     "rate_limit_per_ip",
     "organizers",
+    "sandbox_recipients",
 }
 # The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922)
@@ -65,6 +66,7 @@ class Stage:
     custom_domain: CustomDomain | None = None
     rate_limit_per_ip: int = DEFAULT_RATE_LIMIT  # requests per 5 minutes from one address; 0 turns it off
     organizers: tuple[str, ...] = ()  # who may sign in to /organizer; empty means organizer_email alone
+    sandbox_recipients: tuple[str, ...] = ()  # trial stages in the SES sandbox: the verified addresses it may mail
 
     @property
     def stack_name(self) -> str:
@@ -75,6 +77,11 @@ class Stage:
     def signs_in(self) -> tuple[str, ...]:
         """Who may sign in to the organizer pages: the listed organizers, or else the organizer address."""
         return self.organizers or (self.organizer_email,)
+
+    @property
+    def sandbox_mailed(self) -> tuple[str, ...]:
+        """Whom a trial stage in the SES sandbox may mail: its organizers and its listed recipients."""
+        return tuple(dict.fromkeys((*self.signs_in, *self.sandbox_recipients)))
 
     @property
     def sender_domain(self) -> str:
@@ -137,17 +144,18 @@ def parse_stage(name: str, data: Mapping[str, Any]) -> Stage:
         events=_events(data.get("events", "")),
         custom_domain=_custom_domain(data.get("custom_domain")),
         rate_limit_per_ip=limit,
-        organizers=_organizers(data.get("organizers", [])),
+        organizers=_addresses("organizers", data.get("organizers", [])),
+        sandbox_recipients=_addresses("sandbox_recipients", data.get("sandbox_recipients", [])),
     )
 
 
-def _organizers(value: Any) -> tuple[str, ...]:
-    """The organizer addresses: a list of e-mail addresses, checked one by one."""
+def _addresses(field: str, value: Any) -> tuple[str, ...]:
+    """A list of e-mail addresses, checked one by one."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise StageError('organizers must be a list of e-mail addresses, e.g. ["office@example.jp"]')
+        raise StageError(f'{field} must be a list of e-mail addresses, e.g. ["office@example.jp"]')
     for address in value:
         if not _ADDRESS.match(address.strip()):
-            raise StageError(f"organizers: {address!r} is not an e-mail address")
+            raise StageError(f"{field}: {address!r} is not an e-mail address")
     return tuple(address.strip() for address in value)
 
 

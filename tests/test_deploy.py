@@ -26,16 +26,18 @@ from chalicelib.store.schema import table_definition
 from chalicelib.usecases.registering import register
 from deploy.__main__ import main as deploy_main
 from deploy.cloudformation import CAPABILITIES, Deployer, DeployError, point_at_code
-from deploy.package import Artifact, event_files
+from deploy.package import Artifact, build, event_files, send_identities
 from deploy.preflight import (
     Finding,
     Level,
     check_account,
     check_python,
+    check_resource_types,
     check_runtime,
     check_senders,
     run_checks,
 )
+from deploy.sam import resource_types
 from deploy.stage import StageError, parse_stage, read_stage
 from local import engines
 from tests.conftest import Engines, World, attendee, mailbox
@@ -142,8 +144,38 @@ def test_the_sandbox_stops_the_deploy_unless_the_stage_allows_it(sesv2: tuple[An
     (problem,) = errors(check_account(client, stage))
     assert "SES sandbox" in problem and "Request production access" in problem and "allow_ses_sandbox" in problem
     stub.add_response("get_account", account(production=False, rate=1))
+    stub.add_response("get_email_identity", identity(True), {"EmailIdentity": "office@example.jp"})
     findings = check_account(client, dataclasses.replace(stage, allow_ses_sandbox=True))
     assert [f.level for f in findings] == [Level.WARNING]
+
+
+def test_a_trial_stage_in_the_sandbox_mails_only_verified_recipients(sesv2: tuple[Any, Stubber]) -> None:
+    client, stub = sesv2
+    trial = dataclasses.replace(
+        read_stage("example"), allow_ses_sandbox=True, sandbox_recipients=("tester@gmail.example",)
+    )
+    stub.add_response("get_account", account(production=False, rate=1))
+    # The organizer's whole domain is verified; the tester's address is not, nor is its domain.
+    stub.add_client_error(
+        "get_email_identity", "NotFoundException", expected_params={"EmailIdentity": "office@example.jp"}
+    )
+    stub.add_response("get_email_identity", identity(True), {"EmailIdentity": "example.jp"})
+    stub.add_response("get_email_identity", identity(False), {"EmailIdentity": "tester@gmail.example"})
+    stub.add_client_error("get_email_identity", "NotFoundException", expected_params={"EmailIdentity": "gmail.example"})
+    (problem,) = errors(check_account(client, trial))
+    assert "tester@gmail.example is not verified in ap-northeast-1" in problem and "sandbox_recipients" in problem
+    assert "office@example.jp" not in problem
+
+
+def test_only_a_trial_stage_may_send_to_its_listed_recipients() -> None:
+    stage = read_stage("example")
+    assert send_identities(stage) == ["noreply@example.jp", "office@example.jp"]  # the organizer gets sign-in links
+    trial = dataclasses.replace(stage, allow_ses_sandbox=True, sandbox_recipients=("tester@gmail.example",))
+    assert send_identities(trial) == ["noreply@example.jp", "office@example.jp", "tester@gmail.example"]
+    listed = dataclasses.replace(stage, sandbox_recipients=("tester@gmail.example",))
+    assert "tester@gmail.example" not in send_identities(listed)  # out of the sandbox the list means nothing
+    with pytest.raises(StageError, match="sandbox_recipients: 'nobody' is not an e-mail address"):
+        parse_stage("x", {**tomllib.loads(STAGE_WITH_EVENTS), "sandbox_recipients": ["nobody"]})
 
 
 def test_a_send_rate_above_the_accounts_quota_is_refused(sesv2: tuple[Any, Stubber]) -> None:
@@ -153,10 +185,43 @@ def test_a_send_rate_above_the_accounts_quota_is_refused(sesv2: tuple[Any, Stubb
     assert "set ses_max_send_rate = 14" in problem
 
 
-def test_python_must_be_one_lambda_runs() -> None:
-    assert check_python((3, 11)) == []
-    (problem,) = errors(check_python((3, 8)))
-    assert "Lambda runs Python" in problem and "PYTHON=python3.12" in problem
+def test_python_must_be_one_lambda_and_uketsuke_both_run() -> None:
+    for supported in ((3, 11), (3, 12), (3, 13), (3, 14)):
+        assert check_python(supported) == []
+    for unsupported in ((3, 10), (3, 15), (3, 8)):
+        (problem,) = errors(check_python(unsupported))
+        assert "it supports Python 3.11, 3.12, 3.13, 3.14" in problem and "PYTHON=python3.12" in problem
+
+
+def test_every_resource_type_is_asked_of_cloudformation_in_the_region(
+    cloudformation: tuple[Any, Stubber],
+) -> None:
+    cfn, stub = cloudformation
+    types = ["AWS::Lambda::Function", "AWS::SES::ConfigurationSet", "AWS::WAFv2::WebACL"]
+    stub.add_response("describe_type", {"TypeName": types[0]}, {"Type": "RESOURCE", "TypeName": types[0]})
+    stub.add_client_error(
+        "describe_type", "TypeNotFoundException", expected_params={"Type": "RESOURCE", "TypeName": types[1]}
+    )
+    stub.add_response("describe_type", {"TypeName": types[2]}, {"Type": "RESOURCE", "TypeName": types[2]})
+    (problem,) = errors(check_resource_types(cfn, types, "ap-south-2"))
+    assert "CloudFormation in ap-south-2 does not offer AWS::SES::ConfigurationSet" in problem
+    stub.add_client_error("describe_type", "AccessDenied", expected_params={"Type": "RESOURCE", "TypeName": types[0]})
+    (finding,) = check_resource_types(cfn, types, "ap-south-2")
+    assert finding.level is Level.WARNING and "could not ask CloudFormation" in finding.message
+
+
+@pytest.mark.slow
+def test_the_types_asked_about_are_those_after_the_sam_transform(tmp_path: Path) -> None:
+    artifact = build(read_stage("example"), tmp_path)
+    types = resource_types(artifact.template(), "ap-northeast-1")
+    assert not [kind for kind in types if kind.startswith("AWS::Serverless::")]
+    for needed in (
+        "AWS::Lambda::Function",
+        "AWS::ApiGateway::Stage",
+        "AWS::SES::ConfigurationSet",
+        "AWS::WAFv2::WebACL",
+    ):
+        assert needed in types
 
 
 def test_the_built_runtime_must_be_this_python() -> None:
@@ -432,6 +497,9 @@ def test_make_deploy_checks_builds_uploads_deploys_loads_events_and_ends_with_th
     (tmp_path / "example.toml").write_text(STAGE_WITH_EVENTS, encoding="utf-8")
     monkeypatch.setattr("deploy.stage.STAGES_DIR", tmp_path)  # the example stage, naming the sample event
     cfn, stub = cloudformation
+    built = build(read_stage("example"), tmp_path / "build")
+    for kind in resource_types(built.template(), "ap-northeast-1"):  # every type is offered in the region
+        stub.add_response("describe_type", {"TypeName": kind}, {"Type": "RESOURCE", "TypeName": kind})
     dynamodb = local_engines.client()
     table = "uketsuke-example-Table-XYZ"
     engines.create_table(dynamodb, table_definition(table))

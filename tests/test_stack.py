@@ -19,8 +19,8 @@ from chalice.package import TemplateDeepMerger
 from chalicelib.config import settings as env
 from chalicelib.domain.event import Event
 from chalicelib.store.schema import TTL_ATTRIBUTE
-from deploy.cloudformation import point_at_code
-from deploy.package import Artifact, api_stage, app_functions, build, senders
+from deploy.package import Artifact, api_stage, app_functions, build, send_identities, senders
+from deploy.sam import plain_template
 from deploy.stage import CustomDomain, Stage, read_stage
 from deploy.template import (
     ALARM_TOPIC,
@@ -77,24 +77,15 @@ def test_merged_template_is_clean_under_cfn_lint(template: dict[str, Any], tmp_p
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-class NoManagedPolicies:
-    """The SAM translator asks for AWS managed policies by name; this template names none."""
-
-    def load(self) -> dict[str, str]:
-        return {}
+@pytest.fixture(scope="module")
+def plain(stage: Stage, template: dict[str, Any]) -> dict[str, Any]:
+    """What CloudFormation deploys: the template after the SAM transform (AWS's own translator, offline)."""
+    return plain_template(template, stage.region)
 
 
 @pytest.mark.slow
-def test_after_the_sam_transform_the_plain_template_is_clean_too(
-    stage: Stage, artifact: Artifact, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # What CloudFormation does with the template: the SAM transform (AWS's own translator, offline),
-    # then plain CloudFormation, which cfn-lint checks in full (references, DependsOn, properties).
-    from samtranslator.translator.transform import transform
-
-    monkeypatch.setenv("AWS_DEFAULT_REGION", stage.region)
-    uploaded = point_at_code(artifact.template(), "uketsuke-artifacts-123456789012-ap-northeast-1", "example/c.zip")
-    plain = transform(uploaded, {}, NoManagedPolicies())
+def test_after_the_sam_transform_the_plain_template_is_clean_too(plain: dict[str, Any], tmp_path: Path) -> None:
+    # The plain CloudFormation is checked in full by cfn-lint (references, DependsOn, properties).
     assert "AWS::Serverless::Function" not in json.dumps(plain)
     result = lint(plain, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -194,6 +185,20 @@ def test_each_function_can_do_only_its_own_work(template: dict[str, Any]) -> Non
     send = next(s for s in statements(roles["DeliverMailRole"]) if s["Sid"] == "SendMail")
     arns = json.dumps(send["Resource"])
     assert "identity/noreply@example.jp" in arns and "identity/example.jp" in arns and "configuration-set/" in arns
+
+
+def send_arns(stage: Stage) -> str:
+    fragment = merge_template(stage, app_functions(), send_identities(stage), api_stage())
+    role = fragment["Resources"]["DeliverMailRole"]
+    return json.dumps(next(s for s in statements(role) if s["Sid"] == "SendMail")["Resource"])
+
+
+def test_a_trial_stage_in_the_sandbox_may_send_to_its_verified_recipients(stage: Stage) -> None:
+    # In the sandbox SES authorizes a send against each recipient's identity too, so the role names them.
+    trial = dataclasses.replace(stage, allow_ses_sandbox=True, sandbox_recipients=("tester@gmail.example",))
+    assert "identity/tester@gmail.example" in send_arns(trial) and "identity/gmail.example" in send_arns(trial)
+    assert "gmail.example" not in send_arns(stage)
+    assert "identity/office@example.jp" in send_arns(stage)  # the organizer's sign-in links
 
 
 @pytest.mark.slow
@@ -349,26 +354,20 @@ def test_each_role_allows_every_table_action_its_function_really_makes(
 
 
 @pytest.mark.slow
-def test_every_api_stage_cloudformation_creates_carries_the_client_throttle(
-    stage: Stage, artifact: Artifact, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_every_api_stage_cloudformation_creates_carries_the_client_throttle(plain: dict[str, Any]) -> None:
     # After the SAM transform: every Stage resource, and every Deployment that names a StageName (which
     # creates a stage too), must be a stage the WAF association covers; otherwise the site answers
     # under that stage without the per-client limit.
-    from samtranslator.translator.transform import transform
-
-    monkeypatch.setenv("AWS_DEFAULT_REGION", stage.region)
-    uploaded = point_at_code(artifact.template(), "uketsuke-artifacts-123456789012-ap-northeast-1", "example/c.zip")
-    plain = transform(uploaded, {}, NoManagedPolicies())["Resources"]
-    stages = {r["Properties"]["StageName"] for r in plain.values() if r["Type"] == "AWS::ApiGateway::Stage"}
+    resources = plain["Resources"]
+    stages = {r["Properties"]["StageName"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"}
     stages |= {
         r["Properties"]["StageName"]
-        for r in plain.values()
+        for r in resources.values()
         if r["Type"] == "AWS::ApiGateway::Deployment" and "StageName" in r["Properties"]
     }
     protected = {
         json.dumps(r["Properties"]["ResourceArn"]).rsplit("/stages/", 1)[1].split('"')[0]
-        for r in plain.values()
+        for r in resources.values()
         if r["Type"] == "AWS::WAFv2::WebACLAssociation"
     }
     assert stages and stages <= protected, f"stages {sorted(stages)}, protected {sorted(protected)}"
