@@ -95,32 +95,76 @@ class Deployer:
     def deploy(self, stack: str, template_url: str, tags: dict[str, str]) -> dict[str, str]:
         """Create or update the stack and wait; returns its outputs."""
         status = self.stack_status(stack)
-        if status == "ROLLBACK_COMPLETE":
-            raise DeployError(
-                f"{stack} failed when it was first created and must be removed before trying again: "
-                "run make destroy with the same STAGE, then deploy"
-            )
+        if status in _FAILED_FIRST_CREATE:
+            self._remove_failed_first_create(stack, status)
+            status = None
+        if status in _STUCK:
+            raise DeployError(self._explain(stack, status, None))
         if status is not None and status.endswith(_IN_PROGRESS):
             raise DeployError(f"{stack} is busy ({status}): wait for it to finish, then deploy again")
         started = self.now()
         change_set = f"uketsuke-{started:%Y%m%d%H%M%S}"
-        self.say(f"{'updating' if status else 'creating'} stack {stack} in {self.region}")
+        creating = status is None
+        self.say(f"{'creating' if creating else 'updating'} stack {stack} in {self.region}")
         self.cloudformation.create_change_set(
             StackName=stack,
             ChangeSetName=change_set,
-            ChangeSetType="UPDATE" if status else "CREATE",
+            ChangeSetType="CREATE" if creating else "UPDATE",
             TemplateURL=template_url,
             Capabilities=CAPABILITIES,
             Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())],
         )
-        if not self._change_set_ready(stack, change_set):
+        try:
+            ready = self._change_set_ready(stack, change_set)
+        except DeployError:
+            if creating:  # a refused first change set leaves an empty stack in REVIEW_IN_PROGRESS: remove it
+                self._delete_and_wait(stack)
+            raise
+        if not ready:
             self.say("nothing to change: the stack is already up to date")
             return self.outputs(stack)
         self.cloudformation.execute_change_set(StackName=stack, ChangeSetName=change_set)
         final = self._wait(stack, started)
         if final not in _DONE:
-            raise DeployError(f"{stack} ended in {final}:\n" + "\n".join(self._failures(stack, started)))
+            raise DeployError(self._explain(stack, final, started))
         return self.outputs(stack)
+
+    def _remove_failed_first_create(self, stack: str, status: str) -> None:
+        """Delete what a failed first create left (an empty stack), so that it can be created again."""
+        if status == "REVIEW_IN_PROGRESS":
+            summaries = self.cloudformation.list_change_sets(StackName=stack).get("Summaries", [])
+            preparing = [c["ChangeSetName"] for c in summaries if c.get("Status") in _PREPARING]
+            if preparing:
+                raise DeployError(
+                    f"{stack} is being created from another deploy right now (change set {preparing[0]}): "
+                    "wait for it to finish, then deploy again"
+                )
+        kept = self._kept_resources(stack)
+        self.say(f"{stack} was left by a first create that failed ({status}); removing it to create it again")
+        self._delete_and_wait(stack)
+        for resource in kept:
+            self.say(
+                f"  kept from that attempt: {resource['ResourceType']} {resource.get('PhysicalResourceId', '')} "
+                "(empty; it does not block this deploy: delete it in the console if you like)"
+            )
+
+    def _kept_resources(self, stack: str) -> list[dict[str, Any]]:
+        """Resources a rollback kept on purpose (the table, the link key): DELETE_SKIPPED in the stack."""
+        kept: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"StackName": stack}
+        while True:
+            page = self.cloudformation.list_stack_resources(**kwargs)
+            kept += [r for r in page.get("StackResourceSummaries", []) if r.get("ResourceStatus") == "DELETE_SKIPPED"]
+            if not page.get("NextToken"):
+                return kept
+            kwargs["NextToken"] = page["NextToken"]
+
+    def _delete_and_wait(self, stack: str) -> None:
+        started = self.now()
+        self.cloudformation.delete_stack(StackName=stack)
+        final = self._wait(stack, started)
+        if final not in (None, "DELETE_COMPLETE"):
+            raise DeployError(self._explain(stack, final, started))
 
     def destroy(self, stack: str, delete_data: bool, dynamodb: Any) -> str | None:
         """Delete the stack; the table stays unless delete_data. Returns the table's name."""
@@ -132,7 +176,7 @@ class Deployer:
         self.cloudformation.delete_stack(StackName=stack)
         final = self._wait(stack, started)
         if final not in (None, "DELETE_COMPLETE"):
-            raise DeployError(f"{stack} ended in {final}:\n" + "\n".join(self._failures(stack, started)))
+            raise DeployError(self._explain(stack, final, started))
         if table and delete_data:
             # The table is protected from deletion; lift that only because the organizer asked.
             dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
@@ -184,24 +228,63 @@ class Deployer:
             self.sleep(self.poll_seconds)
 
     def _new_events(self, stack: str, since: datetime) -> list[dict[str, Any]]:
-        try:
-            events = self.cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
-        except ClientError:
-            return []  # a deleted stack has no events to show
-        fresh = [e for e in events if e["Timestamp"] >= since and e["EventId"] not in self._seen_events]
+        fresh = [e for e in self._events_since(stack, since) if e["EventId"] not in self._seen_events]
         self._seen_events.update(e["EventId"] for e in fresh)
         return sorted(fresh, key=lambda e: e["Timestamp"])
 
-    def _failures(self, stack: str, since: datetime) -> list[str]:
-        try:
-            events = self.cloudformation.describe_stack_events(StackName=stack)["StackEvents"]
-        except ClientError:
-            return []
-        return [
-            f"  {e['LogicalResourceId']}: {e.get('ResourceStatusReason', e['ResourceStatus'])}"
-            for e in sorted(events, key=lambda e: e["Timestamp"])
-            if e["Timestamp"] >= since and str(e["ResourceStatus"]).endswith("_FAILED")
+    def _events_since(self, stack: str, since: datetime | None) -> list[dict[str, Any]]:
+        """The stack's events from `since` on (all of them if None), from every page: newest come first."""
+        collected: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"StackName": stack}
+        while True:
+            try:
+                page = self.cloudformation.describe_stack_events(**kwargs)
+            except ClientError:
+                return collected  # a deleted stack has no events to show
+            events = page.get("StackEvents", [])
+            collected += [e for e in events if since is None or e["Timestamp"] >= since]
+            if not page.get("NextToken") or (since is not None and events and events[-1]["Timestamp"] < since):
+                return collected
+            kwargs["NextToken"] = page["NextToken"]
+
+    def _explain(self, stack: str, status: str | None, since: datetime | None) -> str:
+        """Why the stack ended in `status` (each failed resource and its reason, the cause first) and what to do."""
+        failed = [
+            f"  {e['LogicalResourceId']}: {e.get('ResourceStatusReason') or e['ResourceStatus']}"
+            for e in sorted(self._events_since(stack, since), key=lambda e: e["Timestamp"])
+            if str(e["ResourceStatus"]).endswith("_FAILED") and e["LogicalResourceId"] != stack
         ]
+        stage = stack.removeprefix("uketsuke-")
+        advice = _ADVICE.get(str(status), "see the stack's events in the CloudFormation console").format(
+            stack=stack, stage=stage
+        )
+        what = "\n".join(failed[:1] + [line for line in failed[1:] if _CANCELLED not in line])
+        cause = f"what failed (the first is the cause):\n{what}\n" if failed else ""
+        return f"{stack} ended in {status}.\n{cause}what to do: {advice}"
+
+
+_CANCELLED = "Resource creation cancelled"  # the resources stopped because another failed: not causes
+# Change sets still being prepared: another deploy is creating the stack right now.
+_PREPARING = ("CREATE_PENDING", "CREATE_IN_PROGRESS")
+# A stack left by a failed first create holds nothing but what it kept on purpose: remove it and create again.
+_FAILED_FIRST_CREATE = ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE")
+# States only a person can move on from (CloudFormation's stack status codes).
+_STUCK = ("ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED")
+_ADVICE = {
+    "ROLLBACK_COMPLETE": "fix the cause above, then run make deploy STAGE={stage} again: it removes the failed "
+    "stack itself (the table and link key that stack kept are empty and do not get in the way)",
+    "UPDATE_ROLLBACK_COMPLETE": "nothing is broken: the stack is back as it was before this deploy and the site "
+    "keeps running; fix the cause above, then run make deploy STAGE={stage} again",
+    "UPDATE_ROLLBACK_FAILED": "run `aws cloudformation continue-update-rollback --stack-name {stack}` (or Stack "
+    "actions → Continue update rollback in the console, skipping a resource that cannot be rolled back), wait "
+    "until the stack is UPDATE_ROLLBACK_COMPLETE, then deploy again",
+    "ROLLBACK_FAILED": "run make destroy STAGE={stage} (the table is kept), then deploy again; if the delete "
+    "fails too, the resource it names above must be removed by hand first",
+    "DELETE_FAILED": "remove the resource named above by hand (its reason says why CloudFormation could not), "
+    "then run make destroy STAGE={stage} again",
+    "IMPORT_ROLLBACK_FAILED": "see the stack's events in the CloudFormation console; run make destroy "
+    "STAGE={stage} once the resources named above are dealt with",
+}
 
 
 def point_at_code(template: dict[str, Any], bucket: str, key: str) -> dict[str, Any]:

@@ -361,19 +361,150 @@ def test_a_rolled_back_update_reports_what_failed(cloudformation: tuple[Any, Stu
         deployer(client, []).deploy(STACK, "https://bucket/template.json", {"uketsuke:stage": "example"})
 
 
-def test_a_stack_whose_creation_failed_must_be_destroyed_first(cloudformation: tuple[Any, Stubber]) -> None:
+def gone(stub: Stubber) -> None:
+    """The stack was deleted: describe_stacks and describe_stack_events no longer know it."""
+    no_stack(stub)
+    stub.add_client_error("describe_stack_events", "ValidationError", f"Stack [{STACK}] does not exist")
+
+
+def event(name: str, status: str, reason: str = "", second: int = 0) -> dict[str, Any]:
+    return {
+        "StackId": STACK,
+        "EventId": f"{name}-{status}-{second}",
+        "StackName": STACK,
+        "LogicalResourceId": name,
+        "Timestamp": NOW + timedelta(seconds=second),
+        "ResourceStatus": status,
+        "ResourceStatusReason": reason,
+    }
+
+
+def paged_events(stub: Stubber, pages: list[list[dict[str, Any]]]) -> None:
+    """describe_stack_events answering page by page, newest first, as CloudFormation does."""
+    for number, page in enumerate(pages):
+        more = {"NextToken": f"page-{number + 2}"} if number + 1 < len(pages) else {}
+        expected = {"StackName": STACK, **({"NextToken": f"page-{number + 1}"} if number else {})}
+        stub.add_response("describe_stack_events", {"StackEvents": page, **more}, expected)
+
+
+def create_succeeds(stub: Stubber) -> None:
+    change_set(stub, "CREATE", "CREATE_COMPLETE")
+    stub.add_response("execute_change_set", {}, {"StackName": STACK, "ChangeSetName": ANY})
+    stack(stub, "CREATE_COMPLETE")
+    events(stub, ("Table", "CREATE_COMPLETE", ""))
+    stack(stub, "CREATE_COMPLETE", OUTPUTS)
+
+
+def deploy_once(client: Any, said: list[str]) -> dict[str, str]:
+    return deployer(client, said).deploy(STACK, "https://bucket/template.json", {"uketsuke:stage": "example"})
+
+
+def test_a_failed_first_create_names_its_cause_from_any_page_and_the_next_deploy_starts_clean(
+    cloudformation: tuple[Any, Stubber],
+) -> None:
     client, stub = cloudformation
+    # The cause (the configuration set's CREATE_FAILED) sits behind a page of 60 rollback deletions.
+    cause = event("MailConfigurationSet", "CREATE_FAILED", "SES is not available in this region", second=1)
+    cancelled = event("Table", "CREATE_FAILED", "Resource creation cancelled", second=2)
+    deletions = [event(f"Resource{n}", "DELETE_COMPLETE", second=100 - n) for n in range(60)]
+    no_stack(stub)
+    change_set(stub, "CREATE", "CREATE_COMPLETE")
+    stub.add_response("execute_change_set", {}, {"StackName": STACK, "ChangeSetName": ANY})
     stack(stub, "ROLLBACK_COMPLETE")
-    with pytest.raises(DeployError, match="run make destroy"):
-        deployer(client, []).deploy(STACK, "https://bucket/template.json", {})
+    paged_events(stub, [deletions, [cancelled, cause]])  # shown as they happen
+    paged_events(stub, [deletions, [cancelled, cause]])  # read again for the explanation
+    with pytest.raises(DeployError) as failure:
+        deploy_once(client, [])
+    message = str(failure.value)
+    assert "MailConfigurationSet: SES is not available in this region" in message
+    assert "Resource creation cancelled" not in message  # a consequence, not a cause
+    assert "run make deploy STAGE=example again: it removes the failed stack itself" in message
+
+    # The second run removes what the failed create left, says what the rollback kept, and creates.
+    said: list[str] = []
+    stack(stub, "ROLLBACK_COMPLETE")
+    kept = [
+        {
+            "LogicalResourceId": "Table",
+            "PhysicalResourceId": "uketsuke-example-Table-1A2B",
+            "ResourceType": "AWS::DynamoDB::Table",
+            "ResourceStatus": "DELETE_SKIPPED",
+            "LastUpdatedTimestamp": NOW,
+        },
+        {
+            "LogicalResourceId": "Function",
+            "ResourceType": "AWS::Lambda::Function",
+            "ResourceStatus": "DELETE_COMPLETE",
+            "LastUpdatedTimestamp": NOW,
+        },
+    ]
+    stub.add_response("list_stack_resources", {"StackResourceSummaries": kept}, {"StackName": STACK})
+    stub.add_response("delete_stack", {}, {"StackName": STACK})
+    gone(stub)
+    create_succeeds(stub)
+    assert deploy_once(client, said)["PublicUrl"].endswith("/api")
+    assert (
+        said[0] == f"{STACK} was left by a first create that failed (ROLLBACK_COMPLETE); removing it to create it again"
+    )
+    assert "kept from that attempt: AWS::DynamoDB::Table uketsuke-example-Table-1A2B" in said[1]
+    assert said[2] == f"creating stack {STACK} in ap-northeast-1"
 
 
-def test_a_refused_change_set_says_why(cloudformation: tuple[Any, Stubber]) -> None:
+def test_a_refused_first_change_set_leaves_nothing_behind_and_a_leftover_is_removed(
+    cloudformation: tuple[Any, Stubber],
+) -> None:
     client, stub = cloudformation
     no_stack(stub)
     change_set(stub, "CREATE", "FAILED", "Template error: unresolved resource dependencies [Nope]")
+    stub.add_response("delete_stack", {}, {"StackName": STACK})  # the empty REVIEW_IN_PROGRESS stack
+    gone(stub)
     with pytest.raises(DeployError, match="unresolved resource dependencies"):
-        deployer(client, []).deploy(STACK, "https://bucket/template.json", {"uketsuke:stage": "example"})
+        deploy_once(client, [])
+
+    # A REVIEW_IN_PROGRESS stack left by a deploy that was interrupted is removed the same way.
+    stack(stub, "REVIEW_IN_PROGRESS")
+    summaries = [{"ChangeSetName": "uketsuke-1", "Status": "FAILED", "ExecutionStatus": "UNAVAILABLE"}]
+    stub.add_response("list_change_sets", {"Summaries": summaries}, {"StackName": STACK})
+    stub.add_response("list_stack_resources", {"StackResourceSummaries": []}, {"StackName": STACK})
+    stub.add_response("delete_stack", {}, {"StackName": STACK})
+    gone(stub)
+    create_succeeds(stub)
+    assert deploy_once(client, [])["TableName"] == "uketsuke-example-Table-XYZ"
+
+
+def test_a_stack_another_deploy_is_creating_right_now_is_left_alone(cloudformation: tuple[Any, Stubber]) -> None:
+    client, stub = cloudformation
+    stack(stub, "REVIEW_IN_PROGRESS")
+    summaries = [{"ChangeSetName": "uketsuke-2", "Status": "CREATE_IN_PROGRESS", "ExecutionStatus": "UNAVAILABLE"}]
+    stub.add_response("list_change_sets", {"Summaries": summaries}, {"StackName": STACK})
+    with pytest.raises(DeployError, match="being created from another deploy right now"):
+        deploy_once(client, [])
+
+
+@pytest.mark.parametrize(
+    ("status", "advice"),
+    [
+        ("UPDATE_ROLLBACK_FAILED", f"aws cloudformation continue-update-rollback --stack-name {STACK}"),
+        ("ROLLBACK_FAILED", "run make destroy STAGE=example"),
+        ("DELETE_FAILED", "remove the resource named above by hand"),
+    ],
+)
+def test_a_stack_only_a_person_can_move_on_says_how_and_the_deploy_after_it_goes_on(
+    cloudformation: tuple[Any, Stubber], status: str, advice: str
+) -> None:
+    client, stub = cloudformation
+    stack(stub, status)
+    paged_events(stub, [[event("LinkKey", "DELETE_FAILED", "Access denied")]])
+    with pytest.raises(DeployError) as failure:
+        deploy_once(client, [])
+    assert f"{STACK} ended in {status}" in str(failure.value) and advice in str(failure.value)
+    assert "LinkKey: Access denied" in str(failure.value)
+    # Once the organizer has done that, the stack is back to a state the deploy updates.
+    stack(stub, "UPDATE_ROLLBACK_COMPLETE")
+    change_set(stub, "UPDATE", "FAILED", "The submitted information didn't contain changes.")
+    stub.add_response("delete_change_set", {}, {"StackName": STACK, "ChangeSetName": ANY})
+    stack(stub, "UPDATE_ROLLBACK_COMPLETE", OUTPUTS)
+    assert deploy_once(client, [])["TableName"] == "uketsuke-example-Table-XYZ"
 
 
 # --- artifacts on S3 (moto) and teardown (DynamoDB Local) -------------------------------------------
