@@ -82,3 +82,8 @@ def test_transactions_beyond_100_items_4_mb_or_touching_one_item_twice_are_refus
     same = {"ConditionCheck": {"Key": {"pk": "EVENT#x", "sk": "ITEM#1"}, "ConditionExpression": "attribute_exists(pk)"}}
     with pytest.raises(BeyondDynamoLimits, match="two actions in one transaction work on the same item"):
         table.transact([put(1), same])
+
+
+def test_text_that_cannot_be_encoded_is_measured_not_crashed_on() -> None:
+    # Refused at every door, but the hostile-data tests store it directly: sizing must not be the one to fail.
+    assert item_size(to_attrs({"name": "\ud800"})) == 4 + 3

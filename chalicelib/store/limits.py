@@ -52,7 +52,7 @@ def attribute_size(value: Mapping[str, Any], depth: int = 0) -> int:
         raise BeyondDynamoLimits(f"attributes nest more than {MAX_NESTING} levels deep")
     ((kind, content),) = value.items()
     if kind == "S":
-        return len(str(content).encode("utf-8"))
+        return _utf8(str(content))
     if kind == "N":
         return _number_size(str(content))
     if kind == "B":
@@ -60,7 +60,7 @@ def attribute_size(value: Mapping[str, Any], depth: int = 0) -> int:
     if kind in ("BOOL", "NULL"):
         return 1
     if kind == "SS":
-        return sum(len(text.encode("utf-8")) for text in content)
+        return sum(_utf8(text) for text in content)
     if kind == "NS":
         return sum(_number_size(number) for number in content)
     if kind == "BS":
@@ -68,10 +68,13 @@ def attribute_size(value: Mapping[str, Any], depth: int = 0) -> int:
     if kind == "L":
         return 3 + sum(1 + attribute_size(element, depth + 1) for element in content)
     if kind == "M":
-        return 3 + sum(
-            1 + len(name.encode("utf-8")) + attribute_size(element, depth + 1) for name, element in content.items()
-        )
+        return 3 + sum(1 + _utf8(name) + attribute_size(element, depth + 1) for name, element in content.items())
     raise BeyondDynamoLimits(f"unknown attribute type {kind!r}")
+
+
+def _utf8(text: str) -> int:
+    """UTF-8 length; a lone surrogate (refused at every door, but possibly stored before) counts 3 bytes."""
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _number_size(text: str) -> int:
@@ -82,7 +85,7 @@ def _number_size(text: str) -> int:
 
 def item_size(attrs: Mapping[str, Any]) -> int:
     """Bytes an item (typed attribute values by name) takes, names included."""
-    return sum(len(name.encode("utf-8")) + attribute_size(value) for name, value in attrs.items())
+    return sum(_utf8(name) + attribute_size(value) for name, value in attrs.items())
 
 
 def check_item(attrs: Mapping[str, Any], what: str = "an item") -> int:
@@ -116,9 +119,9 @@ def check_request(request: Mapping[str, Any]) -> None:
     names: Mapping[str, str] = request.get("ExpressionAttributeNames", {})
     values: Mapping[str, Any] = request.get("ExpressionAttributeValues", {})
     for token in (*names, *values):
-        if len(token.encode("utf-8")) > MAX_PLACEHOLDER_BYTES:
+        if _utf8(token) > MAX_PLACEHOLDER_BYTES:
             raise BeyondDynamoLimits(f"placeholder {token[:20]!r}... is over {MAX_PLACEHOLDER_BYTES} bytes")
-    substituted = sum(len(name.encode("utf-8")) for name in names.values())
+    substituted = sum(_utf8(name) for name in names.values())
     substituted += sum(attribute_size(value) for value in values.values())
     if substituted > MAX_SUBSTITUTION_BYTES:
         raise BeyondDynamoLimits(
@@ -128,7 +131,7 @@ def check_request(request: Mapping[str, Any]) -> None:
 
 
 def _check_expression(field: str, expression: str) -> None:
-    size = len(expression.encode("utf-8"))
+    size = _utf8(expression)
     if size > MAX_EXPRESSION_BYTES:
         raise BeyondDynamoLimits(f"{field} is {size:,} bytes; DynamoDB's limit is {MAX_EXPRESSION_BYTES:,}")
     if field == "UpdateExpression":
