@@ -12,10 +12,12 @@ from chalice.app import Chalice
 from chalicelib.config.services import Services, use
 from chalicelib.jobs.schedules import jobs
 from chalicelib.web import api, openapi, organizer, public
+from chalicelib.web.edge import friendly_errors
 from chalicelib.web.middleware import language, refuse_what_is_not_text, security_headers
 
 app = Chalice(app_name="uketsuke")
 app.register_middleware(security_headers, "http")
+app.register_middleware(friendly_errors, "http")
 app.register_middleware(language, "http")
 app.register_middleware(refuse_what_is_not_text, "http")
 app.register_blueprint(public.routes)

@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.config import settings as env
 from chalicelib.store import schema
+from chalicelib.web import edge
 from deploy.stage import Stage
 
 API_FUNCTION = "api_handler"
@@ -114,7 +115,7 @@ def merge_template(
             "Type": "AWS::SNS::Subscription",
             "Properties": {"TopicArn": {"Ref": ALARM_TOPIC}, "Protocol": "email", "Endpoint": stage.organizer_email},
         },
-        REST_API: {"Properties": _api_properties(stage)},
+        REST_API: {"Properties": _api_properties(stage, api_stage)},
         **stack_alarms(stage),
         **client_throttle(stage, api_stage),
     }
@@ -455,11 +456,35 @@ def outputs(stage: Stage, api_stage: str) -> dict[str, Any]:
     }
 
 
-def _api_properties(stage: Stage) -> dict[str, Any]:
+def gateway_responses(stage: Stage, api_stage: str) -> dict[str, Any]:
+    """API Gateway's own answers (no route, throttled, its errors) as the site's pages (web/edge.py).
+
+    Given on the Api (SAM writes them into the API's definition, so a change redeploys the stage).
+    Header values are quoted literals, as gateway responses require; the page is the response template.
+    """
+    base = "" if stage.custom_domain else f"/{api_stage}"
+    headers = {name: f"'{value}'" for name, value in edge.HEADERS.items()}
+    responses: dict[str, Any] = {}
+    for response_type, error in edge.GATEWAY_RESPONSES.items():
+        page = edge.edge_page(error, base)
+        responses[response_type] = {
+            **({"StatusCode": str(error.status)} if error.status else {}),
+            "ResponseParameters": {"Headers": headers},
+            # Without an Accept the JSON template is the one used; browsers ask for HTML.
+            "ResponseTemplates": {"application/json": page, "text/html": page},
+        }
+    return responses
+
+
+def _api_properties(stage: Stage, api_stage: str) -> dict[str, Any]:
     # A fixed name, so the 5XX alarm can name the API. Any OpenApiVersion (2.0 is what Chalice writes)
     # stops SAM from adding a second stage named "Stage" beside the one declared, a stage the WAF's
     # per-client limit would not cover (SAM's AWS::Serverless::Api reference, OpenApiVersion).
-    properties: dict[str, Any] = {"Name": stage.stack_name, "OpenApiVersion": "2.0"}
+    properties: dict[str, Any] = {
+        "Name": stage.stack_name,
+        "OpenApiVersion": "2.0",
+        "GatewayResponses": gateway_responses(stage, api_stage),
+    }
     domain = stage.custom_domain
     if domain:
         properties["Domain"] = {

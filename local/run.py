@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import glob
 import logging
 import math
@@ -81,16 +82,38 @@ LISTEN_BACKLOG = 1024
 
 
 def serve_site(app: Any, host: str, port: int) -> Any:
-    """Chalice's local server for `app`, with a listen backlog a burst of visitors fits into."""
+    """Chalice's local server for `app`, with a listen backlog a burst of visitors fits into.
+
+    A path no route has gets the site's 404 page, as the stack's gateway responses give it on AWS
+    (Chalice's local server answers API Gateway's bare 403 JSON).
+    """
     from chalice.config import Config
-    from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
+    from chalice.local import (
+        ChaliceRequestHandler,
+        CustomLocalChalice,
+        ForbiddenError,
+        LocalDevServer,
+        create_local_server,
+    )
+
+    from chalicelib.web.edge import HEADERS, NOT_FOUND, edge_page
+
+    class SiteRequestHandler(ChaliceRequestHandler):
+        """Chalice's handler, answering an unknown path with the site's page (as the gateway response does)."""
+
+        def _send_error_response(self, error: Any) -> None:
+            if isinstance(error, ForbiddenError):  # Chalice's stand-in for API Gateway's "no such route"
+                self._send_http_response(404, dict(HEADERS), edge_page(NOT_FOUND, ""))
+            else:
+                super()._send_error_response(error)
 
     config = Config.create(chalice_stage="local", app_name="uketsuke")
     # Chalice re-classes the app for its local server; a second server (tests) must not do it again.
     if isinstance(app, CustomLocalChalice):
-        site = LocalDevServer(app, config, host, port)
+        site = LocalDevServer(app, config, host, port, handler_cls=SiteRequestHandler)
     else:
         site = create_local_server(app, config, host, port)
+        site.server.RequestHandlerClass = functools.partial(SiteRequestHandler, app_object=app, config=config)
     site.server.socket.listen(LISTEN_BACKLOG)  # listening again only changes the backlog
     return site
 

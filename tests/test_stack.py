@@ -412,3 +412,12 @@ def test_the_readme_counts_what_app_py_wires() -> None:
     (middlewares, blueprints) = readme_count(r"(?s)adds (\w+) middlewares .*?registers (\w+) blueprints")[0]
     assert _NUMBER_WORDS[middlewares] == wiring.count("app.register_middleware(")
     assert _NUMBER_WORDS[blueprints] == wiring.count("app.register_blueprint(")
+
+
+@pytest.mark.slow
+def test_the_gateway_responses_are_part_of_the_deployed_api_definition(plain: dict[str, Any]) -> None:
+    # SAM writes them into the API's definition, so changing one changes the deployment and reaches the stage.
+    (api,) = [r for r in plain["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    responses = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert "ページが見つかりません" in responses["MISSING_AUTHENTICATION_TOKEN"]["responseTemplates"]["text/html"]

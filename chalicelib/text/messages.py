@@ -54,6 +54,20 @@ BODY_NOT_UTF8 = N_("送信された内容を読み取れませんでした。お
 
 ERROR_SUMMARY_TITLE = N_("入力内容を確認してください")
 
+# Answers for requests no page handles (web/edge.py): also served by API Gateway itself, in both languages.
+EDGE_NOT_FOUND = (N_("ページが見つかりません"), N_("アドレスが正しいか、ご確認ください。"))
+EDGE_NOT_ALLOWED = (N_("この操作は受け付けていません"), N_("このページへのこの種類のリクエストは受け付けていません。"))
+EDGE_THROTTLED = (N_("アクセスが集中しています"), N_("数分待ってから、もう一度お試しください。"))
+EDGE_CLIENT_ERROR = (
+    N_("リクエストを処理できませんでした"),
+    N_("アドレスや送信した内容をご確認のうえ、もう一度お試しください。"),
+)
+EDGE_SERVER_ERROR = (
+    N_("ただいま表示できません"),
+    N_("一時的な問題が起きています。数分待ってから、もう一度お試しください。"),
+)
+EDGE_HOME = N_("開催予定のイベント一覧へ")
+
 # The registration form's checks against bots (bots.py); a person sees these and presses the button again.
 FORM_CHECKS = {
     "honeypot": N_("お申し込みを受け付けられませんでした。入力内容を確認して、もう一度お試しください"),

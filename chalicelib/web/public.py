@@ -22,7 +22,7 @@ from chalicelib.text import messages as msg
 from chalicelib.usecases import catalog, changes, privacy, registering, waitlist
 from chalicelib.usecases.changes import CancelOutcome, CorrectOutcome
 from chalicelib.usecases.registering import Outcome
-from chalicelib.web import bots, http, pages
+from chalicelib.web import bots, edge, http, pages
 from chalicelib.web.headers import PRIVATE
 
 routes = Blueprint(__name__)
@@ -233,7 +233,7 @@ def choose_language(code: str) -> Response:
 def static_file(name: str) -> Response:
     """The stylesheet, served by the app itself (no CDN)."""
     if name not in _STATIC:
-        return Response(body="not found", status_code=404, headers={"Content-Type": "text/plain"})
+        return edge.edge_response(routes.current_request, edge.NOT_FOUND, 404)
     with open(os.path.join(_STATIC_DIR, name), encoding="utf-8") as handle:
         body = handle.read()
     return Response(body=body, headers={"Content-Type": _STATIC[name], "Cache-Control": "public, max-age=3600"})
