@@ -22,11 +22,16 @@ class _NoManagedPolicies:
         return {}
 
 
-def plain_template(template: dict[str, Any], region: str) -> dict[str, Any]:
-    """The template after the SAM transform (offline): only plain CloudFormation resource types."""
+def plain_template(
+    template: dict[str, Any], region: str, code: tuple[str, str] = _PLACEHOLDER_CODE
+) -> dict[str, Any]:
+    """The template after the SAM transform (offline): only plain CloudFormation resource types.
+
+    `code` is the S3 bucket and key the functions' zip is (or would be) uploaded to.
+    """
     from samtranslator.translator.transform import transform  # a deploy-time tool: off the Lambda path
 
-    uploaded = point_at_code(template, *_PLACEHOLDER_CODE)
+    uploaded = point_at_code(template, *code)
     before = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = region  # the translator builds ARNs for this region
     try:
