@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -19,6 +20,9 @@ from deploy.stage import Stage, stage_path
 # new functions ("Lambda runtimes" in the Lambda Developer Guide), and Chalice 1.34 packages for the
 # Python that runs it, mapping each of 3.10 to 3.14 to the same Lambda runtime (chalice/config.py).
 LAMBDA_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
+# Runtimes past their Lambda deprecation date (same page): they still deploy for a while, but get no
+# more security patches, and Lambda later blocks creating and then updating functions on them.
+LAMBDA_DEPRECATED = {"3.11": date(2026, 6, 30)}
 
 
 class Level(Enum):
@@ -36,21 +40,31 @@ class Finding:
     message: str
 
 
-def check_python(version: tuple[int, int] | None = None) -> list[Finding]:
+def check_python(version: tuple[int, int] | None = None, today: date | None = None) -> list[Finding]:
     """The Python running the deploy is one Lambda runs, since Chalice packages for that version."""
     major, minor = version or sys.version_info[:2]
     found = f"{major}.{minor}"
-    if found in LAMBDA_PYTHONS:
-        return []
-    return [
-        Finding(
-            Level.ERROR,
-            f"this deploy runs on Python {found}, but it supports Python {', '.join(LAMBDA_PYTHONS)} (what both "
-            "Lambda and uketsuke run), and Chalice "
-            "packages for the Python that runs it. Install one of those and rebuild the environment: "
-            "make clean && make deploy PYTHON=python3.12 STAGE=...",
-        )
-    ]
+    rebuild = "make clean && make deploy PYTHON=python3.12 STAGE=..."
+    if found not in LAMBDA_PYTHONS:
+        return [
+            Finding(
+                Level.ERROR,
+                f"this deploy runs on Python {found}, but it supports Python {', '.join(LAMBDA_PYTHONS)} (what both "
+                "Lambda and uketsuke run), and Chalice packages for the Python that runs it. Install one of those "
+                f"and rebuild the environment: {rebuild}",
+            )
+        ]
+    deprecated = LAMBDA_DEPRECATED.get(found)
+    if deprecated and (today or date.today()) >= deprecated:
+        return [
+            Finding(
+                Level.WARNING,
+                f"Lambda deprecated its python{found} runtime on {deprecated:%Y-%m-%d}: the functions get no more "
+                "security patches, and Lambda will later refuse to create and then to update them. Deploy from a "
+                f"newer Python: {rebuild}",
+            )
+        ]
+    return []
 
 
 def check_runtime(template: dict[str, Any], version: tuple[int, int] | None = None) -> list[Finding]:
@@ -80,7 +94,7 @@ def check_resource_types(cloudformation: Any, types: Iterable[str], region: str)
         try:
             cloudformation.describe_type(Type="RESOURCE", TypeName=kind)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TypeNotFoundException":
+            if exc.response.get("Error", {}).get("Code") not in ("TypeNotFoundException", "TypeNotFound"):
                 return [
                     Finding(Level.WARNING, f"could not ask CloudFormation which resource types {region} has: {exc}")
                 ]

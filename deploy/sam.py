@@ -22,9 +22,7 @@ class _NoManagedPolicies:
         return {}
 
 
-def plain_template(
-    template: dict[str, Any], region: str, code: tuple[str, str] = _PLACEHOLDER_CODE
-) -> dict[str, Any]:
+def plain_template(template: dict[str, Any], region: str, code: tuple[str, str] = _PLACEHOLDER_CODE) -> dict[str, Any]:
     """The template after the SAM transform (offline): only plain CloudFormation resource types.
 
     `code` is the S3 bucket and key the functions' zip is (or would be) uploaded to.

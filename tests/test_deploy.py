@@ -12,7 +12,7 @@ import json
 import tomllib
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -186,8 +186,11 @@ def test_a_send_rate_above_the_accounts_quota_is_refused(sesv2: tuple[Any, Stubb
 
 
 def test_python_must_be_one_lambda_and_uketsuke_both_run() -> None:
-    for supported in ((3, 11), (3, 12), (3, 13), (3, 14)):
+    for supported in ((3, 12), (3, 13), (3, 14)):
         assert check_python(supported) == []
+    assert check_python((3, 11), date(2026, 6, 29)) == []
+    (deprecated,) = check_python((3, 11), date(2026, 11, 30))  # deploys, but warned
+    assert deprecated.level is Level.WARNING and "deprecated its python3.11 runtime on 2026-06-30" in deprecated.message
     for unsupported in ((3, 10), (3, 15), (3, 8)):
         (problem,) = errors(check_python(unsupported))
         assert "it supports Python 3.11, 3.12, 3.13, 3.14" in problem and "PYTHON=python3.12" in problem
