@@ -1,7 +1,10 @@
 """The single DynamoDB table: its schema and every key format, in one place.
 
 Items (pk / sk):
-  EVENT#<slug> / EVENT               the event, its seat counter and open/closed state
+  EVENT#<slug> / EVENT               the event's seat ledger and open/closed state: the hot item every seat
+                                     change writes, kept small (a write costs by the item's size)
+  EVENT#<slug> / EVENT#DETAILS       the event's details (title, programme, texts...): written when published,
+                                     read through the per-container cache
   EVENT#<slug> / REG#<id>            one registration
   EVENT#<slug> / EMAIL#<sha256>      uniqueness guard on the normalised e-mail address
   EVENT#<slug> / WAIT#<time>#<id>    one place in the waiting list, in order of joining
@@ -45,6 +48,7 @@ DUE = "due"
 BY_DUE_INDEX = "by-due"
 
 EVENT_SK = "EVENT"
+DETAILS_SK = "EVENT#DETAILS"  # begins with EVENT_SK: one query reads the event with its details
 REG_PREFIX = "REG#"
 EMAIL_PREFIX = "EMAIL#"
 REMINDER_PREFIX = "REMINDER#"
@@ -81,6 +85,11 @@ def slug_from_pk(pk: str) -> str:
 def event_key(slug: str) -> dict[str, str]:
     """Key of the event item."""
     return {PK: event_pk(slug), SK: EVENT_SK}
+
+
+def details_key(slug: str) -> dict[str, str]:
+    """Key of the event's details item (apart from the hot ledger item)."""
+    return {PK: event_pk(slug), SK: DETAILS_SK}
 
 
 def registration_key(slug: str, registration_id: str) -> dict[str, str]:

@@ -14,10 +14,10 @@ from chalicelib.store.dynamo import Item, Table
 PAST_EVENTS_LISTED = 20
 
 
-def state_from_item(item: Item) -> EventState:
-    """Build an EventState from an event item."""
+def state_from_item(item: Item, event: Event) -> EventState:
+    """Build an EventState from the event item (ledger and open state) and the event's details."""
     return EventState(
-        event=Event.from_json(item["details"]),
+        event=event,
         seats_taken=int(item.get("seats_taken", 0)),
         closed=item.get("status") == STATUS_CLOSED,
         closed_reason=item.get("closed_reason", ""),
@@ -27,9 +27,19 @@ def state_from_item(item: Item) -> EventState:
 
 
 def get_event(table: Table, slug: str) -> EventState | None:
-    """The event and its live state, or None if no such event is published."""
-    item = table.get(schema.event_key(slug))
-    return state_from_item(item) if item else None
+    """The event and its live state, or None if no such event is published (one strongly consistent query)."""
+    found = {
+        row[schema.SK]: row
+        for row in table.query(
+            "pk = :pk AND begins_with(sk, :event)", {":pk": schema.event_pk(slug), ":event": schema.EVENT_SK}
+        )
+    }
+    item = found.get(schema.EVENT_SK)
+    # Before the details had their own item they were on the event item; publishing moves them.
+    details = found.get(schema.DETAILS_SK, item or {}).get("details")
+    if item is None or details is None:
+        return None
+    return state_from_item(item, Event.from_json(details))
 
 
 def upcoming_slugs(table: Table, now: datetime) -> Iterator[str]:

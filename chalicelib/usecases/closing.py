@@ -66,7 +66,7 @@ def close_registrations(table: Table, now: datetime) -> list[Closure]:
             state = catalog.get_event(table, slug) or state
         reopened = state.closed and not is_full(state.event.capacity, state.seats_taken)
         if reopened and (item := reopen_if_room(table, slug, now)) is not None:
-            state = catalog.state_from_item(item)
+            state = catalog.state_from_item(item, state.event)
         reason = closing_reason(state, now)
         if not reason:
             return None

@@ -94,16 +94,18 @@ def publish_event(table: Table, event: Event, now: datetime, retry: RetryPolicy 
     deadline): that is what an organizer editing a closed event wants.
     """
     draw = "draw_at = :draw_at" if event.draw_at else ""
+    # The details first: a reader that finds the event item always finds its details too.
+    table.put({**schema.details_key(event.slug), "details": event.to_json()})
+    removed = ["details"] + ([] if draw else ["draw_at"])  # details lived here before they had their own item
     table.update(
         schema.event_key(event.slug),
-        "SET details = :details, seat_limit = :capacity, closes_at = :closes_at, #queue = :queue, #due = :due,"
+        "SET seat_limit = :capacity, closes_at = :closes_at, #queue = :queue, #due = :due,"
         " #status = if_not_exists(#status, :open), version = if_not_exists(version, :zero),"
         " seats_taken = if_not_exists(seats_taken, :zero), waiting = if_not_exists(waiting, :zero),"
         " committed = if_not_exists(committed, :zero),"
         " taken_by = if_not_exists(taken_by, :none), waiting_by = if_not_exists(waiting_by, :none),"
-        " reserved = if_not_exists(reserved, :none)" + (f", {draw}" if draw else " REMOVE draw_at"),
+        " reserved = if_not_exists(reserved, :none)" + (f", {draw}" if draw else "") + " REMOVE " + ", ".join(removed),
         values={
-            ":details": event.to_json(),
             ":capacity": event.capacity,
             ":closes_at": iso(event.registration_closes_at),
             ":queue": schema.QUEUE_EVENT,
@@ -120,7 +122,7 @@ def publish_event(table: Table, event: Event, now: datetime, retry: RetryPolicy 
     if item.get("status") == STATUS_CLOSED:
         item = reopen_if_room(table, event.slug, now) or item
     _schedule_reminders(table, event)
-    return state_from_item(item)
+    return state_from_item(item, event)
 
 
 def _apply_reservations(table: Table, event: Event, now: datetime, retry: RetryPolicy) -> Item:
