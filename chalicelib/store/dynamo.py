@@ -6,8 +6,9 @@ costs cold-start time on every new Lambda container.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -93,12 +94,60 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class Table:
-    """One DynamoDB table seen through the low-level client."""
+@dataclass
+class WriteMeter:
+    """Write units DynamoDB reports for every successful write (ReturnConsumedCapacity), for tests and the bench.
 
-    def __init__(self, client: DynamoDBClient, name: str) -> None:
+    Only numbers are kept, never a key or an item, so a meter can never carry personal data; production
+    tables have none, and ask for no consumed capacity at all.
+    """
+
+    table: float = 0.0  # units the table's own items cost
+    indexes: float = 0.0  # units the global secondary indexes cost
+    writes: int = 0  # write requests (a transaction is one)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, consumed: list[Mapping[str, Any]] | Mapping[str, Any] | None) -> None:
+        """Add what one response reported."""
+        reports = [consumed] if isinstance(consumed, Mapping) else list(consumed or [])
+        table = sum(float(r.get("Table", {}).get("CapacityUnits", r.get("CapacityUnits", 0))) for r in reports)
+        indexes = sum(
+            float(index.get("CapacityUnits", 0))
+            for r in reports
+            for index in r.get("GlobalSecondaryIndexes", {}).values()
+        )
+        with self._lock:
+            self.table += table
+            self.indexes += indexes
+            self.writes += 1
+
+    @property
+    def total(self) -> float:
+        """Every write unit so far: the table's and its indexes'."""
+        return self.table + self.indexes
+
+    def reset(self) -> None:
+        """Start counting from zero."""
+        with self._lock:
+            self.table = self.indexes = 0.0
+            self.writes = 0
+
+
+class Table:
+    """One DynamoDB table seen through the low-level client; `meter` counts write units (tests, bench)."""
+
+    def __init__(self, client: DynamoDBClient, name: str, meter: WriteMeter | None = None) -> None:
         self.client = client
         self.name = name
+        self.meter = meter
+
+    def _write(self, call: Any, kwargs: dict[str, Any]) -> Any:
+        """Send one write, asking for its consumed capacity only when a meter counts it."""
+        if self.meter is None:
+            return call(**kwargs)
+        response = call(**kwargs, ReturnConsumedCapacity="INDEXES")
+        self.meter.record(response.get("ConsumedCapacity"))
+        return response
 
     def get(self, key: Mapping[str, str]) -> Item | None:
         """Strongly consistent read of one item."""
@@ -231,7 +280,7 @@ class Table:
         items = [{kind: self._serialise_action(body)} for action in actions for kind, body in action.items()]
         check_transaction(items)
         try:
-            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+            self._write(self.client.transact_write_items, {"TransactItems": items})
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
@@ -250,10 +299,9 @@ class Table:
             out["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return out
 
-    @staticmethod
-    def _conditional(call: Any, kwargs: dict[str, Any]) -> Any:
+    def _conditional(self, call: Any, kwargs: dict[str, Any]) -> Any:
         try:
-            return call(**kwargs)
+            return self._write(call, kwargs)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise

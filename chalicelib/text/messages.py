@@ -79,6 +79,15 @@ FORM_CHECKS = {
 }
 
 # Outcomes of a registration attempt.
+# Too many people at once: every retry of the transaction lost its race; nothing was registered.
+BUSY = N_(
+    "混み合っているため、お申し込みを完了できませんでした（まだ登録されていません）。入力内容はそのままです。"
+    "少し待ってから、もう一度「申し込む」を押してください"
+)
+BUSY_API = N_(
+    "混み合っているため処理できませんでした（登録はされていません）。"
+    "Retry-After の秒数だけ待ってから、同じ内容でもう一度送ってください"
+)
 EVENT_NOT_FOUND = N_("お探しのイベントは見つかりませんでした")
 EVENT_FULL = N_("満席のため、お申し込みを受け付けられませんでした")
 EVENT_CLOSED = N_("受付は終了しました")

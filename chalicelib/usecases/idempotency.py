@@ -16,6 +16,7 @@ with the same key and fingerprint takes it over and carries the request out (ste
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -103,6 +104,16 @@ def finish(table: Table, slug: str, key: str, answer: Answer) -> None:
         values={":status": answer.status, ":answer": json.dumps(answer.body, ensure_ascii=False)},
         names={"#status": "status"},
     )
+
+
+def abandon(table: Table, slug: str, key: str, print_: str) -> None:
+    """Free the key of a request that ended without an answer worth keeping (busy: the client sends it again)."""
+    with contextlib.suppress(ConditionFailed):  # answered meanwhile, or not ours: nothing to free
+        table.delete(
+            _key(slug, key),
+            condition="fingerprint = :print AND attribute_not_exists(answer)",
+            values={":print": print_},
+        )
 
 
 def _key(slug: str, key: str) -> dict[str, str]:

@@ -16,11 +16,13 @@ from chalicelib.config.services import current
 from chalicelib.domain.attendee import validate_registration
 from chalicelib.domain.event import Event
 from chalicelib.domain.registration import display_number
+from chalicelib.store.retry import StillContended
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
 from chalicelib.usecases import api_keys, catalog, idempotency, registering, waitlist
 from chalicelib.usecases.registering import Outcome
 from chalicelib.web import http
+from chalicelib.web.http import BUSY_RETRY_AFTER, BUSY_STATUS
 
 routes = Blueprint(__name__)
 
@@ -122,7 +124,10 @@ def register_json(slug: str) -> Response:
     if kept is not None:
         return _answer(kept, replayed=True)
     answer = _register(event, data, idempotency.submission_id(key))
-    idempotency.finish(s.table, slug, key, answer)
+    if answer.status == BUSY_STATUS:
+        idempotency.abandon(s.table, slug, key, print_)  # not an answer to keep: the same request may come again
+    else:
+        idempotency.finish(s.table, slug, key, answer)
     return _answer(answer)
 
 
@@ -133,7 +138,10 @@ def _register(event: Event, data: dict[str, Any], submission: str) -> idempotenc
     form = validate_registration(data, [c.key for c in event.categories], i18n.current())
     if form.attendee is None:
         return idempotency.Answer(422, {"status": "invalid", "errors": form.errors})
-    result = registering.register(s.table, event, form.attendee, submission, s.clock.now(), s.ids)
+    try:
+        result = registering.register(s.table, event, form.attendee, submission, s.clock.now(), s.ids)
+    except StillContended:
+        return idempotency.Answer(BUSY_STATUS, {"status": "busy", "message": i18n.gettext(msg.BUSY_API)})
     body: dict[str, Any] = {"status": result.outcome.value}
     if result.registration_id and result.outcome in _TOOK_SOMETHING:
         body["registration_id"] = result.registration_id
@@ -148,4 +156,6 @@ def _register(event: Event, data: dict[str, Any], submission: str) -> idempotenc
 
 def _answer(answer: idempotency.Answer, replayed: bool = False) -> Response:
     headers: dict[str, str | list[str]] = {"Idempotent-Replayed": "true"} if replayed else {}
+    if answer.status == BUSY_STATUS:
+        headers["Retry-After"] = BUSY_RETRY_AFTER
     return Response(body=answer.body, status_code=answer.status, headers=headers)

@@ -28,6 +28,12 @@ class UnreadableBody(ValueError):
     """The body is not what the route takes; the message says why, in the visitor's language."""
 
 
+# The answer when a registration's every retry lost its race (DynamoDB cancelled the transactions for
+# conflicts): nothing was written, and the same request a moment later goes through.
+BUSY_STATUS = 503
+BUSY_RETRY_AFTER = "2"
+
+
 def html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """An HTML answer."""
     return Response(

@@ -43,6 +43,8 @@ def _responses(**extra: tuple[str, dict[str, Any]]) -> dict[str, Any]:
     answers = {code: _json(text, schema) for code, (text, schema) in sorted(merged.items())}
     answers["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
     answers["429"]["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
+    if "503" in answers:
+        answers["503"]["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
     return answers
 
 
@@ -165,6 +167,11 @@ def document() -> dict[str, Any]:
                         s413=("The body is over 64 KB.", _ERROR),
                         s415=("Not sent as application/json.", _ERROR),
                         s422=("A field is wrong (each is named), or the key was used for another request.", _INVALID),
+                        s503=(
+                            "Too many registrations at once: nothing was registered; send the same request again after "
+                            "Retry-After seconds.",
+                            _ERROR,
+                        ),
                     ),
                 }
             },

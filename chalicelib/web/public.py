@@ -17,6 +17,7 @@ from chalicelib.domain.attendee import validate_changes, validate_registration
 from chalicelib.domain.event import Event, EventState
 from chalicelib.domain.links import local_path, personal_path
 from chalicelib.domain.registration import Registration, RegistrationStatus
+from chalicelib.store.retry import StillContended
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
 from chalicelib.usecases import catalog, changes, privacy, registering, waitlist
@@ -85,7 +86,10 @@ def submit_registration_form(slug: str) -> Response:
         return http.html(_event_form(state, submission, form.values, notice=msg.FORM_CHECKS[verdict.value]), 400)
     result = None
     if form.attendee is not None:
-        result = registering.register(s.table, event, form.attendee, submission, now, s.ids)
+        try:
+            result = registering.register(s.table, event, form.attendee, submission, now, s.ids)
+        except StillContended:
+            return _busy(slug, submission, form.values)
         if result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED):
             return _see_registration(event, result.registration_id)
     # Every other answer shows the event as it is now, so read it (off the happy path).
@@ -98,6 +102,15 @@ def submit_registration_form(slug: str) -> Response:
         return http.html(pages.already_registered_page(_base(), state, result.confirmation_resent))
     notices = {Outcome.FULL: msg.EVENT_FULL, Outcome.DRAWING: msg.EVENT_DRAWING}
     return http.html(_event_form(state, submission, notice=notices.get(result.outcome, msg.EVENT_CLOSED)), 409)
+
+
+def _busy(slug: str, submission: str, values: Mapping[str, str]) -> Response:
+    """Every try lost its race: the form again, as typed, asking to press once more (nothing was registered)."""
+    state = catalog.get_event(current().table, slug)
+    if state is None:
+        return _not_found()
+    page = _event_form(state, submission, values, notice=msg.BUSY)
+    return http.html(page, http.BUSY_STATUS, {"Retry-After": http.BUSY_RETRY_AFTER})
 
 
 def _event_form(
