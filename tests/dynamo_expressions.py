@@ -1,6 +1,6 @@
 """A small evaluator for the DynamoDB expressions the seat ledger writes, so they can be tested without an engine.
 
-It knows only what those expressions use: paths (`seats_taken`, `taken_by.#c`), values (`:one`),
+It knows only what those expressions use: paths (`seats_taken`, `taken_in.#c`), values (`:one`),
 comparisons, AND, OR and parentheses in conditions; `SET path = path + value` and `SET path = value`
 in updates. Anything else is an error, so a new construct in the ledger fails loudly here.
 """

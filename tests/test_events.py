@@ -56,6 +56,11 @@ def test_default_reminders_are_the_day_before_at_10_and_the_morning_of() -> None
         ({"registration_closes_at": datetime(2027, 1, 21, 0, 0)}, "must not be after starts_at"),
         ({"timezone": "Mars/Olympus"}, "not a known IANA time zone"),
         ({"categories": []}, "at least one"),
+        (
+            # Two keys whose six-character ledger slots collide (found by search): refused, not merged.
+            {"categories": [{"key": "k7671", "label": "A"}, {"key": "k20777", "label": "B"}]},
+            "the keys 'k7671' and 'k20777' would share one seat counter",
+        ),
         ({"venue": None}, "[venue] section is required"),
         ({"title": ""}, "title must not be empty"),
         ({"reminders": [{"days_before": 1}]}, 'at = "HH:MM"'),

@@ -14,7 +14,19 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.ledger import FULL, HAS_ROOM, Claim, Ledger, claim, is_full, seats_left
+from chalicelib.domain.ledger import (
+    FULL,
+    HAS_ROOM,
+    RESERVED,
+    TAKEN,
+    WAITING_IN,
+    Claim,
+    Ledger,
+    claim,
+    is_full,
+    seats_left,
+    slot,
+)
 from tests.dynamo_expressions import apply_update, condition_holds
 
 CATEGORIES = ("councillor", "official", "other")
@@ -28,16 +40,16 @@ def item_of(ledger: Ledger) -> dict[str, Any]:
         "waiting": ledger.waiting,
         "committed": ledger.committed,
         "version": ledger.version,
-        "taken_by": {c: ledger.taken_by.get(c, 0) for c in CATEGORIES},
-        "waiting_by": {c: ledger.waiting_by.get(c, 0) for c in CATEGORIES},
-        "reserved": {c: ledger.reserved.get(c, 0) for c in CATEGORIES},
+        TAKEN: {slot(c): ledger.taken(c) for c in CATEGORIES},
+        WAITING_IN: {slot(c): ledger.waiting_of(c) for c in CATEGORIES},
+        RESERVED: {slot(c): ledger.reserved_for(c) for c in CATEGORIES},
     }
 
 
 def claim_applies(ledger: Ledger, kind: Claim, category: str) -> tuple[bool, Ledger]:
     """Evaluate the DynamoDB condition and update of `claim(kind)` on the ledger's item."""
     update, condition = claim(kind)
-    names, values = {"#c": category}, {":one": 1, ":zero": 0}
+    names, values = {"#c": slot(category)}, {":one": 1, ":zero": 0}
     item = item_of(ledger)
     if not condition_holds(condition, item, names, values):
         return False, ledger
@@ -121,9 +133,9 @@ def check(event: Event) -> None:
     assert ledger.seats_taken == len(event.seated)
     assert ledger.waiting == len(event.line)
     for category in CATEGORIES:
-        assert ledger.taken_by.get(category, 0) == sum(c == category for c in event.seated.values())
-        assert ledger.waiting_by.get(category, 0) == sum(c == category for _, c in event.line)
-        if ledger.waiting_by.get(category, 0):
+        assert ledger.taken(category) == sum(c == category for c in event.seated.values())
+        assert ledger.waiting_of(category) == sum(c == category for _, c in event.line)
+        if ledger.waiting_of(category):
             assert not ledger.can_seat(category), f"someone of {category} waits though a seat is theirs to take"
     assert ledger.seats_left == seats_left(ledger.seat_limit, ledger.seats_taken)
     item = item_of(ledger)

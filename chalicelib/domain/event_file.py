@@ -28,6 +28,7 @@ from chalicelib.domain.event import (
     Translation,
     Venue,
 )
+from chalicelib.domain.ledger import sharing_a_slot
 from chalicelib.text.i18n import DEFAULT as DEFAULT_LANGUAGE
 from chalicelib.text.i18n import LANGUAGES, NAMES
 from chalicelib.text.scalars import is_text
@@ -89,6 +90,11 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         raise EventFileError("categories must list at least one 参加区分 ([[categories]] with key and label)")
     if len({c.key for c in categories}) != len(categories):
         raise EventFileError("categories: each key must be unique")
+    for first, second in sharing_a_slot(c.key for c in categories):
+        raise EventFileError(
+            f"categories: the keys {first!r} and {second!r} would share one seat counter (a one-in-millions chance); "
+            "rename one of them"
+        )
 
     event = Event(
         slug=slug,

@@ -22,7 +22,7 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Table
 from chalicelib.store.retry import PATIENT, RetryPolicy, StillContended, transact_or_lose
 from chalicelib.usecases.outbox import MailKind
-from chalicelib.usecases.registering import get_registration
+from chalicelib.usecases.registering import get_registration, registrations_in
 from chalicelib.usecases.waitlist import read_ledger, status_change, write_ledger
 
 log = logging.getLogger(__name__)
@@ -35,11 +35,20 @@ class DrawsUnfinished(RuntimeError):
 def draw(table: Table, event: Event, now: datetime, seed: str | None = None, retry: RetryPolicy = PATIENT) -> list[str]:
     """Run the lottery once: winners take seats, the others wait in drawn order. Returns the drawn order.
 
+    After the draw, it draws the applications that landed late and returns those.
     Raises StillContended, without marking the event drawn, if an applicant's draw kept losing races.
     """
     item = table.get(schema.event_key(event.slug))
-    if item is None or item.get("drawn_at"):
+    if item is None:
         return []
+    if item.get("drawn_at"):
+        # Applications never touch the event item, so one can land just after the draw read them: it is
+        # drawn now, after everyone drawn before it (a seat if one is free, else the end of the line).
+        late = _still_applied(table, event.slug)
+        stamp = iso_precise(now)
+        for index, registration_id in enumerate(late):
+            _draw_one(table, event.slug, registration_id, f"{stamp}-late-{index:06d}", now, retry)
+        return late
     recorded = _record_seed(table, event.slug, seed or secrets.token_hex(16))
     order = drawn_order(table, event.slug, recorded)
     stamp = iso_precise(event.draw_at or now)
@@ -90,6 +99,12 @@ def drawn_order(table: Table, slug: str, seed: str) -> list[str]:
     )
     random.Random(seed).shuffle(applicants)  # noqa: S311 (a fair, replayable draw: the seed is published)
     return applicants
+
+
+def _still_applied(table: Table, slug: str) -> list[str]:
+    """Applications not drawn yet, first sent first."""
+    waiting = registrations_in(table, slug, RegistrationStatus.APPLIED, "created_at")
+    return [row["registration_id"] for row in sorted(waiting, key=lambda r: (r["created_at"], r["registration_id"]))]
 
 
 def _record_seed(table: Table, slug: str, seed: str) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 from chalicelib.domain.clock import iso
 from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, Event, EventFileError, EventState
 from chalicelib.domain.event_file import read_event_file
-from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.ledger import RESERVED, TAKEN, WAITING_IN, Ledger
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table
 from chalicelib.store.retry import PATIENT, LostRace, RetryPolicy, transact_or_lose
@@ -103,8 +103,11 @@ def publish_event(table: Table, event: Event, now: datetime, retry: RetryPolicy 
         " #status = if_not_exists(#status, :open), version = if_not_exists(version, :zero),"
         " seats_taken = if_not_exists(seats_taken, :zero), waiting = if_not_exists(waiting, :zero),"
         " committed = if_not_exists(committed, :zero),"
-        " taken_by = if_not_exists(taken_by, :none), waiting_by = if_not_exists(waiting_by, :none),"
-        " reserved = if_not_exists(reserved, :none)" + (f", {draw}" if draw else "") + " REMOVE " + ", ".join(removed),
+        f" {TAKEN} = if_not_exists({TAKEN}, :none), {WAITING_IN} = if_not_exists({WAITING_IN}, :none),"
+        f" {RESERVED} = if_not_exists({RESERVED}, :none)"
+        + (f", {draw}" if draw else "")
+        + " REMOVE "
+        + ", ".join(removed),
         values={
             ":capacity": event.capacity,
             ":closes_at": iso(event.registration_closes_at),

@@ -23,12 +23,13 @@ from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.clock import iso, iso_precise
 from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, Event
 from chalicelib.domain.ids import IdGenerator, new_id
-from chalicelib.domain.ledger import Claim, claim
+from chalicelib.domain.ledger import Claim, Ledger, claim, slot
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.store import schema
-from chalicelib.store.dynamo import Item, Table, TransactionCancelled
+from chalicelib.store.dynamo import CancelReason, Item, Table, TransactionCancelled
 from chalicelib.store.retry import BRIEF, LostRace, RetryPolicy
 from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
+from chalicelib.usecases.waitlist import upgrade_ledger
 
 # A second confirmation for the same address is sent at most this often, so that a form cannot
 # be used to flood someone's inbox.
@@ -90,12 +91,16 @@ def register(
             try:
                 table.transact(path_actions(path, event.slug, attendee, registration_id, submission_id, now, expires))
                 return RegistrationResult(_OUTCOME_OF[path], registration_id)
-            except TransactionCancelled as exc:
+            except TransactionCancelled as cancelled:
+                exc = _aligned(cancelled, path)
                 if _only_the_id_was_taken(exc):
                     registration_id = ids()  # 50 random bits collided: nothing was written, draw again
                     raise LostRace from exc
                 if not exc.only_condition_failures:
                     raise LostRace from exc  # a conflict or throttling: nothing was written
+                if _stored_by_older_code(exc):
+                    upgrade_ledger(table, event.slug)  # its maps are keyed the old way: store them as now
+                    raise LostRace from exc
                 refused = _explain_refusal(table, event.slug, exc, submission_id, now, ids)
                 if refused.outcome is not Outcome.FULL:
                     return refused
@@ -127,6 +132,19 @@ def _paths(event: Event, category: str, now: datetime) -> list[Path]:
     return paths
 
 
+def _aligned(exc: TransactionCancelled, path: Path) -> TransactionCancelled:
+    """The cancellation's reasons in the order of a path that writes the event item (an application does not)."""
+    if path is Path.APPLICATION:
+        return TransactionCancelled([CancelReason("None", None), *exc.reasons])
+    return exc
+
+
+def _stored_by_older_code(exc: TransactionCancelled) -> bool:
+    """The event item's ledger is still in the storage older code wrote, which no condition here matches."""
+    item = exc.reasons[0].item
+    return item is not None and Ledger.from_item(item).legacy
+
+
 def _only_the_id_was_taken(exc: TransactionCancelled) -> bool:
     """The seat and the address were fine; only the registration (and so its mail) id exists already."""
     event, guard, registration = exc.reasons[:3]
@@ -139,9 +157,6 @@ _OPEN = "#status = :open AND closes_at > :now AND (attribute_not_exists(draw_at)
 
 def _event_update(path: Path) -> tuple[str, str]:
     """The event item's update and condition for one path."""
-    if path is Path.APPLICATION:
-        # An application takes nothing yet: the event is only checked (still taking them), not changed.
-        return "", "#status = :open AND draw_at > :now AND attribute_not_exists(drawn_at)"
     update, room = claim(Claim(path.value))
     return update, f"{_OPEN} AND {room}"
 
@@ -162,10 +177,23 @@ def path_actions(
 
     The items holding personal data carry `expires_at` (epoch seconds), so DynamoDB deletes them then.
     """
+    registration = _registration_item(slug, attendee, registration_id, submission_id, now)
+    registration[schema.TTL_ATTRIBUTE] = expires_at
+    guard = {**_guard_item(slug, attendee, registration_id, submission_id, now), schema.TTL_ATTRIBUTE: expires_at}
+    if path is Path.APPLICATION:
+        # An application takes nothing and leaves the event item alone, so a lottery's rush never meets the one
+        # item every seat change writes: the cached details say it is before the draw (_paths), and an
+        # application that lands after the draw read them is drawn by the next run (lottery.draw).
+        # `applicant` stays when the draw moves them on: the draw's order is always over the same people.
+        registration.update(status=RegistrationStatus.APPLIED.value, applicant=True)
+        mail = mail_item(
+            slug, status_mail_id(MailKind.APPLIED, registration_id), MailKind.APPLIED, now, registration_id
+        )
+        return [_put_new(guard), _put_new(registration), put_new_mail(mail)]
     update, condition = _event_update(path)
     used = update + condition
     # DynamoDB refuses names and values an expression does not use, so only those go along.
-    names = {name: value for name, value in (("#status", "status"), ("#c", attendee.category)) if name in used}
+    names = {name: value for name, value in (("#status", "status"), ("#c", slot(attendee.category))) if name in used}
     values = {name: value for name, value in _EVENT_VALUES.items() if name in used}
     values[":now"] = iso(now)
     check: dict[str, Any] = {
@@ -174,10 +202,7 @@ def path_actions(
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
     }
-    event_action = {"Update": {**check, "UpdateExpression": update}} if update else {"ConditionCheck": check}
-    registration = _registration_item(slug, attendee, registration_id, submission_id, now)
-    registration[schema.TTL_ATTRIBUTE] = expires_at
-    guard = {**_guard_item(slug, attendee, registration_id, submission_id, now), schema.TTL_ATTRIBUTE: expires_at}
+    event_action = {"Update": {**check, "UpdateExpression": update}}
     actions: list[dict[str, Any]] = []
     if path is Path.WAITLIST:
         # Places are ordered by when they were taken (to the microsecond), then by id.
@@ -185,10 +210,6 @@ def path_actions(
         registration.update(status=RegistrationStatus.WAITLISTED.value, wait_sk=place[schema.SK])
         actions.append(_put_new({**place, "registration_id": registration_id, "category": attendee.category}))
         kind, mail_id = MailKind.WAITLISTED, status_mail_id(MailKind.WAITLISTED, registration_id)
-    elif path is Path.APPLICATION:
-        # `applicant` stays when the draw moves them on: the draw's order is always over the same people.
-        registration.update(status=RegistrationStatus.APPLIED.value, applicant=True)
-        kind, mail_id = MailKind.APPLIED, status_mail_id(MailKind.APPLIED, registration_id)
     else:
         kind, mail_id = MailKind.CONFIRMATION, confirmation_id(registration_id)
     return [
@@ -310,12 +331,17 @@ def get_registration(table: Table, slug: str, registration_id: str) -> Registrat
     return Registration.from_item(item) if item else None
 
 
-def confirmed_registration_ids(table: Table, slug: str) -> list[str]:
-    """Ids of every registration that holds a seat, read page by page."""
+def registrations_in(table: Table, slug: str, status: RegistrationStatus, *fields: str) -> list[Item]:
+    """Every registration of the event in `status`, with its id and `fields` only, read page by page."""
     rows = table.query(
         "pk = :pk AND begins_with(sk, :prefix)",
         {":pk": schema.event_pk(slug), ":prefix": schema.REG_PREFIX},
-        projection="registration_id, #status",
+        projection=", ".join(("registration_id", "#status", *fields)),
         names={"#status": "status"},
     )
-    return [row["registration_id"] for row in rows if row.get("status") == RegistrationStatus.CONFIRMED.value]
+    return [row for row in rows if row.get("status") == status.value]
+
+
+def confirmed_registration_ids(table: Table, slug: str) -> list[str]:
+    """Ids of every registration that holds a seat."""
+    return [row["registration_id"] for row in registrations_in(table, slug, RegistrationStatus.CONFIRMED)]

@@ -61,12 +61,19 @@ def write_ledger(slug: str, ledger: Ledger, reopen: bool = False) -> dict[str, A
 
     `reopen` opens a closed event again in the same write (a cancellation gave it a free seat).
     """
-    update = ledger.update()
-    if reopen:
-        update["UpdateExpression"] += ", #status = :open REMOVE closed_reason, closed_at"
-        update["ExpressionAttributeNames"] = {"#status": "status"}
-        update["ExpressionAttributeValues"][":open"] = STATUS_OPEN
+    if not reopen:
+        return {"Update": {"Key": schema.event_key(slug), **ledger.update()}}
+    update = ledger.update("#status = :open", ("closed_reason", "closed_at"))
+    update["ExpressionAttributeNames"] = {"#status": "status"}
+    update["ExpressionAttributeValues"][":open"] = STATUS_OPEN
     return {"Update": {"Key": schema.event_key(slug), **update}}
+
+
+def upgrade_ledger(table: Table, slug: str) -> None:
+    """Store a ledger older code wrote (maps keyed by category) as it is stored now; nothing else changes."""
+    ledger = read_ledger(table, slug)
+    if ledger.legacy:
+        transact_or_lose(table, [write_ledger(slug, ledger)])  # lost: someone else stored it meanwhile
 
 
 def settle(table: Table, slug: str, now: datetime, retry: RetryPolicy = PATIENT) -> list[str]:
