@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from chalicelib.store import capacity
 from chalicelib.store.limits import check_request, check_transaction
+from chalicelib.store.schema import PK, SK
 from chalicelib.text.scalars import readable
 
 if TYPE_CHECKING:
@@ -107,8 +109,15 @@ class WriteMeter:
     writes: int = 0  # write requests (a transaction is one)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def add(self, table: float, indexes: float) -> None:
+        """Add one write's units, computed from DynamoDB's rules (a transaction: see store/capacity.py)."""
+        with self._lock:
+            self.table += table
+            self.indexes += indexes
+            self.writes += 1
+
     def record(self, consumed: list[Mapping[str, Any]] | Mapping[str, Any] | None) -> None:
-        """Add what one response reported."""
+        """Add what the engine reported for one single-item write (it reports those by DynamoDB's rules)."""
         reports = [consumed] if isinstance(consumed, Mapping) else list(consumed or [])
         table = sum(float(r.get("Table", {}).get("CapacityUnits", r.get("CapacityUnits", 0))) for r in reports)
         indexes = sum(
@@ -279,8 +288,9 @@ class Table:
         """Write all actions atomically. Each action is {"Put"|"Update"|...: {...}} with Python values."""
         items = [{kind: self._serialise_action(body)} for action in actions for kind, body in action.items()]
         check_transaction(items)
+        before = self._metered_items(items)
         try:
-            self._write(self.client.transact_write_items, {"TransactItems": items})
+            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
@@ -290,6 +300,24 @@ class Table:
                 for r in raw
             ]
             raise TransactionCancelled(reasons) from exc
+        if self.meter is not None and before is not None:
+            after = self._metered_items(items) or []
+            self.meter.add(
+                sum(capacity.item_units(old, new, transactional=True) for old, new in zip(before, after, strict=True)),
+                sum(capacity.index_units(old, new, transactional=True) for old, new in zip(before, after, strict=True)),
+            )
+
+    def _metered_items(self, items: list[dict[str, Any]]) -> list[dict[str, Any] | None] | None:
+        """With a meter: each transaction item as stored now (typed), to count its units; else nothing is read."""
+        if self.meter is None:
+            return None
+        found: list[dict[str, Any] | None] = []
+        for action in items:
+            ((_, body),) = action.items()
+            key = body["Key"] if "Key" in body else {name: body["Item"][name] for name in (PK, SK)}
+            response = self.client.get_item(TableName=self.name, Key=key, ConsistentRead=True)
+            found.append(response.get("Item"))
+        return found
 
     def _serialise_action(self, body: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {"TableName": self.name}
