@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import email
 import email.policy
 import itertools
 import os
+import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +32,8 @@ from chalicelib.domain.registration import Registration
 from chalicelib.store.dynamo import Table
 from chalicelib.store.schema import table_definition
 from chalicelib.usecases.publishing import publish_event
+from deploy.package import Artifact, build
+from deploy.stage import Stage, read_stage
 from local import engines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,6 +187,39 @@ def client(world: World) -> Iterator[Any]:
 def page(response: Any) -> str:
     """A response's HTML."""
     return str(response.body.decode("utf-8"))
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[str]:
+    """make run's web server (the same serve_site) for the app, on a free port; stopped afterwards."""
+    from local.run import serve_site
+
+    site = serve_site(app_module.app, "127.0.0.1", 0)
+    threading.Thread(target=site.server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{site.server.server_port}"
+    finally:
+        site.server.shutdown()
+        site.server.server_close()
+
+
+@pytest.fixture
+def local_site(world: World) -> Iterator[str]:
+    """The app served over HTTP by make run's server, wired to the test's world."""
+    with serving() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def example_stage() -> Stage:
+    """The example stage, as a newcomer finds it."""
+    return read_stage("example")
+
+
+@pytest.fixture(scope="module")
+def example_artifact(example_stage: Stage, tmp_path_factory: pytest.TempPathFactory) -> Artifact:
+    """The example stage built as make package builds it (once per module: it takes seconds)."""
+    return build(example_stage, tmp_path_factory.mktemp("build"))
 
 
 @pytest.fixture

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
-import app as app_module
 from chalicelib.web import edge
 from chalicelib.web.headers import SECURITY_HEADERS
 from deploy.stage import CustomDomain, read_stage
 from deploy.template import gateway_responses
 from tests.conftest import World
-
-
-@pytest.fixture
-def local_site(world: World) -> Iterator[str]:
-    """make run's web server (the same serve_site), on a free port."""
-    from local.run import serve_site
-
-    site = serve_site(app_module.app, "127.0.0.1", 0)
-    threading.Thread(target=site.server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{site.server.server_port}"
-    finally:
-        site.server.shutdown()
-        site.server.server_close()
 
 
 def fetch(url: str, method: str = "GET", **headers: str) -> tuple[int, dict[str, str], str]:

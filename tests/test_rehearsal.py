@@ -26,9 +26,9 @@ from moto.cloudformation.parsing import get_model_map
 from chalicelib.config import settings as env
 from chalicelib.store import schema
 from deploy.cloudformation import CAPABILITIES
-from deploy.package import Artifact, build
+from deploy.package import Artifact
 from deploy.sam import plain_template
-from deploy.stage import Stage, read_stage
+from deploy.stage import Stage
 
 REGION = "ap-northeast-1"
 BUCKET = "uketsuke-artifacts-123456789012-ap-northeast-1"
@@ -42,18 +42,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def stage() -> Stage:
-    return read_stage("example")
-
-
-@pytest.fixture(scope="module")
-def artifact(stage: Stage, tmp_path_factory: pytest.TempPathFactory) -> Artifact:
-    return build(stage, tmp_path_factory.mktemp("build"))
-
-
-@pytest.fixture(scope="module")
-def plain(stage: Stage, artifact: Artifact) -> dict[str, Any]:
-    return plain_template(artifact.template(), stage.region, (BUCKET, CODE_KEY))
+def plain(example_stage: Stage, example_artifact: Artifact) -> dict[str, Any]:
+    return plain_template(example_artifact.template(), example_stage.region, (BUCKET, CODE_KEY))
 
 
 def left_out(plain: dict[str, Any]) -> dict[str, str]:
@@ -106,7 +96,7 @@ def rehearsable(plain: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def aws(artifact: Artifact, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def aws(example_artifact: Artifact, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """moto, in process, with the artifacts bucket and the uploaded code zip."""
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(name, raising=False)  # the local engines' endpoints must not catch these calls
@@ -116,7 +106,7 @@ def aws(artifact: Artifact, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         clients = {name: boto3.client(name, region_name=REGION) for name in _SERVICES}
         location = {"LocationConstraint": REGION}
         clients["s3"].create_bucket(Bucket=BUCKET, CreateBucketConfiguration=location)  # type: ignore[arg-type]
-        clients["s3"].put_object(Bucket=BUCKET, Key=CODE_KEY, Body=artifact.zip_path.read_bytes())
+        clients["s3"].put_object(Bucket=BUCKET, Key=CODE_KEY, Body=example_artifact.zip_path.read_bytes())
         yield clients
 
 
@@ -150,7 +140,7 @@ def resources(aws: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_the_stack_is_created_updated_deleted_and_created_again_on_moto(
-    aws: dict[str, Any], plain: dict[str, Any], artifact: Artifact, record_property: Any
+    aws: dict[str, Any], plain: dict[str, Any], example_artifact: Artifact, record_property: Any
 ) -> None:
     template = rehearsable(plain)
     skipped = left_out(plain)
@@ -189,7 +179,7 @@ def test_the_stack_is_created_updated_deleted_and_created_again_on_moto(
         for name, r in created.items()
         if r["ResourceType"] == "AWS::Lambda::Function"
     }
-    aws["s3"].put_object(Bucket=BUCKET, Key="example/code-2.zip", Body=revised_zip(artifact))
+    aws["s3"].put_object(Bucket=BUCKET, Key="example/code-2.zip", Body=revised_zip(example_artifact))
     changed = copy.deepcopy(template)
     for resource in changed["Resources"].values():
         if resource["Type"] == "AWS::Lambda::Function":

@@ -19,9 +19,9 @@ from chalice.package import TemplateDeepMerger
 from chalicelib.config import settings as env
 from chalicelib.domain.event import Event
 from chalicelib.store.schema import TTL_ATTRIBUTE
-from deploy.package import Artifact, api_stage, app_functions, build, send_identities, senders
+from deploy.package import Artifact, api_stage, app_functions, send_identities, senders
 from deploy.sam import plain_template
-from deploy.stage import CustomDomain, Stage, read_stage
+from deploy.stage import CustomDomain, Stage
 from deploy.template import (
     ALARM_TOPIC,
     FUNCTION_GRANTS,
@@ -38,13 +38,13 @@ CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 
 
 @pytest.fixture(scope="module")
-def stage() -> Stage:
-    return read_stage("example")
+def stage(example_stage: Stage) -> Stage:
+    return example_stage
 
 
 @pytest.fixture(scope="module")
-def artifact(stage: Stage, tmp_path_factory: pytest.TempPathFactory) -> Artifact:
-    return build(stage, tmp_path_factory.mktemp("build"))
+def artifact(example_artifact: Artifact) -> Artifact:
+    return example_artifact
 
 
 @pytest.fixture(scope="module")
