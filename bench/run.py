@@ -183,7 +183,7 @@ def registration_cost(slug: str) -> list[Figure]:
 
         def register_form(n: int) -> float:
             """The attendee's path: the form's POST, as a browser sends it (a token minted 10 s before)."""
-            submission = f"FORM{n:06d}"
+            submission = f"F{n + 10:09d}"  # the form's id format: ten capitals or digits
             minted = services.clock.now() - timedelta(seconds=10)
             fields = {
                 **{k: str(v) for k, v in body.items() if k != "consent"},
@@ -271,8 +271,9 @@ def write_units(sample: Any, now: datetime) -> list[Figure]:
     services = build_services()
     meter = WriteMeter()
     table = Table(services.table.client, services.table.name, meter)
-    seats = dataclasses.replace(sample, slug="units", capacity=1, reminders=sample.reminders[:1])
-    lottery = dataclasses.replace(sample, slug="units-lottery", draw_at=sample.starts_at - timedelta(days=5))
+    seats = dataclasses.replace(sample, slug="units", capacity=1, reminders=())
+    # Still taking applications: the draw is ahead, before registration closes.
+    lottery = dataclasses.replace(sample, slug="units-lottery", draw_at=now + timedelta(minutes=10))
     for event in (seats, lottery):
         publish_event(services.table, event, now)
 
@@ -287,7 +288,18 @@ def write_units(sample: Any, now: datetime) -> list[Figure]:
     taken: list[str] = []
     seat = units(lambda: taken.append(register(table, seats, person(0), "UNITS0", now).registration_id))
     waiting = units(lambda: register(table, seats, person(1), "UNITS1", now))
+    sent: list[list[dict[str, Any]]] = []
+    transact = services.table.client.transact_write_items
+
+    def recording(**kwargs: Any) -> Any:
+        sent.append(kwargs["TransactItems"])
+        return transact(**kwargs)
+
+    services.table.client.transact_write_items = recording  # type: ignore[method-assign]
     application = units(lambda: register(table, lottery, person(2), "UNITS2", now))
+    services.table.client.transact_write_items = transact  # type: ignore[method-assign]
+    event_item = {"pk": {"S": "EVENT#units-lottery"}, "sk": {"S": "EVENT"}}
+    shares = any(body.get("Key") == event_item for items in sent for action in items for body in action.values())
     cancellation = units(lambda: cancel(table, seats, taken[0], now))  # the one waiting moves up
     item = services.table.client.get_item(TableName=table.name, Key={"pk": {"S": "EVENT#units"}, "sk": {"S": "EVENT"}})
     hot = capacity.item_units(item["Item"], item["Item"], transactional=True)
@@ -299,8 +311,16 @@ def write_units(sample: Any, now: datetime) -> list[Figure]:
         if row.get("status") == "confirmed"
     ]
     arrival = units(lambda: check_in(table, "units", confirmed[0]["registration_id"], "bench", now))
-    due = min(seats.reminder_schedule().values())
-    reminded = units(lambda: send_due_reminders(table, due + timedelta(seconds=1)))
+    # Ten registrants, and a reminder scheduled only now (the reminders step has fanned out every other).
+    crowd = dataclasses.replace(sample, slug="units-reminder", capacity=10, reminders=())
+    publish_event(services.table, crowd, now)
+    for n in range(10):
+        register(services.table, crowd, person(100 + n), f"UNITS{100 + n}", now)
+    with_reminder = dataclasses.replace(crowd, reminders=sample.reminders[:1])
+    publish_event(services.table, with_reminder, now)
+    due = min(with_reminder.reminder_schedule().values())
+    fanned = units(lambda: send_due_reminders(table, due + timedelta(seconds=1)))
+    reminded = (fanned[0] / 10, fanned[1] / 10)
     per_second = ITEM_WRITE_UNITS_PER_SECOND / hot
 
     def shown(figure: tuple[float, float]) -> str:
@@ -312,13 +332,19 @@ def write_units(sample: Any, now: datetime) -> list[Figure]:
         Figure("write units per lottery application", shown(application), "", None),
         Figure("write units per cancellation that moves the next person up", shown(cancellation), "", None),
         Figure("write units per check-in", shown(arrival), "", None),
-        Figure(f"write units per reminder ({len(confirmed)} registrant)", shown(reminded), "", None),
+        Figure("write units per reminder, per registrant (10 registrants)", shown(reminded), "", None),
         Figure(
             "seat registrations one event can take a second: 1,000 units/s per item ÷ units per write of the "
             f"event's item ({hot} in a transaction)",
             f"{per_second:.0f}/s",
             "≥ 400/s",
             per_second >= 400,
+        ),
+        Figure(
+            "lottery applications one event can take a second: an application writes no item another one writes",
+            "not bounded by one item" if not shares else f"{per_second:.0f}/s (they check the event's item)",
+            "≥ 1,000/s",
+            not shares,
         ),
         Figure(
             "waiting-list joins and cancellations one event can take a second (they write the same item)",
@@ -595,7 +621,6 @@ def main() -> int:
         steps: list[tuple[str, Callable[[], list[Figure]]]] = [
             ("cold start", lambda: cold_start(env, package)),
             ("registration cost", lambda: registration_cost("cost")),
-            ("write units", lambda: write_units(sample, started)),
             *(
                 (
                     f"flash crowd, {share:.0%} conflicts",
@@ -604,6 +629,7 @@ def main() -> int:
                 for share in (0.0, 0.3, 0.6)
             ),
             ("reminders", lambda: reminders("reminders", first_reminder_due + timedelta(seconds=1))),
+            ("write units", lambda: write_units(sample, started)),
             ("package size", lambda: package_size(archive)),
         ]
         figures: list[Figure] = []
