@@ -74,6 +74,8 @@ def attribute_size(value: Mapping[str, Any], depth: int = 0) -> int:
 
 def _utf8(text: str) -> int:
     """UTF-8 length; a lone surrogate (refused at every door, but possibly stored before) counts 3 bytes."""
+    if text.isascii():  # most text here (keys, ids, times): one byte a character, no encoding needed
+        return len(text)
     return len(text.encode("utf-8", "surrogatepass"))
 
 
@@ -106,13 +108,18 @@ def check_key(key: Mapping[str, Any], partition: str = PK, sort: str = SK) -> No
             raise BeyondDynamoLimits(f"key attribute {name} is {size:,} bytes; DynamoDB allows 1 to {limit:,}")
 
 
-def check_request(request: Mapping[str, Any]) -> None:
-    """Refuse one request's (or one transaction action's) keys, item and expressions beyond the limits."""
+def check_request(request: Mapping[str, Any]) -> int:
+    """Refuse one request's (or one transaction action's) keys, item and expressions beyond the limits.
+
+    Returns the size of its item (or key) and of its values, as a transaction counts them.
+    """
+    size = 0
     if "Key" in request:
         check_key(request["Key"])
+        size = item_size(request["Key"])
     if "Item" in request:
         check_key(request["Item"])
-        check_item(request["Item"])
+        size = check_item(request["Item"])
     for field in _EXPRESSIONS:
         if field in request:
             _check_expression(field, request[field])
@@ -121,13 +128,14 @@ def check_request(request: Mapping[str, Any]) -> None:
     for token in (*names, *values):
         if _utf8(token) > MAX_PLACEHOLDER_BYTES:
             raise BeyondDynamoLimits(f"placeholder {token[:20]!r}... is over {MAX_PLACEHOLDER_BYTES} bytes")
-    substituted = sum(_utf8(name) for name in names.values())
-    substituted += sum(attribute_size(value) for value in values.values())
+    value_bytes = sum(attribute_size(value) for value in values.values())
+    substituted = value_bytes + sum(_utf8(name) for name in names.values())
     if substituted > MAX_SUBSTITUTION_BYTES:
         raise BeyondDynamoLimits(
             f"the expressions' names and values take {substituted:,} bytes; DynamoDB's limit is "
             f"{MAX_SUBSTITUTION_BYTES:,}"
         )
+    return size + value_bytes
 
 
 def _check_expression(field: str, expression: str) -> None:
@@ -153,14 +161,12 @@ def check_transaction(actions: Iterable[Mapping[str, Mapping[str, Any]]]) -> Non
     count = 0
     for action in actions:
         ((kind, body),) = action.items()
-        check_request(body)
+        total += check_request(body)
         key = body["Key"] if "Key" in body else {name: body["Item"][name] for name in (PK, SK)}
         identity = (body.get("TableName", ""), *(repr(sorted(value.items())) for _, value in sorted(key.items())))
         if identity in seen:
             raise BeyondDynamoLimits(f"two actions in one transaction work on the same item ({kind} of {identity[1:]})")
         seen.add(identity)
-        total += item_size(body["Item"]) if "Item" in body else item_size(key)
-        total += sum(attribute_size(value) for value in body.get("ExpressionAttributeValues", {}).values())
         count += 1
     if count > MAX_TRANSACTION_ITEMS:
         raise BeyondDynamoLimits(f"a transaction of {count} items; DynamoDB's limit is {MAX_TRANSACTION_ITEMS}")
