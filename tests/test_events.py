@@ -56,6 +56,22 @@ def test_default_reminders_are_the_day_before_at_10_and_the_morning_of() -> None
         ({"registration_closes_at": datetime(2027, 1, 21, 0, 0)}, "must not be after starts_at"),
         ({"timezone": "Mars/Olympus"}, "not a known IANA time zone"),
         ({"categories": []}, "at least one"),
+        # A misspelt name at any level is refused, with the nearest name it could be.
+        (
+            {"registration_close_at": datetime(2027, 1, 19, 12, 0)},
+            "registration_close_at cannot be given here (did you mean registration_closes_at?)",
+        ),
+        (
+            {"venue": {"name": "x", "address": "y", "adress": "z"}},
+            "[venue]: adress cannot be given here (did you mean address?)",
+        ),
+        ({"contact": {"organizer_email": "a@example.jp", "sendr": "b@example.jp"}}, "(did you mean sender?)"),
+        (
+            {"categories": [{"key": "a", "label": "A", "reserverd": 1}]},
+            "[[categories]]: reserverd cannot be given here",
+        ),
+        ({"programme": [{"title": "t", "speeker": "s"}]}, "(did you mean speaker?)"),
+        ({"reminders": [{"days_before": 1, "at": "10:00", "minute_before": 5}]}, "(did you mean minutes_before?)"),
         (
             # Two keys whose six-character ledger slots collide (found by search): refused, not merged.
             {"categories": [{"key": "k7671", "label": "A"}, {"key": "k20777", "label": "B"}]},
@@ -75,7 +91,7 @@ def test_mistakes_in_an_event_file_are_named(change: dict[str, Any], message: st
             del data[name]
         else:
             data[name] = value
-    with pytest.raises(EventFileError, match=message.replace("[", r"\[").replace("(", r"\(")):
+    with pytest.raises(EventFileError, match=re.escape(message)):
         parse_event(data)
 
 
@@ -100,7 +116,7 @@ def test_the_organizers_english_is_shown_to_english_readers_and_what_it_leaves_o
     ("english", "message"),
     [
         ("Municipal CDO Study Session", "[en] must be a section"),
-        ({"titel": "x"}, "[en]: titel cannot be given here; it takes title, summary"),
+        ({"titel": "x"}, "[en]: titel cannot be given here (did you mean title?); it takes title, summary"),
         ({"venue": {"name": "x", "map_url": "y"}}, "[en.venue]: map_url cannot be given here; it takes name, address"),
         ({"venue": "Ogawa Building"}, "en.venue must be written as a [en.venue] section"),
         ({"categories": {"citizen": "Citizen"}}, "[en.categories]: no category has the key 'citizen'"),

@@ -5,6 +5,7 @@ Every error names the field and says what is expected, so an organizer can fix t
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
@@ -39,6 +40,7 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
     where = _not_text(data)
     if where is not None:
         raise EventFileError(f"{where}: holds a character that is not text (a lone surrogate or a noncharacter)")
+    _check_names(data)
     slug = _text(data, "slug", default=default_slug)
     if not SLUG_PATTERN.match(slug):
         raise EventFileError(f"slug {slug!r} must be lowercase letters, digits and hyphens (it becomes the URL)")
@@ -221,10 +223,70 @@ def _subsection(section: Mapping[str, Any], name: str, language: str) -> Mapping
 
 
 def _only(section: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    """Refuse what a translation cannot hold: a misspelt name would otherwise leave the text untranslated."""
+    """Refuse a name the section does not take: misspelt, it would otherwise be ignored in silence.
+
+    (`registration_close_at` once loaded, and the deadline quietly became the start.)
+    """
     unknown = sorted(set(section) - set(allowed))
     if unknown:
-        raise EventFileError(f"[{where}]: {', '.join(unknown)} cannot be given here; it takes {', '.join(allowed)}")
+        nearest = difflib.get_close_matches(unknown[0], allowed, n=1, cutoff=0.6)
+        hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+        raise EventFileError(
+            f"[{where}]: {', '.join(unknown)} cannot be given here{hint}; it takes {', '.join(allowed)}"
+        )
+
+
+# What each part of an event file may hold (the [en] section's own lists are below).
+_TOP = (
+    "slug",
+    "title",
+    "summary",
+    "url",
+    "timezone",
+    "starts_at",
+    "ends_at",
+    "doors_open_at",
+    "registration_closes_at",
+    "cancellation_closes_at",
+    "capacity",
+    "waitlist",
+    "categories",
+    "quota_release_at",
+    "draw_at",
+    "venue",
+    "contact",
+    "organizers",
+    "cooperators",
+    "fee",
+    "programme",
+    "reminders",
+    "retention_days",
+    *(language for language in LANGUAGES if language != DEFAULT_LANGUAGE),
+)
+_VENUE = ("name", "address", "map_url", "url")
+_CONTACT = ("organizer_email", "sender", "sender_name", "organizer_name")
+_CATEGORY = ("key", "label", "reserved")
+_TALK = ("title", "speaker", "affiliation")
+_REMINDER = ("days_before", "at", "minutes_before")
+
+
+def _check_names(data: Mapping[str, Any]) -> None:
+    """Every name at every level of the file is one the format knows."""
+    _only(data, _TOP, "the file's top level")
+    tables: tuple[tuple[str, tuple[str, ...]], ...] = (("venue", _VENUE), ("contact", _CONTACT))
+    for name, allowed in tables:
+        if isinstance(data.get(name), dict):
+            _only(data[name], allowed, name)
+    lists: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("categories", _CATEGORY),
+        ("programme", _TALK),
+        ("reminders", _REMINDER),
+    )
+    for name, allowed in lists:
+        entries = data.get(name)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict):
+                _only(entry, allowed, f"[{name}]")
 
 
 def _reserved(category: Mapping[str, Any]) -> int:
