@@ -39,7 +39,7 @@ lint: $(PIP_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-load-events: $(PIP_STAMP) ## Load events/*.toml into the table named by UKETSUKE_TABLE_NAME
+load-events: $(PIP_STAMP) ## Load events/*.toml into the running make run (or the table UKETSUKE_TABLE_NAME names)
 	$(PY) manage.py load-events events/*.toml
 
 deploy: check-stage $(PIP_STAMP) ## Create or update STAGE in your AWS account (settings: deploy/stages/STAGE.toml)

@@ -7,8 +7,8 @@
   python manage.py broadcast cdo-seminar --subject 件名 --body-file body.txt [--audience confirmed] [--yes]
   python manage.py create-table
 
-The table is the stage's (`--stage prod`: read from its stack, with your AWS credentials) or the one
-UKETSUKE_TABLE_NAME names (local engines).
+The table is the stage's (`--stage prod`: read from its stack, with your AWS credentials), the one
+UKETSUKE_TABLE_NAME names, or else the one a running `make run` serves on this machine.
 """
 
 from __future__ import annotations
@@ -222,9 +222,19 @@ def _table(stage: str | None, client: Callable[[], Any]) -> Table:
         )
         return Table(session.client("dynamodb"), outputs["TableName"])
     name = os.environ.get(TABLE_NAME, "").strip()
-    if not name:
-        raise SettingsError(f"{TABLE_NAME} is not set: name the table, or pass --stage for a deployed stage")
-    return Table(client(), name)
+    if name:
+        return Table(client(), name)
+    from local import engines
+    from local.run import running_stack
+
+    stack = running_stack()
+    if stack is None:
+        raise SettingsError(
+            f"no table to use: start `make run` (its table is found by itself), pass --stage for a deployed "
+            f"stage, or set {TABLE_NAME}"
+        )
+    print(f"using the running make run: table {stack.table} in DynamoDB Local at {stack.dynamodb}", file=sys.stderr)
+    return Table(engines.local_client("dynamodb", stack.dynamodb), stack.table)
 
 
 def main(argv: list[str] | None = None, confirm: Callable[[str], str] | None = input) -> int:

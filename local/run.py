@@ -8,9 +8,11 @@ trigger (delivers outbox mail), and shows every e-mail at http://localhost:8025.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import functools
 import glob
+import json
 import logging
 import math
 import os
@@ -37,6 +39,41 @@ SENDER = "noreply@uketsuke.local"
 # Who may sign in to /organizer locally (set UKETSUKE_ORGANIZERS to use other addresses).
 ORGANIZER = "organizer@uketsuke.local"
 STREAM_POLL_SECONDS = 1.0
+# Where a running `make run` says which DynamoDB Local and table it serves, so `make load-events` can find it.
+STACK_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "local-stack.json")
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalStack:
+    """The DynamoDB Local endpoint and table a running `make run` serves."""
+
+    dynamodb: str
+    table: str
+    pid: int
+
+
+def announce_stack(stack: LocalStack, path: str | None = None) -> None:
+    """Tell other commands on this machine (make load-events) where the running stack's table is."""
+    path = path or STACK_FILE
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(dataclasses.asdict(stack), handle)
+
+
+def running_stack(path: str | None = None) -> LocalStack | None:
+    """The stack a `make run` on this machine serves now, or None (none announced, or its process is gone)."""
+    try:
+        with open(path or STACK_FILE, encoding="utf-8") as handle:
+            stack = LocalStack(**json.load(handle))
+    except (OSError, ValueError, TypeError):
+        return None
+    try:
+        os.kill(stack.pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # it exists, under another user
+    return stack
 
 
 def demo_timing(event: Event, now: datetime) -> Event:
@@ -150,7 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with engines.dynamodb_local() as dynamodb, engines.moto_server() as moto:
             os.environ.update(engines.engine_environment(dynamodb, moto))
-            run(args, dynamodb, moto)
+            try:
+                run(args, dynamodb, moto)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(STACK_FILE)  # nothing to load into any more
     except engines.EngineError as exc:
         print(f"make run: {exc}", file=sys.stderr)
         return 1
@@ -177,6 +218,7 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
         }
     )
     stream_arn = engines.create_table(engines.local_client("dynamodb", dynamodb), table_definition(TABLE))
+    announce_stack(LocalStack(dynamodb, TABLE, os.getpid()))
     services = build_services(Settings.from_env())
     app_module.use_services(services)
 
@@ -207,6 +249,8 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
     print(
         f"\n  uketsuke     {base_url}\n  organizers   {base_url}/organizer (sign in as {organizers};"
         f" the link arrives in the mail viewer)\n  mail viewer  http://localhost:{args.mail_port}\n"
+        f"  DynamoDB     {dynamodb} (table {TABLE}; `make load-events` loads events/*.toml into it,"
+        " and the site shows them within 30 seconds)\n"
         "  Ctrl-C stops everything.\n"
     )
 

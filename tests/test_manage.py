@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from chalicelib.domain.event import Event
 from chalicelib.usecases import broadcast
+from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.registering import register
+from local.run import LocalStack, announce_stack
 from manage import main
-from tests.conftest import World, attendee, numbered
+from tests.conftest import SAMPLE_EVENT, World, attendee, numbered
 
 
 @pytest.fixture
@@ -79,10 +84,39 @@ def test_broadcast_shows_the_mail_asks_and_queues_once(
     assert "当てはまる方がいない" in capsys.readouterr().err
 
 
-def test_a_missing_table_says_what_to_set(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_table_says_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     monkeypatch.delenv("UKETSUKE_TABLE_NAME", raising=False)
+    monkeypatch.setattr("local.run.STACK_FILE", str(tmp_path / "none.json"))  # no make run on this machine
     assert main(["list", "cdo-seminar"]) == 2
-    assert "UKETSUKE_TABLE_NAME is not set" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "start `make run`" in err and "--stage" in err and "UKETSUKE_TABLE_NAME" in err
+
+
+def test_load_events_finds_the_running_make_run_by_itself(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.delenv("UKETSUKE_TABLE_NAME", raising=False)
+    stack_file = tmp_path / "local-stack.json"
+    monkeypatch.setattr("local.run.STACK_FILE", str(stack_file))
+    # What make run announces: its DynamoDB Local, its table, its process (this one stands in for it).
+    announce_stack(LocalStack(world.engines.dynamodb, world.table.name, os.getpid()), str(stack_file))
+    assert main(["load-events", str(SAMPLE_EVENT)]) == 0
+    out = capsys.readouterr()
+    assert f"using the running make run: table {world.table.name}" in out.err
+    assert "cdo-seminar: 自治体CDO勉強会" in out.out  # what it loaded
+    assert get_event(world.table, "cdo-seminar") is not None
+    # A make run that has stopped is not used: its table is gone with it.
+    announce_stack(LocalStack(world.engines.dynamodb, world.table.name, _a_finished_process()), str(stack_file))
+    assert main(["load-events", str(SAMPLE_EVENT)]) == 2
+    assert "start `make run`" in capsys.readouterr().err
+
+
+def _a_finished_process() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
 
 
 def test_no_region_says_what_to_set_instead_of_a_traceback(
