@@ -1,6 +1,7 @@
 """Organizer commands: the organizer pages' work from a console, plus loading events and creating the table.
 
   python manage.py load-events events/*.toml
+  python manage.py export-event cdo-seminar [-o cdo-seminar.toml]   (the event file back, to load elsewhere)
   python manage.py list cdo-seminar [--state confirmed] [--search ばんだい]
   python manage.py export cdo-seminar --list door --format xlsx [-o door.xlsx]
   python manage.py check-in cdo-seminar 7K3M9-QXD2A        (a registration number, or a name to search)
@@ -62,6 +63,19 @@ def load_events(table: Table, paths: list[str]) -> int:
         return 1
     for publication in loaded.publications:
         print(publication.describe())
+    return 0
+
+
+def export_event(table: Table, slug: str, output: str | None) -> int:
+    """Write the event as an event file that loads back unchanged (stdout, or a file)."""
+    from chalicelib.domain.event_toml import to_toml
+
+    text = to_toml(_event(table, slug))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
     return 0
 
 
@@ -181,6 +195,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     load = commands.add_parser("load-events", help="create or update events from TOML files")
     load.add_argument("paths", nargs="+", metavar="FILE")
+    event = commands.add_parser("export-event", help="write an event back as an event file (TOML)")
+    event.add_argument("slug")
+    event.add_argument("-o", "--output", help="file to write (default: standard output)")
     commands.add_parser("create-table", help="create the DynamoDB table (local engines; deploys create their own)")
     listing = commands.add_parser("list", help="counts and registrations of an event")
     listing.add_argument("slug")
@@ -254,6 +271,8 @@ def main(argv: list[str] | None = None, confirm: Callable[[str], str] | None = i
             return 0
         if args.command == "load-events":
             return load_events(table, args.paths)
+        if args.command == "export-event":
+            return export_event(table, args.slug, args.output)
         if args.command == "list":
             return list_registrations(table, args.slug, args.state, args.search)
         if args.command == "export":

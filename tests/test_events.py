@@ -5,14 +5,24 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalicelib.domain.event import Availability, Event, EventFileError, EventState
+from chalicelib.domain.event import (
+    Availability,
+    Category,
+    Event,
+    EventFileError,
+    EventState,
+    ReminderSpec,
+    Talk,
+    Translation,
+)
 from chalicelib.domain.event_file import parse_event, read_event_file
+from chalicelib.domain.event_toml import to_toml
 from manage import main as manage_main
 from tests.conftest import SAMPLE_EVENT, World
 
@@ -195,3 +205,56 @@ def test_an_event_file_value_that_is_not_text_is_refused_naming_its_key() -> Non
     data["venue"]["name"] = "会場\ufffe"
     with pytest.raises(EventFileError, match=r"venue\.name: holds a character that is not text"):
         parse_event(data)
+
+
+def a_rich_event(sample: Event) -> Event:
+    """Everything the format can say, with text that needs escaping."""
+    tz = sample.tz
+    text = 'He said "hello"\\ then\nleft\tagain \x7f 𠮷 ＆'
+    talks = (Talk(title=text, speaker="S", affiliation="A"), Talk(title="Q&A"))
+    english = Translation(
+        title="Title",
+        summary="Summary",
+        organizers=("Org",),
+        venue_name="Hall",
+        organizer_name="Office",
+        categories=(("地方", "Local"), ("other", "Other")),
+        programme=(Talk(title="One", speaker="Spk"), Talk(title="Two")),
+    )
+    return dataclasses.replace(
+        sample,
+        slug="rich-event",
+        summary=text,
+        url="https://example.jp/e?a=1&b=2",
+        categories=(Category("地方", "地方の方", reserved=3), Category("other", "その他")),
+        programme=talks,
+        reminders=(ReminderSpec(days_before=2, at="09:30"), ReminderSpec(minutes_before=45)),
+        waitlist=False,
+        draw_at=sample.starts_at - timedelta(days=10),
+        quota_release_at=sample.starts_at - timedelta(days=3),
+        cancellation_closes_at=sample.starts_at - timedelta(hours=2),
+        retention_days=90,
+        fee="",
+        cooperators=(),
+        translations=(("en", english),),
+        doors_open_at=datetime(2027, 1, 20, 14, 45, tzinfo=tz),
+    )
+
+
+@pytest.mark.parametrize("kind", ["sample", "rich", "no reminders"])
+def test_an_event_exported_as_toml_loads_back_unchanged(sample_event: Event, kind: str) -> None:
+    event = {
+        "sample": sample_event,
+        "rich": a_rich_event(sample_event),
+        "no reminders": dataclasses.replace(sample_event, reminders=()),
+    }[kind]
+    assert parse_event(tomllib.loads(to_toml(event))) == event
+
+
+def test_export_event_writes_a_file_that_load_events_reads_back(
+    world: World, published: Event, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UKETSUKE_TABLE_NAME", world.table.name)
+    path = tmp_path / "exported.toml"
+    assert manage_main(["export-event", published.slug, "-o", str(path)]) == 0
+    assert read_event_file(str(path)) == published
