@@ -192,11 +192,12 @@ def test_load_events_command_loads_nothing_if_any_file_is_bad(
 
 
 def test_missing_settings_say_which_variable(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.delenv("UKETSUKE_TABLE_NAME", raising=False)
+    monkeypatch.setattr("local.run.STACK_FILE", str(tmp_path / "none.json"))  # and no make run running
     assert manage_main(["load-events", str(SAMPLE_EVENT)]) == 2
-    assert "UKETSUKE_TABLE_NAME is not set" in capsys.readouterr().err
+    assert "or set UKETSUKE_TABLE_NAME" in capsys.readouterr().err
 
 
 def test_an_event_file_value_that_is_not_text_is_refused_naming_its_key() -> None:

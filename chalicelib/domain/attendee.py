@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.text import messages as msg
+from chalicelib.text.i18n import DEFAULT as JAPANESE
 from chalicelib.text.i18n import gettext as t
 from chalicelib.text.scalars import is_text, readable
 
@@ -103,6 +104,15 @@ def to_katakana(value: str) -> str:
     return value.translate(_HIRAGANA_TO_KATAKANA)
 
 
+def required_fields(lang: str) -> tuple[str, ...]:
+    """What a registrant must give: a reading of the name only when registering in Japanese.
+
+    A name in Latin letters (John Smith) has no katakana reading to give; the door list sorts those
+    by the name itself (exports.door_order).
+    """
+    return REQUIRED_FIELDS if lang == JAPANESE else tuple(f for f in REQUIRED_FIELDS if f != "kana")
+
+
 def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lang: str = "ja") -> FormResult:
     """Validate form or JSON input against an event's categories; messages come in the current language."""
     values: dict[str, str] = {}
@@ -122,7 +132,7 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lan
 
     values["kana"] = to_katakana(values["kana"])
 
-    for field in REQUIRED_FIELDS:
+    for field in required_fields(lang):
         if field not in errors and not values[field]:
             errors[field] = msg.field_error(msg.REQUIRED, field)
     for field, limit in MAX_LENGTHS.items():
@@ -130,7 +140,7 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lan
         if field not in errors and length > limit:
             errors[field] = msg.field_error(msg.TOO_LONG, field, limit=limit, length=length)
 
-    if "kana" not in errors and not KATAKANA_PATTERN.match(values["kana"]):
+    if "kana" not in errors and values["kana"] and not KATAKANA_PATTERN.match(values["kana"]):
         errors["kana"] = t(msg.KANA_ONLY)
 
     if "email" not in errors:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.event import Event
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import N_, gettext
@@ -70,12 +72,19 @@ def _columns(event: Event) -> dict[ListKind, tuple[Column, ...]]:
     }
 
 
+def door_order(attendee: Attendee, registration_id: str) -> tuple[int, str, str]:
+    """Where a person stands on the door list: by reading (アイウエオ順), then those with none by their name."""
+    if attendee.kana:
+        return (0, attendee.kana, registration_id)
+    return (1, unicodedata.normalize("NFKC", attendee.name).casefold(), registration_id)
+
+
 def rows(event: Event, found: Iterable[Entry], kind: ListKind) -> list[list[str]]:
     """The heading row and one row per entry; the door list is in フリガナ order, as desks sort it."""
     columns = _columns(event)[kind]
     chosen = [e for e in found if not e.registration.erased]
     if kind is ListKind.DOOR:
-        chosen.sort(key=lambda e: (e.registration.attendee.kana, e.registration.registration_id))
+        chosen.sort(key=lambda e: door_order(e.registration.attendee, e.registration.registration_id))
     return [[gettext(c.heading) for c in columns], *([c.value(e) for c in columns] for e in chosen)]
 
 

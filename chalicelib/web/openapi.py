@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.domain.attendee import MAX_LENGTHS, REQUIRED_FIELDS
+from chalicelib.domain.attendee import MAX_LENGTHS, required_fields
 from chalicelib.domain.event import SLUG_PATTERN
 from chalicelib.usecases.idempotency import KEY_PATTERN
 from chalicelib.usecases.registering import Outcome
@@ -51,11 +51,14 @@ def _responses(**extra: tuple[str, dict[str, Any]]) -> dict[str, Any]:
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document."""
     person: dict[str, Any] = {name: {"type": "string", "maxLength": limit} for name, limit in MAX_LENGTHS.items()}
-    for name in REQUIRED_FIELDS:
+    always = required_fields("en")  # what every registrant gives, in any language
+    for name in always:
         # Something to read must remain once spaces and invisible characters are taken out.
         person[name].update(minLength=1, pattern=_SOMETHING_VISIBLE)
     person["kana"]["description"] = (
-        "The reading of the name in katakana; hiragana and half-width are converted, anything else is refused (422)."
+        "The reading of the name in katakana, required when registering in Japanese (the default; "
+        "Accept-Language: en makes it optional, for names in Latin letters). Hiragana and half-width are "
+        "converted; anything else, or none in Japanese, is refused (422)."
     )
     person["email"].update(
         format="email",
@@ -101,7 +104,7 @@ def document() -> dict[str, Any]:
                 },
                 "Registration": {
                     "type": "object",
-                    "required": [*REQUIRED_FIELDS, "category", "consent"],
+                    "required": [*always, "category", "consent"],
                     "properties": person,
                 },
                 "Registered": {
