@@ -341,7 +341,7 @@ def test_every_state_mail_says_what_happened_with_the_personal_link_and_escapes_
         "promoted": lambda: mail.render_promoted(event, someone, links, now),
         "draw_won": lambda: mail.render_draw_won(event, someone, links, now),
         "applied": lambda: mail.render_applied(event, someone, links),
-        "cancelled": lambda: mail.render_cancelled(event, someone, links),
+        "cancelled": lambda: mail.render_cancelled(event, someone, links, now),
     }[kind]()
     assert rendered.subject.startswith(subject) and event.title in rendered.subject
     text = rendered.text.replace("\n", "")
@@ -363,3 +363,39 @@ def test_the_calendar_file_says_it_is_utf_8(sample_event: Event) -> None:
     [ics] = [part for part in parsed.walk() if part.get_content_type() == "text/calendar"]
     assert ics.get_content_charset() == "utf-8"
     assert "小川ビル4階" in ics.get_content()
+
+
+def calendar_of(message: Any) -> Any:
+    """The .ics a mail carries, parsed by a second parser, with its MIME part; None if it carries none."""
+    for part in message.iter_attachments():
+        if part.get_content_type() == "text/calendar":
+            return Calendar.from_ical(part.get_payload(decode=True)), part
+    return None
+
+
+def test_a_cancelled_seat_takes_the_event_out_of_the_calendar_and_a_left_place_adds_nothing(
+    world: World, sample_event: Event
+) -> None:
+    from chalicelib.usecases.changes import cancel
+
+    event = world.publish(dataclasses.replace(sample_event, capacity=1))
+    now = world.clock.now()
+    seat = register(world.table, event, attendee(), "SUB0000001", now).registration_id
+    place = register(world.table, event, attendee(email="second@example.jp"), "SUB0000002", now).registration_id
+    world.deliver_outbox()
+    cancel(world.table, event, place, now)  # leaves the waiting list: never had a calendar entry
+    cancel(world.table, event, seat, now)
+    world.deliver_outbox()
+
+    def mail_to(address: str, subject: str) -> Any:
+        (found,) = [m for m in mailbox() if str(m["To"]) == address and str(m["Subject"]).startswith(subject)]
+        return found
+
+    added, _ = calendar_of(mail_to("taro@example.jp", "【お申し込み完了】"))
+    assert calendar_of(mail_to("second@example.jp", "【お申し込み取り消し】")) is None
+    removed, part = calendar_of(mail_to("taro@example.jp", "【お申し込み取り消し】"))
+    assert part.get_param("method") == "CANCEL" and str(removed["METHOD"]) == "CANCEL"
+    (first,) = added.walk("VEVENT")
+    (second,) = removed.walk("VEVENT")
+    assert str(second["UID"]) == str(first["UID"]) and int(second["SEQUENCE"]) > int(first.get("SEQUENCE", 0))
+    assert str(second["STATUS"]) == "CANCELLED"

@@ -14,17 +14,29 @@ def calendar_uid(registration_id: str, event: Event) -> str:
     return f"{registration_id}.{event.slug}@uketsuke"
 
 
-def build_ics(event: Event, registration_id: str, event_url: str, now: datetime) -> bytes:
-    """An iCalendar (RFC 5545) file with the event in its own time zone."""
+# A cancellation must carry a higher SEQUENCE than what it cancels (RFC 5546, 2.1.4); the entries sent
+# with a seat carry none, which counts as 0.
+CANCELLED_SEQUENCE = 1
+
+
+def build_ics(event: Event, registration_id: str, event_url: str, now: datetime, cancelled: bool = False) -> bytes:
+    """An iCalendar (RFC 5545) file with the event in its own time zone.
+
+    `cancelled`: the same entry (same UID) with METHOD:CANCEL and STATUS:CANCELLED, so that calendar
+    apps drop the event the seat's mails added.
+    """
     from icalendar import Calendar  # heavy import, only when mail is built
     from icalendar import Event as CalendarEvent
 
     calendar = Calendar()
     calendar.add("prodid", "-//uketsuke//registration//JA")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     entry = CalendarEvent()
     entry.add("uid", calendar_uid(registration_id, event))
+    if cancelled:
+        entry.add("sequence", CANCELLED_SEQUENCE)
+        entry.add("status", "CANCELLED")
     entry.add("dtstamp", now)
     entry.add("dtstart", event.starts_at.astimezone(event.tz))
     entry.add("dtend", event.ends_at.astimezone(event.tz))

@@ -145,7 +145,7 @@ RECIPES: dict[MailKind, Recipe] = {
     ),
     MailKind.CANCELLED: Recipe(
         Recipient.REGISTRANT,
-        lambda f: r.render_cancelled(f.event, _person(f), f.links),
+        lambda f: r.render_cancelled(f.event, _person(f), f.links, f.now, held_seat=bool(f.item.get("held_seat"))),
         frozenset({RegistrationStatus.CANCELLED}),
     ),
     MailKind.BROADCAST: Recipe(Recipient.REGISTRANT, _broadcast, _ACTIVE),

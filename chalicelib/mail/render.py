@@ -43,6 +43,7 @@ class Attachment:
     content_type: str  # "text/calendar"
     data: bytes
     content_id: str = ""  # set for an image the HTML part shows inline (cid:), rather than a file to open
+    method: str = ""  # a calendar's iTIP method (RFC 6047), said in its Content-Type as well
 
 
 @dataclass(frozen=True)
@@ -104,13 +105,20 @@ def render_applied(event: Event, registration: Registration, links: Links) -> Re
     )
 
 
-def render_cancelled(event: Event, registration: Registration, links: Links) -> RenderedMail:
-    """The registration (a seat or a place in the waiting list) is cancelled."""
+def render_cancelled(
+    event: Event, registration: Registration, links: Links, now: datetime, held_seat: bool = False
+) -> RenderedMail:
+    """The registration (a seat or a place in the waiting list) is cancelled.
+
+    A seat's mails put the event in the registrant's calendar, so its cancellation takes it out again.
+    """
     context = {"event": event, "registration": registration, "links": links}
+    calendar = build_ics(event, registration.registration_id, links.event_url, now, cancelled=True)
     return RenderedMail(
         subject=gettext(SUBJECT_CANCELLED).format(title=event.title),
         text=templating.render("mail/cancelled.txt", **context),
         html=templating.render("mail/cancelled.html", **context),
+        attachments=(Attachment("event.ics", "text/calendar", calendar, method="CANCEL"),) if held_seat else (),
     )
 
 
@@ -202,6 +210,8 @@ def build_mime(mail: RenderedMail, sender: str, sender_name: str, to: str, reply
         else:
             # A text attachment (the .ics) says its charset, so calendars read the organizer's Japanese right.
             params = {"charset": "utf-8"} if maintype == "text" else None
+            if params is not None and attachment.method:
+                params["method"] = attachment.method
             message.add_attachment(
                 attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename, params=params
             )

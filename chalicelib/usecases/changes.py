@@ -170,7 +170,16 @@ def _cancel_actions(
     """Mark the registration cancelled (only from the state it was read in), free the address, tell them."""
     rid = registration.registration_id
     return [
-        *status_change(slug, rid, expected, RegistrationStatus.CANCELLED, MailKind.CANCELLED, now),
+        # A seat's mails put the event in a calendar: its cancellation mail takes it out (a CANCEL .ics).
+        *status_change(
+            slug,
+            rid,
+            expected,
+            RegistrationStatus.CANCELLED,
+            MailKind.CANCELLED,
+            now,
+            held_seat=expected is RegistrationStatus.CONFIRMED,
+        ),
         # The address may register again later; the guard only ever holds live registrations.
         {
             "Delete": {

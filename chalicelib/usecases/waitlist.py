@@ -153,8 +153,12 @@ def status_change(
     kind: MailKind,
     now: datetime,
     wait_sk: str = "",
+    **mail_details: Any,
 ) -> list[dict[str, Any]]:
-    """Move a registration from one state to the next (only from `before`) and queue the mail that says so."""
+    """Move a registration from one state to the next (only from `before`) and queue the mail that says so.
+
+    `mail_details` go on the mail item (what the mail needs to know of the change, e.g. `held_seat`).
+    """
     update = {
         "Key": schema.registration_key(slug, registration_id),
         "UpdateExpression": "SET #status = :after, changed_at = :now"
@@ -168,7 +172,7 @@ def status_change(
             **({":wait_sk": wait_sk} if wait_sk else {}),
         },
     }
-    mail = mail_item(slug, status_mail_id(kind, registration_id), kind, now, registration_id)
+    mail = mail_item(slug, status_mail_id(kind, registration_id), kind, now, registration_id, **mail_details)
     return [{"Update": update}, put_new_mail(mail)]
 
 
