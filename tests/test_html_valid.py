@@ -1,0 +1,76 @@
+"""Every kind of page the site serves is valid HTML by the W3C Nu HTML Checker (npm `vnu-jar`, on Java)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.domain.event import Event
+from chalicelib.web import edge
+from tests.conftest import FORM, World, page, signed, valid_form
+from tests.test_organizer import ORGANIZER, sign_in
+
+VNU = Path(__file__).parents[1] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+def errors_of(pages: dict[str, str], folder: Path) -> list[str]:
+    """The checker's errors for each page, as 'page: message (line)'."""
+    for name, html in pages.items():
+        (folder / f"{name}.html").write_text(html, encoding="utf-8")
+    result = subprocess.run(
+        ["java", "-jar", str(VNU), "--format", "json", "--exit-zero-always", *sorted(map(str, folder.glob("*.html")))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(result.stderr or result.stdout)["messages"]
+    return [
+        f"{Path(m['url']).stem}: {m['message']} (line {m.get('lastLine')})"
+        for m in messages
+        if m["type"] == "error" or m.get("subType") == "fatal"
+    ]
+
+
+def test_every_kind_of_page_is_valid_html(client: Client, world: World, published: Event, tmp_path: Path) -> None:
+    world.let_sign_in(ORGANIZER)
+    form = signed(valid_form(), published.slug)
+    pages = {
+        "index": page(client.http.get("/")),
+        "event": page(client.http.get(f"/events/{published.slug}")),
+        "event-en": page(client.http.get(f"/events/{published.slug}", headers={"Accept-Language": "en"})),
+        "form-errors": page(
+            client.http.post(f"/events/{published.slug}", headers=FORM, body=urlencode({**form, "email": "x"}))
+        ),
+    }
+    registered = client.http.post(f"/events/{published.slug}", headers=FORM, body=urlencode(form))
+    pages["own-page"] = page(client.http.get(str(registered.headers["Location"])))
+    pages["already-registered"] = page(
+        client.http.post(
+            f"/events/{published.slug}", headers=FORM, body=urlencode(signed(valid_form(), published.slug))
+        )
+    )
+    pages["not-found"] = page(client.http.get("/events/no-such-event"))
+    pages["sign-in"] = page(client.http.get("/organizer/sign-in"))
+    signed_in = sign_in(client, world)
+    cookie = {"Cookie": signed_in.cookie}
+    pages["dashboard"] = page(client.http.get("/organizer", headers=cookie))
+    pages["roster"] = page(client.http.get(f"/organizer/events/{published.slug}", headers=cookie))
+    pages["check-in"] = page(client.http.get(f"/organizer/events/{published.slug}/check-in", headers=cookie))
+    pages["api-keys"] = page(client.http.get("/organizer/api-keys", headers=cookie))
+    for error in (edge.NOT_FOUND, edge.NOT_ALLOWED, edge.THROTTLED, edge.CLIENT_ERROR, edge.SERVER_ERROR):
+        pages[f"edge-{error.kind}"] = edge.edge_page(error, "/api")
+    assert all("<html" in html for html in pages.values())
+    assert errors_of(pages, tmp_path) == []
+
+
+@pytest.mark.parametrize("broken", ['<input type="radio" name="a" value="1" autocomplete="off">'])
+def test_the_checker_would_catch_what_it_found_before(tmp_path: Path, broken: str) -> None:
+    # The form's radio buttons and checkboxes carried autocomplete, which HTML allows on neither.
+    head = '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>t</title></head>'
+    html = f"{head}<body>{broken}</body></html>"
+    assert any("autocomplete" in error for error in errors_of({"broken": html}, tmp_path))
