@@ -33,9 +33,8 @@ def test_item_size_is_counted_as_the_developer_guide_counts_it() -> None:
 
 
 def test_an_item_over_400_kb_is_refused_before_it_is_sent(table: Table) -> None:
-    table_limit = limits.MAX_ITEM_BYTES
     with pytest.raises(BeyondDynamoLimits, match=r"409,6\d\d bytes; DynamoDB's limit is 409,600 per item"):
-        table.put({**KEY, "details": "x" * table_limit})
+        table.put({**KEY, "details": "x" * limits.MAX_ITEM_BYTES})
 
 
 def test_keys_longer_than_dynamodb_allows_are_refused(table: Table) -> None:

@@ -1,16 +1,15 @@
-"""Write units as DynamoDB charges them, from the documented rules, for transactions the local engine misreports.
+"""Write units as DynamoDB charges them, computed from its documented rules, never from what an engine reports.
 
 From the Developer Guide: one write unit covers a write of up to 1 KB, and an item's write is charged
 by the larger of its size before and after ("Read/write capacity mode"); in a transaction DynamoDB
 makes two underlying writes of every item, prepare and commit, so each costs double ("Amazon
 DynamoDB Transactions: capacity management"). A global secondary index is written when an item
 enters it, leaves it or changes its index keys ("Provisioned throughput considerations for global
-secondary indexes"); our one index projects keys only, so an entry is one unit (counted double in a
-transaction, as the engine reports it: an upper bound).
+secondary indexes"); our one index projects keys only, so an entry is one unit. The guide says
+nothing of index writes in a transaction, so they count once (DynamoDB Local reports them double).
 
-DynamoDB Local reports single writes by these rules, but for a transaction reports twice its largest
-item instead of twice each (measured: four small puts, 2 units; two 3 KB puts, 6). So the adapter
-computes a transaction's units itself, from the items as they were before and after it.
+DynamoDB Local's own reports are not used: for a transaction it reports twice its largest item
+instead of twice each (measured: four small puts, 2 units; two 3 KB puts, 6).
 """
 
 from __future__ import annotations
@@ -33,13 +32,12 @@ def item_units(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
     return units * (TRANSACTIONAL if transactional else 1)
 
 
-def index_units(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, transactional: bool) -> int:
+def index_units(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> int:
     """Units the `by-due` index costs for one item's write: an entry added, removed, or both when its keys change."""
     old, new = _index_keys(before), _index_keys(after)
     if old == new:
         return 0
-    entries = (old is not None) + (new is not None)
-    return entries * (TRANSACTIONAL if transactional else 1)
+    return (old is not None) + (new is not None)
 
 
 def _index_keys(item: Mapping[str, Any] | None) -> tuple[str, ...] | None:

@@ -98,10 +98,10 @@ def _plain(value: Any) -> Any:
 
 @dataclass
 class WriteMeter:
-    """Write units DynamoDB reports for every successful write (ReturnConsumedCapacity), for tests and the bench.
+    """Write units of every successful write, by DynamoDB's documented rules, for the tests and the bench.
 
     Only numbers are kept, never a key or an item, so a meter can never carry personal data; production
-    tables have none, and ask for no consumed capacity at all.
+    tables have none, and read nothing extra.
     """
 
     table: float = 0.0  # units the table's own items cost
@@ -110,21 +110,7 @@ class WriteMeter:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, table: float, indexes: float) -> None:
-        """Add one write's units, computed from DynamoDB's rules (a transaction: see store/capacity.py)."""
-        with self._lock:
-            self.table += table
-            self.indexes += indexes
-            self.writes += 1
-
-    def record(self, consumed: list[Mapping[str, Any]] | Mapping[str, Any] | None) -> None:
-        """Add what the engine reported for one single-item write (it reports those by DynamoDB's rules)."""
-        reports = [consumed] if isinstance(consumed, Mapping) else list(consumed or [])
-        table = sum(float(r.get("Table", {}).get("CapacityUnits", r.get("CapacityUnits", 0))) for r in reports)
-        indexes = sum(
-            float(index.get("CapacityUnits", 0))
-            for r in reports
-            for index in r.get("GlobalSecondaryIndexes", {}).values()
-        )
+        """Add one write request's units, computed by DynamoDB's rules (store/capacity.py)."""
         with self._lock:
             self.table += table
             self.indexes += indexes
@@ -151,12 +137,22 @@ class Table:
         self.meter = meter
 
     def _write(self, call: Any, kwargs: dict[str, Any]) -> Any:
-        """Send one write, asking for its consumed capacity only when a meter counts it."""
+        """Send one write; with a meter, count its units from the item as it was before and after."""
         if self.meter is None:
             return call(**kwargs)
-        response = call(**kwargs, ReturnConsumedCapacity="INDEXES")
-        self.meter.record(response.get("ConsumedCapacity"))
+        key = kwargs["Key"] if "Key" in kwargs else {name: kwargs["Item"][name] for name in (PK, SK)}
+        before = self._stored(key)
+        response = call(**kwargs)
+        after = self._stored(key)
+        self.meter.add(capacity.item_units(before, after, transactional=False), capacity.index_units(before, after))
         return response
+
+    def _stored(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        """An item exactly as stored (typed), for counting its write units; only ever read with a meter."""
+        item: dict[str, Any] | None = self.client.get_item(TableName=self.name, Key=key, ConsistentRead=True).get(
+            "Item"
+        )
+        return item
 
     def get(self, key: Mapping[str, str]) -> Item | None:
         """Strongly consistent read of one item."""
@@ -304,20 +300,19 @@ class Table:
             after = self._metered_items(items) or []
             self.meter.add(
                 sum(capacity.item_units(old, new, transactional=True) for old, new in zip(before, after, strict=True)),
-                sum(capacity.index_units(old, new, transactional=True) for old, new in zip(before, after, strict=True)),
+                sum(capacity.index_units(old, new) for old, new in zip(before, after, strict=True)),
             )
 
     def _metered_items(self, items: list[dict[str, Any]]) -> list[dict[str, Any] | None] | None:
-        """With a meter: each transaction item as stored now (typed), to count its units; else nothing is read."""
+        """With a meter: each transaction item as stored now, to count its units; else nothing is read."""
         if self.meter is None:
             return None
-        found: list[dict[str, Any] | None] = []
-        for action in items:
-            ((_, body),) = action.items()
-            key = body["Key"] if "Key" in body else {name: body["Item"][name] for name in (PK, SK)}
-            response = self.client.get_item(TableName=self.name, Key=key, ConsistentRead=True)
-            found.append(response.get("Item"))
-        return found
+        keys = [
+            body["Key"] if "Key" in body else {n: body["Item"][n] for n in (PK, SK)}
+            for a in items
+            for body in a.values()
+        ]
+        return [self._stored(key) for key in keys]
 
     def _serialise_action(self, body: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {"TableName": self.name}
