@@ -27,7 +27,7 @@ from chalicelib.domain.ledger import Claim, Ledger, claim, slot
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import CancelReason, Item, Table, TransactionCancelled
-from chalicelib.store.retry import BRIEF, LostRace, RetryPolicy
+from chalicelib.store.retry import BRIEF, LostRace, RetryPolicy, StillContended
 from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
 from chalicelib.usecases.waitlist import upgrade_ledger
 
@@ -47,6 +47,7 @@ class Outcome(StrEnum):
     FULL = "full"
     CLOSED = "closed"
     NOT_FOUND = "not_found"
+    BUSY = "busy"  # every retry lost its race (DynamoDB cancelled it for conflicts): nothing was written
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,10 @@ def register(
         # With a waiting list every path said full, so a seat freed between the tries: go round again.
         raise LostRace
 
-    return retry.run(attempt, f"registration {registration_id} for {event.slug}")
+    try:
+        return retry.run(attempt, f"registration {registration_id} for {event.slug}")
+    except StillContended:
+        return RegistrationResult(Outcome.BUSY)  # the same request a moment later goes through
 
 
 _OUTCOME_OF = {

@@ -16,7 +16,6 @@ from chalicelib.config.services import current
 from chalicelib.domain.attendee import validate_registration
 from chalicelib.domain.event import Event
 from chalicelib.domain.registration import display_number
-from chalicelib.store.retry import StillContended
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
 from chalicelib.usecases import api_keys, catalog, idempotency, registering, waitlist
@@ -35,6 +34,7 @@ _STATUS_CODES = {
     Outcome.FULL: 409,
     Outcome.CLOSED: 409,
     Outcome.NOT_FOUND: 404,
+    Outcome.BUSY: BUSY_STATUS,
 }
 _TOOK_SOMETHING = (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED)
 
@@ -138,11 +138,10 @@ def _register(event: Event, data: dict[str, Any], submission: str) -> idempotenc
     form = validate_registration(data, [c.key for c in event.categories], i18n.current())
     if form.attendee is None:
         return idempotency.Answer(422, {"status": "invalid", "errors": form.errors})
-    try:
-        result = registering.register(s.table, event, form.attendee, submission, s.clock.now(), s.ids)
-    except StillContended:
-        return idempotency.Answer(BUSY_STATUS, {"status": "busy", "message": i18n.gettext(msg.BUSY_API)})
+    result = registering.register(s.table, event, form.attendee, submission, s.clock.now(), s.ids)
     body: dict[str, Any] = {"status": result.outcome.value}
+    if result.outcome is Outcome.BUSY:
+        body["message"] = i18n.gettext(msg.BUSY_API)
     if result.registration_id and result.outcome in _TOOK_SOMETHING:
         body["registration_id"] = result.registration_id
         body["registration_number"] = display_number(result.registration_id)

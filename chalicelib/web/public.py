@@ -17,7 +17,6 @@ from chalicelib.domain.attendee import validate_changes, validate_registration
 from chalicelib.domain.event import Event, EventState
 from chalicelib.domain.links import local_path, personal_path
 from chalicelib.domain.registration import Registration, RegistrationStatus
-from chalicelib.store.retry import StillContended
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
 from chalicelib.usecases import catalog, changes, privacy, registering, waitlist
@@ -86,9 +85,8 @@ def submit_registration_form(slug: str) -> Response:
         return http.html(_event_form(state, submission, form.values, notice=msg.FORM_CHECKS[verdict.value]), 400)
     result = None
     if form.attendee is not None:
-        try:
-            result = registering.register(s.table, event, form.attendee, submission, now, s.ids)
-        except StillContended:
+        result = registering.register(s.table, event, form.attendee, submission, now, s.ids)
+        if result.outcome is Outcome.BUSY:
             return _busy(slug, submission, form.values)
         if result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED):
             return _see_registration(event, result.registration_id)
