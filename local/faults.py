@@ -18,13 +18,14 @@ from botocore.exceptions import ClientError
 
 
 class ConflictingClient:
-    """A DynamoDB client that cancels `share` of its transactions (0.0 to 1.0) for a conflict."""
+    """A DynamoDB client that cancels transactions for a conflict: the `first` ones, then `share` of the rest."""
 
-    def __init__(self, client: Any, share: float, seed: int | None = None) -> None:
+    def __init__(self, client: Any, share: float = 0.0, seed: int | None = None, first: int = 0) -> None:
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"share must be between 0 and 1, got {share}")
         self._client = client
         self.share = share
+        self.first = first
         self._random = random.Random(seed)  # noqa: S311 (fault injection, not a secret)
         self._lock = threading.Lock()
         self.transactions = 0
@@ -38,7 +39,7 @@ class ConflictingClient:
         items = kwargs["TransactItems"]
         with self._lock:
             self.transactions += 1
-            conflict = self._random.random() < self.share
+            conflict = self.transactions <= self.first or self._random.random() < self.share
             held = self._random.randrange(len(items))
             if conflict:
                 self.cancelled += 1

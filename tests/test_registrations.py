@@ -11,10 +11,11 @@ import pytest
 
 from chalicelib.domain.event import Event
 from chalicelib.store import schema
-from chalicelib.store.dynamo import CancelReason, TransactionCancelled
-from chalicelib.store.retry import BRIEF, RetryPolicy, StillContended
+from chalicelib.store.dynamo import Table
+from chalicelib.store.retry import BRIEF, RetryPolicy
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.registering import RESEND_INTERVAL, Outcome, get_registration, register
+from local.faults import ConflictingClient
 from tests.conftest import Sequence, World, numbered
 
 
@@ -131,39 +132,27 @@ def test_the_same_address_submitted_concurrently_takes_one_seat(world: World, pu
     assert get_event(world.table, published.slug).seats_taken == 1  # type: ignore[union-attr]
 
 
-class ConflictingTable:
-    """DynamoDB Local never reports transaction conflicts; this one does, `conflicts` times."""
-
-    def __init__(self, real: Any, conflicts: int) -> None:
-        self.real = real
-        self.conflicts = conflicts
-        self.calls = 0
-
-    def transact(self, actions: list[dict[str, Any]]) -> None:
-        self.calls += 1
-        if self.calls <= self.conflicts:
-            raise TransactionCancelled([CancelReason("TransactionConflict", None)] + [CancelReason("None", None)] * 3)
-        self.real.transact(actions)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
+def conflicting(world: World, first: int) -> tuple[Table, ConflictingClient]:
+    """The test's table, with its first `first` transactions cancelled for conflicts (local/faults.py)."""
+    client = ConflictingClient(world.table.client, first=first)
+    return Table(client, world.table.name), client  # type: ignore[arg-type]
 
 
 def test_transaction_conflicts_are_retried_with_backoff(world: World, published: Event) -> None:
-    table = ConflictingTable(world.table, conflicts=3)
+    table, faults = conflicting(world, first=3)
     pauses: list[float] = []
     retry = RetryPolicy(attempts=BRIEF.attempts, sleep=pauses.append)
-    result = register(table, published, numbered(1), "S000000001", world.clock.now(), retry=retry)  # type: ignore[arg-type]
+    result = register(table, published, numbered(1), "S000000001", world.clock.now(), retry=retry)
     assert result.outcome is Outcome.REGISTERED
-    assert table.calls == 4 and len(pauses) == 3
+    assert faults.transactions == 4 and len(pauses) == 3
     assert get_event(world.table, published.slug).seats_taken == 1  # type: ignore[union-attr]
 
 
-def test_conflicts_that_never_clear_surface_as_an_error_and_write_nothing(world: World, published: Event) -> None:
-    table = ConflictingTable(world.table, conflicts=BRIEF.attempts)
+def test_conflicts_that_never_clear_answer_busy_and_write_nothing(world: World, published: Event) -> None:
+    table, _ = conflicting(world, first=BRIEF.attempts)
     retry = RetryPolicy(attempts=BRIEF.attempts, sleep=lambda _: None)
-    with pytest.raises(StillContended):
-        register(table, published, numbered(1), "S000000001", world.clock.now(), retry=retry)  # type: ignore[arg-type]
+    result = register(table, published, numbered(1), "S000000001", world.clock.now(), retry=retry)
+    assert result.outcome is Outcome.BUSY
     assert get_event(world.table, published.slug).seats_taken == 0  # type: ignore[union-attr]
 
 

@@ -231,13 +231,13 @@ def test_a_cancellation_that_meets_transaction_conflicts_retries_and_moves_the_l
     world: World, full: Event
 ) -> None:
     from chalicelib.store.retry import RetryPolicy
-    from tests.test_registrations import ConflictingTable
+    from tests.test_registrations import conflicting
 
     waiting = join(world, full, 3)
     rid = next(r["registration_id"] for r in items(world, full.slug, schema.REG_PREFIX) if r["status"] == "confirmed")
-    table = ConflictingTable(world.table, conflicts=5)  # real DynamoDB cancels like this while others hold the item
+    table, _ = conflicting(world, first=5)  # real DynamoDB cancels like this while others hold the item
     pauses: list[float] = []
-    result = cancel(table, full, rid, world.clock.now(), retry=RetryPolicy(sleep=pauses.append))  # type: ignore[arg-type]
+    result = cancel(table, full, rid, world.clock.now(), retry=RetryPolicy(sleep=pauses.append))
     assert result.outcome is CancelOutcome.CANCELLED and result.promoted == (waiting,)
     assert len(pauses) == 5 and status(world, full, waiting) == "confirmed"
     check_invariants(world, full)
