@@ -21,6 +21,7 @@ import pytest
 
 import app as app_module
 from chalicelib.domain.event import Event
+from chalicelib.usecases import roster
 from chalicelib.usecases.registering import register
 from local import engines, mailview
 from tests.conftest import ROOT, World, attendee, numbered
@@ -184,6 +185,30 @@ def test_mistakes_are_summarised_focused_and_linked_to_their_fields(chromium: An
     assert "email-error" in (field.get_attribute("aria-describedby") or "")
 
 
+def test_a_mistyped_address_is_questioned_accessibly_and_the_choice_registers(chromium: Any, site: Site) -> None:
+    page = new_page(chromium, width=320)
+    page.goto(f"{site.url}/events/cdo-seminar")
+    fill_form(page, email="typo@gmial.com")
+    submit(page, site)
+    summary = page.locator("#error-summary")
+    assert summary.is_visible() and summary.evaluate("element => element === document.activeElement")
+    assert_accessible(page, "address check")
+    assert no_sideways_scroll(page)
+    summary.get_by_role("link", name=re.compile("gmail.com")).click()
+    assert page.evaluate("document.activeElement.id") == "email_choice"
+    page.keyboard.press("Space")  # the focused choice: the suggested address
+    submit(page, site)
+    page.wait_for_url(re.compile(r"/registrations/"))
+    emails = {e.registration.attendee.email for e in roster.entries(site.world.table, "cdo-seminar")}
+    assert emails == {"typo@gmail.com"}
+    page.goto(f"{site.url}/events/cdo-seminar/my-link")
+    assert_accessible(page, "asking for the personal link again")
+    page.get_by_label("メールアドレス").fill("typo@gmail.com")
+    submit(page, site, "リンクを送る")
+    assert page.get_by_role("heading", name="メールをご確認ください").is_visible()
+    assert_accessible(page, "personal link requested")
+
+
 def test_registering_with_the_keyboard_alone(chromium: Any, site: Site) -> None:
     page = new_page(chromium)
     page.goto(f"{site.url}/events/cdo-seminar")
@@ -233,7 +258,8 @@ def test_pages_fit_a_small_screen_and_large_text_without_sideways_scrolling(
     )
     page = new_page(chromium, width=width, scale=scale)
     desk = signed_in_page(chromium, site, width=width, scale=scale)
-    pages = [(page, "/"), (page, "/events/cdo-seminar"), (page, "/events/nothing-here")]
+    pages = [(page, "/"), (page, "/events/cdo-seminar"), (page, "/events/cdo-seminar/my-link")]
+    pages += [(page, "/events/nothing-here")]
     pages += [(desk, p) for p in organizer_paths()]
     for tab, path in pages:
         tab.goto(site.url + path)

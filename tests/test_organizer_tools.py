@@ -18,6 +18,7 @@ from chalicelib.domain import links
 from chalicelib.domain.event import Event
 from chalicelib.domain.links import LinkSigner, link_expiry
 from chalicelib.mail import qr
+from chalicelib.text import messages as msg
 from chalicelib.usecases import broadcast, checkin, exports, roster
 from chalicelib.usecases.changes import cancel
 from chalicelib.usecases.registering import register
@@ -147,6 +148,40 @@ def test_csv_opens_in_japanese_excel_and_never_runs_a_formula(
     )
     assert meishi[0][:4] == ["氏名", "フリガナ", "所属", "役職"] and "メールアドレス" in meishi[0]
     assert desk.get(client, "/organizer/events/cdo-seminar/export/all.csv").status_code == 404
+
+
+def test_each_list_holds_only_the_people_it_is_meant_for(
+    client: Client, world: World, desk: SignedIn, published: Event
+) -> None:
+    """名刺交換 is shared with other attendees: no cancelled or waiting person's address is in it (issue 19)."""
+    event = world.publish(dataclasses.replace(published, slug="small-seminar", capacity=2))
+    ids = world.services.ids
+    taken = []
+    for n in range(1, 7):  # 1 and 2 take the seats, 3 to 6 wait
+        world.clock.set(world.clock.now() + timedelta(milliseconds=1))
+        taken.append(register(world.table, event, numbered(n), f"L{n}", world.clock.now(), ids).registration_id)
+    cancel(world.table, event, taken[0], world.clock.now())  # 1 leaves, 3 moves up
+    cancel(world.table, event, taken[3], world.clock.now())  # 4 leaves the line
+
+    def listed(kind: str) -> list[list[str]]:
+        body = desk.get(client, f"/organizer/events/{event.slug}/export/{kind}.csv").body.decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(body, newline="")))
+
+    def emails(table: list[list[str]]) -> set[str]:
+        column = table[0].index("メールアドレス")
+        return {row[column] for row in table[1:]}
+
+    assert emails(listed("meishi")) == {"person2@example.jp", "person3@example.jp"}
+    door = listed("door")
+    states = sorted(row[door[0].index("状態")] for row in door[1:])
+    assert states == ["キャンセル待ち", "キャンセル待ち", "参加確定", "参加確定"]
+    waiting = listed("waitlist")
+    assert waiting[0][:2] == ["順番", "受付番号"]
+    address = waiting[0].index("メールアドレス")
+    assert [(row[0], row[address]) for row in waiting[1:]] == [("1", "person5@example.jp"), ("2", "person6@example.jp")]
+    shown = page(desk.get(client, f"/organizer/events/{event.slug}"))
+    for kind, (title, holds) in msg.EXPORT_LISTS.items():
+        assert f'export/{kind}.csv" download>{title}</a>' in shown and holds in shown
 
 
 def test_neutralise_leaves_ordinary_text_alone_and_defuses_every_formula_start() -> None:

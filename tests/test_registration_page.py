@@ -12,8 +12,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from chalice.test import Client
 
-from chalicelib.domain.event import Event
-from chalicelib.domain.links import LinkKeyError, LinkSigner, link_expiry
+from chalicelib.domain.event import Category, Event
+from chalicelib.domain.links import LinkKeyError, LinkSigner, link_expiry, personal_path
 from chalicelib.text import messages as msg
 from chalicelib.usecases.registering import get_registration
 from tests.conftest import BASE_URL, FORM, LINK_KEY, World, mailbox, page, signed, valid_form
@@ -110,7 +110,12 @@ def test_corrections_are_saved_and_mistakes_explained(client: Client, world: Wor
         "バンダイ ジロウ",
         "taro@example.jp",
     )
-    assert msg.DONE_NOTICES["saved"] in page(client.http.get(saved.headers["Location"]))
+    after = page(client.http.get(saved.headers["Location"]))
+    # Success looks like success (not like the red refusals), and the destructive forms stand apart, last.
+    assert f'<div class="notice notice--success" role="status"><p>{msg.DONE_NOTICES["saved"]}</p>' in after
+    assert "notice--important" not in after
+    assert after.index('id="edit"') < after.index('class="danger-zone"') < after.index('value="cancel"')
+    assert after.index('class="danger-zone"') < after.index('value="erase"')
 
 
 def test_cancelling_needs_the_confirmation_box_and_then_frees_the_seat(
@@ -166,3 +171,37 @@ def test_the_api_answers_a_place_in_the_waiting_list(client: Client, world: Worl
     )
     assert response.status_code == 201
     assert response.json_body["status"] == "waitlisted" and response.json_body["position"] == 1
+
+
+def test_the_place_in_line_is_the_same_on_the_page_in_the_mail_and_in_the_api(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    """One definition of a waiting person's place, with a reserved-seat category in play (issue 19)."""
+    categories = (Category("councillor", "地方議員", reserved=1), Category("other", "その他"))
+    event = world.publish(dataclasses.replace(sample_event, capacity=3, categories=categories))
+    api_places: dict[str, int] = {}
+    locations: dict[str, str] = {}
+    people = [("a", "other", 0), ("b", "other", 1), ("c", "other", 0), ("d", "councillor", 1), ("e", "councillor", 1)]
+    for who, category, through_api in [*people, ("f", "other", 0)]:
+        email = f"{who}@example.jp"
+        if through_api:
+            body = {**valid_form(email=email, category=category), "consent": True}
+            path = f"/api/events/{event.slug}/registrations"
+            answer = client.http.post(path, headers=world.api_headers(), body=json.dumps(body)).json_body
+            if answer["status"] == "waitlisted":
+                api_places[email] = answer["position"]
+            signer = LinkSigner(LINK_KEY.encode())
+            locations[email] = personal_path(signer, event.slug, answer["registration_id"], event.ends_at)
+        else:
+            locations[email] = register(client, event, email=email, category=category)
+    world.deliver_outbox()
+    subjects = {str(m["To"]): str(m["Subject"]) for m in mailbox()}
+    waiting = {e: int(m.group(1)) for e, s in subjects.items() if (m := re.search(r"キャンセル待ち受付・(\d+)番目", s))}
+    shown = {
+        e: int(m.group(1))
+        for e, where in locations.items()
+        if (m := re.search(r"<strong>(\d+)番目</strong>", page(client.http.get(where))))
+    }
+    # c waits for a general seat, e for the councillors' (d holds the reserved one), f behind them both.
+    assert waiting == shown == {"c@example.jp": 1, "e@example.jp": 2, "f@example.jp": 3}
+    assert api_places == {"e@example.jp": 2}

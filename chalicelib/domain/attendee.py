@@ -177,6 +177,12 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lan
     return FormResult(values=values, errors={}, attendee=attendee)
 
 
+def validate_address(value: Any) -> tuple[str, str]:
+    """An address typed on its own: (normalised, problem), by exactly the form's checks of its email field."""
+    form = validate_registration({"email": value}, ())
+    return form.values["email"], form.errors.get("email", "")
+
+
 def _check_email(value: str) -> tuple[str, str]:
     """Return (normalised address, problem); syntax only: no DNS look-up in the request path."""
     # Imported on first use: compiling its RFC grammar costs ~40 ms, which every Lambda of this

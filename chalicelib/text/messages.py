@@ -196,7 +196,33 @@ BROADCAST_BODY_NEEDED = N_("本文を入力してください")
 BROADCAST_AUDIENCE_UNKNOWN = N_("送信先は一覧から選んでください")
 BROADCAST_NO_RECIPIENTS = N_("この条件に当てはまる方がいないため、送信できません")
 BROADCAST_NOT_FOUND = N_("このお知らせは見つかりませんでした")
+# Asking for one's personal link again, without the mail (the same answer whether or not the address registered).
+LINK_REQUEST_TITLE = N_("お申し込み済みの方へ：専用ページのリンクをもう一度送る")
+LINK_REQUEST_SENT_TITLE = N_("メールをご確認ください")
+LINK_REQUEST_SENT = N_(
+    "このアドレスでのお申し込みがあれば、あなた専用のページへのリンクを数分以内にお送りします。"
+    "同じアドレスへは{minutes}分に1通までです。届かない場合は、迷惑メールフォルダもご確認ください。"
+)
+LINK_REQUEST_CHECK = N_("送信を確認できませんでした。入力内容はそのままです。もう一度「リンクを送る」を押してください")
+EMAIL_TYPO = N_("メールアドレスの「{typed}」は「{suggested}」の誤りではありませんか？ どちらかを選んでください。")
 EXPORT_UNKNOWN = N_("そのような一覧はありません")
+# What each list holds and whom it is for, shown beside its download link (exports.HOLDS decides).
+EXPORT_LISTS = {
+    "door": (
+        N_("受付用の名簿"),
+        N_("参加確定の方とキャンセル待ちの方。フリガナ順で、受付の状態も入ります。当日の受付スタッフ用です。"),
+    ),
+    "meishi": (
+        N_("名刺交換用の一覧"),
+        N_(
+            "参加確定の方だけ（取り消した方・キャンセル待ちの方は入りません）。メールアドレスが入るため、取り扱いにご注意ください。"
+        ),
+    ),
+    "waitlist": (
+        N_("キャンセル待ちの一覧"),
+        N_("キャンセル待ちの方だけ、順番どおり。当日に席が空いたときの連絡用です。"),
+    ),
+}
 BROADCAST_QUEUED = N_("送信を受け付けました。1分以内に配信が始まります")
 AUDIENCE_LABELS = {
     "all": N_("お申し込みの方全員（取り消した方を除く）"),

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.event import Event
+from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import N_, gettext
 from chalicelib.usecases.roster import Entry
@@ -30,6 +31,17 @@ class ListKind(StrEnum):
 
     DOOR = "door"  # the reception desk: who to expect, numbers to tick off
     MEISHI = "meishi"  # 名刺交換: who came from where, to follow up
+    WAITLIST = "waitlist"  # the waiting list in line order: whom to reach if seats free up on the day
+
+
+# Whose rows each list holds. The registration form promises that details are used for this event
+# only, so a list never carries people it is not meant for: the 名刺交換 list (shared with other
+# attendees) holds only confirmed attendees, never cancelled or waiting people.
+HOLDS: dict[ListKind, frozenset[str]] = {
+    ListKind.DOOR: frozenset({RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value}),
+    ListKind.MEISHI: frozenset({RegistrationStatus.CONFIRMED.value}),
+    ListKind.WAITLIST: frozenset({RegistrationStatus.WAITLISTED.value}),
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,14 @@ def _columns(event: Event) -> dict[ListKind, tuple[Column, ...]]:
             Column(N_("メールアドレス"), lambda e: e.registration.attendee.email),
             Column(N_("来場"), lambda e: gettext(msg.MARK_CAME) if e.checked_in_at else ""),
         ),
+        ListKind.WAITLIST: (
+            Column(N_("受付番号"), lambda e: e.registration.number),
+            kana,
+            name,
+            organization,
+            category,
+            Column(N_("メールアドレス"), lambda e: e.registration.attendee.email),
+        ),
     }
 
 
@@ -80,12 +100,21 @@ def door_order(attendee: Attendee, registration_id: str) -> tuple[int, str, str]
 
 
 def rows(event: Event, found: Iterable[Entry], kind: ListKind) -> list[list[str]]:
-    """The heading row and one row per entry; the door list is in フリガナ order, as desks sort it."""
+    """The heading row and one row per entry the list holds (HOLDS).
+
+    The door list is in フリガナ order, as desks sort it; the waiting list in line order, numbered
+    as the registrants' own pages and mails number their places.
+    """
     columns = _columns(event)[kind]
-    chosen = [e for e in found if not e.registration.erased]
+    chosen = [e for e in found if e.registration.status in HOLDS[kind] and not e.registration.erased]
     if kind is ListKind.DOOR:
         chosen.sort(key=lambda e: door_order(e.registration.attendee, e.registration.registration_id))
-    return [[gettext(c.heading) for c in columns], *([c.value(e) for c in columns] for e in chosen)]
+    body = [[c.value(e) for c in columns] for e in chosen]
+    heading = [gettext(c.heading) for c in columns]
+    if kind is ListKind.WAITLIST:
+        ordered = sorted(zip((e.registration.wait_sk for e in chosen), body, strict=True))
+        return [[gettext(N_("順番")), *heading], *([str(n), *row] for n, (_, row) in enumerate(ordered, 1))]
+    return [heading, *body]
 
 
 def neutralise(cell: str) -> str:

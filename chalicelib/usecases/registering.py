@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from chalicelib.domain.attendee import Attendee
+from chalicelib.domain.attendee import Attendee, email_key
 from chalicelib.domain.clock import iso, iso_precise
 from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, Event
 from chalicelib.domain.ids import IdGenerator, new_id
@@ -327,6 +327,16 @@ def _resend_confirmation(table: Table, slug: str, guard: Item, now: datetime, id
             return False
         raise
     return True
+
+
+def resend_link(table: Table, slug: str, address: str, now: datetime, ids: IdGenerator) -> bool:
+    """Mail an active registration's confirmation (with its personal link) again to its own address.
+
+    At most one per address per RESEND_INTERVAL; True if one was queued. Callers must answer the
+    same either way, so that nobody learns whether an address is registered.
+    """
+    guard = table.get(guard_key(slug, email_key(address)))
+    return guard is not None and _resend_confirmation(table, slug, guard, now, ids)
 
 
 def get_registration(table: Table, slug: str, registration_id: str) -> Registration | None:

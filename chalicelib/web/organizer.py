@@ -30,7 +30,7 @@ routes = Blueprint(__name__)
 # The organizer tools' own modules (roster, export, checkin, broadcast) are imported inside the routes
 # that use them: every Lambda container of the site loads this module, and the attendee pages' cold
 # start should not pay for the organizer tools (about 20 ms of imports).
-_CSV_LISTS = ("door.csv", "meishi.csv")
+_CSV_LISTS = ("door.csv", "meishi.csv", "waitlist.csv")
 
 
 def _base() -> str:
@@ -234,7 +234,7 @@ def registration_detail(slug: str, registration_id: str) -> Response:
 
 @routes.route("/events/{slug}/export/{name}", methods=["GET"])
 def export_list(slug: str, name: str) -> Response:
-    """The door list or the 名刺交換 list as CSV for Excel."""
+    """The door list, the 名刺交換 list or the waiting list as CSV for Excel."""
     from chalicelib.usecases import exports, roster
 
     opened = _open(slug)

@@ -68,8 +68,12 @@ def registration_page(
     notice: str = "",
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    done: str = "",
 ) -> str:
-    """A registrant's own page: the seat or place in line, corrections, and cancelling."""
+    """A registrant's own page: the seat or place in line, corrections, and cancelling.
+
+    `notice` says why something was refused; `done` confirms what the registrant just did.
+    """
     state = _spoken(state)
     attendee = registration.attendee
     return render(
@@ -81,6 +85,7 @@ def registration_page(
         place=place,
         qr_svg=Markup(qr_svg),  # noqa: S704 (segno's own SVG: no user text in it but the number)
         notice=notice,
+        done=done,
         can_cancel=now < state.event.cancellation_deadline,
         values=values or {f: getattr(attendee, f) for f in ("name", "kana", "organization", "job_title", "category")},
         errors=errors or {},
@@ -96,6 +101,33 @@ def already_registered_page(base: str, state: EventState, resent: bool) -> str:
 def _spoken(state: EventState) -> EventState:
     """The event as this request's reader sees it: in their language, where the organizer wrote it so."""
     return state.in_language(current_language())
+
+
+def link_request_page(
+    base: str,
+    state: EventState,
+    submission_id: str,
+    form_token: str,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice: str = "",
+    sent: str = "",
+) -> str:
+    """Asking for one's personal link again by typing the address (or, once asked, what happens next)."""
+    return render(
+        "pages/link_request.html",
+        base=base,
+        event=_spoken(state).event,
+        submission_id=submission_id,
+        form_token=form_token,
+        honeypot=HONEYPOT_FIELD,
+        token_field=TOKEN_FIELD,
+        values=values or {},
+        errors=errors or {},
+        notice=notice,
+        sent=sent,
+        labels=msg.FIELD_LABELS,
+    )
 
 
 def message_page(base: str, title: str, text: str) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.config.services import current
-from chalicelib.domain.attendee import validate_changes, validate_registration
+from chalicelib.domain import email_typos
+from chalicelib.domain.attendee import validate_address, validate_changes, validate_registration
 from chalicelib.domain.event import Event, EventState
 from chalicelib.domain.links import local_path, personal_path
 from chalicelib.domain.registration import Registration, RegistrationStatus
@@ -74,7 +75,7 @@ def submit_registration_form(slug: str) -> Response:
     if isinstance(raw, Response):
         return raw
     submission = submission_id(raw.get("submission_id"))
-    form = validate_registration(raw, [c.key for c in event.categories], i18n.current())
+    form = email_typos.review(validate_registration(raw, [c.key for c in event.categories], i18n.current()), raw)
     now = s.clock.now()
     verdict = bots.screen(s.signer, slug, {**raw, "submission_id": submission}, now)
     if verdict is not bots.Verdict.PERSON:
@@ -100,6 +101,43 @@ def submit_registration_form(slug: str) -> Response:
         return http.html(pages.already_registered_page(_base(), state, result.confirmation_resent))
     notices = {Outcome.FULL: msg.EVENT_FULL, Outcome.DRAWING: msg.EVENT_DRAWING}
     return http.html(_event_form(state, submission, notice=notices.get(result.outcome, msg.EVENT_CLOSED)), 409)
+
+
+@routes.route("/events/{slug}/my-link", methods=["GET"])
+def link_request_form(slug: str) -> Response:
+    """For a registrant without the mail: type the address to get the personal link again."""
+    state = catalog.get_event(current().table, slug)
+    if state is None:
+        return _not_found()
+    return http.html(_link_request(state, current().ids()), headers=PRIVATE)
+
+
+@routes.route("/events/{slug}/my-link", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def request_link(slug: str) -> Response:
+    """Mail the personal link to the address if it registered; the answer never says whether it did."""
+    s = current()
+    state = catalog.get_event(s.table, slug)
+    if state is None:
+        return _not_found()
+    raw = http.form_fields(routes.current_request, per_field_check=True)
+    if isinstance(raw, Response):
+        return raw
+    submission = submission_id(raw.get("submission_id"))
+    address, problem = validate_address(raw.get("email", ""))
+    now = s.clock.now()
+    if bots.screen(s.signer, slug, {**raw, "submission_id": submission}, now) is not bots.Verdict.PERSON:
+        return http.html(_link_request(state, submission, {"email": address}, notice=msg.LINK_REQUEST_CHECK), 400)
+    if problem:
+        return http.html(_link_request(state, submission, {"email": address}, {"email": problem}), 400)
+    registering.resend_link(s.table, slug, address, now, s.ids)
+    minutes = int(registering.RESEND_INTERVAL.total_seconds() // 60)
+    sent = i18n.gettext(msg.LINK_REQUEST_SENT).format(minutes=minutes)
+    return http.html(_link_request(state, submission, sent=sent), headers=PRIVATE)
+
+
+def _link_request(state: EventState, submission: str, *args: Any, **kwargs: Any) -> str:
+    token = bots.form_token(current().signer, state.event.slug, submission, current().clock.now())
+    return pages.link_request_page(_base(), state, submission, token, *args, **kwargs)
 
 
 def _busy(slug: str, submission: str, values: Mapping[str, str]) -> Response:
@@ -133,8 +171,8 @@ def registration_page(slug: str, registration_id: str) -> Response:
     if isinstance(found, Response):
         return found
     state, registration, token = found
-    notice = msg.DONE_NOTICES.get(query.get("done", ""), "")
-    return http.html(_registration_page(state, registration, token, notice=notice), headers=PRIVATE)
+    done = msg.DONE_NOTICES.get(query.get("done", ""), "")
+    return http.html(_registration_page(state, registration, token, done=done), headers=PRIVATE)
 
 
 @routes.route(
