@@ -109,7 +109,7 @@ def list_registrations(table: Table, slug: str, state: str, search: str) -> int:
 
 
 def export_list(table: Table, slug: str, kind: exports.ListKind, fmt: str, output: str | None) -> int:
-    """Write the door list or the 名刺交換 list as CSV or XLSX."""
+    """Write the door list, the 名刺交換 list or the waiting list as CSV or XLSX."""
     event = _event(table, slug)
     rows = exports.rows(event, _entries(table, slug), kind)
     path = Path(output or exports.filename(event, kind, fmt))
@@ -203,7 +203,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("slug")
     listing.add_argument("--state", default="", choices=["", *msg.STATUS_LABELS])
     listing.add_argument("--search", default="", help="name, フリガナ, 所属 or e-mail (any kana, any width)")
-    out = commands.add_parser("export", help="the door list or the 名刺交換 list as CSV or XLSX")
+    out = commands.add_parser("export", help="the door, 名刺交換 or waiting list as CSV or XLSX")
     out.add_argument("slug")
     out.add_argument("--list", dest="kind", default="door", choices=[k.value for k in exports.ListKind])
     out.add_argument("--format", dest="fmt", default="xlsx", choices=["csv", "xlsx"])

@@ -7,6 +7,7 @@ with JavaScript off. The README's screenshots are taken here, so they show the p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import socket
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 
 import app as app_module
-from chalicelib.domain.event import Event
+from chalicelib.domain.event import Event, Venue
 from chalicelib.usecases import roster
 from chalicelib.usecases.registering import register
 from local import engines, mailview
@@ -306,6 +307,7 @@ def organizer_paths() -> list[str]:
         f"{base}?q=ばんだい",
         f"{base}/check-in?q=ばんだい",
         f"{base}/broadcasts",
+        f"{base}/announcements",
         "/organizer/api-keys",
     ]
 
@@ -350,6 +352,18 @@ def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: A
     desk.goto(f"{site.url}/organizer/api-keys")
     desk.get_by_role("button", name=re.compile("のキーを無効にする")).click()
     assert_accessible(desk, "API key revoked")
+    hall = Venue(name="磐梯町中央公民館 大ホール", address="福島県耶麻郡磐梯町大字磐梯字中ノ橋1855")
+    site.world.publish(dataclasses.replace(event, venue=hall))
+    announcements = f"{site.url}/organizer/events/cdo-seminar/announcements"
+    desk.goto(announcements)
+    assert_accessible(desk, "announcements with a change to tell")
+    desk.get_by_role("button", name="文面と送信先を確認する").click()
+    assert_accessible(desk, "change notice preview")
+    desk.goto(announcements)
+    desk.get_by_role("button", name="中止のお知らせを確認する").click()
+    assert_accessible(desk, "cancellation preview")
+    desk.get_by_role("button", name=re.compile("中止して")).click()
+    assert_accessible(desk, "cancellation not confirmed")
 
 
 def test_the_checker_itself_finds_what_it_should(chromium: Any) -> None:

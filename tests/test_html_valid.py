@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from pathlib import Path
@@ -10,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from chalice.test import Client
 
-from chalicelib.domain.event import Event
+from chalicelib.domain.event import Event, Venue
 from chalicelib.web import edge
 from tests.conftest import FORM, World, page, signed, valid_form
 from tests.test_organizer import ORGANIZER, sign_in
@@ -65,6 +66,15 @@ def test_every_kind_of_page_is_valid_html(client: Client, world: World, publishe
     pages["roster"] = page(client.http.get(f"/organizer/events/{published.slug}", headers=cookie))
     pages["check-in"] = page(client.http.get(f"/organizer/events/{published.slug}/check-in", headers=cookie))
     pages["api-keys"] = page(client.http.get("/organizer/api-keys", headers=cookie))
+    pages["announcements"] = page(client.http.get(f"/organizer/events/{published.slug}/announcements", headers=cookie))
+    hall = Venue(name="磐梯町中央公民館 大ホール", address="福島県耶麻郡磐梯町大字磐梯字中ノ橋1855")
+    world.publish(dataclasses.replace(published, venue=hall))
+    announce = f"/organizer/events/{published.slug}/announcements"
+    pages["announcements-change"] = page(client.http.get(announce, headers=cookie))
+    for kind in ("change", "cancellation"):
+        fields = {"csrf": signed_in.csrf, "kind": kind, "sequence": "0", "note": "", "action": "preview"}
+        preview = client.http.post(announce, headers={**FORM, **cookie}, body=urlencode(fields))
+        pages[f"announce-{kind}"] = page(preview)
     for error in (edge.NOT_FOUND, edge.NOT_ALLOWED, edge.THROTTLED, edge.CLIENT_ERROR, edge.SERVER_ERROR):
         pages[f"edge-{error.kind}"] = edge.edge_page(error, "/api")
     assert all("<html" in html for html in pages.values())

@@ -275,6 +275,7 @@ class Availability(StrEnum):
     CLOSED = "closed"  # 受付終了
     LOTTERY = "lottery"  # 抽選申込受付中
     DRAWING = "drawing"  # 抽選中: applications closed, the draw has not run yet
+    CANCELLED = "cancelled"  # 中止: the organizer called the event off
 
 
 @dataclass(frozen=True)
@@ -297,8 +298,15 @@ class EventState:
         """Seats still free (never negative, even if capacity was lowered below the count)."""
         return seats_left(self.event.capacity, self.seats_taken)
 
+    @property
+    def cancelled(self) -> bool:
+        """The organizer called the event off."""
+        return self.closed and self.closed_reason == REASON_EVENT_CANCELLED
+
     def availability(self, now: datetime) -> Availability:
         """Open, full or closed at `now`; the deadline counts even before the closer has run."""
+        if self.cancelled:
+            return Availability.CANCELLED
         if self.closed or now >= self.event.registration_closes_at:
             return Availability.CLOSED
         if self.event.takes_applications(now):
@@ -314,3 +322,5 @@ STATUS_OPEN = "open"
 
 
 STATUS_CLOSED = "closed"
+# The closed_reason of an event its organizer called off: it never opens again (announcements.py).
+REASON_EVENT_CANCELLED = "event_cancelled"

@@ -54,7 +54,8 @@ def draw_lotteries(event: Any) -> dict[str, int]:
 
     s = current()
     now = s.clock.now()
-    return lottery.draw_due(s.table, [state.event for state in catalog.upcoming_events(s.table, now)], now)
+    upcoming = catalog.upcoming_events(s.table, now)
+    return lottery.draw_due(s.table, [state.event for state in upcoming if not state.cancelled], now)
 
 
 @jobs.schedule(Rate(5, unit=Rate.MINUTES), name="redrive_mail")

@@ -14,16 +14,15 @@ def calendar_uid(registration_id: str, event: Event) -> str:
     return f"{registration_id}.{event.slug}@uketsuke"
 
 
-# A cancellation must carry a higher SEQUENCE than what it cancels (RFC 5546, 2.1.4); the entries sent
-# with a seat carry none, which counts as 0.
-CANCELLED_SEQUENCE = 1
-
-
-def build_ics(event: Event, registration_id: str, event_url: str, now: datetime, cancelled: bool = False) -> bytes:
+def build_ics(
+    event: Event, registration_id: str, event_url: str, now: datetime, sequence: int = 0, cancelled: bool = False
+) -> bytes:
     """An iCalendar (RFC 5545) file with the event in its own time zone.
 
-    `cancelled`: the same entry (same UID) with METHOD:CANCEL and STATUS:CANCELLED, so that calendar
-    apps drop the event the seat's mails added.
+    `sequence` is the entry's revision: announcing a new date, time or venue raises it, so calendar
+    apps replace the entry they hold (same UID) rather than ignore an older one. A cancellation must
+    carry a higher one than what it cancels (RFC 5546, 2.1.4). `cancelled`: the same entry with
+    METHOD:CANCEL and STATUS:CANCELLED, so that calendar apps drop the event the seat's mails added.
     """
     from icalendar import Calendar  # heavy import, only when mail is built
     from icalendar import Event as CalendarEvent
@@ -34,8 +33,9 @@ def build_ics(event: Event, registration_id: str, event_url: str, now: datetime,
     calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     entry = CalendarEvent()
     entry.add("uid", calendar_uid(registration_id, event))
+    if sequence:
+        entry.add("sequence", sequence)
     if cancelled:
-        entry.add("sequence", CANCELLED_SEQUENCE)
         entry.add("status", "CANCELLED")
     entry.add("dtstamp", now)
     entry.add("dtstart", event.starts_at.astimezone(event.tz))

@@ -8,10 +8,11 @@ where they wait. Adding a kind of mail means one MailKind and one entry in RECIP
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from chalicelib.domain.clock import Clock, parse_iso
 from chalicelib.domain.event import Event
@@ -23,7 +24,7 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.usecases import broadcast, catalog, sign_in
+from chalicelib.usecases import announcements, broadcast, catalog, sign_in
 from chalicelib.usecases.outbox import MailKind
 from chalicelib.usecases.registering import get_registration
 from chalicelib.usecases.waitlist import position
@@ -61,6 +62,10 @@ class Facts:
     links: Links
     now: datetime
 
+    def sequence(self) -> int:
+        """The revision of the event's calendar entries (raised by each announced change)."""
+        return announcements.sequence(self.table, self.event.slug)
+
     def place(self) -> int:
         """The registrant's place in line, read only by the mails that show it."""
         wait_sk = self.registration.wait_sk if self.registration else ""
@@ -74,6 +79,8 @@ class Recipe:
     to: Recipient
     render: Callable[[Facts], RenderedMail]
     sent_while: frozenset[RegistrationStatus] = frozenset()
+    # Read the details from the table, not the per-container cache: the mail exists to tell what just changed.
+    fresh_details: bool = False
 
 
 _ACTIVE = frozenset({RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.APPLIED})
@@ -93,7 +100,7 @@ def _confirmation(f: Facts) -> RenderedMail:
         return r.render_applied(f.event, person, f.links)
     if person.status == RegistrationStatus.WAITLISTED.value:
         return r.render_waitlisted(f.event, person, f.links, f.place())
-    return r.render_confirmation(f.event, person, f.links, f.now)
+    return r.render_confirmation(f.event, person, f.links, f.now, f.sequence())
 
 
 def _broadcast(f: Facts) -> RenderedMail:
@@ -101,6 +108,34 @@ def _broadcast(f: Facts) -> RenderedMail:
     if message is None:
         raise Undeliverable("the broadcast no longer exists")
     return r.render_broadcast(f.event, _person(f), message["subject"], message["body"], f.links)
+
+
+def _announcement(f: Facts) -> tuple[Item, str]:
+    """The broadcast item of an announcement and the organizer's note in it."""
+    message = broadcast.get(f.table, f.event.slug, f.item["broadcast_id"])
+    if message is None:
+        raise Undeliverable("the announcement no longer exists")
+    return message, str(message.get("body", ""))
+
+
+def earlier(before: Mapping[str, Any]) -> r.Earlier:
+    """What a change notice says the event was, from the stored record of what registrants were told."""
+    return r.Earlier(
+        parse_iso(before["starts_at"]), parse_iso(before["ends_at"]), before["venue_name"], before["venue_address"]
+    )
+
+
+def _change_notice(f: Facts) -> RenderedMail:
+    message, note = _announcement(f)
+    about = tuple(message.get("about", ()))
+    # The revision now, not the notice's: a later change's entry must not be replaced by this older one.
+    was = earlier(message["before"])
+    return r.render_change_notice(f.event, _person(f), f.links, was, about, note, f.now, f.sequence())
+
+
+def _event_cancelled(f: Facts) -> RenderedMail:
+    _, note = _announcement(f)
+    return r.render_event_cancelled(f.event, _person(f), f.links, note, f.now, f.sequence())
 
 
 def _closed_notice(f: Facts) -> RenderedMail:
@@ -134,21 +169,27 @@ RECIPES: dict[MailKind, Recipe] = {
     ),
     MailKind.REMINDER: Recipe(
         Recipient.REGISTRANT,
-        lambda f: r.render_reminder(f.event, _person(f), f.links, parse_iso(f.item["reminder_due"]), f.now),
+        lambda f: r.render_reminder(
+            f.event, _person(f), f.links, parse_iso(f.item["reminder_due"]), f.now, f.sequence()
+        ),
         _SEATED,
     ),
     MailKind.PROMOTED: Recipe(
-        Recipient.REGISTRANT, lambda f: r.render_promoted(f.event, _person(f), f.links, f.now), _SEATED
+        Recipient.REGISTRANT, lambda f: r.render_promoted(f.event, _person(f), f.links, f.now, f.sequence()), _SEATED
     ),
     MailKind.WAITLISTED: Recipe(
         Recipient.REGISTRANT, lambda f: r.render_waitlisted(f.event, _person(f), f.links, f.place()), _WAITING
     ),
     MailKind.CANCELLED: Recipe(
         Recipient.REGISTRANT,
-        lambda f: r.render_cancelled(f.event, _person(f), f.links, f.now, held_seat=bool(f.item.get("held_seat"))),
+        lambda f: r.render_cancelled(
+            f.event, _person(f), f.links, f.now, held_seat=bool(f.item.get("held_seat")), sequence=f.sequence() + 1
+        ),
         frozenset({RegistrationStatus.CANCELLED}),
     ),
     MailKind.BROADCAST: Recipe(Recipient.REGISTRANT, _broadcast, _ACTIVE),
+    MailKind.CHANGE_NOTICE: Recipe(Recipient.REGISTRANT, _change_notice, _ACTIVE, fresh_details=True),
+    MailKind.EVENT_CANCELLED: Recipe(Recipient.REGISTRANT, _event_cancelled, _ACTIVE, fresh_details=True),
     MailKind.CLOSED_NOTICE: Recipe(Recipient.ORGANIZER, _closed_notice),
     MailKind.FEEDBACK_NOTICE: Recipe(Recipient.ORGANIZER, _feedback_notice),
     MailKind.UNSENDABLE_NOTICE: Recipe(Recipient.ORGANIZER, _unsendable_notice),
@@ -171,7 +212,11 @@ class Composer:
         if item["kind"] == MailKind.SIGN_IN.value:
             return self._sign_in(item)
         recipe = RECIPES[MailKind(item["kind"])]
-        event = self.events.get(slug)
+        if recipe.fresh_details:
+            state = catalog.get_event(self.table, slug)
+            event = state.event if state else None
+        else:
+            event = self.events.get(slug)
         if event is None:
             raise Undeliverable("the event no longer exists")
         registration = self._registration(slug, item)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from chalicelib.domain.attendee import single_line
 from chalicelib.domain.event import Event
-from chalicelib.domain.registration import Registration
+from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.mail.calendar import build_ics
 from chalicelib.mail.qr import QR_CONTENT_ID, qr_png
 from chalicelib.text import templating
@@ -33,6 +33,8 @@ SUBJECT_DRAW_WON = N_("【当選・参加確定】{title}")
 SUBJECT_DRAW_LOST = N_("【抽選結果・キャンセル待ち{position}番目】{title}")
 SUBJECT_SIGN_IN = N_("【イベント受付】主催者ページへのサインイン")
 SUBJECT_BROADCAST = N_("【{title}】{subject}")
+SUBJECT_CHANGE = N_("【開催内容の変更】{title}")
+SUBJECT_EVENT_CANCELLED = N_("【中止】{title}")
 
 
 @dataclass(frozen=True)
@@ -65,21 +67,31 @@ class Links:
     check_in_url: str = ""  # what the seat mails' QR code holds: the door's check-in page (signed)
 
 
-def render_confirmation(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
+# Mails about a held seat take `sequence`: the calendar entry's revision (announcements.py raises it).
+
+
+def render_confirmation(
+    event: Event, registration: Registration, links: Links, now: datetime, sequence: int = 0
+) -> RenderedMail:
     """The mail that tells a registrant their seat is theirs."""
-    return _seat_mail(
-        "confirmation", gettext(SUBJECT_CONFIRMATION).format(title=event.title), event, registration, links, now
-    )
+    subject = gettext(SUBJECT_CONFIRMATION).format(title=event.title)
+    return _seat_mail("confirmation", subject, event, registration, links, now, sequence)
 
 
-def render_promoted(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
+def render_promoted(
+    event: Event, registration: Registration, links: Links, now: datetime, sequence: int = 0
+) -> RenderedMail:
     """A seat freed and went to this person from the waiting list: everything a confirmation carries."""
-    return _seat_mail("promoted", gettext(SUBJECT_PROMOTED).format(title=event.title), event, registration, links, now)
+    subject = gettext(SUBJECT_PROMOTED).format(title=event.title)
+    return _seat_mail("promoted", subject, event, registration, links, now, sequence)
 
 
-def render_draw_won(event: Event, registration: Registration, links: Links, now: datetime) -> RenderedMail:
+def render_draw_won(
+    event: Event, registration: Registration, links: Links, now: datetime, sequence: int = 0
+) -> RenderedMail:
     """The lottery gave this applicant a seat: everything a confirmation carries."""
-    return _seat_mail("draw_won", gettext(SUBJECT_DRAW_WON).format(title=event.title), event, registration, links, now)
+    subject = gettext(SUBJECT_DRAW_WON).format(title=event.title)
+    return _seat_mail("draw_won", subject, event, registration, links, now, sequence)
 
 
 def render_waitlisted(
@@ -106,37 +118,106 @@ def render_applied(event: Event, registration: Registration, links: Links) -> Re
 
 
 def render_cancelled(
-    event: Event, registration: Registration, links: Links, now: datetime, held_seat: bool = False
+    event: Event, registration: Registration, links: Links, now: datetime, held_seat: bool = False, sequence: int = 1
 ) -> RenderedMail:
     """The registration (a seat or a place in the waiting list) is cancelled.
 
-    A seat's mails put the event in the registrant's calendar, so its cancellation takes it out again.
+    A seat's mails put the event in the registrant's calendar, so its cancellation takes it out again
+    (`sequence`: above the revision the calendar holds).
     """
     context = {"event": event, "registration": registration, "links": links}
-    calendar = build_ics(event, registration.registration_id, links.event_url, now, cancelled=True)
     return RenderedMail(
         subject=gettext(SUBJECT_CANCELLED).format(title=event.title),
         text=templating.render("mail/cancelled.txt", **context),
         html=templating.render("mail/cancelled.html", **context),
-        attachments=(Attachment("event.ics", "text/calendar", calendar, method="CANCEL"),) if held_seat else (),
+        attachments=(_calendar_removal(event, registration, links, now, sequence),) if held_seat else (),
     )
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """The date, time and venue a change notice says the event had before."""
+
+    starts_at: datetime
+    ends_at: datetime
+    venue_name: str
+    venue_address: str
+
+
+def render_change_notice(
+    event: Event,
+    registration: Registration,
+    links: Links,
+    earlier: Earlier,
+    about: tuple[str, ...],
+    note: str,
+    now: datetime,
+    sequence: int,
+) -> RenderedMail:
+    """The date, time or venue changed: what it was, the event as it is now, and (with a seat) the updated entry."""
+    seated = registration.status == RegistrationStatus.CONFIRMED.value
+    context = {
+        "event": event,
+        "registration": registration,
+        "links": links,
+        "before": earlier,
+        "about": about,
+        "note": note,
+        "seated": seated,
+        "calendar": seated,
+    }
+    return RenderedMail(
+        subject=gettext(SUBJECT_CHANGE).format(title=event.title),
+        text=templating.render("mail/change_notice.txt", **context),
+        html=templating.render("mail/change_notice.html", **context),
+        attachments=(_calendar(event, registration, links, now, sequence),) if seated else (),
+    )
+
+
+def render_event_cancelled(
+    event: Event, registration: Registration, links: Links, note: str, now: datetime, sequence: int
+) -> RenderedMail:
+    """The organizer called the event off; a seat's calendar entry is removed."""
+    seated = registration.status == RegistrationStatus.CONFIRMED.value
+    context = {"event": event, "registration": registration, "links": links, "note": note, "seated": seated}
+    return RenderedMail(
+        subject=gettext(SUBJECT_EVENT_CANCELLED).format(title=event.title),
+        text=templating.render("mail/event_cancelled.txt", **context),
+        html=templating.render("mail/event_cancelled.html", **context),
+        attachments=(_calendar_removal(event, registration, links, now, sequence),) if seated else (),
+    )
+
+
+def _calendar_removal(
+    event: Event, registration: Registration, links: Links, now: datetime, sequence: int
+) -> Attachment:
+    data = build_ics(event, registration.registration_id, links.event_url, now, sequence, cancelled=True)
+    return Attachment("event.ics", "text/calendar", data, method="CANCEL")
+
+
 def _seat_mail(
-    template: str, subject: str, event: Event, registration: Registration, links: Links, now: datetime
+    template: str,
+    subject: str,
+    event: Event,
+    registration: Registration,
+    links: Links,
+    now: datetime,
+    sequence: int = 0,
 ) -> RenderedMail:
     context = {"event": event, "registration": registration, "links": links, "calendar": True}
     return RenderedMail(
         subject=subject,
         text=templating.render(f"mail/{template}.txt", **context),
         html=templating.render(f"mail/{template}.html", **context, qr=QR_CONTENT_ID if links.check_in_url else ""),
-        attachments=_seat_attachments(event, registration, links, now),
+        attachments=_seat_attachments(event, registration, links, now, sequence),
     )
 
 
-def _seat_attachments(event: Event, registration: Registration, links: Links, now: datetime) -> tuple[Attachment, ...]:
+def _seat_attachments(
+    event: Event, registration: Registration, links: Links, now: datetime, sequence: int = 0
+) -> tuple[Attachment, ...]:
     """What every mail about a held seat carries: the calendar file and, when there is one, the door's QR code."""
-    calendar = _calendar(event, registration, links, now)
+    calendar = _calendar(event, registration, links, now, sequence)
     if not links.check_in_url:
         return (calendar,)
     qr = Attachment("check-in.png", "image/png", qr_png(links.check_in_url), content_id=QR_CONTENT_ID)
@@ -150,7 +231,7 @@ def reminder_when(event: Event, due: datetime) -> str:
 
 
 def render_reminder(
-    event: Event, registration: Registration, links: Links, due: datetime, now: datetime
+    event: Event, registration: Registration, links: Links, due: datetime, now: datetime, sequence: int = 0
 ) -> RenderedMail:
     """A reminder before the event, carrying everything the confirmation carried."""
     when = reminder_when(event, due)
@@ -159,7 +240,7 @@ def render_reminder(
         subject=gettext(SUBJECT_REMINDER).format(when=when, title=event.title),
         text=templating.render("mail/reminder.txt", **context),
         html=templating.render("mail/reminder.html", **context, qr=QR_CONTENT_ID if links.check_in_url else ""),
-        attachments=_seat_attachments(event, registration, links, now),
+        attachments=_seat_attachments(event, registration, links, now, sequence),
     )
 
 
@@ -173,8 +254,8 @@ def render_closed_notice(event: Event, reason: str, seats_taken: int, capacity: 
     )
 
 
-def _calendar(event: Event, registration: Registration, links: Links, now: datetime) -> Attachment:
-    data = build_ics(event, registration.registration_id, links.event_url, now)
+def _calendar(event: Event, registration: Registration, links: Links, now: datetime, sequence: int = 0) -> Attachment:
+    data = build_ics(event, registration.registration_id, links.event_url, now, sequence)
     return Attachment(filename="event.ics", content_type="text/calendar", data=data)
 
 

@@ -49,6 +49,7 @@ BY_DUE_INDEX = "by-due"
 
 EVENT_SK = "EVENT"
 DETAILS_SK = "EVENT#DETAILS"  # begins with EVENT_SK: one query reads the event with its details
+ANNOUNCED_SK = "ANNOUNCED"  # what registrants were last told of the date, time and venue
 REG_PREFIX = "REG#"
 EMAIL_PREFIX = "EMAIL#"
 REMINDER_PREFIX = "REMINDER#"
@@ -90,6 +91,11 @@ def event_key(slug: str) -> dict[str, str]:
 def details_key(slug: str) -> dict[str, str]:
     """Key of the event's details item (apart from the hot ledger item)."""
     return {PK: event_pk(slug), SK: DETAILS_SK}
+
+
+def announced_key(slug: str) -> dict[str, str]:
+    """Key of the record of what an event's registrants were last told (announcements.py)."""
+    return {PK: event_pk(slug), SK: ANNOUNCED_SK}
 
 
 def registration_key(slug: str, registration_id: str) -> dict[str, str]:

@@ -129,12 +129,22 @@ AVAILABILITY_LABELS = {
     "closed": N_("受付終了"),
     "lottery": N_("抽選申込受付中"),
     "drawing": N_("抽選中"),
+    "cancelled": N_("中止"),
 }
 
 CLOSED_REASONS = {
     "capacity": N_("定員に達したため受付を終了しました"),
     "deadline": N_("申込期限を過ぎたため受付を終了しました"),
+    "event_cancelled": N_("このイベントは中止になりました"),
 }
+# Announcements (announcements.py) as organizers see them among their broadcasts.
+ANNOUNCEMENT_LABELS = {
+    "change": N_("開催内容の変更のお知らせ"),
+    "cancellation": N_("中止のお知らせ"),
+}
+ANNOUNCEMENT_DONE_ALREADY = N_("このお知らせは送信済みです（2回目の送信は行いません）")
+ANNOUNCEMENT_NOTHING = N_("登録者にお知らせしていない日時・会場の変更はありません")
+ANNOUNCEMENT_CONFIRM_CANCEL = N_("中止して、全員にお知らせすることを確認しました")
 
 
 def field_error(template: str, field: str, **extra: object) -> str:

@@ -39,6 +39,10 @@ _ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, Registra
 AUDIENCES = (ALL, *(status.value for status in _ACTIVE))
 QUEUED = "queued"
 FANNED_OUT = "fanned_out"
+# A broadcast item's kind: the organizer's own message, or an announcement (announcements.py), each
+# sent as its own kind of mail. Items stored before kinds existed are messages.
+MESSAGE, CHANGE, CANCELLATION = "message", "change", "cancellation"
+_MAIL_KINDS = {MESSAGE: MailKind.BROADCAST, CHANGE: MailKind.CHANGE_NOTICE, CANCELLATION: MailKind.EVENT_CANCELLED}
 
 
 @dataclass(frozen=True)
@@ -154,13 +158,14 @@ def fan_out_due(table: Table, now: datetime) -> list[tuple[str, str, int]]:
             return None
         draft = Draft(item["subject"], item["body"], item["audience"], item.get("category", ""))
         chosen = recipients(entries(table, slug), draft)
+        kind = _MAIL_KINDS[item.get("kind", MESSAGE)]
         created = put_all_new(
             table,
             (
                 mail_item(
                     slug,
                     broadcast_mail_id(broadcast_id, e.registration.registration_id),
-                    MailKind.BROADCAST,
+                    kind,
                     now,
                     e.registration.registration_id,
                     broadcast_id=broadcast_id,
@@ -194,7 +199,7 @@ def progress(table: Table, slug: str, broadcast_id: str) -> Progress | None:
     )
     return Progress(
         broadcast_id=broadcast_id,
-        subject=str(item["subject"]),
+        subject=str(item["subject"]) or gettext(msg.ANNOUNCEMENT_LABELS.get(str(item.get("kind", "")), "")),
         status=str(item["status"]),
         recipients=int(item.get("recipients", 0)),
         by_mail_status=Counter(str(row.get("status", "")) for row in rows),

@@ -23,6 +23,7 @@ from chalicelib.usecases.outbox import MailKind
 from chalicelib.usecases.registering import get_registration, guard_key
 from chalicelib.usecases.waitlist import (
     PROMOTIONS_PER_WRITE,
+    called_off,
     delete_existing,
     promotions_under,
     read_event_item,
@@ -74,10 +75,18 @@ def cancel(
         elif expected is RegistrationStatus.WAITLISTED:
             ledger = ledger.wait(category, -1)
             actions.append(delete_existing({schema.PK: schema.event_pk(slug), schema.SK: registration.wait_sk}))
-        ledger, promotions, promoted = promotions_under(table, slug, ledger, now, skip=registration_id)
+        promotions: list[dict[str, Any]] = []
+        promoted: list[str] = []
+        if not called_off(item):  # a called-off event gives its freed seats to nobody
+            ledger, promotions, promoted = promotions_under(table, slug, ledger, now, skip=registration_id)
         # An event closed as full has a seat again: it opens in this very write (closing moves the
         # version, so a close that came after the read makes this write lose its race and look again).
-        reopen = item.get("status") == STATUS_CLOSED and item.get("closes_at", "") > iso(now) and ledger.seats_left > 0
+        reopen = (
+            item.get("status") == STATUS_CLOSED
+            and not called_off(item)
+            and item.get("closes_at", "") > iso(now)
+            and ledger.seats_left > 0
+        )
         transact_or_lose(table, [write_ledger(slug, ledger, reopen), *actions, *promotions])
         return CancelResult(CancelOutcome.CANCELLED, tuple(promoted)), expected
 

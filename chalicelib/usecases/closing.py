@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.clock import iso
-from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, EventState
+from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, STATUS_OPEN, EventState
 from chalicelib.domain.ledger import FULL, HAS_ROOM, is_full
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table, TransactionCancelled
@@ -121,9 +121,16 @@ def reopen_if_room(table: Table, slug: str, now: datetime) -> Item | None:
         return table.update(
             schema.event_key(slug),
             "SET #status = :open REMOVE closed_reason, closed_at",
-            values={":open": STATUS_OPEN, ":closed": STATUS_CLOSED, ":now": iso(now)},
+            values={
+                ":open": STATUS_OPEN,
+                ":closed": STATUS_CLOSED,
+                ":called_off": REASON_EVENT_CANCELLED,
+                ":now": iso(now),
+            },
             names={"#status": "status"},
-            condition=f"#status = :closed AND closes_at > :now AND {HAS_ROOM}",
+            # An event its organizer called off never opens again.
+            condition="#status = :closed AND (attribute_not_exists(closed_reason) OR closed_reason <> :called_off)"
+            f" AND closes_at > :now AND {HAS_ROOM}",
         )
     except ConditionFailed:
         return None

@@ -40,6 +40,8 @@ class MailKind(StrEnum):
     UNSENDABLE_NOTICE = "unsendable_notice"  # to the organizer: a mail to a registrant could not be built
     SIGN_IN = "sign_in"  # to an organizer: their one-time sign-in link
     BROADCAST = "broadcast"  # an organizer's message to some or all registrants
+    CHANGE_NOTICE = "change_notice"  # the date, time or venue changed (with the updated calendar entry)
+    EVENT_CANCELLED = "event_cancelled"  # the organizer called the event off (the calendar entry removed)
 
 
 class MailStatus(StrEnum):

@@ -19,6 +19,7 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table
 from chalicelib.store.retry import PATIENT, LostRace, RetryPolicy, transact_or_lose
 from chalicelib.text.display import format_datetime, format_span
+from chalicelib.usecases import announcements
 from chalicelib.usecases.catalog import get_event, state_from_item
 from chalicelib.usecases.closing import reopen_if_room
 from chalicelib.usecases.reminders import REMINDER_PENDING
@@ -125,6 +126,7 @@ def publish_event(table: Table, event: Event, now: datetime, retry: RetryPolicy 
     if item.get("status") == STATUS_CLOSED:
         item = reopen_if_room(table, event.slug, now) or item
     _schedule_reminders(table, event)
+    announcements.remember_first(table, event)
     return state_from_item(item, event)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from chalicelib.domain.attendee import Attendee, email_key
 from chalicelib.domain.clock import iso, iso_precise
-from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, Event
+from chalicelib.domain.event import STATUS_OPEN, Event
 from chalicelib.domain.ids import IdGenerator, new_id
 from chalicelib.domain.ledger import Claim, Ledger, claim, slot
 from chalicelib.domain.registration import Registration, RegistrationStatus
@@ -290,7 +290,7 @@ def _explain_refusal(
     event = event_reason.item
     if event is None:
         return RegistrationResult(Outcome.NOT_FOUND)
-    if event.get("status") == STATUS_CLOSED or event.get("closes_at", "") <= iso(now):
+    if event.get("status") != STATUS_OPEN or event.get("closes_at", "") <= iso(now):
         return RegistrationResult(Outcome.CLOSED)
     if event.get("draw_at") and not event.get("drawn_at"):
         return RegistrationResult(Outcome.DRAWING)

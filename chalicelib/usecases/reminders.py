@@ -42,7 +42,7 @@ def send_due_reminders(table: Table, now: datetime) -> list[FanOut]:
         slug = schema.slug_from_pk(row[schema.PK])
         reminder = row[schema.SK].removeprefix(schema.REMINDER_PREFIX)
         state = catalog.get_event(table, slug)
-        if state is None or now >= state.event.starts_at:
+        if state is None or now >= state.event.starts_at or state.cancelled:
             _finish(table, slug, reminder, REMINDER_SKIPPED, now, 0)
             return None
         return _fan_out(table, slug, reminder, state.event.reminder_schedule().get(reminder, now), now)

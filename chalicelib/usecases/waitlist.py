@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.clock import iso
-from chalicelib.domain.event import STATUS_OPEN
+from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, STATUS_OPEN
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
@@ -51,6 +51,11 @@ def read_event_item(table: Table, slug: str) -> Item:
     return item
 
 
+def called_off(item: Item) -> bool:
+    """The event item says its organizer called the event off: nobody moves up into a seat any more."""
+    return item.get("status") == STATUS_CLOSED and item.get("closed_reason") == REASON_EVENT_CANCELLED
+
+
 def read_ledger(table: Table, slug: str) -> Ledger:
     """The event's seat ledger as stored now (strongly consistent)."""
     return Ledger.from_item(read_event_item(table, slug))
@@ -82,8 +87,9 @@ def settle(table: Table, slug: str, now: datetime, retry: RetryPolicy = PATIENT)
 
     def attempt() -> bool:
         """One batch; True when nobody (more) can move up."""
-        ledger = read_ledger(table, slug)
-        if ledger.waiting == 0:
+        item = read_event_item(table, slug)
+        ledger = Ledger.from_item(item)
+        if ledger.waiting == 0 or called_off(item):
             return True
         ledger, promotions, promoted = promotions_under(table, slug, ledger, now)
         if not promoted:

@@ -12,7 +12,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.domain.attendee import MAX_LENGTHS, required_fields
-from chalicelib.domain.event import SLUG_PATTERN
+from chalicelib.domain.event import SLUG_PATTERN, Availability
 from chalicelib.usecases.idempotency import KEY_PATTERN
 from chalicelib.usecases.registering import Outcome
 from chalicelib.web import http
@@ -124,7 +124,7 @@ def document() -> dict[str, Any]:
                     "properties": {
                         "slug": {"type": "string"},
                         "title": {"type": "string"},
-                        "availability": {"enum": ["open", "full", "closed", "lottery", "drawing"]},
+                        "availability": {"enum": [a.value for a in Availability]},
                         "capacity": {"type": "integer", "minimum": 0},
                         "seats_left": {"type": "integer", "minimum": 0},
                     },

@@ -193,7 +193,7 @@ def dashboard() -> Response:
 @routes.route("/events/{slug}", methods=["GET"])
 def event_overview(slug: str) -> Response:
     """Counts by state and category, and the list with search."""
-    from chalicelib.usecases import roster
+    from chalicelib.usecases import announcements, roster
 
     opened = _open(slug)
     if isinstance(opened, Response):
@@ -212,6 +212,7 @@ def event_overview(slug: str) -> Response:
         shown=shown,
         query=query,
         state_filter=status,
+        unannounced=announcements.pending_change(current().table, state.event),
     )
 
 
@@ -390,6 +391,116 @@ def broadcast_progress(slug: str, broadcast_id: str) -> Response:
     if progress is None:
         return _page("message.html", session, 404, title=msg.BROADCAST_NOT_FOUND, text=msg.BROADCAST_NOT_FOUND)
     return _page("broadcast_progress.html", session, event=state.event, progress=progress)
+
+
+# --- announcing a change of date, time or venue, or calling the event off ----------------------
+
+
+@routes.route("/events/{slug}/announcements", methods=["GET"])
+def announcement_form(slug: str) -> Response:
+    """What registrants were told against what is published now; the way to tell them, or to call the event off."""
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    return _announcement_page(session, state)
+
+
+def _announcement_page(
+    session: Session, state: EventState, kind: str = "", note: str = "", errors: dict[str, str] | None = None
+) -> Response:
+    from chalicelib.usecases import announcements
+
+    table = current().table
+    return _page(
+        "announce.html",
+        session,
+        400 if errors else 200,
+        event=state.event,
+        state=state,
+        change=announcements.pending_change(table, state.event),
+        sequence=announcements.sequence(table, state.event.slug),
+        kind=kind,
+        note=note,
+        errors=errors or {},
+    )
+
+
+@routes.route("/events/{slug}/announcements", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def post_announcement(slug: str) -> Response:
+    """Preview a change notice or the cancellation with its count, or send it (once, however often pressed)."""
+    from chalicelib.usecases import announcements, broadcast
+
+    posted = _post_to(slug)
+    if isinstance(posted, Response):
+        return posted
+    session, fields, state = posted
+    s = current()
+    kind = fields.get("kind", "")
+    note = fields.get("note", "").replace("\r\n", "\n").strip()
+    change = announcements.pending_change(s.table, state.event)
+    seen = fields.get("sequence", "")
+    if state.cancelled or not seen.isdigit() or int(seen) != announcements.sequence(s.table, slug):
+        return _page(
+            "message.html", session, 409, title=msg.ANNOUNCEMENT_DONE_ALREADY, text=msg.ANNOUNCEMENT_DONE_ALREADY
+        )
+    if kind not in (broadcast.CHANGE, broadcast.CANCELLATION) or (kind == broadcast.CHANGE and change is None):
+        return _page("message.html", session, 409, title=msg.ANNOUNCEMENT_NOTHING, text=msg.ANNOUNCEMENT_NOTHING)
+    if len(note) > broadcast.BODY_LIMIT:
+        too_long = gettext(msg.TOO_LONG).format(
+            label=gettext(msg.BODY_LABEL), limit=broadcast.BODY_LIMIT, length=len(note)
+        )
+        return _announcement_page(session, state, kind, note, {"note": too_long})
+    if fields.get("action") == "send":
+        if kind == broadcast.CANCELLATION and fields.get("confirm") != "yes":
+            return _announcement_preview(session, state, kind, note, {"confirm": msg.CONFIRMATION_NEEDED["cancel"]})
+        now = s.clock.now()
+        if kind == broadcast.CHANGE and change is not None:
+            sent = announcements.announce_change(s.table, state.event, change, note, session.email, now)
+        else:
+            sent = announcements.cancel_event(s.table, state.event, int(seen), note, session.email, now)
+        if not sent:
+            return _page(
+                "message.html", session, 409, title=msg.ANNOUNCEMENT_DONE_ALREADY, text=msg.ANNOUNCEMENT_DONE_ALREADY
+            )
+        sent_id = announcements.broadcast_id(kind, int(seen) + 1)
+        return see_other(f"{_home()}/events/{slug}/broadcasts/{sent_id}", PRIVATE)
+    return _announcement_preview(session, state, kind, note)
+
+
+def _announcement_preview(
+    session: Session, state: EventState, kind: str, note: str, errors: dict[str, str] | None = None
+) -> Response:
+    """The notice as its first recipient will read it, and how many it goes to."""
+    from chalicelib.mail import render as r
+    from chalicelib.mail.compose import earlier
+    from chalicelib.usecases import announcements, broadcast, roster
+
+    s = current()
+    event = state.event
+    chosen = broadcast.recipients(roster.entries(s.table, event.slug), broadcast.Draft("", "", broadcast.ALL))
+    revision = announcements.sequence(s.table, event.slug)
+    sample = None
+    if chosen:
+        person, links, now = chosen[0].registration, r.Links(event_url=f"{_base()}/events/{event.slug}"), s.clock.now()
+        change = announcements.pending_change(s.table, event)
+        if kind == broadcast.CHANGE and change is not None:
+            was = earlier(change.before.fields())
+            sample = r.render_change_notice(event, person, links, was, change.about, note, now, revision + 1)
+        else:
+            sample = r.render_event_cancelled(event, person, links, note, now, revision + 1)
+    return _page(
+        "announce_preview.html",
+        session,
+        400 if errors else 200,
+        event=event,
+        kind=kind,
+        note=note,
+        sequence=revision,
+        count=len(chosen),
+        sample=sample,
+        errors=errors or {},
+    )
 
 
 # --- API keys for the JSON API ------------------------------------------------------------------
