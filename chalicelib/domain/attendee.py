@@ -20,7 +20,13 @@ MAX_LENGTHS = {
     "job_title": 50,
     "email": 254,
     "question": 1000,
+    "needs_note": 500,
 }
+# 合理的配慮: what a registrant may ask the organizer to prepare (the form's check boxes, the API's
+# `needs`), in the order staff read them. Disability-related, so 要配慮個人情報 under the APPI: asked
+# only with consent, shown only to organizers, erased with the rest (usecases/privacy.py).
+ACCOMMODATIONS = ("wheelchair", "sign_language", "captioning", "seating", "companion")
+NEEDS_FIELD_PREFIX = "needs_"  # the form's check box for each: needs_wheelchair=yes, …
 REQUIRED_FIELDS = ("name", "kana", "organization", "email")
 _MAX_LOCAL_PART = 64  # RFC 5321 4.5.3.1.1
 _TRUE_WORDS = frozenset({"yes", "on", "true", "1"})
@@ -43,6 +49,13 @@ class Attendee:
     category: str
     question: str = ""
     lang: str = "ja"  # the language they registered in: their mails are written in it
+    needs: str = ""  # ACCOMMODATIONS asked for, comma-separated in that order ('' for none)
+    needs_note: str = ""  # anything else staff should prepare, in the registrant's words
+
+    @property
+    def needs_list(self) -> tuple[str, ...]:
+        """The accommodations asked for."""
+        return tuple(self.needs.split(",")) if self.needs else ()
 
     @property
     def email_key(self) -> str:
@@ -118,7 +131,7 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lan
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
 
-    for field in ("name", "kana", "organization", "job_title", "email", "question", "category"):
+    for field in ("name", "kana", "organization", "job_title", "email", "question", "category", "needs_note"):
         value = raw.get(field, "")
         if value is None:
             value = ""
@@ -128,7 +141,7 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lan
         elif not is_text(value):
             errors[field] = msg.field_error(msg.NOT_UNICODE, field)
             value = readable(value)  # shown again to the person, so it must be encodable
-        values[field] = clean_paragraphs(value) if field == "question" else clean_line(value)
+        values[field] = clean_paragraphs(value) if field in ("question", "needs_note") else clean_line(value)
 
     values["kana"] = to_katakana(values["kana"])
 
@@ -155,6 +168,11 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lan
         elif values["category"] not in categories:
             errors["category"] = t(msg.UNKNOWN_CATEGORY)
 
+    needs, problem = _needs(raw)
+    values.update({NEEDS_FIELD_PREFIX + key: "yes" for key in needs})
+    if problem:
+        errors["needs"] = problem
+
     consent = raw.get("consent")
     consented = consent is True or (isinstance(consent, str) and consent.strip().lower() in _TRUE_WORDS)
     values["consent"] = "yes" if consented else ""
@@ -173,8 +191,24 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lan
         category=values["category"],
         question=values["question"],
         lang=lang,
+        needs=",".join(needs),
+        needs_note=values["needs_note"],
     )
     return FormResult(values=values, errors={}, attendee=attendee)
+
+
+def _needs(raw: Mapping[str, Any]) -> tuple[list[str], str]:
+    """The accommodations asked for, in ACCOMMODATIONS order: a JSON list `needs`, or the form's check boxes."""
+    given = raw.get("needs")
+    if given is None or given == "":
+        chosen = {key for key in ACCOMMODATIONS if str(raw.get(NEEDS_FIELD_PREFIX + key, "")).lower() in _TRUE_WORDS}
+        return [key for key in ACCOMMODATIONS if key in chosen], ""
+    if not isinstance(given, list) or not all(isinstance(key, str) for key in given):
+        return [], t(msg.NEEDS_NOT_A_LIST)
+    unknown = [key for key in given if key not in ACCOMMODATIONS]
+    if unknown:
+        return [], t(msg.NEEDS_UNKNOWN).format(value=unknown[0][:40], known=", ".join(ACCOMMODATIONS))
+    return [key for key in ACCOMMODATIONS if key in given], ""
 
 
 def validate_address(value: Any) -> tuple[str, str]:
@@ -205,7 +239,7 @@ def _check_email(value: str) -> tuple[str, str]:
 
 
 # What a registrant may correct on their own page; the address is the registration's identity.
-EDITABLE_FIELDS = ("name", "kana", "organization", "job_title", "category")
+EDITABLE_FIELDS = ("name", "kana", "organization", "job_title", "category", "needs", "needs_note")
 
 
 def validate_changes(raw: Mapping[str, Any], categories: Sequence[str], current: Attendee) -> FormResult:
@@ -213,4 +247,5 @@ def validate_changes(raw: Mapping[str, Any], categories: Sequence[str], current:
     # The unchanged fields come from the registration itself, so one set of rules decides everything.
     kept = {"email": current.email, "question": current.question, "consent": "yes"}
     submitted = {field: raw.get(field, "") for field in EDITABLE_FIELDS}
-    return validate_registration({**submitted, **kept}, categories, current.lang)
+    boxes = {NEEDS_FIELD_PREFIX + key: raw.get(NEEDS_FIELD_PREFIX + key, "") for key in ACCOMMODATIONS}
+    return validate_registration({**submitted, **boxes, **kept}, categories, current.lang)

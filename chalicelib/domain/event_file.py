@@ -67,6 +67,9 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
     waitlist = data.get("waitlist", True)
     if not isinstance(waitlist, bool):
         raise EventFileError("waitlist must be true or false")
+    accommodation = data.get("accommodation_question", True)
+    if not isinstance(accommodation, bool):
+        raise EventFileError("accommodation_question must be true or false")
 
     capacity = data.get("capacity")
     if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
@@ -135,6 +138,7 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         reminders=_reminders(data),
         url=_text(data, "url", default=""),
         waitlist=waitlist,
+        accommodation_question=accommodation,
         cancellation_closes_at=cancel_until,
         quota_release_at=release,
         draw_at=draw,
@@ -250,6 +254,7 @@ _TOP = (
     "cancellation_closes_at",
     "capacity",
     "waitlist",
+    "accommodation_question",
     "categories",
     "quota_release_at",
     "draw_at",

@@ -34,6 +34,7 @@ def to_toml(event: Event) -> str:
         ("cancellation_closes_at", _moment(event.cancellation_closes_at, tz)),
         ("capacity", event.capacity),
         ("waitlist", event.waitlist),
+        ("accommodation_question", event.accommodation_question),
         ("quota_release_at", _moment(event.quota_release_at, tz)),
         ("draw_at", _moment(event.draw_at, tz)),
         ("retention_days", event.retention_days if event.retention_days != DEFAULT_RETENTION_DAYS else None),

@@ -13,8 +13,20 @@ FIELD_LABELS: dict[str, str] = {
     "email": N_("メールアドレス"),
     "category": N_("参加区分"),
     "question": N_("講師への質問"),
+    "needs": N_("配慮が必要なこと"),
+    "needs_note": N_("配慮についての詳細"),
     "consent": N_("個人情報の取り扱いへの同意"),
 }
+# 合理的配慮 a registrant may ask for (domain/attendee.ACCOMMODATIONS), as registrants and staff read them.
+ACCOMMODATION_LABELS = {
+    "wheelchair": N_("車いすで来場する"),
+    "sign_language": N_("手話通訳"),
+    "captioning": N_("要約筆記（文字による通訳）"),
+    "seating": N_("座席の配慮（前方・出入口の近くなど）"),
+    "companion": N_("介助者・付き添いの方と来場する"),
+}
+NEEDS_NOT_A_LIST = N_("needs は配慮の種類を並べたリストで指定してください")
+NEEDS_UNKNOWN = N_("配慮の種類「{value}」はありません（指定できるもの：{known}）")
 
 REQUIRED = N_("{label}を入力してください")
 REQUIRED_CHOICE = N_("{label}を選んでください")
@@ -226,6 +238,12 @@ EXPORT_LISTS = {
         N_("名刺交換用の一覧"),
         N_(
             "参加確定の方だけ（取り消した方・キャンセル待ちの方は入りません）。メールアドレスが入るため、取り扱いにご注意ください。"
+        ),
+    ),
+    "accommodation": (
+        N_("配慮が必要な方の一覧"),
+        N_(
+            "「配慮が必要なこと」に答えた参加確定・キャンセル待ちの方だけ。当日の準備と、必要なら事前のご連絡のためです。"
         ),
     ),
     "waitlist": (

@@ -75,6 +75,7 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
     )
     env.globals.update(
         span=display.format_span,
+        needs_text=display.needs_text,
         messages=messages,
         moment=clock.parse_iso,
         lang=i18n.current,

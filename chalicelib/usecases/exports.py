@@ -20,6 +20,7 @@ from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.event import Event
 from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.text import messages as msg
+from chalicelib.text.display import needs_text
 from chalicelib.text.i18n import N_, gettext
 from chalicelib.usecases.roster import Entry
 
@@ -32,6 +33,7 @@ class ListKind(StrEnum):
     DOOR = "door"  # the reception desk: who to expect, numbers to tick off
     MEISHI = "meishi"  # 名刺交換: who came from where, to follow up
     WAITLIST = "waitlist"  # the waiting list in line order: whom to reach if seats free up on the day
+    ACCOMMODATION = "accommodation"  # 合理的配慮: who asked for what, so staff can prepare
 
 
 # Whose rows each list holds. The registration form promises that details are used for this event
@@ -41,6 +43,7 @@ HOLDS: dict[ListKind, frozenset[str]] = {
     ListKind.DOOR: frozenset({RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value}),
     ListKind.MEISHI: frozenset({RegistrationStatus.CONFIRMED.value}),
     ListKind.WAITLIST: frozenset({RegistrationStatus.WAITLISTED.value}),
+    ListKind.ACCOMMODATION: frozenset({RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value}),
 }
 
 
@@ -89,6 +92,15 @@ def _columns(event: Event) -> dict[ListKind, tuple[Column, ...]]:
             category,
             Column(N_("メールアドレス"), lambda e: e.registration.attendee.email),
         ),
+        ListKind.ACCOMMODATION: (
+            Column(N_("受付番号"), lambda e: e.registration.number),
+            kana,
+            name,
+            Column(N_("状態"), _status_label),
+            Column(N_("配慮が必要なこと"), lambda e: needs_text(e.registration.attendee.needs_list)),
+            Column(N_("配慮についての詳細"), lambda e: e.registration.attendee.needs_note),
+            Column(N_("メールアドレス"), lambda e: e.registration.attendee.email),
+        ),
     }
 
 
@@ -107,7 +119,9 @@ def rows(event: Event, found: Iterable[Entry], kind: ListKind) -> list[list[str]
     """
     columns = _columns(event)[kind]
     chosen = [e for e in found if e.registration.status in HOLDS[kind] and not e.registration.erased]
-    if kind is ListKind.DOOR:
+    if kind is ListKind.ACCOMMODATION:
+        chosen = [e for e in chosen if e.registration.attendee.needs or e.registration.attendee.needs_note]
+    if kind in (ListKind.DOOR, ListKind.ACCOMMODATION):
         chosen.sort(key=lambda e: door_order(e.registration.attendee, e.registration.registration_id))
     body = [[c.value(e) for c in columns] for e in chosen]
     heading = [gettext(c.heading) for c in columns]

@@ -18,7 +18,7 @@ from chalicelib.store.dynamo import ConditionFailed, Table
 from chalicelib.usecases.changes import cancel
 from chalicelib.usecases.registering import get_registration, guard_key
 
-PERSONAL_FIELDS = ("name", "kana", "organization", "job_title", "email", "question")
+PERSONAL_FIELDS = ("name", "kana", "organization", "job_title", "email", "question", "needs", "needs_note")
 
 
 class EraseOutcome(StrEnum):

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.domain.attendee import MAX_LENGTHS, required_fields
+from chalicelib.domain.attendee import ACCOMMODATIONS, MAX_LENGTHS, required_fields
 from chalicelib.domain.event import SLUG_PATTERN, Availability
 from chalicelib.usecases.idempotency import KEY_PATTERN
 from chalicelib.usecases.registering import Outcome
@@ -70,6 +70,13 @@ def document() -> dict[str, Any]:
         "description": "One of the event's category keys; another is refused (422).",
     }
     person["consent"] = {"const": True, "description": "Agreement to how personal data is used."}
+    person["needs"] = {
+        "type": "array",
+        "items": {"enum": list(ACCOMMODATIONS)},
+        "uniqueItems": True,
+        "description": "Reasonable accommodation to prepare (shown to organizers only): any of the listed kinds.",
+    }
+    person["needs_note"]["description"] = "Anything else the organizer should prepare, in the registrant's words."
     slug = {
         "name": "slug",
         "in": "path",

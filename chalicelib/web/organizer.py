@@ -30,7 +30,7 @@ routes = Blueprint(__name__)
 # The organizer tools' own modules (roster, export, checkin, broadcast) are imported inside the routes
 # that use them: every Lambda container of the site loads this module, and the attendee pages' cold
 # start should not pay for the organizer tools (about 20 ms of imports).
-_CSV_LISTS = ("door.csv", "meishi.csv", "waitlist.csv")
+_CSV_LISTS = ("door.csv", "meishi.csv", "waitlist.csv", "accommodation.csv")
 
 
 def _base() -> str:

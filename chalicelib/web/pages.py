@@ -7,6 +7,7 @@ from datetime import datetime
 
 from markupsafe import Markup
 
+from chalicelib.domain.attendee import EDITABLE_FIELDS, NEEDS_FIELD_PREFIX, Attendee
 from chalicelib.domain.event import EventState
 from chalicelib.domain.registration import Registration
 from chalicelib.text import messages as msg
@@ -87,10 +88,16 @@ def registration_page(
         notice=notice,
         done=done,
         can_cancel=now < state.event.cancellation_deadline,
-        values=values or {f: getattr(attendee, f) for f in ("name", "kana", "organization", "job_title", "category")},
+        values=values or _editable_values(attendee),
         errors=errors or {},
         labels=msg.FIELD_LABELS,
     )
+
+
+def _editable_values(attendee: Attendee) -> dict[str, str]:
+    """What the registrant's correction form starts with: their answers as stored."""
+    values = {f: getattr(attendee, f) for f in EDITABLE_FIELDS}
+    return {**values, **{NEEDS_FIELD_PREFIX + key: "yes" for key in attendee.needs_list}}
 
 
 def already_registered_page(base: str, state: EventState, resent: bool) -> str:
