@@ -309,6 +309,7 @@ def organizer_paths() -> list[str]:
         f"{base}/broadcasts",
         f"{base}/announcements",
         "/organizer/api-keys",
+        "/organizer/staff",
     ]
 
 

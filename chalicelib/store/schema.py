@@ -62,6 +62,7 @@ SIGNIN_COUNT_PREFIX = "SIGNINCOUNT#"
 API_KEY_PREFIX = "APIKEY#"
 API_KEY_RATE_PREFIX = "APIKEYRATE#"
 SESSION_PREFIX = "SESSION#"
+STAFF_PREFIX = "STAFF#"
 
 QUEUE_EVENT = "EVENT"
 QUEUE_REMINDER = "REMINDER"
@@ -96,6 +97,11 @@ def details_key(slug: str) -> dict[str, str]:
 def announced_key(slug: str) -> dict[str, str]:
     """Key of the record of what an event's registrants were last told (announcements.py)."""
     return {PK: event_pk(slug), SK: ANNOUNCED_SK}
+
+
+def staff_key(email: str) -> dict[str, str]:
+    """Key of one person's role on the organizer pages (usecases/staff.py)."""
+    return {PK: event_pk(SITE_SLUG), SK: STAFF_PREFIX + email}
 
 
 def registration_key(slug: str, registration_id: str) -> dict[str, str]:

@@ -227,6 +227,16 @@ LINK_REQUEST_SENT = N_(
 )
 LINK_REQUEST_CHECK = N_("送信を確認できませんでした。入力内容はそのままです。もう一度「リンクを送る」を押してください")
 EMAIL_TYPO = N_("メールアドレスの「{typed}」は「{suggested}」の誤りではありませんか？ どちらかを選んでください。")
+ROLE_LABELS = {
+    "owner": N_("オーナー（すべて。スタッフの管理・APIキー・変更や中止のお知らせを含む）"),
+    "staff": N_("スタッフ（申し込みの確認・名簿の出力・一斉連絡・受付）"),
+    "door": N_("受付係（当日の受付と名前の検索だけ）"),
+    "remove": N_("外す（この画面を使えなくする）"),
+}
+ROLE_UNKNOWN = N_("役割を選んでください")
+ROLE_LAST_OWNER = N_("オーナーが1人もいなくなるため、変更できません。先にほかの人をオーナーにしてください")
+ROLE_SAVED = N_("役割を保存しました。変更はすぐに反映されます")
+ROLE_NOT_ALLOWED = N_("この画面はあなたの役割では使えません。必要な場合は、主催者（オーナー）に依頼してください")
 EXPORT_UNKNOWN = N_("そのような一覧はありません")
 # What each list holds and whom it is for, shown beside its download link (exports.HOLDS decides).
 EXPORT_LISTS = {

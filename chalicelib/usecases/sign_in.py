@@ -27,6 +27,7 @@ from chalicelib.domain.links import LinkSigner, local_path
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Table, TransactionCancelled
 from chalicelib.usecases.outbox import MailKind, MailStatus, mail_item, put_new_mail
+from chalicelib.usecases.staff import Role
 
 SIGN_IN_VALID = timedelta(minutes=15)
 # Links one address can be sent per SIGN_IN_VALID: enough for a few tries, too few to flood an inbox.
@@ -45,6 +46,7 @@ class Session:
     session_id: str
     email: str
     expires: datetime
+    role: Role | None = None  # read on every request (usecases/staff.py), never stored with the session
 
 
 def return_path(candidate: str) -> str:

@@ -7,6 +7,7 @@ not signed in, and no POST changes anything without a token from a page served t
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -20,8 +21,9 @@ from chalicelib.domain.links import check_in_token_is_genuine
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
 from chalicelib.text.templating import render
-from chalicelib.usecases import catalog, sign_in
+from chalicelib.usecases import catalog, sign_in, staff
 from chalicelib.usecases.sign_in import Session
+from chalicelib.usecases.staff import Role
 from chalicelib.web.headers import PRIVATE
 from chalicelib.web.http import base_path, form_fields, here, html, query_params, read_cookie, see_other
 
@@ -50,23 +52,35 @@ def _page(template: str, session: Session | None, status: int = 200, **context: 
 
 
 def _session() -> Session | None:
+    """The signed-in person with their role as it is now (a removed person's session ends at once)."""
     cookie = read_cookie(routes.current_request, sign_in.COOKIE)
     if not cookie:
         return None
     s = current()
-    return sign_in.read_session(s.table, s.signer, cookie, s.clock.now())
+    session = sign_in.read_session(s.table, s.signer, cookie, s.clock.now())
+    if session is None:
+        return None
+    role = staff.role_of(s.table, s.settings.organizers, session.email)
+    return dataclasses.replace(session, role=role) if role else None
 
 
-def _viewer() -> Session | Response:
-    """The signed-in organizer, or the way to the sign-in page, which leads back here (GET routes)."""
+def _not_allowed(session: Session) -> Response:
+    return _page("message.html", session, 403, title=msg.ROLE_NOT_ALLOWED, text=msg.ROLE_NOT_ALLOWED)
+
+
+def _viewer(need: Role = Role.STAFF) -> Session | Response:
+    """The signed-in organizer, or the way to the sign-in page, which leads back here (GET routes).
+
+    `need`: the least role the page is for; anyone below it gets 403 (door staff see only the door).
+    """
     session = _session()
-    if session is not None:
-        return session
-    then = here(routes.current_request)
-    return see_other(f"{_home()}/sign-in?{urlencode({'then': then})}", PRIVATE)
+    if session is None:
+        then = here(routes.current_request)
+        return see_other(f"{_home()}/sign-in?{urlencode({'then': then})}", PRIVATE)
+    return session if staff.allows(session.role, need) else _not_allowed(session)
 
 
-def _poster() -> tuple[Session, dict[str, str]] | Response:
+def _poster(need: Role = Role.STAFF) -> tuple[Session, dict[str, str]] | Response:
     """The signed-in organizer and the form they posted from one of their pages, or 403 (POST routes)."""
     fields = form_fields(routes.current_request)
     if isinstance(fields, Response):
@@ -76,6 +90,8 @@ def _poster() -> tuple[Session, dict[str, str]] | Response:
         return _page("message.html", None, 403, title=msg.SESSION_NEEDED, text=msg.SESSION_NEEDED)
     if not sign_in.csrf_ok(current().signer, session, fields.get("csrf", "")):
         return _page("message.html", session, 403, title=msg.ERROR_SUMMARY_TITLE, text=msg.FORM_EXPIRED)
+    if not staff.allows(session.role, need):
+        return _not_allowed(session)
     return session, fields
 
 
@@ -86,18 +102,18 @@ def _event(slug: str, session: Session) -> EventState | Response:
     return state
 
 
-def _open(slug: str) -> tuple[Session, EventState] | Response:
+def _open(slug: str, need: Role = Role.STAFF) -> tuple[Session, EventState] | Response:
     """For a GET about one event: the signed-in organizer and the event, or the answer to give instead."""
-    session = _viewer()
+    session = _viewer(need)
     if isinstance(session, Response):
         return session
     state = _event(slug, session)
     return state if isinstance(state, Response) else (session, state)
 
 
-def _post_to(slug: str) -> tuple[Session, dict[str, str], EventState] | Response:
+def _post_to(slug: str, need: Role = Role.STAFF) -> tuple[Session, dict[str, str], EventState] | Response:
     """For a POST about one event: the organizer, their form and the event, or the answer to give instead."""
-    found = _poster()
+    found = _poster(need)
     if isinstance(found, Response):
         return found
     session, fields = found
@@ -132,7 +148,8 @@ def request_sign_in() -> Response:
         errors = {"email": msg.SIGN_IN_EMAIL_NEEDED}
         return _page("sign_in.html", None, 400, errors=errors, notice="", then=then)
     s = current()
-    sign_in.request_sign_in(s.table, s.settings.organizers, email, s.clock.now(), then)
+    everyone = frozenset(member.email for member in staff.members(s.table, s.settings.organizers))
+    sign_in.request_sign_in(s.table, everyone, email, s.clock.now(), then)
     return _page("message.html", None, title=msg.SIGN_IN_CHECK_MAIL, text=gettext(msg.SIGN_IN_SENT).format(email=email))
 
 
@@ -165,7 +182,7 @@ def use_sign_in_link(nonce: str) -> Response:
 @routes.route("/sign-out", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def sign_out() -> Response:
     """End the session on the server and in the browser."""
-    found = _poster()
+    found = _poster(Role.DOOR)
     if isinstance(found, Response):
         return found
     session, _ = found
@@ -180,7 +197,7 @@ def sign_out() -> Response:
 @routes.route("/", methods=["GET"])
 def dashboard() -> Response:
     """The events an organizer can open."""
-    session = _viewer()
+    session = _viewer(Role.DOOR)
     if isinstance(session, Response):
         return session
     s = current()
@@ -262,7 +279,7 @@ def check_in_search(slug: str) -> Response:
     """The door's page: search by name or フリガナ, and check people in from the results."""
     from chalicelib.usecases import roster
 
-    opened = _open(slug)
+    opened = _open(slug, Role.DOOR)
     if isinstance(opened, Response):
         return opened
     session, state = opened
@@ -278,7 +295,7 @@ def scanned(slug: str, registration_id: str) -> Response:
     """Where a scanned QR code lands: who this is, and the button that checks them in."""
     from chalicelib.usecases import roster
 
-    opened = _open(slug)
+    opened = _open(slug, Role.DOOR)
     if isinstance(opened, Response):
         return opened
     session, state = opened
@@ -299,7 +316,7 @@ def check_in(slug: str, registration_id: str) -> Response:
     """Record an arrival, once; a second press says who checked them in and when."""
     from chalicelib.usecases import checkin, roster
 
-    posted = _post_to(slug)
+    posted = _post_to(slug, Role.DOOR)
     if isinstance(posted, Response):
         return posted
     session, _, state = posted
@@ -399,7 +416,7 @@ def broadcast_progress(slug: str, broadcast_id: str) -> Response:
 @routes.route("/events/{slug}/announcements", methods=["GET"])
 def announcement_form(slug: str) -> Response:
     """What registrants were told against what is published now; the way to tell them, or to call the event off."""
-    opened = _open(slug)
+    opened = _open(slug, Role.OWNER)
     if isinstance(opened, Response):
         return opened
     session, state = opened
@@ -431,7 +448,7 @@ def post_announcement(slug: str) -> Response:
     """Preview a change notice or the cancellation with its count, or send it (once, however often pressed)."""
     from chalicelib.usecases import announcements, broadcast
 
-    posted = _post_to(slug)
+    posted = _post_to(slug, Role.OWNER)
     if isinstance(posted, Response):
         return posted
     session, fields, state = posted
@@ -503,13 +520,56 @@ def _announcement_preview(
     )
 
 
+# --- staff and their roles ----------------------------------------------------------------------
+
+
+@routes.route("/staff", methods=["GET"])
+def staff_list() -> Response:
+    """Who may use these pages and for what; owners add, change and remove people here."""
+    session = _viewer(Role.OWNER)
+    if isinstance(session, Response):
+        return session
+    return _staff_page(session)
+
+
+def _staff_page(session: Session, status: int = 200, **context: Any) -> Response:
+    s = current()
+    members = staff.members(s.table, s.settings.organizers)
+    saved = bool(query_params(routes.current_request).get("saved"))
+    context = {"errors": {}, "values": {}, "notice": "", "saved": saved, **context}
+    return _page("staff.html", session, status, members=members, tz=ZoneInfo(DEFAULT_TIMEZONE), **context)
+
+
+@routes.route("/staff", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def change_staff() -> Response:
+    """Add someone with a role, change a role, or remove someone (their sessions end at once)."""
+    from chalicelib.domain.attendee import validate_address
+
+    posted = _poster(Role.OWNER)
+    if isinstance(posted, Response):
+        return posted
+    session, fields = posted
+    s = current()
+    address, problem = validate_address(fields.get("email", ""))
+    chosen = fields.get("role", "")
+    if problem:
+        return _staff_page(session, 400, errors={"email": problem}, values=fields)
+    if chosen not in (*Role, "remove"):
+        return _staff_page(session, 400, errors={"role": msg.ROLE_UNKNOWN}, values=fields)
+    role = None if chosen == "remove" else Role(chosen)
+    outcome = staff.set_role(s.table, s.settings.organizers, address, role, session.email, s.clock.now())
+    if outcome is staff.Change.LAST_OWNER:
+        return _staff_page(session, 409, notice=msg.ROLE_LAST_OWNER)
+    return see_other(f"{_home()}/staff?saved=1", PRIVATE)
+
+
 # --- API keys for the JSON API ------------------------------------------------------------------
 
 
 @routes.route("/api-keys", methods=["GET"])
 def api_key_list() -> Response:
     """The keys issued for the JSON API, and a form to issue one."""
-    session = _viewer()
+    session = _viewer(Role.OWNER)
     if isinstance(session, Response):
         return session
     notice = msg.API_KEY_REVOKED if query_params(routes.current_request).get("revoked") else ""
@@ -536,7 +596,7 @@ def issue_api_key() -> Response:
     from chalicelib.domain.attendee import clean_line
     from chalicelib.usecases import api_keys
 
-    posted = _poster()
+    posted = _poster(Role.OWNER)
     if isinstance(posted, Response):
         return posted
     session, fields = posted
@@ -560,7 +620,7 @@ def revoke_api_key(key_id: str) -> Response:
     """Stop a key at once."""
     from chalicelib.usecases import api_keys
 
-    posted = _poster()
+    posted = _poster(Role.OWNER)
     if isinstance(posted, Response):
         return posted
     session, _ = posted

@@ -1,0 +1,91 @@
+"""Who may use the organizer pages, and for what: owners, staff and door staff, managed in the browser.
+
+Roles nest: door staff check people in and search at the door and see nothing else; staff also
+see registrations, export lists and write to registrants; owners also manage staff, API keys and
+announcements. The deployment's organizer list (the stage file's `organizers`) seeds the first
+owners, so a fresh deployment is never locked out; a stored role for one of them overrides the seed,
+and removing one stores that they were removed. The role is read on every request, so a change or
+a removal takes effect at once, sessions included. The last owner can be neither removed nor demoted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from chalicelib.domain.clock import iso
+from chalicelib.store import schema
+from chalicelib.store.dynamo import Table
+
+
+class Role(StrEnum):
+    """What someone may do on the organizer pages (each includes the ones below it)."""
+
+    OWNER = "owner"
+    STAFF = "staff"
+    DOOR = "door"
+
+
+_RANK = {Role.DOOR: 1, Role.STAFF: 2, Role.OWNER: 3}
+_REMOVED = "removed"  # stored for a seeded owner who was removed, so the seed no longer applies
+
+
+def allows(role: Role | None, needed: Role) -> bool:
+    """True if `role` may do what `needed` may."""
+    return role is not None and _RANK[role] >= _RANK[needed]
+
+
+@dataclass(frozen=True)
+class Member:
+    """One person with a role."""
+
+    email: str
+    role: Role
+    added_by: str = ""  # '' for a seed from the deployment's settings
+    added_at: str = ""
+
+
+def members(table: Table, seeds: frozenset[str]) -> list[Member]:
+    """Everyone with a role: stored ones and the seeds nobody changed, owners first, then by address."""
+    stored = {
+        row[schema.SK].removeprefix(schema.STAFF_PREFIX): row
+        for row in table.query(
+            "pk = :pk AND begins_with(sk, :prefix)",
+            {":pk": schema.event_pk(schema.SITE_SLUG), ":prefix": schema.STAFF_PREFIX},
+        )
+    }
+    found = [
+        Member(email, Role(row["role"]), str(row.get("added_by", "")), str(row.get("added_at", "")))
+        for email, row in stored.items()
+        if row.get("role") != _REMOVED
+    ]
+    found += [Member(email, Role.OWNER) for email in seeds if email not in stored]
+    return sorted(found, key=lambda m: (-_RANK[m.role], m.email))
+
+
+def role_of(table: Table, seeds: frozenset[str], email: str) -> Role | None:
+    """The role of one address now (None: may not use the organizer pages)."""
+    address = email.strip().lower()
+    row = table.get(schema.staff_key(address))
+    if row is not None:
+        return None if row.get("role") == _REMOVED else Role(row["role"])
+    return Role.OWNER if address in seeds else None
+
+
+class Change(StrEnum):
+    """How a change to someone's role ended."""
+
+    SAVED = "saved"
+    LAST_OWNER = "last_owner"  # it would leave nobody able to manage staff
+
+
+def set_role(table: Table, seeds: frozenset[str], email: str, role: Role | None, by: str, now: datetime) -> Change:
+    """Give `email` a role, or take it away (None); never leaves the deployment without an owner."""
+    address = email.strip().lower()
+    owners = [m.email for m in members(table, seeds) if m.role is Role.OWNER]
+    if owners == [address] and role is not Role.OWNER:
+        return Change.LAST_OWNER
+    item = {**schema.staff_key(address), "role": role.value if role else _REMOVED, "added_by": by, "added_at": iso(now)}
+    table.put(item)
+    return Change.SAVED

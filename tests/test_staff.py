@@ -1,0 +1,149 @@
+"""Staff and roles managed in the browser: owners, staff and door staff see and do exactly what they should."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from chalice.test import Client
+
+import app as app_module
+from chalicelib.domain.event import Event
+from chalicelib.usecases import staff
+from chalicelib.usecases.registering import register
+from chalicelib.usecases.staff import Role
+from tests.conftest import FORM, World, mailbox, numbered, page
+from tests.test_organizer import ORGANIZER, SignedIn, sign_in
+
+STAFF, DOOR = "staff@example.jp", "door@example.jp"
+# The least role each organizer route is for. A route missing here fails the test below: every new
+# page must be given its audience.
+NEEDS = {
+    ("GET", "/organizer"): Role.DOOR,
+    ("POST", "/organizer/sign-out"): Role.DOOR,
+    ("GET", "/organizer/events/{slug}/check-in"): Role.DOOR,
+    ("GET", "/organizer/events/{slug}/check-in/{registration_id}"): Role.DOOR,
+    ("POST", "/organizer/events/{slug}/check-in/{registration_id}"): Role.DOOR,
+    ("GET", "/organizer/events/{slug}"): Role.STAFF,
+    ("GET", "/organizer/events/{slug}/registrations/{registration_id}"): Role.STAFF,
+    ("GET", "/organizer/events/{slug}/export/{name}"): Role.STAFF,
+    ("GET", "/organizer/events/{slug}/broadcasts"): Role.STAFF,
+    ("POST", "/organizer/events/{slug}/broadcasts"): Role.STAFF,
+    ("GET", "/organizer/events/{slug}/broadcasts/{broadcast_id}"): Role.STAFF,
+    ("GET", "/organizer/events/{slug}/announcements"): Role.OWNER,
+    ("POST", "/organizer/events/{slug}/announcements"): Role.OWNER,
+    ("GET", "/organizer/staff"): Role.OWNER,
+    ("POST", "/organizer/staff"): Role.OWNER,
+    ("GET", "/organizer/api-keys"): Role.OWNER,
+    ("POST", "/organizer/api-keys"): Role.OWNER,
+    ("POST", "/organizer/api-keys/{key_id}/revoke"): Role.OWNER,
+}
+
+
+def routes() -> list[tuple[str, str]]:
+    """Every organizer route but signing in, as (method, path template)."""
+    found = [
+        (method, path)
+        for path, methods in app_module.app.routes.items()
+        if path.startswith("/organizer") and not path.startswith("/organizer/sign-in")
+        for method in methods
+    ]
+    return sorted(found)
+
+
+def concrete(path: str) -> str:
+    return (
+        path.replace("{slug}", "cdo-seminar")
+        .replace("{registration_id}", "R000000001")
+        .replace("{broadcast_id}", "B1")
+        .replace("{name}", "door.csv")
+        .replace("{key_id}", "K1")
+    )
+
+
+def test_every_organizer_route_is_given_its_audience() -> None:
+    assert sorted(NEEDS) == routes()
+
+
+@pytest.fixture
+def people(client: Client, world: World, published: Event) -> dict[Role, SignedIn]:
+    """An owner (from the deployment's list), a staff member and a door person added in the browser."""
+    world.let_sign_in(ORGANIZER)
+    register(world.table, published, numbered(1), "S1", world.clock.now(), world.services.ids)
+    seeds = world.services.settings.organizers
+    for email, role in ((STAFF, Role.STAFF), (DOOR, Role.DOOR)):
+        staff.set_role(world.table, seeds, email, role, ORGANIZER, world.clock.now())
+    return {
+        Role.OWNER: sign_in(client, world),
+        Role.STAFF: sign_in(client, world, STAFF),
+        Role.DOOR: sign_in(client, world, DOOR),
+    }
+
+
+def call(client: Client, who: SignedIn, method: str, path: str) -> Any:
+    if method == "GET":
+        return who.get(client, path)
+    return client.http.post(path, headers={**FORM, "Cookie": who.cookie}, body=urlencode({"csrf": who.csrf}))
+
+
+@pytest.mark.parametrize(("method", "path"), routes())
+def test_each_role_reaches_exactly_its_routes(
+    client: Client, people: dict[Role, SignedIn], method: str, path: str
+) -> None:
+    needed = NEEDS[(method, path)]
+    for role, who in people.items():
+        response = call(client, who, method, concrete(path))
+        if staff.allows(role, needed):
+            assert response.status_code != 403, (role, path)
+        else:
+            body = page(response)
+            assert response.status_code == 403, (role, path, response.status_code)
+            assert "person1@example.jp" not in body and "参加者1" not in body
+
+
+def test_door_staff_see_the_door_and_nothing_else(client: Client, people: dict[Role, SignedIn]) -> None:
+    door = people[Role.DOOR]
+    dashboard = page(door.get(client, "/organizer"))
+    assert 'href="/organizer/events/cdo-seminar/check-in"' in dashboard and "api-keys" not in dashboard
+    assert "/organizer/staff" not in dashboard
+    found = page(door.get(client, "/organizer/events/cdo-seminar/check-in?q=サンカシャ"))
+    assert "参加者1" in found and "person1@example.jp" not in found
+
+
+def test_an_owner_adds_changes_and_removes_people_and_a_removal_ends_their_session_at_once(
+    client: Client, world: World, people: dict[Role, SignedIn]
+) -> None:
+    owner, desk = people[Role.OWNER], people[Role.STAFF]
+    listing = page(owner.get(client, "/organizer/staff"))
+    assert STAFF in listing and DOOR in listing and ORGANIZER in listing
+    added = owner.post(client, "/organizer/staff", email="New@Example.jp", role="door")
+    assert added.status_code == 303
+    assert staff.role_of(world.table, world.services.settings.organizers, "new@example.jp") is Role.DOOR
+    before = len(mailbox())
+    client.http.post("/organizer/sign-in", headers=FORM, body=urlencode({"email": "new@example.jp"}))
+    world.deliver_outbox()
+    assert [m["To"] for m in mailbox()[before:]] == ["new@example.jp"]  # a person added here can sign in
+    assert desk.get(client, "/organizer/events/cdo-seminar").status_code == 200
+    assert owner.post(client, "/organizer/staff", email=STAFF, role="door").status_code == 303
+    assert desk.get(client, "/organizer/events/cdo-seminar").status_code == 403  # demoted at once
+    assert owner.post(client, "/organizer/staff", email=STAFF, role="remove").status_code == 303
+    gone = desk.get(client, "/organizer")
+    assert gone.status_code == 303 and "/organizer/sign-in" in gone.headers["Location"]
+    refused = owner.post(client, "/organizer/staff", email="x@example.jp", role="emperor")
+    assert refused.status_code == 400 and 'id="role-error"' in page(refused)
+    bad = owner.post(client, "/organizer/staff", email="not-an-address", role="staff")
+    assert bad.status_code == 400 and 'id="email-error"' in page(bad)
+
+
+def test_the_last_owner_cannot_be_removed_and_a_removed_seed_stays_removed(
+    client: Client, world: World, people: dict[Role, SignedIn]
+) -> None:
+    owner = people[Role.OWNER]
+    kept = owner.post(client, "/organizer/staff", email=ORGANIZER, role="staff")
+    assert kept.status_code == 409 and "オーナーが1人もいなくなる" in page(kept)
+    assert owner.post(client, "/organizer/staff", email=STAFF, role="owner").status_code == 303
+    assert owner.post(client, "/organizer/staff", email=ORGANIZER, role="remove").status_code == 303
+    seeds = world.services.settings.organizers
+    assert ORGANIZER in seeds and staff.role_of(world.table, seeds, ORGANIZER) is None
+    assert owner.get(client, "/organizer").status_code == 303  # the seed in the settings no longer lets them in
