@@ -109,15 +109,15 @@ def list_registrations(table: Table, slug: str, state: str, search: str) -> int:
 
 
 def export_list(table: Table, slug: str, kind: exports.ListKind, fmt: str, output: str | None) -> int:
-    """Write the door list, the 名刺交換 list or the waiting list as CSV or XLSX."""
+    """Write one of the event's lists (door, 名刺交換, waiting, accommodation, staff actions) as CSV or XLSX."""
     event = _event(table, slug)
-    rows = exports.rows(event, _entries(table, slug), kind)
+    rows = exports.listing(table, event, kind)
     path = Path(output or exports.filename(event, kind, fmt))
     if fmt == "xlsx":
         path.write_bytes(exports.to_xlsx(rows, event.title))
     else:
         path.write_bytes(exports.to_csv(rows).encode("utf-8"))
-    print(f"{path}: {len(rows) - 1} people")
+    print(f"{path}: {len(rows) - 1} rows")
     return 0
 
 

@@ -310,6 +310,8 @@ def organizer_paths() -> list[str]:
         f"{base}/announcements",
         "/organizer/api-keys",
         "/organizer/staff",
+        f"{base}/add",
+        f"{base}/walk-in",
     ]
 
 
@@ -329,6 +331,11 @@ def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: A
         assert_accessible(desk, path)
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/registrations/R000000001")
     assert_accessible(desk, "registration detail")
+    desk.goto(f"{site.url}/organizer/events/cdo-seminar/registrations/R000000001/print")
+    assert_accessible(desk, "printable confirmation")
+    desk.goto(f"{site.url}/organizer/events/cdo-seminar/add")
+    desk.get_by_role("button", name="登録する").click()
+    assert_accessible(desk, "staff registration with errors")
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/check-in?q=ばんだい")
     desk.get_by_role("button", name=re.compile("受付する")).click()
     desk.get_by_role("heading", name="受付しました").wait_for()  # the answer to the POST has loaded

@@ -67,6 +67,11 @@ def test_every_kind_of_page_is_valid_html(client: Client, world: World, publishe
     pages["check-in"] = page(client.http.get(f"/organizer/events/{published.slug}/check-in", headers=cookie))
     pages["api-keys"] = page(client.http.get("/organizer/api-keys", headers=cookie))
     pages["staff"] = page(client.http.get("/organizer/staff", headers=cookie))
+    pages["add"] = page(client.http.get(f"/organizer/events/{published.slug}/add", headers=cookie))
+    pages["walk-in"] = page(client.http.get(f"/organizer/events/{published.slug}/walk-in", headers=cookie))
+    detail = f"/organizer/events/{published.slug}/registrations/R000000001"
+    pages["registration-detail"] = page(client.http.get(detail, headers=cookie))
+    pages["print"] = page(client.http.get(detail + "/print", headers=cookie))
     pages["announcements"] = page(client.http.get(f"/organizer/events/{published.slug}/announcements", headers=cookie))
     hall = Venue(name="磐梯町中央公民館 大ホール", address="福島県耶麻郡磐梯町大字磐梯字中ノ橋1855")
     world.publish(dataclasses.replace(published, venue=hall))

@@ -52,7 +52,7 @@ def test_export_writes_xlsx_and_excel_safe_csv(
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert rows[0][0] == "氏名" and len(rows) == 3
-    assert "meishi.csv: 2 people" in capsys.readouterr().out
+    assert "meishi.csv: 2 rows" in capsys.readouterr().out
 
 
 def test_check_in_by_number_or_unique_name_and_only_once(console: World, capsys: pytest.CaptureFixture[str]) -> None:

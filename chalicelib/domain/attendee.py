@@ -126,8 +126,13 @@ def required_fields(lang: str) -> tuple[str, ...]:
     return REQUIRED_FIELDS if lang == JAPANESE else tuple(f for f in REQUIRED_FIELDS if f != "kana")
 
 
-def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lang: str = "ja") -> FormResult:
-    """Validate form or JSON input against an event's categories; messages come in the current language."""
+def validate_registration(
+    raw: Mapping[str, Any], categories: Sequence[str], lang: str = "ja", address_optional: bool = False
+) -> FormResult:
+    """Validate form or JSON input against an event's categories; messages come in the current language.
+
+    `address_optional`: staff registering someone by phone or at the counter may leave the address out.
+    """
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
 
@@ -146,6 +151,8 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lan
     values["kana"] = to_katakana(values["kana"])
 
     for field in required_fields(lang):
+        if field == "email" and address_optional:
+            continue
         if field not in errors and not values[field]:
             errors[field] = msg.field_error(msg.REQUIRED, field)
     for field, limit in MAX_LENGTHS.items():
@@ -156,7 +163,7 @@ def validate_registration(raw: Mapping[str, Any], categories: Sequence[str], lan
     if "kana" not in errors and values["kana"] and not KATAKANA_PATTERN.match(values["kana"]):
         errors["kana"] = t(msg.KANA_ONLY)
 
-    if "email" not in errors:
+    if "email" not in errors and (values["email"] or not address_optional):
         email, problem = _check_email(values["email"])
         values["email"] = email
         if problem:

@@ -118,6 +118,22 @@ class Ledger:
             taken_by={**self.taken_by, slot(category): taken + 1},
         )
 
+    def seat_by_choice(self, category: str) -> Ledger | None:
+        """One person of `category` takes a seat by the organizer's choice, or None if no seat is free.
+
+        Any free seat will do: one the category may take, else one held for another category's
+        reservation, which shrinks by that seat (the organizer overrides the order and the quota).
+        """
+        if self.can_seat(category):
+            return self.seat(category)
+        for held, count in self.reserved.items():
+            if self.taken_by.get(held, 0) < count:
+                lowered = dataclasses.replace(
+                    self, reserved={**self.reserved, held: count - 1}, committed=self.committed - 1
+                )
+                return lowered.seat(category)
+        return None
+
     def free(self, category: str) -> Ledger:
         """The ledger after one person of `category` gives a seat back."""
         taken = self.taken(category)

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from chalicelib.domain.attendee import email_key
 from chalicelib.domain.clock import Clock, parse_iso
 from chalicelib.domain.event import Event
 from chalicelib.domain.links import LinkSigner, personal_path, signed_check_in_path
@@ -49,6 +50,7 @@ class Recipient(StrEnum):
 
     REGISTRANT = "registrant"  # in their language, with their personal link and check-in code
     ORGANIZER = "organizer"  # the event's organizer_email, about the event or one registration
+    PREVIOUS_ADDRESS = "previous_address"  # the address a registration had before staff changed it (item's `to`)
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,9 @@ RECIPES: dict[MailKind, Recipe] = {
     MailKind.BROADCAST: Recipe(Recipient.REGISTRANT, _broadcast, _ACTIVE),
     MailKind.CHANGE_NOTICE: Recipe(Recipient.REGISTRANT, _change_notice, _ACTIVE, fresh_details=True),
     MailKind.EVENT_CANCELLED: Recipe(Recipient.REGISTRANT, _event_cancelled, _ACTIVE, fresh_details=True),
+    MailKind.ADDRESS_CHANGED: Recipe(
+        Recipient.PREVIOUS_ADDRESS, lambda f: r.render_address_changed(f.event, _person(f), f.links)
+    ),
     MailKind.CLOSED_NOTICE: Recipe(Recipient.ORGANIZER, _closed_notice),
     MailKind.FEEDBACK_NOTICE: Recipe(Recipient.ORGANIZER, _feedback_notice),
     MailKind.UNSENDABLE_NOTICE: Recipe(Recipient.ORGANIZER, _unsendable_notice),
@@ -228,6 +233,8 @@ class Composer:
             return rendered, Envelope(event.contact.organizer_email, sender, _sender_name(event))
         if registration is None:
             raise Undeliverable("a mail to a registrant names no registration")
+        if recipe.to is Recipient.PREVIOUS_ADDRESS:
+            return self._to_previous_address(recipe, event, registration, item, links, now, sender)
         self._check_still_wanted(MailKind(item["kind"]), recipe, registration)
         rid = registration.registration_id
         links = Links(
@@ -242,6 +249,25 @@ class Composer:
             registration.attendee.email, sender, _sender_name(event), event.contact.organizer_email
         )
 
+    def _to_previous_address(
+        self,
+        recipe: Recipe,
+        event: Event,
+        registration: Registration,
+        item: Item,
+        links: Links,
+        now: datetime,
+        sender: str,
+    ) -> tuple[RenderedMail, Envelope]:
+        """Tell the address a registration used to have, in the registrant's language, without a personal link."""
+        previous = str(item.get("to", ""))
+        if not previous or self.table.get(schema.suppression_key(email_key(previous))) is not None:
+            raise Undeliverable("no previous address to tell, or it bounced before")
+        event = event.in_language(registration.lang)
+        with i18n.speaking(registration.lang):
+            rendered = recipe.render(Facts(self.table, event, registration, item, links, now))
+        return rendered, Envelope(previous, sender, _sender_name(event), event.contact.organizer_email)
+
     def _registration(self, slug: str, item: Item) -> Registration | None:
         """The registration the mail is about, if any; Undeliverable if it is gone or erased."""
         if not item.get("registration_id"):
@@ -254,6 +280,8 @@ class Composer:
         return registration
 
     def _check_still_wanted(self, kind: MailKind, recipe: Recipe, registration: Registration) -> None:
+        if not registration.attendee.email:
+            raise Undeliverable("staff registered this person without an e-mail address")
         if self.table.get(schema.suppression_key(registration.attendee.email_key)) is not None:
             raise Undeliverable("the address bounced or complained before; nothing more is sent to it")
         status = RegistrationStatus(registration.status)

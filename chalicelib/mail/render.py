@@ -35,6 +35,7 @@ SUBJECT_SIGN_IN = N_("【イベント受付】主催者ページへのサイン�
 SUBJECT_BROADCAST = N_("【{title}】{subject}")
 SUBJECT_CHANGE = N_("【開催内容の変更】{title}")
 SUBJECT_EVENT_CANCELLED = N_("【中止】{title}")
+SUBJECT_ADDRESS_CHANGED = N_("【メールアドレスの変更】{title}")
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,16 @@ def render_change_notice(
         text=templating.render("mail/change_notice.txt", **context),
         html=templating.render("mail/change_notice.html", **context),
         attachments=(_calendar(event, registration, links, now, sequence),) if seated else (),
+    )
+
+
+def render_address_changed(event: Event, registration: Registration, links: Links) -> RenderedMail:
+    """To the old address: staff moved this registration to another address (masked); no personal link."""
+    context = {"event": event, "registration": registration, "links": links}
+    return RenderedMail(
+        subject=gettext(SUBJECT_ADDRESS_CHANGED).format(title=event.title),
+        text=templating.render("mail/address_changed.txt", **context),
+        html=templating.render("mail/address_changed.html", **context),
     )
 
 

@@ -63,6 +63,7 @@ API_KEY_PREFIX = "APIKEY#"
 API_KEY_RATE_PREFIX = "APIKEYRATE#"
 SESSION_PREFIX = "SESSION#"
 STAFF_PREFIX = "STAFF#"
+AUDIT_PREFIX = "AUDIT#"
 
 QUEUE_EVENT = "EVENT"
 QUEUE_REMINDER = "REMINDER"
@@ -97,6 +98,11 @@ def details_key(slug: str) -> dict[str, str]:
 def announced_key(slug: str) -> dict[str, str]:
     """Key of the record of what an event's registrants were last told (announcements.py)."""
     return {PK: event_pk(slug), SK: ANNOUNCED_SK}
+
+
+def audit_key(slug: str, registration_id: str, stamp: str, action: str) -> dict[str, str]:
+    """Key of one entry in a registration's audit trail (organizers' actions on it, in time order)."""
+    return {PK: event_pk(slug), SK: f"{AUDIT_PREFIX}{registration_id}#{stamp}#{action}"}
 
 
 def staff_key(email: str) -> dict[str, str]:

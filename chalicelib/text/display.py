@@ -11,7 +11,6 @@ from chalicelib.text.i18n import N_, gettext
 DATE = N_("{year}年{month}月{day}日({weekday})")
 DATE_AND_TIME = N_("{date} {time}")
 SPAN = N_("{start}〜{end}")
-LIST_SEPARATOR = N_("、")
 WEEKDAYS = (N_("月"), N_("火"), N_("水"), N_("木"), N_("金"), N_("土"), N_("日"))
 WEEKDAY_NAMES = (N_("月曜日"), N_("火曜日"), N_("水曜日"), N_("木曜日"), N_("金曜日"), N_("土曜日"), N_("日曜日"))
 MONTH_NAMES = (
@@ -58,7 +57,7 @@ def mask_email(address: str) -> str:
 
 def needs_text(needs: tuple[str, ...]) -> str:
     """The accommodations a registrant asked for, as a list people read (手話通訳、要約筆記)."""
-    from chalicelib.text.messages import ACCOMMODATION_LABELS  # messages imports nothing from here
+    from chalicelib.text.messages import ACCOMMODATION_LABELS, LIST_SEPARATOR  # messages imports nothing from here
 
     return gettext(LIST_SEPARATOR).join(
         gettext(ACCOMMODATION_LABELS[key]) for key in needs if key in ACCOMMODATION_LABELS

@@ -227,6 +227,52 @@ LINK_REQUEST_SENT = N_(
 )
 LINK_REQUEST_CHECK = N_("送信を確認できませんでした。入力内容はそのままです。もう一度「リンクを送る」を押してください")
 EMAIL_TYPO = N_("メールアドレスの「{typed}」は「{suggested}」の誤りではありませんか？ どちらかを選んでください。")
+LIST_SEPARATOR = N_("、")
+# Staff acting on registrations (usecases/assisted.py).
+CHANNEL_LABELS = {
+    "phone": N_("電話"),
+    "fax": N_("FAX"),
+    "counter": N_("窓口"),
+    "door": N_("当日参加（受付で登録）"),
+}
+AUDIT_ACTION_LABELS = {
+    "added": N_("主催者が登録"),
+    "walk_in": N_("当日参加として登録・受付"),
+    "edited": N_("内容を修正"),
+    "address_changed": N_("メールアドレスを変更"),
+    "cancelled": N_("主催者が取り消し"),
+    "moved_up": N_("主催者が繰り上げ"),
+    "reinstated": N_("取り消しを戻して再登録"),
+    "check_in_undone": N_("受付を取り消し"),
+}
+DESK_DONE = {
+    "added": N_("登録しました"),
+    "saved": N_("変更を保存しました"),
+    "cancelled": N_("取り消しました"),
+    "moved_up": N_("参加確定に繰り上げました"),
+    "reinstated": N_("新しい受付番号で登録し直しました"),
+    "check_in_undone": N_("受付を取り消しました"),
+}
+DESK_REFUSED = {
+    "not_active": N_("このお申し込みは取り消し済みのため、変更できません"),
+    "no_seat_in_category": N_("その参加区分には空席がないため、変更できません"),
+    "address_taken": N_("そのメールアドレスは、このイベントにすでに別のお申し込みがあります"),
+    "not_waiting": N_("この方はキャンセル待ちではありません"),
+    "no_seat": N_("空席がないため、できません（定員を増やすか、ほかの方の取り消しを待ってください）"),
+    "called_off": N_("このイベントは中止になっています"),
+    "already_registered": N_("このメールアドレスで、すでに別のお申し込みがあります"),
+    "not_checked_in": N_("この方は受付済みではありません"),
+}
+DESK_ADD_REFUSED = {
+    "full": N_("空席がないため登録できませんでした（何も保存していません）"),
+    "already_registered": N_("このメールアドレスは、このイベントにすでにお申し込みがあります"),
+    "closed": N_("このイベントは受付を終了しています"),
+    "drawing": N_("抽選の前のため、いまは登録できません"),
+    "not_found": N_("イベントが見つかりません"),
+    "busy": N_("混み合っています。もう一度押してください（入力内容はそのままです）"),
+}
+DESK_REASON_NEEDED = N_("理由を入力してください（記録に残ります）")
+DESK_CHANNEL_NEEDED = N_("受付方法を選んでください")
 ROLE_LABELS = {
     "owner": N_("オーナー（すべて。スタッフの管理・APIキー・変更や中止のお知らせを含む）"),
     "staff": N_("スタッフ（申し込みの確認・名簿の出力・一斉連絡・受付）"),
@@ -256,6 +302,12 @@ EXPORT_LISTS = {
             "「配慮が必要なこと」に答えた参加確定・キャンセル待ちの方だけ。当日の準備と、必要なら事前のご連絡のためです。"
         ),
     ),
+    "audit": (
+        N_("主催者による操作の記録"),
+        N_(
+            "電話・窓口での登録、修正、取り消し、繰り上げ、受付の取り消しなど、主催者がしたことの記録。変えた項目の名前だけで、内容は入りません。"
+        ),
+    ),
     "waitlist": (
         N_("キャンセル待ちの一覧"),
         N_("キャンセル待ちの方だけ、順番どおり。当日に席が空いたときの連絡用です。"),
@@ -282,6 +334,9 @@ MAIL_KIND_LABELS = {
     "feedback_notice": N_("配信エラーの主催者への通知"),
     "unsendable_notice": N_("送信できないメールの主催者への通知"),
     "broadcast": N_("主催者からのお知らせ"),
+    "change_notice": N_("開催内容の変更"),
+    "event_cancelled": N_("中止のお知らせ"),
+    "address_changed": N_("メールアドレス変更の通知（変更前のアドレスへ）"),
 }
 MAIL_STATUS_LABELS = {
     "pending": N_("送信待ち"),

@@ -72,6 +72,7 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
         time=display.format_time,
         datetime=display.format_datetime,
         mask_email=display.mask_email,
+        field_label=lambda name: i18n.gettext(messages.FIELD_LABELS.get(str(name), str(name))),
     )
     env.globals.update(
         span=display.format_span,

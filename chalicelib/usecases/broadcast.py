@@ -108,8 +108,8 @@ def _too_long(label: str, limit: int, length: int) -> str:
 def is_recipient(e: Entry, draft: Draft) -> bool:
     """True if this registration is in the draft's audience (erased registrations never are)."""
     r = e.registration
-    if r.erased or r.status not in _ACTIVE:
-        return False
+    if r.erased or r.status not in _ACTIVE or not r.attendee.email:
+        return False  # people staff registered without an address are told by phone
     if draft.audience != ALL and r.status != draft.audience:
         return False
     return not draft.category or r.attendee.category == draft.category

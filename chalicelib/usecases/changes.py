@@ -6,6 +6,7 @@ waiting in the same write, and a category change moves the seat or place with it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,7 +21,7 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import Table
 from chalicelib.store.retry import PATIENT, RetryPolicy, transact_or_lose
 from chalicelib.usecases.outbox import MailKind
-from chalicelib.usecases.registering import get_registration, guard_key
+from chalicelib.usecases.registering import get_registration, guard_of
 from chalicelib.usecases.waitlist import (
     PROMOTIONS_PER_WRITE,
     called_off,
@@ -52,10 +53,20 @@ class CancelResult:
 
 
 def cancel(
-    table: Table, event: Event, registration_id: str, now: datetime, retry: RetryPolicy = PATIENT
+    table: Table,
+    event: Event,
+    registration_id: str,
+    now: datetime,
+    retry: RetryPolicy = PATIENT,
+    also: Sequence[dict[str, Any]] = (),
+    any_time: bool = False,
 ) -> CancelResult:
-    """Cancel a seat (the first waiting person who may take it gets it) or leave the waiting list; idempotent."""
-    if now >= event.cancellation_deadline:
+    """Cancel a seat (the first waiting person who may take it gets it) or leave the waiting list; idempotent.
+
+    `also`: more writes for the same transaction (staff's audit entry); `any_time`: staff may cancel
+    for someone after the registrants' own deadline.
+    """
+    if now >= event.cancellation_deadline and not any_time:
         return CancelResult(CancelOutcome.TOO_LATE)
     slug = event.slug
 
@@ -87,7 +98,7 @@ def cancel(
             and item.get("closes_at", "") > iso(now)
             and ledger.seats_left > 0
         )
-        transact_or_lose(table, [write_ledger(slug, ledger, reopen), *actions, *promotions])
+        transact_or_lose(table, [write_ledger(slug, ledger, reopen), *actions, *promotions, *also])
         return CancelResult(CancelOutcome.CANCELLED, tuple(promoted)), expected
 
     result, _ = retry.run(attempt, f"cancelling {registration_id} of {slug}")
@@ -111,8 +122,12 @@ def correct(
     attendee: Attendee,
     now: datetime,
     retry: RetryPolicy = PATIENT,
+    also: Sequence[dict[str, Any]] = (),
 ) -> CorrectOutcome:
-    """Save corrections (never the address); a new category moves the seat or place with it, or is refused."""
+    """Save corrections (never the address); a new category moves the seat or place with it, or is refused.
+
+    `also`: more writes for the same transaction (staff's audit entry).
+    """
     slug = event.slug
 
     def attempt() -> tuple[CorrectOutcome, bool]:
@@ -124,7 +139,7 @@ def correct(
         status = RegistrationStatus(registration.status)
         save = _save_fields(slug, registration_id, attendee, status, before)
         if before == after or status is RegistrationStatus.APPLIED:
-            transact_or_lose(table, [save])  # a lost race: its state changed meanwhile, so look again
+            transact_or_lose(table, [save, *also])  # a lost race: its state changed meanwhile, so look again
             return CorrectOutcome.SAVED, False
         ledger = read_ledger(table, slug)
         extra: list[dict[str, Any]] = []
@@ -148,7 +163,7 @@ def correct(
         # Others may move up into a seat this frees; the person themself (whose place changes in this
         # very transaction) is settled right after, if their new category has room.
         ledger, promotions, promoted = promotions_under(table, slug, ledger, now, skip=registration_id)
-        transact_or_lose(table, [write_ledger(slug, ledger), save, *extra, *promotions])
+        transact_or_lose(table, [write_ledger(slug, ledger), save, *extra, *promotions, *also])
         return CorrectOutcome.SAVED, status is RegistrationStatus.WAITLISTED or len(promoted) == PROMOTIONS_PER_WRITE
 
     outcome, line_may_move = retry.run(attempt, f"correcting {registration_id} of {slug}")
@@ -192,7 +207,7 @@ def _cancel_actions(
         # The address may register again later; the guard only ever holds live registrations.
         {
             "Delete": {
-                "Key": guard_key(slug, registration.attendee.email_key),
+                "Key": guard_of(slug, registration.attendee, rid),
                 "ConditionExpression": "attribute_not_exists(pk) OR registration_id = :rid",
                 "ExpressionAttributeValues": {":rid": rid},
             }

@@ -12,15 +12,18 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from chalicelib.domain.attendee import Attendee
+from chalicelib.domain.clock import parse_iso
 from chalicelib.domain.event import Event
-from chalicelib.domain.registration import RegistrationStatus
+from chalicelib.domain.registration import RegistrationStatus, display_number
+from chalicelib.store.dynamo import Table
 from chalicelib.text import messages as msg
-from chalicelib.text.display import needs_text
+from chalicelib.text.display import format_datetime, needs_text
 from chalicelib.text.i18n import N_, gettext
 from chalicelib.usecases.roster import Entry
 
@@ -34,6 +37,7 @@ class ListKind(StrEnum):
     MEISHI = "meishi"  # 名刺交換: who came from where, to follow up
     WAITLIST = "waitlist"  # the waiting list in line order: whom to reach if seats free up on the day
     ACCOMMODATION = "accommodation"  # 合理的配慮: who asked for what, so staff can prepare
+    AUDIT = "audit"  # what staff did to registrations (audit_rows: from the trail, not the registrations)
 
 
 # Whose rows each list holds. The registration form promises that details are used for this event
@@ -129,6 +133,33 @@ def rows(event: Event, found: Iterable[Entry], kind: ListKind) -> list[list[str]
         ordered = sorted(zip((e.registration.wait_sk for e in chosen), body, strict=True))
         return [[gettext(N_("順番")), *heading], *([str(n), *row] for n, (_, row) in enumerate(ordered, 1))]
     return [heading, *body]
+
+
+def listing(table: Table, event: Event, kind: ListKind) -> list[list[str]]:
+    """One list of an event as stored now: from its registrations, or (AUDIT) from staff's audit trail."""
+    from chalicelib.usecases.assisted import trail
+    from chalicelib.usecases.roster import entries
+
+    if kind is ListKind.AUDIT:
+        return audit_rows(event, trail(table, event.slug))
+    return rows(event, entries(table, event.slug), kind)
+
+
+def audit_rows(event: Event, trail: Iterable[Mapping[str, Any]]) -> list[list[str]]:
+    """Every staff action on the event's registrations, oldest first: when, which, what, who, fields, why."""
+    headings = (N_("日時"), N_("受付番号"), N_("操作"), N_("担当"), N_("項目"), N_("理由"))
+    body = [
+        [
+            format_datetime(parse_iso(str(row["at"])), event.tz),
+            display_number(str(row["registration_id"])),
+            gettext(msg.AUDIT_ACTION_LABELS.get(str(row["action"]), str(row["action"]))),
+            str(row.get("by", "")),
+            gettext(msg.LIST_SEPARATOR).join(gettext(msg.FIELD_LABELS.get(f, f)) for f in row.get("fields", [])),
+            gettext(msg.CHANNEL_LABELS.get(str(row.get("reason", "")), str(row.get("reason", "")))),
+        ]
+        for row in trail
+    ]
+    return [[gettext(h) for h in headings], *body]
 
 
 def neutralise(cell: str) -> str:

@@ -42,6 +42,7 @@ class MailKind(StrEnum):
     BROADCAST = "broadcast"  # an organizer's message to some or all registrants
     CHANGE_NOTICE = "change_notice"  # the date, time or venue changed (with the updated calendar entry)
     EVENT_CANCELLED = "event_cancelled"  # the organizer called the event off (the calendar entry removed)
+    ADDRESS_CHANGED = "address_changed"  # to the old address: staff moved the registration to another one
 
 
 class MailStatus(StrEnum):

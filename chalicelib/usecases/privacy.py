@@ -16,7 +16,7 @@ from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Table
 from chalicelib.usecases.changes import cancel
-from chalicelib.usecases.registering import get_registration, guard_key
+from chalicelib.usecases.registering import get_registration, guard_of
 
 PERSONAL_FIELDS = ("name", "kana", "organization", "job_title", "email", "question", "needs", "needs_note")
 
@@ -40,7 +40,7 @@ def erase(table: Table, event: Event, registration_id: str, now: datetime) -> Er
         cancel(table, event, registration_id, now)
     with contextlib.suppress(ConditionFailed):  # the guard only ever belongs to a live registration
         table.delete(
-            guard_key(event.slug, registration.attendee.email_key),
+            guard_of(event.slug, registration.attendee, registration_id),
             condition="registration_id = :rid",
             values={":rid": registration_id},
         )

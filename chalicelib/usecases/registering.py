@@ -14,6 +14,7 @@ transaction conditioned on the event still being full (changes.py cancels; waitl
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,7 +22,7 @@ from typing import Any
 
 from chalicelib.domain.attendee import Attendee, email_key
 from chalicelib.domain.clock import iso, iso_precise
-from chalicelib.domain.event import STATUS_OPEN, Event
+from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_OPEN, Event
 from chalicelib.domain.ids import IdGenerator, new_id
 from chalicelib.domain.ledger import Claim, Ledger, claim, slot
 from chalicelib.domain.registration import Registration, RegistrationStatus
@@ -51,6 +52,28 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class OnBehalf:
+    """A registration staff take for someone (phone, FAX, the counter, a walk-in at the door).
+
+    It follows the seat ledger like any other, but not the form's calendar: staff may add someone
+    after the deadline or once the event is closed, as long as a seat (or a place) is there.
+    """
+
+    by: str  # the staff member's address
+    channel: str  # how the request came: assisted.Channel
+    send_mail: bool = True  # the confirmation goes out (never without an address)
+    walk_in: bool = False  # a seat now and checked in, in the same write; never a place in line
+    seat_only: bool = False  # a seat or nothing (a cancelled registration taken back): never a place in line
+    # More writes for the same transaction, given the registration's id (the audit entry).
+    also: Callable[[str], list[dict[str, Any]]] = lambda registration_id: []
+
+    @property
+    def needs_a_seat(self) -> bool:
+        """A seat now or nothing: no place in line, no lottery application."""
+        return self.walk_in or self.seat_only
+
+
+@dataclass(frozen=True)
 class RegistrationResult:
     """The answer to one registration attempt."""
 
@@ -76,6 +99,7 @@ def register(
     now: datetime,
     ids: IdGenerator = new_id,
     retry: RetryPolicy = BRIEF,
+    on_behalf: OnBehalf | None = None,
 ) -> RegistrationResult:
     """Take a seat for `attendee` atomically (or a place in line, or a lottery application).
 
@@ -88,9 +112,10 @@ def register(
     def attempt() -> RegistrationResult:
         nonlocal registration_id
         refused: RegistrationResult | None = None
-        for path in _paths(event, attendee.category, now):
+        for path in _paths(event, attendee.category, now, on_behalf):
+            actions = path_actions(path, event.slug, attendee, registration_id, submission_id, now, expires, on_behalf)
             try:
-                table.transact(path_actions(path, event.slug, attendee, registration_id, submission_id, now, expires))
+                table.transact(actions)
                 return RegistrationResult(_OUTCOME_OF[path], registration_id)
             except TransactionCancelled as cancelled:
                 exc = _aligned(cancelled, path)
@@ -102,11 +127,11 @@ def register(
                 if _stored_by_older_code(exc):
                     upgrade_ledger(table, event.slug)  # its maps are keyed the old way: store them as now
                     raise LostRace from exc
-                refused = _explain_refusal(table, event.slug, exc, submission_id, now, ids)
+                refused = _explain_refusal(table, event.slug, exc, submission_id, now, ids, on_behalf is not None)
                 if refused.outcome is not Outcome.FULL:
                     return refused
                 # Full on this path: the next one (any seat, then the waiting list) may still take them.
-        if refused is not None and not event.waitlist:
+        if refused is not None and (not event.waitlist or (on_behalf and on_behalf.needs_a_seat)):
             return refused
         # With a waiting list every path said full, so a seat freed between the tries: go round again.
         raise LostRace
@@ -125,13 +150,14 @@ _OUTCOME_OF = {
 }
 
 
-def _paths(event: Event, category: str, now: datetime) -> list[Path]:
+def _paths(event: Event, category: str, now: datetime, on_behalf: OnBehalf | None = None) -> list[Path]:
     """The paths to try, in order: a reserved seat (if the category has one), any seat, then the line."""
-    if event.takes_applications(now):
+    walk_in = on_behalf is not None and on_behalf.needs_a_seat
+    if event.takes_applications(now) and not walk_in:
         return [Path.APPLICATION]
     paths = [Path.RESERVED] if event.reservations(now).get(category, 0) > 0 else []
     paths.append(Path.GENERAL)
-    if event.waitlist:
+    if event.waitlist and not walk_in:
         paths.append(Path.WAITLIST)
     return paths
 
@@ -157,15 +183,17 @@ def _only_the_id_was_taken(exc: TransactionCancelled) -> bool:
 
 # Registration is open (and a lottery event gives seats only once it is drawn); the ledger adds its room.
 _OPEN = "#status = :open AND closes_at > :now AND (attribute_not_exists(draw_at) OR attribute_exists(drawn_at))"
+# Staff add people after the deadline too (at the door, say): only an event called off refuses them.
+_NOT_CALLED_OFF = "(attribute_not_exists(closed_reason) OR closed_reason <> :called_off)"
 
 
-def _event_update(path: Path) -> tuple[str, str]:
+def _event_update(path: Path, on_behalf: OnBehalf | None = None) -> tuple[str, str]:
     """The event item's update and condition for one path."""
     update, room = claim(Claim(path.value))
-    return update, f"{_OPEN} AND {room}"
+    return update, f"{_NOT_CALLED_OFF if on_behalf else _OPEN} AND {room}"
 
 
-_EVENT_VALUES = {":one": 1, ":zero": 0, ":open": STATUS_OPEN}
+_EVENT_VALUES = {":one": 1, ":zero": 0, ":open": STATUS_OPEN, ":called_off": REASON_EVENT_CANCELLED}
 
 
 def path_actions(
@@ -176,14 +204,43 @@ def path_actions(
     submission_id: str,
     now: datetime,
     expires_at: int,
+    on_behalf: OnBehalf | None = None,
 ) -> list[dict[str, Any]]:
     """The writes of one path: the event's counters, the address guard, the registration, its mail.
 
     The items holding personal data carry `expires_at` (epoch seconds), so DynamoDB deletes them then.
+    On someone's behalf: who took it and how, checked in at once for a walk-in, the mail only if
+    wanted and possible, and the caller's extra writes (its audit entry) after the rest.
     """
     registration = _registration_item(slug, attendee, registration_id, submission_id, now)
     registration[schema.TTL_ATTRIBUTE] = expires_at
     guard = {**_guard_item(slug, attendee, registration_id, submission_id, now), schema.TTL_ATTRIBUTE: expires_at}
+    if on_behalf is not None:
+        registration.update(added_by=on_behalf.by, channel=on_behalf.channel)
+        if on_behalf.walk_in:
+            registration.update(checked_in_at=iso(now), checked_in_by=on_behalf.by)
+    actions = _path_writes(path, slug, attendee, registration, guard, registration_id, now, on_behalf)
+    if on_behalf is not None:
+        if not (on_behalf.send_mail and attendee.email):
+            actions = [a for a in actions if not _is_mail(a)]
+        actions += on_behalf.also(registration_id)
+    return actions
+
+
+def _is_mail(action: dict[str, Any]) -> bool:
+    return str(action.get("Put", {}).get("Item", {}).get(schema.SK, "")).startswith(schema.MAIL_PREFIX)
+
+
+def _path_writes(
+    path: Path,
+    slug: str,
+    attendee: Attendee,
+    registration: dict[str, Any],
+    guard: dict[str, Any],
+    registration_id: str,
+    now: datetime,
+    on_behalf: OnBehalf | None,
+) -> list[dict[str, Any]]:
     if path is Path.APPLICATION:
         # An application takes nothing and leaves the event item alone, so a lottery's rush never meets the one
         # item every seat change writes: the cached details say it is before the draw (_paths), and an
@@ -194,12 +251,13 @@ def path_actions(
             slug, status_mail_id(MailKind.APPLIED, registration_id), MailKind.APPLIED, now, registration_id
         )
         return [_put_new(guard), _put_new(registration), put_new_mail(mail)]
-    update, condition = _event_update(path)
+    update, condition = _event_update(path, on_behalf)
     used = update + condition
     # DynamoDB refuses names and values an expression does not use, so only those go along.
     names = {name: value for name, value in (("#status", "status"), ("#c", slot(attendee.category))) if name in used}
     values = {name: value for name, value in _EVENT_VALUES.items() if name in used}
-    values[":now"] = iso(now)
+    if ":now" in used:
+        values[":now"] = iso(now)
     check: dict[str, Any] = {
         "Key": schema.event_key(slug),
         "ConditionExpression": condition,
@@ -251,11 +309,21 @@ def _guard_item(
     slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
 ) -> dict[str, Any]:
     return {
-        **guard_key(slug, attendee.email_key),
+        **guard_of(slug, attendee, registration_id),
         "registration_id": registration_id,
         "submission_id": submission_id,
         "last_confirmation_at": iso(now),
     }
+
+
+# Someone staff registered without an address (by phone, say) still gets a guard, one of their own:
+# the transaction keeps its shape, and nothing else can ever collide with it.
+NO_ADDRESS = "no-address#"
+
+
+def guard_of(slug: str, attendee: Attendee, registration_id: str) -> dict[str, str]:
+    """Key of a registration's guard: its address's, or its own when it has none."""
+    return guard_key(slug, attendee.email_key or NO_ADDRESS + registration_id)
 
 
 def guard_key(slug: str, email_key: str) -> dict[str, str]:
@@ -274,8 +342,12 @@ def _explain_refusal(
     submission_id: str,
     now: datetime,
     ids: IdGenerator,
+    by_staff: bool = False,
 ) -> RegistrationResult:
-    """Turn the cancellation reasons (with the items as they were) into an answer."""
+    """Turn the cancellation reasons (with the items as they were) into an answer.
+
+    `by_staff`: the registration did not depend on the form's calendar, only on a seat (or place).
+    """
     event_reason, guard_reason = exc.reasons[0], exc.reasons[1]
     if guard_reason.code == "ConditionalCheckFailed" and guard_reason.item:
         guard = guard_reason.item
@@ -290,7 +362,9 @@ def _explain_refusal(
     event = event_reason.item
     if event is None:
         return RegistrationResult(Outcome.NOT_FOUND)
-    if event.get("status") != STATUS_OPEN or event.get("closes_at", "") <= iso(now):
+    if event.get("closed_reason") == REASON_EVENT_CANCELLED:
+        return RegistrationResult(Outcome.CLOSED)
+    if not by_staff and (event.get("status") != STATUS_OPEN or event.get("closes_at", "") <= iso(now)):
         return RegistrationResult(Outcome.CLOSED)
     if event.get("draw_at") and not event.get("drawn_at"):
         return RegistrationResult(Outcome.DRAWING)

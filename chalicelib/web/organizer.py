@@ -14,8 +14,10 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from chalice.app import Blueprint, Response
+from markupsafe import Markup
 
 from chalicelib.config.services import current
+from chalicelib.domain.attendee import EDITABLE_FIELDS, NEEDS_FIELD_PREFIX
 from chalicelib.domain.event import DEFAULT_TIMEZONE, EventState
 from chalicelib.domain.links import check_in_token_is_genuine
 from chalicelib.text import messages as msg
@@ -25,14 +27,14 @@ from chalicelib.usecases import catalog, sign_in, staff
 from chalicelib.usecases.sign_in import Session
 from chalicelib.usecases.staff import Role
 from chalicelib.web.headers import PRIVATE
-from chalicelib.web.http import base_path, form_fields, here, html, query_params, read_cookie, see_other
+from chalicelib.web.http import base_path, form_fields, here, html, query_params, read_cookie, see_other, site_url
 
 routes = Blueprint(__name__)
 
 # The organizer tools' own modules (roster, export, checkin, broadcast) are imported inside the routes
 # that use them: every Lambda container of the site loads this module, and the attendee pages' cold
 # start should not pay for the organizer tools (about 20 ms of imports).
-_CSV_LISTS = ("door.csv", "meishi.csv", "waitlist.csv", "accommodation.csv")
+_CSV_LISTS = ("door.csv", "meishi.csv", "waitlist.csv", "accommodation.csv", "audit.csv")
 
 
 def _base() -> str:
@@ -246,14 +248,231 @@ def registration_detail(slug: str, registration_id: str) -> Response:
     found = roster.entry(s.table, slug, registration_id)
     if found is None:
         return _page("message.html", session, 404, title=msg.CHECK_IN_RESULT["not_found"], text="")
-    history = roster.mail_history(s.table, slug, registration_id)
-    return _page("registration.html", session, event=state.event, entry=found, history=history)
+    done = msg.DESK_DONE.get(query_params(routes.current_request).get("done", ""), "")
+    return _registration_page(session, state, found, done=done)
+
+
+def _registration_page(session: Session, state: EventState, found: Any, status: int = 200, **context: Any) -> Response:
+    """One registration with its mail, its audit trail and what staff may do to it now."""
+    from chalicelib.usecases import assisted, roster
+
+    s = current()
+    rid = found.registration.registration_id
+    history = roster.mail_history(s.table, state.event.slug, rid)
+    trail = assisted.trail(s.table, state.event.slug, rid)
+    attendee = found.registration.attendee
+    values = {**{f: getattr(attendee, f) for f in (*EDITABLE_FIELDS, "email")}}
+    values.update({NEEDS_FIELD_PREFIX + key: "yes" for key in attendee.needs_list})
+    context = {"errors": {}, "notice": "", "done": "", "values": values, **context}
+    return _page(
+        "registration.html", status=status, session=session, event=state.event, entry=found, history=history,
+        trail=trail, **context,
+    )  # fmt: skip
+
+
+@routes.route(
+    "/events/{slug}/registrations/{registration_id}",
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded"],
+)
+def act_on_registration(slug: str, registration_id: str) -> Response:
+    """Staff correct, cancel, move up, take back or un-check-in one registration (each audited)."""
+    from chalicelib.usecases import roster
+
+    posted = _post_to(slug)
+    if isinstance(posted, Response):
+        return posted
+    session, fields, state = posted
+    found = roster.entry(current().table, slug, registration_id)
+    if found is None or found.registration.erased:
+        return _page("message.html", session, 404, title=msg.CHECK_IN_RESULT["not_found"], text="")
+    handler = _DESK_ACTIONS.get(fields.get("action", ""))
+    if handler is None:
+        return _registration_page(session, state, found, 400, notice=msg.ACTION_UNKNOWN)
+    return handler(session, state, found, fields)
+
+
+def _reason(fields: dict[str, str]) -> str:
+    return " ".join(fields.get("reason", "").split())[:500]
+
+
+def _desk_edit(session: Session, state: EventState, found: Any, fields: dict[str, str]) -> Response:
+    from chalicelib.domain.attendee import validate_registration
+    from chalicelib.usecases import assisted
+
+    s = current()
+    registration = found.registration
+    categories = [c.key for c in state.event.categories]
+    raw = {**fields, "consent": "yes", "question": registration.attendee.question}
+    form = validate_registration(raw, categories, registration.lang, address_optional=True)
+    if form.attendee is None:
+        return _registration_page(session, state, found, 400, errors=form.errors, values=form.values)
+    outcome = assisted.edit(
+        s.table, state.event, registration.registration_id, form.attendee, session.email, s.clock.now(), s.ids
+    )
+    if outcome in (assisted.EditOutcome.SAVED, assisted.EditOutcome.UNCHANGED):
+        return _see_registration(state, registration.registration_id, "saved")
+    return _registration_page(session, state, found, 409, notice=msg.DESK_REFUSED[outcome.value], values=form.values)
+
+
+def _desk_cancel(session: Session, state: EventState, found: Any, fields: dict[str, str]) -> Response:
+    from chalicelib.usecases import assisted
+
+    s = current()
+    if fields.get("confirm_cancel") != "yes":
+        return _registration_page(
+            session, state, found, 400, errors={"confirm_cancel": msg.CONFIRMATION_NEEDED["cancel"]}
+        )
+    rid = found.registration.registration_id
+    assisted.cancel_for(s.table, state.event, rid, session.email, _reason(fields), s.clock.now())
+    return _see_registration(state, rid, "cancelled")
+
+
+def _desk_move_up(session: Session, state: EventState, found: Any, fields: dict[str, str]) -> Response:
+    from chalicelib.usecases import assisted
+
+    s = current()
+    reason = _reason(fields)
+    if not reason:
+        return _registration_page(session, state, found, 400, errors={"reason": msg.DESK_REASON_NEEDED})
+    rid = found.registration.registration_id
+    outcome = assisted.move_up(s.table, state.event, rid, session.email, reason, s.clock.now())
+    if outcome is not assisted.MoveOutcome.MOVED_UP:
+        return _registration_page(session, state, found, 409, notice=msg.DESK_REFUSED[outcome.value])
+    return _see_registration(state, rid, "moved_up")
+
+
+def _desk_reinstate(session: Session, state: EventState, found: Any, fields: dict[str, str]) -> Response:
+    from chalicelib.usecases import assisted
+    from chalicelib.usecases.registering import Outcome
+
+    s = current()
+    rid = found.registration.registration_id
+    result = assisted.reinstate(s.table, state.event, rid, session.email, s.clock.now(), s.ids)
+    if result is None or result.outcome is not Outcome.REGISTERED:
+        refusal = "already_registered" if result and result.outcome is Outcome.ALREADY_REGISTERED else "no_seat"
+        return _registration_page(session, state, found, 409, notice=msg.DESK_REFUSED[refusal])
+    return _see_registration(state, result.registration_id, "reinstated")
+
+
+def _desk_undo_check_in(session: Session, state: EventState, found: Any, fields: dict[str, str]) -> Response:
+    from chalicelib.usecases import assisted
+
+    s = current()
+    rid = found.registration.registration_id
+    if not assisted.undo_check_in(s.table, state.event, rid, session.email, _reason(fields), s.clock.now()):
+        return _registration_page(session, state, found, 409, notice=msg.DESK_REFUSED["not_checked_in"])
+    return _see_registration(state, rid, "check_in_undone")
+
+
+_DESK_ACTIONS = {
+    "edit": _desk_edit,
+    "cancel": _desk_cancel,
+    "move_up": _desk_move_up,
+    "reinstate": _desk_reinstate,
+    "undo_check_in": _desk_undo_check_in,
+}
+
+
+def _see_registration(state: EventState, registration_id: str, done: str) -> Response:
+    return see_other(f"{_home()}/events/{state.event.slug}/registrations/{registration_id}?done={done}", PRIVATE)
+
+
+@routes.route("/events/{slug}/add", methods=["GET"])
+def add_form(slug: str) -> Response:
+    """Register someone who asked by phone, FAX or at the counter (with or without an e-mail address)."""
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    return _page(
+        "add.html", session, event=state.event, values={"send_mail": "yes"}, errors={}, walk_in=False, notice=""
+    )
+
+
+@routes.route("/events/{slug}/walk-in", methods=["GET"])
+def walk_in_form(slug: str) -> Response:
+    """Register a walk-in at the door and check them in, in one step (a seat, or nothing)."""
+    opened = _open(slug, Role.DOOR)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    return _page(
+        "add.html", session, event=state.event, values={"send_mail": "yes"}, errors={}, walk_in=True, notice=""
+    )
+
+
+@routes.route("/events/{slug}/add", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def add_registration(slug: str) -> Response:
+    """Take the registration; its page follows, with a printable confirmation for people without e-mail."""
+    return _add(slug, walk_in=False)
+
+
+@routes.route("/events/{slug}/walk-in", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def add_walk_in(slug: str) -> Response:
+    """Take a seat for a walk-in and check them in at once; refused (nothing written) when no seat is free."""
+    return _add(slug, walk_in=True)
+
+
+def _add(slug: str, walk_in: bool) -> Response:
+    from chalicelib.domain.attendee import validate_registration
+    from chalicelib.usecases import assisted, roster
+    from chalicelib.usecases.registering import Outcome
+
+    posted = _post_to(slug, Role.DOOR if walk_in else Role.STAFF)
+    if isinstance(posted, Response):
+        return posted
+    session, fields, state = posted
+    s = current()
+    event = state.event
+    channel = assisted.Channel.DOOR.value if walk_in else fields.get("channel", "")
+    form = validate_registration(fields, [c.key for c in event.categories], "ja", address_optional=True)
+    errors = dict(form.errors)
+    if channel not in {c.value for c in assisted.Channel}:
+        errors["channel"] = msg.DESK_CHANNEL_NEEDED
+    if errors or form.attendee is None:
+        values = {**form.values, "channel": channel, "send_mail": fields.get("send_mail", "")}
+        return _page("add.html", session, 400, event=event, values=values, errors=errors, walk_in=walk_in, notice="")
+    send_mail = fields.get("send_mail") == "yes"
+    result = assisted.add(
+        s.table, event, form.attendee, assisted.Channel(channel), send_mail, session.email, s.clock.now(), s.ids,
+        walk_in=walk_in,
+    )  # fmt: skip
+    taken = (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED)
+    if result.outcome not in taken:
+        refusal = msg.DESK_ADD_REFUSED.get(result.outcome.value, msg.DESK_ADD_REFUSED["full"])
+        values = {**form.values, "channel": channel, "send_mail": fields.get("send_mail", "")}
+        return _page("add.html", session, 409, event=event, values=values, errors={}, walk_in=walk_in, notice=refusal)
+    if walk_in:
+        person = roster.entry(s.table, slug, result.registration_id)
+        return _page("check_in_person.html", session, event=event, entry=person, result=None, walked_in=True)
+    return _see_registration(state, result.registration_id, "added")
+
+
+@routes.route("/events/{slug}/registrations/{registration_id}/print", methods=["GET"])
+def printable_confirmation(slug: str, registration_id: str) -> Response:
+    """A confirmation to print or read out, for someone registered without an e-mail address."""
+    from chalicelib.domain.links import signed_check_in_path
+    from chalicelib.mail.qr import qr_svg
+    from chalicelib.usecases import roster
+
+    opened = _open(slug)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    s = current()
+    found = roster.entry(s.table, slug, registration_id)
+    if found is None or found.registration.erased:
+        return _page("message.html", session, 404, title=msg.CHECK_IN_RESULT["not_found"], text="")
+    door = signed_check_in_path(s.signer, slug, registration_id, state.event.ends_at)
+    qr = qr_svg(site_url(routes.current_request) + door, gettext(msg.QR_LABEL).format(number=found.registration.number))
+    return _page("print.html", session, event=state.event, entry=found, qr_svg=Markup(qr))  # noqa: S704 (segno's SVG)
 
 
 @routes.route("/events/{slug}/export/{name}", methods=["GET"])
 def export_list(slug: str, name: str) -> Response:
-    """The door list, the 名刺交換 list or the waiting list as CSV for Excel."""
-    from chalicelib.usecases import exports, roster
+    """One of the lists (door, 名刺交換, waiting, accommodation, staff actions) as CSV for Excel."""
+    from chalicelib.usecases import exports
 
     opened = _open(slug)
     if isinstance(opened, Response):
@@ -262,7 +481,7 @@ def export_list(slug: str, name: str) -> Response:
     if name not in _CSV_LISTS:
         return _page("message.html", session, 404, title=msg.EXPORT_UNKNOWN, text=msg.EXPORT_UNKNOWN)
     kind = exports.ListKind(name.removesuffix(".csv"))
-    table = exports.rows(state.event, roster.entries(current().table, slug), kind)
+    table = exports.listing(current().table, state.event, kind)
     headers: dict[str, str | list[str]] = {
         **PRIVATE,
         "Content-Type": "text/csv; charset=utf-8",
