@@ -359,3 +359,29 @@ def test_the_registrants_own_page_shows_the_same_check_in_code(client: Client, w
     location = register_by_form(client, published)
     body = page(client.http.get(location))
     assert '<svg role="img"' in body and "<title>受付用QRコード（受付番号" in body
+
+
+def test_when_the_form_asks_leave_for_meishi_the_list_holds_only_those_who_gave_it(
+    client: Client, world: World, desk: SignedIn, published: Event
+) -> None:
+    import tomllib
+    from urllib.parse import urlencode
+
+    from chalicelib.domain.event_file import parse_event
+    from chalicelib.domain.event_toml import to_toml
+    from tests.conftest import FORM, signed, valid_form
+
+    event = world.publish(dataclasses.replace(published, slug="asks", meishi_consent_question=True))
+    assert parse_event(tomllib.loads(to_toml(event))) == event
+    form = page(client.http.get(f"/events/{event.slug}"))
+    assert 'name="meishi_consent"' in form and 'name="meishi_consent"' not in page(
+        client.http.get("/events/cdo-seminar")
+    )
+    for email, agreed in (("yes@example.jp", "yes"), ("no@example.jp", "")):
+        body = urlencode(signed(valid_form(email=email, meishi_consent=agreed), event.slug))
+        assert client.http.post(f"/events/{event.slug}", headers=FORM, body=body).status_code == 303
+    listed = desk.get(client, f"/organizer/events/{event.slug}/export/meishi.csv").body.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(listed, newline="")))
+    assert [row[rows[0].index("メールアドレス")] for row in rows[1:]] == ["yes@example.jp"]
+    door = desk.get(client, f"/organizer/events/{event.slug}/export/door.csv").body.decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(door, newline="")))) == 3  # the door still expects both

@@ -51,6 +51,7 @@ class Attendee:
     lang: str = "ja"  # the language they registered in: their mails are written in it
     needs: str = ""  # ACCOMMODATIONS asked for, comma-separated in that order ('' for none)
     needs_note: str = ""  # anything else staff should prepare, in the registrant's words
+    meishi_consent: str = ""  # "yes": agreed to appear on the 名刺交換 list (asked only if the event asks)
 
     @property
     def needs_list(self) -> tuple[str, ...]:
@@ -121,7 +122,7 @@ def required_fields(lang: str) -> tuple[str, ...]:
     """What a registrant must give: a reading of the name only when registering in Japanese.
 
     A name in Latin letters (John Smith) has no katakana reading to give; the door list sorts those
-    by the name itself (exports.door_order).
+    by the name itself (reading_order).
     """
     return REQUIRED_FIELDS if lang == JAPANESE else tuple(f for f in REQUIRED_FIELDS if f != "kana")
 
@@ -175,6 +176,9 @@ def validate_registration(
         elif values["category"] not in categories:
             errors["category"] = t(msg.UNKNOWN_CATEGORY)
 
+    agreed = raw.get("meishi_consent")
+    values["meishi_consent"] = "yes" if agreed is True or str(agreed).strip().lower() in _TRUE_WORDS else ""
+
     needs, problem = _needs(raw)
     values.update({NEEDS_FIELD_PREFIX + key: "yes" for key in needs})
     if problem:
@@ -200,6 +204,7 @@ def validate_registration(
         lang=lang,
         needs=",".join(needs),
         needs_note=values["needs_note"],
+        meishi_consent=values["meishi_consent"],
     )
     return FormResult(values=values, errors={}, attendee=attendee)
 
@@ -246,7 +251,7 @@ def _check_email(value: str) -> tuple[str, str]:
 
 
 # What a registrant may correct on their own page; the address is the registration's identity.
-EDITABLE_FIELDS = ("name", "kana", "organization", "job_title", "category", "needs", "needs_note")
+EDITABLE_FIELDS = ("name", "kana", "organization", "job_title", "category", "needs", "needs_note", "meishi_consent")
 
 
 def validate_changes(raw: Mapping[str, Any], categories: Sequence[str], current: Attendee) -> FormResult:
@@ -256,3 +261,10 @@ def validate_changes(raw: Mapping[str, Any], categories: Sequence[str], current:
     submitted = {field: raw.get(field, "") for field in EDITABLE_FIELDS}
     boxes = {NEEDS_FIELD_PREFIX + key: raw.get(NEEDS_FIELD_PREFIX + key, "") for key in ACCOMMODATIONS}
     return validate_registration({**submitted, **boxes, **kept}, categories, current.lang)
+
+
+def reading_order(attendee: Attendee, registration_id: str) -> tuple[int, str, str]:
+    """Where a person stands in lists read at the door: by reading (アイウエオ順), then those with none by name."""
+    if attendee.kana:
+        return (0, attendee.kana, registration_id)
+    return (1, unicodedata.normalize("NFKC", attendee.name).casefold(), registration_id)

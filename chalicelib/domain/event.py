@@ -146,9 +146,10 @@ class Event:
     reminders: tuple[ReminderSpec, ...] = DEFAULT_REMINDERS
     url: str = ""
     waitlist: bool = True  # when full, new registrants join a waiting list and move up as seats free
-    accommodation_question: bool = (
-        True  # the form asks 配慮が必要なこと (合理的配慮); on unless the organizer turns it off
-    )
+    # The form asks 配慮が必要なこと (合理的配慮); on unless the organizer turns it off.
+    accommodation_question: bool = True
+    # The form asks leave to list people for 名刺交換; the 名刺交換 list then holds only those who agreed.
+    meishi_consent_question: bool = False
     cancellation_closes_at: datetime | None = None  # None: registrants may cancel until the start
     quota_release_at: datetime | None = None  # unused reserved seats become everyone's then (None: never)
     draw_at: datetime | None = None  # a lottery: applications until then, then a draw (None: first come)
@@ -246,6 +247,7 @@ class Event:
             url=data.get("url", ""),
             waitlist=data.get("waitlist", True),
             accommodation_question=data.get("accommodation_question", True),
+            meishi_consent_question=data.get("meishi_consent_question", False),
             cancellation_closes_at=_moment_or_none(data.get("cancellation_closes_at")),
             quota_release_at=_moment_or_none(data.get("quota_release_at")),
             draw_at=_moment_or_none(data.get("draw_at")),

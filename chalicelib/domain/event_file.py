@@ -70,6 +70,9 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
     accommodation = data.get("accommodation_question", True)
     if not isinstance(accommodation, bool):
         raise EventFileError("accommodation_question must be true or false")
+    meishi = data.get("meishi_consent_question", False)
+    if not isinstance(meishi, bool):
+        raise EventFileError("meishi_consent_question must be true or false")
 
     capacity = data.get("capacity")
     if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
@@ -139,6 +142,7 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         url=_text(data, "url", default=""),
         waitlist=waitlist,
         accommodation_question=accommodation,
+        meishi_consent_question=meishi,
         cancellation_closes_at=cancel_until,
         quota_release_at=release,
         draw_at=draw,
@@ -255,6 +259,7 @@ _TOP = (
     "capacity",
     "waitlist",
     "accommodation_question",
+    "meishi_consent_question",
     "categories",
     "quota_release_at",
     "draw_at",

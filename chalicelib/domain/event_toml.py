@@ -35,6 +35,7 @@ def to_toml(event: Event) -> str:
         ("capacity", event.capacity),
         ("waitlist", event.waitlist),
         ("accommodation_question", event.accommodation_question),
+        ("meishi_consent_question", event.meishi_consent_question),
         ("quota_release_at", _moment(event.quota_release_at, tz)),
         ("draw_at", _moment(event.draw_at, tz)),
         ("retention_days", event.retention_days if event.retention_days != DEFAULT_RETENTION_DAYS else None),

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from chalicelib.domain.attendee import Attendee
+from chalicelib.domain.attendee import reading_order
 from chalicelib.domain.clock import parse_iso
 from chalicelib.domain.event import Event
 from chalicelib.domain.registration import RegistrationStatus, display_number
@@ -108,13 +107,6 @@ def _columns(event: Event) -> dict[ListKind, tuple[Column, ...]]:
     }
 
 
-def door_order(attendee: Attendee, registration_id: str) -> tuple[int, str, str]:
-    """Where a person stands on the door list: by reading (アイウエオ順), then those with none by their name."""
-    if attendee.kana:
-        return (0, attendee.kana, registration_id)
-    return (1, unicodedata.normalize("NFKC", attendee.name).casefold(), registration_id)
-
-
 def rows(event: Event, found: Iterable[Entry], kind: ListKind) -> list[list[str]]:
     """The heading row and one row per entry the list holds (HOLDS).
 
@@ -123,10 +115,12 @@ def rows(event: Event, found: Iterable[Entry], kind: ListKind) -> list[list[str]
     """
     columns = _columns(event)[kind]
     chosen = [e for e in found if e.registration.status in HOLDS[kind] and not e.registration.erased]
+    if kind is ListKind.MEISHI and event.meishi_consent_question:
+        chosen = [e for e in chosen if e.registration.attendee.meishi_consent == "yes"]
     if kind is ListKind.ACCOMMODATION:
         chosen = [e for e in chosen if e.registration.attendee.needs or e.registration.attendee.needs_note]
     if kind in (ListKind.DOOR, ListKind.ACCOMMODATION):
-        chosen.sort(key=lambda e: door_order(e.registration.attendee, e.registration.registration_id))
+        chosen.sort(key=lambda e: reading_order(e.registration.attendee, e.registration.registration_id))
     body = [[c.value(e) for c in columns] for e in chosen]
     heading = [gettext(c.heading) for c in columns]
     if kind is ListKind.WAITLIST:

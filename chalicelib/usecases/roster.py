@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.domain.attendee import to_katakana
+from chalicelib.domain.attendee import reading_order, to_katakana
 from chalicelib.domain.registration import Registration
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
@@ -130,3 +132,99 @@ def _mail_record(row: dict[str, Any]) -> MailRecord:
         feedback=str(row.get("feedback", "")),
         error=str(row.get("last_error", "")),
     )
+
+
+# --- the list: filters, order and pages -------------------------------------------------------------
+
+PAGE_SIZE = 50  # cards per page: a phone scrolls through them; 5,000 registrations are 100 pages
+SORTS = ("time", "reading", "organization", "state")
+_STATE_ORDER = {"confirmed": 0, "waitlisted": 1, "applied": 2, "cancelled": 3}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What the organizer asked the list for (every field as it came in the query string)."""
+
+    text: str = ""
+    status: str = ""  # a registration state, or 'checked_in'
+    category: str = ""
+    arrived: str = ""  # 'yes', 'no' or '' for both
+    needs: str = ""  # 'yes': only those who asked for an accommodation
+    sort: str = "time"
+    page: int = 1
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> ListQuery:
+        """Read the query string; anything unknown falls back to the default rather than failing."""
+        page = params.get("page", "1")
+        sort = params.get("sort", "time")
+        return cls(
+            text=params.get("q", ""),
+            status=params.get("status", ""),
+            category=params.get("category", ""),
+            arrived=params.get("arrived", "") if params.get("arrived", "") in ("yes", "no") else "",
+            needs="yes" if params.get("needs") == "yes" else "",
+            sort=sort if sort in SORTS else "time",
+            page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+        )
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """The query string for this list with some fields changed (the pages' links)."""
+        chosen = dataclasses.replace(self, **changes)
+        raw = {
+            "q": chosen.text,
+            "status": chosen.status,
+            "category": chosen.category,
+            "arrived": chosen.arrived,
+            "needs": chosen.needs,
+            "sort": chosen.sort if chosen.sort != "time" else "",
+            "page": str(chosen.page) if chosen.page != 1 else "",
+        }
+        return {key: value for key, value in raw.items() if value}
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of the filtered, sorted list, and where it stands in the whole."""
+
+    entries: list[Entry]
+    total: int  # matching the filters
+    page: int
+    pages: int
+
+    @property
+    def first(self) -> int:
+        """Position (from 1) of the page's first entry; 0 when nothing matches."""
+        return (self.page - 1) * PAGE_SIZE + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        """Position of the page's last entry."""
+        return self.first + len(self.entries) - 1 if self.total else 0
+
+
+def select(found: list[Entry], query: ListQuery) -> ListPage:
+    """Filter, sort and cut one page out of an event's entries."""
+    chosen = search(in_state(found, query.status), query.text)
+    if query.category:
+        chosen = [e for e in chosen if e.registration.attendee.category == query.category]
+    if query.arrived:
+        chosen = [e for e in chosen if bool(e.checked_in_at) == (query.arrived == "yes")]
+    if query.needs:
+        chosen = [e for e in chosen if e.registration.attendee.needs or e.registration.attendee.needs_note]
+    chosen.sort(key=_SORT_KEYS[query.sort])
+    pages = max(1, -(-len(chosen) // PAGE_SIZE))
+    page = min(query.page, pages)
+    return ListPage(chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], len(chosen), page, pages)
+
+
+def _by_reading(e: Entry) -> tuple[int, str, str]:
+    return reading_order(e.registration.attendee, e.registration.registration_id)
+
+
+_SORT_KEYS: dict[str, Any] = {
+    "time": lambda e: (e.registration.created_at, e.registration.registration_id),
+    "reading": _by_reading,
+    "organization": lambda e: (normalise(e.registration.attendee.organization), _by_reading(e)),
+    "state": lambda e: (_STATE_ORDER.get(e.registration.status, 9), _by_reading(e)),
+}

@@ -76,6 +76,10 @@ def document() -> dict[str, Any]:
         "uniqueItems": True,
         "description": "Reasonable accommodation to prepare (shown to organizers only): any of the listed kinds.",
     }
+    person["meishi_consent"] = {
+        "type": "boolean",
+        "description": "Agreement to appear on the list for exchanging business cards (asked only if the event does).",
+    }
     person["needs_note"]["description"] = "Anything else the organizer should prepare, in the registrant's words."
     slug = {
         "name": "slug",

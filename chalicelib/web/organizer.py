@@ -218,19 +218,17 @@ def event_overview(slug: str) -> Response:
     if isinstance(opened, Response):
         return opened
     session, state = opened
-    params = query_params(routes.current_request)
-    query, status = params.get("q", ""), params.get("status", "")
+    asked = roster.ListQuery.from_params(query_params(routes.current_request))
     everyone = roster.entries(current().table, slug)
-    shown = roster.search(roster.in_state(everyone, status), query)
     return _page(
         "event.html",
         session,
         state=state,
         event=state.event,
         counts=roster.count(everyone),
-        shown=shown,
-        query=query,
-        state_filter=status,
+        listing=roster.select(everyone, asked),
+        asked=asked,
+        page_link=lambda **changes: f"?{urlencode(asked.params(**changes))}#list",
         unannounced=announcements.pending_change(current().table, state.event),
     )
 
@@ -502,11 +500,23 @@ def check_in_search(slug: str) -> Response:
     if isinstance(opened, Response):
         return opened
     session, state = opened
-    query = query_params(routes.current_request).get("q", "")
+    params = query_params(routes.current_request)
+    query = params.get("q", "")
     everyone = roster.entries(current().table, slug)
-    found = roster.search(everyone, query) if query else []
+    # Searching finds anyone; otherwise the door sees who is still to come, by reading, a page at a time.
+    default = {"status": "confirmed", "arrived": "no", "sort": "reading"}
+    asked = roster.ListQuery.from_params({"q": query, "page": params.get("page", "1"), **({} if query else default)})
+    listing = roster.select(everyone, asked)
     counts = roster.count(everyone)
-    return _page("check_in.html", session, event=state.event, query=query, found=found, counts=counts)
+    return _page(
+        "check_in.html",
+        session,
+        event=state.event,
+        query=query,
+        listing=listing,
+        counts=counts,
+        page_link=lambda **changes: f"?{urlencode(asked.params(**changes))}",
+    )
 
 
 @routes.route("/events/{slug}/check-in/{registration_id}", methods=["GET"])
