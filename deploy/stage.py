@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from chalicelib.domain.site import SiteIdentity, SiteIdentityError, checked
 
 STAGES_DIR = Path(__file__).resolve().parent / "stages"
 # Stack names allow letters, digits and hyphens; keep stage names short and plain.
@@ -28,7 +30,9 @@ _KNOWN = {
     "rate_limit_per_ip",
     "organizers",
     "sandbox_recipients",
+    "site",
 }
+_SITE_FIELDS = ("name", "name_en", "privacy_url", "phone", "share_image_url")
 # The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922)
 
@@ -67,6 +71,7 @@ class Stage:
     rate_limit_per_ip: int = DEFAULT_RATE_LIMIT  # requests per 5 minutes from one address; 0 turns it off
     organizers: tuple[str, ...] = ()  # who may sign in to /organizer; empty means organizer_email alone
     sandbox_recipients: tuple[str, ...] = ()  # trial stages in the SES sandbox: the verified addresses it may mail
+    site: SiteIdentity = field(default_factory=SiteIdentity)  # [site]: name, privacy policy, phone, share picture
 
     @property
     def stack_name(self) -> str:
@@ -146,7 +151,23 @@ def parse_stage(name: str, data: Mapping[str, Any]) -> Stage:
         rate_limit_per_ip=limit,
         organizers=_addresses("organizers", data.get("organizers", [])),
         sandbox_recipients=_addresses("sandbox_recipients", data.get("sandbox_recipients", [])),
+        site=_site(data.get("site", {})),
     )
+
+
+def _site(value: Any) -> SiteIdentity:
+    """The [site] table: how the site presents itself (every field optional)."""
+    if not isinstance(value, dict):
+        raise StageError("site must be a table: [site] with name, name_en, privacy_url, phone, share_image_url")
+    unknown = sorted(set(value) - set(_SITE_FIELDS))
+    if unknown:
+        raise StageError(f"[site] has no field {unknown[0]!r}; the fields are: {', '.join(_SITE_FIELDS)}")
+    if not all(isinstance(v, str) for v in value.values()):
+        raise StageError("[site] fields are text, in quotes")
+    try:
+        return checked(**value)
+    except SiteIdentityError as exc:
+        raise StageError(str(exc)) from exc
 
 
 def _addresses(field: str, value: Any) -> tuple[str, ...]:

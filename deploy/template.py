@@ -264,8 +264,16 @@ def environment(stage: Stage, function: Function, api_stage: str) -> dict[str, A
         variables[env.PUBLIC_BASE_URL] = public_url(stage, api_stage)
     if Grant.LINK_KEY in FUNCTION_GRANTS[function.name]:
         variables[env.LINK_KEY_SECRET] = {"Ref": LINK_KEY}
-    if function.kind == "api":  # only the site signs organizers in
+    if function.kind == "api":  # only the site signs organizers in, and only its pages show the site's identity
         variables[env.ORGANIZERS] = ",".join(stage.signs_in)
+        identity = {
+            env.SITE_NAME: stage.site.name,
+            env.SITE_NAME_EN: stage.site.name_en,
+            env.PRIVACY_URL: stage.site.privacy_url,
+            env.CONTACT_PHONE: stage.site.phone,
+            env.SHARE_IMAGE_URL: stage.site.share_image_url,
+        }
+        variables.update({name: value for name, value in identity.items() if value})
     return variables
 
 

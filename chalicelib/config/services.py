@@ -11,6 +11,7 @@ from chalicelib.domain.clock import Clock, SystemClock
 from chalicelib.domain.ids import IdGenerator, new_id
 from chalicelib.domain.links import LinkSigner
 from chalicelib.store.dynamo import Table
+from chalicelib.text import templating
 from chalicelib.usecases.catalog import EventDetails
 from chalicelib.usecases.outbox import FAN_OUT_WRITERS
 
@@ -115,6 +116,8 @@ def read_link_key(settings: Settings, session: Any) -> bytes:
 
 
 _current: Services | None = None
+# Every page shows the deployment's identity (domain/site.py), read from the services in use.
+templating.identify_site_with(lambda: current().settings.site)
 
 
 def current() -> Services:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from chalicelib.domain.site import SiteIdentity, SiteIdentityError, checked
 
 # Environment variable names. The deploy's template (deploy/template.py), the local runner and the tests set these.
 TABLE_NAME = "UKETSUKE_TABLE_NAME"
@@ -17,6 +19,12 @@ LINK_KEY_SECRET = "UKETSUKE_LINK_KEY_SECRET"  # noqa: S105 (the variable's name,
 LINK_KEY = "UKETSUKE_LINK_KEY"
 # Who may sign in to the organizer pages: e-mail addresses separated by commas (deploy/stages/<stage>.toml).
 ORGANIZERS = "UKETSUKE_ORGANIZERS"
+# How the site presents itself (deploy/stages/<stage>.toml, [site]): all optional.
+SITE_NAME = "UKETSUKE_SITE_NAME"
+SITE_NAME_EN = "UKETSUKE_SITE_NAME_EN"
+PRIVACY_URL = "UKETSUKE_PRIVACY_URL"
+CONTACT_PHONE = "UKETSUKE_CONTACT_PHONE"
+SHARE_IMAGE_URL = "UKETSUKE_SHARE_IMAGE_URL"
 
 # Account-level SES default for new production accounts is 14 messages/second; a
 # sandbox account has 1/s. Organizers set their own quota's value.
@@ -40,6 +48,7 @@ class Settings:
     link_key_secret: str | None = None
     link_key: str | None = None
     organizers: frozenset[str] = frozenset()
+    site: SiteIdentity = field(default_factory=SiteIdentity)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,7 +75,21 @@ class Settings:
             link_key_secret=env.get(LINK_KEY_SECRET) or None,
             link_key=env.get(LINK_KEY) or None,
             organizers=parse_organizers(env.get(ORGANIZERS, "")),
+            site=_site(env),
         )
+
+
+def _site(env: Mapping[str, str]) -> SiteIdentity:
+    try:
+        return checked(
+            name=env.get(SITE_NAME, ""),
+            name_en=env.get(SITE_NAME_EN, ""),
+            privacy_url=env.get(PRIVACY_URL, ""),
+            phone=env.get(CONTACT_PHONE, ""),
+            share_image_url=env.get(SHARE_IMAGE_URL, ""),
+        )
+    except SiteIdentityError as exc:
+        raise SettingsError(str(exc)) from exc
 
 
 def parse_organizers(text: str) -> frozenset[str]:

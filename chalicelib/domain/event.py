@@ -146,6 +146,7 @@ class Event:
     reminders: tuple[ReminderSpec, ...] = DEFAULT_REMINDERS
     url: str = ""
     waitlist: bool = True  # when full, new registrants join a waiting list and move up as seats free
+    share_image_url: str = ""  # the picture shown when the event's link is shared ('' : the site's)
     # The form asks 配慮が必要なこと (合理的配慮); on unless the organizer turns it off.
     accommodation_question: bool = True
     # The form asks leave to list people for 名刺交換; the 名刺交換 list then holds only those who agreed.
@@ -245,6 +246,7 @@ class Event:
             programme=tuple(Talk(**t) for t in data["programme"]),
             reminders=tuple(ReminderSpec(**r) for r in data["reminders"]),
             url=data.get("url", ""),
+            share_image_url=data.get("share_image_url", ""),
             waitlist=data.get("waitlist", True),
             accommodation_question=data.get("accommodation_question", True),
             meishi_consent_question=data.get("meishi_consent_question", False),

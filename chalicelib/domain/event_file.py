@@ -30,6 +30,7 @@ from chalicelib.domain.event import (
     Venue,
 )
 from chalicelib.domain.ledger import sharing_a_slot
+from chalicelib.domain.site import public_url
 from chalicelib.text.i18n import DEFAULT as DEFAULT_LANGUAGE
 from chalicelib.text.i18n import LANGUAGES, NAMES
 from chalicelib.text.scalars import is_text
@@ -140,6 +141,7 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         ),
         reminders=_reminders(data),
         url=_text(data, "url", default=""),
+        share_image_url=_share_image(data),
         waitlist=waitlist,
         accommodation_question=accommodation,
         meishi_consent_question=meishi,
@@ -250,6 +252,7 @@ _TOP = (
     "title",
     "summary",
     "url",
+    "share_image_url",
     "timezone",
     "starts_at",
     "ends_at",
@@ -402,3 +405,11 @@ def _not_text(value: Any, where: str = "") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def _share_image(data: Mapping[str, Any]) -> str:
+    """The picture for the event's link preview: an https:// address, or '' for the site's own."""
+    value = _text(data, "share_image_url", default="")
+    if value and not public_url(value):
+        raise EventFileError(f"share_image_url must be an https:// address of a picture, got {value!r}")
+    return value

@@ -26,6 +26,7 @@ def to_toml(event: Event) -> str:
         ("title", event.title),
         ("summary", event.summary),
         ("url", event.url),
+        ("share_image_url", event.share_image_url),
         ("timezone", event.timezone),
         ("starts_at", _moment(event.starts_at, tz)),
         ("ends_at", _moment(event.ends_at, tz)),

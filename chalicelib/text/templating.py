@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import clock
+from chalicelib.domain.site import SiteIdentity
 from chalicelib.text import display, i18n, messages
 
 if TYPE_CHECKING:
@@ -86,8 +88,18 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
         t=i18n.gettext,
         language_names=i18n.NAMES,
         here=i18n.here,
+        site=lambda: _site_identity(),
     )
     return env
+
+
+_site_identity: Callable[[], SiteIdentity] = SiteIdentity
+
+
+def identify_site_with(provider: Callable[[], SiteIdentity]) -> None:
+    """Where pages read the site's identity from (the composition root gives its settings')."""
+    global _site_identity
+    _site_identity = provider
 
 
 @lru_cache(maxsize=1)

@@ -38,8 +38,12 @@ def event_page(
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     notice: str = "",
+    page_url: str = "",
 ) -> str:
-    """An event's details, its availability and (while open) the registration form."""
+    """An event's details, its availability and (while open) the registration form.
+
+    `page_url`: the page's own absolute address, for the preview card when the link is shared.
+    """
     state = _spoken(state)
     return render(
         "pages/event.html",
@@ -55,6 +59,7 @@ def event_page(
         errors=errors or {},
         notice=notice,
         labels=msg.FIELD_LABELS,
+        page_url=page_url,
     )
 
 

@@ -160,7 +160,8 @@ def _event_form(
     s = current()
     now = s.clock.now()
     token = bots.form_token(s.signer, state.event.slug, submission, now)
-    return pages.event_page(_base(), state, now, submission, token, values, errors, notice)
+    page_url = http.site_url(routes.current_request) + f"/events/{state.event.slug}"
+    return pages.event_page(_base(), state, now, submission, token, values, errors, notice, page_url)
 
 
 @routes.route("/events/{slug}/registrations/{registration_id}", methods=["GET"])
