@@ -312,6 +312,8 @@ def organizer_paths() -> list[str]:
         "/organizer/staff",
         f"{base}/add",
         f"{base}/walk-in",
+        f"{base}/edit",
+        "/organizer/new-event",
     ]
 
 

@@ -72,6 +72,12 @@ def test_every_kind_of_page_is_valid_html(client: Client, world: World, publishe
     detail = f"/organizer/events/{published.slug}/registrations/R000000001"
     pages["registration-detail"] = page(client.http.get(detail, headers=cookie))
     pages["print"] = page(client.http.get(detail + "/print", headers=cookie))
+    pages["editor"] = page(client.http.get(f"/organizer/events/{published.slug}/edit", headers=cookie))
+    from chalicelib.domain.event_toml import to_toml
+
+    edit = f"/organizer/events/{published.slug}/edit"
+    fields = {"csrf": signed_in.csrf, "text": to_toml(published), "action": "preview"}
+    pages["editor-preview"] = page(client.http.post(edit, headers={**FORM, **cookie}, body=urlencode(fields)))
     pages["announcements"] = page(client.http.get(f"/organizer/events/{published.slug}/announcements", headers=cookie))
     hall = Venue(name="磐梯町中央公民館 大ホール", address="福島県耶麻郡磐梯町大字磐梯字中ノ橋1855")
     world.publish(dataclasses.replace(published, venue=hall))

@@ -375,6 +375,15 @@ def _list_of_tables(data: Mapping[str, Any], name: str, where: str = "") -> list
     return value
 
 
+def parse_event_text(text: str, default_slug: str = "") -> Event:
+    """An event from the text of an event file (as the editor sends it), or EventFileError saying what is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise EventFileError(f"not valid TOML: {exc}") from exc
+    return parse_event(data, default_slug=default_slug)
+
+
 def read_event_file(path: str) -> Event:
     """Parse one `events/<slug>.toml`; the slug defaults to the file name."""
     import os

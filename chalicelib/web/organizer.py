@@ -26,6 +26,7 @@ from chalicelib.text.templating import render
 from chalicelib.usecases import catalog, sign_in, staff
 from chalicelib.usecases.sign_in import Session
 from chalicelib.usecases.staff import Role
+from chalicelib.web import pages as pages_module
 from chalicelib.web.headers import PRIVATE
 from chalicelib.web.http import base_path, form_fields, here, html, query_params, read_cookie, see_other, site_url
 
@@ -230,6 +231,7 @@ def event_overview(slug: str) -> Response:
         asked=asked,
         page_link=lambda **changes: f"?{urlencode(asked.params(**changes))}#list",
         unannounced=announcements.pending_change(current().table, state.event),
+        saved=bool(query_params(routes.current_request).get("saved")),
     )
 
 
@@ -747,6 +749,97 @@ def _announcement_preview(
         sample=sample,
         errors=errors or {},
     )
+
+
+# --- the event editor --------------------------------------------------------------------------
+
+
+@routes.route("/new-event", methods=["GET"])
+def new_event_form() -> Response:
+    """Start a new event from an empty file (or duplicate an existing one from its page)."""
+    session = _viewer(Role.OWNER)
+    if isinstance(session, Response):
+        return session
+    return _editor(session, "", f"{_home()}/new-event")
+
+
+@routes.route("/events/{slug}/edit", methods=["GET"])
+def edit_event_form(slug: str) -> Response:
+    """The event's file, to edit in the browser."""
+    from chalicelib.domain.event_toml import to_toml
+
+    opened = _open(slug, Role.OWNER)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    return _editor(session, to_toml(state.event), f"{_home()}/events/{slug}/edit", state.event)
+
+
+@routes.route("/events/{slug}/duplicate", methods=["GET"])
+def duplicate_event_form(slug: str) -> Response:
+    """A new event like this one: its file under a new address, to change the dates and save."""
+    from chalicelib.usecases import editing
+
+    opened = _open(slug, Role.OWNER)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    text = editing.duplicate_text(state.event, f"{slug}-2")
+    return _editor(session, text, f"{_home()}/new-event")
+
+
+@routes.route("/new-event", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def save_new_event() -> Response:
+    """Preview or publish a new event."""
+    from chalicelib.usecases import editing
+
+    posted = _poster(Role.OWNER)
+    if isinstance(posted, Response):
+        return posted
+    session, fields = posted
+    return _edited(session, fields, editing.Purpose.CREATE, "", f"{_home()}/new-event")
+
+
+@routes.route("/events/{slug}/edit", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def save_event(slug: str) -> Response:
+    """Preview or publish the edited event (more seats move the line up; fewer than taken is refused)."""
+    from chalicelib.usecases import editing
+
+    posted = _post_to(slug, Role.OWNER)
+    if isinstance(posted, Response):
+        return posted
+    session, fields, state = posted
+    return _edited(session, fields, editing.Purpose.EDIT, slug, f"{_home()}/events/{slug}/edit", state.event)
+
+
+def _editor(
+    session: Session, text: str, action: str, event: Any = None, problem: str = "", status: int = 200
+) -> Response:
+    errors = {"text": problem} if problem else {}
+    return _page("editor.html", session, status, text=text, action=action, event=event, errors=errors)
+
+
+def _edited(
+    session: Session, fields: dict[str, str], purpose: Any, slug: str, action: str, event: Any = None
+) -> Response:
+    from chalicelib.domain.event import EventState
+    from chalicelib.usecases import editing
+
+    s = current()
+    text = fields.get("text", "").replace("\r\n", "\n")
+    if fields.get("action") == "edit":
+        return _editor(session, text, action, event)
+    checked = editing.check(s.table, text, purpose, slug)
+    if checked.event is None:
+        problem = gettext(msg.EDITOR_PROBLEM).format(problem=checked.problem)
+        return _editor(session, text, action, event, problem, 400)
+    if fields.get("action") != "save":
+        preview = {"action": action, "csrf": sign_in.csrf_token(s.signer, session), "text": text}
+        shown = EventState(checked.event, checked.seats_taken)
+        body = pages_module.event_page(_base(), shown, s.clock.now(), "", "", preview=preview)
+        return html(body, 200, PRIVATE)
+    editing.save(s.table, checked, s.clock.now())
+    return see_other(f"{_home()}/events/{checked.event.slug}?saved=1", PRIVATE)
 
 
 # --- staff and their roles ----------------------------------------------------------------------

@@ -39,6 +39,7 @@ def event_page(
     errors: Mapping[str, str] | None = None,
     notice: str = "",
     page_url: str = "",
+    preview: Mapping[str, str] | None = None,
 ) -> str:
     """An event's details, its availability and (while open) the registration form.
 
@@ -60,6 +61,7 @@ def event_page(
         notice=notice,
         labels=msg.FIELD_LABELS,
         page_url=page_url,
+        preview=preview,
     )
 
 

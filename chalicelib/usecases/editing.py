@@ -1,0 +1,73 @@
+"""Editing an event in the browser: its file's text, checked exactly as `manage.py load-events` checks it.
+
+The editor works on the event file's own format (domain/event_file.py, written back by
+domain/event_toml.py), so one strict format holds for both, and whatever loads from a file can be
+edited and whatever is saved can be exported again. Saving publishes through publishing.load_event:
+more seats move the line up at once; fewer seats than are taken is refused with the count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from chalicelib.domain.event import Event, EventFileError
+from chalicelib.domain.event_file import parse_event_text
+from chalicelib.store.dynamo import Table
+from chalicelib.usecases.catalog import get_event
+from chalicelib.usecases.publishing import Publication, load_event
+
+MAX_TEXT = 100_000  # an event file is a few KB; this keeps a pasted mistake from filling an item
+
+
+class Purpose(StrEnum):
+    """What the text is for."""
+
+    CREATE = "create"  # a new event (also a duplicate): its slug must be free
+    EDIT = "edit"  # the event it was opened from: its slug must stay
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The text as the organizer sent it, and either the event it describes or what is wrong with it."""
+
+    text: str
+    event: Event | None
+    problem: str = ""
+    seats_taken: int = 0  # for a refusal to go below the seats taken
+
+
+def check(table: Table, text: str, purpose: Purpose, slug: str = "") -> Checked:
+    """Parse and check the text against the table: slug free (create) or unchanged (edit), enough seats."""
+    if len(text) > MAX_TEXT:
+        return Checked(text, None, f"the event file is too long ({len(text)} characters; at most {MAX_TEXT})")
+    try:
+        event = parse_event_text(text)
+    except EventFileError as exc:
+        return Checked(text, None, str(exc))
+    existing = get_event(table, event.slug)
+    if purpose is Purpose.CREATE and existing is not None:
+        return Checked(text, None, f"slug {event.slug!r} is taken by another event: choose another")
+    if purpose is Purpose.EDIT and event.slug != slug:
+        return Checked(text, None, f"slug must stay {slug!r} (it is the event's address; duplicate it instead)")
+    taken = existing.seats_taken if existing else 0
+    if event.capacity < taken:
+        return Checked(text, None, f"capacity {event.capacity} is below the {taken} seats already taken", taken)
+    return Checked(text, event, seats_taken=taken)
+
+
+def save(table: Table, checked: Checked, now: datetime) -> Publication:
+    """Publish a checked event (the caller checked it just now); the line moves up into any new seat."""
+    if checked.event is None:
+        raise ValueError("only a checked event can be saved")
+    return load_event(table, checked.event, now)
+
+
+def duplicate_text(event: Event, new_slug: str) -> str:
+    """The event file of `event` under a new slug, for a new event like it (dates to be changed)."""
+    import dataclasses
+
+    from chalicelib.domain.event_toml import to_toml
+
+    return to_toml(dataclasses.replace(event, slug=new_slug))
