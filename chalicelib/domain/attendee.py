@@ -128,11 +128,16 @@ def required_fields(lang: str) -> tuple[str, ...]:
 
 
 def validate_registration(
-    raw: Mapping[str, Any], categories: Sequence[str], lang: str = "ja", address_optional: bool = False
+    raw: Mapping[str, Any],
+    categories: Sequence[str],
+    lang: str = "ja",
+    address_optional: bool = False,
+    modes: Mapping[str, str] | None = None,
 ) -> FormResult:
     """Validate form or JSON input against an event's categories; messages come in the current language.
 
     `address_optional`: staff registering someone by phone or at the counter may leave the address out.
+    `modes`: the event's shaping of its form (Event.rules()), field to required/optional/hidden.
     """
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -151,7 +156,17 @@ def validate_registration(
 
     values["kana"] = to_katakana(values["kana"])
 
-    for field in required_fields(lang):
+    required = set(required_fields(lang))
+    for field, mode in (modes or {}).items():
+        if mode == "hidden":
+            required.discard(field)
+            values[field] = ""  # not asked: nothing is kept, whatever was sent
+            errors.pop(field, None)
+        elif mode == "optional":
+            required.discard(field)
+        elif mode == "required" and (field != "kana" or lang == JAPANESE):
+            required.add(field)  # a name in Latin letters has no reading to give, whatever the form says
+    for field in [f for f in (*REQUIRED_FIELDS, "job_title", "question") if f in required]:
         if field == "email" and address_optional:
             continue
         if field not in errors and not values[field]:
@@ -254,13 +269,15 @@ def _check_email(value: str) -> tuple[str, str]:
 EDITABLE_FIELDS = ("name", "kana", "organization", "job_title", "category", "needs", "needs_note", "meishi_consent")
 
 
-def validate_changes(raw: Mapping[str, Any], categories: Sequence[str], current: Attendee) -> FormResult:
+def validate_changes(
+    raw: Mapping[str, Any], categories: Sequence[str], current: Attendee, modes: Mapping[str, str] | None = None
+) -> FormResult:
     """Validate corrections to a registration with exactly the rules of the form."""
     # The unchanged fields come from the registration itself, so one set of rules decides everything.
     kept = {"email": current.email, "question": current.question, "consent": "yes"}
     submitted = {field: raw.get(field, "") for field in EDITABLE_FIELDS}
     boxes = {NEEDS_FIELD_PREFIX + key: raw.get(NEEDS_FIELD_PREFIX + key, "") for key in ACCOMMODATIONS}
-    return validate_registration({**submitted, **boxes, **kept}, categories, current.lang)
+    return validate_registration({**submitted, **boxes, **kept}, categories, current.lang, modes=modes)
 
 
 def reading_order(attendee: Attendee, registration_id: str) -> tuple[int, str, str]:

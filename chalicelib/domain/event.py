@@ -26,6 +26,25 @@ class EventFileError(ValueError):
     """An event description is invalid; the message names the field and what is expected."""
 
 
+# The form's fields an organizer may shape ([form.<field>] in the event file): name, e-mail and
+# 参加区分 are always asked, and always required.
+SHAPEABLE_FIELDS = ("kana", "organization", "job_title", "question")
+REQUIRED, OPTIONAL, HIDDEN = "required", "optional", "hidden"
+FIELD_MODES = (REQUIRED, OPTIONAL, HIDDEN)
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """How the form asks one standard field: required, optional or not at all, and in whose words."""
+
+    field: str
+    mode: str = ""  # '' keeps the field's default (フリガナ and 所属 required, 役職 and 質問 optional)
+    label: str = ""  # '' keeps the standard label
+    hint: str = ""  # '' keeps the standard hint
+    label_en: str = ""
+    hint_en: str = ""
+
+
 @dataclass(frozen=True)
 class Category:
     """One 参加区分 an attendee can choose."""
@@ -151,6 +170,7 @@ class Event:
     accommodation_question: bool = True
     # The form asks leave to list people for 名刺交換; the 名刺交換 list then holds only those who agreed.
     meishi_consent_question: bool = False
+    form: tuple[FieldRule, ...] = ()  # [form.<field>]: the organizer's shaping of the standard fields
     cancellation_closes_at: datetime | None = None  # None: registrants may cancel until the start
     quota_release_at: datetime | None = None  # unused reserved seats become everyone's then (None: never)
     draw_at: datetime | None = None  # a lottery: applications until then, then a draw (None: first come)
@@ -159,9 +179,15 @@ class Event:
 
     def in_language(self, language: str) -> Event:
         """The event as a reader of `language` sees it: the organizer's translation where they wrote one."""
+        # The form's own words: English readers get label_en/hint_en where the organizer wrote them.
+        form = (
+            tuple(replace(r, label=r.label_en or r.label, hint=r.hint_en or r.hint) for r in self.form)
+            if language == "en"
+            else self.form
+        )
         text = dict(self.translations).get(language)
         if text is None:
-            return self
+            return replace(self, form=form) if form != self.form else self
         labels = dict(text.categories)
         return replace(
             self,
@@ -180,7 +206,16 @@ class Event:
             ),
             categories=tuple(replace(c, label=labels.get(c.key, c.label)) for c in self.categories),
             programme=_programme_in(self.programme, text.programme),
+            form=form,
         )
+
+    def rules(self) -> dict[str, FieldRule]:
+        """The organizer's rule for each shaped field (fields without one keep their defaults)."""
+        return {rule.field: rule for rule in self.form}
+
+    def field_modes(self) -> dict[str, str]:
+        """Field to required/optional/hidden, for the fields whose default the organizer changed."""
+        return {rule.field: rule.mode for rule in self.form if rule.mode}
 
     @property
     def personal_data_expires_at(self) -> datetime:
@@ -250,6 +285,7 @@ class Event:
             waitlist=data.get("waitlist", True),
             accommodation_question=data.get("accommodation_question", True),
             meishi_consent_question=data.get("meishi_consent_question", False),
+            form=tuple(FieldRule(**rule) for rule in data.get("form", [])),
             cancellation_closes_at=_moment_or_none(data.get("cancellation_closes_at")),
             quota_release_at=_moment_or_none(data.get("quota_release_at")),
             draw_at=_moment_or_none(data.get("draw_at")),

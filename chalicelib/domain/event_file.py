@@ -17,13 +17,16 @@ from chalicelib.domain.event import (
     DEFAULT_REMINDERS,
     DEFAULT_RETENTION_DAYS,
     DEFAULT_TIMEZONE,
+    FIELD_MODES,
     HHMM_PATTERN,
     MAX_RETENTION_DAYS,
+    SHAPEABLE_FIELDS,
     SLUG_PATTERN,
     Category,
     Contact,
     Event,
     EventFileError,
+    FieldRule,
     ReminderSpec,
     Talk,
     Translation,
@@ -145,6 +148,7 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         waitlist=waitlist,
         accommodation_question=accommodation,
         meishi_consent_question=meishi,
+        form=_form(data),
         cancellation_closes_at=cancel_until,
         quota_release_at=release,
         draw_at=draw,
@@ -263,6 +267,7 @@ _TOP = (
     "waitlist",
     "accommodation_question",
     "meishi_consent_question",
+    "form",
     "categories",
     "quota_release_at",
     "draw_at",
@@ -281,6 +286,7 @@ _CONTACT = ("organizer_email", "sender", "sender_name", "organizer_name")
 _CATEGORY = ("key", "label", "reserved")
 _TALK = ("title", "speaker", "affiliation")
 _REMINDER = ("days_before", "at", "minutes_before")
+_FIELD_RULE = ("mode", "label", "hint", "label_en", "hint_en")
 
 
 def _check_names(data: Mapping[str, Any]) -> None:
@@ -422,3 +428,31 @@ def _share_image(data: Mapping[str, Any]) -> str:
     if value and not public_url(value):
         raise EventFileError(f"share_image_url must be an https:// address of a picture, got {value!r}")
     return value
+
+
+def _form(data: Mapping[str, Any]) -> tuple[FieldRule, ...]:
+    """[form.<field>] sections: each standard field required, optional or hidden, in the organizer's words."""
+    form = data.get("form", {})
+    if not isinstance(form, dict) or not all(isinstance(v, dict) for v in form.values()):
+        raise EventFileError("form must be written as [form.<field>] sections, e.g. [form.organization]")
+    rules = []
+    for field, section in form.items():
+        if field not in SHAPEABLE_FIELDS:
+            nearest = difflib.get_close_matches(field, SHAPEABLE_FIELDS, n=1, cutoff=0.6)
+            hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+            raise EventFileError(
+                f"[form.{field}]: no such field{hint}; the form's fields are {', '.join(SHAPEABLE_FIELDS)}"
+            )
+        _only(section, _FIELD_RULE, f"form.{field}")
+        mode = _text(section, "mode", where=f"form.{field}", default="")
+        if mode and mode not in FIELD_MODES:
+            raise EventFileError(f"[form.{field}]: mode must be one of {', '.join(FIELD_MODES)}, got {mode!r}")
+        texts = {name: _text(section, name, where=f"form.{field}", default="") for name in _FIELD_RULE[1:]}
+        for name, value in texts.items():
+            if len(value) > _MAX_FORM_TEXT:
+                raise EventFileError(f"[form.{field}]: {name} is longer than {_MAX_FORM_TEXT} characters")
+        rules.append(FieldRule(field=field, mode=mode, **texts))
+    return tuple(rules)
+
+
+_MAX_FORM_TEXT = 200

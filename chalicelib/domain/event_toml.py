@@ -59,6 +59,9 @@ def to_toml(event: Event) -> str:
             "[[categories]]",
             *_pairs(("key", category.key), ("label", category.label), ("reserved", reserved)),
         ]
+    for rule in event.form:
+        texts = (("label", rule.label), ("hint", rule.hint), ("label_en", rule.label_en), ("hint_en", rule.hint_en))
+        lines += ["", f"[form.{rule.field}]", *_pairs(("mode", rule.mode), *texts)]
     lines += _talks("programme", event.programme)
     if event.reminders and event.reminders != DEFAULT_REMINDERS:
         for spec in event.reminders:

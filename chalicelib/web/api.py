@@ -135,7 +135,7 @@ def _register(event: Event, data: dict[str, Any], submission: str) -> idempotenc
     """Validate and register; the answer to give (the seats are never read before the transaction)."""
     s = current()
     slug = event.slug
-    form = validate_registration(data, [c.key for c in event.categories], i18n.current())
+    form = validate_registration(data, [c.key for c in event.categories], i18n.current(), modes=event.field_modes())
     if form.attendee is None:
         return idempotency.Answer(422, {"status": "invalid", "errors": form.errors})
     result = registering.register(s.table, event, form.attendee, submission, s.clock.now(), s.ids)

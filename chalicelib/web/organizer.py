@@ -304,7 +304,8 @@ def _desk_edit(session: Session, state: EventState, found: Any, fields: dict[str
     registration = found.registration
     categories = [c.key for c in state.event.categories]
     raw = {**fields, "consent": "yes", "question": registration.attendee.question}
-    form = validate_registration(raw, categories, registration.lang, address_optional=True)
+    modes = state.event.field_modes()
+    form = validate_registration(raw, categories, registration.lang, address_optional=True, modes=modes)
     if form.attendee is None:
         return _registration_page(session, state, found, 400, errors=form.errors, values=form.values)
     outcome = assisted.edit(
@@ -426,7 +427,8 @@ def _add(slug: str, walk_in: bool) -> Response:
     s = current()
     event = state.event
     channel = assisted.Channel.DOOR.value if walk_in else fields.get("channel", "")
-    form = validate_registration(fields, [c.key for c in event.categories], "ja", address_optional=True)
+    categories = [c.key for c in event.categories]
+    form = validate_registration(fields, categories, "ja", address_optional=True, modes=event.field_modes())
     errors = dict(form.errors)
     if channel not in {c.value for c in assisted.Channel}:
         errors["channel"] = msg.DESK_CHANNEL_NEEDED

@@ -75,7 +75,8 @@ def submit_registration_form(slug: str) -> Response:
     if isinstance(raw, Response):
         return raw
     submission = submission_id(raw.get("submission_id"))
-    form = email_typos.review(validate_registration(raw, [c.key for c in event.categories], i18n.current()), raw)
+    checked = validate_registration(raw, [c.key for c in event.categories], i18n.current(), modes=event.field_modes())
+    form = email_typos.review(checked, raw)
     now = s.clock.now()
     verdict = bots.screen(s.signer, slug, {**raw, "submission_id": submission}, now)
     if verdict is not bots.Verdict.PERSON:
@@ -218,7 +219,9 @@ def _erase(state: EventState, registration: Registration, token: str, raw: Mappi
 
 def _edit(state: EventState, registration: Registration, token: str, raw: Mapping[str, str]) -> Response:
     s = current()
-    form = validate_changes(raw, [c.key for c in state.event.categories], registration.attendee)
+    form = validate_changes(
+        raw, [c.key for c in state.event.categories], registration.attendee, state.event.field_modes()
+    )
     if form.attendee is None:
         page = _registration_page(state, registration, token, values=form.values, errors=form.errors)
         return http.html(page, 400, PRIVATE)
