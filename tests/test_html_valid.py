@@ -58,6 +58,10 @@ def test_every_kind_of_page_is_valid_html(client: Client, world: World, publishe
     typo = signed(valid_form(email="taro@gmial.com"), published.slug)
     pages["address-check"] = page(client.http.post(f"/events/{published.slug}", headers=FORM, body=urlencode(typo)))
     pages["link-request"] = page(client.http.get(f"/events/{published.slug}/my-link"))
+    from tests.test_questions import ASKED
+
+    world.publish(dataclasses.replace(published, slug="asking", questions=ASKED))
+    pages["event-questions"] = page(client.http.get("/events/asking"))
     pages["not-found"] = page(client.http.get("/events/no-such-event"))
     pages["sign-in"] = page(client.http.get("/organizer/sign-in"))
     signed_in = sign_in(client, world)

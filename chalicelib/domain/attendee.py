@@ -8,6 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.questions import FIELD_PREFIX, Question, answers_of
+from chalicelib.domain.questions import check as check_answers
+from chalicelib.domain.questions import stored as stored_answers
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import DEFAULT as JAPANESE
 from chalicelib.text.i18n import gettext as t
@@ -52,6 +55,7 @@ class Attendee:
     needs: str = ""  # ACCOMMODATIONS asked for, comma-separated in that order ('' for none)
     needs_note: str = ""  # anything else staff should prepare, in the registrant's words
     meishi_consent: str = ""  # "yes": agreed to appear on the 名刺交換 list (asked only if the event asks)
+    answers: str = ""  # the event's own questions answered, as stored (domain/questions.py)
 
     @property
     def needs_list(self) -> tuple[str, ...]:
@@ -133,11 +137,15 @@ def validate_registration(
     lang: str = "ja",
     address_optional: bool = False,
     modes: Mapping[str, str] | None = None,
+    asked: Sequence[Question] = (),
+    kept_answers: str = "",
 ) -> FormResult:
     """Validate form or JSON input against an event's categories; messages come in the current language.
 
     `address_optional`: staff registering someone by phone or at the counter may leave the address out.
     `modes`: the event's shaping of its form (Event.rules()), field to required/optional/hidden.
+    `asked`: the event's own questions to answer now; `kept_answers`: answers stored before, which stay
+    for questions not asked now (removed since, or not the registrant's to change).
     """
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -205,7 +213,10 @@ def validate_registration(
     if not consented:
         errors["consent"] = t(msg.CONSENT_NEEDED)
 
+    answered = check_answers(raw, asked, answers_of(kept_answers))
+    values.update(answered.values)
     ordered = {field: errors[field] for field in msg.FIELD_LABELS if field in errors}
+    ordered.update(answered.errors)  # the event's own questions come after the standard fields, as on the form
     if ordered:
         return FormResult(values=values, errors=ordered, attendee=None)
     attendee = Attendee(
@@ -220,6 +231,7 @@ def validate_registration(
         needs=",".join(needs),
         needs_note=values["needs_note"],
         meishi_consent=values["meishi_consent"],
+        answers=stored_answers(answered.answers),
     )
     return FormResult(values=values, errors={}, attendee=attendee)
 
@@ -266,18 +278,39 @@ def _check_email(value: str) -> tuple[str, str]:
 
 
 # What a registrant may correct on their own page; the address is the registration's identity.
-EDITABLE_FIELDS = ("name", "kana", "organization", "job_title", "category", "needs", "needs_note", "meishi_consent")
+EDITABLE_FIELDS = (
+    "name",
+    "kana",
+    "organization",
+    "job_title",
+    "category",
+    "needs",
+    "needs_note",
+    "meishi_consent",
+    "answers",
+)
 
 
 def validate_changes(
-    raw: Mapping[str, Any], categories: Sequence[str], current: Attendee, modes: Mapping[str, str] | None = None
+    raw: Mapping[str, Any],
+    categories: Sequence[str],
+    current: Attendee,
+    modes: Mapping[str, str] | None = None,
+    asked: Sequence[Question] = (),
 ) -> FormResult:
-    """Validate corrections to a registration with exactly the rules of the form."""
+    """Validate corrections to a registration with exactly the rules of the form.
+
+    `asked`: the questions the registrant may change (the others' answers stay as they are).
+    """
     # The unchanged fields come from the registration itself, so one set of rules decides everything.
     kept = {"email": current.email, "question": current.question, "consent": "yes"}
     submitted = {field: raw.get(field, "") for field in EDITABLE_FIELDS}
     boxes = {NEEDS_FIELD_PREFIX + key: raw.get(NEEDS_FIELD_PREFIX + key, "") for key in ACCOMMODATIONS}
-    return validate_registration({**submitted, **boxes, **kept}, categories, current.lang, modes=modes)
+    answers = {name: value for name, value in raw.items() if name.startswith(FIELD_PREFIX)}
+    merged = {**submitted, **boxes, **answers, **kept}
+    return validate_registration(
+        merged, categories, current.lang, modes=modes, asked=asked, kept_answers=current.answers
+    )
 
 
 def reading_order(attendee: Attendee, registration_id: str) -> tuple[int, str, str]:

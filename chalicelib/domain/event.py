@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.ledger import is_full, seats_left
+from chalicelib.domain.questions import Choice, Question
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 # Long enough for the organizer's follow-up (materials, a survey), short enough to hold little.
@@ -171,6 +172,7 @@ class Event:
     # The form asks leave to list people for 名刺交換; the 名刺交換 list then holds only those who agreed.
     meishi_consent_question: bool = False
     form: tuple[FieldRule, ...] = ()  # [form.<field>]: the organizer's shaping of the standard fields
+    questions: tuple[Question, ...] = ()  # [[questions]]: the event's own questions, in the form's order
     cancellation_closes_at: datetime | None = None  # None: registrants may cancel until the start
     quota_release_at: datetime | None = None  # unused reserved seats become everyone's then (None: never)
     draw_at: datetime | None = None  # a lottery: applications until then, then a draw (None: first come)
@@ -185,9 +187,10 @@ class Event:
             if language == "en"
             else self.form
         )
+        asked = tuple(q.in_language(language) for q in self.questions)
         text = dict(self.translations).get(language)
         if text is None:
-            return replace(self, form=form) if form != self.form else self
+            return replace(self, form=form, questions=asked) if (form, asked) != (self.form, self.questions) else self
         labels = dict(text.categories)
         return replace(
             self,
@@ -207,6 +210,7 @@ class Event:
             categories=tuple(replace(c, label=labels.get(c.key, c.label)) for c in self.categories),
             programme=_programme_in(self.programme, text.programme),
             form=form,
+            questions=asked,
         )
 
     def rules(self) -> dict[str, FieldRule]:
@@ -286,6 +290,10 @@ class Event:
             accommodation_question=data.get("accommodation_question", True),
             meishi_consent_question=data.get("meishi_consent_question", False),
             form=tuple(FieldRule(**rule) for rule in data.get("form", [])),
+            questions=tuple(
+                Question(**{**q, "choices": tuple(Choice(**c) for c in q["choices"])})
+                for q in data.get("questions", [])
+            ),
             cancellation_closes_at=_moment_or_none(data.get("cancellation_closes_at")),
             quota_release_at=_moment_or_none(data.get("quota_release_at")),
             draw_at=_moment_or_none(data.get("draw_at")),

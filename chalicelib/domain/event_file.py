@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from chalicelib.domain import questions
 from chalicelib.domain.event import (
     DEFAULT_REMINDERS,
     DEFAULT_RETENTION_DAYS,
@@ -33,6 +34,7 @@ from chalicelib.domain.event import (
     Venue,
 )
 from chalicelib.domain.ledger import sharing_a_slot
+from chalicelib.domain.questions import Choice, Question
 from chalicelib.domain.site import public_url
 from chalicelib.text.i18n import DEFAULT as DEFAULT_LANGUAGE
 from chalicelib.text.i18n import LANGUAGES, NAMES
@@ -149,6 +151,7 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         accommodation_question=accommodation,
         meishi_consent_question=meishi,
         form=_form(data),
+        questions=_questions(data),
         cancellation_closes_at=cancel_until,
         quota_release_at=release,
         draw_at=draw,
@@ -268,6 +271,7 @@ _TOP = (
     "accommodation_question",
     "meishi_consent_question",
     "form",
+    "questions",
     "categories",
     "quota_release_at",
     "draw_at",
@@ -287,6 +291,8 @@ _CATEGORY = ("key", "label", "reserved")
 _TALK = ("title", "speaker", "affiliation")
 _REMINDER = ("days_before", "at", "minutes_before")
 _FIELD_RULE = ("mode", "label", "hint", "label_en", "hint_en")
+_QUESTION = ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "max_length", "editable", "choices")
+_CHOICE = ("key", "label", "label_en")
 
 
 def _check_names(data: Mapping[str, Any]) -> None:
@@ -456,3 +462,63 @@ def _form(data: Mapping[str, Any]) -> tuple[FieldRule, ...]:
 
 
 _MAX_FORM_TEXT = 200
+
+
+def _questions(data: Mapping[str, Any]) -> tuple[Question, ...]:
+    """[[questions]] (with [[questions.choices]]): the event's own questions, checked one by one."""
+    found: list[Question] = []
+    for n, q in enumerate(_list_of_tables(data, "questions"), 1):
+        where = f"questions #{n}"
+        _only(q, _QUESTION, where)
+        key = _text(q, "key", where=where)
+        if not questions.KEY_PATTERN.match(key):
+            raise EventFileError(f"[[questions]] #{n}: key {key!r} must be lowercase letters, digits, - or _")
+        if key in {f.key for f in found}:
+            raise EventFileError(f"[[questions]]: two questions have the key {key!r}")
+        kind = _text(q, "kind", where=where)
+        if kind not in questions.KINDS:
+            raise EventFileError(f"[[questions]] {key}: kind must be one of {', '.join(questions.KINDS)}, got {kind!r}")
+        flags = {name: q.get(name, default) for name, default in (("required", False), ("editable", True))}
+        for name, value in flags.items():
+            if not isinstance(value, bool):
+                raise EventFileError(f"[[questions]] {key}: {name} must be true or false")
+        limit = q.get("max_length", 0)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= questions.LONGEST:
+            raise EventFileError(f"[[questions]] {key}: max_length must be a whole number up to {questions.LONGEST}")
+        choices = _choices(q, key, kind)
+
+        def text(name: str, q: Mapping[str, Any] = q, where: str = where) -> str:
+            return _text(q, name, where=where, default="")
+
+        found.append(
+            Question(
+                key=key,
+                kind=kind,
+                label=_text(q, "label", where=where),
+                hint=text("hint"),
+                label_en=text("label_en"),
+                hint_en=text("hint_en"),
+                required=bool(flags["required"]),
+                max_length=limit,
+                editable=bool(flags["editable"]),
+                choices=choices,
+            )
+        )
+    return tuple(found)
+
+
+def _choices(q: Mapping[str, Any], key: str, kind: str) -> tuple[Choice, ...]:
+    tables = _list_of_tables(q, "choices", where=f"questions.{key}")
+    if kind in (questions.SINGLE, questions.MULTIPLE) and len(tables) < 2:
+        raise EventFileError(f"[[questions]] {key}: a {kind} question needs at least two [[questions.choices]]")
+    if kind not in (questions.SINGLE, questions.MULTIPLE) and tables:
+        raise EventFileError(f"[[questions]] {key}: a {kind} question takes no choices")
+    choices: list[Choice] = []
+    for table in tables:
+        _only(table, _CHOICE, f"questions.{key}.choices")
+        choice = _text(table, "key", where=f"questions.{key}.choices")
+        if not questions.KEY_PATTERN.match(choice) or choice in {c.key for c in choices}:
+            raise EventFileError(f"[[questions]] {key}: choice key {choice!r} must be unique lowercase letters, digits")
+        label = _text(table, "label", where=f"questions.{key}.choices")
+        choices.append(Choice(choice, label, _text(table, "label_en", where=f"questions.{key}.choices", default="")))
+    return tuple(choices)

@@ -62,6 +62,17 @@ def to_toml(event: Event) -> str:
     for rule in event.form:
         texts = (("label", rule.label), ("hint", rule.hint), ("label_en", rule.label_en), ("hint_en", rule.hint_en))
         lines += ["", f"[form.{rule.field}]", *_pairs(("mode", rule.mode), *texts)]
+    for q in event.questions:
+        texts = (("label", q.label), ("hint", q.hint), ("label_en", q.label_en), ("hint_en", q.hint_en))
+        flags = (("required", q.required or None), ("max_length", q.max_length or None))
+        editable = (("editable", False),) if not q.editable else ()
+        lines += ["", "[[questions]]", *_pairs(("key", q.key), ("kind", q.kind), *texts, *flags, *editable)]
+        for c in q.choices:
+            lines += [
+                "",
+                "[[questions.choices]]",
+                *_pairs(("key", c.key), ("label", c.label), ("label_en", c.label_en)),
+            ]
     lines += _talks("programme", event.programme)
     if event.reminders and event.reminders != DEFAULT_REMINDERS:
         for spec in event.reminders:

@@ -25,6 +25,12 @@ ACCOMMODATION_LABELS = {
     "seating": N_("座席の配慮（前方・出入口の近くなど）"),
     "companion": N_("介助者・付き添いの方と来場する"),
 }
+# The event's own questions (domain/questions.py).
+YES = N_("はい")
+NO = N_("いいえ")
+ANSWER_NOT_A_LIST = N_("「{label}」の答えは選択肢のキーのリストで指定してください")
+ANSWER_NOT_YES_NO = N_("「{label}」の答えは true か false で指定してください")
+ANSWER_UNKNOWN_CHOICE = N_("「{label}」に「{value}」という選択肢はありません（選べるもの：{known}）")
 NEEDS_NOT_A_LIST = N_("needs は配慮の種類を並べたリストで指定してください")
 NEEDS_UNKNOWN = N_("配慮の種類「{value}」はありません（指定できるもの：{known}）")
 
@@ -304,6 +310,10 @@ EXPORT_LISTS = {
         N_(
             "「配慮が必要なこと」に答えた参加確定・キャンセル待ちの方だけ。当日の準備と、必要なら事前のご連絡のためです。"
         ),
+    ),
+    "answers": (
+        N_("独自の質問への回答の一覧"),
+        N_("イベントで尋ねた独自の質問への回答（取り消した方を除く）。削除した質問への回答も残ります。"),
     ),
     "audit": (
         N_("主催者による操作の記録"),

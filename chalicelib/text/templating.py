@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import clock
+from chalicelib.domain.questions import answers_of
 from chalicelib.domain.site import SiteIdentity
 from chalicelib.text import display, i18n, messages
 
@@ -79,6 +80,7 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
     env.globals.update(
         span=display.format_span,
         needs_text=display.needs_text,
+        answers_of=answers_of,
         messages=messages,
         moment=clock.parse_iso,
         lang=i18n.current,

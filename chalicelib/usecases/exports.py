@@ -19,6 +19,7 @@ from typing import Any
 from chalicelib.domain.attendee import reading_order
 from chalicelib.domain.clock import parse_iso
 from chalicelib.domain.event import Event
+from chalicelib.domain.questions import Question, answers_of
 from chalicelib.domain.registration import RegistrationStatus, display_number
 from chalicelib.store.dynamo import Table
 from chalicelib.text import messages as msg
@@ -36,6 +37,7 @@ class ListKind(StrEnum):
     MEISHI = "meishi"  # 名刺交換: who came from where, to follow up
     WAITLIST = "waitlist"  # the waiting list in line order: whom to reach if seats free up on the day
     ACCOMMODATION = "accommodation"  # 合理的配慮: who asked for what, so staff can prepare
+    ANSWERS = "answers"  # the event's own questions, one column each (removed questions' answers too)
     AUDIT = "audit"  # what staff did to registrations (audit_rows: from the trail, not the registrations)
 
 
@@ -47,6 +49,9 @@ HOLDS: dict[ListKind, frozenset[str]] = {
     ListKind.MEISHI: frozenset({RegistrationStatus.CONFIRMED.value}),
     ListKind.WAITLIST: frozenset({RegistrationStatus.WAITLISTED.value}),
     ListKind.ACCOMMODATION: frozenset({RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value}),
+    ListKind.ANSWERS: frozenset(
+        {RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value, RegistrationStatus.APPLIED.value}
+    ),
 }
 
 
@@ -107,13 +112,41 @@ def _columns(event: Event) -> dict[ListKind, tuple[Column, ...]]:
     }
 
 
+def _answer_columns(event: Event, found: Iterable[Entry]) -> tuple[Column, ...]:
+    """受付番号, reading, name and state, then a column per question: the event's, then any removed since."""
+    asked = list(event.questions)
+    known = {q.key for q in asked}
+    removed = sorted({key for e in found for key in answers_of(e.registration.attendee.answers)} - known)
+
+    def answer(q: Question) -> Callable[[Entry], str]:
+        return lambda e: q.shown(answers_of(e.registration.attendee.answers).get(q.key))
+
+    def raw(key: str) -> Callable[[Entry], str]:
+        """A removed question's answer as stored: its text, or its choices' keys in a list."""
+
+        def value(e: Entry) -> str:
+            answer = answers_of(e.registration.attendee.answers).get(key, "")
+            return gettext(msg.LIST_SEPARATOR).join(map(str, answer)) if isinstance(answer, list) else str(answer)
+
+        return value
+
+    base = (
+        Column(N_("受付番号"), lambda e: e.registration.number),
+        Column(N_("フリガナ"), lambda e: e.registration.attendee.kana),
+        Column(N_("氏名"), lambda e: e.registration.attendee.name),
+        Column(N_("状態"), _status_label),
+    )
+    return (*base, *(Column(q.label, answer(q)) for q in asked), *(Column(key, raw(key)) for key in removed))
+
+
 def rows(event: Event, found: Iterable[Entry], kind: ListKind) -> list[list[str]]:
     """The heading row and one row per entry the list holds (HOLDS).
 
     The door list is in フリガナ order, as desks sort it; the waiting list in line order, numbered
     as the registrants' own pages and mails number their places.
     """
-    columns = _columns(event)[kind]
+    found = list(found)
+    columns = _answer_columns(event, found) if kind is ListKind.ANSWERS else _columns(event)[kind]
     chosen = [e for e in found if e.registration.status in HOLDS[kind] and not e.registration.erased]
     if kind is ListKind.MEISHI and event.meishi_consent_question:
         chosen = [e for e in chosen if e.registration.attendee.meishi_consent == "yes"]

@@ -18,7 +18,18 @@ from chalicelib.store.dynamo import ConditionFailed, Table
 from chalicelib.usecases.changes import cancel
 from chalicelib.usecases.registering import get_registration, guard_of
 
-PERSONAL_FIELDS = ("name", "kana", "organization", "job_title", "email", "question", "needs", "needs_note")
+PERSONAL_FIELDS = (
+    "name",
+    "kana",
+    "organization",
+    "job_title",
+    "email",
+    "question",
+    "needs",
+    "needs_note",
+    "meishi_consent",
+    "answers",
+)
 
 
 class EraseOutcome(StrEnum):

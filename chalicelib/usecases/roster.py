@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.attendee import reading_order, to_katakana
+from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import Registration
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
@@ -150,6 +151,7 @@ class ListQuery:
     category: str = ""
     arrived: str = ""  # 'yes', 'no' or '' for both
     needs: str = ""  # 'yes': only those who asked for an accommodation
+    answer: str = ""  # '<question>:<choice>': only those who gave that answer to one of the event's questions
     sort: str = "time"
     page: int = 1
 
@@ -164,6 +166,7 @@ class ListQuery:
             category=params.get("category", ""),
             arrived=params.get("arrived", "") if params.get("arrived", "") in ("yes", "no") else "",
             needs="yes" if params.get("needs") == "yes" else "",
+            answer=params.get("answer", "")[:100],
             sort=sort if sort in SORTS else "time",
             page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
         )
@@ -177,6 +180,7 @@ class ListQuery:
             "category": chosen.category,
             "arrived": chosen.arrived,
             "needs": chosen.needs,
+            "answer": chosen.answer,
             "sort": chosen.sort if chosen.sort != "time" else "",
             "page": str(chosen.page) if chosen.page != 1 else "",
         }
@@ -212,10 +216,19 @@ def select(found: list[Entry], query: ListQuery) -> ListPage:
         chosen = [e for e in chosen if bool(e.checked_in_at) == (query.arrived == "yes")]
     if query.needs:
         chosen = [e for e in chosen if e.registration.attendee.needs or e.registration.attendee.needs_note]
+    if ":" in query.answer:
+        key, _, wanted = query.answer.partition(":")
+        chosen = [e for e in chosen if _gave(e, key, wanted)]
     chosen.sort(key=_SORT_KEYS[query.sort])
     pages = max(1, -(-len(chosen) // PAGE_SIZE))
     page = min(query.page, pages)
     return ListPage(chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], len(chosen), page, pages)
+
+
+def _gave(e: Entry, key: str, wanted: str) -> bool:
+    """True if the registration answered `key` with `wanted` (or chose it among several)."""
+    answer = answers_of(e.registration.attendee.answers).get(key)
+    return answer == wanted or (isinstance(answer, list) and wanted in answer)
 
 
 def _by_reading(e: Entry) -> tuple[int, str, str]:

@@ -15,6 +15,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.config.services import current
 from chalicelib.domain.attendee import validate_registration
 from chalicelib.domain.event import Event
+from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import display_number
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
@@ -135,7 +136,14 @@ def _register(event: Event, data: dict[str, Any], submission: str) -> idempotenc
     """Validate and register; the answer to give (the seats are never read before the transaction)."""
     s = current()
     slug = event.slug
-    form = validate_registration(data, [c.key for c in event.categories], i18n.current(), modes=event.field_modes())
+    language = i18n.current()
+    form = validate_registration(
+        data,
+        [c.key for c in event.categories],
+        language,
+        modes=event.field_modes(),
+        asked=event.in_language(language).questions,
+    )
     if form.attendee is None:
         return idempotency.Answer(422, {"status": "invalid", "errors": form.errors})
     result = registering.register(s.table, event, form.attendee, submission, s.clock.now(), s.ids)
@@ -145,6 +153,7 @@ def _register(event: Event, data: dict[str, Any], submission: str) -> idempotenc
     if result.registration_id and result.outcome in _TOOK_SOMETHING:
         body["registration_id"] = result.registration_id
         body["registration_number"] = display_number(result.registration_id)
+        body["answers"] = answers_of(form.attendee.answers)
     if result.outcome is Outcome.WAITLISTED:
         registration = registering.get_registration(s.table, slug, result.registration_id)
         body["position"] = waitlist.position(s.table, slug, registration.wait_sk) if registration else None

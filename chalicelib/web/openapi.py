@@ -80,6 +80,12 @@ def document() -> dict[str, Any]:
         "type": "boolean",
         "description": "Agreement to appear on the list for exchanging business cards (asked only if the event does).",
     }
+    person["answers"] = {
+        "type": "object",
+        "additionalProperties": {"type": ["string", "boolean", "array"], "items": {"type": "string"}},
+        "description": "The event's own questions, by key: text, a choice's key, a list of choice keys, or "
+        "true/false for a yes/no question. A missing required answer or an unknown choice is refused (422).",
+    }
     person["needs_note"]["description"] = "Anything else the organizer should prepare, in the registrant's words."
     slug = {
         "name": "slug",
@@ -127,6 +133,7 @@ def document() -> dict[str, Any]:
                         "registration_number": {"type": "string"},
                         "position": {"type": ["integer", "null"], "minimum": 1},
                         "confirmation_resent": {"type": "boolean"},
+                        "answers": {"type": "object", "description": 'The answers as stored (yes/no as "yes"/"no").'},
                     },
                 },
                 "Availability": {

@@ -17,6 +17,7 @@ from chalice.app import Blueprint, Response
 from markupsafe import Markup
 
 from chalicelib.config.services import current
+from chalicelib.domain import questions
 from chalicelib.domain.attendee import EDITABLE_FIELDS, NEEDS_FIELD_PREFIX
 from chalicelib.domain.event import DEFAULT_TIMEZONE, EventState
 from chalicelib.domain.links import check_in_token_is_genuine
@@ -35,7 +36,7 @@ routes = Blueprint(__name__)
 # The organizer tools' own modules (roster, export, checkin, broadcast) are imported inside the routes
 # that use them: every Lambda container of the site loads this module, and the attendee pages' cold
 # start should not pay for the organizer tools (about 20 ms of imports).
-_CSV_LISTS = ("door.csv", "meishi.csv", "waitlist.csv", "accommodation.csv", "audit.csv")
+_CSV_LISTS = ("door.csv", "meishi.csv", "waitlist.csv", "accommodation.csv", "answers.csv", "audit.csv")
 
 
 def _base() -> str:
@@ -263,6 +264,7 @@ def _registration_page(session: Session, state: EventState, found: Any, status: 
     attendee = found.registration.attendee
     values = {**{f: getattr(attendee, f) for f in (*EDITABLE_FIELDS, "email")}}
     values.update({NEEDS_FIELD_PREFIX + key: "yes" for key in attendee.needs_list})
+    values.update(questions.form_values(state.event.questions, questions.answers_of(attendee.answers)))
     context = {"errors": {}, "notice": "", "done": "", "values": values, **context}
     return _page(
         "registration.html", status=status, session=session, event=state.event, entry=found, history=history,
@@ -305,7 +307,15 @@ def _desk_edit(session: Session, state: EventState, found: Any, fields: dict[str
     categories = [c.key for c in state.event.categories]
     raw = {**fields, "consent": "yes", "question": registration.attendee.question}
     modes = state.event.field_modes()
-    form = validate_registration(raw, categories, registration.lang, address_optional=True, modes=modes)
+    form = validate_registration(
+        raw,
+        categories,
+        registration.lang,
+        address_optional=True,
+        modes=modes,
+        asked=state.event.questions,
+        kept_answers=registration.attendee.answers,
+    )
     if form.attendee is None:
         return _registration_page(session, state, found, 400, errors=form.errors, values=form.values)
     outcome = assisted.edit(
@@ -428,7 +438,9 @@ def _add(slug: str, walk_in: bool) -> Response:
     event = state.event
     channel = assisted.Channel.DOOR.value if walk_in else fields.get("channel", "")
     categories = [c.key for c in event.categories]
-    form = validate_registration(fields, categories, "ja", address_optional=True, modes=event.field_modes())
+    form = validate_registration(
+        fields, categories, "ja", address_optional=True, modes=event.field_modes(), asked=event.questions
+    )
     errors = dict(form.errors)
     if channel not in {c.value for c in assisted.Channel}:
         errors["channel"] = msg.DESK_CHANNEL_NEEDED

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from chalicelib.domain.attendee import EDITABLE_FIELDS, NEEDS_FIELD_PREFIX, Attendee
 from chalicelib.domain.event import EventState
+from chalicelib.domain.questions import Question, answers_of, form_values
 from chalicelib.domain.registration import Registration
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import current as current_language
@@ -95,15 +96,16 @@ def registration_page(
         notice=notice,
         done=done,
         can_cancel=now < state.event.cancellation_deadline,
-        values=values or _editable_values(attendee),
+        values=values or _editable_values(attendee, state.event.questions),
         errors=errors or {},
         labels=msg.FIELD_LABELS,
     )
 
 
-def _editable_values(attendee: Attendee) -> dict[str, str]:
+def _editable_values(attendee: Attendee, asked: tuple[Question, ...]) -> dict[str, str]:
     """What the registrant's correction form starts with: their answers as stored."""
     values = {f: getattr(attendee, f) for f in EDITABLE_FIELDS}
+    values.update(form_values(asked, answers_of(attendee.answers)))
     return {**values, **{NEEDS_FIELD_PREFIX + key: "yes" for key in attendee.needs_list}}
 
 

@@ -75,7 +75,11 @@ def submit_registration_form(slug: str) -> Response:
     if isinstance(raw, Response):
         return raw
     submission = submission_id(raw.get("submission_id"))
-    checked = validate_registration(raw, [c.key for c in event.categories], i18n.current(), modes=event.field_modes())
+    language = i18n.current()
+    asked = event.in_language(language).questions
+    checked = validate_registration(
+        raw, [c.key for c in event.categories], language, modes=event.field_modes(), asked=asked
+    )
     form = email_typos.review(checked, raw)
     now = s.clock.now()
     verdict = bots.screen(s.signer, slug, {**raw, "submission_id": submission}, now)
@@ -219,8 +223,10 @@ def _erase(state: EventState, registration: Registration, token: str, raw: Mappi
 
 def _edit(state: EventState, registration: Registration, token: str, raw: Mapping[str, str]) -> Response:
     s = current()
+    event = state.event
+    editable = [q for q in event.in_language(registration.lang).questions if q.editable]
     form = validate_changes(
-        raw, [c.key for c in state.event.categories], registration.attendee, state.event.field_modes()
+        raw, [c.key for c in event.categories], registration.attendee, event.field_modes(), editable
     )
     if form.attendee is None:
         page = _registration_page(state, registration, token, values=form.values, errors=form.errors)
