@@ -64,7 +64,7 @@ def test_event_page_shows_every_detail_and_the_form(client: Client, published: E
     assert '<a class="jump-link" href="#apply">' in body and 'id="apply"' in body
     inputs = re.findall(r"<(?:input|textarea)\b[^>]*>", body)
     visible = [tag for tag in inputs if 'type="hidden"' not in tag and 'name="website"' not in tag]  # not the trap
-    assert len(visible) == 12  # 5 text, 5 radios, question, consent
+    assert len(visible) == 18  # 5 text, 5 radios, question, 5 accommodation boxes and their note, consent
     # Every text field says what it holds; HTML allows autocomplete on no radio button or checkbox.
     choices = [tag for tag in visible if 'type="radio"' in tag or 'type="checkbox"' in tag]
     assert len(choices) == 6 and not any("autocomplete=" in tag for tag in choices)
