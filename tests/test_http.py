@@ -67,7 +67,7 @@ def test_event_page_shows_every_detail_and_the_form(client: Client, published: E
     assert len(visible) == 18  # 5 text, 5 radios, question, 5 accommodation boxes and their note, consent
     # Every text field says what it holds; HTML allows autocomplete on no radio button or checkbox.
     choices = [tag for tag in visible if 'type="radio"' in tag or 'type="checkbox"' in tag]
-    assert len(choices) == 6 and not any("autocomplete=" in tag for tag in choices)
+    assert len(choices) == 11 and not any("autocomplete=" in tag for tag in choices)
     assert all("autocomplete=" in tag for tag in visible if tag not in choices)
 
 
