@@ -137,3 +137,95 @@ def test_the_api_takes_answers_by_key_and_explains_a_wrong_one(client: Client, w
     wrong = {**body, "email": "b@example.jp", "answers": {"town": "会津", "party": "dance"}}
     refused = client.http.post(path, headers=world.api_headers(), body=json.dumps(wrong))
     assert refused.status_code == 422 and "dance" in refused.json_body["errors"]["answer_party"]
+
+
+# --- answers with a capacity (懇親会 30名) ---------------------------------------------------------------
+
+PARTY = q.Question(
+    "party",
+    q.SINGLE,
+    "懇親会",
+    required=True,
+    editable=False,
+    choices=(q.Choice("join", "参加する", capacity=10), q.Choice("skip", "参加しない")),
+)
+
+
+def test_a_capacity_needs_the_answer_to_stay_put_and_is_written_back(sample_event: Event) -> None:
+    event = dataclasses.replace(sample_event, questions=(PARTY,))
+    assert parse_event(tomllib.loads(to_toml(event))) == event
+    data: dict[str, Any] = tomllib.loads(to_toml(event))
+    editable = [{**data["questions"][0], "editable": True}]
+    with pytest.raises(EventFileError, match="must set editable = false"):
+        parse_event({**data, "questions": editable})
+
+
+def test_forty_people_racing_for_ten_places_at_the_party_never_exceed_them(world: World, sample_event: Event) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.domain.attendee import Attendee
+    from chalicelib.store import schema
+    from chalicelib.usecases.changes import cancel
+    from chalicelib.usecases.registering import Outcome, register
+    from tests.conftest import numbered
+
+    event = world.publish(dataclasses.replace(sample_event, slug="party", capacity=100, questions=(PARTY,)))
+    joins = q.stored({"party": "join"})
+
+    def one(n: int) -> tuple[Outcome, str]:
+        who: Attendee = dataclasses.replace(numbered(n), answers=joins)
+        result = register(world.table, event, who, f"P{n}", world.clock.now())
+        return result.outcome, result.registration_id
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(one, range(40)))
+    taken = [rid for outcome, rid in results if outcome is Outcome.REGISTERED]
+    assert len(taken) == 10 and sum(outcome is Outcome.CHOICE_FULL for outcome, _ in results) == 30
+    counters = world.table.get(schema.choices_key("party"))
+    assert counters is not None and counters["taken"] == {"party.join": 10}
+    # Nothing of the refused ones was written: no registration, no seat, no mail.
+    state = get_event_state(world, "party")
+    assert state.seats_taken == 10
+    cancel(world.table, event, taken[0], world.clock.now())
+    assert world.table.get(schema.choices_key("party"))["taken"] == {"party.join": 9}  # type: ignore[index]
+    again = register(world.table, event, dataclasses.replace(numbered(99), answers=joins), "P99", world.clock.now())
+    assert again.outcome is Outcome.REGISTERED
+    skip = register(
+        world.table,
+        event,
+        dataclasses.replace(numbered(98), answers=q.stored({"party": "skip"})),
+        "P98",
+        world.clock.now(),
+    )
+    assert skip.outcome is Outcome.REGISTERED  # an answer without a capacity is never refused
+
+
+def get_event_state(world: World, slug: str) -> Any:
+    from chalicelib.usecases.catalog import get_event
+
+    state = get_event(world.table, slug)
+    assert state is not None
+    return state
+
+
+def test_the_form_says_how_many_are_left_and_a_full_answer_is_explained(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    tiny = dataclasses.replace(
+        PARTY, choices=(q.Choice("join", "参加する", capacity=1), q.Choice("skip", "参加しない"))
+    )
+    event = world.publish(dataclasses.replace(sample_event, slug="tiny", questions=(tiny,)))
+    assert "参加する（残り1名）" in page(client.http.get(f"/events/{event.slug}"))
+    first = signed({**valid_form(), "answer_party": "join"}, "tiny")
+    assert client.http.post("/events/tiny", headers=FORM, body=urlencode(first)).status_code == 303
+    shown = page(client.http.get("/events/tiny"))
+    assert "参加する（満員）" in shown and 'value="join" disabled' in shown
+    late = signed({**valid_form(email="late@example.jp"), "answer_party": "join"}, "tiny")
+    refused = client.http.post("/events/tiny", headers=FORM, body=urlencode(late))
+    assert refused.status_code == 409 and "「参加する」は定員に達しました" in page(refused)
+    assert 'href="#answer_party"' in page(refused)
+    api = {**valid_form(email="api@example.jp"), "consent": True, "answers": {"party": "join"}}
+    answer = client.http.post("/api/events/tiny/registrations", headers=world.api_headers(), body=json.dumps(api))
+    assert answer.status_code == 409 and answer.json_body["status"] == "choice_full"
+    assert "answer_party" in answer.json_body["errors"]
+    assert get_event_state(world, "tiny").seats_taken == 1

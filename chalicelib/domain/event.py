@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -340,6 +340,12 @@ class EventState:
     closed_reason: str = ""
     waiting: int = 0  # people on the waiting list
     drawn: bool = False  # the lottery's draw has run
+    answers_held: Mapping[str, int] = field(default_factory=dict)  # capped answers' counters (usecases/choices.py)
+
+    def answers_left(self) -> dict[str, int]:
+        """How many of each capped answer are left (question.choice to count)."""
+        capped = {f"{q.key}.{c.key}": c.capacity for q in self.event.questions for c in q.choices if c.capacity}
+        return {key: max(0, cap - int(self.answers_held.get(key, 0))) for key, cap in capped.items()}
 
     def in_language(self, language: str) -> EventState:
         """The same state, with the event as a reader of `language` sees it."""

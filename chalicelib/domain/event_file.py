@@ -292,7 +292,7 @@ _TALK = ("title", "speaker", "affiliation")
 _REMINDER = ("days_before", "at", "minutes_before")
 _FIELD_RULE = ("mode", "label", "hint", "label_en", "hint_en")
 _QUESTION = ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "max_length", "editable", "choices")
-_CHOICE = ("key", "label", "label_en")
+_CHOICE = ("key", "label", "label_en", "capacity")
 
 
 def _check_names(data: Mapping[str, Any]) -> None:
@@ -486,6 +486,11 @@ def _questions(data: Mapping[str, Any]) -> tuple[Question, ...]:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= questions.LONGEST:
             raise EventFileError(f"[[questions]] {key}: max_length must be a whole number up to {questions.LONGEST}")
         choices = _choices(q, key, kind)
+        if any(c.capacity for c in choices) and flags["editable"]:
+            # A seat-like answer changes only with the seat: cancelling releases it (changes.cancel).
+            raise EventFileError(
+                f"[[questions]] {key}: a question whose choices have a capacity must set editable = false"
+            )
 
         def text(name: str, q: Mapping[str, Any] = q, where: str = where) -> str:
             return _text(q, name, where=where, default="")
@@ -520,5 +525,9 @@ def _choices(q: Mapping[str, Any], key: str, kind: str) -> tuple[Choice, ...]:
         if not questions.KEY_PATTERN.match(choice) or choice in {c.key for c in choices}:
             raise EventFileError(f"[[questions]] {key}: choice key {choice!r} must be unique lowercase letters, digits")
         label = _text(table, "label", where=f"questions.{key}.choices")
-        choices.append(Choice(choice, label, _text(table, "label_en", where=f"questions.{key}.choices", default="")))
+        capacity = table.get("capacity", 0)
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+            raise EventFileError(f"[[questions]] {key}: the capacity of choice {choice!r} must be a whole number")
+        english = _text(table, "label_en", where=f"questions.{key}.choices", default="")
+        choices.append(Choice(choice, label, english, capacity))
     return tuple(choices)

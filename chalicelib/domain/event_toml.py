@@ -71,7 +71,7 @@ def to_toml(event: Event) -> str:
             lines += [
                 "",
                 "[[questions.choices]]",
-                *_pairs(("key", c.key), ("label", c.label), ("label_en", c.label_en)),
+                *_pairs(("key", c.key), ("label", c.label), ("label_en", c.label_en), ("capacity", c.capacity or None)),
             ]
     lines += _talks("programme", event.programme)
     if event.reminders and event.reminders != DEFAULT_REMINDERS:

@@ -33,6 +33,7 @@ class Choice:
     key: str
     label: str
     label_en: str = ""
+    capacity: int = 0  # how many registrations may hold this answer (0: no limit), e.g. 懇親会 30名
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Question:
         """The question in the reader's language, where the organizer wrote it so."""
         if language != "en":
             return self
-        choices = tuple(Choice(c.key, c.label_en or c.label, c.label_en) for c in self.choices)
+        choices = tuple(Choice(c.key, c.label_en or c.label, c.label_en, c.capacity) for c in self.choices)
         return Question(
             self.key, self.kind, self.label_en or self.label, self.hint_en or self.hint, self.label_en,
             self.hint_en, self.required, self.max_length, self.editable, choices,
@@ -190,3 +191,25 @@ def form_values(questions: Sequence[Question], answers: Mapping[str, Any]) -> di
     for q in questions:
         values.update(_redisplay(q, answers.get(q.key)))
     return values
+
+
+def slot(question: str, choice: str) -> str:
+    """The counter of one capped choice (question and choice keys cannot hold '.')."""
+    return f"{question}.{choice}"
+
+
+def caps(asked: Sequence[Question]) -> dict[str, int]:
+    """Every capped choice's counter and its capacity."""
+    return {slot(q.key, c.key): c.capacity for q in asked for c in q.choices if c.capacity}
+
+
+def held(asked: Sequence[Question], answers: Mapping[str, Any]) -> list[str]:
+    """The capped choices these answers hold (their counters), in a stable order."""
+    capped = caps(asked)
+    chosen = []
+    for q in asked:
+        answer = answers.get(q.key)
+        for key in answer if isinstance(answer, list) else [answer]:
+            if isinstance(key, str) and slot(q.key, key) in capped:
+                chosen.append(slot(q.key, key))
+    return sorted(chosen)

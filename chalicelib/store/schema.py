@@ -49,7 +49,9 @@ BY_DUE_INDEX = "by-due"
 
 EVENT_SK = "EVENT"
 DETAILS_SK = "EVENT#DETAILS"  # begins with EVENT_SK: one query reads the event with its details
-ANNOUNCED_SK = "ANNOUNCED"  # what registrants were last told of the date, time and venue
+ANNOUNCED_SK = "ANNOUNCED"
+# Counters of capped answers (懇親会 30名): read with the event (begins with EVENT_SK), apart from its ledger.
+CHOICES_SK = "EVENT#CHOICES"  # what registrants were last told of the date, time and venue
 REG_PREFIX = "REG#"
 EMAIL_PREFIX = "EMAIL#"
 REMINDER_PREFIX = "REMINDER#"
@@ -93,6 +95,11 @@ def event_key(slug: str) -> dict[str, str]:
 def details_key(slug: str) -> dict[str, str]:
     """Key of the event's details item (apart from the hot ledger item)."""
     return {PK: event_pk(slug), SK: DETAILS_SK}
+
+
+def choices_key(slug: str) -> dict[str, str]:
+    """Key of the counters of an event's capped answers (usecases/choices.py)."""
+    return {PK: event_pk(slug), SK: CHOICES_SK}
 
 
 def announced_key(slug: str) -> dict[str, str]:

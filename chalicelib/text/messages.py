@@ -26,6 +26,9 @@ ACCOMMODATION_LABELS = {
     "companion": N_("介助者・付き添いの方と来場する"),
 }
 # The event's own questions (domain/questions.py).
+CHOICE_FULL = N_("「{choice}」は定員に達しました。ほかの答えを選んでください（お申し込みはまだ完了していません）")
+CHOICE_LEFT = N_("（残り{left}名）")
+CHOICE_NONE_LEFT = N_("（満員）")
 YES = N_("はい")
 NO = N_("いいえ")
 ANSWER_NOT_A_LIST = N_("「{label}」の答えは選択肢のキーのリストで指定してください")
@@ -276,6 +279,9 @@ DESK_ADD_REFUSED = {
     "drawing": N_("抽選の前のため、いまは登録できません"),
     "not_found": N_("イベントが見つかりません"),
     "busy": N_("混み合っています。もう一度押してください（入力内容はそのままです）"),
+    "choice_full": N_(
+        "定員のある答えが満員のため登録できませんでした（何も保存していません）。ほかの答えを選んでください"
+    ),
 }
 DESK_REASON_NEEDED = N_("理由を入力してください（記録に残ります）")
 DESK_CHANNEL_NEEDED = N_("受付方法を選んでください")

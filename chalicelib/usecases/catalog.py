@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
@@ -39,7 +40,9 @@ def get_event(table: Table, slug: str) -> EventState | None:
     details = found.get(schema.DETAILS_SK, item or {}).get("details")
     if item is None or details is None:
         return None
-    return state_from_item(item, Event.from_json(details))
+    state = state_from_item(item, Event.from_json(details))
+    held = found.get(schema.CHOICES_SK, {}).get("taken", {})
+    return dataclasses.replace(state, answers_held={key: int(n) for key, n in held.items()}) if held else state
 
 
 def upcoming_slugs(table: Table, now: datetime) -> Iterator[str]:

@@ -20,6 +20,7 @@ from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Table
 from chalicelib.store.retry import PATIENT, RetryPolicy, transact_or_lose
+from chalicelib.usecases import choices
 from chalicelib.usecases.outbox import MailKind
 from chalicelib.usecases.registering import get_registration, guard_of
 from chalicelib.usecases.waitlist import (
@@ -81,6 +82,7 @@ def cancel(
         expected = RegistrationStatus(registration.status)
         category = registration.attendee.category
         actions = _cancel_actions(slug, registration, expected, now)
+        actions += choices.release(slug, event.questions, registration.attendee.answers)
         if expected is RegistrationStatus.CONFIRMED:
             ledger = ledger.free(category)
         elif expected is RegistrationStatus.WAITLISTED:

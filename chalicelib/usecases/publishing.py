@@ -15,11 +15,12 @@ from chalicelib.domain.clock import iso
 from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, Event, EventFileError, EventState
 from chalicelib.domain.event_file import read_event_file
 from chalicelib.domain.ledger import RESERVED, TAKEN, WAITING_IN, Ledger
+from chalicelib.domain.questions import caps
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table
 from chalicelib.store.retry import PATIENT, LostRace, RetryPolicy, transact_or_lose
 from chalicelib.text.display import format_datetime, format_span
-from chalicelib.usecases import announcements
+from chalicelib.usecases import announcements, choices
 from chalicelib.usecases.catalog import get_event, state_from_item
 from chalicelib.usecases.closing import reopen_if_room
 from chalicelib.usecases.reminders import REMINDER_PENDING
@@ -127,6 +128,9 @@ def publish_event(table: Table, event: Event, now: datetime, retry: RetryPolicy 
         item = reopen_if_room(table, event.slug, now) or item
     _schedule_reminders(table, event)
     announcements.remember_first(table, event)
+    if caps(event.questions):
+        counters = choices.counters_exist(event.slug)
+        table.update(counters["Key"], counters["UpdateExpression"], values=counters["ExpressionAttributeValues"])
     return state_from_item(item, event)
 
 

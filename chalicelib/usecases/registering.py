@@ -29,6 +29,7 @@ from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import CancelReason, Item, Table, TransactionCancelled
 from chalicelib.store.retry import BRIEF, LostRace, RetryPolicy, StillContended
+from chalicelib.usecases import choices
 from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
 from chalicelib.usecases.waitlist import upgrade_ledger
 
@@ -49,6 +50,7 @@ class Outcome(StrEnum):
     CLOSED = "closed"
     NOT_FOUND = "not_found"
     BUSY = "busy"  # every retry lost its race (DynamoDB cancelled it for conflicts): nothing was written
+    CHOICE_FULL = "choice_full"  # an answer with a capacity (懇親会 30名) has none left: nothing was written
 
 
 @dataclass(frozen=True)
@@ -114,10 +116,13 @@ def register(
         refused: RegistrationResult | None = None
         for path in _paths(event, attendee.category, now, on_behalf):
             actions = path_actions(path, event.slug, attendee, registration_id, submission_id, now, expires, on_behalf)
+            actions += choices.take(event.slug, event.questions, attendee.answers)
             try:
                 table.transact(actions)
                 return RegistrationResult(_OUTCOME_OF[path], registration_id)
             except TransactionCancelled as cancelled:
+                if _an_answer_was_full(cancelled, actions):
+                    return RegistrationResult(Outcome.CHOICE_FULL)
                 exc = _aligned(cancelled, path)
                 if _only_the_id_was_taken(exc):
                     registration_id = ids()  # 50 random bits collided: nothing was written, draw again
@@ -160,6 +165,14 @@ def _paths(event: Event, category: str, now: datetime, on_behalf: OnBehalf | Non
     if event.waitlist and not walk_in:
         paths.append(Path.WAITLIST)
     return paths
+
+
+def _an_answer_was_full(exc: TransactionCancelled, actions: list[dict[str, Any]]) -> bool:
+    """The transaction failed because a capped answer had no room left (not for the seat or the address)."""
+    return any(
+        choices.is_choice_write(action) and reason.code == "ConditionalCheckFailed"
+        for action, reason in zip(actions, exc.reasons, strict=False)
+    )
 
 
 def _aligned(exc: TransactionCancelled, path: Path) -> TransactionCancelled:

@@ -19,7 +19,7 @@ from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import display_number
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.usecases import api_keys, catalog, idempotency, registering, waitlist
+from chalicelib.usecases import api_keys, catalog, choices, idempotency, registering, waitlist
 from chalicelib.usecases.registering import Outcome
 from chalicelib.web import http
 from chalicelib.web.http import BUSY_RETRY_AFTER, BUSY_STATUS
@@ -36,6 +36,7 @@ _STATUS_CODES = {
     Outcome.CLOSED: 409,
     Outcome.NOT_FOUND: 404,
     Outcome.BUSY: BUSY_STATUS,
+    Outcome.CHOICE_FULL: 409,
 }
 _TOOK_SOMETHING = (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED)
 
@@ -150,6 +151,8 @@ def _register(event: Event, data: dict[str, Any], submission: str) -> idempotenc
     body: dict[str, Any] = {"status": result.outcome.value}
     if result.outcome is Outcome.BUSY:
         body["message"] = i18n.gettext(msg.BUSY_API)
+    if result.outcome is Outcome.CHOICE_FULL:
+        body["errors"] = choices.full_answers(s.table, event, form.attendee, i18n.current())
     if result.registration_id and result.outcome in _TOOK_SOMETHING:
         body["registration_id"] = result.registration_id
         body["registration_number"] = display_number(result.registration_id)

@@ -14,13 +14,13 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.config.services import current
 from chalicelib.domain import email_typos
-from chalicelib.domain.attendee import validate_address, validate_changes, validate_registration
+from chalicelib.domain.attendee import Attendee, validate_address, validate_changes, validate_registration
 from chalicelib.domain.event import Event, EventState
 from chalicelib.domain.links import local_path, personal_path
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.usecases import catalog, changes, privacy, registering, waitlist
+from chalicelib.usecases import catalog, changes, choices, privacy, registering, waitlist
 from chalicelib.usecases.changes import CancelOutcome, CorrectOutcome
 from chalicelib.usecases.registering import Outcome
 from chalicelib.web import bots, edge, http, pages
@@ -94,6 +94,8 @@ def submit_registration_form(slug: str) -> Response:
         result = registering.register(s.table, event, form.attendee, submission, now, s.ids)
         if result.outcome is Outcome.BUSY:
             return _busy(slug, submission, form.values)
+        if result.outcome is Outcome.CHOICE_FULL:
+            return _choice_full(slug, submission, form.values, form.attendee, language)
         if result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED):
             return _see_registration(event, result.registration_id)
     # Every other answer shows the event as it is now, so read it (off the happy path).
@@ -143,6 +145,16 @@ def request_link(slug: str) -> Response:
 def _link_request(state: EventState, submission: str, *args: Any, **kwargs: Any) -> str:
     token = bots.form_token(current().signer, state.event.slug, submission, current().clock.now())
     return pages.link_request_page(_base(), state, submission, token, *args, **kwargs)
+
+
+def _choice_full(slug: str, submission: str, values: Mapping[str, str], attendee: Attendee, language: str) -> Response:
+    """An answer with a capacity has none left: the form again, as typed, saying which (nothing was written)."""
+    s = current()
+    state = catalog.get_event(s.table, slug)
+    if state is None:
+        return _not_found()
+    errors = choices.full_answers(s.table, state.event, attendee, language)
+    return http.html(_event_form(state, submission, values, errors), 409)
 
 
 def _busy(slug: str, submission: str, values: Mapping[str, str]) -> Response:

@@ -1,0 +1,107 @@
+"""Answers with a capacity (懇親会 30名, 託児 5名): counted in the registration's own transaction.
+
+The counters live in one item per event (`EVENT#CHOICES`), apart from the seat ledger, so an event
+without capped answers writes nothing more and the hot ledger item stays small. A registration
+that holds a capped answer adds one to its counter, only if it is below the capacity, in the same
+transaction as its seat: under any concurrency no answer is held by more than its capacity. A
+cancellation takes one off in its own transaction. Capped answers cannot be changed afterwards
+(the event file requires editable = false for them), so nothing else moves the counters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from chalicelib.domain.attendee import Attendee
+from chalicelib.domain.event import Event
+from chalicelib.domain.questions import FIELD_PREFIX, Question, answers_of, caps, held, slot
+from chalicelib.store import schema
+from chalicelib.store.dynamo import Item, Table
+from chalicelib.text import messages as msg
+from chalicelib.text.i18n import gettext
+
+COUNTS = "taken"  # the item's map: counter -> registrations holding it
+
+
+def counters_exist(slug: str) -> dict[str, Any]:
+    """The write that gives the event its counters item (publishing; leaves any counts as they are)."""
+    return {
+        "Key": schema.choices_key(slug),
+        "UpdateExpression": f"SET {COUNTS} = if_not_exists({COUNTS}, :none)",
+        "ExpressionAttributeValues": {":none": {}},
+    }
+
+
+def take(slug: str, asked: Sequence[Question], answers_stored: str) -> list[dict[str, Any]]:
+    """The transaction action that counts these answers' capped choices, each only below its capacity."""
+    chosen = held(asked, answers_of(answers_stored))
+    if not chosen:
+        return []
+    capped = caps(asked)
+    names = {f"#c{n}": key for n, key in enumerate(chosen)}
+    sets = ", ".join(f"{COUNTS}.#c{n} = if_not_exists({COUNTS}.#c{n}, :zero) + :one" for n in range(len(chosen)))
+    below = " AND ".join(
+        f"(attribute_not_exists({COUNTS}.#c{n}) OR {COUNTS}.#c{n} < :cap{n})" for n in range(len(chosen))
+    )
+    values: dict[str, Any] = {":zero": 0, ":one": 1, **{f":cap{n}": capped[key] for n, key in enumerate(chosen)}}
+    return [
+        {
+            "Update": {
+                "Key": schema.choices_key(slug),
+                "UpdateExpression": f"SET {sets}",
+                "ConditionExpression": f"attribute_exists({COUNTS}) AND {below}",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+    ]
+
+
+def release(slug: str, asked: Sequence[Question], answers_stored: str) -> list[dict[str, Any]]:
+    """The transaction action that gives back a cancelled registration's capped choices."""
+    chosen = held(asked, answers_of(answers_stored))
+    if not chosen:
+        return []
+    names = {f"#c{n}": key for n, key in enumerate(chosen)}
+    # No condition: a cancellation must never fail on a counter (one missing counts from 0).
+    sets = ", ".join(f"{COUNTS}.#c{n} = if_not_exists({COUNTS}.#c{n}, :one) - :one" for n in range(len(chosen)))
+    return [
+        {
+            "Update": {
+                "Key": schema.choices_key(slug),
+                "UpdateExpression": f"SET {sets}",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {":one": 1},
+            }
+        }
+    ]
+
+
+def is_choice_write(action: dict[str, Any]) -> bool:
+    """True for the counters' write in a transaction (to tell a full answer from a full event)."""
+    return str(action.get("Update", {}).get("Key", {}).get(schema.SK, "")) == schema.CHOICES_SK
+
+
+def left(table: Table, asked: Sequence[Question], slug: str, item: Item | None = None) -> dict[str, int]:
+    """How many of each capped choice are left (for the form to say 残り n)."""
+    capped = caps(asked)
+    if not capped:
+        return {}
+    counts = (item if item is not None else table.get(schema.choices_key(slug)) or {}).get(COUNTS, {})
+    return {key: max(0, cap - int(counts.get(key, 0))) for key, cap in capped.items()}
+
+
+def full_answers(table: Table, event: Event, attendee: Attendee, language: str = "ja") -> dict[str, str]:
+    """For a registration refused as CHOICE_FULL: which of its answers have no room left, and what to say."""
+    asked = event.in_language(language).questions
+    room = left(table, asked, event.slug)
+    answers = answers_of(attendee.answers)
+    errors: dict[str, str] = {}
+    for q in asked:
+        answer = answers.get(q.key)
+        labels = {c.key: c.label for c in q.choices}
+        for key in answer if isinstance(answer, list) else [answer]:
+            if isinstance(key, str) and room.get(slot(q.key, key)) == 0:
+                errors[FIELD_PREFIX + q.key] = gettext(msg.CHOICE_FULL).format(choice=labels.get(key, key))
+    return errors
