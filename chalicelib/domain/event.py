@@ -46,6 +46,22 @@ class FieldRule:
     hint_en: str = ""
 
 
+ONLINE, HYBRID = "online", "hybrid"
+ATTENDANCE = "attendance"  # the built-in question of a hybrid event: 会場 (venue) or オンライン (online)
+
+
+@dataclass(frozen=True)
+class Online:
+    """How to join online: shown only to people holding a seat, never on the public page or the API."""
+
+    mode: str  # ONLINE: everyone joins online; HYBRID: each registrant chooses (the ATTENDANCE question)
+    url: str  # the meeting's address
+    instructions: str = ""
+    instructions_en: str = ""
+    venue_capacity: int = 0  # HYBRID: seats at the venue
+    online_capacity: int = 0  # HYBRID: places online
+
+
 @dataclass(frozen=True)
 class Category:
     """One 参加区分 an attendee can choose."""
@@ -173,6 +189,7 @@ class Event:
     meishi_consent_question: bool = False
     form: tuple[FieldRule, ...] = ()  # [form.<field>]: the organizer's shaping of the standard fields
     questions: tuple[Question, ...] = ()  # [[questions]]: the event's own questions, in the form's order
+    online: Online | None = None  # [online]: an online or hybrid event's meeting (seat holders only)
     cancellation_closes_at: datetime | None = None  # None: registrants may cancel until the start
     quota_release_at: datetime | None = None  # unused reserved seats become everyone's then (None: never)
     draw_at: datetime | None = None  # a lottery: applications until then, then a draw (None: first come)
@@ -188,9 +205,13 @@ class Event:
             else self.form
         )
         asked = tuple(q.in_language(language) for q in self.questions)
+        online = self.online
+        if online is not None and language == "en" and online.instructions_en:
+            online = replace(online, instructions=online.instructions_en)
         text = dict(self.translations).get(language)
         if text is None:
-            return replace(self, form=form, questions=asked) if (form, asked) != (self.form, self.questions) else self
+            changed = (form, asked, online) != (self.form, self.questions, self.online)
+            return replace(self, form=form, questions=asked, online=online) if changed else self
         labels = dict(text.categories)
         return replace(
             self,
@@ -211,11 +232,18 @@ class Event:
             programme=_programme_in(self.programme, text.programme),
             form=form,
             questions=asked,
+            online=online,
         )
 
     def rules(self) -> dict[str, FieldRule]:
         """The organizer's rule for each shaped field (fields without one keep their defaults)."""
         return {rule.field: rule for rule in self.form}
+
+    def joins_online(self, answers: Mapping[str, Any]) -> bool:
+        """True if a registration with these answers takes part online (all do in an online event)."""
+        if self.online is None:
+            return False
+        return self.online.mode == ONLINE or answers.get(ATTENDANCE) == ONLINE
 
     def field_modes(self) -> dict[str, str]:
         """Field to required/optional/hidden, for the fields whose default the organizer changed."""
@@ -290,6 +318,7 @@ class Event:
             accommodation_question=data.get("accommodation_question", True),
             meishi_consent_question=data.get("meishi_consent_question", False),
             form=tuple(FieldRule(**rule) for rule in data.get("form", [])),
+            online=Online(**data["online"]) if data.get("online") else None,
             questions=tuple(
                 Question(**{**q, "choices": tuple(Choice(**c) for c in q["choices"])})
                 for q in data.get("questions", [])

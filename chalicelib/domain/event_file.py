@@ -15,12 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.domain import questions
 from chalicelib.domain.event import (
+    ATTENDANCE,
     DEFAULT_REMINDERS,
     DEFAULT_RETENTION_DAYS,
     DEFAULT_TIMEZONE,
     FIELD_MODES,
     HHMM_PATTERN,
+    HYBRID,
     MAX_RETENTION_DAYS,
+    ONLINE,
     SHAPEABLE_FIELDS,
     SLUG_PATTERN,
     Category,
@@ -28,6 +31,7 @@ from chalicelib.domain.event import (
     Event,
     EventFileError,
     FieldRule,
+    Online,
     ReminderSpec,
     Talk,
     Translation,
@@ -152,12 +156,14 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         meishi_consent_question=meishi,
         form=_form(data),
         questions=_questions(data),
+        online=_online(data),
         cancellation_closes_at=cancel_until,
         quota_release_at=release,
         draw_at=draw,
         retention_days=retention,
     )
     event = replace(event, translations=_translations(data, event))
+    event = _with_attendance(event)
     for key, due in event.reminder_schedule().items():
         if due >= starts_at:
             raise EventFileError(f"reminder {key} would be sent at or after the start; move it earlier")
@@ -272,6 +278,7 @@ _TOP = (
     "meishi_consent_question",
     "form",
     "questions",
+    "online",
     "categories",
     "quota_release_at",
     "draw_at",
@@ -293,6 +300,7 @@ _REMINDER = ("days_before", "at", "minutes_before")
 _FIELD_RULE = ("mode", "label", "hint", "label_en", "hint_en")
 _QUESTION = ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "max_length", "editable", "choices")
 _CHOICE = ("key", "label", "label_en", "capacity")
+_ONLINE = ("mode", "url", "instructions", "instructions_en", "venue_capacity", "online_capacity")
 
 
 def _check_names(data: Mapping[str, Any]) -> None:
@@ -531,3 +539,66 @@ def _choices(q: Mapping[str, Any], key: str, kind: str) -> tuple[Choice, ...]:
         english = _text(table, "label_en", where=f"questions.{key}.choices", default="")
         choices.append(Choice(choice, label, english, capacity))
     return tuple(choices)
+
+
+def _online(data: Mapping[str, Any]) -> Online | None:
+    """[online]: an online event, or a hybrid one whose registrants choose 会場 or オンライン."""
+    if "online" not in data:
+        return None
+    section = data["online"]
+    if not isinstance(section, dict):
+        raise EventFileError("online must be written as an [online] section")
+    _only(section, _ONLINE, "online")
+    mode = _text(section, "mode", where="online")
+    if mode not in (ONLINE, HYBRID):
+        raise EventFileError(f"[online]: mode must be {ONLINE} or {HYBRID}, got {mode!r}")
+    url = _text(section, "url", where="online")
+    if not public_url(url):
+        raise EventFileError(f"[online]: url must be the meeting's https:// address, got {url!r}")
+    numbers = {name: section.get(name, 0) for name in ("venue_capacity", "online_capacity")}
+    for name, value in numbers.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise EventFileError(f"[online]: {name} must be a whole number")
+    if mode == HYBRID and (numbers["venue_capacity"] < 1 or numbers["online_capacity"] < 1):
+        raise EventFileError("[online]: a hybrid event needs venue_capacity and online_capacity (at least 1 each)")
+    if mode == ONLINE and any(numbers.values()):
+        raise EventFileError("[online]: venue_capacity and online_capacity are for mode = hybrid only")
+    return Online(
+        mode=mode,
+        url=url,
+        instructions=_text(section, "instructions", where="online", default=""),
+        instructions_en=_text(section, "instructions_en", where="online", default=""),
+        venue_capacity=numbers["venue_capacity"],
+        online_capacity=numbers["online_capacity"],
+    )
+
+
+def attendance_question(online: Online) -> Question:
+    """The question every registrant of a hybrid event answers: 会場 or オンライン, each with its places."""
+    return Question(
+        key=ATTENDANCE,
+        kind=questions.SINGLE,
+        label="参加方法",
+        label_en="How you will take part",
+        required=True,
+        editable=False,
+        choices=(
+            Choice("venue", "会場で参加", "At the venue", online.venue_capacity),
+            Choice(ONLINE, "オンラインで参加", "Online", online.online_capacity),
+        ),
+    )
+
+
+def _with_attendance(event: Event) -> Event:
+    """A hybrid event asks every registrant 会場 or オンライン first; its places add up to the capacity."""
+    online = event.online
+    if online is None or online.mode != HYBRID:
+        return event
+    if any(q.key == ATTENDANCE for q in event.questions):
+        raise EventFileError(f"[[questions]]: the key {ATTENDANCE!r} is the hybrid event's own question; use another")
+    if online.venue_capacity + online.online_capacity != event.capacity:
+        raise EventFileError(
+            f"[online]: venue_capacity + online_capacity ({online.venue_capacity} + {online.online_capacity})"
+            f" must equal capacity ({event.capacity})"
+        )
+    return replace(event, questions=(attendance_question(online), *event.questions))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.event import DEFAULT_REMINDERS, DEFAULT_RETENTION_DAYS, Event, Talk, Translation
+from chalicelib.domain.event import ATTENDANCE, DEFAULT_REMINDERS, DEFAULT_RETENTION_DAYS, Event, Talk, Translation
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -62,7 +62,14 @@ def to_toml(event: Event) -> str:
     for rule in event.form:
         texts = (("label", rule.label), ("hint", rule.hint), ("label_en", rule.label_en), ("hint_en", rule.hint_en))
         lines += ["", f"[form.{rule.field}]", *_pairs(("mode", rule.mode), *texts)]
+    if event.online is not None:
+        o = event.online
+        numbers = (("venue_capacity", o.venue_capacity or None), ("online_capacity", o.online_capacity or None))
+        words = (("instructions", o.instructions), ("instructions_en", o.instructions_en))
+        lines += ["", "[online]", *_pairs(("mode", o.mode), ("url", o.url), *words, *numbers)]
     for q in event.questions:
+        if q.key == ATTENDANCE and event.online is not None:
+            continue  # the hybrid event's own question: [online] gives it back
         texts = (("label", q.label), ("hint", q.hint), ("label_en", q.label_en), ("hint_en", q.hint_en))
         flags = (("required", q.required or None), ("max_length", q.max_length or None))
         editable = (("editable", False),) if not q.editable else ()
