@@ -94,3 +94,28 @@ def test_duplicating_makes_a_new_event_and_a_taken_address_is_refused(
     assert again.status_code == 400 and "is taken by another event" in html_lib.unescape(page(again))
     empty = owner.post(client, "/organizer/new-event", text="", action="preview")
     assert empty.status_code == 400 and 'id="text-error"' in page(empty)
+
+
+def test_an_unpublished_event_is_gone_for_the_public_and_kept_for_its_registrants(
+    client: Client, world: World, published: Event, owner: SignedIn
+) -> None:
+    from urllib.parse import urlencode
+
+    from tests.conftest import FORM, signed, valid_form
+
+    taken = client.http.post(f"/events/{published.slug}", headers=FORM, body=urlencode(signed(valid_form())))
+    assert taken.status_code == 303
+    hidden = owner.post(client, f"/organizer/events/{published.slug}/visibility", published="no")
+    assert hidden.status_code == 303
+    assert client.http.get(f"/events/{published.slug}").status_code == 404
+    assert published.title not in page(client.http.get("/"))
+    assert client.http.get(f"/api/events/{published.slug}", headers=world.api_headers()).status_code == 404
+    late = urlencode(signed(valid_form(email="late@example.jp")))
+    assert client.http.post(f"/events/{published.slug}", headers=FORM, body=late).status_code == 404
+    assert client.http.get(taken.headers["Location"]).status_code == 200  # the registrant's own page stays
+    overview = page(owner.get(client, f"/organizer/events/{published.slug}"))
+    assert "このイベントは非公開です" in overview
+    assert owner.post(client, f"/organizer/events/{published.slug}/visibility", published="yes").status_code == 303
+    assert client.http.get(f"/events/{published.slug}").status_code == 200
+    again = urlencode(signed(valid_form(email="again@example.jp")))
+    assert client.http.post(f"/events/{published.slug}", headers=FORM, body=again).status_code == 303

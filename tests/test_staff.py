@@ -45,6 +45,7 @@ NEEDS = {
     ("GET", "/organizer/events/{slug}/edit"): Role.OWNER,
     ("POST", "/organizer/events/{slug}/edit"): Role.OWNER,
     ("GET", "/organizer/events/{slug}/duplicate"): Role.OWNER,
+    ("POST", "/organizer/events/{slug}/visibility"): Role.OWNER,
     ("POST", "/organizer/staff"): Role.OWNER,
     ("GET", "/organizer/api-keys"): Role.OWNER,
     ("POST", "/organizer/api-keys"): Role.OWNER,

@@ -370,6 +370,7 @@ class EventState:
     waiting: int = 0  # people on the waiting list
     drawn: bool = False  # the lottery's draw has run
     answers_held: Mapping[str, int] = field(default_factory=dict)  # capped answers' counters (usecases/choices.py)
+    hidden: bool = False  # unpublished: organizers see it, the public and the API do not
 
     def answers_left(self) -> dict[str, int]:
         """How many of each capped answer are left (question.choice to count)."""

@@ -24,6 +24,7 @@ def state_from_item(item: Item, event: Event) -> EventState:
         closed_reason=item.get("closed_reason", ""),
         waiting=int(item.get("waiting", 0)),
         drawn=bool(item.get("drawn_at")),
+        hidden=bool(item.get(UNPUBLISHED)),
     )
 
 
@@ -50,9 +51,19 @@ def upcoming_slugs(table: Table, now: datetime) -> Iterator[str]:
     return _slugs_by_end(table, "#due >= :now", now)
 
 
+# Set on an event item while its organizer has it unpublished (publishing.set_published).
+UNPUBLISHED = "unpublished_at"
+
+
 def upcoming_events(table: Table, now: datetime) -> list[EventState]:
-    """Events that have not ended yet, soonest start first."""
+    """Events that have not ended yet, soonest start first (unpublished ones too: callers choose)."""
     return sorted(_states(table, upcoming_slugs(table, now)), key=lambda s: s.event.starts_at)
+
+
+def public_event(table: Table, slug: str) -> EventState | None:
+    """The event as the public may see it: None when unknown or unpublished."""
+    state = get_event(table, slug)
+    return state if state is not None and not state.hidden else None
 
 
 def past_events(table: Table, now: datetime, limit: int = PAST_EVENTS_LISTED) -> list[EventState]:

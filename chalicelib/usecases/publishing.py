@@ -21,7 +21,7 @@ from chalicelib.store.dynamo import ConditionFailed, Item, Table
 from chalicelib.store.retry import PATIENT, LostRace, RetryPolicy, transact_or_lose
 from chalicelib.text.display import format_datetime, format_span
 from chalicelib.usecases import announcements, choices
-from chalicelib.usecases.catalog import get_event, state_from_item
+from chalicelib.usecases.catalog import UNPUBLISHED, get_event, state_from_item
 from chalicelib.usecases.closing import reopen_if_room
 from chalicelib.usecases.reminders import REMINDER_PENDING
 from chalicelib.usecases.waitlist import settle, write_ledger
@@ -171,3 +171,23 @@ def _schedule_reminders(table: Table, event: Event) -> None:
         name = row[schema.SK].removeprefix(schema.REMINDER_PREFIX)
         if name not in schedule and row.get("status") == REMINDER_PENDING:
             table.delete({schema.PK: row[schema.PK], schema.SK: row[schema.SK]})  # organizer removed it
+
+
+def set_published(table: Table, slug: str, published: bool, now: datetime) -> bool:
+    """Show or hide an event from the public (its page, the list, the API, new registrations); False if unknown.
+
+    Registrations already taken stay as they are, and their own pages and mails keep working.
+    """
+    try:
+        if published:
+            table.update(schema.event_key(slug), f"REMOVE {UNPUBLISHED}", condition="attribute_exists(pk)")
+        else:
+            table.update(
+                schema.event_key(slug),
+                f"SET {UNPUBLISHED} = :now",
+                values={":now": iso(now)},
+                condition="attribute_exists(pk)",
+            )
+    except ConditionFailed:
+        return False
+    return True

@@ -195,7 +195,10 @@ def _only_the_id_was_taken(exc: TransactionCancelled) -> bool:
 
 
 # Registration is open (and a lottery event gives seats only once it is drawn); the ledger adds its room.
-_OPEN = "#status = :open AND closes_at > :now AND (attribute_not_exists(draw_at) OR attribute_exists(drawn_at))"
+_OPEN = (
+    "#status = :open AND closes_at > :now AND attribute_not_exists(unpublished_at)"
+    " AND (attribute_not_exists(draw_at) OR attribute_exists(drawn_at))"
+)
 # Staff add people after the deadline too (at the door, say): only an event called off refuses them.
 _NOT_CALLED_OFF = "(attribute_not_exists(closed_reason) OR closed_reason <> :called_off)"
 
@@ -373,7 +376,7 @@ def _explain_refusal(
         resent = _resend_confirmation(table, slug, guard, now, ids)
         return RegistrationResult(Outcome.ALREADY_REGISTERED, guard["registration_id"], confirmation_resent=resent)
     event = event_reason.item
-    if event is None:
+    if event is None or (event.get("unpublished_at") and not by_staff):
         return RegistrationResult(Outcome.NOT_FOUND)
     if event.get("closed_reason") == REASON_EVENT_CANCELLED:
         return RegistrationResult(Outcome.CLOSED)

@@ -77,7 +77,7 @@ def event_json(slug: str) -> Response:
     if refused is not None:
         return refused
     s = current()
-    state = catalog.get_event(s.table, slug)
+    state = catalog.public_event(s.table, slug)
     if state is None:
         return _not_found()
     body = {

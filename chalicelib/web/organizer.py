@@ -856,6 +856,20 @@ def _edited(
     return see_other(f"{_home()}/events/{checked.event.slug}?saved=1", PRIVATE)
 
 
+@routes.route("/events/{slug}/visibility", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def change_visibility(slug: str) -> Response:
+    """Unpublish an event (page, list and API stop showing it; no new registrations), or publish it again."""
+    from chalicelib.usecases.publishing import set_published
+
+    posted = _post_to(slug, Role.OWNER)
+    if isinstance(posted, Response):
+        return posted
+    _, fields, _ = posted
+    s = current()
+    set_published(s.table, slug, fields.get("published") == "yes", s.clock.now())
+    return see_other(f"{_home()}/events/{slug}", PRIVATE)
+
+
 # --- staff and their roles ----------------------------------------------------------------------
 
 

@@ -51,14 +51,15 @@ def index() -> Response:
     """Upcoming events."""
     s = current()
     now = s.clock.now()
-    return http.html(pages.index_page(_base(), catalog.upcoming_events(s.table, now), now))
+    listed = [state for state in catalog.upcoming_events(s.table, now) if not state.hidden]
+    return http.html(pages.index_page(_base(), listed, now))
 
 
 @routes.route("/events/{slug}", methods=["GET"])
 def event_page(slug: str) -> Response:
     """An event and its registration form."""
     s = current()
-    state = catalog.get_event(s.table, slug)
+    state = catalog.public_event(s.table, slug)
     if state is None:
         return _not_found()
     return http.html(_event_form(state, s.ids()))
@@ -85,7 +86,7 @@ def submit_registration_form(slug: str) -> Response:
     verdict = bots.screen(s.signer, slug, {**raw, "submission_id": submission}, now)
     if verdict is not bots.Verdict.PERSON:
         # Shown again with what they typed: a person presses the button once more; a bot gets nothing.
-        state = catalog.get_event(s.table, slug)
+        state = catalog.public_event(s.table, slug)
         if state is None:
             return _not_found()
         return http.html(_event_form(state, submission, form.values, notice=msg.FORM_CHECKS[verdict.value]), 400)
@@ -99,7 +100,7 @@ def submit_registration_form(slug: str) -> Response:
         if result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED):
             return _see_registration(event, result.registration_id)
     # Every other answer shows the event as it is now, so read it (off the happy path).
-    state = catalog.get_event(s.table, slug)
+    state = catalog.public_event(s.table, slug)
     if state is None or (result is not None and result.outcome is Outcome.NOT_FOUND):
         return _not_found()
     if result is None:
@@ -113,7 +114,7 @@ def submit_registration_form(slug: str) -> Response:
 @routes.route("/events/{slug}/my-link", methods=["GET"])
 def link_request_form(slug: str) -> Response:
     """For a registrant without the mail: type the address to get the personal link again."""
-    state = catalog.get_event(current().table, slug)
+    state = catalog.public_event(current().table, slug)
     if state is None:
         return _not_found()
     return http.html(_link_request(state, current().ids()), headers=PRIVATE)
@@ -123,7 +124,7 @@ def link_request_form(slug: str) -> Response:
 def request_link(slug: str) -> Response:
     """Mail the personal link to the address if it registered; the answer never says whether it did."""
     s = current()
-    state = catalog.get_event(s.table, slug)
+    state = catalog.public_event(s.table, slug)
     if state is None:
         return _not_found()
     raw = http.form_fields(routes.current_request, per_field_check=True)
@@ -150,7 +151,7 @@ def _link_request(state: EventState, submission: str, *args: Any, **kwargs: Any)
 def _choice_full(slug: str, submission: str, values: Mapping[str, str], attendee: Attendee, language: str) -> Response:
     """An answer with a capacity has none left: the form again, as typed, saying which (nothing was written)."""
     s = current()
-    state = catalog.get_event(s.table, slug)
+    state = catalog.public_event(s.table, slug)
     if state is None:
         return _not_found()
     errors = choices.full_answers(s.table, state.event, attendee, language)
@@ -159,7 +160,7 @@ def _choice_full(slug: str, submission: str, values: Mapping[str, str], attendee
 
 def _busy(slug: str, submission: str, values: Mapping[str, str]) -> Response:
     """Every try lost its race: the form again, as typed, asking to press once more (nothing was registered)."""
-    state = catalog.get_event(current().table, slug)
+    state = catalog.public_event(current().table, slug)
     if state is None:
         return _not_found()
     page = _event_form(state, submission, values, notice=msg.BUSY)
