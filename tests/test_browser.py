@@ -376,6 +376,32 @@ def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: A
     assert_accessible(desk, "cancellation not confirmed")
 
 
+def test_a_walk_in_is_registered_and_checked_in_with_the_keyboard_alone_on_a_phone(
+    chromium: Any, site: Site
+) -> None:
+    desk = signed_in_page(chromium, site, width=320)
+    desk.goto(f"{site.url}/organizer/events/cdo-seminar/check-in")
+    assert_accessible(desk, "the door's page with people still to come")
+    desk.goto(f"{site.url}/organizer/events/cdo-seminar/walk-in")
+    typed = {"name": "当日 来場", "kana": "トウジツ ライジョウ", "organization": "磐梯町"}
+    for _ in range(80):
+        desk.keyboard.press("Tab")
+        tag, kind, name, text = desk.evaluate(
+            "(() => { const e = document.activeElement;"
+            " return [e.tagName, e.type || '', e.name || '', e.textContent] })()"
+        )
+        if name in typed:
+            desk.keyboard.type(typed[name])
+        elif name == "category" or name == "consent":
+            desk.keyboard.press("Space")
+        elif tag == "BUTTON" and "登録して受付する" in text:
+            desk.keyboard.press("Enter")
+            break
+    desk.get_by_role("heading", name="当日登録して受付しました").wait_for()
+    assert_accessible(desk, "walk-in checked in")
+    assert no_sideways_scroll(desk)
+
+
 def test_the_checker_itself_finds_what_it_should(chromium: Any) -> None:
     # A page with an unlabelled field, pale text and sideways overflow: each check must see its fault.
     page = new_page(chromium, width=320)
