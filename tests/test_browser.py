@@ -386,7 +386,7 @@ def test_a_walk_in_is_registered_and_checked_in_with_the_keyboard_alone_on_a_pho
     typed = {"name": "当日 来場", "kana": "トウジツ ライジョウ", "organization": "磐梯町"}
     for _ in range(80):
         desk.keyboard.press("Tab")
-        tag, kind, name, text = desk.evaluate(
+        tag, _kind, name, text = desk.evaluate(
             "(() => { const e = document.activeElement;"
             " return [e.tagName, e.type || '', e.name || '', e.textContent] })()"
         )
