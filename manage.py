@@ -28,6 +28,7 @@ from chalicelib.config.settings import TABLE_NAME, SettingsError
 from chalicelib.domain.clock import SystemClock, parse_iso
 from chalicelib.domain.event import Event
 from chalicelib.domain.ids import IdGenerator, new_id
+from chalicelib.domain.site import SiteIdentityError
 from chalicelib.mail.render import Links, render_broadcast
 from chalicelib.store.dynamo import Table
 from chalicelib.store.schema import table_definition
@@ -187,6 +188,22 @@ def _follow(table: Table, slug: str, broadcast_id: str) -> None:
             bar.update((state.done if state else total) - bar.n)
 
 
+def set_logo(table: Table, path: Path | None, remove: bool, now: datetime) -> int:
+    """Store (or remove) the logo every page shows beside the site's name; pages show it within 5 minutes."""
+    from chalicelib.usecases import branding
+
+    if remove:
+        branding.remove_logo(table)
+        print("logo removed")
+        return 0
+    if path is None:
+        print("give the picture's file, or --remove", file=sys.stderr)
+        return 2
+    kind = branding.store_logo(table, path.read_bytes(), now)
+    print(f"logo set: {path} ({kind}); pages show it within 5 minutes")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="manage.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -212,6 +229,9 @@ def _parser() -> argparse.ArgumentParser:
     door.add_argument("slug")
     door.add_argument("who", help="registration number, or a name/フリガナ/address matching one person")
     door.add_argument("--by", default=f"console:{getpass.getuser()}", help="who is at the desk (recorded)")
+    logo = commands.add_parser("set-logo", help="show a logo beside the site's name (PNG, JPEG, GIF or WebP, 32 KB)")
+    logo.add_argument("file", nargs="?", type=Path, help="the picture (leave out with --remove)")
+    logo.add_argument("--remove", action="store_true", help="show no logo any more")
     send = commands.add_parser("broadcast", help="e-mail a message to registrants (asks before sending)")
     send.add_argument("slug")
     send.add_argument("--subject", required=True)
@@ -279,6 +299,8 @@ def main(argv: list[str] | None = None, confirm: Callable[[str], str] | None = i
             return export_list(table, args.slug, exports.ListKind(args.kind), args.fmt, args.output)
         if args.command == "check-in":
             return check_in(table, args.slug, args.who, args.by, now)
+        if args.command == "set-logo":
+            return set_logo(table, args.file, args.remove, now)
         fields = {
             "subject": args.subject,
             "body": args.body_file.read_text(encoding="utf-8"),
@@ -286,7 +308,7 @@ def main(argv: list[str] | None = None, confirm: Callable[[str], str] | None = i
             "category": args.category,
         }
         return send_broadcast(table, args.slug, fields, args.by, now, None if args.yes else confirm, not args.no_wait)
-    except (SettingsError, StageError) as exc:
+    except (SettingsError, StageError, SiteIdentityError) as exc:
         print(exc, file=sys.stderr)
         return 2
     except NoRegionError:

@@ -376,9 +376,7 @@ def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: A
     assert_accessible(desk, "cancellation not confirmed")
 
 
-def test_a_walk_in_is_registered_and_checked_in_with_the_keyboard_alone_on_a_phone(
-    chromium: Any, site: Site
-) -> None:
+def test_a_walk_in_is_registered_and_checked_in_with_the_keyboard_alone_on_a_phone(chromium: Any, site: Site) -> None:
     desk = signed_in_page(chromium, site, width=320)
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/check-in")
     assert_accessible(desk, "the door's page with people still to come")

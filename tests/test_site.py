@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import tomllib
+from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from chalice.test import Client
@@ -13,7 +16,7 @@ from chalicelib.config.settings import Settings, SettingsError
 from chalicelib.domain.event import Event, EventFileError
 from chalicelib.domain.event_file import parse_event
 from chalicelib.domain.event_toml import to_toml
-from chalicelib.domain.site import SiteIdentity
+from chalicelib.domain.site import MAX_LOGO_BYTES, SiteIdentity, SiteIdentityError, logo_type
 from deploy.stage import StageError, parse_stage
 from deploy.template import Function, environment
 from tests.conftest import World, page
@@ -55,7 +58,7 @@ def test_the_settings_read_the_identity_and_name_a_bad_field() -> None:
 
 
 def test_the_stage_file_carries_it_to_the_site_function_only() -> None:
-    stage = parse_stage("prod", {**STAGE, "site": dataclasses.asdict(TOWN)})
+    stage = parse_stage("prod", {**STAGE, "site": {k: v for k, v in dataclasses.asdict(TOWN).items() if k != "logo"}})
     assert stage.site == TOWN
     site = environment(stage, Function("api_handler", "APIHandler", "api"), "api")
     job = environment(stage, Function("close_registration", "CloseRegistration", "schedule"), "api")
@@ -116,3 +119,60 @@ def test_the_event_file_checks_and_keeps_the_picture(sample_event: Event) -> Non
     data: dict[str, Any] = tomllib.loads(to_toml(sample_event))
     with pytest.raises(EventFileError, match="share_image_url"):
         parse_event({**data, "share_image_url": "ftp://img.example.jp/card.png"})
+
+
+# --- the organizer's logo ----------------------------------------------------------------------------
+
+DOT_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (DOT_PNG, "image/png"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 20, "image/jpeg"),
+        (b"GIF89a" + b"\0" * 20, "image/gif"),
+        (b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 20, "image/webp"),
+    ],
+)
+def test_a_logo_is_known_by_its_bytes(data: bytes, kind: str) -> None:
+    assert logo_type(data) == kind
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "PNG, JPEG, GIF or WebP"),
+        (b"%PDF-1.7", "PNG, JPEG, GIF or WebP"),
+        (DOT_PNG + b"\0" * MAX_LOGO_BYTES, "at most"),
+    ],
+)
+def test_anything_else_is_refused_as_a_logo(data: bytes, said: str) -> None:
+    with pytest.raises(SiteIdentityError, match=said):
+        logo_type(data)
+
+
+def test_a_logo_set_from_the_console_shows_on_every_page_inline(
+    client: Client, world: World, published: Event, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import manage
+
+    picture = tmp_path / "logo.png"
+    picture.write_bytes(DOT_PNG)
+    with mock.patch.object(manage, "_table", return_value=world.table):
+        assert manage.main(["set-logo", str(picture)]) == 0
+        assert "image/png" in capsys.readouterr().out
+        svg = tmp_path / "logo.svg"
+        svg.write_bytes(b"<svg/>")
+        assert manage.main(["set-logo", str(svg)]) == 2
+    response = client.http.get(f"/events/{published.slug}")
+    inline = f'<img class="site-logo" src="data:image/png;base64,{base64.b64encode(DOT_PNG).decode()}" alt="">'
+    assert inline in page(response)
+    assert "img-src 'self' data:" in response.headers["Content-Security-Policy"]
+    with mock.patch.object(manage, "_table", return_value=world.table):
+        assert manage.main(["set-logo", "--remove"]) == 0
+    assert "site-logo" in page(client.http.get("/"))  # each container reads it at most every 5 minutes
+    world.clock.advance(timedelta(minutes=5))
+    assert "site-logo" not in page(client.http.get("/"))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.config.settings import LINK_KEY, LINK_KEY_SECRET, Settings, SettingsError, require_public_base_url
 from chalicelib.domain.clock import Clock, SystemClock
 from chalicelib.domain.ids import IdGenerator, new_id
 from chalicelib.domain.links import LinkSigner
+from chalicelib.domain.site import SiteIdentity
 from chalicelib.store.dynamo import Table
 from chalicelib.text import templating
 from chalicelib.usecases.catalog import EventDetails
@@ -35,6 +38,7 @@ class Services:
     link_key: Callable[[], bytes]
     _postman: Postman | None = None
     _signer: LinkSigner | None = None
+    _logo: tuple[datetime, str] | None = None  # when it was read, and the logo's data: URI ('' for none)
 
     @property
     def signer(self) -> LinkSigner:
@@ -42,6 +46,16 @@ class Services:
         if self._signer is None:
             self._signer = LinkSigner(self.link_key())
         return self._signer
+
+    def site_identity(self) -> SiteIdentity:
+        """The deployment's identity with its logo, read at most once per LOGO_TTL per container."""
+        now = self.clock.now()
+        if self._logo is None or now - self._logo[0] >= LOGO_TTL:
+            from chalicelib.usecases.branding import logo_uri
+
+            self._logo = (now, logo_uri(self.table))
+        logo = self._logo[1]
+        return dataclasses.replace(self.settings.site, logo=logo) if logo else self.settings.site
 
     @property
     def postman(self) -> Postman:
@@ -115,9 +129,11 @@ def read_link_key(settings: Settings, session: Any) -> bytes:
     raise SettingsError(f"neither {LINK_KEY_SECRET} nor {LINK_KEY} is set: personal links cannot be signed")
 
 
+# A new logo shows on pages within this long (each container reads it once per period).
+LOGO_TTL = timedelta(minutes=5)
 _current: Services | None = None
 # Every page shows the deployment's identity (domain/site.py), read from the services in use.
-templating.identify_site_with(lambda: current().settings.site)
+templating.identify_site_with(lambda: current().site_identity())
 
 
 def current() -> Services:

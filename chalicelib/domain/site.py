@@ -26,6 +26,7 @@ class SiteIdentity:
     privacy_url: str = ""
     phone: str = ""
     share_image_url: str = ""  # Open Graph / Twitter card picture for pages that have none of their own
+    logo: str = ""  # the organizer's logo as a data: URI (usecases/branding.py), shown beside the name
 
     def name_in(self, language: str) -> str:
         """The name for readers of `language`, or '' for the default."""
@@ -50,3 +51,27 @@ def checked(
 def public_url(value: str) -> bool:
     """An https:// address with a host and no spaces or quotes (it goes into links and meta tags)."""
     return bool(re.match(r"^https://[A-Za-z0-9.\-]+(:[0-9]+)?(/[^\s\"'<>]*)?$", value))
+
+
+MAX_LOGO_BYTES = 32 * 1024  # every page carries it inline: small enough for a phone on a slow line
+_PICTURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def logo_type(data: bytes) -> str:
+    """The picture's type, read from its first bytes (never from a file name), or SiteIdentityError.
+
+    SVG is refused: it is a document that can carry script, and nothing here needs to draw one.
+    """
+    if len(data) > MAX_LOGO_BYTES:
+        raise SiteIdentityError(f"the logo is {len(data):,} bytes; at most {MAX_LOGO_BYTES:,} (every page carries it)")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    for magic, kind in _PICTURES:
+        if data.startswith(magic):
+            return kind
+    raise SiteIdentityError("the logo must be a PNG, JPEG, GIF or WebP picture")

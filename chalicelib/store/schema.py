@@ -112,6 +112,11 @@ def audit_key(slug: str, registration_id: str, stamp: str, action: str) -> dict[
     return {PK: event_pk(slug), SK: f"{AUDIT_PREFIX}{registration_id}#{stamp}#{action}"}
 
 
+def logo_key() -> dict[str, str]:
+    """Key of the organizer's logo (usecases/branding.py)."""
+    return {PK: event_pk(SITE_SLUG), SK: "LOGO"}
+
+
 def staff_key(email: str) -> dict[str, str]:
     """Key of one person's role on the organizer pages (usecases/staff.py)."""
     return {PK: event_pk(SITE_SLUG), SK: STAFF_PREFIX + email}

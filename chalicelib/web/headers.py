@@ -7,7 +7,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
         "style-src 'self'",
-        "img-src 'self'",
+        "img-src 'self' data:",  # the organizer's logo travels inline (usecases/branding.py)
         "form-action 'self'",
         "base-uri 'none'",
         "frame-ancestors 'none'",
