@@ -312,6 +312,7 @@ def organizer_paths() -> list[str]:
         "/organizer/staff",
         f"{base}/add",
         f"{base}/walk-in",
+        f"{base}/edit-file",
         f"{base}/edit",
         "/organizer/new-event",
     ]

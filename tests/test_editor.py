@@ -37,7 +37,7 @@ def test_the_editor_shows_the_file_previews_and_saves_and_more_seats_move_the_li
     now = world.clock.now()
     register(world.table, event, numbered(1), "S1", now)
     register(world.table, event, numbered(2), "S2", now + timedelta(seconds=1))  # waits
-    path = "/organizer/events/small/edit"
+    path = "/organizer/events/small/edit-file"
     text = textarea(page(owner.get(client, path)))
     assert text == to_toml(event)
     more = text.replace("capacity = 1\n", "capacity = 2\n")
@@ -68,7 +68,7 @@ def test_the_editor_shows_the_file_previews_and_saves_and_more_seats_move_the_li
 def test_a_mistake_is_named_and_nothing_is_saved(
     client: Client, world: World, published: Event, owner: SignedIn, change: object, said: str
 ) -> None:
-    path = f"/organizer/events/{published.slug}/edit"
+    path = f"/organizer/events/{published.slug}/edit-file"
     text = to_toml(published)
     if "registration_closes_at" not in text:
         text = text.replace("capacity = ", 'registration_closes_at = "2027-01-19 18:00"\ncapacity = ', 1)
@@ -119,3 +119,66 @@ def test_an_unpublished_event_is_gone_for_the_public_and_kept_for_its_registrant
     assert client.http.get(f"/events/{published.slug}").status_code == 200
     again = urlencode(signed(valid_form(email="again@example.jp")))
     assert client.http.post(f"/events/{published.slug}", headers=FORM, body=again).status_code == 303
+
+
+# --- the usual fields as a form ----------------------------------------------------------------------
+
+
+def test_the_form_shows_the_usual_fields_and_saves_them_through_the_same_checks(
+    client: Client, world: World, sample_event: Event, owner: SignedIn
+) -> None:
+    from chalicelib.usecases.editing import form_values
+
+    event = world.publish(dataclasses.replace(sample_event, slug="formed", capacity=1))
+    now = world.clock.now()
+    register(world.table, event, numbered(1), "S1", now)
+    register(world.table, event, numbered(2), "S2", now + timedelta(seconds=1))  # waits
+    path = "/organizer/events/formed/edit"
+    shown = page(owner.get(client, path))
+    values = form_values(event)
+    assert f'value="{values["starts_at"]}"' in shown and values["starts_at"].endswith(":00")
+    assert 'type="datetime-local"' in shown and 'href="/organizer/events/formed/edit-file"' in shown
+    fields = {**values, "title": "市民セミナー（改）", "capacity": "2"}
+    preview = owner.post(client, path, action="preview", **fields)
+    assert preview.status_code == 200 and "プレビュー：まだ公開していません。" in page(preview)
+    saved = owner.post(client, path, action="save", **fields)
+    assert saved.status_code == 303
+    state = get_event(world.table, "formed")
+    assert state is not None and state.event.title == "市民セミナー（改）" and state.seats_taken == 2
+    assert state.event.programme == event.programme  # what the form does not show is kept as it was
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"starts_at": "next tuesday"}, "starts_at"),
+        ({"capacity": "many"}, "capacity"),
+        ({"capacity": "0"}, "capacity"),
+        ({"title": ""}, "title"),
+        ({"organizer_email": "not-an-address"}, "organizer_email"),
+    ],
+)
+def test_a_mistake_on_the_form_is_shown_beside_its_field(
+    client: Client, world: World, published: Event, owner: SignedIn, change: dict[str, str], field: str
+) -> None:
+    from chalicelib.usecases.editing import form_values
+
+    answer = owner.post(
+        client, f"/organizer/events/{published.slug}/edit", action="save", **{**form_values(published), **change}
+    )
+    shown = page(answer)
+    assert answer.status_code == 400 and f'id="{field}-error"' in shown and f'href="#{field}"' in shown
+    assert get_event(world.table, published.slug).event == published  # type: ignore[union-attr]
+
+
+def test_fewer_seats_than_taken_is_refused_beside_the_capacity(
+    client: Client, world: World, sample_event: Event, owner: SignedIn
+) -> None:
+    from chalicelib.usecases.editing import form_values
+
+    event = world.publish(dataclasses.replace(sample_event, slug="full", capacity=2))
+    for n in (1, 2):
+        register(world.table, event, numbered(n), f"S{n}", world.clock.now())
+    answer = owner.post(client, "/organizer/events/full/edit", action="save", **{**form_values(event), "capacity": "1"})
+    assert answer.status_code == 400 and 'id="capacity-error"' in page(answer)
+    assert "below the 2 seats already taken" in html_lib.unescape(page(answer))

@@ -76,10 +76,11 @@ def test_every_kind_of_page_is_valid_html(client: Client, world: World, publishe
     detail = f"/organizer/events/{published.slug}/registrations/R000000001"
     pages["registration-detail"] = page(client.http.get(detail, headers=cookie))
     pages["print"] = page(client.http.get(detail + "/print", headers=cookie))
-    pages["editor"] = page(client.http.get(f"/organizer/events/{published.slug}/edit", headers=cookie))
+    pages["event-form"] = page(client.http.get(f"/organizer/events/{published.slug}/edit", headers=cookie))
+    pages["editor"] = page(client.http.get(f"/organizer/events/{published.slug}/edit-file", headers=cookie))
     from chalicelib.domain.event_toml import to_toml
 
-    edit = f"/organizer/events/{published.slug}/edit"
+    edit = f"/organizer/events/{published.slug}/edit-file"
     fields = {"csrf": signed_in.csrf, "text": to_toml(published), "action": "preview"}
     pages["editor-preview"] = page(client.http.post(edit, headers={**FORM, **cookie}, body=urlencode(fields)))
     pages["announcements"] = page(client.http.get(f"/organizer/events/{published.slug}/announcements", headers=cookie))

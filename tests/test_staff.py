@@ -44,6 +44,8 @@ NEEDS = {
     ("POST", "/organizer/new-event"): Role.OWNER,
     ("GET", "/organizer/events/{slug}/edit"): Role.OWNER,
     ("POST", "/organizer/events/{slug}/edit"): Role.OWNER,
+    ("GET", "/organizer/events/{slug}/edit-file"): Role.OWNER,
+    ("POST", "/organizer/events/{slug}/edit-file"): Role.OWNER,
     ("GET", "/organizer/events/{slug}/duplicate"): Role.OWNER,
     ("POST", "/organizer/events/{slug}/visibility"): Role.OWNER,
     ("POST", "/organizer/staff"): Role.OWNER,

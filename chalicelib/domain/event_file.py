@@ -6,6 +6,7 @@ Every error names the field and says what is expected, so an organizer can fix t
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
@@ -131,8 +132,8 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         registration_closes_at=closes_at,
         categories=categories,
         contact=Contact(
-            organizer_email=_text(contact_data, "organizer_email", where="contact"),
-            sender=_text(contact_data, "sender", where="contact", default=""),
+            organizer_email=_address(contact_data, "organizer_email", required=True),
+            sender=_address(contact_data, "sender", required=False),
             sender_name=_text(contact_data, "sender_name", where="contact", default=""),
             organizer_name=_text(contact_data, "organizer_name", where="contact", default=""),
         ),
@@ -602,3 +603,14 @@ def _with_attendance(event: Event) -> Event:
             f" must equal capacity ({event.capacity})"
         )
     return replace(event, questions=(attendance_question(online), *event.questions))
+
+
+_ADDRESS = re.compile(r"^[^@\s\"<>,;]+@[^@\s\"<>,;]+\.[^@\s\"<>,;]+$")
+
+
+def _address(contact: Mapping[str, Any], name: str, required: bool) -> str:
+    """An address in [contact]: mail is sent from or to it, so it must look like one."""
+    value = _text(contact, name, where="contact", default=None if required else "")
+    if value and not _ADDRESS.match(value):
+        raise EventFileError(f"contact.{name} must be an e-mail address such as office@example.jp, got {value!r}")
+    return value

@@ -287,6 +287,9 @@ DESK_REASON_NEEDED = N_("理由を入力してください（記録に残りま�
 DESK_CHANNEL_NEEDED = N_("受付方法を選んでください")
 EDITOR_PROBLEM = N_("イベントファイルに誤りがあるため、保存していません。直してから、もう一度押してください：{problem}")
 EDITOR_SAVED = N_("保存して公開しました")
+EDITOR_MOMENT_NEEDED = N_("日時を入力してください")
+EDITOR_MOMENT_INVALID = N_("日時は 2027-01-20T15:00 のように入力してください")
+EDITOR_COUNT_NEEDED = N_("0以上の整数で入力してください")
 ROLE_LABELS = {
     "owner": N_("オーナー（すべて。スタッフの管理・APIキー・変更や中止のお知らせを含む）"),
     "staff": N_("スタッフ（申し込みの確認・名簿の出力・一斉連絡・受付）"),

@@ -777,16 +777,50 @@ def new_event_form() -> Response:
     return _editor(session, "", f"{_home()}/new-event")
 
 
-@routes.route("/events/{slug}/edit", methods=["GET"])
-def edit_event_form(slug: str) -> Response:
-    """The event's file, to edit in the browser."""
+@routes.route("/events/{slug}/edit-file", methods=["GET"])
+def edit_event_file(slug: str) -> Response:
+    """The event's whole file, to edit in the browser (every field; the form at /edit holds the usual ones)."""
     from chalicelib.domain.event_toml import to_toml
 
     opened = _open(slug, Role.OWNER)
     if isinstance(opened, Response):
         return opened
     session, state = opened
-    return _editor(session, to_toml(state.event), f"{_home()}/events/{slug}/edit", state.event)
+    return _editor(session, to_toml(state.event), f"{_home()}/events/{slug}/edit-file", state.event)
+
+
+@routes.route("/events/{slug}/edit", methods=["GET"])
+def edit_event_form(slug: str) -> Response:
+    """The event's usual fields one by one (title, dates, venue, seats, contact …); the rest is in its file."""
+    from chalicelib.usecases import editing
+
+    opened = _open(slug, Role.OWNER)
+    if isinstance(opened, Response):
+        return opened
+    session, state = opened
+    return _page("event_form.html", session, event=state.event, values=editing.form_values(state.event), errors={})
+
+
+@routes.route("/events/{slug}/edit", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def save_event_form(slug: str) -> Response:
+    """Check the fields over the event's file; then preview or publish it like the file editor does."""
+    from chalicelib.usecases import editing
+
+    posted = _post_to(slug, Role.OWNER)
+    if isinstance(posted, Response):
+        return posted
+    session, fields, state = posted
+    edit = editing.from_form(state.event, fields)
+    if edit.errors:
+        return _page("event_form.html", session, 400, event=state.event, values=edit.values, errors=edit.errors)
+    text_fields = {"text": edit.text, "action": fields.get("action", "preview")}
+    action = f"{_home()}/events/{slug}/edit-file"
+    result = _edited(session, text_fields, editing.Purpose.EDIT, slug, action, state.event)
+    if result.status_code == 400:  # the ledger refused (fewer seats than taken): say so beside the capacity
+        checked = editing.check(current().table, edit.text, editing.Purpose.EDIT, slug)
+        errors = {"capacity": gettext(msg.EDITOR_PROBLEM).format(problem=checked.problem)}
+        return _page("event_form.html", session, 400, event=state.event, values=edit.values, errors=errors)
+    return result
 
 
 @routes.route("/events/{slug}/duplicate", methods=["GET"])
@@ -814,8 +848,8 @@ def save_new_event() -> Response:
     return _edited(session, fields, editing.Purpose.CREATE, "", f"{_home()}/new-event")
 
 
-@routes.route("/events/{slug}/edit", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
-def save_event(slug: str) -> Response:
+@routes.route("/events/{slug}/edit-file", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def save_event_file(slug: str) -> Response:
     """Preview or publish the edited event (more seats move the line up; fewer than taken is refused)."""
     from chalicelib.usecases import editing
 
@@ -823,7 +857,7 @@ def save_event(slug: str) -> Response:
     if isinstance(posted, Response):
         return posted
     session, fields, state = posted
-    return _edited(session, fields, editing.Purpose.EDIT, slug, f"{_home()}/events/{slug}/edit", state.event)
+    return _edited(session, fields, editing.Purpose.EDIT, slug, f"{_home()}/events/{slug}/edit-file", state.event)
 
 
 def _editor(
