@@ -9,6 +9,9 @@ from urllib.parse import parse_qs, urlencode
 
 from chalice.app import Request, Response
 
+from chalicelib.domain.event import Event
+from chalicelib.domain.links import LinkSigner
+from chalicelib.domain.registration import Registration
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
 from chalicelib.text.scalars import all_text
@@ -177,3 +180,12 @@ def _nesting(text: str) -> int:
         elif ch in "]}":
             depth -= 1
     return deepest
+
+
+def door_qr_svg(request: Request | None, signer: LinkSigner, event: Event, registration: Registration) -> str:
+    """The check-in QR code the seat's mails carry, as inline SVG: for the registrant's page and for print."""
+    from chalicelib.domain.links import signed_check_in_path
+    from chalicelib.mail.qr import qr_svg  # off the event page's cold start: only these pages draw a QR code
+
+    door = signed_check_in_path(signer, event.slug, registration.registration_id, event.ends_at)
+    return qr_svg(site_url(request) + door, gettext(msg.QR_LABEL).format(number=registration.number))

@@ -29,7 +29,16 @@ from chalicelib.usecases.sign_in import Session
 from chalicelib.usecases.staff import Role
 from chalicelib.web import pages as pages_module
 from chalicelib.web.headers import PRIVATE
-from chalicelib.web.http import base_path, form_fields, here, html, query_params, read_cookie, see_other, site_url
+from chalicelib.web.http import (
+    base_path,
+    door_qr_svg,
+    form_fields,
+    here,
+    html,
+    query_params,
+    read_cookie,
+    see_other,
+)
 
 routes = Blueprint(__name__)
 
@@ -239,18 +248,28 @@ def event_overview(slug: str) -> Response:
 @routes.route("/events/{slug}/registrations/{registration_id}", methods=["GET"])
 def registration_detail(slug: str, registration_id: str) -> Response:
     """One registration, its arrival and every mail sent to it."""
+    opened = _open_registration(slug, registration_id)
+    if isinstance(opened, Response):
+        return opened
+    session, state, found = opened
+    done = msg.DESK_DONE.get(query_params(routes.current_request).get("done", ""), "")
+    return _registration_page(session, state, found, done=done)
+
+
+def _open_registration(
+    slug: str, registration_id: str, erased_too: bool = True
+) -> tuple[Session, EventState, Any] | Response:
+    """For a staff page about one registration: the organizer, the event and the registration, or the answer instead."""
     from chalicelib.usecases import roster
 
     opened = _open(slug)
     if isinstance(opened, Response):
         return opened
     session, state = opened
-    s = current()
-    found = roster.entry(s.table, slug, registration_id)
-    if found is None:
+    found = roster.entry(current().table, slug, registration_id)
+    if found is None or (found.registration.erased and not erased_too):
         return _page("message.html", session, 404, title=msg.CHECK_IN_RESULT["not_found"], text="")
-    done = msg.DESK_DONE.get(query_params(routes.current_request).get("done", ""), "")
-    return _registration_page(session, state, found, done=done)
+    return session, state, found
 
 
 def _registration_page(session: Session, state: EventState, found: Any, status: int = 200, **context: Any) -> Response:
@@ -466,20 +485,11 @@ def _add(slug: str, walk_in: bool) -> Response:
 @routes.route("/events/{slug}/registrations/{registration_id}/print", methods=["GET"])
 def printable_confirmation(slug: str, registration_id: str) -> Response:
     """A confirmation to print or read out, for someone registered without an e-mail address."""
-    from chalicelib.domain.links import signed_check_in_path
-    from chalicelib.mail.qr import qr_svg
-    from chalicelib.usecases import roster
-
-    opened = _open(slug)
+    opened = _open_registration(slug, registration_id, erased_too=False)
     if isinstance(opened, Response):
         return opened
-    session, state = opened
-    s = current()
-    found = roster.entry(s.table, slug, registration_id)
-    if found is None or found.registration.erased:
-        return _page("message.html", session, 404, title=msg.CHECK_IN_RESULT["not_found"], text="")
-    door = signed_check_in_path(s.signer, slug, registration_id, state.event.ends_at)
-    qr = qr_svg(site_url(routes.current_request) + door, gettext(msg.QR_LABEL).format(number=found.registration.number))
+    session, state, found = opened
+    qr = door_qr_svg(routes.current_request, current().signer, state.event, found.registration)
     return _page("print.html", session, event=state.event, entry=found, qr_svg=Markup(qr))  # noqa: S704 (segno's SVG)
 
 

@@ -276,13 +276,8 @@ def _registration_page(state: EventState, registration: Registration, token: str
     place = waitlist.position(s.table, state.event.slug, registration.wait_sk) if registration.wait_sk else 0
     qr = ""
     if registration.status == RegistrationStatus.CONFIRMED.value and not registration.erased:
-        from chalicelib.domain.links import signed_check_in_path
-        from chalicelib.mail.qr import qr_svg  # off the event page's cold start: only this page draws a QR code
-
         # The same code as in the mails, for a registrant who cannot find theirs at the door.
-        door = signed_check_in_path(s.signer, state.event.slug, registration.registration_id, state.event.ends_at)
-        url = http.site_url(routes.current_request) + door
-        qr = qr_svg(url, i18n.gettext(msg.QR_LABEL).format(number=registration.number))
+        qr = http.door_qr_svg(routes.current_request, s.signer, state.event, registration)
     return pages.registration_page(_base(), state, registration, token, s.clock.now(), place, qr, **extra)
 
 
