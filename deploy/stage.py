@@ -32,7 +32,7 @@ _KNOWN = {
     "sandbox_recipients",
     "site",
 }
-_SITE_FIELDS = ("name", "name_en", "privacy_url", "phone", "share_image_url")
+_SITE_FIELDS = ("name", "name_en", "privacy_url", "phone", "share_image_url", "logo")
 # The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922)
 
@@ -162,7 +162,9 @@ def _site(value: Any) -> SiteIdentity:
     unknown = sorted(set(value) - set(_SITE_FIELDS))
     if unknown:
         raise StageError(f"[site] has no field {unknown[0]!r}; the fields are: {', '.join(_SITE_FIELDS)}")
-    if not all(isinstance(v, str) for v in value.values()):
+    if not isinstance(value.get("logo", False), bool):
+        raise StageError("[site] logo must be true or false (the picture itself: manage.py set-logo)")
+    if not all(isinstance(v, str) for k, v in value.items() if k != "logo"):
         raise StageError("[site] fields are text, in quotes")
     try:
         return checked(**value)

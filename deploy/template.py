@@ -274,6 +274,8 @@ def environment(stage: Stage, function: Function, api_stage: str) -> dict[str, A
             env.SHARE_IMAGE_URL: stage.site.share_image_url,
         }
         variables.update({name: value for name, value in identity.items() if value})
+        if stage.site.has_logo:
+            variables[env.SITE_LOGO] = "on"
     return variables
 
 

@@ -58,15 +58,21 @@ def test_the_settings_read_the_identity_and_name_a_bad_field() -> None:
 
 
 def test_the_stage_file_carries_it_to_the_site_function_only() -> None:
-    stage = parse_stage("prod", {**STAGE, "site": {k: v for k, v in dataclasses.asdict(TOWN).items() if k != "logo"}})
+    stage = parse_stage(
+        "prod", {**STAGE, "site": {k: v for k, v in dataclasses.asdict(TOWN).items() if k not in ("logo", "has_logo")}}
+    )
     assert stage.site == TOWN
     site = environment(stage, Function("api_handler", "APIHandler", "api"), "api")
     job = environment(stage, Function("close_registration", "CloseRegistration", "schedule"), "api")
     assert site["UKETSUKE_SITE_NAME"] == TOWN.name and site["UKETSUKE_PRIVACY_URL"] == TOWN.privacy_url
     assert not any(name.startswith(("UKETSUKE_SITE", "UKETSUKE_PRIVACY")) for name in job)
     assert "UKETSUKE_SITE_NAME" not in environment(parse_stage("p", STAGE), Function("api_handler", "A", "api"), "api")
-    with pytest.raises(StageError, match="'logo'"):
+    with pytest.raises(StageError, match="logo must be true or false"):
         parse_stage("prod", {**STAGE, "site": {"logo": "x.png"}})
+    with pytest.raises(StageError, match="'favicon'"):
+        parse_stage("prod", {**STAGE, "site": {"favicon": "x.ico"}})
+    with_logo = parse_stage("prod", {**STAGE, "site": {"logo": True}})
+    assert environment(with_logo, Function("api_handler", "A", "api"), "api")["UKETSUKE_SITE_LOGO"] == "on"
     with pytest.raises(StageError, match="https"):
         parse_stage("prod", {**STAGE, "site": {"privacy_url": "http://insecure.example"}})
 
@@ -167,6 +173,8 @@ def test_a_logo_set_from_the_console_shows_on_every_page_inline(
         svg = tmp_path / "logo.svg"
         svg.write_bytes(b"<svg/>")
         assert manage.main(["set-logo", str(svg)]) == 2
+    assert "site-logo" not in page(client.http.get("/"))  # a deployment without a logo never reads one
+    with_identity(world, SiteIdentity(has_logo=True))
     response = client.http.get(f"/events/{published.slug}")
     inline = f'<img class="site-logo" src="data:image/png;base64,{base64.b64encode(DOT_PNG).decode()}" alt="">'
     assert inline in page(response)

@@ -49,6 +49,8 @@ class Services:
 
     def site_identity(self) -> SiteIdentity:
         """The deployment's identity with its logo, read at most once per LOGO_TTL per container."""
+        if not self.settings.site.has_logo:
+            return self.settings.site  # no logo: no read on any page
         now = self.clock.now()
         if self._logo is None or now - self._logo[0] >= LOGO_TTL:
             from chalicelib.usecases.branding import logo_uri

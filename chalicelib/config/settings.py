@@ -25,6 +25,7 @@ SITE_NAME_EN = "UKETSUKE_SITE_NAME_EN"
 PRIVACY_URL = "UKETSUKE_PRIVACY_URL"
 CONTACT_PHONE = "UKETSUKE_CONTACT_PHONE"
 SHARE_IMAGE_URL = "UKETSUKE_SHARE_IMAGE_URL"
+SITE_LOGO = "UKETSUKE_SITE_LOGO"  # "on": pages show the logo manage.py set-logo stored
 
 # Account-level SES default for new production accounts is 14 messages/second; a
 # sandbox account has 1/s. Organizers set their own quota's value.
@@ -87,6 +88,7 @@ def _site(env: Mapping[str, str]) -> SiteIdentity:
             privacy_url=env.get(PRIVACY_URL, ""),
             phone=env.get(CONTACT_PHONE, ""),
             share_image_url=env.get(SHARE_IMAGE_URL, ""),
+            logo=env.get(SITE_LOGO, "").strip().lower() in ("on", "true", "1", "yes"),
         )
     except SiteIdentityError as exc:
         raise SettingsError(str(exc)) from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from chalicelib.domain.attendee import FormResult
@@ -79,15 +80,21 @@ def _distance(a: str, b: str, limit: int) -> int:
 def suggest(address: str) -> str:
     """The address with its domain corrected to a well-known one it is likely a typo of; "" when none."""
     local, at, domain = address.rpartition("@")
-    domain = domain.lower()
-    if not at or not local or domain in _KNOWN or len(domain) < _SHORTEST:
+    if not at or not local:
+        return ""
+    meant = _meant(domain.lower())
+    return f"{local}@{meant}" if meant else ""
+
+
+@lru_cache(maxsize=4096)
+def _meant(domain: str) -> str:
+    """The well-known domain `domain` is a near miss of, or "" (kept per container: most people share a few)."""
+    if domain in _KNOWN or len(domain) < _SHORTEST:
         return ""
     # Two edits only for longer domains: shorter ones are near too many real others.
     limit = 1 if len(domain) < 10 else 2
     best = min(WELL_KNOWN, key=lambda known: _distance(domain, known, limit))
-    if _distance(domain, best, limit) > limit:
-        return ""
-    return f"{local}@{best}"
+    return best if _distance(domain, best, limit) <= limit else ""
 
 
 def review(form: FormResult, raw: Mapping[str, Any]) -> FormResult:

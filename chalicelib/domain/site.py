@@ -27,6 +27,8 @@ class SiteIdentity:
     phone: str = ""
     share_image_url: str = ""  # Open Graph / Twitter card picture for pages that have none of their own
     logo: str = ""  # the organizer's logo as a data: URI (usecases/branding.py), shown beside the name
+    # The deployment shows a logo: only then do pages read it (one more read on a container's first page).
+    has_logo: bool = False
 
     def name_in(self, language: str) -> str:
         """The name for readers of `language`, or '' for the default."""
@@ -34,7 +36,12 @@ class SiteIdentity:
 
 
 def checked(
-    name: str = "", name_en: str = "", privacy_url: str = "", phone: str = "", share_image_url: str = ""
+    name: str = "",
+    name_en: str = "",
+    privacy_url: str = "",
+    phone: str = "",
+    share_image_url: str = "",
+    logo: bool = False,
 ) -> SiteIdentity:
     """A SiteIdentity whose every field is well formed, or SiteIdentityError naming the first that is not."""
     for field, value in (("name", name), ("name_en", name_en)):
@@ -45,7 +52,7 @@ def checked(
             raise SiteIdentityError(f"site {field} must be an https:// address, got {value!r}")
     if phone and not _PHONE.match(phone):
         raise SiteIdentityError(f"site phone must be digits with - ( ) or spaces, e.g. 0241-74-1234, got {phone!r}")
-    return SiteIdentity(name.strip(), name_en.strip(), privacy_url, phone.strip(), share_image_url)
+    return SiteIdentity(name.strip(), name_en.strip(), privacy_url, phone.strip(), share_image_url, has_logo=logo)
 
 
 def public_url(value: str) -> bool:
