@@ -231,3 +231,14 @@ def test_staff_and_walk_ins_racing_self_service_never_exceed_capacity_and_keep_t
     )
     assert {p["registration_id"] for p in places} == {r["registration_id"] for r in waiting}
     assert all(r.get("checked_in_at") for r in rows if r.get("channel") == "door")  # a walk-in is seated or absent
+
+
+def test_correcting_only_the_case_of_an_address_keeps_its_one_guard(world: World, published: Event) -> None:
+    """Taro@ and taro@ share one guard: moving it would write one item twice in a transaction (AWS refuses that)."""
+    rid = register(world.table, published, attendee(email="Taro@Example.jp"), "S1", world.clock.now()).registration_id
+    fixed = attendee(email="taro@example.jp")
+    outcome = assisted.edit(world.table, published, rid, fixed, ORGANIZER, world.clock.now(), world.services.ids)
+    assert outcome is assisted.EditOutcome.SAVED
+    stored = get_registration(world.table, published.slug, rid)
+    assert stored is not None and stored.attendee.email == "taro@example.jp"
+    assert world.table.get(guard_key(published.slug, "taro@example.jp"))["registration_id"] == rid  # type: ignore[index]

@@ -166,30 +166,38 @@ def _change_address(
                 },
             }
         },
-        {
-            "Delete": {
-                "Key": guard_of(slug, old, rid),
-                "ConditionExpression": "attribute_not_exists(pk) OR registration_id = :rid",
-                "ExpressionAttributeValues": {":rid": rid},
-            }
-        },
-        {
-            "Put": {
-                "Item": {
-                    **guard_of(slug, new, rid),
-                    "registration_id": rid,
-                    "submission_id": f"STAFF-{rid}",
-                    "last_confirmation_at": iso(now),
-                    schema.TTL_ATTRIBUTE: expires,
-                },
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
         # The new address hears what its registration is (a seat, a place, an application) ...
         put_new_mail(mail_item(slug, confirmation_id(rid, resend=ids()), MailKind.CONFIRMATION, now, rid)),
         audit_write(event, rid, Action.ADDRESS_CHANGED, by, now, ["email"]),
     ]
-    if old.email:
+    moved = guard_of(slug, old, rid) != guard_of(slug, new, rid)  # not when only the letters' case changes
+    guard_moves: list[dict[str, Any]] = (
+        [
+            {
+                "Delete": {
+                    "Key": guard_of(slug, old, rid),
+                    "ConditionExpression": "attribute_not_exists(pk) OR registration_id = :rid",
+                    "ExpressionAttributeValues": {":rid": rid},
+                }
+            },
+            {
+                "Put": {
+                    "Item": {
+                        **guard_of(slug, new, rid),
+                        "registration_id": rid,
+                        "submission_id": f"STAFF-{rid}",
+                        "last_confirmation_at": iso(now),
+                        schema.TTL_ATTRIBUTE: expires,
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        if moved
+        else []
+    )
+    actions[1:1] = guard_moves
+    if old.email and moved:  # a change of case reaches the same mailbox: nothing to warn of
         # ... and the old one is told, so that nobody's registration can be taken over silently.
         notice = mail_item(slug, f"address-changed-{rid}-{ids()}", MailKind.ADDRESS_CHANGED, now, rid, to=old.email)
         actions.append(put_new_mail(notice))
@@ -198,7 +206,7 @@ def _change_address(
     except TransactionCancelled as exc:
         if not exc.only_condition_failures:
             raise
-        taken = exc.reasons[2].code == "ConditionalCheckFailed"
+        taken = moved and exc.reasons[2].code == "ConditionalCheckFailed"  # the new guard's Put
         return EditOutcome.ADDRESS_TAKEN if taken else EditOutcome.NOT_ACTIVE
     return EditOutcome.SAVED
 
