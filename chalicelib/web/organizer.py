@@ -823,14 +823,11 @@ def save_event_form(slug: str) -> Response:
     edit = editing.from_form(state.event, fields)
     if edit.errors:
         return _page("event_form.html", session, 400, event=state.event, values=edit.values, errors=edit.errors)
-    text_fields = {"text": edit.text, "action": fields.get("action", "preview")}
-    action = f"{_home()}/events/{slug}/edit-file"
-    result = _edited(session, text_fields, editing.Purpose.EDIT, slug, action, state.event)
-    if result.status_code == 400:  # the ledger refused (fewer seats than taken): say so beside the capacity
-        checked = editing.check(current().table, edit.text, editing.Purpose.EDIT, slug)
+    checked = editing.check(current().table, edit.text, editing.Purpose.EDIT, slug)
+    if checked.event is None:  # the fields parse, so the table refused: fewer seats than are taken
         errors = {"capacity": gettext(msg.EDITOR_PROBLEM).format(problem=checked.problem)}
         return _page("event_form.html", session, 400, event=state.event, values=edit.values, errors=errors)
-    return result
+    return _publish_or_preview(session, checked, fields.get("action", "preview"), f"{_home()}/events/{slug}/edit-file")
 
 
 @routes.route("/events/{slug}/duplicate", methods=["GET"])
@@ -880,7 +877,6 @@ def _editor(
 def _edited(
     session: Session, fields: dict[str, str], purpose: Any, slug: str, action: str, event: Any = None
 ) -> Response:
-    from chalicelib.domain.event import EventState
     from chalicelib.usecases import editing
 
     s = current()
@@ -891,8 +887,17 @@ def _edited(
     if checked.event is None:
         problem = gettext(msg.EDITOR_PROBLEM).format(problem=checked.problem)
         return _editor(session, text, action, event, problem, 400)
-    if fields.get("action") != "save":
-        preview = {"action": action, "csrf": sign_in.csrf_token(s.signer, session), "text": text}
+    return _publish_or_preview(session, checked, fields.get("action", ""), action)
+
+
+def _publish_or_preview(session: Session, checked: Any, asked: str, action: str) -> Response:
+    """A checked event: saved and published on "save", otherwise shown as its public page with a banner."""
+    from chalicelib.domain.event import EventState
+    from chalicelib.usecases import editing
+
+    s = current()
+    if asked != "save":
+        preview = {"action": action, "csrf": sign_in.csrf_token(s.signer, session), "text": checked.text}
         shown = EventState(checked.event, checked.seats_taken)
         body = pages_module.event_page(_base(), shown, s.clock.now(), "", "", preview=preview)
         return html(body, 200, PRIVATE)
