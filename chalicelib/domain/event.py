@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.ledger import is_full, seats_left
-from chalicelib.domain.questions import Choice, Question
+from chalicelib.domain.questions import Choice, Question, room
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 # Long enough for the organizer's follow-up (materials, a survey), short enough to hold little.
@@ -374,8 +374,7 @@ class EventState:
 
     def answers_left(self) -> dict[str, int]:
         """How many of each capped answer are left (question.choice to count)."""
-        capped = {f"{q.key}.{c.key}": c.capacity for q in self.event.questions for c in q.choices if c.capacity}
-        return {key: max(0, cap - int(self.answers_held.get(key, 0))) for key, cap in capped.items()}
+        return room(self.event.questions, self.answers_held)
 
     def in_language(self, language: str) -> EventState:
         """The same state, with the event as a reader of `language` sees it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.text import messages as msg
@@ -60,11 +60,8 @@ class Question:
         """The question in the reader's language, where the organizer wrote it so."""
         if language != "en":
             return self
-        choices = tuple(Choice(c.key, c.label_en or c.label, c.label_en, c.capacity) for c in self.choices)
-        return Question(
-            self.key, self.kind, self.label_en or self.label, self.hint_en or self.hint, self.label_en,
-            self.hint_en, self.required, self.max_length, self.editable, choices,
-        )  # fmt: skip
+        choices = tuple(replace(c, label=c.label_en or c.label) for c in self.choices)
+        return replace(self, label=self.label_en or self.label, hint=self.hint_en or self.hint, choices=choices)
 
     def shown(self, answer: Any) -> str:
         """An answer as people read it (choice labels, はい/いいえ)."""
@@ -201,6 +198,11 @@ def slot(question: str, choice: str) -> str:
 def caps(asked: Sequence[Question]) -> dict[str, int]:
     """Every capped choice's counter and its capacity."""
     return {slot(q.key, c.key): c.capacity for q in asked for c in q.choices if c.capacity}
+
+
+def room(asked: Sequence[Question], counted: Mapping[str, Any]) -> dict[str, int]:
+    """How many of each capped choice are left, given the counters as stored."""
+    return {key: max(0, cap - int(counted.get(key, 0))) for key, cap in caps(asked).items()}
 
 
 def held(asked: Sequence[Question], answers: Mapping[str, Any]) -> list[str]:

@@ -15,9 +15,9 @@ from typing import Any
 
 from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.event import Event
-from chalicelib.domain.questions import FIELD_PREFIX, Question, answers_of, caps, held, slot
+from chalicelib.domain.questions import FIELD_PREFIX, Question, answers_of, caps, held, room, slot
 from chalicelib.store import schema
-from chalicelib.store.dynamo import Item, Table
+from chalicelib.store.dynamo import Table
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
 
@@ -83,25 +83,23 @@ def is_choice_write(action: dict[str, Any]) -> bool:
     return str(action.get("Update", {}).get("Key", {}).get(schema.SK, "")) == schema.CHOICES_SK
 
 
-def left(table: Table, asked: Sequence[Question], slug: str, item: Item | None = None) -> dict[str, int]:
-    """How many of each capped choice are left (for the form to say 残り n)."""
-    capped = caps(asked)
-    if not capped:
+def left(table: Table, asked: Sequence[Question], slug: str) -> dict[str, int]:
+    """How many of each capped choice are left now (read from the table)."""
+    if not caps(asked):
         return {}
-    counts = (item if item is not None else table.get(schema.choices_key(slug)) or {}).get(COUNTS, {})
-    return {key: max(0, cap - int(counts.get(key, 0))) for key, cap in capped.items()}
+    return room(asked, (table.get(schema.choices_key(slug)) or {}).get(COUNTS, {}))
 
 
 def full_answers(table: Table, event: Event, attendee: Attendee, language: str = "ja") -> dict[str, str]:
     """For a registration refused as CHOICE_FULL: which of its answers have no room left, and what to say."""
     asked = event.in_language(language).questions
-    room = left(table, asked, event.slug)
+    places = left(table, asked, event.slug)
     answers = answers_of(attendee.answers)
     errors: dict[str, str] = {}
     for q in asked:
         answer = answers.get(q.key)
         labels = {c.key: c.label for c in q.choices}
         for key in answer if isinstance(answer, list) else [answer]:
-            if isinstance(key, str) and room.get(slot(q.key, key)) == 0:
+            if isinstance(key, str) and places.get(slot(q.key, key)) == 0:
                 errors[FIELD_PREFIX + q.key] = gettext(msg.CHOICE_FULL).format(choice=labels.get(key, key))
     return errors
