@@ -80,7 +80,7 @@ def test_only_seat_holders_learn_the_meeting_address(client: Client, world: Worl
     world.deliver_outbox()
     promoted = [m for m in mails_to("hanako@example.jp") if str(m["Subject"]).startswith("【参加確定】")]
     assert promoted and MEETING in text_of(promoted[0])
-    assert event.online is not None
+    assert event.online is not None and "meet.example.jp" not in page(client.http.get("/events/webinar"))
 
 
 def test_a_hybrid_event_asks_venue_or_online_and_tells_only_the_online_seats(

@@ -561,7 +561,7 @@ def scanned(slug: str, registration_id: str) -> Response:
     found = roster.entry(s.table, slug, registration_id)
     if found is None:
         return _page("message.html", session, 404, title=msg.CHECK_IN_RESULT["not_found"], text="")
-    return _page("check_in_person.html", session, event=state.event, entry=found, result=None)
+    return _page("check_in_person.html", session, event=state.event, entry=found, result=None, walked_in=False)
 
 
 @routes.route(
@@ -582,7 +582,9 @@ def check_in(slug: str, registration_id: str) -> Response:
         return _page("message.html", session, 404, title=msg.CHECK_IN_RESULT["not_found"], text="")
     person = roster.Entry.from_item(result.registration)
     status = 200 if result.outcome is checkin.CheckInOutcome.CHECKED_IN else 409
-    return _page("check_in_person.html", session, status, event=state.event, entry=person, result=result)
+    return _page(
+        "check_in_person.html", session, status, event=state.event, entry=person, result=result, walked_in=False
+    )
 
 
 # --- broadcasts ---------------------------------------------------------------------------------
