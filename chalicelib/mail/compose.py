@@ -9,7 +9,7 @@ where they wait. Adding a kind of mail means one MailKind and one entry in RECIP
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -63,10 +63,11 @@ class Facts:
     item: Item
     links: Links
     now: datetime
+    revision: Callable[[], int] | None = None  # the Composer's cached read of the calendar entries' revision
 
     def sequence(self) -> int:
         """The revision of the event's calendar entries (raised by each announced change)."""
-        return announcements.sequence(self.table, self.event.slug)
+        return self.revision() if self.revision else announcements.sequence(self.table, self.event.slug)
 
     def place(self) -> int:
         """The registrant's place in line, read only by the mails that show it."""
@@ -83,6 +84,9 @@ class Recipe:
     sent_while: frozenset[RegistrationStatus] = frozenset()
     # Read the details from the table, not the per-container cache: the mail exists to tell what just changed.
     fresh_details: bool = False
+    # Read the calendar revision from the table: a CANCEL carrying a revision older than the calendar's
+    # is ignored by calendar apps (RFC 5546), where an older PUBLISH only leaves the newer entry in place.
+    fresh_revision: bool = False
 
 
 _ACTIVE = frozenset({RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.APPLIED})
@@ -188,6 +192,7 @@ RECIPES: dict[MailKind, Recipe] = {
             f.event, _person(f), f.links, f.now, held_seat=bool(f.item.get("held_seat")), sequence=f.sequence() + 1
         ),
         frozenset({RegistrationStatus.CANCELLED}),
+        fresh_revision=True,
     ),
     MailKind.BROADCAST: Recipe(Recipient.REGISTRANT, _broadcast, _ACTIVE),
     MailKind.CHANGE_NOTICE: Recipe(Recipient.REGISTRANT, _change_notice, _ACTIVE, fresh_details=True),
@@ -211,6 +216,21 @@ class Composer:
     clock: Clock
     base_url: str
     default_sender: str
+    # slug -> (when read, revision): a reminder fan-out of thousands of mails reads it once per TTL.
+    _revisions: dict[str, tuple[datetime, int]] = field(default_factory=dict)
+
+    def _revision(self, slug: str, fresh: bool) -> Callable[[], int]:
+        """The calendar entries' revision, read lazily: through the details' TTL, or fresh for announcements."""
+
+        def read() -> int:
+            now = self.clock.now()
+            cached = self._revisions.get(slug)
+            if fresh or cached is None or now - cached[0] >= catalog.DETAILS_TTL:
+                cached = (now, announcements.sequence(self.table, slug))
+                self._revisions[slug] = cached
+            return cached[1]
+
+        return read
 
     def __call__(self, slug: str, item: Item) -> tuple[RenderedMail, Envelope]:
         """The mail for `item` as it should read now; Undeliverable if it should no longer be sent."""
@@ -228,8 +248,9 @@ class Composer:
         links = Links(event_url=f"{self.base_url}/events/{slug}")
         sender = event.contact.sender or self.default_sender
         now = self.clock.now()
+        revision = self._revision(slug, recipe.fresh_details or recipe.fresh_revision)
         if recipe.to is Recipient.ORGANIZER:
-            rendered = recipe.render(Facts(self.table, event, registration, item, links, now))
+            rendered = recipe.render(Facts(self.table, event, registration, item, links, now, revision))
             return rendered, Envelope(event.contact.organizer_email, sender, _sender_name(event))
         if registration is None:
             raise Undeliverable("a mail to a registrant names no registration")
@@ -244,7 +265,7 @@ class Composer:
         )
         event = event.in_language(registration.lang)  # their language, also for the organizer's own text
         with i18n.speaking(registration.lang):
-            rendered = recipe.render(Facts(self.table, event, registration, item, links, now))
+            rendered = recipe.render(Facts(self.table, event, registration, item, links, now, revision))
         return rendered, Envelope(
             registration.attendee.email, sender, _sender_name(event), event.contact.organizer_email
         )
