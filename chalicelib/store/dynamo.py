@@ -330,3 +330,8 @@ class Table:
                 raise
             old = exc.response.get("Item")
             raise ConditionFailed(from_attrs(old) if isinstance(old, dict) else None) from exc
+
+
+def put_new(item: dict[str, Any]) -> dict[str, Any]:
+    """A transaction action that adds `item` only if no item has its key yet."""
+    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}

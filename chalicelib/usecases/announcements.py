@@ -20,7 +20,7 @@ from typing import Any
 from chalicelib.domain.clock import iso
 from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, Event
 from chalicelib.store import schema
-from chalicelib.store.dynamo import ConditionFailed, Item, Table, TransactionCancelled
+from chalicelib.store.dynamo import ConditionFailed, Item, Table, TransactionCancelled, put_new
 from chalicelib.usecases.broadcast import ALL, CANCELLATION, CHANGE, QUEUED
 
 SCHEDULE, VENUE = "schedule", "venue"  # what a change is about
@@ -112,7 +112,7 @@ def announce_change(table: Table, event: Event, change: Change, note: str, by: s
     """Tell everyone registered of `change`, once; False if it was announced already (or changed again since)."""
     broadcast = _broadcast_item(event.slug, CHANGE, change.after.sequence, note, by, now)
     broadcast.update({"before": change.before.fields(), "about": list(change.about)})
-    return _transact(table, [_move_on(event.slug, change.before.sequence, change.after), {"Put": _new(broadcast)}])
+    return _transact(table, [_move_on(event.slug, change.before.sequence, change.after), put_new(broadcast)])
 
 
 def cancel_event(table: Table, event: Event, expected_sequence: int, note: str, by: str, now: datetime) -> bool:
@@ -143,7 +143,7 @@ def cancel_event(table: Table, event: Event, expected_sequence: int, note: str, 
         }
     }
     broadcast = _broadcast_item(event.slug, CANCELLATION, after.sequence, note, by, now)
-    return _transact(table, [close, _move_on(event.slug, expected_sequence, after), {"Put": _new(broadcast)}])
+    return _transact(table, [close, _move_on(event.slug, expected_sequence, after), put_new(broadcast)])
 
 
 def _move_on(slug: str, expected: int, after: Told) -> dict[str, Any]:
@@ -180,10 +180,6 @@ def _broadcast_item(slug: str, kind: str, revision: int, note: str, by: str, now
         schema.QUEUE: schema.QUEUE_BROADCAST,
         schema.DUE: iso(now),
     }
-
-
-def _new(item: dict[str, Any]) -> dict[str, Any]:
-    return {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
 
 
 def _transact(table: Table, actions: list[dict[str, Any]]) -> bool:

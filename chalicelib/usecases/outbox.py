@@ -19,7 +19,7 @@ from typing import Any
 
 from chalicelib.domain.clock import iso
 from chalicelib.store import schema
-from chalicelib.store.dynamo import ConditionFailed, Item, Table
+from chalicelib.store.dynamo import ConditionFailed, Item, Table, put_new
 
 FAN_OUT_WRITERS = 16  # parallel conditional puts; DynamoDB takes far more, this bounds Lambda threads
 
@@ -120,7 +120,7 @@ def mail_item(
 
 def put_new_mail(item: dict[str, Any]) -> dict[str, Any]:
     """A transaction action that adds a mail item only if it does not exist yet."""
-    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+    return put_new(item)
 
 
 def put_all_new(table: Table, items: Iterable[dict[str, Any]]) -> int:

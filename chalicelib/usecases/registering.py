@@ -27,7 +27,7 @@ from chalicelib.domain.ids import IdGenerator, new_id
 from chalicelib.domain.ledger import Claim, Ledger, claim, slot
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.store import schema
-from chalicelib.store.dynamo import CancelReason, Item, Table, TransactionCancelled
+from chalicelib.store.dynamo import CancelReason, Item, Table, TransactionCancelled, put_new
 from chalicelib.store.retry import BRIEF, LostRace, RetryPolicy, StillContended
 from chalicelib.usecases import choices
 from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
@@ -266,7 +266,7 @@ def _path_writes(
         mail = mail_item(
             slug, status_mail_id(MailKind.APPLIED, registration_id), MailKind.APPLIED, now, registration_id
         )
-        return [_put_new(guard), _put_new(registration), put_new_mail(mail)]
+        return [put_new(guard), put_new(registration), put_new_mail(mail)]
     update, condition = _event_update(path, on_behalf)
     used = update + condition
     # DynamoDB refuses names and values an expression does not use, so only those go along.
@@ -286,14 +286,14 @@ def _path_writes(
         # Places are ordered by when they were taken (to the microsecond), then by id.
         place = schema.wait_key(slug, iso_precise(now), registration_id)
         registration.update(status=RegistrationStatus.WAITLISTED.value, wait_sk=place[schema.SK])
-        actions.append(_put_new({**place, "registration_id": registration_id, "category": attendee.category}))
+        actions.append(put_new({**place, "registration_id": registration_id, "category": attendee.category}))
         kind, mail_id = MailKind.WAITLISTED, status_mail_id(MailKind.WAITLISTED, registration_id)
     else:
         kind, mail_id = MailKind.CONFIRMATION, confirmation_id(registration_id)
     return [
         event_action,
-        _put_new(guard),
-        _put_new(registration),
+        put_new(guard),
+        put_new(registration),
         *actions,
         put_new_mail(mail_item(slug, mail_id, kind, now, registration_id)),
     ]
@@ -345,10 +345,6 @@ def guard_of(slug: str, attendee: Attendee, registration_id: str) -> dict[str, s
 def guard_key(slug: str, email_key: str) -> dict[str, str]:
     """Key of the one-registration-per-address guard for this address."""
     return schema.email_guard_key(slug, schema.email_digest(email_key))
-
-
-def _put_new(item: dict[str, Any]) -> dict[str, Any]:
-    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
 def _explain_refusal(
