@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -45,8 +47,13 @@ def _bytecode_cache(directory: Path, writable: bool) -> Any:
         def dump_bytecode(self, bucket: Bucket) -> None:
             if writable:  # the package directory is read-only on Lambda
                 directory.mkdir(exist_ok=True)
-                with open(directory / f"{bucket.key}.jinja", "wb") as handle:
+                # Written aside and renamed into place: a process reading the cache while a build writes
+                # it (tests side by side) sees the old entry or the new one, never half of one.
+                target = directory / f"{bucket.key}.jinja"
+                partial = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+                with open(partial, "wb") as handle:
                     bucket.write_bytecode(handle)
+                os.replace(partial, target)
 
     return CompiledTemplates()
 
