@@ -7,15 +7,33 @@ NPM_STAMP := node_modules/.installed
 
 STAGE ?=
 
-.PHONY: run test test-fast bench templates catalogs lint pytest deps tools browser load-events deploy destroy replay-mail package check-stage clean
+# Tests run side by side on every core (pytest-xdist); the browser, timing and package suites each keep to
+# one worker of their own (their xdist_group), so they never compete with themselves. In a random order
+# each run (pytest-randomly prints its seed first: `make pytest PYTEST_ARGS="-p randomly --randomly-seed=N"`).
+WORKERS ?= auto
+PYTEST_ARGS ?=
+N ?= 20
+
+.PHONY: run test test-fast test-repeat screenshots bench templates catalogs lint pytest deps system-run system-test load-events deploy destroy replay-mail package check-stage clean
 
 run: deps ## Serve the app on http://localhost:8000 with a mail viewer on :8025 (Ctrl-C stops all)
 	$(PY) -m local.run $(RUN_ARGS)
 
-test: lint pytest ## Lint, type-check and run the whole test suite on the local engines
+test: system-test lint pytest ## Install what is missing, lint, type-check and run every test on the local engines
 
-pytest: deps browser
-	$(PY) -m pytest
+pytest: deps system-test
+	$(PY) -m pytest -n $(WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
+
+test-repeat: deps system-test ## The browser tests N times in a row (default 20); stops at the first red run
+	@for i in $$(seq 1 $(N)); do \
+	  echo "== browser tests, run $$i of $(N)"; \
+	  $(PY) -m pytest -q -p no:randomly -m browser $(PYTEST_ARGS) || exit 1; \
+	done; echo "$(N) of $(N) runs green"
+
+screenshots: deps system-test ## Retake the documentation's screenshots (the browser tests) and copy them into docs/
+	rm -rf build/screenshots
+	$(PY) -m pytest -q -m browser
+	cp build/screenshots/*.png docs/screenshots/
 
 test-fast: $(PIP_STAMP) ## While working: lint, types and the tests that need no engine or browser (under a minute)
 	$(VENV)/bin/ruff check .
@@ -57,14 +75,15 @@ package: check-stage $(PIP_STAMP) ## Build STAGE's template and zip into build/S
 check-stage:
 	@test -n "$(STAGE)" || { echo "Name the stage, e.g. make $(MAKECMDGOALS) STAGE=prod (its settings: deploy/stages/prod.toml)" >&2; exit 1; }
 
-deps: $(PIP_STAMP) $(NPM_STAMP) tools
+deps: system-run $(PIP_STAMP) $(NPM_STAMP)
 
-tools:
-	@command -v java >/dev/null 2>&1 || { echo "Java 17 is needed for DynamoDB Local. Install it, e.g.: apt-get install openjdk-17-jre-headless" >&2; exit 1; }
-	@command -v node >/dev/null 2>&1 || { echo "Node.js 20 and npm are needed to install DynamoDB Local. Install them, e.g.: apt-get install nodejs npm" >&2; exit 1; }
+# The machine's own packages (Java, Node/npm; for the tests Chromium and Japanese fonts): installed with
+# apt-get when run as root, otherwise the exact command to run is printed. One script, also used by CI.
+system-run:
+	@bash local/system-packages.sh run
 
-browser:
-	@test -x /usr/bin/chromium || { echo "The browser tests drive Debian's Chromium. Install it with Japanese fonts: apt-get install chromium fonts-noto-cjk" >&2; exit 1; }
+system-test:
+	@bash local/system-packages.sh test
 
 $(PIP_STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || { echo "uketsuke needs Python 3.11 or newer (3.11 to 3.14 to deploy); $(PYTHON) is $$($(PYTHON) -V 2>&1). Run: make clean && make PYTHON=python3.12 ..." >&2; exit 1; }
@@ -73,7 +92,7 @@ $(PIP_STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-$(NPM_STAMP): package.json package-lock.json | tools
+$(NPM_STAMP): package.json package-lock.json | system-run
 	npm ci --no-audit --no-fund
 	touch $@
 
