@@ -2,7 +2,12 @@
 
 Every page is checked with axe-core for WCAG 2.1 A/AA and best-practice violations (none allowed),
 at a phone's 320 px width and with text at 200 % without sideways scrolling, by keyboard alone and
-with JavaScript off. The README's screenshots are taken here, so they show the pages as they are.
+with JavaScript off. The documentation's screenshots are taken here (into build/screenshots;
+`make screenshots` copies them into docs/), so they show the pages as they are.
+
+Every step waits for what it checks: an action that loads a page goes through `follow`, which waits
+for that navigation and then for the page's heading or address; assertions on the page are
+Playwright's `expect`, which retries until its deadline. Nothing reads a page that is still loading.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 import app as app_module
 from chalicelib.domain.event import Event, Venue
@@ -30,7 +36,7 @@ from tests.test_organizer import ORGANIZER
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = ROOT / "build" / "screenshots"
 # What the machine's closed network needs (no background connections), and running as root in CI.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -112,8 +118,25 @@ def new_page(chromium: Any, width: int = 1024, javascript: bool = True, scale: f
     return context.new_page()
 
 
+def follow(page: Any, action: Any, *, heading: str | re.Pattern[str] | None = None, url: Any = None) -> None:
+    """Click `action`, which loads a new page, and wait for that page: loaded, with `heading` or at `url`.
+
+    The one way a test moves from page to page by clicking: waiting for the navigation itself means a
+    page that answers with the same heading (a form shown again with its errors) is not mistaken for
+    the old one, and nothing reads from a page that is still being torn down or drawn.
+    """
+    assert heading is not None or url is not None, "say what the next page is, so the wait knows it"
+    with page.expect_navigation(wait_until="load"):
+        action.click()
+    if url is not None:
+        expect(page).to_have_url(url)
+    if heading is not None:
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+
+
 def violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core's findings on the page as it is now."""
+    """axe-core's findings on the page as it is now (a page that has finished loading)."""
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(
         "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations", AXE_RULES
@@ -123,7 +146,7 @@ def violations(page: Any) -> list[dict[str, Any]]:
 
 def assert_accessible(page: Any, what: str) -> None:
     found = violations(page)
-    assert found == [], f"{what}: {json.dumps(found, ensure_ascii=False, indent=1)}"
+    assert found == [], f"{what} ({page.url}): {json.dumps(found, ensure_ascii=False, indent=1)}"
 
 
 def no_sideways_scroll(page: Any) -> bool:
@@ -140,10 +163,14 @@ def fill_form(page: Any, name: str = "磐梯 太郎", email: str = "taro@example
     page.get_by_label(re.compile("同意します")).check()
 
 
-def submit(page: Any, site: Site, name: str = "申し込む") -> None:
-    # The form's token records when the page was served; people take more than the 3-second minimum.
-    site.world.clock.advance(timedelta(seconds=10))
-    page.get_by_role("button", name=name).click()
+ERRORS = "入力内容を確認してください"  # the error summary's heading (msg.ERROR_SUMMARY_TITLE)
+CHANGE_NOTICE, CANCELLATION = "開催内容の変更のお知らせ", "中止のお知らせ"  # msg.ANNOUNCEMENT_LABELS
+
+
+def submit(page: Any, site: Site, name: str = "申し込む", **next_page: Any) -> None:
+    """Send the form (a person takes more than the 3-second minimum) and wait for the page it leads to."""
+    site.world.clock.advance(timedelta(seconds=10))  # the form's token records when the page was served
+    follow(page, page.get_by_role("button", name=name), **next_page)
 
 
 def test_a_person_registers_sees_their_seat_and_gets_the_mail(chromium: Any, site: Site) -> None:
@@ -152,20 +179,19 @@ def test_a_person_registers_sees_their_seat_and_gets_the_mail(chromium: Any, sit
     assert_accessible(page, "event page")
     page.screenshot(path=str(SCREENSHOTS / "event-page.png"), full_page=True)
     fill_form(page)
-    submit(page, site)
-    page.wait_for_url(re.compile(r"/events/cdo-seminar/registrations/"))
-    assert page.get_by_role("heading", name="お申し込みが完了しました").is_visible()
+    submit(page, site, url=re.compile(r"/events/cdo-seminar/registrations/"), heading="お申し込みが完了しました")
     assert_accessible(page, "confirmation page")
     site.world.deliver_outbox()
     mail = new_page(chromium, width=1024)
     mail.goto(site.mail_url)
-    mail.get_by_role("link", name=re.compile("お申し込み完了")).click()
-    assert mail.get_by_text("taro@example.jp").first.is_visible()
+    follow(mail, mail.get_by_role("link", name=re.compile("お申し込み完了")), heading=re.compile("お申し込み完了"))
+    expect(mail.get_by_text("taro@example.jp").first).to_be_visible()
     html = mail.get_by_role("link", name="HTML").get_attribute("href")
     shown = new_page(chromium, width=600)
     shown.goto(site.mail_url + html)
     qr = shown.get_by_role("img", name=re.compile("受付用QRコード"))
-    assert qr.is_visible() and qr.evaluate("image => image.naturalWidth") > 0  # the inline image really loads
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.complete && image.naturalWidth") > 0  # the inline image really loads
     shown.screenshot(path=str(SCREENSHOTS / "confirmation-mail.png"), full_page=True)
 
 
@@ -173,40 +199,40 @@ def test_mistakes_are_summarised_focused_and_linked_to_their_fields(chromium: An
     page = new_page(chromium, width=390)
     page.goto(f"{site.url}/events/cdo-seminar")
     page.get_by_label("メールアドレス").fill("taro.example.jp")
-    submit(page, site)
+    submit(page, site, heading=ERRORS)
     summary = page.locator("#error-summary")
-    assert summary.is_visible() and summary.evaluate("element => element === document.activeElement")
-    assert page.get_by_role("alert").is_visible()
+    expect(summary).to_be_focused()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert_accessible(page, "form with errors")
     page.screenshot(path=str(SCREENSHOTS / "form-errors.png"), full_page=True)
-    summary.get_by_role("link", name=re.compile("「@」")).click()
-    assert page.evaluate("document.activeElement.id") == "email"
+    summary.get_by_role("link", name=re.compile("「@」")).click()  # a link within the page: no navigation
     field = page.get_by_label("メールアドレス")
-    assert field.get_attribute("aria-invalid") == "true" and field.input_value() == "taro.example.jp"
-    assert "email-error" in (field.get_attribute("aria-describedby") or "")
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_value("taro.example.jp")
+    expect(field).to_have_attribute("aria-describedby", re.compile(r"\bemail-error\b"))
 
 
 def test_a_mistyped_address_is_questioned_accessibly_and_the_choice_registers(chromium: Any, site: Site) -> None:
     page = new_page(chromium, width=320)
     page.goto(f"{site.url}/events/cdo-seminar")
     fill_form(page, email="typo@gmial.com")
-    submit(page, site)
+    submit(page, site, heading=ERRORS)
     summary = page.locator("#error-summary")
-    assert summary.is_visible() and summary.evaluate("element => element === document.activeElement")
+    expect(summary).to_be_focused()
     assert_accessible(page, "address check")
     assert no_sideways_scroll(page)
-    summary.get_by_role("link", name=re.compile("gmail.com")).click()
-    assert page.evaluate("document.activeElement.id") == "email_choice"
+    summary.get_by_role("link", name=re.compile("gmail.com")).click()  # within the page
+    expect(page.locator("#email_choice")).to_be_focused()
     page.keyboard.press("Space")  # the focused choice: the suggested address
-    submit(page, site)
-    page.wait_for_url(re.compile(r"/registrations/"))
+    expect(page.locator("#email_choice")).to_be_checked()
+    submit(page, site, url=re.compile(r"/registrations/"), heading="お申し込みが完了しました")
     emails = {e.registration.attendee.email for e in roster.entries(site.world.table, "cdo-seminar")}
     assert emails == {"typo@gmail.com"}
     page.goto(f"{site.url}/events/cdo-seminar/my-link")
     assert_accessible(page, "asking for the personal link again")
     page.get_by_label("メールアドレス").fill("typo@gmail.com")
-    submit(page, site, "リンクを送る")
-    assert page.get_by_role("heading", name="メールをご確認ください").is_visible()
+    submit(page, site, "リンクを送る", heading="メールをご確認ください")
     assert_accessible(page, "personal link requested")
 
 
@@ -227,21 +253,21 @@ def test_registering_with_the_keyboard_alone(chromium: Any, site: Site) -> None:
             page.keyboard.type(typed[name])
         elif tag == "BUTTON" and "申し込む" in text:
             site.world.clock.advance(timedelta(seconds=10))
-            page.keyboard.press("Enter")
+            with page.expect_navigation(wait_until="load"):
+                page.keyboard.press("Enter")
             break
-    page.wait_for_url(re.compile(r"/registrations/"))
-    assert page.get_by_role("heading", name="お申し込みが完了しました").is_visible()
+    expect(page).to_have_url(re.compile(r"/registrations/"))
+    expect(page.get_by_role("heading", name="お申し込みが完了しました")).to_be_visible()
 
 
 def test_everything_works_with_javascript_off(chromium: Any, site: Site) -> None:
     page = new_page(chromium, javascript=False)
     page.goto(f"{site.url}/events/cdo-seminar")
     fill_form(page, email="nojs@example.jp")
-    submit(page, site)
-    page.wait_for_url(re.compile(r"/registrations/"))
+    submit(page, site, url=re.compile(r"/registrations/"), heading="お申し込みが完了しました")
     page.get_by_label(re.compile("取り消します")).check()
-    page.get_by_role("button", name="キャンセルする").click()
-    assert page.get_by_role("heading", name="お申し込みは取り消されています").is_visible()
+    cancel = page.get_by_role("button", name="キャンセルする")
+    follow(page, cancel, url=re.compile(r"done=cancelled"), heading="お申し込みは取り消されています")
 
 
 @pytest.mark.parametrize(("width", "scale", "text_zoom"), [(320, 1, 1), (640, 2, 1), (320, 1, 2)])
@@ -281,7 +307,7 @@ def signed_in_page(chromium: Any, site: Site, width: int = 1024, scale: float = 
     page = new_page(chromium, width=width, scale=scale)
     page.goto(f"{site.url}/organizer/sign-in")
     page.get_by_label("メールアドレス").fill(ORGANIZER)
-    page.get_by_role("button", name="サインイン用のリンクを送る").click()
+    follow(page, page.get_by_role("button", name="サインイン用のリンクを送る"), heading="メールをご確認ください")
     site.world.deliver_outbox()
     raws = [m.raw_data for m in engines.sent_messages()]
     link = next(
@@ -294,8 +320,9 @@ def signed_in_page(chromium: Any, site: Site, width: int = 1024, scale: float = 
         )
     )
     page.goto(site.url + link.removeprefix("http://testserver"))
-    page.get_by_role("button", name="サインインする").click()
-    page.wait_for_url(re.compile(r"/organizer$"))
+    follow(
+        page, page.get_by_role("button", name="サインインする"), url=re.compile(r"/organizer$"), heading="主催者ページ"
+    )
     return page
 
 
@@ -326,7 +353,7 @@ def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: A
     anonymous = new_page(chromium, width=320)
     anonymous.goto(f"{site.url}/organizer/sign-in")
     assert_accessible(anonymous, "sign-in")
-    anonymous.get_by_role("button", name="サインイン用のリンクを送る").click()
+    follow(anonymous, anonymous.get_by_role("button", name="サインイン用のリンクを送る"), heading=ERRORS)
     assert_accessible(anonymous, "sign-in with an error")
     desk = signed_in_page(chromium, site, width=320)
     for path in organizer_paths():
@@ -337,43 +364,42 @@ def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: A
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/registrations/R000000001/print")
     assert_accessible(desk, "printable confirmation")
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/add")
-    desk.get_by_role("button", name="登録する").click()
+    follow(desk, desk.get_by_role("button", name="登録する"), heading=ERRORS)
     assert_accessible(desk, "staff registration with errors")
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/check-in?q=ばんだい")
-    desk.get_by_role("button", name=re.compile("受付する")).click()
-    desk.get_by_role("heading", name="受付しました").wait_for()  # the answer to the POST has loaded
+    follow(desk, desk.get_by_role("button", name=re.compile("受付する")), heading="受付しました")
     assert_accessible(desk, "checked in")
     desk.screenshot(path=str(SCREENSHOTS / "check-in.png"), full_page=True)
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/broadcasts")
-    desk.get_by_role("button", name="内容を確認する").click()
+    follow(desk, desk.get_by_role("button", name="内容を確認する"), heading=ERRORS)
     assert_accessible(desk, "broadcast form with errors")
     desk.get_by_label(re.compile("件名")).fill("会場のご案内")
     desk.get_by_label(re.compile("本文")).fill("3階の会議室です。")
-    desk.get_by_role("button", name="内容を確認する").click()
+    follow(desk, desk.get_by_role("button", name="内容を確認する"), heading="送信内容の確認")
     assert_accessible(desk, "broadcast preview")
-    desk.get_by_role("button", name=re.compile("名に送信する")).click()
+    follow(desk, desk.get_by_role("button", name=re.compile("名に送信する")), heading="送信の状況")
     assert_accessible(desk, "broadcast progress")
     desk.goto(f"{site.url}/organizer/api-keys")
-    desk.get_by_role("button", name="発行する").click()
+    follow(desk, desk.get_by_role("button", name="発行する"), heading=ERRORS)
     assert_accessible(desk, "API key form with errors")
     desk.get_by_label(re.compile("用途")).fill("市の申込システム")
-    desk.get_by_role("button", name="発行する").click()
-    desk.get_by_role("heading", name="APIキーを発行しました").wait_for()
+    follow(desk, desk.get_by_role("button", name="発行する"), heading="APIキーを発行しました")
     assert_accessible(desk, "API key issued")
     desk.goto(f"{site.url}/organizer/api-keys")
-    desk.get_by_role("button", name=re.compile("のキーを無効にする")).click()
+    revoke = desk.get_by_role("button", name=re.compile("のキーを無効にする"))
+    follow(desk, revoke, url=re.compile(r"/organizer/api-keys\?revoked=1$"), heading="APIキー")
     assert_accessible(desk, "API key revoked")
     hall = Venue(name="磐梯町中央公民館 大ホール", address="福島県耶麻郡磐梯町大字磐梯字中ノ橋1855")
     site.world.publish(dataclasses.replace(event, venue=hall))
     announcements = f"{site.url}/organizer/events/cdo-seminar/announcements"
     desk.goto(announcements)
     assert_accessible(desk, "announcements with a change to tell")
-    desk.get_by_role("button", name="文面と送信先を確認する").click()
+    follow(desk, desk.get_by_role("button", name="文面と送信先を確認する"), heading=CHANGE_NOTICE)
     assert_accessible(desk, "change notice preview")
     desk.goto(announcements)
-    desk.get_by_role("button", name="中止のお知らせを確認する").click()
+    follow(desk, desk.get_by_role("button", name="中止のお知らせを確認する"), heading=CANCELLATION)
     assert_accessible(desk, "cancellation preview")
-    desk.get_by_role("button", name=re.compile("中止して")).click()
+    follow(desk, desk.get_by_role("button", name=re.compile("中止して")), heading=ERRORS)
     assert_accessible(desk, "cancellation not confirmed")
 
 
@@ -394,9 +420,10 @@ def test_a_walk_in_is_registered_and_checked_in_with_the_keyboard_alone_on_a_pho
         elif name == "category" or name == "consent":
             desk.keyboard.press("Space")
         elif tag == "BUTTON" and "登録して受付する" in text:
-            desk.keyboard.press("Enter")
+            with desk.expect_navigation(wait_until="load"):
+                desk.keyboard.press("Enter")
             break
-    desk.get_by_role("heading", name="当日登録して受付しました").wait_for()
+    expect(desk.get_by_role("heading", name="当日登録して受付しました")).to_be_visible()
     assert_accessible(desk, "walk-in checked in")
     assert no_sideways_scroll(desk)
 
@@ -416,16 +443,15 @@ def test_the_checker_itself_finds_what_it_should(chromium: Any) -> None:
 def test_an_english_speaker_is_served_in_english_and_can_switch(chromium: Any, site: Site) -> None:
     page = new_page(chromium, width=320, locale="en-GB")
     page.goto(f"{site.url}/events/cdo-seminar")
-    assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("button", name="Register").is_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="Register")).to_be_visible()
     assert_accessible(page, "English event page")
-    submit(page, site, name="Register")
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    submit(page, site, name="Register", heading="There is a problem")
     assert_accessible(page, "English form with errors")
-    page.get_by_role("link", name="日本語").click()
-    assert page.locator("html").get_attribute("lang") == "ja"
+    follow(page, page.get_by_role("link", name="日本語"), url=re.compile(r"/events/cdo-seminar$"))
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
     page.goto(f"{site.url}/")
-    assert page.locator("html").get_attribute("lang") == "ja"  # the choice is remembered
+    expect(page.locator("html")).to_have_attribute("lang", "ja")  # the choice is remembered
 
 
 def test_every_way_of_writing_a_redirect_to_another_site_ends_on_this_site(chromium: Any, site: Site) -> None:
