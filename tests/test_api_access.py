@@ -11,8 +11,9 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib.domain.event import Event
+from chalicelib.store import schema
 from chalicelib.usecases import api_keys
-from tests.conftest import World, page, valid_form
+from tests.conftest import Sequence, World, page, valid_form
 from tests.test_organizer import ORGANIZER, sign_in
 
 REGISTRATION = json.dumps({**valid_form(), "consent": True})
@@ -62,7 +63,9 @@ def test_a_key_for_one_event_opens_only_that_event(client: Client, world: World,
 
 
 def test_a_key_makes_at_most_its_calls_a_minute(client: Client, world: World, published: Event) -> None:
-    headers = world.api_headers()
+    # A key as organizers issue it (the world's own key has no limit, so generated tests reach past it).
+    _, token = api_keys.issue(world.table, "limited", api_keys.EVERY_EVENT, ORGANIZER, world.clock.now(), Sequence("L"))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     for _ in range(api_keys.RATE_PER_MINUTE):
         assert client.http.get(f"/api/events/{published.slug}", headers=headers).status_code == 200
     over = client.http.get(f"/api/events/{published.slug}", headers=headers)
@@ -100,3 +103,16 @@ def test_organizers_issue_a_key_see_it_once_and_revoke_it(client: Client, world:
         ).status_code
         == 401
     )
+
+
+def test_a_key_issued_without_a_limit_is_never_counted(client: Client, world: World, published: Event) -> None:
+    headers = world.api_headers()
+    for _ in range(api_keys.RATE_PER_MINUTE + 5):
+        assert client.http.get(f"/api/events/{published.slug}", headers=headers).status_code == 200
+    counters = list(
+        world.table.query(
+            "pk = :pk AND begins_with(sk, :rate)",
+            {":pk": schema.event_pk(schema.SITE_SLUG), ":rate": schema.API_KEY_RATE_PREFIX},
+        )
+    )
+    assert counters == []  # no counter item was written for it

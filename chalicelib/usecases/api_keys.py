@@ -3,7 +3,8 @@
 An organizer issues a key with a name (what it is for) and a scope (every event, or one). The key
 is shown once; the table keeps only a SHA-256 digest of its secret part, so a copy of the table lets
 nobody in. A revoked key stops working at once. Each key may make RATE_PER_MINUTE calls a minute,
-counted in the table, so one leaked key cannot fill an event's seats in seconds.
+counted in the table, so one leaked key cannot fill an event's seats in seconds. A key issued with
+UNLIMITED is not counted: the console and the test suite issue such keys, organizers' pages never do.
 
 A key reads `uk_<id>_<secret>`: the id finds the stored digest, the secret (256 random bits) is
 compared with it in constant time.
@@ -26,6 +27,8 @@ from chalicelib.store.dynamo import ConditionFailed, Item, Table
 
 EVERY_EVENT = "*"
 RATE_PER_MINUTE = 120
+# A key's rate of 0: no limit, and no counter written per call.
+UNLIMITED = 0
 NAME_LIMIT = 80
 _TOKEN = re.compile(r"uk_([0-9A-Z]{10})_([A-Za-z0-9_-]{43})")
 
@@ -127,6 +130,8 @@ def check(table: Table, authorization: str | None, slug: str, now: datetime) -> 
     if not hmac.compare_digest(str(item["digest"]), _digest(secret)):
         return Access.REFUSED
     limit = int(item.get("rate_per_minute", RATE_PER_MINUTE))
+    if limit == UNLIMITED:
+        return Access.ALLOWED
     return Access.ALLOWED if _counted(table, key_id, now, limit) else Access.TOO_MANY
 
 
