@@ -58,6 +58,23 @@ class Engines:
         return boto3.client("dynamodb", endpoint_url=self.dynamodb)
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many examples each generated test got through to the code it tests (tests/reach.py)."""
+    from tests.reach import REACH_PROPERTY
+
+    lines = [
+        f"{report.nodeid}: {value}"
+        for reports in terminalreporter.stats.values()  # a teardown that passed is filed under ""
+        for report in reports
+        for name, value in getattr(report, "user_properties", [])
+        if name == REACH_PROPERTY
+    ]
+    if lines:
+        terminalreporter.section("generated tests: examples that reached the code under test")
+        for line in sorted(set(lines)):
+            terminalreporter.write_line(line)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that start DynamoDB Local and moto are marked `engines`, those that drive Chromium `browser`.
 
@@ -69,6 +86,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.engines)
         if "chromium" in fixtures:
             item.add_marker(pytest.mark.browser)
+        group = xdist_group(item.path.name, fixtures)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+# Suites that each keep to one worker when tests run side by side (make test: pytest-xdist, --dist loadgroup).
+# The browser tests share one Chromium and one pair of servers per worker; the package builds write the
+# same chalice deployment cache and template cache. (Tests that time things compare ratios measured side
+# by side, so a busy neighbour slows both sides alike.)
+_GROUPED_MODULES = {
+    "test_package.py": "package",
+    "test_deploy.py": "package",
+    "test_rehearsal.py": "package",
+    "test_stack.py": "package",
+}
+
+
+def xdist_group(module: str, fixtures: Any) -> str | None:
+    """The xdist group a test belongs to (None: it may run on any worker)."""
+    if "chromium" in fixtures:
+        return "browser"
+    if "example_artifact" in fixtures:
+        return "package"
+    return _GROUPED_MODULES.get(module)
 
 
 @pytest.fixture(scope="session")
@@ -112,12 +153,22 @@ class World:
         return event
 
     def api_headers(self) -> dict[str, str]:
-        """What an integration sends: a key for every event, issued on first use (the JSON API needs one)."""
+        """What an integration sends: a key for every event, issued on first use (the JSON API needs one).
+
+        Its rate is unlimited: on the tests' stopped clock a limited key would answer 429 after 120 calls,
+        and a generated test would then stop at the key check instead of reaching what it tests.
+        """
         if self._api_token is None:
             from chalicelib.usecases import api_keys
 
             _, self._api_token = api_keys.issue(
-                self.table, "tests", api_keys.EVERY_EVENT, "tests@example.jp", self.clock.now(), Sequence("K")
+                self.table,
+                "tests",
+                api_keys.EVERY_EVENT,
+                "tests@example.jp",
+                self.clock.now(),
+                Sequence("K"),
+                rate_per_minute=api_keys.UNLIMITED,
             )
         return {"Authorization": f"Bearer {self._api_token}", "Content-Type": "application/json"}
 
@@ -140,6 +191,13 @@ class World:
 @pytest.fixture
 def world(local_engines: Engines) -> Iterator[World]:
     """A fresh table and clean SES for each test, wired into the app."""
+    with new_world(local_engines) as fresh:
+        yield fresh
+
+
+@contextlib.contextmanager
+def new_world(local_engines: Engines) -> Iterator[World]:
+    """A fresh table and clean SES, wired into the app until the block ends (then the table is deleted)."""
     urllib.request.urlopen(urllib.request.Request(f"{local_engines.moto}/moto-api/reset", method="POST")).read()
     engines.verify_sender(local_engines.moto, SENDER)
     client = local_engines.client()

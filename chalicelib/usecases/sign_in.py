@@ -138,7 +138,12 @@ def use_sign_in(table: Table, signer: LinkSigner, nonce: str, token: str, now: d
         )
     except ConditionFailed:
         return None
-    session = Session(session_id=secrets.token_urlsafe(24), email=str(item["email"]), expires=now + SESSION_LENGTH)
+    return start_session(table, str(item["email"]), now), return_path(str(item.get("then", "")))
+
+
+def start_session(table: Table, email: str, now: datetime) -> Session:
+    """A new session for someone whose sign-in link was just spent."""
+    session = Session(session_id=secrets.token_urlsafe(24), email=email, expires=now + SESSION_LENGTH)
     table.put(
         {
             **schema.session_key(session.session_id),
@@ -148,7 +153,7 @@ def use_sign_in(table: Table, signer: LinkSigner, nonce: str, token: str, now: d
             schema.TTL_ATTRIBUTE: int(session.expires.timestamp()),
         }
     )
-    return session, return_path(str(item.get("then", "")))
+    return session
 
 
 def cookie_value(signer: LinkSigner, session: Session) -> str:
