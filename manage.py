@@ -245,7 +245,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _table(stage: str | None, client: Callable[[], Any]) -> Table:
-    """The stage's table from its stack's outputs, or the one UKETSUKE_TABLE_NAME names."""
+    """The stage's table, the running make run's, or the one UKETSUKE_TABLE_NAME names (in that order).
+
+    A running make run is used whenever no other table is named, or when the one named is its own
+    (what it prints): through the region and key its DynamoDB Local keeps the table under, whatever
+    this terminal's AWS settings are.
+    """
     if stage:
         import boto3
 
@@ -258,20 +263,19 @@ def _table(stage: str | None, client: Callable[[], Any]) -> Table:
             settings.stack_name
         )
         return Table(session.client("dynamodb"), outputs["TableName"])
+    from local.stack import running_stack
+
     name = os.environ.get(TABLE_NAME, "").strip()
+    stack = running_stack()
+    if stack is not None and name in ("", stack.table):
+        print(f"using the running make run: table {stack.table} in DynamoDB Local at {stack.dynamodb}", file=sys.stderr)
+        return Table(stack.client(), stack.table)
     if name:
         return Table(client(), name)
-    from local import engines
-    from local.run import running_stack
-
-    stack = running_stack()
-    if stack is None:
-        raise SettingsError(
-            f"no table to use: start `make run` (its table is found by itself), pass --stage for a deployed "
-            f"stage, or set {TABLE_NAME}"
-        )
-    print(f"using the running make run: table {stack.table} in DynamoDB Local at {stack.dynamodb}", file=sys.stderr)
-    return Table(engines.local_client("dynamodb", stack.dynamodb), stack.table)
+    raise SettingsError(
+        f"no table to use: start `make run` (its table is found by itself), pass --stage for a deployed "
+        f"stage, or set {TABLE_NAME}"
+    )
 
 
 def main(argv: list[str] | None = None, confirm: Callable[[str], str] | None = input) -> int:

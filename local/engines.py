@@ -6,6 +6,7 @@ Every process started here is stopped by the context manager that started it, pa
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import shutil
@@ -49,27 +50,35 @@ def dynamodb_local_dir() -> Path:
 
 
 @contextmanager
-def dynamodb_local(port: int | None = None) -> Iterator[str]:
-    """Run DynamoDB Local in memory on a free port; yields its endpoint URL."""
+def dynamodb_local(port: int | None = None, data_dir: Path | None = None) -> Iterator[str]:
+    """Run DynamoDB Local on a free port, in memory or keeping its tables in `data_dir`; yields its endpoint URL.
+
+    It runs in a session of its own, so a Ctrl-C in the terminal reaches only whoever started it, who
+    stops it last, after everything that writes to it.
+    """
     if shutil.which("java") is None:
         raise EngineError(
             "Java is not installed: DynamoDB Local needs Java 17 (Debian: apt-get install openjdk-17-jre-headless)"
         )
     home = dynamodb_local_dir()
     port = port or free_port()
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    storage = ["-inMemory"] if data_dir is None else ["-dbPath", str(data_dir.resolve())]
     process = subprocess.Popen(
         [
             "java",
             f"-Djava.library.path={home / 'DynamoDBLocal_lib'}",
             "-jar",
             str(home / "DynamoDBLocal.jar"),
-            "-inMemory",
+            *storage,
             "-port",
             str(port),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         preexec_fn=_die_with_parent,
+        start_new_session=True,
         cwd=tempfile.gettempdir(),  # it writes a metadata file into its working directory
     )
     endpoint = f"http://127.0.0.1:{port}"
@@ -147,8 +156,10 @@ def engine_environment(dynamodb_endpoint: str, moto_endpoint: str) -> dict[str, 
 
 
 def create_table(dynamodb: Any, definition: dict[str, Any]) -> str:
-    """Create the table and wait for it; returns its stream ARN."""
-    dynamodb.create_table(**definition)
+    """Create the table (or take up the one kept from an earlier run) and wait for it; returns its stream ARN."""
+    # A table kept in a data folder from an earlier run is taken up as it is, unsent mail included.
+    with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
+        dynamodb.create_table(**definition)
     dynamodb.get_waiter("table_exists").wait(TableName=definition["TableName"], WaiterConfig={"Delay": 0.2})
     return str(dynamodb.describe_table(TableName=definition["TableName"])["Table"]["LatestStreamArn"])
 

@@ -3,16 +3,20 @@
 Starts DynamoDB Local and moto, creates the table, loads events/, verifies the sender, serves the
 app on http://localhost:8000, plays EventBridge (ticks the schedules) and the DynamoDB stream
 trigger (delivers outbox mail), and shows every e-mail at http://localhost:8025. Ctrl-C stops all.
+
+Stopping (Ctrl-C, or SIGTERM from `kill`) only sets a flag: the loop and the postman check it between
+units of work, so a mail being sent is finished and marked, no further mail is claimed (it stays in the
+outbox for the next start), the servers close, and DynamoDB Local stops last. No exception is raised
+from a signal handler: one raised inside a thread pool's wait can leave its locks held for good.
+With `--data DIR` the table lives in DIR and the next start takes it up again, unsent mail included.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import functools
 import glob
-import json
 import logging
 import math
 import os
@@ -22,6 +26,7 @@ import sys
 import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from chalicelib.config import settings as env_names
@@ -33,47 +38,13 @@ from chalicelib.mail.postman import describe_error
 from chalicelib.store.schema import table_definition
 from chalicelib.text.display import format_datetime
 from local import engines
+from local.stack import LocalStack, announce_stack, withdraw_stack
 
 TABLE = "uketsuke-local"
 SENDER = "noreply@uketsuke.local"
 # Who may sign in to /organizer locally (set UKETSUKE_ORGANIZERS to use other addresses).
 ORGANIZER = "organizer@uketsuke.local"
 STREAM_POLL_SECONDS = 1.0
-# Where a running `make run` says which DynamoDB Local and table it serves, so `make load-events` can find it.
-STACK_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "local-stack.json")
-
-
-@dataclasses.dataclass(frozen=True)
-class LocalStack:
-    """The DynamoDB Local endpoint and table a running `make run` serves."""
-
-    dynamodb: str
-    table: str
-    pid: int
-
-
-def announce_stack(stack: LocalStack, path: str | None = None) -> None:
-    """Tell other commands on this machine (make load-events) where the running stack's table is."""
-    path = path or STACK_FILE
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(dataclasses.asdict(stack), handle)
-
-
-def running_stack(path: str | None = None) -> LocalStack | None:
-    """The stack a `make run` on this machine serves now, or None (none announced, or its process is gone)."""
-    try:
-        with open(path or STACK_FILE, encoding="utf-8") as handle:
-            stack = LocalStack(**json.load(handle))
-    except (OSError, ValueError, TypeError):
-        return None
-    try:
-        os.kill(stack.pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass  # it exists, under another user
-    return stack
 
 
 def demo_timing(event: Event, now: datetime) -> Event:
@@ -175,33 +146,36 @@ def run_schedules(app_module: Any, now: datetime) -> dict[str, dict[str, int]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run until Ctrl-C."""
+    """Run until Ctrl-C or SIGTERM."""
     parser = argparse.ArgumentParser(prog="make run", description=__doc__)
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--mail-port", type=int, default=8025)
     parser.add_argument("--tick", type=float, default=60.0, help="seconds between schedule ticks (AWS: 60)")
     parser.add_argument("--as-written", action="store_true", help="load event files with their own dates")
+    parser.add_argument(
+        "--data", type=Path, help="keep the table (and unsent mail) in this folder; the next start takes it up again"
+    )
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops everything as cleanly as Ctrl-C
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C and `kill` alike: finish what is under way, stop
+        signal.signal(signum, lambda *_: stopping.set())
     try:
-        with engines.dynamodb_local() as dynamodb, engines.moto_server() as moto:
+        with engines.dynamodb_local(data_dir=args.data) as dynamodb, engines.moto_server() as moto:
             os.environ.update(engines.engine_environment(dynamodb, moto))
             try:
-                run(args, dynamodb, moto)
+                run(args, dynamodb, moto, stopping)
             finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(STACK_FILE)  # nothing to load into any more
+                withdraw_stack()  # nothing to load into any more
     except engines.EngineError as exc:
         print(f"make run: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\nStopped: web server, mail viewer, moto and DynamoDB Local are shut down.")
+    print("\nStopped: web server, mail viewer, moto and DynamoDB Local are shut down.")
     return 0
 
 
-def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
-    """Set everything up, then tick until interrupted."""
+def run(args: argparse.Namespace, dynamodb: str, moto: str, stopping: threading.Event) -> None:
+    """Set everything up, then tick and deliver mail until `stopping` is set."""
     import app as app_module  # after the environment points at the local engines
     from chalicelib.config.services import build_services
     from chalicelib.usecases.publishing import load_event
@@ -212,14 +186,14 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
             env_names.TABLE_NAME: TABLE,
             env_names.PUBLIC_BASE_URL: base_url,
             env_names.DEFAULT_SENDER: SENDER,
-            # A fresh key per run: personal links from an earlier run stop working, as its table is gone too.
-            env_names.LINK_KEY: secrets.token_urlsafe(32),
+            env_names.LINK_KEY: link_key(args.data),
             env_names.ORGANIZERS: os.environ.get(env_names.ORGANIZERS) or ORGANIZER,
         }
     )
     stream_arn = engines.create_table(engines.local_client("dynamodb", dynamodb), table_definition(TABLE))
     announce_stack(LocalStack(dynamodb, TABLE, os.getpid()))
     services = build_services(Settings.from_env())
+    services.stopping = stopping.is_set  # the postman claims no further mail once Ctrl-C is pressed
     app_module.use_services(services)
 
     now = SystemClock().now()
@@ -243,42 +217,59 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str) -> None:
     from local import mailview
 
     viewer = mailview.serve("127.0.0.1", args.mail_port, lambda: [m.raw_data for m in engines.sent_messages()])
-    for server in (web, viewer):
+    for server in (web.server, viewer):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     organizers = os.environ[env_names.ORGANIZERS]
+    kept = f"; kept in {args.data}" if args.data else ""
     print(
         f"\n  uketsuke     {base_url}\n  organizers   {base_url}/organizer (sign in as {organizers};"
         f" the link arrives in the mail viewer)\n  mail viewer  http://localhost:{args.mail_port}\n"
-        f"  DynamoDB     {dynamodb} (table {TABLE}; `make load-events` loads events/*.toml into it,"
-        " and the site shows them within 30 seconds)\n"
-        "  Ctrl-C stops everything.\n"
+        f"  DynamoDB     {dynamodb} (table {TABLE}{kept}; `make load-events` and manage.py find it by themselves,"
+        " and the site shows what they load within 30 seconds)\n"
+        "  Ctrl-C stops everything.\n",
+        flush=True,
     )
-
-    pump = engines.StreamPump(dynamodb, stream_arn)
-    next_tick = 0.0
-    unsent: list[dict[str, Any]] = []
     try:
-        while True:
-            if time.monotonic() >= next_tick:
-                for name, result in run_schedules(app_module, SystemClock().now()).items():
-                    _report(name, result)
-                next_tick = time.monotonic() + args.tick
-            unsent += pump.poll()
-            if unsent:
-                try:
-                    app_module.app.handler_map["deliver_mail"]({"Records": unsent}, None)
-                    unsent = []
-                except Exception as exc:  # as Lambda does: keep the batch and retry it
-                    cause = exc.__cause__ or exc
-                    print(f"deliver_mail: {exc} ({describe_error(cause)}); retrying", file=sys.stderr)
-            time.sleep(STREAM_POLL_SECONDS)
+        serve_until_stopped(app_module, engines.StreamPump(dynamodb, stream_arn), args.tick, stopping)
     finally:
         web.server.shutdown()
+        web.server.server_close()
         viewer.shutdown()
+        viewer.server_close()
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+def serve_until_stopped(app_module: Any, pump: engines.StreamPump, tick: float, stopping: threading.Event) -> None:
+    """Play EventBridge and the stream trigger: tick the schedules, deliver new outbox mail, until stopped."""
+    next_tick = 0.0
+    unsent: list[dict[str, Any]] = []
+    while not stopping.is_set():
+        if time.monotonic() >= next_tick:
+            for name, result in run_schedules(app_module, SystemClock().now()).items():
+                _report(name, result)
+            next_tick = time.monotonic() + tick
+        if stopping.is_set():
+            break
+        unsent += pump.poll()
+        if unsent:
+            try:
+                app_module.app.handler_map["deliver_mail"]({"Records": unsent}, None)
+                unsent = []
+            except Exception as exc:  # as Lambda does: keep the batch and retry it
+                cause = exc.__cause__ or exc
+                print(f"deliver_mail: {exc} ({describe_error(cause)}); retrying", file=sys.stderr)
+        stopping.wait(STREAM_POLL_SECONDS)
+
+
+def link_key(data: Path | None) -> str:
+    """The personal links' key: new for each run, or kept with the data so that earlier links still work."""
+    if data is None:
+        return secrets.token_urlsafe(32)  # the table goes with the run, and so do its links
+    path = data / "link-key"
+    if not path.exists():
+        data.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
 
 
 def _report(name: str, result: dict[str, int]) -> None:

@@ -195,7 +195,7 @@ def test_missing_settings_say_which_variable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.delenv("UKETSUKE_TABLE_NAME", raising=False)
-    monkeypatch.setattr("local.run.STACK_FILE", str(tmp_path / "none.json"))  # and no make run running
+    monkeypatch.setattr("local.stack.STACK_FILE", str(tmp_path / "none.json"))  # and no make run running
     assert manage_main(["load-events", str(SAMPLE_EVENT)]) == 2
     assert "or set UKETSUKE_TABLE_NAME" in capsys.readouterr().err
 

@@ -15,7 +15,7 @@ from chalicelib.domain.event import Event
 from chalicelib.usecases import broadcast
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.registering import register
-from local.run import LocalStack, announce_stack
+from local.stack import LocalStack, announce_stack
 from manage import main
 from tests.conftest import SAMPLE_EVENT, World, attendee, numbered
 
@@ -88,7 +88,7 @@ def test_a_missing_table_says_what_to_set(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.delenv("UKETSUKE_TABLE_NAME", raising=False)
-    monkeypatch.setattr("local.run.STACK_FILE", str(tmp_path / "none.json"))  # no make run on this machine
+    monkeypatch.setattr("local.stack.STACK_FILE", str(tmp_path / "none.json"))  # no make run on this machine
     assert main(["list", "cdo-seminar"]) == 2
     err = capsys.readouterr().err
     assert "start `make run`" in err and "--stage" in err and "UKETSUKE_TABLE_NAME" in err
@@ -99,7 +99,7 @@ def test_load_events_finds_the_running_make_run_by_itself(
 ) -> None:
     monkeypatch.delenv("UKETSUKE_TABLE_NAME", raising=False)
     stack_file = tmp_path / "local-stack.json"
-    monkeypatch.setattr("local.run.STACK_FILE", str(stack_file))
+    monkeypatch.setattr("local.stack.STACK_FILE", str(stack_file))
     # What make run announces: its DynamoDB Local, its table, its process (this one stands in for it).
     announce_stack(LocalStack(world.engines.dynamodb, world.table.name, os.getpid()), str(stack_file))
     assert main(["load-events", str(SAMPLE_EVENT)]) == 0
@@ -128,3 +128,25 @@ def test_no_region_says_what_to_set_instead_of_a_traceback(
     monkeypatch.setenv("UKETSUKE_TABLE_NAME", "uketsuke-somewhere")
     assert main(["list", "cdo-seminar"]) == 2
     assert "no AWS region is set" in capsys.readouterr().err
+
+
+def test_every_command_reaches_the_running_make_run_whatever_this_terminals_aws_settings(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A second terminal: its own AWS key and region (under which DynamoDB Local would show no such table),
+    # and the table name make run printed, as someone following its output would set it.
+    stack_file = tmp_path / "local-stack.json"
+    monkeypatch.setattr("local.stack.STACK_FILE", str(stack_file))
+    announce_stack(LocalStack(world.engines.dynamodb, world.table.name, os.getpid()), str(stack_file))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAANOTHERTERMINAL")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "another")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-west-2")
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    for named in ("", world.table.name):
+        monkeypatch.setenv("UKETSUKE_TABLE_NAME", named)
+        assert main(["load-events", str(SAMPLE_EVENT)]) == 0
+        assert main(["list", "cdo-seminar"]) == 0
+        assert main(["export-event", "cdo-seminar", "-o", str(tmp_path / "back.toml")]) == 0
+        out = capsys.readouterr()
+        assert out.err.count(f"using the running make run: table {world.table.name}") == 3
+        assert "自治体CDO勉強会" in out.out and "(定員 50)" in out.out

@@ -36,6 +36,8 @@ class Services:
     ids: IdGenerator
     events: EventDetails
     link_key: Callable[[], bytes]
+    # True once the process is stopping (make run's Ctrl-C); Lambda never stops a batch half-way.
+    stopping: Callable[[], bool] = lambda: False
     _postman: Postman | None = None
     _signer: LinkSigner | None = None
     _logo: tuple[datetime, str] | None = None  # when it was read, and the logo's data: URI ('' for none)
@@ -82,6 +84,7 @@ class Services:
                 mailer=SesContract(self.mailer_factory()),  # tests and make run meet SES's rules too
                 clock=self.clock,
                 limiter=RateLimiter(self.settings.ses_max_send_rate),
+                stopping=lambda: self.stopping(),  # read at each mail: make run sets it after building
             )
         return self._postman
 

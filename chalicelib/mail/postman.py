@@ -88,6 +88,9 @@ class Postman:
     clock: Clock
     limiter: RateLimiter
     sleep: Callable[[float], None] = time.sleep
+    # Asked before each mail is claimed: once it answers True (make run is stopping), no further mail is
+    # started; what was not started stays pending in the outbox for the next start or the sweeper.
+    stopping: Callable[[], bool] = lambda: False
 
     def deliver(self, slug: str, mail_id: str) -> MailStatus | None:
         """Deliver one outbox item; returns its new status, or None if someone else has it."""
@@ -164,6 +167,8 @@ class Postman:
         return [o for o in outcomes if not isinstance(o, Exception)]
 
     def _deliver_catching(self, mail: tuple[str, str]) -> MailStatus | Exception | None:
+        if self.stopping():
+            return None  # left in the outbox, unclaimed
         try:
             return self.deliver(*mail)
         except Exception as exc:  # one bad mail must not hold up the rest of the batch
