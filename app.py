@@ -1,7 +1,7 @@
 """uketsuke's Chalice app: wiring only. Each handler lives in the module named after its part of the site.
 
 chalicelib/web/public.py      the attendee's pages        chalicelib/web/api.py    the JSON API
-chalicelib/web/organizer.py   the organizer's pages       chalicelib/jobs/         schedules, stream, SNS
+chalicelib/web/organizer/     the organizer's pages       chalicelib/jobs/         schedules, stream, SNS
 chalicelib/web/openapi.py     the JSON API's description
 """
 

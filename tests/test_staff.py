@@ -80,6 +80,17 @@ def test_every_organizer_route_is_given_its_audience() -> None:
     assert sorted(NEEDS) == routes()
 
 
+def test_each_route_declares_the_role_its_audience_is() -> None:
+    # Where the route is declared (@get/@post in chalicelib/web/organizer/) says the same as the table above.
+    declared = {
+        (method, path): entry.view_function.least_role
+        for path, entries in app_module.app.routes.items()
+        if path.startswith("/organizer") and not path.startswith("/organizer/sign-in")
+        for method, entry in entries.items()
+    }
+    assert declared == NEEDS
+
+
 @pytest.fixture
 def people(client: Client, world: World, published: Event) -> dict[Role, SignedIn]:
     """An owner (from the deployment's list), a staff member and a door person added in the browser."""

@@ -124,6 +124,22 @@ def _announcement(f: Facts) -> tuple[Item, str]:
     return message, str(message.get("body", ""))
 
 
+def broadcast_preview(event: Event, person: Registration, draft: broadcast.Draft, event_url: str) -> RenderedMail:
+    """An organizer's message as its first recipient will read it (their personal link left out)."""
+    return r.render_broadcast(event, person, draft.subject, draft.body, Links(event_url=event_url))
+
+
+def announcement_preview(
+    table: Table, event: Event, request: announcements.Request, person: Registration, event_url: str, now: datetime
+) -> RenderedMail:
+    """A change notice or the cancellation as its first recipient will read it, with the revision it will carry."""
+    links, revision = Links(event_url=event_url), request.seen + 1
+    if request.kind == broadcast.CHANGE and request.change is not None:
+        was = earlier(request.change.before.fields())
+        return r.render_change_notice(event, person, links, was, request.change.about, request.note, now, revision)
+    return r.render_event_cancelled(event, person, links, request.note, now, revision)
+
+
 def earlier(before: Mapping[str, Any]) -> r.Earlier:
     """What a change notice says the event was, from the stored record of what registrants were told."""
     return r.Earlier(

@@ -13,15 +13,18 @@ with the same UID and a higher SEQUENCE, a cancellation with METHOD:CANCEL (RFC 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.clock import iso
-from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, Event
+from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, Event, EventState
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table, TransactionCancelled, put_new
-from chalicelib.usecases.broadcast import ALL, CANCELLATION, CHANGE, QUEUED
+from chalicelib.text import messages as msg
+from chalicelib.text.i18n import gettext
+from chalicelib.usecases.broadcast import ALL, BODY_LIMIT, CANCELLATION, CHANGE, QUEUED
 
 SCHEDULE, VENUE = "schedule", "venue"  # what a change is about
 
@@ -73,6 +76,39 @@ class Change:
     before: Told
     after: Told
     about: tuple[str, ...]  # SCHEDULE and/or VENUE
+
+
+@dataclass(frozen=True)
+class Request:
+    """An organizer's announcement form, checked: what to announce, or why not (`refusal` or `errors`)."""
+
+    kind: str
+    note: str
+    seen: int  # the revision the organizer's page showed
+    change: Change | None
+    refusal: str = ""  # nothing to do: sent already, or nothing to announce (409)
+    errors: dict[str, str] | None = None  # the form needs mending (400)
+    send: bool = False  # confirmed, not a preview
+
+
+def check_request(table: Table, state: EventState, fields: dict[str, str]) -> Request:
+    """Check the announcement form against the event as it is now (as broadcast.check does for messages)."""
+    kind = fields.get("kind", "")
+    note = fields.get("note", "").replace("\r\n", "\n").strip()
+    seen = fields.get("sequence", "")
+    change = pending_change(table, state.event)
+    revision = int(seen) if seen.isdigit() else -1
+    asked = Request(kind, note, revision, change, send=fields.get("action") == "send")
+    if state.cancelled or revision != sequence(table, state.event.slug):
+        return dataclasses.replace(asked, refusal=msg.ANNOUNCEMENT_DONE_ALREADY)
+    if kind not in (CHANGE, CANCELLATION) or (kind == CHANGE and change is None):
+        return dataclasses.replace(asked, refusal=msg.ANNOUNCEMENT_NOTHING)
+    if len(note) > BODY_LIMIT:
+        too_long = gettext(msg.TOO_LONG).format(label=gettext(msg.BODY_LABEL), limit=BODY_LIMIT, length=len(note))
+        return dataclasses.replace(asked, errors={"note": too_long})
+    if asked.send and kind == CANCELLATION and fields.get("confirm") != "yes":
+        return dataclasses.replace(asked, errors={"confirm": msg.CONFIRMATION_NEEDED["cancel"]})
+    return asked
 
 
 def remember_first(table: Table, event: Event) -> None:

@@ -20,10 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from chalicelib.domain.attendee import clean_line
 from chalicelib.domain.clock import iso
 from chalicelib.domain.ids import IdGenerator
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table
+from chalicelib.text import messages as msg
+from chalicelib.text.i18n import gettext
+from chalicelib.usecases import catalog
 
 EVERY_EVENT = "*"
 RATE_PER_MINUTE = 120
@@ -90,6 +94,28 @@ def issue(
     }
     table.put(item, condition="attribute_not_exists(pk)")
     return ApiKey.from_item(item), f"uk_{key_id}_{secret}"
+
+
+@dataclass(frozen=True)
+class Request:
+    """The organizer's form for a new key, checked: the name and scope asked for, and what is wrong."""
+
+    name: str
+    scope: str
+    errors: dict[str, str]
+
+
+def check_request(table: Table, fields: dict[str, str]) -> Request:
+    """A key needs a name (what it is for, at most NAME_LIMIT characters) and every event or one that exists."""
+    name, scope = clean_line(fields.get("name", "")), fields.get("scope", EVERY_EVENT)
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = msg.API_KEY_NAME_NEEDED
+    elif len(name) > NAME_LIMIT:
+        errors["name"] = gettext(msg.API_KEY_NAME_TOO_LONG).format(limit=NAME_LIMIT, length=len(name))
+    if scope != EVERY_EVENT and catalog.get_event(table, scope) is None:
+        errors["scope"] = msg.API_KEY_SCOPE_UNKNOWN
+    return Request(name, scope, errors)
 
 
 def revoke(table: Table, key_id: str, by: str, now: datetime) -> bool:

@@ -1,0 +1,70 @@
+"""The dashboard, an event's counts and list with search, and the lists to download."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from chalice.app import Response
+
+from chalicelib.config.services import current
+from chalicelib.text import messages as msg
+from chalicelib.usecases import catalog
+from chalicelib.usecases.staff import Role
+from chalicelib.web.headers import PRIVATE
+from chalicelib.web.http import query_params
+from chalicelib.web.organizer.access import Visit, get, routes
+
+# The organizer tools' own modules (roster, exports, checkin, broadcast) are imported inside the routes
+# that use them: every Lambda container of the site loads these modules, and the attendee pages' cold
+# start should not pay for the organizer tools.
+_CSV_LISTS = ("door.csv", "meishi.csv", "waitlist.csv", "accommodation.csv", "answers.csv", "audit.csv")
+
+
+@get("/", Role.DOOR)
+def dashboard(visit: Visit) -> Response:
+    """The events an organizer can open."""
+    s = current()
+    now = s.clock.now()
+    return visit.page(
+        "index.html", states=catalog.upcoming_events(s.table, now), past=catalog.past_events(s.table, now)
+    )
+
+
+@get("/events/{slug}", Role.STAFF)
+def event_overview(visit: Visit, slug: str) -> Response:
+    """Counts by state and category, and the list with search."""
+    from chalicelib.usecases import announcements, roster
+
+    state = visit.event(slug)
+    params = query_params(routes.current_request)
+    asked = roster.ListQuery.from_params(params)
+    everyone = roster.entries(current().table, slug)
+    return visit.page(
+        "event.html",
+        state=state,
+        event=state.event,
+        counts=roster.count(everyone),
+        listing=roster.select(everyone, asked),
+        asked=asked,
+        page_link=lambda **changes: f"?{urlencode(asked.params(**changes))}#list",
+        unannounced=announcements.pending_change(current().table, state.event),
+        saved=bool(params.get("saved")),
+    )
+
+
+@get("/events/{slug}/export/{name}", Role.STAFF)
+def export_list(visit: Visit, slug: str, name: str) -> Response:
+    """One of the lists (door, 名刺交換, waiting, accommodation, staff actions) as CSV for Excel."""
+    from chalicelib.usecases import exports
+
+    state = visit.event(slug)
+    if name not in _CSV_LISTS:
+        raise visit.refuse(404, msg.EXPORT_UNKNOWN, msg.EXPORT_UNKNOWN)
+    kind = exports.ListKind(name.removesuffix(".csv"))
+    table = exports.listing(current().table, state.event, kind)
+    headers: dict[str, str | list[str]] = {
+        **PRIVATE,
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{exports.filename(state.event, kind, "csv")}"',
+    }
+    return Response(body=exports.to_csv(table), headers=headers)
