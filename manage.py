@@ -69,7 +69,7 @@ def load_events(table: Table, paths: list[str]) -> int:
 
 def export_event(table: Table, slug: str, output: str | None) -> int:
     """Write the event as an event file that loads back unchanged (stdout, or a file)."""
-    from chalicelib.domain.event_toml import to_toml
+    from chalicelib.domain.event_file import to_toml
 
     text = to_toml(_event(table, slug))
     if output is None:

@@ -6,9 +6,11 @@
     mail         composing, rendering and sending outbox mail (the only code that talks to SES).
     usecases     what people and jobs do: register, cancel, move up, draw, close, remind, check in...
     store        the DynamoDB adapter, the table's key schema, the retry policy for lost races.
+    templating   the one Jinja environment (autoescaping, compiled ahead of packaging): above the domain,
+                 whose moments, questions and site its filters read; below all that renders.
     domain       events, the seat ledger, registrations, attendees, time, ids and signed links: no AWS,
                  no Chalice, no Jinja.
-    text         languages, every sentence, how dates are written, the Jinja environment.
+    text         languages, every sentence, how dates are written.
 
 templates/, locale/ and static/ are data beside the packages (Chalice ships all of chalicelib/).
 """

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.domain.event_file import read_event_file
-from chalicelib.text.templating import compile_all
+from chalicelib.templating import compile_all
 from deploy.lambda_zip import CompileError, finish
 from deploy.stage import Stage
 from deploy.template import API_FUNCTION, API_LOGICAL_ID, Function, merge_template

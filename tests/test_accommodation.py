@@ -13,8 +13,7 @@ from chalice.test import Client
 
 from chalicelib.domain.attendee import ACCOMMODATIONS, validate_registration
 from chalicelib.domain.event import Event
-from chalicelib.domain.event_file import parse_event
-from chalicelib.domain.event_toml import to_toml
+from chalicelib.domain.event_file import parse_event, to_toml
 from chalicelib.store import schema
 from chalicelib.text import messages as msg
 from chalicelib.usecases.registering import get_registration

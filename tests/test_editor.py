@@ -11,7 +11,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.domain.event import Event
-from chalicelib.domain.event_toml import to_toml
+from chalicelib.domain.event_file import to_toml
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.registering import register
 from tests.conftest import World, numbered, page

@@ -21,8 +21,7 @@ from chalicelib.domain.event import (
     Talk,
     Translation,
 )
-from chalicelib.domain.event_file import parse_event, read_event_file
-from chalicelib.domain.event_toml import to_toml
+from chalicelib.domain.event_file import parse_event, read_event_file, to_toml
 from manage import main as manage_main
 from tests.conftest import SAMPLE_EVENT, World
 

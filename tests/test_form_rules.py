@@ -11,8 +11,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.domain.event import Event, EventFileError, FieldRule
-from chalicelib.domain.event_file import parse_event
-from chalicelib.domain.event_toml import to_toml
+from chalicelib.domain.event_file import parse_event, to_toml
 from chalicelib.usecases.roster import entries
 from tests.conftest import FORM, World, page, signed, valid_form
 

@@ -78,7 +78,7 @@ def test_every_kind_of_page_is_valid_html(client: Client, world: World, publishe
     pages["print"] = page(client.http.get(detail + "/print", headers=cookie))
     pages["event-form"] = page(client.http.get(f"/organizer/events/{published.slug}/edit", headers=cookie))
     pages["editor"] = page(client.http.get(f"/organizer/events/{published.slug}/edit-file", headers=cookie))
-    from chalicelib.domain.event_toml import to_toml
+    from chalicelib.domain.event_file import to_toml
 
     edit = f"/organizer/events/{published.slug}/edit-file"
     fields = {"csrf": signed_in.csrf, "text": to_toml(published), "action": "preview"}

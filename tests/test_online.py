@@ -12,8 +12,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.domain.event import ATTENDANCE, Event, EventFileError, Online
-from chalicelib.domain.event_file import parse_event
-from chalicelib.domain.event_toml import to_toml
+from chalicelib.domain.event_file import parse_event, to_toml
 from tests.conftest import FORM, World, mailbox, page, signed, valid_form
 
 MEETING = "https://meet.example.jp/j/123456?pwd=secret"

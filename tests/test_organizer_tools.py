@@ -367,8 +367,7 @@ def test_when_the_form_asks_leave_for_meishi_the_list_holds_only_those_who_gave_
     import tomllib
     from urllib.parse import urlencode
 
-    from chalicelib.domain.event_file import parse_event
-    from chalicelib.domain.event_toml import to_toml
+    from chalicelib.domain.event_file import parse_event, to_toml
     from tests.conftest import FORM, signed, valid_form
 
     event = world.publish(dataclasses.replace(published, slug="asks", meishi_consent_question=True))

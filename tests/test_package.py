@@ -36,7 +36,7 @@ RENDER_FROM_PACKAGE = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, sys.argv[1])
-    import chalicelib.text.templating as templating
+    import chalicelib.templating as templating
     assert templating.TEMPLATE_DIR.is_relative_to(sys.argv[1]), templating.TEMPLATE_DIR
     from chalicelib.domain.event_file import read_event_file
     from chalicelib.mail.render import Links, render_confirmation

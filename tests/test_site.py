@@ -14,8 +14,7 @@ from chalice.test import Client
 
 from chalicelib.config.settings import Settings, SettingsError
 from chalicelib.domain.event import Event, EventFileError
-from chalicelib.domain.event_file import parse_event
-from chalicelib.domain.event_toml import to_toml
+from chalicelib.domain.event_file import parse_event, to_toml
 from chalicelib.domain.site import MAX_LOGO_BYTES, SiteIdentity, SiteIdentityError, logo_type
 from deploy.stage import StageError, parse_stage
 from deploy.template import Function, environment

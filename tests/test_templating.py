@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chalicelib.text import templating
+from chalicelib import templating
 from tests.conftest import registration
 
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import templating
 from chalicelib.config.settings import LINK_KEY, LINK_KEY_SECRET, Settings, SettingsError, require_public_base_url
 from chalicelib.domain.clock import Clock, SystemClock
 from chalicelib.domain.ids import IdGenerator, new_id
 from chalicelib.domain.links import LinkSigner
 from chalicelib.domain.site import SiteIdentity
 from chalicelib.store.dynamo import Table
-from chalicelib.text import templating
 from chalicelib.usecases.catalog import EventDetails
 from chalicelib.usecases.outbox import FAN_OUT_WRITERS
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib import templating
 from chalicelib.domain.attendee import single_line
 from chalicelib.domain.event import Event
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.mail.calendar import build_ics
 from chalicelib.mail.qr import QR_CONTENT_ID, qr_png
-from chalicelib.text import templating
 from chalicelib.text.i18n import N_, gettext
 from chalicelib.text.messages import MAIL_KIND_LABELS
 

@@ -1,7 +1,7 @@
 """Editing an event in the browser: its file's text, checked exactly as `manage.py load-events` checks it.
 
-The editor works on the event file's own format (domain/event_file.py, written back by
-domain/event_toml.py), so one strict format holds for both, and whatever loads from a file can be
+The editor works on the event file's own format (domain/event_file/, written back by
+domain/event_file/writer.py), so one strict format holds for both, and whatever loads from a file can be
 edited and whatever is saved can be exported again. Saving publishes through publishing.load_event:
 more seats move the line up at once; fewer seats than are taken is refused with the count.
 """
@@ -72,7 +72,7 @@ def duplicate_text(event: Event, new_slug: str) -> str:
     """The event file of `event` under a new slug, for a new event like it (dates to be changed)."""
     import dataclasses
 
-    from chalicelib.domain.event_toml import to_toml
+    from chalicelib.domain.event_file import to_toml
 
     return to_toml(dataclasses.replace(event, slug=new_slug))
 
@@ -115,7 +115,7 @@ def form_values(event: Event) -> dict[str, str]:
     """The form's fields for an event, as the organizer reads them (wall times in the event's zone)."""
     import tomllib
 
-    from chalicelib.domain.event_toml import to_toml
+    from chalicelib.domain.event_file import to_toml
 
     data = tomllib.loads(to_toml(event))
     values: dict[str, str] = {}
@@ -144,8 +144,7 @@ def from_form(event: Event, fields: Mapping[str, str]) -> FormEdit:
     """Apply the form over the event's own file: the text to check and save, or what is wrong, field by field."""
     import tomllib
 
-    from chalicelib.domain.event_file import parse_event
-    from chalicelib.domain.event_toml import to_toml
+    from chalicelib.domain.event_file import parse_event, to_toml
 
     data: dict[str, Any] = tomllib.loads(to_toml(event))
     values = {name: str(fields.get(name, "")).strip() for name in FORM_FIELDS}

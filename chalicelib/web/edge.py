@@ -17,9 +17,9 @@ from typing import Any
 
 from chalice.app import Response
 
+from chalicelib.templating import render
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.text.templating import render
 from chalicelib.web.headers import PRIVATE, SECURITY_HEADERS
 from chalicelib.web.http import base_path, read_cookie, routed_path
 

@@ -11,9 +11,9 @@ from chalicelib.domain.attendee import EDITABLE_FIELDS, NEEDS_FIELD_PREFIX, Atte
 from chalicelib.domain.event import EventState
 from chalicelib.domain.questions import Question, answers_of, form_values
 from chalicelib.domain.registration import Registration
+from chalicelib.templating import render
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import current as current_language
-from chalicelib.text.templating import render
 from chalicelib.web.bots import HONEYPOT_FIELD, TOKEN_FIELD
 
 

@@ -1,4 +1,8 @@
-"""The one Jinja environment: autoescaping HTML, strict about undefined names, compiled ahead of time."""
+"""The one Jinja environment: autoescaping HTML, strict about undefined names, compiled ahead of time.
+
+It sits above the domain (its filters and globals read the domain's moments, questions and site) and
+below everything that renders (pages and mail); text/ below the domain holds only words and formats.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +22,9 @@ from chalicelib.text import display, i18n, messages
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
-# Written by `make templates` (python -m chalicelib.text.templating) before packaging; git ignores it.
-COMPILED_DIR = Path(__file__).resolve().parent.parent / "template_cache"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+# Written by `make templates` (python -m chalicelib.templating) before packaging; git ignores it.
+COMPILED_DIR = Path(__file__).resolve().parent / "template_cache"
 
 
 def _bytecode_cache(directory: Path, writable: bool) -> Any:

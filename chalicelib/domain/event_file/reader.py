@@ -1,0 +1,139 @@
+"""Reading an event file: the TOML an organizer writes (`events/<slug>.toml`), parsed strictly into an Event.
+
+Every error names the field and says what is expected, so an organizer can fix the file alone. Each
+part of the file is read by the module named after it (dates, seats, form, online, translations);
+this one puts the event together.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from chalicelib.domain.event import (
+    DEFAULT_RETENTION_DAYS,
+    MAX_RETENTION_DAYS,
+    SLUG_PATTERN,
+    Contact,
+    Event,
+    EventFileError,
+    Talk,
+    Venue,
+)
+from chalicelib.domain.event_file import dates as dates_of
+from chalicelib.domain.event_file import seats
+from chalicelib.domain.event_file.form import form_rules, own_questions
+from chalicelib.domain.event_file.names import check_names
+from chalicelib.domain.event_file.online import online_section, with_attendance
+from chalicelib.domain.event_file.translations import translations
+from chalicelib.domain.event_file.values import (
+    address,
+    flag,
+    list_of_tables,
+    not_text,
+    strings,
+    table,
+    text,
+    whole_number,
+)
+from chalicelib.domain.site import public_url
+
+
+def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
+    """Build an Event from a parsed TOML document, or raise EventFileError naming the field."""
+    where = not_text(data)
+    if where is not None:
+        raise EventFileError(f"{where}: holds a character that is not text (a lone surrogate or a noncharacter)")
+    check_names(data)
+    slug = text(data, "slug", default=default_slug)
+    if not SLUG_PATTERN.match(slug):
+        raise EventFileError(f"slug {slug!r} must be lowercase letters, digits and hyphens (it becomes the URL)")
+    when = dates_of.dates(data)
+    try:
+        retention = whole_number(data, "retention_days", DEFAULT_RETENTION_DAYS, 1, MAX_RETENTION_DAYS)
+    except EventFileError as exc:
+        raise EventFileError(f"retention_days must be a whole number of days from 1 to {MAX_RETENTION_DAYS}") from exc
+    capacity = seats.capacity(data)
+    venue_data = table(data, "venue")
+    contact_data = table(data, "contact")
+    event = Event(
+        slug=slug,
+        title=text(data, "title"),
+        summary=text(data, "summary", default=""),
+        starts_at=when.starts_at,
+        ends_at=when.ends_at,
+        timezone=when.timezone,
+        venue=Venue(
+            name=text(venue_data, "name", where="venue"),
+            address=text(venue_data, "address", where="venue"),
+            map_url=text(venue_data, "map_url", where="venue", default=""),
+            url=text(venue_data, "url", where="venue", default=""),
+        ),
+        capacity=capacity,
+        registration_closes_at=when.registration_closes_at,
+        categories=seats.categories(data, capacity),
+        contact=Contact(
+            organizer_email=address(contact_data, "organizer_email", required=True),
+            sender=address(contact_data, "sender", required=False),
+            sender_name=text(contact_data, "sender_name", where="contact", default=""),
+            organizer_name=text(contact_data, "organizer_name", where="contact", default=""),
+        ),
+        doors_open_at=when.doors_open_at,
+        organizers=strings(data, "organizers"),
+        cooperators=strings(data, "cooperators"),
+        fee=text(data, "fee", default=""),
+        programme=tuple(
+            Talk(
+                title=text(t, "title", where="programme"),
+                speaker=text(t, "speaker", where="programme", default=""),
+                affiliation=text(t, "affiliation", where="programme", default=""),
+            )
+            for t in list_of_tables(data, "programme")
+        ),
+        reminders=dates_of.reminders(data),
+        url=text(data, "url", default=""),
+        share_image_url=share_image(data),
+        waitlist=flag(data, "waitlist", True),
+        accommodation_question=flag(data, "accommodation_question", True),
+        meishi_consent_question=flag(data, "meishi_consent_question", False),
+        form=form_rules(data),
+        questions=own_questions(data),
+        online=online_section(data),
+        cancellation_closes_at=when.cancellation_closes_at,
+        quota_release_at=when.quota_release_at,
+        draw_at=when.draw_at,
+        retention_days=retention,
+    )
+    event = with_attendance(replace(event, translations=translations(data, event)))
+    dates_of.check_reminders(event)
+    return event
+
+
+def parse_event_text(text: str, default_slug: str = "") -> Event:
+    """An event from the text of an event file (as the editor sends it), or EventFileError saying what is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise EventFileError(f"not valid TOML: {exc}") from exc
+    return parse_event(data, default_slug=default_slug)
+
+
+def read_event_file(path: str) -> Event:
+    """Parse one `events/<slug>.toml`; the slug defaults to the file name."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise EventFileError(f"not valid TOML: {exc}") from exc
+    return parse_event(data, default_slug=os.path.splitext(os.path.basename(path))[0])
+
+
+def share_image(data: Mapping[str, Any]) -> str:
+    """The picture for the event's link preview: an https:// address, or '' for the site's own."""
+    value = text(data, "share_image_url", default="")
+    if value and not public_url(value):
+        raise EventFileError(f"share_image_url must be an https:// address of a picture, got {value!r}")
+    return value
