@@ -44,7 +44,7 @@ bench: deps templates ## Measure cold start, cost per registration, flash crowd,
 	$(PY) -m bench.run
 
 templates: $(PIP_STAMP) ## Compile the Jinja templates ahead of packaging (saves ~70 ms of a cold start)
-	$(PY) -m chalicelib.text.templating
+	$(PY) -m chalicelib.templating
 
 catalogs: $(PIP_STAMP) ## After changing any text: extract it, merge it into the English catalog, compile (then translate what is new)
 	mkdir -p build
@@ -88,7 +88,8 @@ system-test:
 $(PIP_STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || { echo "uketsuke needs Python 3.11 or newer (3.11 to 3.14 to deploy); $(PYTHON) is $$($(PYTHON) -V 2>&1). Run: make clean && make PYTHON=python3.12 ..." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	# chalice 1.34 packages the Lambda zip with pip and declares pip<26.3.
+	$(PY) -m pip install --quiet --upgrade "pip<26.3"
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 

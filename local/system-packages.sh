@@ -19,7 +19,10 @@ if [ "$purpose" = test ]; then
   # Playwright cannot download its own browser here: the browser tests drive Debian's Chromium.
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   # Without CJK fonts Japanese renders as boxes, and axe's contrast checks and the screenshots mean nothing.
-  { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; } || missing+=(fonts-noto-cjk)
+  # Read whole before matching: `grep -q` stops early, and under pipefail the writer's SIGPIPE fails the test.
+  fonts="$(dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null || true)"
+  command -v fc-list >/dev/null 2>&1 && fonts="$fonts $(fc-list 2>/dev/null || true)"
+  case "$fonts" in *"install ok installed"* | *"Noto Sans CJK"*) ;; *) missing+=(fonts-noto-cjk) ;; esac
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
