@@ -75,20 +75,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(line)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     """Tests that start DynamoDB Local and moto are marked `engines`, those that drive Chromium `browser`.
 
     `make test-fast` runs the others: the domain, the ledger's properties, validation, rendering, parsing.
+    Marked as each test is collected, so the xdist group is there before any plugin reorders or renames.
     """
-    for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        if "local_engines" in fixtures:
-            item.add_marker(pytest.mark.engines)
-        if "chromium" in fixtures:
-            item.add_marker(pytest.mark.browser)
-        group = xdist_group(item.path.name, fixtures)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+    fixtures = getattr(item, "fixturenames", ())
+    if "local_engines" in fixtures:
+        item.add_marker(pytest.mark.engines)
+    if "chromium" in fixtures:
+        item.add_marker(pytest.mark.browser)
+    group = xdist_group(item.path.name, fixtures)
+    if group:
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 # Suites that each keep to one worker when tests run side by side (make test: pytest-xdist, --dist loadgroup).
