@@ -345,6 +345,15 @@ def organizer_paths() -> list[str]:
     ]
 
 
+GUIDE_SCREENSHOTS = {
+    "/organizer": "organizer-dashboard.png",
+    "/organizer/events/cdo-seminar": "organizer-event.png",
+    "/organizer/events/cdo-seminar/edit": "organizer-edit.png",
+    "/organizer/events/cdo-seminar/add": "organizer-add.png",
+    "/organizer/events/cdo-seminar/broadcasts": "organizer-broadcast.png",
+}
+
+
 def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: Any, site: Site) -> None:
     now, ids = site.world.clock.now(), site.world.services.ids
     event = published_event(site)
@@ -353,14 +362,18 @@ def test_every_organizer_page_is_accessible_and_checks_in_on_a_phone(chromium: A
     anonymous = new_page(chromium, width=320)
     anonymous.goto(f"{site.url}/organizer/sign-in")
     assert_accessible(anonymous, "sign-in")
+    anonymous.screenshot(path=str(SCREENSHOTS / "organizer-sign-in.png"), full_page=True)
     follow(anonymous, anonymous.get_by_role("button", name="サインイン用のリンクを送る"), heading=ERRORS)
     assert_accessible(anonymous, "sign-in with an error")
     desk = signed_in_page(chromium, site, width=320)
     for path in organizer_paths():
         desk.goto(site.url + path)
         assert_accessible(desk, path)
+        if path in GUIDE_SCREENSHOTS:  # the organizer guide (docs/organizer-guide.ja.md) shows these
+            desk.screenshot(path=str(SCREENSHOTS / GUIDE_SCREENSHOTS[path]), full_page=True)
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/registrations/R000000001")
     assert_accessible(desk, "registration detail")
+    desk.screenshot(path=str(SCREENSHOTS / "organizer-registration.png"), full_page=True)
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/registrations/R000000001/print")
     assert_accessible(desk, "printable confirmation")
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/add")

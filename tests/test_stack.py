@@ -373,18 +373,22 @@ def test_every_api_stage_cloudformation_creates_carries_the_client_throttle(plai
     assert stages and stages <= protected, f"stages {sorted(stages)}, protected {sorted(protected)}"
 
 
-README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+# Where the documentation states the stack's counts (deploying, operations) and app.py's wiring (architecture).
+DOCS = "\n".join(
+    (Path(__file__).parents[1] / "docs" / name).read_text(encoding="utf-8")
+    for name in ("deploying.md", "operations.md", "architecture.md")
+)
 _NUMBER_WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 
 
-def readme_count(pattern: str) -> list[str]:
-    """Every count the README states in the place `pattern` (a regex with groups) describes."""
-    found = re.findall(pattern, README)
-    assert found, f"the README no longer says {pattern!r}"
+def docs_count(pattern: str) -> list[str]:
+    """Every count the documentation states in the place `pattern` (a regex with groups) describes."""
+    found = re.findall(pattern, DOCS)
+    assert found, f"the documentation no longer says {pattern!r}"
     return found
 
 
-def test_the_readme_counts_what_the_built_template_holds(template: dict[str, Any]) -> None:
+def test_the_docs_count_what_the_built_template_holds(template: dict[str, Any]) -> None:
     functions = resources_of(template, "AWS::Serverless::Function")
     schedules = [
         source
@@ -394,22 +398,22 @@ def test_the_readme_counts_what_the_built_template_holds(template: dict[str, Any
     ]
     alarms = len(resources_of(template, "AWS::CloudWatch::Alarm"))
     queues = len(resources_of(template, "AWS::SQS::Queue"))
-    assert readme_count(r"\| (\d+) Lambda functions, the API and (\d+) EventBridge schedules \|") == [
+    assert docs_count(r"\| (\d+) Lambda functions, the API and (\d+) EventBridge schedules \|") == [
         (str(len(functions)), str(len(schedules)))
     ]
-    assert readme_count(r"\| (\d+) CloudWatch alarms") == [str(alarms)]
-    assert readme_count(r"the (\d+) alarms \(\$0\.10 each, \$(\d+\.\d\d) a month\)") == [
+    assert docs_count(r"\| (\d+) CloudWatch alarms") == [str(alarms)]
+    assert docs_count(r"the (\d+) alarms \(\$0\.10 each, \$(\d+\.\d\d) a month\)") == [
         (str(alarms), f"{alarms * 0.10:.2f}")
     ]
-    assert readme_count(r"\| (\d+) SQS dead-letter queues") == [str(queues)]
-    assert [_NUMBER_WORDS[word] for word in readme_count(r"the (\w+) EventBridge schedules, the outbox")] == [
+    assert docs_count(r"\| (\d+) SQS dead-letter queues") == [str(queues)]
+    assert [_NUMBER_WORDS[word] for word in docs_count(r"the (\w+) EventBridge schedules, the outbox")] == [
         len(schedules)
     ]
 
 
-def test_the_readme_counts_what_app_py_wires() -> None:
+def test_the_docs_count_what_app_py_wires() -> None:
     wiring = (Path(__file__).parents[1] / "app.py").read_text(encoding="utf-8")
-    (middlewares, blueprints) = readme_count(r"(?s)adds (\w+) middlewares .*?registers (\w+) blueprints")[0]
+    (middlewares, blueprints) = docs_count(r"(?s)adds (\w+) middlewares .*?registers (\w+) blueprints")[0]
     assert _NUMBER_WORDS[middlewares] == wiring.count("app.register_middleware(")
     assert _NUMBER_WORDS[blueprints] == wiring.count("app.register_blueprint(")
 
