@@ -23,8 +23,7 @@ from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, Event
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table, TransactionCancelled, put_new
 from chalicelib.text import messages as msg
-from chalicelib.text.i18n import gettext
-from chalicelib.usecases.broadcast import ALL, BODY_LIMIT, CANCELLATION, CHANGE, QUEUED
+from chalicelib.usecases.broadcast import ALL, BODY_LIMIT, CANCELLATION, CHANGE, QUEUED, too_long
 
 SCHEDULE, VENUE = "schedule", "venue"  # what a change is about
 
@@ -96,16 +95,15 @@ def check_request(table: Table, state: EventState, fields: dict[str, str]) -> Re
     kind = fields.get("kind", "")
     note = fields.get("note", "").replace("\r\n", "\n").strip()
     seen = fields.get("sequence", "")
-    change = pending_change(table, state.event)
+    record = told(table, state.event.slug)  # read once: the change and the revision both come from it
     revision = int(seen) if seen.isdigit() else -1
-    asked = Request(kind, note, revision, change, send=fields.get("action") == "send")
-    if state.cancelled or revision != sequence(table, state.event.slug):
+    asked = Request(kind, note, revision, _change_since(record, state.event), send=fields.get("action") == "send")
+    if state.cancelled or revision != (record.sequence if record else 0):
         return dataclasses.replace(asked, refusal=msg.ANNOUNCEMENT_DONE_ALREADY)
-    if kind not in (CHANGE, CANCELLATION) or (kind == CHANGE and change is None):
+    if kind not in (CHANGE, CANCELLATION) or (kind == CHANGE and asked.change is None):
         return dataclasses.replace(asked, refusal=msg.ANNOUNCEMENT_NOTHING)
     if len(note) > BODY_LIMIT:
-        too_long = gettext(msg.TOO_LONG).format(label=gettext(msg.BODY_LABEL), limit=BODY_LIMIT, length=len(note))
-        return dataclasses.replace(asked, errors={"note": too_long})
+        return dataclasses.replace(asked, errors={"note": too_long(msg.BODY_LABEL, BODY_LIMIT, len(note))})
     if asked.send and kind == CANCELLATION and fields.get("confirm") != "yes":
         return dataclasses.replace(asked, errors={"confirm": msg.CONFIRMATION_NEEDED["cancel"]})
     return asked
@@ -132,7 +130,10 @@ def sequence(table: Table, slug: str) -> int:
 
 def pending_change(table: Table, event: Event) -> Change | None:
     """What differs between the published details and what registrants were told; None if nothing does."""
-    before = told(table, event.slug)
+    return _change_since(told(table, event.slug), event)
+
+
+def _change_since(before: Told | None, event: Event) -> Change | None:
     if before is None or before.cancelled:
         return None
     after = Told.of(event, before.sequence + 1)

@@ -4,7 +4,8 @@ An organizer issues a key with a name (what it is for) and a scope (every event,
 is shown once; the table keeps only a SHA-256 digest of its secret part, so a copy of the table lets
 nobody in. A revoked key stops working at once. Each key may make RATE_PER_MINUTE calls a minute,
 counted in the table, so one leaked key cannot fill an event's seats in seconds. A key issued with
-UNLIMITED is not counted: the console and the test suite issue such keys, organizers' pages never do.
+UNLIMITED is not counted: only the test suite issues such keys (generated requests must reach past
+the key check on a stopped clock); organizers' pages and the console never do.
 
 A key reads `uk_<id>_<secret>`: the id finds the stored digest, the secret (256 random bits) is
 compared with it in constant time.

@@ -89,11 +89,11 @@ def check(fields: dict[str, str], event: Event) -> Checked:
     if not subject:
         errors["subject"] = msg.BROADCAST_SUBJECT_NEEDED
     elif len(subject) > SUBJECT_LIMIT:
-        errors["subject"] = _too_long(msg.SUBJECT_LABEL, SUBJECT_LIMIT, len(subject))
+        errors["subject"] = too_long(msg.SUBJECT_LABEL, SUBJECT_LIMIT, len(subject))
     if not body:
         errors["body"] = msg.BROADCAST_BODY_NEEDED
     elif len(body) > BODY_LIMIT:
-        errors["body"] = _too_long(msg.BODY_LABEL, BODY_LIMIT, len(body))
+        errors["body"] = too_long(msg.BODY_LABEL, BODY_LIMIT, len(body))
     if audience not in AUDIENCES:
         errors["audience"] = msg.BROADCAST_AUDIENCE_UNKNOWN
     if category and category not in {c.key for c in event.categories}:
@@ -101,7 +101,8 @@ def check(fields: dict[str, str], event: Event) -> Checked:
     return Checked(Draft(subject, body, audience, category), errors)
 
 
-def _too_long(label: str, limit: int, length: int) -> str:
+def too_long(label: str, limit: int, length: int) -> str:
+    """The message for a text over its limit, naming the field, the limit and the length."""
     return gettext(msg.TOO_LONG).format(label=gettext(label), limit=limit, length=length)
 
 
