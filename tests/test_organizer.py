@@ -15,7 +15,7 @@ import app as app_module
 from chalicelib.domain.event import Event
 from chalicelib.usecases import sign_in as sign_in_usecase
 from chalicelib.usecases.registering import register
-from tests.conftest import BASE_URL, FORM, World, mailbox, numbered, page
+from tests.conftest import BASE_URL, FORM, World, altered, mailbox, numbered, page
 
 ORGANIZER = "office@example.jp"
 
@@ -193,7 +193,7 @@ def test_listed_and_unlisted_addresses_take_the_same_time(client: Client, organi
 def test_a_link_is_refused_when_forged_or_expired(client: Client, organizer_listed: World) -> None:
     link = sign_in_link(client, organizer_listed)
     path, _, token = link.partition("?token=")
-    forged = f"{path}?token={token[:-2]}AA"
+    forged = f"{path}?token={altered(token)}"
     assert client.http.get(forged).status_code == 404
     assert use_link(client, forged).status_code == 404
     organizer_listed.clock.advance(sign_in_usecase.SIGN_IN_VALID + timedelta(seconds=1))
@@ -247,7 +247,7 @@ def test_every_organizer_route_refuses_anonymous_forged_and_ended_sessions(
         "uketsuke_session=",
         f"uketsuke_session={session_id}",  # no signature
         f"uketsuke_session={session_id}.ffffffff.AAAA",  # a made-up signature
-        signed_in.cookie[:-3] + "AAA",  # a real cookie with its signature altered
+        altered(signed_in.cookie),  # a real cookie with its signature altered
         'uketsuke_session="; Path=/',  # not even a well-formed cookie
     ]
     for cookie in forged_cookies:
@@ -258,7 +258,7 @@ def test_every_organizer_route_refuses_anonymous_forged_and_ended_sessions(
         assert _refused(response, method), (cookie, response.status_code)
     if method == "POST":
         # A genuine session posting without its page's token (another site's form) is refused too.
-        for csrf in ("", "ffffffff.AAAA", signed_in.csrf[:-2] + "AA"):
+        for csrf in ("", "ffffffff.AAAA", altered(signed_in.csrf)):
             response = client.http.post(
                 path, headers={**FORM, "Cookie": signed_in.cookie}, body=urlencode({"csrf": csrf})
             )
