@@ -16,7 +16,7 @@ from chalicelib.domain.event import Event
 from chalicelib.domain.event_file import parse_event, to_toml
 from chalicelib.store import schema
 from chalicelib.text import messages as msg
-from chalicelib.usecases.registering import get_registration
+from chalicelib.usecases.registrations import get_registration
 from tests.conftest import FORM, World, mailbox, page, signed, valid_form
 from tests.test_organizer import ORGANIZER, sign_in
 

@@ -18,7 +18,8 @@ from chalicelib.store import schema
 from chalicelib.usecases import assisted
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.changes import cancel
-from chalicelib.usecases.registering import get_registration, guard_key, register
+from chalicelib.usecases.registering import guard_key, register
+from chalicelib.usecases.registrations import get_registration
 from tests.conftest import FORM, World, attendee, mailbox, numbered, page, signed, valid_form
 from tests.test_organizer import ORGANIZER, SignedIn, sign_in
 

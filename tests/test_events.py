@@ -11,17 +11,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.event import (
-    Availability,
-    Category,
-    Event,
-    EventFileError,
-    EventState,
-    ReminderSpec,
-    Talk,
-    Translation,
-)
+from chalicelib.domain.event import Category, Event, EventFileError, ReminderSpec, Talk, Translation
 from chalicelib.domain.event_file import parse_event, read_event_file, to_toml
+from chalicelib.domain.event_state import Availability, EventState
 from manage import main as manage_main
 from tests.conftest import SAMPLE_EVENT, World
 

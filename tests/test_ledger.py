@@ -3,7 +3,9 @@
 Random sequences of everything that changes seats (register, cancel, join, leave, promote, release,
 draw) must keep `seats_taken <= committed <= seat_limit`, and after the line moves nobody waits who
 could be seated. The conditions `claim()` gives DynamoDB are evaluated here on every ledger the
-sequences reach and must say exactly what `Ledger.claimable()` says.
+sequences reach and must say exactly what `Ledger.claimable()` says. Half the ledgers are a hybrid
+event's, with two pools (会場 and オンライン): each pool's limit holds, and nobody waits in a pool
+whose seat they could take.
 """
 
 from __future__ import annotations
@@ -19,13 +21,19 @@ from hypothesis import strategies as st
 from chalicelib.domain.ledger import (
     FULL,
     HAS_ROOM,
+    POOL_LIMIT,
+    POOL_TAKEN,
+    POOL_WAITING,
     RESERVED,
     TAKEN,
+    WAITING_AT,
     WAITING_IN,
     Claim,
     Ledger,
     claim,
+    claim_names,
     is_full,
+    place_key,
     seats_left,
     slot,
 )
@@ -33,6 +41,8 @@ from tests.dynamo_expressions import apply_update, condition_holds
 from tests.reach import Reach
 
 CATEGORIES = ("councillor", "official", "other")
+POOLS = ("venue", "online")
+Person = tuple[str, str, str]  # (id, category, pool)
 
 
 def item_of(ledger: Ledger) -> dict[str, Any]:
@@ -46,13 +56,22 @@ def item_of(ledger: Ledger) -> dict[str, Any]:
         TAKEN: {slot(c): ledger.taken(c) for c in CATEGORIES},
         WAITING_IN: {slot(c): ledger.waiting_of(c) for c in CATEGORIES},
         RESERVED: {slot(c): ledger.reserved_for(c) for c in CATEGORIES},
+        POOL_LIMIT: dict(ledger.pool_limit),
+        POOL_TAKEN: {p: ledger.pool_taken.get(p, 0) for p in ledger.pool_limit},
+        POOL_WAITING: {p: ledger.pool_waiting.get(p, 0) for p in ledger.pool_limit},
+        WAITING_AT: {
+            slot(place_key(p, c)): ledger.waiting_at.get(slot(place_key(p, c)), 0)
+            for p in ledger.pool_limit
+            for c in CATEGORIES
+        },
     }
 
 
-def claim_applies(ledger: Ledger, kind: Claim, category: str) -> tuple[bool, Ledger]:
+def claim_applies(ledger: Ledger, kind: Claim, category: str, pool: str) -> tuple[bool, Ledger]:
     """Evaluate the DynamoDB condition and update of `claim(kind)` on the ledger's item."""
-    update, condition = claim(kind)
-    names, values = {"#c": slot(category)}, {":one": 1, ":zero": 0}
+    pooled = ledger.pooled(pool)
+    update, condition = claim(kind, pooled)
+    names, values = claim_names(category, pool, pooled), {":one": 1, ":zero": 0}
     item = item_of(ledger)
     if not condition_holds(condition, item, names, values):
         return False, ledger
@@ -64,9 +83,9 @@ class Event:
     """A model of one event: its ledger, who is seated, and the line in order."""
 
     ledger: Ledger
-    seated: dict[str, str] = field(default_factory=dict)  # person -> category
-    line: list[tuple[str, str]] = field(default_factory=list)  # (person, category), first in line first
-    applicants: list[tuple[str, str]] = field(default_factory=list)
+    seated: dict[str, tuple[str, str]] = field(default_factory=dict)  # person -> (category, pool)
+    line: list[Person] = field(default_factory=list)  # first in line first
+    applicants: list[Person] = field(default_factory=list)
     count: int = 0
     moved_up: int = 0  # people the line moved up into a seat (what the generated sequences are for)
     idle_steps: int = 0  # cancel or leave with nobody to do it: the step tested nothing
@@ -75,51 +94,56 @@ class Event:
         self.count += 1
         return f"p{self.count}-{category}"
 
-    def register(self, category: str) -> None:
+    def pool(self, pool: str) -> str:
+        """The pool a registrant names, as the event knows it (none in an event without pools)."""
+        return pool if self.ledger.pool_limit else ""
+
+    def register(self, who: tuple[str, str]) -> None:
         """What the registration transaction does: the first claim whose condition holds."""
+        category, pool = who[0], self.pool(who[1])
         person = self.newcomer(category)
         for kind in (Claim.RESERVED, Claim.GENERAL, Claim.WAITLIST):
-            applied, after = claim_applies(self.ledger, kind, category)
+            applied, after = claim_applies(self.ledger, kind, category, pool)
             if applied:
-                assert kind is self.ledger.claimable(category), "DynamoDB's condition and the rule disagree"
+                assert kind is self.ledger.claimable(category, pool), "DynamoDB's condition and the rule disagree"
                 self.ledger = after
                 if kind is Claim.WAITLIST:
-                    self.line.append((person, category))
+                    self.line.append((person, category, pool))
                 else:
-                    self.seated[person] = category
+                    self.seated[person] = (category, pool)
                 return
         raise AssertionError("one of the three claims always applies")
 
     def cancel(self, pick: int) -> None:
         if self.seated:
             person = sorted(self.seated)[pick % len(self.seated)]
-            self.ledger = self.ledger.free(self.seated.pop(person))
+            self.ledger = self.ledger.free(*self.seated.pop(person))
             self.settle()
         else:
             self.idle_steps += 1
 
     def leave(self, pick: int) -> None:
         if self.line:
-            _, category = self.line.pop(pick % len(self.line))
-            self.ledger = self.ledger.wait(category, -1)
+            _, category, pool = self.line.pop(pick % len(self.line))
+            self.ledger = self.ledger.wait(category, -1, pool)
             self.settle()
         else:
             self.idle_steps += 1
 
-    def apply(self, category: str) -> None:
-        self.applicants.append((self.newcomer(category), category))
+    def apply(self, who: tuple[str, str]) -> None:
+        self.applicants.append((self.newcomer(who[0]), who[0], self.pool(who[1])))
 
     def draw(self, seed: int) -> None:
         """Seat each applicant in drawn order if the ledger allows, else line them up."""
         order = sorted(self.applicants, key=lambda a: hash((seed, a[0])))
         self.applicants = []
-        for person, category in order:
-            if self.ledger.can_seat(category):
-                self.ledger = self.ledger.seat(category)
-                self.seated[person] = category
+        for person, category, pool in order:
+            if self.ledger.can_seat(category, pool):
+                self.ledger = self.ledger.seat(category, pool)
+                self.seated[person] = (category, pool)
             else:
-                self.ledger = self.ledger.wait(category, 1)
-                self.line.append((person, category))
+                self.ledger = self.ledger.wait(category, 1, pool)
+                self.line.append((person, category, pool))
 
     def release(self) -> None:
         self.ledger = self.ledger.release_reservations()
@@ -133,8 +157,8 @@ class Event:
                 return
             moved = set(promoted)
             self.moved_up += len(moved)
-            self.seated.update((p, c) for p, c in self.line if p in moved)
-            self.line = [(p, c) for p, c in self.line if p not in moved]
+            self.seated.update((p, (c, pool)) for p, c, pool in self.line if p in moved)
+            self.line = [person for person in self.line if person[0] not in moved]
 
 
 def check(event: Event) -> None:
@@ -143,10 +167,13 @@ def check(event: Event) -> None:
     assert ledger.seats_taken == len(event.seated)
     assert ledger.waiting == len(event.line)
     for category in CATEGORIES:
-        assert ledger.taken(category) == sum(c == category for c in event.seated.values())
-        assert ledger.waiting_of(category) == sum(c == category for _, c in event.line)
-        if ledger.waiting_of(category):
-            assert not ledger.can_seat(category), f"someone of {category} waits though a seat is theirs to take"
+        assert ledger.taken(category) == sum(c == category for c, _ in event.seated.values())
+        assert ledger.waiting_of(category) == sum(c == category for _, c, _ in event.line)
+    for _, category, pool in event.line:
+        assert not ledger.can_seat(category, pool), f"someone of {category} waits though a seat is theirs to take"
+    for pool, limit in ledger.pool_limit.items():
+        assert ledger.pool_taken.get(pool, 0) == sum(p == pool for _, p in event.seated.values()) <= limit
+        assert ledger.pool_waiting.get(pool, 0) == sum(p == pool for _, _, p in event.line)
     assert ledger.seats_left == seats_left(ledger.seat_limit, ledger.seats_taken)
     item = item_of(ledger)
     assert condition_holds(FULL, item, {}, {}) is is_full(ledger.seat_limit, ledger.seats_taken)
@@ -161,13 +188,20 @@ def fresh_ledgers(draw: st.DrawFn) -> Ledger:
     for category in CATEGORIES[:2]:
         reserved[category] = draw(st.integers(min_value=0, max_value=room))
         room -= reserved[category]
-    return Ledger(seat_limit=seat_limit).with_reservations(CATEGORIES, reserved)
+    ledger = Ledger(seat_limit=seat_limit).with_reservations(CATEGORIES, reserved)
+    if seat_limit > 1 and draw(st.booleans()):  # a hybrid event: the seats split into two pools
+        venue = draw(st.integers(min_value=1, max_value=seat_limit - 1))
+        ledger = ledger.with_pools({"venue": venue, "online": seat_limit - venue}, CATEGORIES)
+    return ledger
+
+
+WHO = st.tuples(st.sampled_from(CATEGORIES), st.sampled_from(POOLS))
 
 
 # Registering is drawn three times as often as anything else, and sequences are at least ten steps long:
 # with each step equally likely, 92 % of sequences never filled the event, so nobody ever moved up
 # (tests/reach.py counted 23 of 300). Cancelling twice as often as leaving frees the seats that move the line.
-_REGISTER = st.tuples(st.just("register"), st.sampled_from(CATEGORIES))
+_REGISTER = st.tuples(st.just("register"), WHO)
 _CANCEL = st.tuples(st.just("cancel"), st.integers(min_value=0, max_value=50))
 STEP = st.one_of(
     _REGISTER,
@@ -211,7 +245,7 @@ def test_any_sequence_of_seat_changes_keeps_capacity_and_moves_the_line(
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     ledger=fresh_ledgers(),
-    applications=st.lists(st.sampled_from(CATEGORIES), min_size=4, max_size=15),
+    applications=st.lists(WHO, min_size=4, max_size=15),
     seed=st.integers(),
     after=st.lists(STEP, min_size=5, max_size=20),
 )
@@ -235,26 +269,28 @@ def every_claim(record_property: Any) -> Iterator[Reach]:
     reach = Reach("the claim rule (each example checks one claim)")
     yield reach
     line = reach.report(record_property)
-    assert {str(kind) for kind in Claim} <= set(reach.outcomes), line  # every kind of claim was reached
+    # Every kind of claim was reached, in an event without pools and in one with them.
+    assert {f"{kind}{where}" for kind in Claim for where in ("", " in a pool")} <= set(reach.outcomes), line
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     ledger=fresh_ledgers(),
-    steps=st.lists(st.sampled_from(CATEGORIES), max_size=12),
-    category=st.sampled_from(CATEGORIES),
+    steps=st.lists(WHO, max_size=12),
+    who=WHO,
 )
 def test_exactly_one_claim_holds_and_it_is_the_one_the_rule_names(
-    every_claim: Reach, ledger: Ledger, steps: list[str], category: str
+    every_claim: Reach, ledger: Ledger, steps: list[tuple[str, str]], who: tuple[str, str]
 ) -> None:
     every_claim.example()
     event = Event(ledger)
-    for c in steps:
-        event.register(c)
-    holding = [kind for kind in Claim if claim_applies(event.ledger, kind, category)[0]]
-    assert holding == [event.ledger.claimable(category)]
+    for step in steps:
+        event.register(step)
+    category, pool = who[0], event.pool(who[1])
+    holding = [kind for kind in Claim if claim_applies(event.ledger, kind, category, pool)[0]]
+    assert holding == [event.ledger.claimable(category, pool)]
     every_claim.hit()
-    every_claim.outcome(holding[0])
+    every_claim.outcome(f"{holding[0]}{' in a pool' if event.ledger.pooled(pool) else ''}")
 
 
 def test_the_evaluator_reads_what_it_should() -> None:

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.event import Availability, Category, Event, EventFileError
+from chalicelib.domain.event import Category, Event, EventFileError
 from chalicelib.domain.event_file import parse_event
+from chalicelib.domain.event_state import Availability
 from chalicelib.domain.ledger import Ledger
 from chalicelib.store import schema
 from chalicelib.store.dynamo import CancelReason, TransactionCancelled
@@ -24,7 +25,8 @@ from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.changes import CorrectOutcome, cancel, correct
 from chalicelib.usecases.closing import close_registrations
 from chalicelib.usecases.lottery import DrawsUnfinished, draw, draw_due, drawn_order
-from chalicelib.usecases.registering import Outcome, get_registration, register
+from chalicelib.usecases.registering import Outcome, register
+from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import position, release_reservations
 from tests.conftest import World, attendee, mailbox, numbered
 from tests.reach import Reach
@@ -348,7 +350,7 @@ def test_the_lottery_respects_reserved_seats(world: World, sample_event: Event) 
 
 
 def test_the_event_page_tells_the_lottery_apart(sample_event: Event) -> None:
-    from chalicelib.domain.event import EventState
+    from chalicelib.domain.event_state import EventState
 
     event = dataclasses.replace(sample_event, draw_at=sample_event.starts_at - timedelta(days=5))
     assert EventState(event, 0).availability(event.draw_at - timedelta(days=1)) is Availability.LOTTERY  # type: ignore[operator]

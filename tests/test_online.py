@@ -13,6 +13,7 @@ from chalice.test import Client
 
 from chalicelib.domain.event import ATTENDANCE, Event, EventFileError, Online
 from chalicelib.domain.event_file import parse_event, to_toml
+from chalicelib.usecases.changes import cancel
 from tests.conftest import FORM, World, mailbox, page, signed, valid_form
 
 MEETING = "https://meet.example.jp/j/123456?pwd=secret"
@@ -37,10 +38,9 @@ def test_the_file_knows_online_and_hybrid_events(sample_event: Event) -> None:
         f"online_capacity = {sample_event.capacity - 20}\n"
     )
     hybrid = parse_event(tomllib.loads(hybrid_text))
-    assert hybrid.questions[0].key == ATTENDANCE and [c.capacity for c in hybrid.questions[0].choices] == [
-        20,
-        sample_event.capacity - 20,
-    ]
+    assert hybrid.questions[0].key == ATTENDANCE
+    assert hybrid.pools() == {"venue": 20, "online": sample_event.capacity - 20}
+    assert [c.capacity for c in hybrid.questions[0].choices] == [0, 0]  # the pools count the modes, not the answers
     assert parse_event(tomllib.loads(to_toml(hybrid))) == hybrid  # the question comes back from [online]
     data: dict[str, Any] = tomllib.loads(hybrid_text)
     for change, said in (
@@ -99,4 +99,70 @@ def test_a_hybrid_event_asks_venue_or_online_and_tells_only_the_online_seats(
     assert "meet.example.jp" not in text_of(mails_to("venue@example.jp")[0])
     third = signed({**valid_form(email="third@example.jp"), f"answer_{ATTENDANCE}": "venue"}, "hybrid")
     full = client.http.post("/events/hybrid", headers=FORM, body=urlencode(third))
-    assert full.status_code == 409 and "「会場で参加」は定員に達しました" in page(full)
+    assert full.status_code == 303  # the venue is full: its own line, not a dead end
+
+
+def hybrid(world: World, sample_event: Event, waitlist: bool = True, venue: int = 1, online: int = 2) -> Event:
+    """A hybrid event with `venue` seats at the venue and `online` places online."""
+    text = to_toml(dataclasses.replace(sample_event, slug="hybrid", capacity=venue + online, waitlist=waitlist)) + (
+        f'\n[online]\nmode = "hybrid"\nurl = "{MEETING}"\nvenue_capacity = {venue}\nonline_capacity = {online}\n'
+    )
+    event = parse_event(tomllib.loads(text))
+    world.publish(event)
+    return event
+
+
+def register_as(client: Client, email: str, how: str) -> Any:
+    fields = signed({**valid_form(email=email), f"answer_{ATTENDANCE}": how}, "hybrid")
+    return client.http.post("/events/hybrid", headers=FORM, body=urlencode(fields))
+
+
+def status_of(world: World, email: str) -> str:
+    rows = world.table.query("pk = :pk AND begins_with(sk, :r)", {":pk": "EVENT#hybrid", ":r": "REG#"})
+    return next(str(r["status"]) for r in rows if r.get("email") == email)
+
+
+def test_each_mode_of_a_hybrid_event_has_its_own_line_and_a_freed_seat_goes_to_its_own_line(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    event = hybrid(world, sample_event)
+    assert register_as(client, "v1@example.jp", "venue").status_code == 303
+    # The venue is full, online is not: the page says so per mode, and the venue choice joins its line.
+    form = page(client.http.get("/events/hybrid"))
+    assert "会場：満席（キャンセル待ちを受け付けています）" in form and "オンライン：残り<strong>2</strong>席" in form
+    assert "会場で参加（満席：選ぶとキャンセル待ちになります）" in form
+    assert 'value="venue" disabled' not in form
+    assert register_as(client, "v2@example.jp", "venue").status_code == 303
+    assert status_of(world, "v2@example.jp") == "waitlisted"
+    # Someone waiting for the venue never blocks online: an online newcomer still takes a seat.
+    assert register_as(client, "o1@example.jp", "online").status_code == 303
+    assert status_of(world, "o1@example.jp") == "confirmed"
+    api = client.http.get("/api/events/hybrid", headers=world.api_headers())
+    modes = {m["mode"]: m for m in json.loads(api.body)["modes"]}
+    assert modes["venue"] == {"mode": "venue", "capacity": 1, "seats_left": 0, "waiting": 1}
+    assert modes["online"] == {"mode": "online", "capacity": 2, "seats_left": 1, "waiting": 0}
+    # An online seat that frees goes to nobody of the venue's line.
+    registered = {
+        r["email"]: r["registration_id"]
+        for r in world.table.query("pk = :pk AND begins_with(sk, :r)", {":pk": "EVENT#hybrid", ":r": "REG#"})
+    }
+    assert cancel(world.table, event, registered["o1@example.jp"], world.clock.now()).promoted == ()
+    assert status_of(world, "v2@example.jp") == "waitlisted"
+    # A venue seat that frees goes to the first of the venue's line, who is told, without the meeting's address.
+    moved = cancel(world.table, event, registered["v1@example.jp"], world.clock.now()).promoted
+    assert moved == (registered["v2@example.jp"],) and status_of(world, "v2@example.jp") == "confirmed"
+    world.deliver_outbox()
+    told = "".join(text_of(m) for m in mails_to("v2@example.jp"))
+    assert "キャンセル待ちから" in told and "参加が確定しました" in told and "meet.example.jp" not in told
+
+
+def test_without_a_waiting_list_a_full_mode_is_refused_beside_its_field_and_the_other_stays_open(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    hybrid(world, sample_event, waitlist=False)
+    assert register_as(client, "v1@example.jp", "venue").status_code == 303
+    form = page(client.http.get("/events/hybrid"))
+    assert "会場：満席" in form and 'value="venue" disabled' in form and "会場で参加（満員）" in form
+    refused = register_as(client, "v2@example.jp", "venue")
+    assert refused.status_code == 409 and "「会場で参加」は定員に達しました" in page(refused)
+    assert register_as(client, "v2@example.jp", "online").status_code == 303

@@ -16,7 +16,7 @@ from chalice.test import Client
 from chalicelib.domain import questions as q
 from chalicelib.domain.event import Event, EventFileError
 from chalicelib.domain.event_file import parse_event, to_toml
-from chalicelib.usecases.registering import get_registration
+from chalicelib.usecases.registrations import get_registration
 from tests.conftest import FORM, World, page, signed, valid_form
 from tests.test_organizer import ORGANIZER, SignedIn, sign_in
 

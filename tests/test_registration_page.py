@@ -15,7 +15,7 @@ from chalice.test import Client
 from chalicelib.domain.event import Category, Event
 from chalicelib.domain.links import LinkKeyError, LinkSigner, link_expiry, personal_path
 from chalicelib.text import messages as msg
-from chalicelib.usecases.registering import get_registration
+from chalicelib.usecases.registrations import get_registration
 from tests.conftest import BASE_URL, FORM, LINK_KEY, World, altered, mailbox, page, signed, valid_form
 
 

@@ -14,7 +14,8 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import Table
 from chalicelib.store.retry import BRIEF, RetryPolicy
 from chalicelib.usecases.catalog import get_event
-from chalicelib.usecases.registering import RESEND_INTERVAL, Outcome, get_registration, register
+from chalicelib.usecases.registering import RESEND_INTERVAL, Outcome, register
+from chalicelib.usecases.registrations import get_registration
 from local.faults import ConflictingClient
 from tests.conftest import Sequence, World, numbered
 

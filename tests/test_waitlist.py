@@ -15,7 +15,8 @@ from chalicelib.store import schema
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.changes import CancelOutcome, cancel
 from chalicelib.usecases.closing import close_registrations
-from chalicelib.usecases.registering import Outcome, get_registration, register
+from chalicelib.usecases.registering import Outcome, register
+from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import position, settle, waiting_list
 from tests.conftest import World, mailbox, numbered
 

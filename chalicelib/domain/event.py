@@ -1,19 +1,17 @@
-"""Events: what an organizer describes (an event file, see event_file.py) and the live state the table keeps."""
+"""Events: what an organizer describes (an event file, see event_file/); event_state.py keeps the live state."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.clock import iso, parse_iso
-from chalicelib.domain.ledger import is_full, seats_left
-from chalicelib.domain.questions import Choice, Question, room
+from chalicelib.domain.questions import Choice, Question
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 # Long enough for the organizer's follow-up (materials, a survey), short enough to hold little.
@@ -48,6 +46,7 @@ class FieldRule:
 
 ONLINE, HYBRID = "online", "hybrid"
 ATTENDANCE = "attendance"  # the built-in question of a hybrid event: 会場 (venue) or オンライン (online)
+VENUE = "venue"  # the answer to ATTENDANCE of someone at the venue (ONLINE: someone online)
 
 
 @dataclass(frozen=True)
@@ -245,6 +244,17 @@ class Event:
             return False
         return self.online.mode == ONLINE or answers.get(ATTENDANCE) == ONLINE
 
+    def pools(self) -> dict[str, int]:
+        """A hybrid event's pools (参加枠) and their seats, 会場 then オンライン; none for any other event."""
+        if self.online is None or self.online.mode != HYBRID:
+            return {}
+        return {VENUE: self.online.venue_capacity, ONLINE: self.online.online_capacity}
+
+    def pool_of(self, answers: Mapping[str, Any]) -> str:
+        """The pool a registration with these answers holds its seat or place in ('' in an event without pools)."""
+        chosen = answers.get(ATTENDANCE)
+        return chosen if isinstance(chosen, str) and chosen in self.pools() else ""
+
     def field_modes(self) -> dict[str, str]:
         """Field to required/optional/hidden, for the fields whose default the organizer changed."""
         return {rule.field: rule.mode for rule in self.form if rule.mode}
@@ -319,10 +329,7 @@ class Event:
             meishi_consent_question=data.get("meishi_consent_question", False),
             form=tuple(FieldRule(**rule) for rule in data.get("form", [])),
             online=Online(**data["online"]) if data.get("online") else None,
-            questions=tuple(
-                Question(**{**q, "choices": tuple(Choice(**c) for c in q["choices"])})
-                for q in data.get("questions", [])
-            ),
+            questions=tuple(_question_from(q) for q in data.get("questions", [])),
             cancellation_closes_at=_moment_or_none(data.get("cancellation_closes_at")),
             quota_release_at=_moment_or_none(data.get("quota_release_at")),
             draw_at=_moment_or_none(data.get("draw_at")),
@@ -344,65 +351,17 @@ def _programme_in(programme: tuple[Talk, ...], translated: tuple[Talk, ...]) -> 
     )
 
 
+def _question_from(data: Mapping[str, Any]) -> Question:
+    # Details stored before a hybrid event's modes became seat pools capped 会場/オンライン as answers:
+    # the pools count them now, so such a cap is dropped rather than counted twice.
+    uncapped = data["key"] == ATTENDANCE
+    return Question(
+        **{**data, "choices": tuple(Choice(**{**c, **({"capacity": 0} if uncapped else {})}) for c in data["choices"])}
+    )
+
+
 def _moment_or_none(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
-
-
-class Availability(StrEnum):
-    """What the event page tells a visitor about seats."""
-
-    OPEN = "open"
-    FULL = "full"  # 満席
-    CLOSED = "closed"  # 受付終了
-    LOTTERY = "lottery"  # 抽選申込受付中
-    DRAWING = "drawing"  # 抽選中: applications closed, the draw has not run yet
-    CANCELLED = "cancelled"  # 中止: the organizer called the event off
-
-
-@dataclass(frozen=True)
-class EventState:
-    """An event together with its live seat counter and open/closed status."""
-
-    event: Event
-    seats_taken: int
-    closed: bool = False
-    closed_reason: str = ""
-    waiting: int = 0  # people on the waiting list
-    drawn: bool = False  # the lottery's draw has run
-    answers_held: Mapping[str, int] = field(default_factory=dict)  # capped answers' counters (usecases/choices.py)
-    hidden: bool = False  # unpublished: organizers see it, the public and the API do not
-
-    def answers_left(self) -> dict[str, int]:
-        """How many of each capped answer are left (question.choice to count)."""
-        return room(self.event.questions, self.answers_held)
-
-    def in_language(self, language: str) -> EventState:
-        """The same state, with the event as a reader of `language` sees it."""
-        return replace(self, event=self.event.in_language(language))
-
-    @property
-    def seats_left(self) -> int:
-        """Seats still free (never negative, even if capacity was lowered below the count)."""
-        return seats_left(self.event.capacity, self.seats_taken)
-
-    @property
-    def cancelled(self) -> bool:
-        """The organizer called the event off."""
-        return self.closed and self.closed_reason == REASON_EVENT_CANCELLED
-
-    def availability(self, now: datetime) -> Availability:
-        """Open, full or closed at `now`; the deadline counts even before the closer has run."""
-        if self.cancelled:
-            return Availability.CANCELLED
-        if self.closed or now >= self.event.registration_closes_at:
-            return Availability.CLOSED
-        if self.event.takes_applications(now):
-            return Availability.LOTTERY
-        if self.event.draw_at is not None and not self.drawn:
-            return Availability.DRAWING
-        if is_full(self.event.capacity, self.seats_taken):
-            return Availability.FULL
-        return Availability.OPEN
 
 
 STATUS_OPEN = "open"

@@ -10,6 +10,13 @@ spoken for: for each category the larger of what it took and what it has reserve
 and `seats_taken <= committed <= seat_limit` always holds, so capacity is never exceeded. Without
 reservations every `reserved[c]` is 0, `committed == seats_taken`, and the rule is the usual one.
 
+A hybrid event splits its seats into pools (参加枠: 会場 and オンライン), each with its own limit and
+its own line, as connpass's 参加枠 each have their 補欠. A person then takes a seat only if their
+pool has room too (`pool_taken[p] < pool_limit[p]`), waits in their pool's line when it has none,
+and moves up only into a seat of their pool: a full venue never sends anyone to the online line
+nor blocks an online newcomer. The pool limits add up to the seat limit. An event without pools
+keeps empty maps and the rule above, unchanged.
+
 The per-category maps are keyed by each category's `slot()`, six characters whatever the key's
 length, because every seat change rewrites this item and DynamoDB charges a write by the item's
 size: with 20 categories the item stays under 1 KB (2 write units in a transaction).
@@ -51,6 +58,17 @@ def sharing_a_slot(categories: Iterable[str]) -> list[tuple[str, str]]:
 
 # The stored maps. Older code stored them keyed by the category itself under these names.
 TAKEN, WAITING_IN, RESERVED = "taken_in", "waiting_in", "reserved_in"
+# A hybrid event's pools (keyed by the pool's name): limits, seats taken, people waiting, and people
+# waiting per (pool, category), keyed by slot(place_key(pool, category)), for the reserved seats' line.
+POOL_LIMIT, POOL_TAKEN, POOL_WAITING, WAITING_AT = "pool_limit", "pool_taken", "pool_waiting", "waiting_at"
+_POOL_MAPS = (POOL_LIMIT, POOL_TAKEN, POOL_WAITING, WAITING_AT)
+
+
+def place_key(pool: str, category: str) -> str:
+    """The name of a (pool, category) pair in WAITING_AT (before slot())."""
+    return f"{pool}|{category}"
+
+
 _LEGACY = {TAKEN: "taken_by", WAITING_IN: "waiting_by", RESERVED: "reserved"}
 
 
@@ -66,6 +84,10 @@ class Ledger:
     taken_by: Mapping[str, int] = field(default_factory=dict)
     waiting_by: Mapping[str, int] = field(default_factory=dict)
     reserved: Mapping[str, int] = field(default_factory=dict)
+    pool_limit: Mapping[str, int] = field(default_factory=dict)  # empty: the event has no pools
+    pool_taken: Mapping[str, int] = field(default_factory=dict)
+    pool_waiting: Mapping[str, int] = field(default_factory=dict)
+    waiting_at: Mapping[str, int] = field(default_factory=dict)
     # Read from an item older code wrote (maps keyed by category): the next write stores it as it is now.
     legacy: bool = False
 
@@ -88,8 +110,20 @@ class Ledger:
             taken_by=counts(TAKEN),
             waiting_by=counts(WAITING_IN),
             reserved=counts(RESERVED),
+            pool_limit={k: int(v) for k, v in item.get(POOL_LIMIT, {}).items()},
+            pool_taken={k: int(v) for k, v in item.get(POOL_TAKEN, {}).items()},
+            pool_waiting={k: int(v) for k, v in item.get(POOL_WAITING, {}).items()},
+            waiting_at={k: int(v) for k, v in item.get(WAITING_AT, {}).items()},
             legacy=legacy,
         )
+
+    def pooled(self, pool: str) -> bool:
+        """Whether `pool` is one of the event's pools (an event without pools, or no pool given: False)."""
+        return bool(pool) and pool in self.pool_limit
+
+    def pool_has_room(self, pool: str) -> bool:
+        """A seat of `pool` is free (always, outside pools: the seat limit alone decides)."""
+        return not self.pooled(pool) or self.pool_taken.get(pool, 0) < self.pool_limit[pool]
 
     def taken(self, category: str) -> int:
         """Seats the category holds."""
@@ -103,12 +137,13 @@ class Ledger:
         """Seats reserved for the category."""
         return self.reserved.get(slot(category), 0)
 
-    def can_seat(self, category: str) -> bool:
-        """Whether one more person of `category` may take a seat now."""
-        return self.taken(category) < self.reserved_for(category) or self.committed < self.seat_limit
+    def can_seat(self, category: str, pool: str = "") -> bool:
+        """Whether one more person of `category` (in `pool`) may take a seat now."""
+        in_category = self.taken(category) < self.reserved_for(category) or self.committed < self.seat_limit
+        return in_category and self.pool_has_room(pool)
 
-    def seat(self, category: str) -> Ledger:
-        """The ledger after one person of `category` takes a seat (the caller checked can_seat)."""
+    def seat(self, category: str, pool: str = "") -> Ledger:
+        """The ledger after one person of `category` (in `pool`) takes a seat (the caller checked can_seat)."""
         taken = self.taken(category)
         reserved_room = taken < self.reserved_for(category)
         return dataclasses.replace(
@@ -116,26 +151,32 @@ class Ledger:
             seats_taken=self.seats_taken + 1,
             committed=self.committed + (0 if reserved_room else 1),
             taken_by={**self.taken_by, slot(category): taken + 1},
+            pool_taken=self._pool_count(self.pool_taken, pool, 1),
         )
 
-    def seat_by_choice(self, category: str) -> Ledger | None:
+    def _pool_count(self, counts: Mapping[str, int], pool: str, change: int) -> Mapping[str, int]:
+        return {**counts, pool: counts.get(pool, 0) + change} if self.pooled(pool) else counts
+
+    def seat_by_choice(self, category: str, pool: str = "") -> Ledger | None:
         """One person of `category` takes a seat by the organizer's choice, or None if no seat is free.
 
         Any free seat will do: one the category may take, else one held for another category's
         reservation, which shrinks by that seat (the organizer overrides the order and the quota).
         """
+        if not self.pool_has_room(pool):
+            return None
         if self.can_seat(category):
-            return self.seat(category)
+            return self.seat(category, pool)
         for held, count in self.reserved.items():
             if self.taken_by.get(held, 0) < count:
                 lowered = dataclasses.replace(
                     self, reserved={**self.reserved, held: count - 1}, committed=self.committed - 1
                 )
-                return lowered.seat(category)
+                return lowered.seat(category, pool)
         return None
 
-    def free(self, category: str) -> Ledger:
-        """The ledger after one person of `category` gives a seat back."""
+    def free(self, category: str, pool: str = "") -> Ledger:
+        """The ledger after one person of `category` (in `pool`) gives a seat back."""
         taken = self.taken(category)
         # Only a seat beyond the category's reservation was counted in `committed`.
         beyond_reservation = taken > self.reserved_for(category)
@@ -144,15 +185,41 @@ class Ledger:
             seats_taken=self.seats_taken - 1,
             committed=self.committed - (1 if beyond_reservation else 0),
             taken_by={**self.taken_by, slot(category): taken - 1},
+            pool_taken=self._pool_count(self.pool_taken, pool, -1),
         )
 
-    def wait(self, category: str, change: int) -> Ledger:
-        """The ledger after `change` people of `category` join (+) or leave (-) the waiting list."""
+    def wait(self, category: str, change: int, pool: str = "") -> Ledger:
+        """The ledger after `change` people of `category` (in `pool`) join (+) or leave (-) the waiting list."""
+        at = slot(place_key(pool, category))
         return dataclasses.replace(
             self,
             waiting=self.waiting + change,
             waiting_by={**self.waiting_by, slot(category): self.waiting_of(category) + change},
+            pool_waiting=self._pool_count(self.pool_waiting, pool, change),
+            waiting_at={**self.waiting_at, at: self.waiting_at.get(at, 0) + change}
+            if self.pooled(pool)
+            else self.waiting_at,
         )
+
+    def with_pools(self, limits: Mapping[str, int], categories: Iterable[str]) -> Ledger:
+        """The ledger after the organizer (re)defines the pools (empty: none); seats and places already counted stay."""
+        if not limits:
+            if not self.pool_limit:
+                return self
+            return dataclasses.replace(self, pool_limit={}, pool_taken={}, pool_waiting={}, waiting_at={})
+        pools = {*limits, *self.pool_taken}
+        places = {slot(place_key(p, c)) for p in limits for c in categories}
+        return dataclasses.replace(
+            self,
+            pool_limit=dict(limits),
+            pool_taken={p: self.pool_taken.get(p, 0) for p in pools},
+            pool_waiting={p: self.pool_waiting.get(p, 0) for p in pools},
+            waiting_at={w: self.waiting_at.get(w, 0) for w in {*places, *self.waiting_at}},
+        )
+
+    def pool_left(self, pool: str) -> int:
+        """Seats of `pool` nobody holds."""
+        return seats_left(self.pool_limit.get(pool, 0), self.pool_taken.get(pool, 0))
 
     def release_reservations(self) -> Ledger:
         """Unused reserved seats become everyone's: no category keeps a reservation."""
@@ -181,35 +248,48 @@ class Ledger:
 
     def anyone_may_move(self) -> bool:
         """Whether any waiting person could take a seat at all under this ledger."""
+        if self.pool_limit:
+            outside_pools = self.waiting - sum(self.pool_waiting.values())
+            if outside_pools <= 0 and not any(n and self.pool_has_room(p) for p, n in self.pool_waiting.items()):
+                return False
         if self.committed < self.seat_limit:
             return True
         return any(self.waiting_by.get(c, 0) and self.taken_by.get(c, 0) < r for c, r in self.reserved.items())
 
-    def claimable(self, category: str) -> Claim:
-        """What a newcomer of `category` takes: a reserved seat, any seat, or (nobody jumps the line) a place.
+    def claimable(self, category: str, pool: str = "") -> Claim:
+        """What a newcomer of `category` in `pool` takes: a reserved seat, any seat, or (no line-jumping) a place.
 
         `claim()` checks exactly this, atomically, in DynamoDB's syntax; the property tests hold them equal.
         """
         taken, reserved = self.taken(category), self.reserved_for(category)
-        if taken < reserved and self.waiting_of(category) == 0:
+        if self.pooled(pool):
+            # Only the people of the same pool (and, for a reserved seat, the same category) come first.
+            line_before_reserved = self.waiting_at.get(slot(place_key(pool, category)), 0)
+            line_before_general = self.pool_waiting.get(pool, 0)
+            if not self.pool_has_room(pool):
+                return Claim.WAITLIST
+        else:
+            line_before_reserved, line_before_general = self.waiting_of(category), self.waiting
+        if taken < reserved and line_before_reserved == 0:
             return Claim.RESERVED
-        if taken >= reserved and self.committed < self.seat_limit and self.waiting == 0:
+        if taken >= reserved and self.committed < self.seat_limit and line_before_general == 0:
             return Claim.GENERAL
         return Claim.WAITLIST
 
-    def promote(self, line: Iterable[tuple[str, str]], limit: int, skip: str = "") -> tuple[Ledger, list[str]]:
-        """Move up, in order, everyone in `line` ((id, category), first in line first) who may take a seat.
+    def promote(self, line: Iterable[tuple[str, str, str]], limit: int, skip: str = "") -> tuple[Ledger, list[str]]:
+        """Move up, in order, everyone in `line` ((id, category, pool), first in line first) who may take a seat.
 
-        A seat reserved for a category is skipped over by others and goes to the first of that category.
-        At most `limit` move up (one transaction's worth); returns the new ledger and who moved up.
+        A seat reserved for a category is skipped over by others and goes to the first of that category;
+        a seat of a pool goes to the first of that pool. At most `limit` move up (one transaction's
+        worth); returns the new ledger and who moved up.
         """
         ledger, promoted = self, list[str]()
-        for person, category in line:
+        for person, category, pool in line:
             if len(promoted) == limit or not ledger.anyone_may_move():
                 break
-            if person == skip or not ledger.can_seat(category):
+            if person == skip or not ledger.can_seat(category, pool):
                 continue
-            ledger = ledger.wait(category, -1).seat(category)
+            ledger = ledger.wait(category, -1, pool).seat(category, pool)
             promoted.append(person)
         return ledger, promoted
 
@@ -222,7 +302,10 @@ class Ledger:
         return {
             "UpdateExpression": "SET seats_taken = :taken, waiting = :waiting, committed = :committed,"
             f" {TAKEN} = :taken_by, {WAITING_IN} = :waiting_by, {RESERVED} = :reserved,"
-            " version = :next" + (f", {also_set}" if also_set else "") + f" REMOVE {removed}",
+            f" {POOL_LIMIT} = :pool_limit, {POOL_TAKEN} = :pool_taken, {POOL_WAITING} = :pool_waiting,"
+            f" {WAITING_AT} = :waiting_at, version = :next"
+            + (f", {also_set}" if also_set else "")
+            + f" REMOVE {removed}",
             "ConditionExpression": "version = :version",
             "ExpressionAttributeValues": {
                 ":taken": self.seats_taken,
@@ -231,6 +314,10 @@ class Ledger:
                 ":taken_by": dict(self.taken_by),
                 ":waiting_by": dict(self.waiting_by),
                 ":reserved": dict(self.reserved),
+                ":pool_limit": dict(self.pool_limit),
+                ":pool_taken": dict(self.pool_taken),
+                ":pool_waiting": dict(self.pool_waiting),
+                ":waiting_at": dict(self.waiting_at),
                 ":version": self.version,
                 ":next": self.version + 1,
             },
@@ -269,26 +356,49 @@ _NO_ROOM = (
     f"({TAKEN}.#c >= {RESERVED}.#c OR {WAITING_IN}.#c > :zero) AND ({TAKEN}.#c < {RESERVED}.#c"
     " OR committed >= seat_limit OR waiting > :zero)"
 )
+_SEAT = f"SET seats_taken = seats_taken + :one, {TAKEN}.#c = {TAKEN}.#c + :one, version = version + :one"
+_WAIT = f"SET waiting = waiting + :one, {WAITING_IN}.#c = {WAITING_IN}.#c + :one, version = version + :one"
 _CLAIMS = {
     # seat(c) when the category's reservation has room: `committed` already counts that seat.
-    Claim.RESERVED: (
-        f"SET seats_taken = seats_taken + :one, {TAKEN}.#c = {TAKEN}.#c + :one, version = version + :one",
-        _RESERVED_ROOM,
-    ),
+    Claim.RESERVED: (_SEAT, _RESERVED_ROOM),
     # seat(c) beyond any reservation.
-    Claim.GENERAL: (
-        f"SET seats_taken = seats_taken + :one, {TAKEN}.#c = {TAKEN}.#c + :one,"
-        " committed = committed + :one, version = version + :one",
-        _GENERAL_ROOM,
-    ),
+    Claim.GENERAL: (f"{_SEAT}, committed = committed + :one", _GENERAL_ROOM),
     # wait(c, +1).
+    Claim.WAITLIST: (_WAIT, _NO_ROOM),
+}
+
+# The same in an event with pools (`#p` is the pool, `#w` the slot of its (pool, category)): the pool must
+# have room as well, and only the people waiting in the same pool (and category, for a reserved seat) come first.
+_POOL_ROOM = f"{POOL_TAKEN}.#p < {POOL_LIMIT}.#p"
+_POOL_FULL = f"{POOL_TAKEN}.#p >= {POOL_LIMIT}.#p"
+_POOLED_CLAIMS = {
+    Claim.RESERVED: (
+        f"{_SEAT}, {POOL_TAKEN}.#p = {POOL_TAKEN}.#p + :one",
+        f"{TAKEN}.#c < {RESERVED}.#c AND {WAITING_AT}.#w = :zero AND {_POOL_ROOM}",
+    ),
+    Claim.GENERAL: (
+        f"{_SEAT}, committed = committed + :one, {POOL_TAKEN}.#p = {POOL_TAKEN}.#p + :one",
+        f"{TAKEN}.#c >= {RESERVED}.#c AND committed < seat_limit AND {POOL_WAITING}.#p = :zero AND {_POOL_ROOM}",
+    ),
     Claim.WAITLIST: (
-        f"SET waiting = waiting + :one, {WAITING_IN}.#c = {WAITING_IN}.#c + :one, version = version + :one",
-        _NO_ROOM,
+        f"{_WAIT}, {POOL_WAITING}.#p = {POOL_WAITING}.#p + :one, {WAITING_AT}.#w = {WAITING_AT}.#w + :one",
+        f"({TAKEN}.#c >= {RESERVED}.#c OR {WAITING_AT}.#w > :zero OR {_POOL_FULL}) AND ({TAKEN}.#c < {RESERVED}.#c"
+        f" OR committed >= seat_limit OR {POOL_WAITING}.#p > :zero OR {_POOL_FULL})",
     ),
 }
 
 
-def claim(kind: Claim) -> tuple[str, str]:
-    """(update, condition) that take `kind` for `#c` = slot(category) atomically, with `:one` = 1 and `:zero` = 0."""
-    return _CLAIMS[kind]
+def claim(kind: Claim, pooled: bool = False) -> tuple[str, str]:
+    """(update, condition) that take `kind` for `#c` = slot(category) atomically, with `:one` = 1 and `:zero` = 0.
+
+    `pooled`: the event has pools; `#p` names the person's pool and `#w` slot(place_key(pool, category)).
+    """
+    return (_POOLED_CLAIMS if pooled else _CLAIMS)[kind]
+
+
+def claim_names(category: str, pool: str, pooled: bool) -> dict[str, str]:
+    """The expression attribute names `claim()` uses for one person."""
+    names = {"#c": slot(category)}
+    if pooled:
+        names.update({"#p": pool, "#w": slot(place_key(pool, category))})
+    return names

@@ -27,7 +27,7 @@ from chalicelib.text import i18n
 from chalicelib.text import messages as msg
 from chalicelib.usecases import announcements, broadcast, catalog, sign_in
 from chalicelib.usecases.outbox import MailKind
-from chalicelib.usecases.registering import get_registration
+from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import position
 
 

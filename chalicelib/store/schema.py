@@ -137,6 +137,11 @@ def wait_key(slug: str, joined_at: str, registration_id: str) -> dict[str, str]:
     return {PK: event_pk(slug), SK: f"{WAIT_PREFIX}{joined_at}#{registration_id}"}
 
 
+def wait_place(key: dict[str, str], registration_id: str, category: str, pool: str = "") -> dict[str, str]:
+    """The item of one place in line: whose it is, and the category and pool (hybrid mode) it waits for."""
+    return {**key, "registration_id": registration_id, "category": category, **({"pool": pool} if pool else {})}
+
+
 def idempotency_key(slug: str, key_digest: str) -> dict[str, str]:
     """Key of one JSON API idempotency key's record (the key as a digest: it is the client's, not ours)."""
     return {PK: event_pk(slug), SK: IDEMPOTENCY_PREFIX + key_digest}

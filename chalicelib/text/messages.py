@@ -29,6 +29,7 @@ ACCOMMODATION_LABELS = {
 CHOICE_FULL = N_("「{choice}」は定員に達しました。ほかの答えを選んでください（お申し込みはまだ完了していません）")
 CHOICE_LEFT = N_("（残り{left}名）")
 CHOICE_NONE_LEFT = N_("（満員）")
+CHOICE_WAITLIST = N_("（満席：選ぶとキャンセル待ちになります）")
 YES = N_("はい")
 NO = N_("いいえ")
 ANSWER_NOT_A_LIST = N_("「{label}」の答えは選択肢のキーのリストで指定してください")
@@ -143,6 +144,9 @@ DONE_NOTICES = {
     "cancelled": N_("お申し込みを取り消しました。確認のメールをお送りします"),
     "erased": N_("お名前・ご所属・メールアドレスなどの個人情報を削除しました。今後メールはお送りしません"),
 }
+
+# A hybrid event's modes, as the page's seat line and the organizer's counts name them.
+POOL_LABELS = {"venue": N_("会場"), "online": N_("オンライン")}
 
 AVAILABILITY_LABELS = {
     "open": N_("受付中"),

@@ -19,7 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.clock import iso
-from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, Event, EventState
+from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, Event
+from chalicelib.domain.event_state import EventState
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table, TransactionCancelled, put_new
 from chalicelib.text import messages as msg

@@ -25,8 +25,16 @@ from chalicelib.store.dynamo import Item, Table, TransactionCancelled
 from chalicelib.store.retry import PATIENT, RetryPolicy, transact_or_lose
 from chalicelib.usecases import changes
 from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_new_mail
-from chalicelib.usecases.registering import OnBehalf, RegistrationResult, get_registration, guard_of, register
-from chalicelib.usecases.waitlist import called_off, delete_existing, read_event_item, status_change, write_ledger
+from chalicelib.usecases.registering import OnBehalf, RegistrationResult, guard_of, register
+from chalicelib.usecases.registrations import get_registration
+from chalicelib.usecases.waitlist import (
+    called_off,
+    delete_existing,
+    pool_of,
+    read_event_item,
+    status_change,
+    write_ledger,
+)
 
 
 class Channel(StrEnum):
@@ -247,8 +255,8 @@ def move_up(
         item = read_event_item(table, slug)
         if called_off(item):
             return MoveOutcome.CALLED_OFF
-        category = registration.attendee.category
-        seated = Ledger.from_item(item).wait(category, -1).seat_by_choice(category)
+        category, pool = registration.attendee.category, pool_of(event, registration.attendee)
+        seated = Ledger.from_item(item).wait(category, -1, pool).seat_by_choice(category, pool)
         if seated is None:
             return MoveOutcome.NO_SEAT
         place = {schema.PK: schema.event_pk(slug), schema.SK: registration.wait_sk}

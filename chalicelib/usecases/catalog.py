@@ -7,7 +7,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
 from chalicelib.domain.clock import Clock, iso
-from chalicelib.domain.event import STATUS_CLOSED, Event, EventState
+from chalicelib.domain.event import STATUS_CLOSED, Event
+from chalicelib.domain.event_state import EventState
+from chalicelib.domain.ledger import POOL_TAKEN, POOL_WAITING
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
 
@@ -25,6 +27,8 @@ def state_from_item(item: Item, event: Event) -> EventState:
         waiting=int(item.get("waiting", 0)),
         drawn=bool(item.get("drawn_at")),
         hidden=bool(item.get(UNPUBLISHED)),
+        pool_taken={pool: int(n) for pool, n in item.get(POOL_TAKEN, {}).items()},
+        pool_waiting={pool: int(n) for pool, n in item.get(POOL_WAITING, {}).items()},
     )
 
 

@@ -22,11 +22,13 @@ from chalicelib.store.dynamo import Table
 from chalicelib.store.retry import PATIENT, RetryPolicy, transact_or_lose
 from chalicelib.usecases import choices
 from chalicelib.usecases.outbox import MailKind
-from chalicelib.usecases.registering import get_registration, guard_of
+from chalicelib.usecases.registering import guard_of
+from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import (
     PROMOTIONS_PER_WRITE,
     called_off,
     delete_existing,
+    pool_of,
     promotions_under,
     read_event_item,
     read_ledger,
@@ -80,13 +82,13 @@ def cancel(
         item = read_event_item(table, slug)
         ledger = Ledger.from_item(item)
         expected = RegistrationStatus(registration.status)
-        category = registration.attendee.category
+        category, pool = registration.attendee.category, pool_of(event, registration.attendee)
         actions = _cancel_actions(slug, registration, expected, now)
         actions += choices.release(slug, event.questions, registration.attendee.answers)
         if expected is RegistrationStatus.CONFIRMED:
-            ledger = ledger.free(category)
+            ledger = ledger.free(category, pool)
         elif expected is RegistrationStatus.WAITLISTED:
-            ledger = ledger.wait(category, -1)
+            ledger = ledger.wait(category, -1, pool)
             actions.append(delete_existing({schema.PK: schema.event_pk(slug), schema.SK: registration.wait_sk}))
         promotions: list[dict[str, Any]] = []
         promoted: list[str] = []
@@ -144,14 +146,15 @@ def correct(
             transact_or_lose(table, [save, *also])  # a lost race: its state changed meanwhile, so look again
             return CorrectOutcome.SAVED, False
         ledger = read_ledger(table, slug)
+        pool = pool_of(event, registration.attendee)  # the mode is never changed afterwards (not editable)
         extra: list[dict[str, Any]] = []
         if status is RegistrationStatus.CONFIRMED:
-            ledger = ledger.free(before)
-            if not ledger.can_seat(after):
+            ledger = ledger.free(before, pool)
+            if not ledger.can_seat(after, pool):
                 return CorrectOutcome.NO_SEAT_IN_CATEGORY, False
-            ledger = ledger.seat(after)
+            ledger = ledger.seat(after, pool)
         else:
-            ledger = ledger.wait(before, -1).wait(after, 1)
+            ledger = ledger.wait(before, -1, pool).wait(after, 1, pool)
             place = {schema.PK: schema.event_pk(slug), schema.SK: registration.wait_sk}
             extra.append(
                 {

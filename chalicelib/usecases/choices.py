@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.domain.attendee import Attendee
-from chalicelib.domain.event import Event
+from chalicelib.domain.event import ATTENDANCE, Event
+from chalicelib.domain.ledger import POOL_TAKEN
 from chalicelib.domain.questions import FIELD_PREFIX, Question, answers_of, caps, held, room, slot
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Table
@@ -94,6 +95,9 @@ def full_answers(table: Table, event: Event, attendee: Attendee, language: str =
     """For a registration refused as CHOICE_FULL: which of its answers have no room left, and what to say."""
     asked = event.in_language(language).questions
     places = left(table, asked, event.slug)
+    if event.pools():  # a hybrid event's mode is full when its pool is (an event without a waiting list)
+        taken = (table.get(schema.event_key(event.slug)) or {}).get(POOL_TAKEN, {})
+        places.update({slot(ATTENDANCE, p): max(0, n - int(taken.get(p, 0))) for p, n in event.pools().items()})
     answers = answers_of(attendee.answers)
     errors: dict[str, str] = {}
     for q in asked:

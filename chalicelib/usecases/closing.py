@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.clock import iso
-from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, STATUS_OPEN, EventState
+from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, STATUS_OPEN
+from chalicelib.domain.event_state import EventState
 from chalicelib.domain.ledger import FULL, HAS_ROOM, is_full
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table, TransactionCancelled

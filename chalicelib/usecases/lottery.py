@@ -22,8 +22,8 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Table
 from chalicelib.store.retry import PATIENT, RetryPolicy, StillContended, transact_or_lose
 from chalicelib.usecases.outbox import MailKind
-from chalicelib.usecases.registering import get_registration, registrations_in
-from chalicelib.usecases.waitlist import read_ledger, status_change, write_ledger
+from chalicelib.usecases.registrations import get_registration, registrations_in
+from chalicelib.usecases.waitlist import pool_of, read_ledger, status_change, write_ledger
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,13 @@ def draw(table: Table, event: Event, now: datetime, seed: str | None = None, ret
         late = _still_applied(table, event.slug)
         stamp = iso_precise(now)
         for index, registration_id in enumerate(late):
-            _draw_one(table, event.slug, registration_id, f"{stamp}-late-{index:06d}", now, retry)
+            _draw_one(table, event, registration_id, f"{stamp}-late-{index:06d}", now, retry)
         return late
     recorded = _record_seed(table, event.slug, seed or secrets.token_hex(16))
     order = drawn_order(table, event.slug, recorded)
     stamp = iso_precise(event.draw_at or now)
     for index, registration_id in enumerate(order):
-        _draw_one(table, event.slug, registration_id, f"{stamp}-{index:06d}", now, retry)
+        _draw_one(table, event, registration_id, f"{stamp}-{index:06d}", now, retry)
     # From now on the event gives seats first come, first served (and its line moves up).
     # A concurrent run may have finished first: it drew the very same order.
     with contextlib.suppress(ConditionFailed):
@@ -124,27 +124,30 @@ def _record_seed(table: Table, slug: str, seed: str) -> str:
         return str(item["draw_seed"]) if item else seed
 
 
-def _draw_one(table: Table, slug: str, registration_id: str, order_key: str, now: datetime, retry: RetryPolicy) -> None:
-    """Seat one applicant if the ledger allows, else put them in line; nothing if already done."""
+def _draw_one(
+    table: Table, event: Event, registration_id: str, order_key: str, now: datetime, retry: RetryPolicy
+) -> None:
+    """Seat one applicant if the ledger allows (in their pool), else put them in line; nothing if already done."""
+    slug = event.slug
 
     def attempt() -> None:
         registration = get_registration(table, slug, registration_id)
         if registration is None or registration.status != RegistrationStatus.APPLIED.value:
             return  # drawn by an earlier run, or withdrawn
         ledger = read_ledger(table, slug)
-        category = registration.attendee.category
+        category, pool = registration.attendee.category, pool_of(event, registration.attendee)
         applied = RegistrationStatus.APPLIED
-        if ledger.can_seat(category):
-            ledger = ledger.seat(category)
+        if ledger.can_seat(category, pool):
+            ledger = ledger.seat(category, pool)
             seated = RegistrationStatus.CONFIRMED
             actions = status_change(slug, registration_id, applied, seated, MailKind.DRAW_WON, now)
         else:
-            ledger = ledger.wait(category, 1)
+            ledger = ledger.wait(category, 1, pool)
             place = schema.wait_key(slug, order_key, registration_id)
             actions = [
                 {
                     "Put": {
-                        "Item": {**place, "registration_id": registration_id, "category": category},
+                        "Item": schema.wait_place(place, registration_id, category, pool),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },

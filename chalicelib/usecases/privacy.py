@@ -16,7 +16,8 @@ from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Table
 from chalicelib.usecases.changes import cancel
-from chalicelib.usecases.registering import get_registration, guard_of
+from chalicelib.usecases.registering import guard_of
+from chalicelib.usecases.registrations import get_registration
 
 PERSONAL_FIELDS = (
     "name",

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.clock import iso
-from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, Event, EventFileError, EventState
+from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, Event, EventFileError
 from chalicelib.domain.event_file import read_event_file
+from chalicelib.domain.event_state import EventState
 from chalicelib.domain.ledger import RESERVED, TAKEN, WAITING_IN, Ledger
 from chalicelib.domain.questions import caps
 from chalicelib.store import schema
@@ -135,14 +136,15 @@ def publish_event(table: Table, event: Event, now: datetime, retry: RetryPolicy 
 
 
 def _apply_reservations(table: Table, event: Event, now: datetime, retry: RetryPolicy) -> Item:
-    """Bring the seat ledger in line with the file's categories and reservations; returns the event item."""
+    """Bring the seat ledger in line with the file's categories, reservations and pools; returns the event item."""
 
     def attempt() -> Item:
         item = table.get(schema.event_key(event.slug))
         if item is None:
             raise RuntimeError(f"event {event.slug} vanished while it was being published")
         ledger = Ledger.from_item(item)
-        wanted = ledger.with_reservations([c.key for c in event.categories], event.reservations(now))
+        categories = [c.key for c in event.categories]
+        wanted = ledger.with_reservations(categories, event.reservations(now)).with_pools(event.pools(), categories)
         if wanted == ledger:
             return item
         transact_or_lose(table, [write_ledger(event.slug, wanted)])  # lost: a registration changed the counters

@@ -24,13 +24,15 @@ from chalicelib.domain.attendee import Attendee, email_key
 from chalicelib.domain.clock import iso, iso_precise
 from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_OPEN, Event
 from chalicelib.domain.ids import IdGenerator, new_id
-from chalicelib.domain.ledger import Claim, Ledger, claim, slot
-from chalicelib.domain.registration import Registration, RegistrationStatus
+from chalicelib.domain.ledger import Claim, Ledger, claim, claim_names
+from chalicelib.domain.questions import answers_of
+from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import CancelReason, Item, Table, TransactionCancelled, put_new
 from chalicelib.store.retry import BRIEF, LostRace, RetryPolicy, StillContended
 from chalicelib.usecases import choices
 from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
+from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import upgrade_ledger
 
 # A second confirmation for the same address is sent at most this often, so that a form cannot
@@ -110,12 +112,15 @@ def register(
     """
     registration_id = ids()
     expires = int(event.personal_data_expires_at.timestamp())
+    pool = event.pool_of(answers_of(attendee.answers))
 
     def attempt() -> RegistrationResult:
         nonlocal registration_id
         refused: RegistrationResult | None = None
         for path in _paths(event, attendee.category, now, on_behalf):
-            actions = path_actions(path, event.slug, attendee, registration_id, submission_id, now, expires, on_behalf)
+            actions = path_actions(
+                path, event.slug, attendee, registration_id, submission_id, now, expires, on_behalf, pool
+            )
             actions += choices.take(event.slug, event.questions, attendee.answers)
             try:
                 table.transact(actions)
@@ -132,10 +137,10 @@ def register(
                 if _stored_by_older_code(exc):
                     upgrade_ledger(table, event.slug)  # its maps are keyed the old way: store them as now
                     raise LostRace from exc
-                refused = _explain_refusal(table, event.slug, exc, submission_id, now, ids, on_behalf is not None)
-                if refused.outcome is not Outcome.FULL:
+                refused = _explain_refusal(table, event.slug, exc, submission_id, now, ids, on_behalf is not None, pool)
+                if refused.outcome not in (Outcome.FULL, Outcome.CHOICE_FULL):
                     return refused
-                # Full on this path: the next one (any seat, then the waiting list) may still take them.
+                # Full on this path (or in the mode chosen): the next one (any seat, then the line) may take them.
         if refused is not None and (not event.waitlist or (on_behalf and on_behalf.needs_a_seat)):
             return refused
         # With a waiting list every path said full, so a seat freed between the tries: go round again.
@@ -203,9 +208,9 @@ _OPEN = (
 _NOT_CALLED_OFF = "(attribute_not_exists(closed_reason) OR closed_reason <> :called_off)"
 
 
-def _event_update(path: Path, on_behalf: OnBehalf | None = None) -> tuple[str, str]:
+def _event_update(path: Path, on_behalf: OnBehalf | None = None, pooled: bool = False) -> tuple[str, str]:
     """The event item's update and condition for one path."""
-    update, room = claim(Claim(path.value))
+    update, room = claim(Claim(path.value), pooled)
     return update, f"{_NOT_CALLED_OFF if on_behalf else _OPEN} AND {room}"
 
 
@@ -221,9 +226,11 @@ def path_actions(
     now: datetime,
     expires_at: int,
     on_behalf: OnBehalf | None = None,
+    pool: str = "",
 ) -> list[dict[str, Any]]:
     """The writes of one path: the event's counters, the address guard, the registration, its mail.
 
+    `pool`: a hybrid event's mode the attendee chose (its seats and its line), '' in any other event.
     The items holding personal data carry `expires_at` (epoch seconds), so DynamoDB deletes them then.
     On someone's behalf: who took it and how, checked in at once for a walk-in, the mail only if
     wanted and possible, and the caller's extra writes (its audit entry) after the rest.
@@ -235,7 +242,7 @@ def path_actions(
         registration.update(added_by=on_behalf.by, channel=on_behalf.channel)
         if on_behalf.walk_in:
             registration.update(checked_in_at=iso(now), checked_in_by=on_behalf.by)
-    actions = _path_writes(path, slug, attendee, registration, guard, registration_id, now, on_behalf)
+    actions = _path_writes(path, slug, attendee, registration, guard, registration_id, now, on_behalf, pool)
     if on_behalf is not None:
         if not (on_behalf.send_mail and attendee.email):
             actions = [a for a in actions if not _is_mail(a)]
@@ -256,6 +263,7 @@ def _path_writes(
     registration_id: str,
     now: datetime,
     on_behalf: OnBehalf | None,
+    pool: str,
 ) -> list[dict[str, Any]]:
     if path is Path.APPLICATION:
         # An application takes nothing and leaves the event item alone, so a lottery's rush never meets the one
@@ -267,10 +275,11 @@ def _path_writes(
             slug, status_mail_id(MailKind.APPLIED, registration_id), MailKind.APPLIED, now, registration_id
         )
         return [put_new(guard), put_new(registration), put_new_mail(mail)]
-    update, condition = _event_update(path, on_behalf)
+    update, condition = _event_update(path, on_behalf, bool(pool))
     used = update + condition
     # DynamoDB refuses names and values an expression does not use, so only those go along.
-    names = {name: value for name, value in (("#status", "status"), ("#c", slot(attendee.category))) if name in used}
+    named = {"#status": "status", **claim_names(attendee.category, pool, bool(pool))}
+    names = {name: value for name, value in named.items() if name in used}
     values = {name: value for name, value in _EVENT_VALUES.items() if name in used}
     if ":now" in used:
         values[":now"] = iso(now)
@@ -286,7 +295,7 @@ def _path_writes(
         # Places are ordered by when they were taken (to the microsecond), then by id.
         place = schema.wait_key(slug, iso_precise(now), registration_id)
         registration.update(status=RegistrationStatus.WAITLISTED.value, wait_sk=place[schema.SK])
-        actions.append(put_new({**place, "registration_id": registration_id, "category": attendee.category}))
+        actions.append(put_new(schema.wait_place(place, registration_id, attendee.category, pool)))
         kind, mail_id = MailKind.WAITLISTED, status_mail_id(MailKind.WAITLISTED, registration_id)
     else:
         kind, mail_id = MailKind.CONFIRMATION, confirmation_id(registration_id)
@@ -355,10 +364,12 @@ def _explain_refusal(
     now: datetime,
     ids: IdGenerator,
     by_staff: bool = False,
+    pool: str = "",
 ) -> RegistrationResult:
     """Turn the cancellation reasons (with the items as they were) into an answer.
 
     `by_staff`: the registration did not depend on the form's calendar, only on a seat (or place).
+    `pool`: the hybrid event's mode asked for; its seats all taken (others not) is a full answer, not a full event.
     """
     event_reason, guard_reason = exc.reasons[0], exc.reasons[1]
     if guard_reason.code == "ConditionalCheckFailed" and guard_reason.item:
@@ -380,6 +391,9 @@ def _explain_refusal(
         return RegistrationResult(Outcome.CLOSED)
     if event.get("draw_at") and not event.get("drawn_at"):
         return RegistrationResult(Outcome.DRAWING)
+    ledger = Ledger.from_item(event)
+    if pool and not ledger.pool_has_room(pool) and ledger.seats_left:
+        return RegistrationResult(Outcome.CHOICE_FULL)  # the other mode has seats: the form says which is full
     return RegistrationResult(Outcome.FULL)  # no seat, or others are waiting for one
 
 
@@ -423,25 +437,3 @@ def resend_link(table: Table, slug: str, address: str, now: datetime, ids: IdGen
     """
     guard = table.get(guard_key(slug, email_key(address)))
     return guard is not None and _resend_confirmation(table, slug, guard, now, ids)
-
-
-def get_registration(table: Table, slug: str, registration_id: str) -> Registration | None:
-    """One registration, or None."""
-    item = table.get(schema.registration_key(slug, registration_id))
-    return Registration.from_item(item) if item else None
-
-
-def registrations_in(table: Table, slug: str, status: RegistrationStatus, *fields: str) -> list[Item]:
-    """Every registration of the event in `status`, with its id and `fields` only, read page by page."""
-    rows = table.query(
-        "pk = :pk AND begins_with(sk, :prefix)",
-        {":pk": schema.event_pk(slug), ":prefix": schema.REG_PREFIX},
-        projection=", ".join(("registration_id", "#status", *fields)),
-        names={"#status": "status"},
-    )
-    return [row for row in rows if row.get("status") == status.value]
-
-
-def confirmed_registration_ids(table: Table, slug: str) -> list[str]:
-    """Ids of every registration that holds a seat."""
-    return [row["registration_id"] for row in registrations_in(table, slug, RegistrationStatus.CONFIRMED)]

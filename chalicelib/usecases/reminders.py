@@ -17,7 +17,7 @@ from chalicelib.store.dynamo import Item, Table
 from chalicelib.usecases import catalog
 from chalicelib.usecases.isolation import each
 from chalicelib.usecases.outbox import MailKind, mail_item, put_all_new, reminder_id
-from chalicelib.usecases.registering import confirmed_registration_ids
+from chalicelib.usecases.registrations import confirmed_registration_ids
 
 # States of one reminder item. Publishing writes it pending; this module moves it on.
 REMINDER_PENDING = "pending"

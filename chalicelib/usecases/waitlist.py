@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.clock import iso
-from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, STATUS_OPEN
+from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, STATUS_OPEN, Event
 from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
@@ -41,6 +43,11 @@ def waiting_list(table: Table, slug: str) -> Iterator[Item]:
     return table.query(
         "pk = :pk AND begins_with(sk, :prefix)", {":pk": schema.event_pk(slug), ":prefix": schema.WAIT_PREFIX}
     )
+
+
+def pool_of(event: Event, attendee: Attendee) -> str:
+    """The pool (a hybrid event's mode) whose seat or place a registrant holds; '' in an event without pools."""
+    return event.pool_of(answers_of(attendee.answers))
 
 
 def read_event_item(table: Table, slug: str) -> Item:
@@ -128,10 +135,10 @@ def promotions_under(
         return ledger, [], []
     places: dict[str, Item] = {}
 
-    def line() -> Iterator[tuple[str, str]]:
+    def line() -> Iterator[tuple[str, str, str]]:
         for place in waiting_list(table, slug):  # read page by page, only as far as the ledger goes
             places[place["registration_id"]] = place
-            yield place["registration_id"], place.get("category", "")
+            yield place["registration_id"], place.get("category", ""), place.get("pool", "")
 
     ledger, promoted = ledger.promote(line(), PROMOTIONS_PER_WRITE, skip)
     actions: list[dict[str, Any]] = []

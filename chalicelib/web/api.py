@@ -19,7 +19,7 @@ from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import display_number
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.usecases import api_keys, catalog, choices, idempotency, registering, waitlist
+from chalicelib.usecases import api_keys, catalog, choices, idempotency, registering, registrations, waitlist
 from chalicelib.usecases.registering import Outcome
 from chalicelib.web import http
 from chalicelib.web.http import BUSY_RETRY_AFTER, BUSY_STATUS
@@ -86,6 +86,11 @@ def event_json(slug: str) -> Response:
         "availability": state.availability(s.clock.now()).value,
         "capacity": state.event.capacity,
         "seats_left": state.seats_left,
+        # A hybrid event's modes, each with its own seats and line (empty for any other event).
+        "modes": [
+            {"mode": m.pool, "capacity": m.capacity, "seats_left": m.seats_left, "waiting": m.waiting}
+            for m in state.modes()
+        ],
     }
     return Response(body=body)
 
@@ -158,7 +163,7 @@ def _register(event: Event, data: dict[str, Any], submission: str) -> idempotenc
         body["registration_number"] = display_number(result.registration_id)
         body["answers"] = answers_of(form.attendee.answers)
     if result.outcome is Outcome.WAITLISTED:
-        registration = registering.get_registration(s.table, slug, result.registration_id)
+        registration = registrations.get_registration(s.table, slug, result.registration_id)
         body["position"] = waitlist.position(s.table, slug, registration.wait_sk) if registration else None
     if result.outcome is Outcome.ALREADY_REGISTERED:
         body["confirmation_resent"] = result.confirmation_resent

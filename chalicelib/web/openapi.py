@@ -12,7 +12,8 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.domain.attendee import ACCOMMODATIONS, MAX_LENGTHS, required_fields
-from chalicelib.domain.event import SLUG_PATTERN, Availability
+from chalicelib.domain.event import SLUG_PATTERN
+from chalicelib.domain.event_state import Availability
 from chalicelib.usecases.idempotency import KEY_PATTERN
 from chalicelib.usecases.registering import Outcome
 from chalicelib.web import http
@@ -145,6 +146,21 @@ def document() -> dict[str, Any]:
                         "availability": {"enum": [a.value for a in Availability]},
                         "capacity": {"type": "integer", "minimum": 0},
                         "seats_left": {"type": "integer", "minimum": 0},
+                        "modes": {
+                            "type": "array",
+                            "description": "A hybrid event's modes (venue, online), each with its own seats and"
+                            " waiting list; empty for any other event.",
+                            "items": {
+                                "type": "object",
+                                "required": ["mode", "capacity", "seats_left", "waiting"],
+                                "properties": {
+                                    "mode": {"enum": ["venue", "online"]},
+                                    "capacity": {"type": "integer", "minimum": 0},
+                                    "seats_left": {"type": "integer", "minimum": 0},
+                                    "waiting": {"type": "integer", "minimum": 0},
+                                },
+                            },
+                        },
                     },
                 },
             },

@@ -8,7 +8,7 @@ from datetime import datetime
 from markupsafe import Markup
 
 from chalicelib.domain.attendee import EDITABLE_FIELDS, NEEDS_FIELD_PREFIX, Attendee
-from chalicelib.domain.event import EventState
+from chalicelib.domain.event_state import EventState
 from chalicelib.domain.questions import Question, answers_of, form_values
 from chalicelib.domain.registration import Registration
 from chalicelib.templating import render

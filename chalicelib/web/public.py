@@ -15,12 +15,13 @@ from chalice.app import Blueprint, Response
 from chalicelib.config.services import current
 from chalicelib.domain import email_typos
 from chalicelib.domain.attendee import Attendee, validate_address, validate_changes, validate_registration
-from chalicelib.domain.event import Event, EventState
+from chalicelib.domain.event import Event
+from chalicelib.domain.event_state import EventState
 from chalicelib.domain.links import local_path, personal_path
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.usecases import catalog, changes, choices, privacy, registering, waitlist
+from chalicelib.usecases import catalog, changes, choices, privacy, registering, registrations, waitlist
 from chalicelib.usecases.changes import CancelOutcome, CorrectOutcome
 from chalicelib.usecases.registering import Outcome
 from chalicelib.web import bots, edge, http, pages
@@ -264,7 +265,7 @@ def _own_registration(slug: str, registration_id: str, token: str) -> tuple[Even
     registration = None
     if s.signer.verify(slug, registration_id, token, s.clock.now()):
         state = catalog.get_event(s.table, slug)
-        registration = registering.get_registration(s.table, slug, registration_id) if state else None
+        registration = registrations.get_registration(s.table, slug, registration_id) if state else None
     if state is None or registration is None:
         # The same answer for a wrong token and an unknown registration: nothing to probe.
         return http.html(pages.message_page(_base(), msg.LINK_INVALID_TITLE, msg.LINK_INVALID), 404, PRIVATE)

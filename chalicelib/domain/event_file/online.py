@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib.domain import questions
-from chalicelib.domain.event import ATTENDANCE, HYBRID, ONLINE, Event, EventFileError, Online
+from chalicelib.domain.event import ATTENDANCE, HYBRID, ONLINE, VENUE, Event, EventFileError, Online
 from chalicelib.domain.event_file.names import ONLINE_SECTION, only
 from chalicelib.domain.event_file.values import text
 from chalicelib.domain.questions import Choice, Question
@@ -47,7 +47,11 @@ def online_section(data: Mapping[str, Any]) -> Online | None:
 
 
 def attendance_question(online: Online) -> Question:
-    """The question every registrant of a hybrid event answers: 会場 or オンライン, each with its places."""
+    """The question every registrant of a hybrid event answers: 会場 or オンライン.
+
+    Its answers carry no capacity of their own: each mode is a pool of the seat ledger (domain/ledger.py),
+    with its own seats and its own waiting list, so a full mode is a line to join, not a refusal.
+    """
     return Question(
         key=ATTENDANCE,
         kind=questions.SINGLE,
@@ -56,8 +60,8 @@ def attendance_question(online: Online) -> Question:
         required=True,
         editable=False,
         choices=(
-            Choice("venue", "会場で参加", "At the venue", online.venue_capacity),
-            Choice(ONLINE, "オンラインで参加", "Online", online.online_capacity),
+            Choice(VENUE, "会場で参加", "At the venue"),
+            Choice(ONLINE, "オンラインで参加", "Online"),
         ),
     )
 

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from chalice.app import Blueprint, Response
 
 from chalicelib.config.services import current
-from chalicelib.domain.event import EventState
+from chalicelib.domain.event_state import EventState
 from chalicelib.templating import render
 from chalicelib.text import messages as msg
 from chalicelib.usecases import catalog, sign_in, staff

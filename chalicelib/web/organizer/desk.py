@@ -11,7 +11,7 @@ from markupsafe import Markup
 from chalicelib.config.services import current
 from chalicelib.domain import questions
 from chalicelib.domain.attendee import EDITABLE_FIELDS, NEEDS_FIELD_PREFIX
-from chalicelib.domain.event import EventState
+from chalicelib.domain.event_state import EventState
 from chalicelib.text import messages as msg
 from chalicelib.usecases.staff import Role
 from chalicelib.web.headers import PRIVATE

@@ -104,7 +104,7 @@ def _edited(visit: Visit, purpose: Any, slug: str, action: str, event: Any = Non
 
 def _publish_or_preview(visit: Visit, checked: Any, asked: str, action: str) -> Response:
     """A checked event: saved and published on "save", otherwise shown as its public page with a banner."""
-    from chalicelib.domain.event import EventState
+    from chalicelib.domain.event_state import EventState
     from chalicelib.usecases import editing
 
     s = current()

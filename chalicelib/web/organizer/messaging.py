@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from chalice.app import Response
 
 from chalicelib.config.services import current
-from chalicelib.domain.event import EventState
+from chalicelib.domain.event_state import EventState
 from chalicelib.text import messages as msg
 from chalicelib.usecases.staff import Role
 from chalicelib.web.headers import PRIVATE
