@@ -143,17 +143,24 @@ def test_staff_cancel_after_the_deadline_move_someone_up_by_hand_take_back_and_u
     book = Ledger.from_item(world.table.get(schema.event_key(event.slug)))  # type: ignore[arg-type]
     assert (book.seats_taken, book.waiting, book.reserved_for("councillor")) == (2, 0, 0)
     third = register(world.table, event, numbered(3), "S3", now + timedelta(seconds=2)).registration_id
-    refused = desk.post(client, f"{base(event)}/registrations/{third}", action="move_up", reason="急ぎ")
-    assert refused.status_code == 409 and "空席がない" in page(refused)  # no seat at all: refused, nothing moves
+    fourth = register(world.table, event, numbered(4), "S4", now + timedelta(seconds=3)).registration_id
+    # No seat at all: "this person next" puts person 4 at the head of the line, before person 3.
+    first_in_line = desk.post(client, f"{base(event)}/registrations/{fourth}", action="move_up", reason="急ぎ")
+    assert first_in_line.status_code == 303
+    said = page(desk.get(client, first_in_line.headers["Location"].removeprefix("http://localhost")))
+    assert "キャンセル待ちの先頭にしました" in said and "主催者がキャンセル待ちの先頭に" in said
+    assert Ledger.from_item(world.table.get(schema.event_key(event.slug))).waiting == 2  # type: ignore[arg-type]
     unconfirmed = desk.post(client, f"{base(event)}/registrations/{first}", action="cancel", reason="電話で連絡")
     assert unconfirmed.status_code == 400
     cancelled = desk.post(
         client, f"{base(event)}/registrations/{first}", action="cancel", reason="電話で連絡", confirm_cancel="yes"
     )
     assert cancelled.status_code == 303
-    assert get_registration(world.table, event.slug, third).status == "confirmed"  # type: ignore[union-attr]
+    assert get_registration(world.table, event.slug, fourth).status == "confirmed"  # type: ignore[union-attr]
+    assert get_registration(world.table, event.slug, third).status == "waitlisted"  # type: ignore[union-attr]
     back = desk.post(client, f"{base(event)}/registrations/{first}", action="reinstate")
     assert back.status_code == 409  # the seat went to the line: nothing free
+    assisted.cancel_for(world.table, event, fourth, ORGANIZER, "", world.clock.now())  # person 3 moves up
     assisted.cancel_for(world.table, event, third, ORGANIZER, "", world.clock.now())
     back = desk.post(client, f"{base(event)}/registrations/{first}", action="reinstate")
     assert back.status_code == 303

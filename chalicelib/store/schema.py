@@ -132,6 +132,10 @@ def email_guard_key(slug: str, digest: str) -> dict[str, str]:
     return {PK: event_pk(slug), SK: EMAIL_PREFIX + digest}
 
 
+# A place an organizer put at the head of the line sorts before every other (they start with a year).
+FIRST_IN_LINE = "0-"
+
+
 def wait_key(slug: str, joined_at: str, registration_id: str) -> dict[str, str]:
     """Key of one place in an event's waiting list: sorted by when it was taken, then by id."""
     return {PK: event_pk(slug), SK: f"{WAIT_PREFIX}{joined_at}#{registration_id}"}

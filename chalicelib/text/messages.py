@@ -255,6 +255,7 @@ AUDIT_ACTION_LABELS = {
     "address_changed": N_("メールアドレスを変更"),
     "cancelled": N_("主催者が取り消し"),
     "moved_up": N_("主催者が繰り上げ"),
+    "put_first": N_("主催者がキャンセル待ちの先頭に"),
     "reinstated": N_("取り消しを戻して再登録"),
     "check_in_undone": N_("受付を取り消し"),
 }
@@ -263,6 +264,7 @@ DESK_DONE = {
     "saved": N_("変更を保存しました"),
     "cancelled": N_("取り消しました"),
     "moved_up": N_("参加確定に繰り上げました"),
+    "put_first": N_("空席がないため、キャンセル待ちの先頭にしました。次に空いた席はこの方のものになります"),
     "reinstated": N_("新しい受付番号で登録し直しました"),
     "check_in_undone": N_("受付を取り消しました"),
 }

@@ -55,6 +55,7 @@ class Action(StrEnum):
     ADDRESS_CHANGED = "address_changed"
     CANCELLED = "cancelled"
     MOVED_UP = "moved_up"
+    PUT_FIRST = "put_first"  # no seat was free: first in their line, for the next seat that frees
     REINSTATED = "reinstated"  # taken back as a new registration: this entry is on both
     CHECK_IN_UNDONE = "check_in_undone"
 
@@ -231,8 +232,8 @@ class MoveOutcome(StrEnum):
     """How moving someone up by hand ended."""
 
     MOVED_UP = "moved_up"
+    PUT_FIRST = "put_first"  # no seat was free: they take the next one that frees, before the line
     NOT_WAITING = "not_waiting"
-    NO_SEAT = "no_seat"
     CALLED_OFF = "called_off"
 
 
@@ -245,7 +246,12 @@ def move_up(
     now: datetime,
     retry: RetryPolicy = PATIENT,
 ) -> MoveOutcome:
-    """Give a waiting person a free seat out of the line's order (a reserved one too, if it must be)."""
+    """Seat a waiting person out of the line's order: a free seat now (a reserved one too, if it must be),
+    else the first place in their line, so the next seat that frees (in their mode) is theirs.
+
+    Seats that free go to the line in the same write, so "a free seat" is rare; the head of the line
+    is what an organizer who says "this person next" means then. Either way it is audited.
+    """
     slug = event.slug
 
     def attempt() -> MoveOutcome:
@@ -257,9 +263,12 @@ def move_up(
             return MoveOutcome.CALLED_OFF
         category, pool = registration.attendee.category, pool_of(event, registration.attendee)
         seated = Ledger.from_item(item).wait(category, -1, pool).seat_by_choice(category, pool)
-        if seated is None:
-            return MoveOutcome.NO_SEAT
         place = {schema.PK: schema.event_pk(slug), schema.SK: registration.wait_sk}
+        if seated is None:
+            first = schema.wait_key(slug, schema.FIRST_IN_LINE + iso_precise(now), registration_id)
+            audit = audit_write(event, registration_id, Action.PUT_FIRST, by, now, reason=reason)
+            transact_or_lose(table, [*_move_place(slug, registration_id, place, first, category, pool), audit])
+            return MoveOutcome.PUT_FIRST
         promote = status_change(
             slug, registration_id, RegistrationStatus.WAITLISTED, RegistrationStatus.CONFIRMED, MailKind.PROMOTED, now
         )
@@ -268,6 +277,29 @@ def move_up(
         return MoveOutcome.MOVED_UP
 
     return retry.run(attempt, f"moving {registration_id} of {slug} up by hand")
+
+
+def _move_place(
+    slug: str, registration_id: str, place: dict[str, str], to: dict[str, str], category: str, pool: str
+) -> list[dict[str, Any]]:
+    """The writes that move a waiting registration's place in line to `to` (only while it is still waiting there)."""
+    return [
+        delete_existing(place),
+        {"Put": {"Item": schema.wait_place(to, registration_id, category, pool)}},
+        {
+            "Update": {
+                "Key": schema.registration_key(slug, registration_id),
+                "UpdateExpression": "SET wait_sk = :to",
+                "ConditionExpression": "#status = :waiting AND wait_sk = :from",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":to": to[schema.SK],
+                    ":from": place[schema.SK],
+                    ":waiting": RegistrationStatus.WAITLISTED.value,
+                },
+            }
+        },
+    ]
 
 
 def reinstate(

@@ -118,9 +118,9 @@ def _desk_move_up(visit: Visit, state: EventState, found: Any) -> Response:
         return _registration_page(visit, state, found, 400, errors={"reason": msg.DESK_REASON_NEEDED})
     rid = found.registration.registration_id
     outcome = assisted.move_up(s.table, state.event, rid, visit.signed_in.email, reason, s.clock.now())
-    if outcome is not assisted.MoveOutcome.MOVED_UP:
+    if outcome not in (assisted.MoveOutcome.MOVED_UP, assisted.MoveOutcome.PUT_FIRST):
         return _registration_page(visit, state, found, 409, notice=msg.DESK_REFUSED[outcome.value])
-    return _see_registration(state, rid, "moved_up")
+    return _see_registration(state, rid, outcome.value)
 
 
 def _desk_reinstate(visit: Visit, state: EventState, found: Any) -> Response:
