@@ -86,7 +86,7 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
         time=display.format_time,
         datetime=display.format_datetime,
         mask_email=display.mask_email,
-        field_label=lambda name: i18n.gettext(messages.FIELD_LABELS.get(str(name), str(name))),
+        field_label=_field_label,
     )
     env.globals.update(
         span=display.format_span,
@@ -107,6 +107,12 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
 
 
 _site_identity: Callable[[], SiteIdentity] = SiteIdentity
+
+
+def _field_label(name: object, event: Any = None) -> str:
+    """A standard field's label: the organizer's own for `event` where they wrote one, else the standard one."""
+    own = event.label_for(str(name)) if event is not None else ""
+    return own or i18n.gettext(messages.FIELD_LABELS.get(str(name), str(name)))
 
 
 def identify_site_with(provider: Callable[[], SiteIdentity]) -> None:

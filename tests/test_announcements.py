@@ -147,7 +147,10 @@ def test_calling_the_event_off_needs_the_box_then_closes_it_for_good_and_tells_e
     assert "<strong>3名</strong>に送ります" in preview and "台風のため" in preview
     unconfirmed = desk.post(client, path, kind="cancellation", sequence="0", note="台風のため", action="send")
     assert unconfirmed.status_code == 400 and get_event(world.table, small.slug).cancelled is False  # type: ignore[union-attr]
-    sent = desk.post(client, path, kind="cancellation", sequence="0", note="台風のため", action="send", confirm="yes")
+    sent = desk.post(
+        client, path, kind="cancellation", sequence="0", note="台風のため", note_en="Because of the typhoon.",
+        action="send", confirm="yes",
+    )  # fmt: skip
     again = desk.post(client, path, kind="cancellation", sequence="1", note="台風のため", action="send", confirm="yes")
     assert sent.status_code == 303 and again.status_code == 409
     state = get_event(world.table, small.slug)
@@ -160,6 +163,23 @@ def test_calling_the_event_off_needs_the_box_then_closes_it_for_good_and_tells_e
     removed, part = calendar_of(news["taro@example.jp"])
     assert part.get_param("method") == "CANCEL" and int(next(iter(removed.walk("VEVENT")))["SEQUENCE"]) == 1
     assert calendar_of(news["hanako@example.jp"]) is None
+    # Each reads the note in their own language.
+    john, taro_mail = (
+        m.get_body(("plain",)).get_content() for m in (news["john@example.com"], news["taro@example.jp"])
+    )
+    assert "Because of the typhoon." in john and "台風" not in john and "台風のため" in taro_mail
+    # A registrant's own page reads as cancelled: no seat message, no door QR code, nothing to change.
+    for address, said, seat in (
+        ("john@example.com", "This event has been cancelled", "Your place is"),
+        ("taro@example.jp", "このイベントは中止になりました", "お席を確保しました"),
+    ):
+        confirmation = next(m for m in mailbox() if m["To"] == address)  # the personal link it carried
+        text = confirmation.get_body(("plain",)).get_content()
+        link = re.search(r"http://testserver(/events/\S+/registrations/\S+)", text)
+        assert link is not None
+        english = {"Cookie": "uketsuke_lang=en"} if address.endswith(".com") else {}
+        own = page(client.http.get(link.group(1), headers=english))
+        assert said in own and seat not in own and "qr-code" not in own and 'value="edit"' not in own
     # The public page says so, nobody can register, and a freed seat goes to nobody.
     shown = page(client.http.get(f"/events/{small.slug}"))
     assert "このイベントは中止になりました" in shown and '<form class="form"' not in shown

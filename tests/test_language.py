@@ -40,6 +40,11 @@ def event_texts(event: Event) -> list[str]:
     return sorted((t for t in texts if t), key=len, reverse=True)
 
 
+def run_on(text: str) -> list[str]:
+    """English sentences joined without a space (two Japanese sentences glued as the catalog gives them)."""
+    return re.findall(r"\S*[a-z0-9)”’][.!?][A-Z“(]\S*", text)
+
+
 def untranslated(html: str, event: Event) -> list[str]:
     """Japanese left in an English page once the event's own text, as English readers get it, is taken out.
 
@@ -95,6 +100,7 @@ def test_an_english_registrant_gets_english_mistakes_pages_and_mail(
     done = client.http.post("/events/cdo-seminar", headers=headers, body=urlencode(signed(valid_form())))
     own = client.http.get(done.headers["Location"], headers={"Cookie": "uketsuke_lang=en"})
     assert "You are registered" in page(own) and untranslated(page(own), published) == []
+    assert run_on(visible_text(body)) == [] and run_on(visible_text(page(own))) == []
     world.deliver_outbox()
     [mail] = mailbox()
     english = published.in_language("en")
@@ -107,6 +113,7 @@ def test_an_english_registrant_gets_english_mistakes_pages_and_mail(
     assert "Dear 磐梯 太郎," in text and "■ Date and time" in text and "Wednesday 20 January 2027" in text
     for part in (text, visible_text(html)):
         assert untranslated(part, published) == [], part
+        assert run_on(part) == [], part
 
 
 def test_a_japanese_registrant_keeps_japanese_mail_whatever_language_the_organizer_reads(

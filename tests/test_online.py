@@ -166,3 +166,45 @@ def test_without_a_waiting_list_a_full_mode_is_refused_beside_its_field_and_the_
     refused = register_as(client, "v2@example.jp", "venue")
     assert refused.status_code == 409 and "「会場で参加」は定員に達しました" in page(refused)
     assert register_as(client, "v2@example.jp", "online").status_code == 303
+
+
+def test_online_attendees_are_never_sent_to_the_door_and_their_calendar_holds_the_meeting(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    from tests.test_mail import calendar_of
+    from tests.test_organizer import ORGANIZER, sign_in
+
+    hybrid(world, sample_event, venue=2, online=2)
+    for email, how in (("venue@example.jp", "venue"), ("online@example.jp", "online")):
+        assert register_as(client, email, how).status_code == 303
+    world.deliver_outbox()
+    [online_mail], [venue_mail] = mails_to("online@example.jp"), mails_to("venue@example.jp")
+
+    def door_qr(mail: Any) -> bool:
+        return any(part.get_content_type() == "image/png" for part in mail.walk())
+
+    assert not door_qr(online_mail) and door_qr(venue_mail)  # the QR code is for the door
+    told = text_of(online_mail)
+    assert "オンラインでの参加方法は、このメールの下のほうにあります" in told and "受付番号をお知らせ" not in told
+    assert "当日の受付では" not in told and MEETING in told
+    calendar, _ = calendar_of(online_mail)
+    [entry] = calendar.walk("VEVENT")
+    assert str(entry["LOCATION"]) == "オンライン" and str(entry["URL"]) == MEETING
+    calendar, _ = calendar_of(venue_mail)
+    [entry] = calendar.walk("VEVENT")
+    assert "小川ビル" in str(entry["LOCATION"]) and "meet.example.jp" not in entry.to_ical().decode()
+    # The door sees only who comes in person; a search marks the online one, with no check-in button.
+    world.let_sign_in(ORGANIZER)
+    desk = sign_in(client, world)
+    door = page(desk.get(client, "/organizer/events/hybrid/check-in"))
+    assert "1名" in door and "ほかにオンライン参加 1名" in door and "磐梯" in door
+    found = page(desk.get(client, "/organizer/events/hybrid/check-in?q=R0000-00002"))
+    assert "：1件" in found and "オンライン参加</strong>" in found
+    assert (
+        "オンラインで参加する方です。受付は不要です。" in found
+        and '<button class="button" type="submit">受付する' not in found
+    )
+    listed = desk.get(client, "/organizer/events/hybrid/export/door.csv").body.decode("utf-8-sig").splitlines()
+    assert "参加方法" in listed[0] and any("オンライン" in row for row in listed[1:])
+    counts = page(desk.get(client, "/organizer/events/hybrid"))
+    assert "参加方法別" in counts and "<strong>会場</strong>（定員2名）：参加確定 1" in counts

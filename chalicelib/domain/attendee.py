@@ -139,6 +139,7 @@ def validate_registration(
     modes: Mapping[str, str] | None = None,
     asked: Sequence[Question] = (),
     kept_answers: str = "",
+    labels: Mapping[str, str] | None = None,
 ) -> FormResult:
     """Validate form or JSON input against an event's categories; messages come in the current language.
 
@@ -155,10 +156,10 @@ def validate_registration(
         if value is None:
             value = ""
         if not isinstance(value, str):
-            errors[field] = msg.field_error(msg.NOT_TEXT, field)
+            errors[field] = msg.field_error(msg.NOT_TEXT, field, labels)
             value = ""
         elif not is_text(value):
-            errors[field] = msg.field_error(msg.NOT_UNICODE, field)
+            errors[field] = msg.field_error(msg.NOT_UNICODE, field, labels)
             value = readable(value)  # shown again to the person, so it must be encodable
         values[field] = clean_paragraphs(value) if field in ("question", "needs_note") else clean_line(value)
 
@@ -178,11 +179,11 @@ def validate_registration(
         if field == "email" and address_optional:
             continue
         if field not in errors and not values[field]:
-            errors[field] = msg.field_error(msg.REQUIRED, field)
+            errors[field] = msg.field_error(msg.REQUIRED, field, labels)
     for field, limit in MAX_LENGTHS.items():
         length = len(values[field])
         if field not in errors and length > limit:
-            errors[field] = msg.field_error(msg.TOO_LONG, field, limit=limit, length=length)
+            errors[field] = msg.field_error(msg.TOO_LONG, field, labels, limit=limit, length=length)
 
     if "kana" not in errors and values["kana"] and not KATAKANA_PATTERN.match(values["kana"]):
         errors["kana"] = t(msg.KANA_ONLY)
@@ -195,7 +196,7 @@ def validate_registration(
 
     if "category" not in errors:
         if not values["category"]:
-            errors["category"] = msg.field_error(msg.REQUIRED_CHOICE, "category")
+            errors["category"] = msg.field_error(msg.REQUIRED_CHOICE, "category", labels)
         elif values["category"] not in categories:
             errors["category"] = t(msg.UNKNOWN_CATEGORY)
 
@@ -297,6 +298,7 @@ def validate_changes(
     current: Attendee,
     modes: Mapping[str, str] | None = None,
     asked: Sequence[Question] = (),
+    labels: Mapping[str, str] | None = None,
 ) -> FormResult:
     """Validate corrections to a registration with exactly the rules of the form.
 
@@ -309,7 +311,7 @@ def validate_changes(
     answers = {name: value for name, value in raw.items() if name.startswith(FIELD_PREFIX)}
     merged = {**submitted, **boxes, **answers, **kept}
     return validate_registration(
-        merged, categories, current.lang, modes=modes, asked=asked, kept_answers=current.answers
+        merged, categories, current.lang, modes=modes, asked=asked, kept_answers=current.answers, labels=labels
     )
 
 

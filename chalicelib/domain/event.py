@@ -255,6 +255,14 @@ class Event:
         chosen = answers.get(ATTENDANCE)
         return chosen if isinstance(chosen, str) and chosen in self.pools() else ""
 
+    def field_labels(self) -> dict[str, str]:
+        """Field to the organizer's own label, for the fields they renamed (in_language() gives the English ones)."""
+        return {rule.field: rule.label for rule in self.form if rule.label}
+
+    def label_for(self, field: str) -> str:
+        """The organizer's own label for a standard field, or '' where the standard one stands."""
+        return self.field_labels().get(field, "")
+
     def field_modes(self) -> dict[str, str]:
         """Field to required/optional/hidden, for the fields whose default the organizer changed."""
         return {rule.field: rule.mode for rule in self.form if rule.mode}

@@ -15,7 +15,14 @@ def calendar_uid(registration_id: str, event: Event) -> str:
 
 
 def build_ics(
-    event: Event, registration_id: str, event_url: str, now: datetime, sequence: int = 0, cancelled: bool = False
+    event: Event,
+    registration_id: str,
+    event_url: str,
+    now: datetime,
+    sequence: int = 0,
+    cancelled: bool = False,
+    meeting: str = "",
+    online: str = "Online",
 ) -> bytes:
     """An iCalendar (RFC 5545) file with the event in its own time zone.
 
@@ -23,6 +30,8 @@ def build_ics(
     apps replace the entry they hold (same UID) rather than ignore an older one. A cancellation must
     carry a higher one than what it cancels (RFC 5546, 2.1.4). `cancelled`: the same entry with
     METHOD:CANCEL and STATUS:CANCELLED, so that calendar apps drop the event the seat's mails added.
+    `meeting`: the meeting's address for a seat online (never anyone else's): LOCATION is then `online`
+    (the word in the reader's language) and the description and URL carry the address.
     """
     from icalendar import Calendar  # heavy import, only when mail is built
     from icalendar import Event as CalendarEvent
@@ -41,11 +50,11 @@ def build_ics(
     entry.add("dtstart", event.starts_at.astimezone(event.tz))
     entry.add("dtend", event.ends_at.astimezone(event.tz))
     entry.add("summary", event.title)
-    entry.add("location", f"{event.venue.name} {event.venue.address}")
-    description = [event.summary, "", event_url]
+    entry.add("location", online if meeting else f"{event.venue.name} {event.venue.address}")
+    description = [event.summary, "", meeting or event_url]
     entry.add("description", "\n".join(description).strip())
-    if event_url:
-        entry.add("url", event_url)
+    if meeting or event_url:
+        entry.add("url", meeting or event_url)
     # The zone's definition first, before the event that refers to it, so calendar apps show 15:00 JST.
     calendar.add_component(_vtimezone(event.timezone))
     calendar.add_component(entry)

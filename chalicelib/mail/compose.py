@@ -18,6 +18,7 @@ from chalicelib.domain.attendee import email_key
 from chalicelib.domain.clock import Clock, parse_iso
 from chalicelib.domain.event import Event
 from chalicelib.domain.links import LinkSigner, personal_path, signed_check_in_path
+from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.mail import render as r
 from chalicelib.mail.render import Links, RenderedMail
@@ -121,7 +122,8 @@ def _announcement(f: Facts) -> tuple[Item, str]:
     message = broadcast.get(f.table, f.event.slug, f.item["broadcast_id"])
     if message is None:
         raise Undeliverable("the announcement no longer exists")
-    return message, str(message.get("body", ""))
+    language = f.registration.lang if f.registration else "ja"
+    return message, announcements.note_in(message, language)
 
 
 def broadcast_preview(event: Event, person: Registration, draft: broadcast.Draft, event_url: str) -> RenderedMail:
@@ -136,8 +138,9 @@ def announcement_preview(
     links, revision = Links(event_url=event_url), request.seen + 1
     if request.kind == broadcast.CHANGE and request.change is not None:
         was = earlier(request.change.before.fields())
-        return r.render_change_notice(event, person, links, was, request.change.about, request.note, now, revision)
-    return r.render_event_cancelled(event, person, links, request.note, now, revision)
+        note = request.note_for(person.lang)
+        return r.render_change_notice(event, person, links, was, request.change.about, note, now, revision)
+    return r.render_event_cancelled(event, person, links, request.note_for(person.lang), now, revision)
 
 
 def earlier(before: Mapping[str, Any]) -> r.Earlier:
@@ -274,10 +277,14 @@ class Composer:
             return self._to_previous_address(recipe, event, registration, item, links, now, sender)
         self._check_still_wanted(MailKind(item["kind"]), recipe, registration)
         rid = registration.registration_id
+        at_the_door = not event.joins_online(answers_of(registration.attendee.answers))
         links = Links(
             event_url=links.event_url,
             manage_url=self.base_url + personal_path(self.signer, slug, rid, event.ends_at),
-            check_in_url=self.base_url + signed_check_in_path(self.signer, slug, rid, event.ends_at),
+            # Someone taking part online never comes to 受付: their mails carry no door QR code.
+            check_in_url=self.base_url + signed_check_in_path(self.signer, slug, rid, event.ends_at)
+            if at_the_door
+            else "",
         )
         event = event.in_language(registration.lang)  # their language, also for the organizer's own text
         with i18n.speaking(registration.lang):

@@ -10,12 +10,13 @@ from datetime import datetime
 
 from chalicelib import templating
 from chalicelib.domain.attendee import single_line
-from chalicelib.domain.event import Event
+from chalicelib.domain.event import ONLINE, Event
+from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.mail.calendar import build_ics
 from chalicelib.mail.qr import QR_CONTENT_ID, qr_png
 from chalicelib.text.i18n import N_, gettext
-from chalicelib.text.messages import MAIL_KIND_LABELS
+from chalicelib.text.messages import MAIL_KIND_LABELS, POOL_LABELS
 
 SUBJECT_CONFIRMATION = N_("【お申し込み完了】{title}")
 SUBJECT_REMINDER = N_("【{when}開催】{title}")
@@ -266,7 +267,20 @@ def render_closed_notice(event: Event, reason: str, seats_taken: int, capacity: 
 
 
 def _calendar(event: Event, registration: Registration, links: Links, now: datetime, sequence: int = 0) -> Attachment:
-    data = build_ics(event, registration.registration_id, links.event_url, now, sequence)
+    # A seat online: the calendar entry is where they will be, オンライン and the meeting's address.
+    seated_online = registration.status == RegistrationStatus.CONFIRMED.value and event.joins_online(
+        answers_of(registration.attendee.answers)
+    )
+    meeting = event.online.url if seated_online and event.online else ""
+    data = build_ics(
+        event,
+        registration.registration_id,
+        links.event_url,
+        now,
+        sequence,
+        meeting=meeting,
+        online=gettext(POOL_LABELS[ONLINE]),
+    )
     return Attachment(filename="event.ics", content_type="text/calendar", data=data)
 
 

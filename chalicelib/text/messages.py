@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from chalicelib.text.i18n import N_, gettext
 
 # Field labels, in form order. Keys are the form/JSON field names.
@@ -172,9 +174,9 @@ ANNOUNCEMENT_NOTHING = N_("登録者にお知らせしていない日時・会�
 ANNOUNCEMENT_CONFIRM_CANCEL = N_("中止して、全員にお知らせすることを確認しました")
 
 
-def field_error(template: str, field: str, **extra: object) -> str:
-    """Fill a message template with the field's label, both in the current language."""
-    return gettext(template).format(label=gettext(FIELD_LABELS[field]), **extra)
+def field_error(template: str, field: str, labels: Mapping[str, str] | None = None, **extra: object) -> str:
+    """Fill a message template with the field's label (the organizer's own from `labels`), in the current language."""
+    return gettext(template).format(label=(labels or {}).get(field) or gettext(FIELD_LABELS[field]), **extra)
 
 
 # Registration states as organizers read them (lists, exports, counts).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -89,22 +90,30 @@ class Request:
     refusal: str = ""  # nothing to do: sent already, or nothing to announce (409)
     errors: dict[str, str] | None = None  # the form needs mending (400)
     send: bool = False  # confirmed, not a preview
+    note_en: str = ""  # the note for registrants who read English ('' : they get `note`)
+
+    def note_for(self, language: str) -> str:
+        """The note as a registrant reading `language` gets it."""
+        return self.note_en if language == "en" and self.note_en else self.note
 
 
 def check_request(table: Table, state: EventState, fields: dict[str, str]) -> Request:
     """Check the announcement form against the event as it is now (as broadcast.check does for messages)."""
     kind = fields.get("kind", "")
     note = fields.get("note", "").replace("\r\n", "\n").strip()
+    note_en = fields.get("note_en", "").replace("\r\n", "\n").strip()
     seen = fields.get("sequence", "")
     record = told(table, state.event.slug)  # read once: the change and the revision both come from it
     revision = int(seen) if seen.isdigit() else -1
-    asked = Request(kind, note, revision, _change_since(record, state.event), send=fields.get("action") == "send")
+    change = _change_since(record, state.event)
+    asked = Request(kind, note, revision, change, send=fields.get("action") == "send", note_en=note_en)
     if state.cancelled or revision != (record.sequence if record else 0):
         return dataclasses.replace(asked, refusal=msg.ANNOUNCEMENT_DONE_ALREADY)
     if kind not in (CHANGE, CANCELLATION) or (kind == CHANGE and asked.change is None):
         return dataclasses.replace(asked, refusal=msg.ANNOUNCEMENT_NOTHING)
-    if len(note) > BODY_LIMIT:
-        return dataclasses.replace(asked, errors={"note": too_long(msg.BODY_LABEL, BODY_LIMIT, len(note))})
+    for name, text in (("note", note), ("note_en", note_en)):
+        if len(text) > BODY_LIMIT:
+            return dataclasses.replace(asked, errors={name: too_long(msg.BODY_LABEL, BODY_LIMIT, len(text))})
     if asked.send and kind == CANCELLATION and fields.get("confirm") != "yes":
         return dataclasses.replace(asked, errors={"confirm": msg.CONFIRMATION_NEEDED["cancel"]})
     return asked
@@ -146,14 +155,18 @@ def _change_since(before: Told | None, event: Event) -> Change | None:
     return Change(before, after, tuple(about)) if about else None
 
 
-def announce_change(table: Table, event: Event, change: Change, note: str, by: str, now: datetime) -> bool:
+def announce_change(
+    table: Table, event: Event, change: Change, note: str, by: str, now: datetime, note_en: str = ""
+) -> bool:
     """Tell everyone registered of `change`, once; False if it was announced already (or changed again since)."""
-    broadcast = _broadcast_item(event.slug, CHANGE, change.after.sequence, note, by, now)
+    broadcast = _broadcast_item(event.slug, CHANGE, change.after.sequence, note, by, now, note_en)
     broadcast.update({"before": change.before.fields(), "about": list(change.about)})
     return _transact(table, [_move_on(event.slug, change.before.sequence, change.after), put_new(broadcast)])
 
 
-def cancel_event(table: Table, event: Event, expected_sequence: int, note: str, by: str, now: datetime) -> bool:
+def cancel_event(
+    table: Table, event: Event, expected_sequence: int, note: str, by: str, now: datetime, note_en: str = ""
+) -> bool:
     """Call the event off: registration closes for good and everyone registered is told, once."""
     record = told(table, event.slug) or Told.of(event)
     after = Told(
@@ -180,7 +193,7 @@ def cancel_event(table: Table, event: Event, expected_sequence: int, note: str, 
             },
         }
     }
-    broadcast = _broadcast_item(event.slug, CANCELLATION, after.sequence, note, by, now)
+    broadcast = _broadcast_item(event.slug, CANCELLATION, after.sequence, note, by, now, note_en)
     return _transact(table, [close, _move_on(event.slug, expected_sequence, after), put_new(broadcast)])
 
 
@@ -196,12 +209,23 @@ def _move_on(slug: str, expected: int, after: Told) -> dict[str, Any]:
     }
 
 
+# The announcement's note in English, beside `body` (its note in Japanese) on the broadcast item.
+NOTE_EN = "body_en"
+
+
+def note_in(item: Mapping[str, Any], language: str) -> str:
+    """An announcement's note as a registrant reading `language` gets it (English where the organizer wrote it)."""
+    return str(item.get(NOTE_EN) or item.get("body", "")) if language == "en" else str(item.get("body", ""))
+
+
 def broadcast_id(kind: str, revision: int) -> str:
     """The broadcast of one announcement: one per revision, so it is queued and fanned out once."""
     return f"{kind}-{revision}"
 
 
-def _broadcast_item(slug: str, kind: str, revision: int, note: str, by: str, now: datetime) -> dict[str, Any]:
+def _broadcast_item(
+    slug: str, kind: str, revision: int, note: str, by: str, now: datetime, note_en: str = ""
+) -> dict[str, Any]:
     identifier = broadcast_id(kind, revision)
     return {
         **schema.broadcast_key(slug, identifier),
@@ -210,6 +234,7 @@ def _broadcast_item(slug: str, kind: str, revision: int, note: str, by: str, now
         "sequence": revision,
         "subject": "",
         "body": note,
+        **({NOTE_EN: note_en} if note_en else {}),
         "audience": ALL,
         "category": "",
         "created_by": by,

@@ -25,7 +25,7 @@ from chalicelib.store.dynamo import Table
 from chalicelib.text import messages as msg
 from chalicelib.text.display import format_datetime, needs_text
 from chalicelib.text.i18n import N_, gettext
-from chalicelib.usecases.roster import Entry
+from chalicelib.usecases.roster import Entry, mode_of
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
@@ -67,12 +67,20 @@ def _status_label(e: Entry) -> str:
     return gettext(msg.STATUS_LABELS.get(e.registration.status, e.registration.status))
 
 
+def _mode_label(event: Event, entry: Entry) -> str:
+    pool = mode_of(event, entry)
+    return gettext(msg.POOL_LABELS[pool]) if pool else ""
+
+
 def _columns(event: Event) -> dict[ListKind, tuple[Column, ...]]:
     name = Column(N_("氏名"), lambda e: e.registration.attendee.name)
-    kana = Column(N_("フリガナ"), lambda e: e.registration.attendee.kana)
-    organization = Column(N_("所属"), lambda e: e.registration.attendee.organization)
-    job_title = Column(N_("役職"), lambda e: e.registration.attendee.job_title)
+    # The organizer's own labels head their columns, as they head the form's fields.
+    kana = Column(event.label_for("kana") or N_("フリガナ"), lambda e: e.registration.attendee.kana)
+    organization = Column(event.label_for("organization") or N_("所属"), lambda e: e.registration.attendee.organization)
+    job_title = Column(event.label_for("job_title") or N_("役職"), lambda e: e.registration.attendee.job_title)
     category = Column(N_("参加区分"), lambda e: event.category_label(e.registration.attendee.category))
+    # A hybrid event's lists say who takes part where: online attendees never come to 受付.
+    mode = (Column(N_("参加方法"), lambda e: _mode_label(event, e)),) if event.pools() else ()
     return {
         ListKind.DOOR: (
             Column(N_("受付番号"), lambda e: e.registration.number),
@@ -80,6 +88,7 @@ def _columns(event: Event) -> dict[ListKind, tuple[Column, ...]]:
             name,
             organization,
             category,
+            *mode,
             Column(N_("状態"), _status_label),
             Column(N_("受付済み"), lambda e: gettext(msg.MARK_CHECKED_IN) if e.checked_in_at else ""),
         ),
@@ -98,6 +107,7 @@ def _columns(event: Event) -> dict[ListKind, tuple[Column, ...]]:
             name,
             organization,
             category,
+            *mode,
             Column(N_("メールアドレス"), lambda e: e.registration.attendee.email),
         ),
         ListKind.ACCOMMODATION: (
@@ -181,7 +191,9 @@ def audit_rows(event: Event, trail: Iterable[Mapping[str, Any]]) -> list[list[st
             display_number(str(row["registration_id"])),
             gettext(msg.AUDIT_ACTION_LABELS.get(str(row["action"]), str(row["action"]))),
             str(row.get("by", "")),
-            gettext(msg.LIST_SEPARATOR).join(gettext(msg.FIELD_LABELS.get(f, f)) for f in row.get("fields", [])),
+            gettext(msg.LIST_SEPARATOR).join(
+                event.label_for(f) or gettext(msg.FIELD_LABELS.get(f, f)) for f in row.get("fields", [])
+            ),
             gettext(msg.CHANNEL_LABELS.get(str(row.get("reason", "")), str(row.get("reason", "")))),
         ]
         for row in trail

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.attendee import reading_order, to_katakana
+from chalicelib.domain.event import Event
 from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import Registration
 from chalicelib.store import schema
@@ -43,6 +44,7 @@ class Counts:
     by_status: Counter[str] = field(default_factory=Counter)
     checked_in: int = 0
     by_category: dict[str, Counter[str]] = field(default_factory=dict)
+    by_mode: dict[str, Counter[str]] = field(default_factory=dict)  # a hybrid event's 会場 / オンライン
 
 
 @dataclass(frozen=True)
@@ -71,17 +73,30 @@ def entry(table: Table, slug: str, registration_id: str) -> Entry | None:
     return Entry.from_item(item) if item else None
 
 
-def count(found: list[Entry]) -> Counts:
-    """Counts by state and category; erased registrations count in their state but show no name."""
+def count(found: list[Entry], event: Event | None = None) -> Counts:
+    """Counts by state, category and (a hybrid `event`'s) mode; erased registrations count in their state."""
     by_status: Counter[str] = Counter()
     by_category: dict[str, Counter[str]] = {}
+    by_mode: dict[str, Counter[str]] = {pool: Counter() for pool in (event.pools() if event else {})}
     checked_in = 0
     for e in found:
         status = e.registration.status
         by_status[status] += 1
         by_category.setdefault(e.registration.attendee.category, Counter())[status] += 1
+        if by_mode and event is not None:
+            by_mode.setdefault(mode_of(event, e), Counter())[status] += 1
         checked_in += bool(e.checked_in_at)
-    return Counts(by_status=by_status, checked_in=checked_in, by_category=by_category)
+    return Counts(by_status=by_status, checked_in=checked_in, by_category=by_category, by_mode=by_mode)
+
+
+def mode_of(event: Event, entry: Entry) -> str:
+    """The hybrid event's mode a registration chose ('' for any other event)."""
+    return event.pool_of(answers_of(entry.registration.attendee.answers))
+
+
+def at_the_door(event: Event, found: list[Entry]) -> list[Entry]:
+    """The entries 受付 will see in person: everyone but those taking part online."""
+    return [e for e in found if not event.joins_online(answers_of(e.registration.attendee.answers))]
 
 
 def normalise(text: str) -> str:

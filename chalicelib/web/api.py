@@ -149,6 +149,7 @@ def _register(event: Event, data: dict[str, Any], submission: str) -> idempotenc
         language,
         modes=event.field_modes(),
         asked=event.in_language(language).questions,
+        labels=event.in_language(language).field_labels(),
     )
     if form.attendee is None:
         return idempotency.Answer(422, {"status": "invalid", "errors": form.errors})

@@ -60,7 +60,7 @@ def event_page(
         values=values or {},
         errors=errors or {},
         notice=notice,
-        labels=msg.FIELD_LABELS,
+        labels={**msg.FIELD_LABELS, **state.event.field_labels()},
         page_url=page_url,
         preview=preview,
     )
@@ -96,9 +96,10 @@ def registration_page(
         notice=notice,
         done=done,
         can_cancel=now < state.event.cancellation_deadline,
+        called_off=state.cancelled,
         values=values or _editable_values(attendee, state.event.questions),
         errors=errors or {},
-        labels=msg.FIELD_LABELS,
+        labels={**msg.FIELD_LABELS, **state.event.field_labels()},
     )
 
 
@@ -142,7 +143,7 @@ def link_request_page(
         errors=errors or {},
         notice=notice,
         sent=sent,
-        labels=msg.FIELD_LABELS,
+        labels={**msg.FIELD_LABELS, **state.event.field_labels()},
     )
 
 

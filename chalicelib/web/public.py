@@ -78,9 +78,14 @@ def submit_registration_form(slug: str) -> Response:
         return raw
     submission = submission_id(raw.get("submission_id"))
     language = i18n.current()
-    asked = event.in_language(language).questions
+    spoken = event.in_language(language)
     checked = validate_registration(
-        raw, [c.key for c in event.categories], language, modes=event.field_modes(), asked=asked
+        raw,
+        [c.key for c in event.categories],
+        language,
+        modes=event.field_modes(),
+        asked=spoken.questions,
+        labels=spoken.field_labels(),
     )
     form = email_typos.review(checked, raw)
     now = s.clock.now()
@@ -238,9 +243,15 @@ def _erase(state: EventState, registration: Registration, token: str, raw: Mappi
 def _edit(state: EventState, registration: Registration, token: str, raw: Mapping[str, str]) -> Response:
     s = current()
     event = state.event
-    editable = [q for q in event.in_language(registration.lang).questions if q.editable]
+    spoken = event.in_language(registration.lang)
+    editable = [q for q in spoken.questions if q.editable]
     form = validate_changes(
-        raw, [c.key for c in event.categories], registration.attendee, event.field_modes(), editable
+        raw,
+        [c.key for c in event.categories],
+        registration.attendee,
+        event.field_modes(),
+        editable,
+        spoken.field_labels(),
     )
     if form.attendee is None:
         page = _registration_page(state, registration, token, values=form.values, errors=form.errors)

@@ -87,6 +87,7 @@ def _desk_edit(visit: Visit, state: EventState, found: Any) -> Response:
         modes=state.event.field_modes(),
         asked=state.event.questions,
         kept_answers=registration.attendee.answers,
+        labels=state.event.field_labels(),
     )
     if form.attendee is None:
         return _registration_page(visit, state, found, 400, errors=form.errors, values=form.values)
@@ -208,7 +209,13 @@ def _add(visit: Visit, state: EventState, walk_in: bool) -> Response:
     channel = assisted.Channel.DOOR.value if walk_in else fields.get("channel", "")
     categories = [c.key for c in event.categories]
     form = validate_registration(
-        fields, categories, "ja", address_optional=True, modes=event.field_modes(), asked=event.questions
+        fields,
+        categories,
+        "ja",
+        address_optional=True,
+        modes=event.field_modes(),
+        asked=event.questions,
+        labels=event.field_labels(),
     )
     errors = dict(form.errors)
     if channel not in {c.value for c in assisted.Channel}:

@@ -23,15 +23,17 @@ def check_in_search(visit: Visit, slug: str) -> Response:
     params = query_params(routes.current_request)
     query = params.get("q", "")
     everyone = roster.entries(current().table, slug)
-    # Searching finds anyone; otherwise the door sees who is still to come, by reading, a page at a time.
+    coming = roster.at_the_door(state.event, everyone)  # people taking part online never come to 受付
+    # Searching finds anyone (online ones marked so); otherwise the door sees who is still to come, by reading.
     default = {"status": "confirmed", "arrived": "no", "sort": "reading"}
     asked = roster.ListQuery.from_params({"q": query, "page": params.get("page", "1"), **({} if query else default)})
     return visit.page(
         "check_in.html",
         event=state.event,
         query=query,
-        listing=roster.select(everyone, asked),
-        counts=roster.count(everyone),
+        listing=roster.select(everyone if query else coming, asked),
+        counts=roster.count(coming),
+        online=roster.count(everyone).by_status["confirmed"] - roster.count(coming).by_status["confirmed"],
         page_link=lambda **changes: f"?{urlencode(asked.params(**changes))}",
     )
 

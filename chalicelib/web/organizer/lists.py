@@ -43,7 +43,7 @@ def event_overview(visit: Visit, slug: str) -> Response:
         "event.html",
         state=state,
         event=state.event,
-        counts=roster.count(everyone),
+        counts=roster.count(everyone, state.event),
         listing=roster.select(everyone, asked),
         asked=asked,
         page_link=lambda **changes: f"?{urlencode(asked.params(**changes))}#list",

@@ -88,7 +88,12 @@ def announcement_form(visit: Visit, slug: str) -> Response:
 
 
 def _announcement_page(
-    visit: Visit, state: EventState, kind: str = "", note: str = "", errors: dict[str, str] | None = None
+    visit: Visit,
+    state: EventState,
+    kind: str = "",
+    note: str = "",
+    errors: dict[str, str] | None = None,
+    note_en: str = "",
 ) -> Response:
     from chalicelib.usecases import announcements
 
@@ -102,6 +107,7 @@ def _announcement_page(
         sequence=announcements.sequence(table, state.event.slug),
         kind=kind,
         note=note,
+        note_en=note_en,
         errors=errors or {},
     )
 
@@ -116,15 +122,15 @@ def post_announcement(visit: Visit, slug: str) -> Response:
     asked = announcements.check_request(s.table, state, visit.fields)
     if asked.refusal:
         raise visit.refuse(409, asked.refusal, asked.refusal)
-    if asked.errors and "note" in asked.errors:
-        return _announcement_page(visit, state, asked.kind, asked.note, asked.errors)
+    if asked.errors and ("note" in asked.errors or "note_en" in asked.errors):
+        return _announcement_page(visit, state, asked.kind, asked.note, asked.errors, asked.note_en)
     if not asked.send or asked.errors:
         return _announcement_preview(visit, state, asked)
     now, by = s.clock.now(), visit.signed_in.email
     if asked.kind == broadcast.CHANGE and asked.change is not None:
-        sent = announcements.announce_change(s.table, state.event, asked.change, asked.note, by, now)
+        sent = announcements.announce_change(s.table, state.event, asked.change, asked.note, by, now, asked.note_en)
     else:
-        sent = announcements.cancel_event(s.table, state.event, asked.seen, asked.note, by, now)
+        sent = announcements.cancel_event(s.table, state.event, asked.seen, asked.note, by, now, asked.note_en)
     if not sent:
         raise visit.refuse(409, msg.ANNOUNCEMENT_DONE_ALREADY, msg.ANNOUNCEMENT_DONE_ALREADY)
     sent_id = announcements.broadcast_id(asked.kind, asked.seen + 1)
@@ -148,6 +154,7 @@ def _announcement_preview(visit: Visit, state: EventState, asked: Request) -> Re
         event=event,
         kind=asked.kind,
         note=asked.note,
+        note_en=asked.note_en,
         sequence=asked.seen,
         count=len(chosen),
         sample=sample,
