@@ -148,8 +148,8 @@ class World:
     pump: engines.StreamPump
     _api_token: str | None = None
 
-    def publish(self, event: Event) -> Event:
-        publish_event(self.table, event, self.clock.now())
+    def publish(self, event: Event, draft: bool = False) -> Event:
+        publish_event(self.table, event, self.clock.now(), draft=draft)
         return event
 
     def api_headers(self) -> dict[str, str]:

@@ -342,6 +342,7 @@ def organizer_paths() -> list[str]:
         f"{base}/edit-file",
         f"{base}/edit",
         "/organizer/new-event",
+        "/organizer/new-event?template=hybrid",
     ]
 
 

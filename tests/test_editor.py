@@ -43,7 +43,7 @@ def test_the_editor_shows_the_file_previews_and_saves_and_more_seats_move_the_li
     more = text.replace("capacity = 1\n", "capacity = 2\n")
     preview = owner.post(client, path, text=more, action="preview")
     shown = page(preview)
-    assert preview.status_code == 200 and "プレビュー：まだ公開していません。" in shown and event.title in shown
+    assert preview.status_code == 200 and "プレビュー：まだ保存していません。" in shown and event.title in shown
     assert get_event(world.table, "small").event.capacity == 1  # type: ignore[union-attr]  # nothing saved yet
     saved = owner.post(client, path, text=more, action="save")
     assert saved.status_code == 303 and saved.headers["Location"].endswith("/organizer/events/small?saved=1")
@@ -80,19 +80,18 @@ def test_a_mistake_is_named_and_nothing_is_saved(
     assert get_event(world.table, published.slug).event == published  # type: ignore[union-attr]
 
 
-def test_duplicating_makes_a_new_event_and_a_taken_address_is_refused(
+def test_a_new_event_from_a_file_is_a_draft_and_a_taken_address_is_refused(
     client: Client, world: World, published: Event, owner: SignedIn
 ) -> None:
-    text = textarea(page(owner.get(client, f"/organizer/events/{published.slug}/duplicate")))
-    assert f'slug = "{published.slug}-2"' in text
-    created = owner.post(client, "/organizer/new-event", text=text, action="save")
-    assert created.status_code == 303
+    text = to_toml(published).replace(f'slug = "{published.slug}"', f'slug = "{published.slug}-2"')
+    created = owner.post(client, "/organizer/new-event/file", text=text, action="save")
+    assert created.status_code == 303 and created.headers["Location"].endswith("?draft=1")
     copy = get_event(world.table, f"{published.slug}-2")
-    assert copy is not None and copy.event.title == published.title and copy.seats_taken == 0
-    assert client.http.get(f"/events/{published.slug}-2").status_code == 200
-    again = owner.post(client, "/organizer/new-event", text=text, action="save")
+    assert copy is not None and copy.event.title == published.title and copy.seats_taken == 0 and copy.draft
+    assert client.http.get(f"/events/{published.slug}-2").status_code == 404  # a draft, until published
+    again = owner.post(client, "/organizer/new-event/file", text=text, action="save")
     assert again.status_code == 400 and "is taken by another event" in html_lib.unescape(page(again))
-    empty = owner.post(client, "/organizer/new-event", text="", action="preview")
+    empty = owner.post(client, "/organizer/new-event/file", text="", action="preview")
     assert empty.status_code == 400 and 'id="text-error"' in page(empty)
 
 
@@ -119,66 +118,3 @@ def test_an_unpublished_event_is_gone_for_the_public_and_kept_for_its_registrant
     assert client.http.get(f"/events/{published.slug}").status_code == 200
     again = urlencode(signed(valid_form(email="again@example.jp")))
     assert client.http.post(f"/events/{published.slug}", headers=FORM, body=again).status_code == 303
-
-
-# --- the usual fields as a form ----------------------------------------------------------------------
-
-
-def test_the_form_shows_the_usual_fields_and_saves_them_through_the_same_checks(
-    client: Client, world: World, sample_event: Event, owner: SignedIn
-) -> None:
-    from chalicelib.usecases.editing import form_values
-
-    event = world.publish(dataclasses.replace(sample_event, slug="formed", capacity=1))
-    now = world.clock.now()
-    register(world.table, event, numbered(1), "S1", now)
-    register(world.table, event, numbered(2), "S2", now + timedelta(seconds=1))  # waits
-    path = "/organizer/events/formed/edit"
-    shown = page(owner.get(client, path))
-    values = form_values(event)
-    assert f'value="{values["starts_at"]}"' in shown and values["starts_at"].endswith(":00")
-    assert 'type="datetime-local"' in shown and 'href="/organizer/events/formed/edit-file"' in shown
-    fields = {**values, "title": "市民セミナー（改）", "capacity": "2"}
-    preview = owner.post(client, path, action="preview", **fields)
-    assert preview.status_code == 200 and "プレビュー：まだ公開していません。" in page(preview)
-    saved = owner.post(client, path, action="save", **fields)
-    assert saved.status_code == 303
-    state = get_event(world.table, "formed")
-    assert state is not None and state.event.title == "市民セミナー（改）" and state.seats_taken == 2
-    assert state.event.programme == event.programme  # what the form does not show is kept as it was
-
-
-@pytest.mark.parametrize(
-    ("change", "field"),
-    [
-        ({"starts_at": "next tuesday"}, "starts_at"),
-        ({"capacity": "many"}, "capacity"),
-        ({"capacity": "0"}, "capacity"),
-        ({"title": ""}, "title"),
-        ({"organizer_email": "not-an-address"}, "organizer_email"),
-    ],
-)
-def test_a_mistake_on_the_form_is_shown_beside_its_field(
-    client: Client, world: World, published: Event, owner: SignedIn, change: dict[str, str], field: str
-) -> None:
-    from chalicelib.usecases.editing import form_values
-
-    answer = owner.post(
-        client, f"/organizer/events/{published.slug}/edit", action="save", **{**form_values(published), **change}
-    )
-    shown = page(answer)
-    assert answer.status_code == 400 and f'id="{field}-error"' in shown and f'href="#{field}"' in shown
-    assert get_event(world.table, published.slug).event == published  # type: ignore[union-attr]
-
-
-def test_fewer_seats_than_taken_is_refused_beside_the_capacity(
-    client: Client, world: World, sample_event: Event, owner: SignedIn
-) -> None:
-    from chalicelib.usecases.editing import form_values
-
-    event = world.publish(dataclasses.replace(sample_event, slug="full", capacity=2))
-    for n in (1, 2):
-        register(world.table, event, numbered(n), f"S{n}", world.clock.now())
-    answer = owner.post(client, "/organizer/events/full/edit", action="save", **{**form_values(event), "capacity": "1"})
-    assert answer.status_code == 400 and 'id="capacity-error"' in page(answer)
-    assert "below the 2 seats already taken" in html_lib.unescape(page(answer))

@@ -76,7 +76,14 @@ def test_every_kind_of_page_is_valid_html(client: Client, world: World, publishe
     detail = f"/organizer/events/{published.slug}/registrations/R000000001"
     pages["registration-detail"] = page(client.http.get(detail, headers=cookie))
     pages["print"] = page(client.http.get(detail + "/print", headers=cookie))
-    pages["event-form"] = page(client.http.get(f"/organizer/events/{published.slug}/edit", headers=cookie))
+    pages["builder"] = page(client.http.get(f"/organizer/events/{published.slug}/edit", headers=cookie))
+    pages["new-event"] = page(client.http.get("/organizer/new-event", headers=cookie))
+    pages["builder-hybrid"] = page(client.http.get("/organizer/new-event?template=hybrid", headers=cookie))
+    mistaken = {"csrf": signed_in.csrf, "action": "save", "title": "", "online_mode": "hybrid"}
+    built = client.http.post("/organizer/new-event", headers={**FORM, **cookie}, body=urlencode(mistaken))
+    pages["builder-errors"] = page(built)
+    world.publish(dataclasses.replace(published, slug="drafted"), draft=True)
+    pages["draft"] = page(client.http.get("/organizer/events/drafted", headers=cookie))
     pages["editor"] = page(client.http.get(f"/organizer/events/{published.slug}/edit-file", headers=cookie))
     from chalicelib.domain.event_file import to_toml
 

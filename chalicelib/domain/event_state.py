@@ -23,6 +23,20 @@ class Availability(StrEnum):
     CANCELLED = "cancelled"  # 中止: the organizer called the event off
 
 
+class Lifecycle(StrEnum):
+    """An event's stage, from a draft to archived (the dashboard shows each with its counts)."""
+
+    DRAFT = "draft"  # 下書き
+    OPEN = "open"  # 受付中 (a lottery taking applications too)
+    FULL = "full"  # 満席
+    WAITLIST_ONLY = "waitlist_only"  # 満席・キャンセル待ちのみ
+    CLOSED = "closed"  # 受付終了
+    CANCELLED = "cancelled"  # 中止
+    UNPUBLISHED = "unpublished"  # 非公開
+    ENDED = "ended"  # 終了
+    ARCHIVED = "archived"  # 終了・アーカイブ済み
+
+
 @dataclass(frozen=True)
 class PoolState:
     """One mode of a hybrid event (会場 or オンライン): its seats, those taken, and its own waiting list."""
@@ -52,6 +66,25 @@ class EventState:
     hidden: bool = False  # unpublished: organizers see it, the public and the API do not
     pool_taken: Mapping[str, int] = field(default_factory=dict)  # a hybrid event's seats taken per pool
     pool_waiting: Mapping[str, int] = field(default_factory=dict)  # and people waiting per pool
+    draft: bool = False  # saved, never published: organizers only (hidden too)
+    archived: bool = False  # an ended event its organizer put away
+
+    def lifecycle(self, now: datetime) -> Lifecycle:
+        """Where the event stands, as the organizer's dashboard says it."""
+        if self.draft:
+            return Lifecycle.DRAFT
+        if self.cancelled:
+            return Lifecycle.CANCELLED
+        if now >= self.event.ends_at:
+            return Lifecycle.ARCHIVED if self.archived else Lifecycle.ENDED
+        if self.hidden:
+            return Lifecycle.UNPUBLISHED
+        seen = self.availability(now)
+        if seen is Availability.FULL:
+            return Lifecycle.WAITLIST_ONLY if self.event.waitlist else Lifecycle.FULL
+        if seen is Availability.CLOSED:
+            return Lifecycle.CLOSED
+        return Lifecycle.OPEN
 
     def answers_left(self) -> dict[str, int]:
         """How many of each capped answer are left (question.choice to count), a hybrid event's modes included."""

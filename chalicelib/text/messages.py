@@ -375,3 +375,54 @@ MAIL_STATUS_LABELS = {
     "failed": N_("送信できず"),
 }
 MAIL_FEEDBACK_LABELS = {"bounce": N_("不達（バウンス）"), "complaint": N_("迷惑メール報告")}
+
+# The event builder (usecases/builder.py): each mistake beside its field, in the organizer's words.
+BUILDER_REQUIRED = N_("入力してください")
+BUILDER_ONLINE_URL_NEEDED = N_("オンラインで開くときは、参加用のURL（https:// で始まるもの）を入力してください")
+BUILDER_DRAW_AT_NEEDED = N_("抽選にするときは、抽選の日時を入力してください")
+BUILDER_UNKNOWN_CHOICE = N_("選択肢から選んでください")
+BUILDER_TWO_CHOICES = N_("選んで答える質問には、選択肢を2つ以上入力してください")
+BUILDER_HTTPS = N_("https:// で始まるアドレスを入力してください")
+BUILDER_EMAIL = N_("メールアドレスを office@example.jp のように入力してください")
+BUILDER_SLUG = N_(
+    "半角の英小文字・数字・ハイフンで入力してください（例：cdo-seminar-2027）。イベントのページのアドレスになります"
+)
+BUILDER_SLUG_TAKEN = N_("このアドレスはほかのイベントが使っています。別のものにしてください")
+BUILDER_ENDS_BEFORE = N_("終了は開始より後にしてください")
+BUILDER_CLOSES_AFTER_START = N_("申し込みの締め切りは開始より前にしてください")
+BUILDER_CANCEL_AFTER_END = N_("キャンセルの期限は終了より前にしてください")
+BUILDER_DRAW_AFTER_CLOSE = N_("抽選は申し込みの締め切りより前にしてください")
+BUILDER_CAPACITY = N_("定員は1以上の整数で入力してください")
+BUILDER_RESERVED_OVER = N_("参加区分の確保席の合計が定員を超えています")
+BUILDER_CATEGORY_NEEDED = N_("参加区分を1つ以上入力してください")
+BUILDER_HYBRID_SEATS = N_("会場とオンラインそれぞれの定員を1以上で入力してください（合計が定員になります）")
+BUILDER_HYBRID_SUM = N_("会場とオンラインの定員の合計を、全体の定員と同じにしてください")
+BUILDER_REMINDER_LATE = N_("開始より前に届くようにしてください")
+BUILDER_REMINDER_TWICE = N_("同じリマインダーが2つあります")
+BUILDER_TOO_LONG = N_("長すぎます。短くしてください")
+BUILDER_RETENTION = N_("1から3650までの日数で入力してください")
+BUILDER_OTHER = N_("この内容では保存できません。入力を見直してください：{problem}")
+
+# An event's stage on the organizer's dashboard (domain/event_state.Lifecycle).
+LIFECYCLE_LABELS = {
+    "draft": N_("下書き"),
+    "open": N_("受付中"),
+    "full": N_("満席"),
+    "waitlist_only": N_("満席・キャンセル待ちのみ"),
+    "closed": N_("受付終了"),
+    "cancelled": N_("中止"),
+    "unpublished": N_("非公開"),
+    "ended": N_("終了"),
+    "archived": N_("アーカイブ済み"),
+}
+LIFECYCLE_PUBLISHED = N_("公開しました。イベントのページのアドレスとQRコードを、広報やポスターにお使いください")
+LIFECYCLE_DELETED = N_("下書きを削除しました")
+LIFECYCLE_ARCHIVED = N_("アーカイブしました")
+LIFECYCLE_NOT_DRAFT = N_(
+    "下書きではないため、削除できません（お申し込みのあるイベントは、中止または非公開にしてください）"
+)
+LIFECYCLE_NOT_ENDED = N_("終了したイベントだけをアーカイブできます")
+LIFECYCLE_CONFIRM = N_("確認のチェックを入れてください")
+BUILDER_SAVED_DRAFT = N_("下書きとして保存しました。まだ公開していません")
+BUILDER_SAVE_DRAFT = N_("下書きとして保存する")
+BUILDER_SAVE = N_("この内容で保存する")

@@ -27,6 +27,8 @@ def state_from_item(item: Item, event: Event) -> EventState:
         waiting=int(item.get("waiting", 0)),
         drawn=bool(item.get("drawn_at")),
         hidden=bool(item.get(UNPUBLISHED)),
+        draft=bool(item.get(DRAFT)),
+        archived=bool(item.get(ARCHIVED)),
         pool_taken={pool: int(n) for pool, n in item.get(POOL_TAKEN, {}).items()},
         pool_waiting={pool: int(n) for pool, n in item.get(POOL_WAITING, {}).items()},
     )
@@ -57,6 +59,8 @@ def upcoming_slugs(table: Table, now: datetime) -> Iterator[str]:
 
 # Set on an event item while its organizer has it unpublished (publishing.set_published).
 UNPUBLISHED = "unpublished_at"
+# Set on a new event saved but never published yet (a draft; lifecycle.py), and on an ended one archived.
+DRAFT, ARCHIVED = "draft_at", "archived_at"
 
 
 def upcoming_events(table: Table, now: datetime) -> list[EventState]:

@@ -22,7 +22,7 @@ from chalicelib.store.dynamo import ConditionFailed, Item, Table
 from chalicelib.store.retry import PATIENT, LostRace, RetryPolicy, transact_or_lose
 from chalicelib.text.display import format_datetime, format_span
 from chalicelib.usecases import announcements, choices
-from chalicelib.usecases.catalog import UNPUBLISHED, get_event, state_from_item
+from chalicelib.usecases.catalog import DRAFT, UNPUBLISHED, get_event, state_from_item
 from chalicelib.usecases.closing import reopen_if_room
 from chalicelib.usecases.reminders import REMINDER_PENDING
 from chalicelib.usecases.waitlist import settle, write_ledger
@@ -80,9 +80,12 @@ def load_event_files(table: Table, paths: list[str], now: datetime) -> Loaded:
     return Loaded(publications=tuple(load_event(table, event, now) for event in events))
 
 
-def load_event(table: Table, event: Event, now: datetime) -> Publication:
-    """Publish one event, then move the line up into any seat it frees (more seats, released reservations)."""
-    state = publish_event(table, event, now)
+def load_event(table: Table, event: Event, now: datetime, draft: bool = False) -> Publication:
+    """Publish one event, then move the line up into any seat it frees (more seats, released reservations).
+
+    `draft`: a new event saved as a draft stays hidden (organizers only) until it is published (lifecycle.py).
+    """
+    state = publish_event(table, event, now, draft=draft)
     # More seats than before: the people waiting longest take them now, and are told by e-mail.
     moved_up = settle(table, event.slug, now)
     if moved_up:
@@ -90,7 +93,9 @@ def load_event(table: Table, event: Event, now: datetime) -> Publication:
     return Publication(event, state, tuple(moved_up))
 
 
-def publish_event(table: Table, event: Event, now: datetime, retry: RetryPolicy = PATIENT) -> EventState:
+def publish_event(
+    table: Table, event: Event, now: datetime, retry: RetryPolicy = PATIENT, draft: bool = False
+) -> EventState:
     """Create or update an event's details and reminder schedule; never resets its seat counter.
 
     An event the closer closed opens again if the new details give it room (more seats, a later
@@ -109,6 +114,12 @@ def publish_event(table: Table, event: Event, now: datetime, retry: RetryPolicy 
         f" {TAKEN} = if_not_exists({TAKEN}, :none), {WAITING_IN} = if_not_exists({WAITING_IN}, :none),"
         f" {RESERVED} = if_not_exists({RESERVED}, :none)"
         + (f", {draw}" if draw else "")
+        # A draft is hidden in the very write that creates it: no reader ever finds it public.
+        + (
+            f", {DRAFT} = if_not_exists({DRAFT}, :now), {UNPUBLISHED} = if_not_exists({UNPUBLISHED}, :now)"
+            if draft
+            else ""
+        )
         + " REMOVE "
         + ", ".join(removed),
         values={
@@ -121,6 +132,7 @@ def publish_event(table: Table, event: Event, now: datetime, retry: RetryPolicy 
             ":none": {},
             ":open": STATUS_OPEN,
             **({":draw_at": iso(event.draw_at)} if event.draw_at else {}),
+            **({":now": iso(now)} if draft else {}),
         },
         names={"#queue": schema.QUEUE, "#due": schema.DUE, "#status": "status"},
     )

@@ -69,8 +69,8 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         venue=Venue(
             name=text(venue_data, "name", where="venue"),
             address=text(venue_data, "address", where="venue"),
-            map_url=text(venue_data, "map_url", where="venue", default=""),
-            url=text(venue_data, "url", where="venue", default=""),
+            map_url=web_address(venue_data, "map_url", where="venue"),
+            url=web_address(venue_data, "url", where="venue"),
         ),
         capacity=capacity,
         registration_closes_at=when.registration_closes_at,
@@ -94,7 +94,7 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
             for t in list_of_tables(data, "programme")
         ),
         reminders=dates_of.reminders(data),
-        url=text(data, "url", default=""),
+        url=web_address(data, "url"),
         share_image_url=share_image(data),
         waitlist=flag(data, "waitlist", True),
         accommodation_question=flag(data, "accommodation_question", True),
@@ -136,4 +136,12 @@ def share_image(data: Mapping[str, Any]) -> str:
     value = text(data, "share_image_url", default="")
     if value and not public_url(value):
         raise EventFileError(f"share_image_url must be an https:// address of a picture, got {value!r}")
+    return value
+
+
+def web_address(data: Mapping[str, Any], name: str, where: str = "") -> str:
+    """A link the pages and the HTML mail show: https only (never javascript: or data:), or ''."""
+    value = text(data, name, where=where, default="")
+    if value and not public_url(value):
+        raise EventFileError(f"{where + '.' if where else ''}{name} must be an https:// address, got {value!r}")
     return value

@@ -6,7 +6,8 @@ lists        the dashboard, an event's counts and list, the lists to download
 desk         one registration and the desk: correct, cancel, move up, take back, add by hand, walk-ins
 door         the door: who is still to come, a scanned code, checking in
 messaging    messages to registrants, change notices and calling an event off
-editor       new events, the event form and file, duplicating, publishing
+building     the event builder: a new event from a template, editing, duplicating, drafts
+editor       the event file (for experts), previews, and the lifecycle: publish, delete, archive, QR
 people       staff and their roles, keys for the JSON API
 
 No page shows anything to a visitor who is not signed in, and no POST changes anything without a
@@ -16,7 +17,7 @@ token from a page served to that session: access.py checks both before a page's 
 from __future__ import annotations
 
 # Imported for their routes, which register themselves on the blueprint.
-from chalicelib.web.organizer import desk, door, editor, lists, messaging, people, signing_in
+from chalicelib.web.organizer import building, desk, door, editor, lists, messaging, people, signing_in
 from chalicelib.web.organizer.access import routes
 
-__all__ = ["desk", "door", "editor", "lists", "messaging", "people", "routes", "signing_in"]
+__all__ = ["building", "desk", "door", "editor", "lists", "messaging", "people", "routes", "signing_in"]

@@ -13,6 +13,7 @@ from chalicelib.usecases.staff import Role
 from chalicelib.web.headers import PRIVATE
 from chalicelib.web.http import query_params
 from chalicelib.web.organizer.access import Visit, get, routes
+from chalicelib.web.organizer.editor import public_address, share_png
 
 # The organizer tools' own modules (roster, exports, checkin, broadcast) are imported inside the routes
 # that use them: every Lambda container of the site loads these modules, and the attendee pages' cold
@@ -25,8 +26,14 @@ def dashboard(visit: Visit) -> Response:
     """The events an organizer can open."""
     s = current()
     now = s.clock.now()
+    params = query_params(routes.current_request)
     return visit.page(
-        "index.html", states=catalog.upcoming_events(s.table, now), past=catalog.past_events(s.table, now)
+        "index.html",
+        states=catalog.upcoming_events(s.table, now),
+        past=catalog.past_events(s.table, now),
+        now=now,
+        deleted=bool(params.get("deleted")),
+        archived_done=bool(params.get("archived")),
     )
 
 
@@ -49,6 +56,12 @@ def event_overview(visit: Visit, slug: str) -> Response:
         page_link=lambda **changes: f"?{urlencode(asked.params(**changes))}#list",
         unannounced=announcements.pending_change(current().table, state.event),
         saved=bool(params.get("saved")),
+        saved_draft=bool(params.get("draft")),
+        published=bool(params.get("published")),
+        confirming=params.get("confirm", ""),
+        stage=state.lifecycle(current().clock.now()).value,
+        public_url=public_address(slug),
+        qr_png=share_png(slug) if not (state.draft or state.hidden or state.cancelled) else "",
     )
 
 

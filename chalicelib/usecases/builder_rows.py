@@ -1,0 +1,262 @@
+"""The builder's lists as numbered rows: 参加区分, 講演, リマインダー, 独自の質問 and each question's choices.
+
+A row's fields are named `<list>-<n>-<field>` (a choice: `question-<n>-choice-<m>-<field>`), so the
+form needs no script: blank rows add entries, 削除 removes one, 順番 reorders. Reading rows back keeps
+every typed value, blank rows included, so a form shown again with its mistakes loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.domain.event import DEFAULT_REMINDERS
+from chalicelib.domain.questions import MULTIPLE, SINGLE
+from chalicelib.usecases import builder_errors
+
+ROWS: dict[str, tuple[str, ...]] = {
+    "category": ("key", "label", "label_en", "reserved"),
+    "talk": ("title", "speaker", "affiliation", "title_en", "speaker_en", "affiliation_en"),
+    "reminder": ("days_before", "at", "minutes_before"),
+    "question": ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "editable"),
+}
+CHOICE_FIELDS = ("key", "label", "label_en", "capacity")
+BLANK_ROWS = 1  # blank rows shown under each list (and under each question's choices: 2)
+_NAME = re.compile(r"^(category|talk|reminder|question)-(\d{1,3})-(?:choice-(\d{1,3})-)?([a-z_]+)$")
+_MAX_ROWS = 200  # a list longer than this is not typed by hand
+
+
+@dataclass
+class Row:
+    """One entry of a list as the form holds it (texts as typed), with its choices for a question."""
+
+    values: dict[str, str]
+    choices: list[Row] = field(default_factory=list)
+
+    def blank(self) -> bool:
+        """Nothing typed (hidden keys and the default order aside): the row adds nothing."""
+        typed = {k: v for k, v in self.values.items() if k not in ("key", "order", "kind", "editable") and v}
+        return not typed and all(c.blank() for c in self.choices)
+
+    def get(self, name: str) -> str:
+        """A field's value ('' when absent)."""
+        return self.values.get(name, "")
+
+
+def rows_of(data: Mapping[str, Any]) -> dict[str, list[Row]]:
+    """The rows of an event file's data, with blank rows to add more."""
+    english = data.get("en", {}) if isinstance(data.get("en"), dict) else {}
+    english_labels = english.get("categories", {})
+    rows: dict[str, list[Row]] = {name: [] for name in ROWS}
+    for c in data.get("categories", []):
+        values = {"key": c["key"], "label": c["label"], "label_en": english_labels.get(c["key"], "")}
+        rows["category"].append(Row({**values, "reserved": str(c.get("reserved", "") or "")}))
+    english_talks = english.get("programme", [])
+    for n, talk in enumerate(data.get("programme", [])):
+        theirs = english_talks[n] if n < len(english_talks) else {}
+        values = {name: talk.get(name, "") for name in ("title", "speaker", "affiliation")}
+        rows["talk"].append(Row({**values, **{f"{k}_en": theirs.get(k, "") for k in values}}))
+    specs = data.get("reminders")
+    listed = specs if specs is not None else [_spec(s) for s in DEFAULT_REMINDERS]
+    for spec in listed:
+        rows["reminder"].append(
+            Row({k: str(spec.get(k, "") if spec.get(k) is not None else "") for k in ROWS["reminder"]})
+        )
+    for q in data.get("questions", []):
+        values = {name: str(q.get(name, "")) for name in ("key", "kind", "label", "hint", "label_en", "hint_en")}
+        values["required"] = "yes" if q.get("required") else ""
+        values["editable"] = "" if q.get("editable", True) is False else "yes"
+        choices = [
+            Row(
+                {
+                    "key": c["key"],
+                    "label": c["label"],
+                    "label_en": c.get("label_en", ""),
+                    "capacity": str(c.get("capacity", "") or ""),
+                }
+            )
+            for c in q.get("choices", [])
+        ]
+        rows["question"].append(Row(values, choices))
+    for listed_rows in rows.values():
+        for n, row in enumerate(listed_rows, 1):
+            row.values["order"] = str(n)
+    return _with_blanks(rows)
+
+
+def _spec(spec: Any) -> dict[str, Any]:
+    return {"days_before": spec.days_before, "at": spec.at, "minutes_before": spec.minutes_before}
+
+
+def blank_rows(fields: Mapping[str, str], extra: str = "") -> dict[str, list[Row]]:
+    """The rows the form sent, as typed, with blank rows to add more (one more under `extra`)."""
+    found: dict[str, dict[int, Row]] = {name: {} for name in ROWS}
+    for name, value in fields.items():
+        match = _NAME.match(name)
+        if match is None:
+            continue
+        group, index, choice, part = match.group(1), int(match.group(2)), match.group(3), match.group(4)
+        row = found[group].setdefault(index, Row({}))
+        if choice is None:
+            row.values[part] = str(value).replace("\r\n", "\n").strip()
+        else:
+            while len(row.choices) <= int(choice):
+                row.choices.append(Row({}))
+            row.choices[int(choice)].values[part] = str(value).strip()
+    rows = {group: [found[group][i] for i in sorted(found[group])][:_MAX_ROWS] for group in ROWS}
+    for group in rows:
+        rows[group] = [row for row in rows[group] if not row.blank()]
+        for row in rows[group]:
+            row.choices = [c for c in row.choices if not c.blank()]
+    return _with_blanks(rows, extra)
+
+
+def _with_blanks(rows: dict[str, list[Row]], extra: str = "") -> dict[str, list[Row]]:
+    for group, listed in rows.items():
+        more = BLANK_ROWS + (1 if extra == group else 0)
+        listed.extend(
+            Row({"order": str(len(listed) + n + 1), **({"editable": "yes"} if group == "question" else {})})
+            for n in range(more)
+        )
+        if group == "question":
+            for n, row in enumerate(listed):
+                row.choices.extend(Row({}) for _ in range(2 + (1 if extra == f"question-{n}-choice" else 0)))
+    return rows
+
+
+def rows_to_data(rows: Mapping[str, list[Row]], errors: dict[str, str]) -> dict[str, Any]:
+    """The event-file data of the rows (removed and blank ones left out, in their 順番), or errors by field."""
+    kept = {group: _ordered(group, listed, errors) for group, listed in rows.items()}
+    data: dict[str, Any] = {}
+    english: dict[str, Any] = {}
+    categories = []
+    labels_en: dict[str, str] = {}
+    taken = {row.get("key") for _, row in kept["category"]}
+    for n, row in kept["category"]:
+        key = row.get("key") or _new_key("c", taken)
+        row.values["key"] = key
+        reserved = _number(row.get("reserved"), f"category-{n}-reserved", errors)
+        categories.append(
+            {
+                "key": key,
+                "label": _required(row, "label", f"category-{n}-label", errors),
+                **({"reserved": reserved} if reserved else {}),
+            }
+        )
+        if row.get("label_en"):
+            labels_en[key] = row.get("label_en")
+    data["categories"] = categories
+    if labels_en:
+        english["categories"] = labels_en
+    talks, talks_en = [], []
+    for n, row in kept["talk"]:
+        talks.append(
+            {k: row.get(k) for k in ("title", "speaker", "affiliation") if row.get(k)}
+            | {"title": _required(row, "title", f"talk-{n}-title", errors)}
+        )
+        talks_en.append({k: row.get(f"{k}_en") for k in ("title", "speaker", "affiliation") if row.get(f"{k}_en")})
+    if talks:
+        data["programme"] = talks
+    if any(talks_en):
+        english["programme"] = talks_en
+    data["reminders"] = [_reminder(n, row, errors) for n, row in kept["reminder"]]
+    questions = [_question(n, row, errors, {r.get("key") for _, r in kept["question"]}) for n, row in kept["question"]]
+    if questions:
+        data["questions"] = questions
+    if english:
+        data["en"] = english
+    return data
+
+
+def _ordered(group: str, listed: list[Row], errors: dict[str, str]) -> list[tuple[int, Row]]:
+    """(index, row) of the rows kept, in the organizer's 順番 (then as listed)."""
+    kept = []
+    for n, row in enumerate(listed):
+        if row.blank() or row.get("remove") == "yes":
+            continue
+        order = row.get("order")
+        if order and not order.isdigit():
+            errors[f"{group}-{n}-order"] = builder_errors.COUNT_NEEDED
+        kept.append((int(order) if order.isdigit() else n + 1, n, row))
+    return [(n, row) for _, n, row in sorted(kept, key=lambda k: (k[0], k[1]))]
+
+
+def _reminder(n: int, row: Row, errors: dict[str, str]) -> dict[str, Any]:
+    if row.get("minutes_before"):
+        return {"minutes_before": _number(row.get("minutes_before"), f"reminder-{n}-minutes_before", errors)}
+    days = _number(row.get("days_before") or "0", f"reminder-{n}-days_before", errors)
+    at = row.get("at") or "10:00"
+    return {"days_before": days, "at": at[:5]}
+
+
+def _question(n: int, row: Row, errors: dict[str, str], taken: set[str]) -> dict[str, Any]:
+    key = row.get("key") or _new_key("q", taken)
+    row.values["key"] = key
+    kind = row.get("kind") or "text"
+    question: dict[str, Any] = {
+        "key": key,
+        "kind": kind,
+        "label": _required(row, "label", f"question-{n}-label", errors),
+    }
+    question.update({k: row.get(k) for k in ("hint", "label_en", "hint_en") if row.get(k)})
+    if row.get("required") == "yes":
+        question["required"] = True
+    if kind not in (SINGLE, MULTIPLE):
+        if row.get("editable") != "yes":
+            question["editable"] = False
+        return question
+    choices, names = [], {c.get("key") for c in row.choices}
+    for m, c in enumerate(row.choices):
+        if c.blank() or c.get("remove") == "yes":
+            continue
+        choice_key = c.get("key") or _new_key("a", names)
+        c.values["key"] = choice_key
+        where = f"question-{n}-choice-{m}"
+        capacity = _number(c.get("capacity"), f"{where}-capacity", errors)
+        choice = {"key": choice_key, "label": _required(c, "label", f"{where}-label", errors)}
+        choice.update({"label_en": c.get("label_en")} if c.get("label_en") else {})
+        choices.append(choice | ({"capacity": capacity} if capacity else {}))
+    if len(choices) < 2:
+        errors[f"question-{n}-choice-0-label"] = builder_errors.TWO_CHOICES
+    question["choices"] = choices
+    # An answer with places (懇親会 30名) changes only with the seat: never on the registrant's own page.
+    if row.get("editable") != "yes" or any("capacity" in c for c in choices):
+        question["editable"] = False
+    return question
+
+
+def _required(row: Row, name: str, field_name: str, errors: dict[str, str]) -> str:
+    if not row.get(name):
+        errors[field_name] = builder_errors.REQUIRED
+    return row.get(name)
+
+
+def _number(raw: str, field_name: str, errors: dict[str, str]) -> int:
+    if not raw:
+        return 0
+    if not raw.isdigit() or len(raw) > 6:
+        errors[field_name] = builder_errors.COUNT_NEEDED
+        return 0
+    return int(raw)
+
+
+def _new_key(prefix: str, taken: set[str]) -> str:
+    """A key for a new entry, unlike any other of its list (the organizer never sees it)."""
+    n = 1
+    while f"{prefix}{n}" in taken:
+        n += 1
+    taken.add(f"{prefix}{n}")
+    return f"{prefix}{n}"
+
+
+def flatten(rows: Mapping[str, list[Row]]) -> dict[str, str]:
+    """The rows as the form's named fields (`category-0-label` …), to fill the form with."""
+    values: dict[str, str] = {}
+    for group, listed in rows.items():
+        for n, row in enumerate(listed):
+            values.update({f"{group}-{n}-{k}": v for k, v in row.values.items()})
+            for m, choice in enumerate(row.choices):
+                values.update({f"{group}-{n}-choice-{m}-{k}": v for k, v in choice.values.items()})
+    return values
