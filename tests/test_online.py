@@ -208,3 +208,29 @@ def test_online_attendees_are_never_sent_to_the_door_and_their_calendar_holds_th
     assert "参加方法" in listed[0] and any("オンライン" in row for row in listed[1:])
     counts = page(desk.get(client, "/organizer/events/hybrid"))
     assert "参加方法別" in counts and "<strong>会場</strong>（定員2名）：参加確定 1" in counts
+
+
+def test_staff_moving_someone_to_the_other_mode_takes_a_seat_there_or_is_refused(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    from chalicelib.domain.ledger import Ledger
+    from chalicelib.store import schema
+    from chalicelib.usecases.assisted import EditOutcome, edit
+    from chalicelib.usecases.registrations import get_registration
+
+    event = hybrid(world, sample_event, venue=1, online=1)
+    for email, how in (("v1@example.jp", "venue"), ("o1@example.jp", "online")):
+        assert register_as(client, email, how).status_code == 303
+    rows = world.table.query("pk = :pk AND begins_with(sk, :r)", {":pk": "EVENT#hybrid", ":r": "REG#"})
+    venue_id = next(r["registration_id"] for r in rows if r["email"] == "v1@example.jp")
+    person = get_registration(world.table, "hybrid", venue_id)
+    assert person is not None
+    to_online = dataclasses.replace(person.attendee, answers=json.dumps({ATTENDANCE: "online"}))
+    now, ids = world.clock.now(), world.services.ids
+    # Online's one place is held: two holders of a one-place mode never happen, nothing is written.
+    assert edit(world.table, event, venue_id, to_online, "staff@example.jp", now, ids) is EditOutcome.CHOICE_FULL
+    online_id = next(r["registration_id"] for r in rows if r["email"] == "o1@example.jp")
+    cancel(world.table, event, online_id, now)
+    assert edit(world.table, event, venue_id, to_online, "staff@example.jp", now, ids) is EditOutcome.SAVED
+    ledger = Ledger.from_item(world.table.get(schema.event_key("hybrid")) or {})
+    assert dict(ledger.pool_taken) == {"venue": 0, "online": 1}

@@ -228,3 +228,37 @@ def test_the_form_says_how_many_are_left_and_a_full_answer_is_explained(
     assert answer.status_code == 409 and answer.json_body["status"] == "choice_full"
     assert "answer_party" in answer.json_body["errors"]
     assert get_event_state(world, "tiny").seats_taken == 1
+
+
+def test_staff_edits_go_through_the_same_counters_a_full_answer_is_refused_and_a_freed_one_taken(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    from chalicelib.usecases import choices
+    from chalicelib.usecases.assisted import EditOutcome, edit
+    from chalicelib.usecases.registering import register
+    from tests.conftest import attendee
+
+    tiny = dataclasses.replace(
+        PARTY, choices=(q.Choice("join", "参加する", capacity=1), q.Choice("skip", "参加しない"))
+    )
+    event = world.publish(dataclasses.replace(sample_event, slug="tiny", questions=(tiny,)))
+    now = world.clock.now()
+    joining = register(world.table, event, attendee(answers='{"party":"join"}'), "S1", now).registration_id
+    skipping = register(
+        world.table, event, attendee(email="b@example.jp", answers='{"party":"skip"}'), "S2", now
+    ).registration_id
+    registered = {r: get_registration(world.table, "tiny", r) for r in (joining, skipping)}
+    wants_in = dataclasses.replace(registered[skipping].attendee, answers='{"party":"join"}')  # type: ignore[union-attr]
+    # The one place is held: staff cannot give it to a second person, and nothing is written.
+    assert edit(world.table, event, skipping, wants_in, "staff@example.jp", now, world.services.ids) is (
+        EditOutcome.CHOICE_FULL
+    )
+    assert choices.left(world.table, event.questions, "tiny") == {"party.join": 0}
+    # The holder gives it up; then it can be given, and the counter follows every move.
+    gives_up = dataclasses.replace(registered[joining].attendee, answers='{"party":"skip"}')  # type: ignore[union-attr]
+    assert edit(world.table, event, joining, gives_up, "staff@example.jp", now, world.services.ids) is EditOutcome.SAVED
+    assert choices.left(world.table, event.questions, "tiny") == {"party.join": 1}
+    assert (
+        edit(world.table, event, skipping, wants_in, "staff@example.jp", now, world.services.ids) is EditOutcome.SAVED
+    )
+    assert choices.left(world.table, event.questions, "tiny") == {"party.join": 0}

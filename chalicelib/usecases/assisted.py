@@ -122,6 +122,7 @@ class EditOutcome(StrEnum):
     UNCHANGED = "unchanged"
     NOT_ACTIVE = "not_active"  # cancelled (or erased) meanwhile
     NO_SEAT_IN_CATEGORY = "no_seat_in_category"
+    CHOICE_FULL = "choice_full"  # a capped answer (or a hybrid event's mode) chosen has no room left
     ADDRESS_TAKEN = "address_taken"  # the new address has a registration of its own for this event
 
 

@@ -18,8 +18,8 @@ from chalicelib.domain.event import STATUS_CLOSED, Event
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.store import schema
-from chalicelib.store.dynamo import Table
-from chalicelib.store.retry import PATIENT, RetryPolicy, transact_or_lose
+from chalicelib.store.dynamo import Table, TransactionCancelled
+from chalicelib.store.retry import PATIENT, LostRace, RetryPolicy, transact_or_lose
 from chalicelib.usecases import choices
 from chalicelib.usecases.outbox import MailKind
 from chalicelib.usecases.registering import guard_of
@@ -117,6 +117,7 @@ class CorrectOutcome(StrEnum):
     SAVED = "saved"
     NOT_ACTIVE = "not_active"  # cancelled meanwhile
     NO_SEAT_IN_CATEGORY = "no_seat_in_category"  # the new category's seats are all taken
+    CHOICE_FULL = "choice_full"  # a capped answer (or a hybrid event's mode) chosen has no room left
 
 
 def correct(
@@ -139,37 +140,32 @@ def correct(
         registration = get_registration(table, slug, registration_id)
         if registration is None or registration.status == RegistrationStatus.CANCELLED.value:
             return CorrectOutcome.NOT_ACTIVE, False
-        before, after = registration.attendee.category, attendee.category
+        old = registration.attendee
+        before, after = old.category, attendee.category
+        was, becomes = pool_of(event, old), pool_of(event, attendee)
         status = RegistrationStatus(registration.status)
-        save = _save_fields(slug, registration_id, attendee, status, before)
-        if before == after or status is RegistrationStatus.APPLIED:
-            transact_or_lose(table, [save, *also])  # a lost race: its state changed meanwhile, so look again
-            return CorrectOutcome.SAVED, False
+        save = _save_fields(slug, registration_id, attendee, status, before, old.answers)
+        # Capped answers (懇親会 30名) move through their counters, as registering takes them.
+        counters = choices.move(slug, event.questions, old.answers, attendee.answers)
+        if (before, was) == (after, becomes) or status is RegistrationStatus.APPLIED:
+            return _write(table, [save, *counters, *also]), False
         ledger = read_ledger(table, slug)
-        pool = pool_of(event, registration.attendee)  # the mode is never changed afterwards (not editable)
         extra: list[dict[str, Any]] = []
         if status is RegistrationStatus.CONFIRMED:
-            ledger = ledger.free(before, pool)
-            if not ledger.can_seat(after, pool):
-                return CorrectOutcome.NO_SEAT_IN_CATEGORY, False
-            ledger = ledger.seat(after, pool)
+            ledger = ledger.free(before, was)
+            if not ledger.can_seat(after, becomes):
+                refusal = CorrectOutcome.NO_SEAT_IN_CATEGORY if was == becomes else CorrectOutcome.CHOICE_FULL
+                return refusal, False
+            ledger = ledger.seat(after, becomes)
         else:
-            ledger = ledger.wait(before, -1, pool).wait(after, 1, pool)
-            place = {schema.PK: schema.event_pk(slug), schema.SK: registration.wait_sk}
-            extra.append(
-                {
-                    "Update": {
-                        "Key": place,
-                        "UpdateExpression": "SET category = :c",
-                        "ExpressionAttributeValues": {":c": after},
-                    }
-                }
-            )
+            ledger = ledger.wait(before, -1, was).wait(after, 1, becomes)
+            extra.append(_move_place(slug, registration.wait_sk, after, becomes))
         # Others may move up into a seat this frees; the person themself (whose place changes in this
         # very transaction) is settled right after, if their new category has room.
         ledger, promotions, promoted = promotions_under(table, slug, ledger, now, skip=registration_id)
-        transact_or_lose(table, [write_ledger(slug, ledger), save, *extra, *promotions, *also])
-        return CorrectOutcome.SAVED, status is RegistrationStatus.WAITLISTED or len(promoted) == PROMOTIONS_PER_WRITE
+        outcome = _write(table, [write_ledger(slug, ledger), save, *extra, *counters, *promotions, *also])
+        waiting = status is RegistrationStatus.WAITLISTED
+        return outcome, outcome is CorrectOutcome.SAVED and (waiting or len(promoted) == PROMOTIONS_PER_WRITE)
 
     outcome, line_may_move = retry.run(attempt, f"correcting {registration_id} of {slug}")
     if line_may_move:
@@ -178,19 +174,56 @@ def correct(
 
 
 def _save_fields(
-    slug: str, registration_id: str, attendee: Attendee, status: RegistrationStatus, category: str
+    slug: str, registration_id: str, attendee: Attendee, status: RegistrationStatus, category: str, answers: str
 ) -> dict[str, Any]:
-    """Write the editable fields, only if the registration is still as it was read."""
+    """Write the editable fields, only if the registration is still as it was read (its answers too,
+    so two corrections at once never move the same capped answer twice)."""
     values = {f":{name}": getattr(attendee, name) for name in EDITABLE_FIELDS}
     return {
         "Update": {
             "Key": schema.registration_key(slug, registration_id),
             "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in EDITABLE_FIELDS),
-            "ConditionExpression": "#status = :status AND #category = :before",
+            "ConditionExpression": "#status = :status AND #category = :before"
+            " AND (attribute_not_exists(answers) OR answers = :answers_before)",
             "ExpressionAttributeNames": {**{f"#{name}": name for name in EDITABLE_FIELDS}, "#status": "status"},
-            "ExpressionAttributeValues": {**values, ":status": status.value, ":before": category},
+            "ExpressionAttributeValues": {
+                **values,
+                ":status": status.value,
+                ":before": category,
+                ":answers_before": answers,
+            },
         }
     }
+
+
+def _move_place(slug: str, wait_sk: str, category: str, pool: str) -> dict[str, Any]:
+    """A place in line moved to another category or pool (the person keeps their turn)."""
+    place = {schema.PK: schema.event_pk(slug), schema.SK: wait_sk}
+    if pool:
+        return {
+            "Update": {
+                "Key": place,
+                "UpdateExpression": "SET category = :c, #pool = :p",
+                "ExpressionAttributeNames": {"#pool": "pool"},
+                "ExpressionAttributeValues": {":c": category, ":p": pool},
+            }
+        }
+    return {
+        "Update": {"Key": place, "UpdateExpression": "SET category = :c", "ExpressionAttributeValues": {":c": category}}
+    }
+
+
+def _write(table: Table, actions: list[dict[str, Any]]) -> CorrectOutcome:
+    """Write a correction; a capped answer with no room left refuses it (nothing is written)."""
+    try:
+        table.transact(actions)
+    except TransactionCancelled as exc:
+        if choices.refused_an_answer(exc, actions):
+            return CorrectOutcome.CHOICE_FULL
+        if not exc.worth_retrying:
+            raise
+        raise LostRace from exc
+    return CorrectOutcome.SAVED
 
 
 def _cancel_actions(

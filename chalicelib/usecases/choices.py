@@ -18,7 +18,7 @@ from chalicelib.domain.event import ATTENDANCE, Event
 from chalicelib.domain.ledger import POOL_TAKEN
 from chalicelib.domain.questions import FIELD_PREFIX, Question, answers_of, caps, held, room, slot
 from chalicelib.store import schema
-from chalicelib.store.dynamo import Table
+from chalicelib.store.dynamo import Table, TransactionCancelled
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
 
@@ -77,6 +77,43 @@ def release(slug: str, asked: Sequence[Question], answers_stored: str) -> list[d
             }
         }
     ]
+
+
+def move(slug: str, asked: Sequence[Question], before_stored: str, after_stored: str) -> list[dict[str, Any]]:
+    """The one write that moves a registration's capped answers (corrections): new ones only below capacity.
+
+    One Update, as a transaction may touch the counters item once: the answers given up go down, the
+    answers taken go up only while below their capacity (refused: CorrectOutcome.CHOICE_FULL).
+    """
+    before, after = held(asked, answers_of(before_stored)), held(asked, answers_of(after_stored))
+    given_up, taken = [k for k in before if k not in after], [k for k in after if k not in before]
+    if not given_up and not taken:
+        return []
+    capped = caps(asked)
+    names = {f"#c{n}": key for n, key in enumerate((*given_up, *taken))}
+    down = [f"{COUNTS}.#c{n} = if_not_exists({COUNTS}.#c{n}, :one) - :one" for n in range(len(given_up))]
+    up_at = range(len(given_up), len(names))
+    up = [f"{COUNTS}.#c{n} = if_not_exists({COUNTS}.#c{n}, :zero) + :one" for n in up_at]
+    below = [f"(attribute_not_exists({COUNTS}.#c{n}) OR {COUNTS}.#c{n} < :cap{n})" for n in up_at]
+    values: dict[str, Any] = {":one": 1, **({":zero": 0} if up else {})}
+    values.update({f":cap{n}": capped[names[f"#c{n}"]] for n in up_at})
+    update: dict[str, Any] = {
+        "Key": schema.choices_key(slug),
+        "UpdateExpression": "SET " + ", ".join((*down, *up)),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+    if below:
+        update["ConditionExpression"] = f"attribute_exists({COUNTS}) AND " + " AND ".join(below)
+    return [{"Update": update}]
+
+
+def refused_an_answer(exc: TransactionCancelled, actions: list[dict[str, Any]]) -> bool:
+    """The transaction failed because a capped answer had no room left (not for the seat or the address)."""
+    return any(
+        is_choice_write(action) and reason.code == "ConditionalCheckFailed"
+        for action, reason in zip(actions, exc.reasons, strict=False)
+    )
 
 
 def is_choice_write(action: dict[str, Any]) -> bool:

@@ -126,7 +126,7 @@ def register(
                 table.transact(actions)
                 return RegistrationResult(_OUTCOME_OF[path], registration_id)
             except TransactionCancelled as cancelled:
-                if _an_answer_was_full(cancelled, actions):
+                if choices.refused_an_answer(cancelled, actions):
                     return RegistrationResult(Outcome.CHOICE_FULL)
                 exc = _aligned(cancelled, path)
                 if _only_the_id_was_taken(exc):
@@ -170,14 +170,6 @@ def _paths(event: Event, category: str, now: datetime, on_behalf: OnBehalf | Non
     if event.waitlist and not walk_in:
         paths.append(Path.WAITLIST)
     return paths
-
-
-def _an_answer_was_full(exc: TransactionCancelled, actions: list[dict[str, Any]]) -> bool:
-    """The transaction failed because a capped answer had no room left (not for the seat or the address)."""
-    return any(
-        choices.is_choice_write(action) and reason.code == "ConditionalCheckFailed"
-        for action, reason in zip(actions, exc.reasons, strict=False)
-    )
 
 
 def _aligned(exc: TransactionCancelled, path: Path) -> TransactionCancelled:
