@@ -247,3 +247,33 @@ def test_editing_in_the_builder_keeps_what_it_does_not_show_and_fewer_seats_than
     state = get_event(world.table, "formed")
     assert state is not None and state.event.title == "改題" and not state.draft and not state.hidden
     assert dataclasses.replace(state.event, title=event.title) == event  # nothing else moved
+
+
+def test_an_edit_that_would_strand_people_is_refused_with_how_many_and_nothing_is_saved(
+    client: Client, world: World, owner: SignedIn, sample_event: Event
+) -> None:
+    hybrid = Online("hybrid", MEETING, venue_capacity=2, online_capacity=2)
+    party = dataclasses.replace(PARTY, choices=(Choice("yes", "参加する", capacity=3), Choice("no", "参加しない")))
+    event = world.publish(dataclasses.replace(sample_event, slug="held", capacity=4, online=hybrid, questions=(party,)))
+    event = get_event(world.table, "held").event  # type: ignore[union-attr]  # with its 参加方法 question
+    now = world.clock.now()
+    for n, how in ((1, "online"), (2, "venue"), (3, "venue")):
+        person = dataclasses.replace(numbered(n), answers=f'{{"attendance": "{how}", "party": "yes"}}')
+        register(world.table, event, person, f"S{n}", now)
+    fields = form_of(event)
+    held_category = next(k for k, v in fields.items() if v == "civil-servant" and k.endswith("-key"))
+    edits = (
+        ({"online_mode": ""}, "online_mode", "1名の参加方法"),
+        ({held_category.replace("-key", "-remove"): "yes"}, "categories", "3名が申し込んでいます"),
+        ({"question-0-choice-0-capacity": "2"}, "questions", "選んでいる3名より少なく"),
+        ({"venue_capacity": "1", "online_capacity": "3"}, "venue_capacity", "参加確定の2名より少なくはできません"),
+    )
+    for change, field, said in edits:
+        answer = owner.post(client, "/organizer/events/held/edit", action="save", **{**fields, **change})
+        shown = page(answer)
+        assert answer.status_code == 400 and f'id="{field}-error"' in shown and said in shown, field
+    assert get_event(world.table, "held").event == event  # type: ignore[union-attr]
+    # The file editor refuses the same, in the file's words.
+    text = to_toml(dataclasses.replace(event, online=None, questions=(party,), capacity=4))
+    refused = owner.post(client, "/organizer/events/held/edit-file", text=text, action="save")
+    assert refused.status_code == 400 and "would change how they take part" in page(refused)

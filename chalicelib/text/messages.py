@@ -428,3 +428,18 @@ LIFECYCLE_CONFIRM = N_("確認のチェックを入れてください")
 BUILDER_SAVED_DRAFT = N_("下書きとして保存しました。まだ公開していません")
 BUILDER_SAVE_DRAFT = N_("下書きとして保存する")
 BUILDER_SAVE = N_("この内容で保存する")
+
+# Edits that would strand people (usecases/strandings.py): refused with how many, and what to do first.
+STRANDED_CATEGORY = N_(
+    "削除した参加区分で{count}名が申し込んでいます。先にその方々の参加区分を変えるか、お申し込みを取り消してください"
+    "（何も保存していません）"
+)
+STRANDED_CHOICE = N_(
+    "削除した選択肢を{count}名が選んでいます。先にその方々の答えを変えてください（何も保存していません）"
+)
+STRANDED_CHOICE_CAPACITY = N_("選択肢の定員が、選んでいる{count}名より少なくなります。{count}名以上にしてください")
+STRANDED_MODE = N_(
+    "開催方法を変えると、{count}名の参加方法（会場・オンライン）が変わってしまいます。"
+    "先にその方々へ連絡し、参加方法を変えるか取り消してください（何も保存していません）"
+)
+STRANDED_MODE_CAPACITY = N_("参加確定の{count}名より少なくはできません")

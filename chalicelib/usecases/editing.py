@@ -17,6 +17,7 @@ from chalicelib.domain.event_file import parse_event_text
 from chalicelib.store.dynamo import Table
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.publishing import Publication, load_event
+from chalicelib.usecases.strandings import Stranding, strandings
 
 MAX_TEXT = 100_000  # an event file is a few KB; this keeps a pasted mistake from filling an item
 
@@ -36,6 +37,7 @@ class Checked:
     event: Event | None
     problem: str = ""
     seats_taken: int = 0  # for a refusal to go below the seats taken
+    stranded: tuple[Stranding, ...] = ()  # the edits that would strand registrants (strandings.py)
 
 
 def check(table: Table, text: str, purpose: Purpose, slug: str = "") -> Checked:
@@ -54,6 +56,9 @@ def check(table: Table, text: str, purpose: Purpose, slug: str = "") -> Checked:
     taken = existing.seats_taken if existing else 0
     if event.capacity < taken:
         return Checked(text, None, f"capacity {event.capacity} is below the {taken} seats already taken", taken)
+    stranded = tuple(strandings(table, existing.event, event)) if existing is not None else ()
+    if stranded:
+        return Checked(text, None, "; ".join(s.problem for s in stranded), taken, stranded)
     return Checked(text, event, seats_taken=taken)
 
 

@@ -97,7 +97,7 @@ def _take(visit: Visit, state: EventState | None) -> Response:
     purpose = editing.Purpose.CREATE if creating else editing.Purpose.EDIT
     checked = editing.check(current().table, built.text, purpose, "" if state is None else state.event.slug)
     if checked.event is None:
-        return _builder(visit, built.values, built.rows, state, _table_refusal(checked.problem))
+        return _builder(visit, built.values, built.rows, state, _table_refusal(checked))
     return _preview_or_save(visit, state, checked, action)
 
 
@@ -109,7 +109,7 @@ def _from_preview(visit: Visit, state: EventState | None, text: str, action: str
     if action == "edit" or checked.event is None:
         # Back to the form with what was previewed (re-read from the file it made; nothing is lost).
         values, rows = builder.builder_values(checked.event or parse_event_text(text))
-        refusal = _table_refusal(checked.problem) if checked.event is None else None
+        refusal = _table_refusal(checked) if checked.event is None else None
         return _builder(visit, values, rows, state, refusal)
     return _preview_or_save(visit, state, checked, action)
 
@@ -127,8 +127,11 @@ def _preview_or_save(visit: Visit, state: EventState | None, checked: editing.Ch
     return see_other(f"{home()}/events/{checked.event.slug}?{done}=1", PRIVATE)
 
 
-def _table_refusal(problem: str) -> dict[str, str]:
-    """What the table refused (the address taken, fewer seats than taken), beside the field it is about."""
+def _table_refusal(checked: editing.Checked) -> dict[str, str]:
+    """What the table refused (the address taken, fewer seats than taken, people stranded), beside its field."""
+    if checked.stranded:
+        return {s.field: gettext(s.said).format(count=s.count) for s in checked.stranded}
+    problem = checked.problem
     if "is taken by another event" in problem:
         return {"slug": msg.BUILDER_SLUG_TAKEN}
     if "seats already taken" in problem:
