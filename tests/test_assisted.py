@@ -250,3 +250,41 @@ def test_correcting_only_the_case_of_an_address_keeps_its_one_guard(world: World
     stored = get_registration(world.table, published.slug, rid)
     assert stored is not None and stored.attendee.email == "taro@example.jp"
     assert world.table.get(guard_key(published.slug, "taro@example.jp"))["registration_id"] == rid  # type: ignore[index]
+
+
+def test_someone_without_an_address_who_moves_up_is_on_the_list_to_contact_until_marked_reached(
+    client: Client, world: World, sample_event: Event, desk: SignedIn
+) -> None:
+    from chalicelib.usecases.privacy import erase
+
+    small = world.publish(dataclasses.replace(sample_event, slug="small", capacity=1))
+    first = register(world.table, small, numbered(1), "S1", world.clock.now()).registration_id
+    wrong = desk.post(
+        client, f"{base(small)}/add", channel="phone", consent="yes", email="", phone="電話して", **PERSON
+    )
+    assert wrong.status_code == 400 and 'id="phone-error"' in page(wrong)
+    added = desk.post(
+        client, f"{base(small)}/add", channel="phone", consent="yes", email="", phone="0242-73-2111", **PERSON
+    )
+    waiting = rid_of(added)
+    assert get_registration(world.table, "small", waiting).status == "waitlisted"  # type: ignore[union-attr]
+    # A change notice names who it cannot reach.
+    preview = page(desk.post(client, f"{base(small)}/broadcasts", subject="駐車場", body="ありません", audience="all"))
+    assert "メールアドレスのない1名" in preview and "会津 花子" in preview
+    # The seat frees: they move up, mail cannot tell them, so the organizer is told, once.
+    world.deliver_outbox()
+    before = len(mailbox())
+    assisted.cancel_for(world.table, small, first, ORGANIZER, "", world.clock.now())
+    world.deliver_outbox()
+    world.deliver_outbox()
+    notices = [m for m in mailbox()[before:] if "【連絡が必要】" in str(m["Subject"])]
+    assert len(notices) == 1 and str(notices[0]["To"]) == small.contact.organizer_email
+    listed = page(desk.get(client, base(small)))
+    assert "連絡が必要な方" in listed and "0242-73-2111" in listed
+    detail = page(desk.get(client, f"{base(small)}/registrations/{waiting}"))
+    assert "連絡が必要です" in detail and "電話番号" in detail
+    told = desk.post(client, f"{base(small)}/registrations/{waiting}", action="reached", reason="電話で伝えた")
+    assert told.status_code == 303 and "連絡が必要な方" not in page(desk.get(client, base(small)))
+    assert [e["action"] for e in audit(world, small, waiting)] == ["added", "reached"]
+    erase(world.table, small, waiting, world.clock.now())
+    assert get_registration(world.table, "small", waiting).attendee.phone == ""  # type: ignore[union-attr]

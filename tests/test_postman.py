@@ -40,6 +40,9 @@ class FakeOutbox:
         if failed["mail_id"] not in self.told:
             self.told.append(failed["mail_id"])
 
+    def tell_organizer_no_address(self, slug: str, failed: Item, now: datetime) -> None:
+        self.tell_organizer_unsendable(slug, failed, now)
+
     def claim(self, slug: str, mail_id: str, now: datetime, lease: timedelta) -> Item | None:
         item = self.items.get((slug, mail_id))
         if item is None:

@@ -37,6 +37,7 @@ _TRUE_WORDS = frozenset({"yes", "on", "true", "1"})
 _WHITESPACE_RUN = re.compile(r"\s+")
 # Bidirectional overrides could make a name display differently from what is stored.
 _INVISIBLE = dict.fromkeys(list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A)) + [0x200B, 0xFEFF])
+PHONE_PATTERN = re.compile(r"^\+?[0-9()\- ]{6,20}$")  # 0242-73-2111, +81 242 73 2111, (0242)73-2111
 KATAKANA_PATTERN = re.compile(r"^[\u30A1-\u30FA\u30FC-\u30FE\u30FB ]+$")
 
 
@@ -56,6 +57,7 @@ class Attendee:
     needs_note: str = ""  # anything else staff should prepare, in the registrant's words
     meishi_consent: str = ""  # "yes": agreed to appear on the 名刺交換 list (asked only if the event asks)
     answers: str = ""  # the event's own questions answered, as stored (domain/questions.py)
+    phone: str = ""  # staff only: how to reach someone registered without an address (never shown to them)
 
     @property
     def needs_list(self) -> tuple[str, ...]:
@@ -200,6 +202,12 @@ def validate_registration(
         elif values["category"] not in categories:
             errors["category"] = t(msg.UNKNOWN_CATEGORY)
 
+    # A telephone number, for staff registering someone by phone only (the public form never asks one).
+    phone = raw.get("phone", "") if address_optional else ""
+    values["phone"] = phone.strip() if isinstance(phone, str) else ""
+    if values["phone"] and not PHONE_PATTERN.match(values["phone"]):
+        errors["phone"] = msg.PHONE_INVALID
+
     agreed = raw.get("meishi_consent")
     values["meishi_consent"] = "yes" if agreed is True or str(agreed).strip().lower() in _TRUE_WORDS else ""
 
@@ -233,6 +241,7 @@ def validate_registration(
         needs_note=values["needs_note"],
         meishi_consent=values["meishi_consent"],
         answers=stored_answers(answered.answers),
+        phone=values["phone"],
     )
     return FormResult(values=values, errors={}, attendee=attendee)
 
@@ -289,6 +298,7 @@ EDITABLE_FIELDS = (
     "needs_note",
     "meishi_consent",
     "answers",
+    "phone",
 )
 
 
@@ -305,7 +315,7 @@ def validate_changes(
     `asked`: the questions the registrant may change (the others' answers stay as they are).
     """
     # The unchanged fields come from the registration itself, so one set of rules decides everything.
-    kept = {"email": current.email, "question": current.question, "consent": "yes"}
+    kept = {"email": current.email, "question": current.question, "consent": "yes", "phone": current.phone}
     submitted = {field: raw.get(field, "") for field in EDITABLE_FIELDS}
     boxes = {NEEDS_FIELD_PREFIX + key: raw.get(NEEDS_FIELD_PREFIX + key, "") for key in ACCOMMODATIONS}
     answers = {name: value for name, value in raw.items() if name.startswith(FIELD_PREFIX)}

@@ -36,6 +36,10 @@ class Undeliverable(Exception):
     """The mail no longer makes sense to send (its event or registration is gone, or its state moved on)."""
 
 
+class NoAddress(Undeliverable):
+    """The registrant has no address (staff registered them by phone): the organizer must tell them."""
+
+
 @dataclass(frozen=True)
 class Envelope:
     """Who a mail goes to and who it is from."""
@@ -174,7 +178,8 @@ def _feedback_notice(f: Facts) -> RenderedMail:
 
 def _unsendable_notice(f: Facts) -> RenderedMail:
     number = f.registration.number if f.registration else ""
-    return r.render_unsendable_notice(f.event, number, f.item["unsendable_kind"], f.links)
+    no_address = bool(f.item.get("no_address"))
+    return r.render_unsendable_notice(f.event, number, f.item["unsendable_kind"], f.links, no_address)
 
 
 RECIPES: dict[MailKind, Recipe] = {
@@ -325,7 +330,7 @@ class Composer:
 
     def _check_still_wanted(self, kind: MailKind, recipe: Recipe, registration: Registration) -> None:
         if not registration.attendee.email:
-            raise Undeliverable("staff registered this person without an e-mail address")
+            raise NoAddress("staff registered this person without an e-mail address")
         if self.table.get(schema.suppression_key(registration.attendee.email_key)) is not None:
             raise Undeliverable("the address bounced or complained before; nothing more is sent to it")
         status = RegistrationStatus(registration.status)

@@ -30,7 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.attendee import sending_address
 from chalicelib.domain.clock import Clock
-from chalicelib.mail.compose import Envelope, Undeliverable
+from chalicelib.mail.compose import Envelope, NoAddress, Undeliverable
 from chalicelib.mail.render import RenderedMail, build_mime
 from chalicelib.mail.ses import Mailer, PermanentSendError, RateLimiter, TransientSendError
 from chalicelib.store import schema
@@ -59,6 +59,20 @@ _TOLD_WHEN_UNSENDABLE = frozenset(
 )
 
 
+# What someone without an address must still learn: they moved up, were drawn (or not), or the event
+# changed or was called off. (A confirmation or a cancellation they asked staff for, they know of.)
+_CONTACT_WHEN_NO_ADDRESS = frozenset(
+    kind.value
+    for kind in (
+        MailKind.PROMOTED,
+        MailKind.DRAW_WON,
+        MailKind.DRAW_LOST,
+        MailKind.CHANGE_NOTICE,
+        MailKind.EVENT_CANCELLED,
+    )
+)
+
+
 class Outbox(Protocol):
     """The outbox's state changes (usecases/outbox.DynamoOutbox on the table)."""
 
@@ -71,6 +85,8 @@ class Outbox(Protocol):
     def release(self, slug: str, mail_id: str, error: str) -> None: ...
 
     def tell_organizer_unsendable(self, slug: str, failed: Item, now: datetime) -> None: ...
+
+    def tell_organizer_no_address(self, slug: str, failed: Item, now: datetime) -> None: ...
 
     def waiting_since(self, moment: datetime, limit: int) -> list[tuple[str, str]]: ...
 
@@ -99,6 +115,13 @@ class Postman:
             return None  # already sent, failed for good, or being sent right now
         try:
             raw, sender, to = self._build(slug, item)
+        except NoAddress as exc:
+            # Registered by phone without an address: the organizer tells them, and is told so once.
+            now = self.clock.now()
+            self.outbox.finish(slug, mail_id, MailStatus.FAILED, now, error=str(exc))
+            if item.get("kind") in _CONTACT_WHEN_NO_ADDRESS:
+                self.outbox.tell_organizer_no_address(slug, item, now)
+            return MailStatus.FAILED
         except Undeliverable as exc:
             self.outbox.finish(slug, mail_id, MailStatus.FAILED, self.clock.now(), error=str(exc))
             return MailStatus.FAILED

@@ -29,6 +29,7 @@ SUBJECT_FEEDBACK = {
     "bounce": N_("【配信エラー】{title}：受付番号{number}の方へメールが届きません"),
     "complaint": N_("【迷惑メール報告】{title}：受付番号{number}の方がメールを迷惑メールとして報告しました"),
 }
+SUBJECT_CONTACT_NEEDED = N_("【連絡が必要】{title}：受付番号{number}の方に「{kind}」を電話などでお知らせください")
 SUBJECT_UNSENDABLE = N_("【送信できないメール】{title}：受付番号{number}の方への「{kind}」を送れませんでした")
 SUBJECT_DRAW_WON = N_("【当選・参加確定】{title}")
 SUBJECT_DRAW_LOST = N_("【抽選結果・キャンセル待ち{position}番目】{title}")
@@ -336,15 +337,20 @@ def render_feedback_notice(
     )
 
 
-def render_unsendable_notice(event: Event, number: str, kind: str, links: Links) -> RenderedMail:
+def render_unsendable_notice(
+    event: Event, number: str, kind: str, links: Links, no_address: bool = False
+) -> RenderedMail:
     """Tells the organizer that one mail to a registrant could not be built and will not be sent.
 
     Only the registration number and the kind of mail: the stored details may be what is broken.
+    `no_address`: the person has no e-mail address (registered by phone): they are on the event's list of
+    people to contact until someone marks them reached.
     """
     label = gettext(MAIL_KIND_LABELS.get(kind, kind))
-    context = {"event": event, "number": number, "kind": label, "links": links}
+    context = {"event": event, "number": number, "kind": label, "links": links, "no_address": no_address}
+    subject = SUBJECT_CONTACT_NEEDED if no_address else SUBJECT_UNSENDABLE
     return RenderedMail(
-        subject=gettext(SUBJECT_UNSENDABLE).format(title=event.title, number=number, kind=label),
+        subject=gettext(subject).format(title=event.title, number=number, kind=label),
         text=templating.render("mail/unsendable_notice.txt", **context),
         html=templating.render("mail/unsendable_notice.html", **context),
     )

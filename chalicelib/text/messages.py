@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from chalicelib.text.i18n import N_, gettext
 
 # Field labels, in form order. Keys are the form/JSON field names.
+PHONE_INVALID = N_("電話番号は 0242-73-2111 のように、数字とハイフンで入力してください")
 FIELD_LABELS: dict[str, str] = {
     "name": N_("氏名"),
     "kana": N_("フリガナ"),
@@ -18,6 +19,7 @@ FIELD_LABELS: dict[str, str] = {
     "needs": N_("配慮が必要なこと"),
     "needs_note": N_("配慮についての詳細"),
     "consent": N_("個人情報の取り扱いへの同意"),
+    "phone": N_("電話番号"),
 }
 # 合理的配慮 a registrant may ask for (domain/attendee.ACCOMMODATIONS), as registrants and staff read them.
 ACCOMMODATION_LABELS = {
@@ -261,6 +263,7 @@ AUDIT_ACTION_LABELS = {
     "put_first": N_("主催者がキャンセル待ちの先頭に"),
     "reinstated": N_("取り消しを戻して再登録"),
     "check_in_undone": N_("受付を取り消し"),
+    "reached": N_("連絡した（メールのない方）"),
 }
 DESK_DONE = {
     "added": N_("登録しました"),
@@ -270,6 +273,7 @@ DESK_DONE = {
     "put_first": N_("空席がないため、キャンセル待ちの先頭にしました。次に空いた席はこの方のものになります"),
     "reinstated": N_("新しい受付番号で登録し直しました"),
     "check_in_undone": N_("受付を取り消しました"),
+    "reached": N_("連絡したことを記録しました"),
 }
 DESK_REFUSED = {
     "not_active": N_("このお申し込みは取り消し済みのため、変更できません"),

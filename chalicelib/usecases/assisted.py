@@ -58,6 +58,7 @@ class Action(StrEnum):
     PUT_FIRST = "put_first"  # no seat was free: first in their line, for the next seat that frees
     REINSTATED = "reinstated"  # taken back as a new registration: this entry is on both
     CHECK_IN_UNDONE = "check_in_undone"
+    REACHED = "reached"  # someone without an address was told, by phone or otherwise
 
 
 def audit_write(
@@ -337,6 +338,24 @@ def undo_check_in(table: Table, event: Event, registration_id: str, by: str, rea
     audit = audit_write(event, registration_id, Action.CHECK_IN_UNDONE, by, now, reason=reason)
     try:
         table.transact([undo, audit])
+    except TransactionCancelled as exc:
+        if exc.only_condition_failures:
+            return False
+        raise
+    return True
+
+
+def mark_reached(table: Table, event: Event, registration_id: str, by: str, reason: str, now: datetime) -> bool:
+    """Record that someone on the list of people to contact was told (audited); False if they were not on it."""
+    reached = {
+        "Update": {
+            "Key": schema.registration_key(event.slug, registration_id),
+            "UpdateExpression": "REMOVE contact_needed, contact_needed_at",
+            "ConditionExpression": "attribute_exists(contact_needed)",
+        }
+    }
+    try:
+        table.transact([reached, audit_write(event, registration_id, Action.REACHED, by, now, reason=reason)])
     except TransactionCancelled as exc:
         if exc.only_condition_failures:
             return False

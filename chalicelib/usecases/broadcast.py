@@ -106,19 +106,29 @@ def too_long(label: str, limit: int, length: int) -> str:
     return gettext(msg.TOO_LONG).format(label=gettext(label), limit=limit, length=length)
 
 
-def is_recipient(e: Entry, draft: Draft) -> bool:
-    """True if this registration is in the draft's audience (erased registrations never are)."""
+def is_recipient(e: Entry, draft: Draft, without_address: bool = False) -> bool:
+    """True if this registration is in the draft's audience (erased registrations never are).
+
+    `without_address`: people staff registered without an address count too (a change or the event
+    called off: their mail item makes the organizer tell them, postman.py); a message leaves them out.
+    """
     r = e.registration
-    if r.erased or r.status not in _ACTIVE or not r.attendee.email:
-        return False  # people staff registered without an address are told by phone
+    if r.erased or r.status not in _ACTIVE or not (r.attendee.email or without_address):
+        return False
     if draft.audience != ALL and r.status != draft.audience:
         return False
     return not draft.category or r.attendee.category == draft.category
 
 
-def recipients(found: list[Entry], draft: Draft) -> list[Entry]:
+def recipients(found: list[Entry], draft: Draft, without_address: bool = False) -> list[Entry]:
     """The registrations a draft goes to, as things stand now."""
-    return [e for e in found if is_recipient(e, draft)]
+    return [e for e in found if is_recipient(e, draft, without_address)]
+
+
+def left_out(found: list[Entry], draft: Draft) -> list[Entry]:
+    """The people in a draft's audience whom mail cannot reach: registered by staff without an address."""
+    reached = {e.registration.registration_id for e in recipients(found, draft)}
+    return [e for e in recipients(found, draft, True) if e.registration.registration_id not in reached]
 
 
 def queue(table: Table, slug: str, broadcast_id: str, draft: Draft, by: str, now: datetime) -> bool:
@@ -158,7 +168,8 @@ def fan_out_due(table: Table, now: datetime) -> list[tuple[str, str, int]]:
         if item is None:
             return None
         draft = Draft(item["subject"], item["body"], item["audience"], item.get("category", ""))
-        chosen = recipients(entries(table, slug), draft)
+        announcement = item.get("kind", MESSAGE) != MESSAGE
+        chosen = recipients(entries(table, slug), draft, without_address=announcement)
         kind = _MAIL_KINDS[item.get("kind", MESSAGE)]
         created = put_all_new(
             table,

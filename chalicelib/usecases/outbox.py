@@ -19,7 +19,7 @@ from typing import Any
 
 from chalicelib.domain.clock import iso
 from chalicelib.store import schema
-from chalicelib.store.dynamo import ConditionFailed, Item, Table, put_new
+from chalicelib.store.dynamo import ConditionFailed, Item, Table, TransactionCancelled, put_new
 
 FAN_OUT_WRITERS = 16  # parallel conditional puts; DynamoDB takes far more, this bounds Lambda threads
 
@@ -63,6 +63,11 @@ def confirmation_id(registration_id: str, resend: str = "") -> str:
 def status_mail_id(kind: MailKind, registration_id: str) -> str:
     """Mail id of a once-per-registration change (waitlisted, promoted, cancelled): a replay adds nothing."""
     return f"{kind.value}-{registration_id}"
+
+
+# On a registration without an address that was not told something: the kind of mail it missed
+# (usecases/roster.py lists them for the organizer until someone marks them reached, assisted.reached).
+CONTACT_NEEDED = "contact_needed"
 
 
 def unsendable_notice_id(mail_id: str) -> str:
@@ -214,6 +219,29 @@ class DynamoOutbox:
         )
         with contextlib.suppress(ConditionFailed):  # told already (a second delivery of the same record)
             self.table.put(notice, condition="attribute_not_exists(pk)")
+
+    def tell_organizer_no_address(self, slug: str, failed: Item, now: datetime) -> None:
+        """Someone without an address was not told something (moved up, drawn, a change): the organizer is,
+        once per mail, and the person is on the event's list of people to contact until marked reached."""
+        notice = mail_item(
+            slug,
+            unsendable_notice_id(failed["mail_id"]),
+            MailKind.UNSENDABLE_NOTICE,
+            now,
+            str(failed.get("registration_id", "")),
+            unsendable_kind=failed["kind"],
+            no_address=True,
+        )
+        needs_contact = {
+            "Update": {
+                "Key": schema.registration_key(slug, str(failed["registration_id"])),
+                "UpdateExpression": f"SET {CONTACT_NEEDED} = :kind, {CONTACT_NEEDED}_at = :now",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":kind": failed["kind"], ":now": iso(now)},
+            }
+        }
+        with contextlib.suppress(TransactionCancelled):  # told already, or the registration is gone
+            self.table.transact([needs_contact, put_new_mail(notice)])
 
     def waiting_since(self, moment: datetime, limit: int) -> list[tuple[str, str]]:
         """(slug, mail id) of up to `limit` mails still unsent that were queued at `moment` or before."""

@@ -30,6 +30,7 @@ PERSONAL_FIELDS = (
     "needs_note",
     "meishi_consent",
     "answers",
+    "phone",
 )
 
 

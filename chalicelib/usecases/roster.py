@@ -25,6 +25,7 @@ class Entry:
     checked_in_at: str = ""
     checked_in_by: str = ""
     email_status: str = ""  # "bounce" or "complaint" once SES reported one
+    contact_needed: str = ""  # the kind of mail someone without an address missed, until marked reached
 
     @classmethod
     def from_item(cls, item: Item) -> Entry:
@@ -34,6 +35,7 @@ class Entry:
             checked_in_at=str(item.get("checked_in_at", "")),
             checked_in_by=str(item.get("checked_in_by", "")),
             email_status=str(item.get("email_status", "")),
+            contact_needed=str(item.get("contact_needed", "")),
         )
 
 

@@ -148,12 +148,21 @@ def _desk_undo_check_in(visit: Visit, state: EventState, found: Any) -> Response
     return _see_registration(state, rid, "check_in_undone")
 
 
+def _desk_reached(visit: Visit, state: EventState, found: Any) -> Response:
+    from chalicelib.usecases import assisted
+
+    s, rid = current(), found.registration.registration_id
+    assisted.mark_reached(s.table, state.event, rid, visit.signed_in.email, _reason(visit.fields), s.clock.now())
+    return _see_registration(state, rid, "reached")  # pressed twice: reached already, the same page
+
+
 _DESK_ACTIONS: dict[str, Callable[[Visit, EventState, Any], Response]] = {
     "edit": _desk_edit,
     "cancel": _desk_cancel,
     "move_up": _desk_move_up,
     "reinstate": _desk_reinstate,
     "undo_check_in": _desk_undo_check_in,
+    "reached": _desk_reached,
 }
 
 

@@ -52,6 +52,7 @@ def event_overview(visit: Visit, slug: str) -> Response:
         event=state.event,
         counts=roster.count(everyone, state.event),
         listing=roster.select(everyone, asked),
+        to_contact=[e for e in everyone if e.contact_needed],
         asked=asked,
         page_link=lambda **changes: f"?{urlencode(asked.params(**changes))}#list",
         unannounced=announcements.pending_change(current().table, state.event),

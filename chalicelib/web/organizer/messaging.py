@@ -48,7 +48,8 @@ def post_broadcast(visit: Visit, slug: str) -> Response:
     checked = broadcast.check(fields, state.event)
     if checked.errors:
         return _broadcast_page(visit, state, fields, checked.errors, 400)
-    chosen = broadcast.recipients(roster.entries(s.table, slug), checked.draft)
+    everyone = roster.entries(s.table, slug)
+    chosen = broadcast.recipients(everyone, checked.draft)
     if not chosen:
         return _broadcast_page(visit, state, fields, {"audience": msg.BROADCAST_NO_RECIPIENTS}, 409)
     broadcast_id = fields.get("broadcast_id", "")
@@ -61,6 +62,7 @@ def post_broadcast(visit: Visit, slug: str) -> Response:
         event=state.event,
         draft=checked.draft,
         count=len(chosen),
+        left_out=broadcast.left_out(everyone, checked.draft),
         sample=sample,
         broadcast_id=s.ids(),
     )
@@ -143,7 +145,8 @@ def _announcement_preview(visit: Visit, state: EventState, asked: Request) -> Re
     from chalicelib.usecases import broadcast, roster
 
     s, event = current(), state.event
-    chosen = broadcast.recipients(roster.entries(s.table, event.slug), broadcast.Draft("", "", broadcast.ALL))
+    everyone, everybody = roster.entries(s.table, event.slug), broadcast.Draft("", "", broadcast.ALL)
+    chosen = broadcast.recipients(everyone, everybody)
     sample = None
     if chosen:
         url = f"{base()}/events/{event.slug}"
@@ -157,6 +160,7 @@ def _announcement_preview(visit: Visit, state: EventState, asked: Request) -> Re
         note_en=asked.note_en,
         sequence=asked.seen,
         count=len(chosen),
+        left_out=broadcast.left_out(everyone, everybody),
         sample=sample,
         errors=asked.errors or {},
     )
