@@ -1,0 +1,260 @@
+"""Features that meet: every pair of options walked through the whole lifecycle on DynamoDB Local.
+
+The options: first come or lottery; at the venue, online or hybrid; a waiting list or none; a category
+with reserved seats or none; a capped answer (懇親会) or none; the person followed registering in
+Japanese or English, with an address or by phone without one. allpairspy picks cases so that every
+pair of values meets at least once; each case is walked through fill → line → cancel → move up →
+change notice → event cancelled, and after every step the same things must hold: the counts add up
+(ledger, pools, capped answers, API), nobody waits who could be seated, only seat holders online ever
+get the meeting's address, the organizer's label is the one in mails, English has no empty brackets,
+someone without an address is on the list to contact, and a cancelled event reads as cancelled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from allpairspy import AllPairs
+from chalice.test import Client
+
+from chalicelib.domain.attendee import Attendee
+from chalicelib.domain.event import Category, Event, FieldRule, Online
+from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.links import personal_path
+from chalicelib.domain.questions import Choice, Question, answers_of
+from chalicelib.store import schema
+from chalicelib.usecases import announcements, assisted, broadcast, lottery
+from chalicelib.usecases.catalog import get_event
+from chalicelib.usecases.changes import cancel
+from chalicelib.usecases.registering import Outcome, register
+from chalicelib.usecases.registrations import get_registration
+from chalicelib.usecases.waitlist import waiting_list
+from tests.conftest import World, attendee, mailbox, page
+
+MEETING = "https://meet.example.jp/j/42"
+LABEL = {"ja": "自治体名・会社名", "en": "Municipality or company"}
+PARTY = Question(
+    "party", "single", "懇親会", label_en="Reception", editable=False,
+    choices=(Choice("yes", "参加する", "Yes", capacity=1), Choice("no", "参加しない", "No")),
+)  # fmt: skip
+OPTIONS = [
+    ["first_come", "lottery"],
+    ["venue", "online", "hybrid"],
+    ["waitlist", "no_waitlist"],
+    ["reserved", "no_reserved"],
+    ["capped", "no_capped"],
+    ["ja", "en"],
+    ["email", "no_email"],
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One combination of options."""
+
+    allotment: str
+    mode: str
+    line: str
+    reserved: str
+    capped: str
+    lang: str
+    address: str
+
+    def __str__(self) -> str:
+        return "-".join(dataclasses.astuple(self))
+
+
+CASES = [Case(*values) for values in AllPairs(OPTIONS)]
+
+
+def test_every_pair_of_options_is_covered() -> None:
+    seen = {
+        (i, a, j, b)
+        for c in CASES
+        for i, a in enumerate(dataclasses.astuple(c))
+        for j, b in enumerate(dataclasses.astuple(c))
+        if i < j
+    }
+    wanted = {
+        (i, a, j, b) for i, xs in enumerate(OPTIONS) for j, ys in enumerate(OPTIONS) if i < j for a in xs for b in ys
+    }
+    assert wanted <= seen and len(CASES) < 20  # all pairs, in far fewer cases than all 288 combinations
+
+
+def build(sample: Event, case: Case, now: Any) -> Event:
+    online = {
+        "venue": None,
+        "online": Online("online", MEETING),
+        "hybrid": Online("hybrid", MEETING, venue_capacity=2, online_capacity=2),
+    }[case.mode]
+    return dataclasses.replace(
+        sample,
+        slug=f"case-{CASES.index(case)}",
+        capacity=4 if case.mode == "hybrid" else 2,
+        online=online,
+        waitlist=case.line == "waitlist",
+        categories=(
+            Category("councillor", "地方議員", reserved=1 if case.reserved == "reserved" else 0),
+            Category("other", "その他"),
+        ),
+        questions=(PARTY,) if case.capped == "capped" else (),
+        form=(FieldRule("organization", label=LABEL["ja"], label_en=LABEL["en"]),),
+        draw_at=now + timedelta(hours=1) if case.allotment == "lottery" else None,
+        translations=tuple((lang, dataclasses.replace(t, categories=())) for lang, t in sample.translations),
+    )
+
+
+def person(n: int, case: Case, subject: bool) -> Attendee:
+    answers: dict[str, str] = {}
+    if case.mode == "hybrid":
+        answers["attendance"] = "online"  # everyone followed here shares the online mode's places and line
+    if case.capped == "capped":
+        answers["party"] = "yes" if subject else "no"
+    lang = case.lang if subject else "ja"
+    email = "" if subject and case.address == "no_email" else f"p{n}@example.jp"
+    name = ("John Smith" if lang == "en" else "会津 花子") if subject else f"参加者{n}"
+    return attendee(
+        name=name, kana="" if lang == "en" else "アイヅ ハナコ", email=email, category="other", lang=lang,
+        answers=json.dumps(answers, ensure_ascii=False) if answers else "",
+    )  # fmt: skip
+
+
+class Walk:
+    """One case's event, its people, and the checks that hold after every step."""
+
+    def __init__(self, world: World, client: Client, event: Event, case: Case) -> None:
+        self.world, self.client, self.event, self.case = world, client, event, case
+        self.subject = ""
+        self.delivered = 0
+
+    def join(self, n: int, subject: bool = False) -> tuple[Outcome, str]:
+        who, now = person(n, self.case, subject), self.world.clock.now()
+        if subject and not who.email:
+            result = assisted.add(
+                self.world.table, self.event, who, assisted.Channel.PHONE, False, "office@example.jp", now,
+                self.world.services.ids,
+            )  # fmt: skip
+        else:
+            result = register(self.world.table, self.event, who, f"S{n:07d}", now, self.world.services.ids)
+        return result.outcome, result.registration_id
+
+    def people(self) -> list[dict[str, Any]]:
+        return list(
+            self.world.table.query(
+                "pk = :pk AND begins_with(sk, :r)", {":pk": schema.event_pk(self.event.slug), ":r": schema.REG_PREFIX}
+            )
+        )
+
+    def check(self) -> None:
+        """What must hold after any step."""
+        rows, item = self.people(), self.world.table.get(schema.event_key(self.event.slug)) or {}
+        ledger, status = Ledger.from_item(item), Counter(str(r["status"]) for r in rows)
+        assert ledger.seats_taken == status["confirmed"] <= self.event.capacity
+        assert ledger.waiting == status["waitlisted"]
+        for pool, limit in self.event.pools().items():
+            mine = [r for r in rows if answers_of(str(r.get("answers", ""))).get("attendance") == pool]
+            assert ledger.pool_taken.get(pool, 0) == sum(r["status"] == "confirmed" for r in mine) <= limit
+            assert ledger.pool_waiting.get(pool, 0) == sum(r["status"] == "waitlisted" for r in mine)
+        for place in waiting_list(self.world.table, self.event.slug):
+            assert not ledger.can_seat(place.get("category", ""), place.get("pool", "")), (
+                "a seat is free for someone waiting"
+            )
+        if self.case.capped == "capped":
+            holders = sum(r["status"] != "cancelled" and '"party": "yes"' in str(r.get("answers", "")) for r in rows)
+            taken = (self.world.table.get(schema.choices_key(self.event.slug)) or {}).get("taken", {})
+            assert int(taken.get("party.yes", 0)) == holders <= 1
+        shown = self.client.http.get(f"/api/events/{self.event.slug}", headers=self.world.api_headers())
+        if shown.status_code == 200:
+            assert shown.json_body["seats_left"] == max(0, self.event.capacity - status["confirmed"])
+        self.mails()
+
+    def mails(self) -> None:
+        """Deliver what is queued; every mail sent since is checked against who holds what now."""
+        self.world.deliver_outbox()
+        seated_online = {
+            str(r["email"])
+            for r in self.people()
+            if r["status"] == "confirmed" and self.event.joins_online(answers_of(str(r.get("answers", ""))))
+        }
+        for mail in mailbox()[self.delivered :]:
+            text = mail.get_body(("plain",)).get_content()
+            if MEETING in text:
+                assert str(mail["To"]) in seated_online, f"the meeting's address reached {mail['To']}"
+            if "■ お申し込み内容" in text or "■ Your registration" in text:
+                assert LABEL["ja"] in text or LABEL["en"] in text
+                assert "所属:" not in text and "Affiliation:" not in text and "()" not in text
+        self.delivered = len(mailbox())
+
+    def first_in_line(self, pool: str) -> str:
+        line = [p for p in waiting_list(self.world.table, self.event.slug) if p.get("pool", "") == pool]
+        return str(line[0]["registration_id"]) if line else ""
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_every_pair_of_options_walks_the_whole_lifecycle_without_a_dead_end(
+    client: Client, world: World, sample_event: Event, case: Case
+) -> None:
+    event = world.publish(build(sample_event, case, world.clock.now()))
+    event = get_event(world.table, event.slug).event  # type: ignore[union-attr]  # as stored (参加方法 added)
+    walk = Walk(world, client, event, case)
+    pool = "online" if case.mode == "hybrid" else ""
+    # Fill: the others register (or apply) until one of them does not get a seat.
+    outcomes = [walk.join(n) for n in range(1, 4)]
+    subject_outcome, walk.subject = walk.join(99, subject=True)
+    if case.allotment == "lottery":
+        assert {o for o, _ in outcomes} == {Outcome.APPLIED} and subject_outcome is Outcome.APPLIED
+        world.clock.advance(timedelta(hours=2))
+        lottery.draw(world.table, event, world.clock.now(), seed="fixed")
+    else:
+        assert [o for o, _ in outcomes][:1] == [Outcome.REGISTERED]
+        # Nobody dead-ends: with a waiting list a full mode is a line; without, a clear refusal.
+        expected = {Outcome.WAITLISTED} if case.line == "waitlist" else {Outcome.FULL, Outcome.CHOICE_FULL}
+        assert subject_outcome in expected | {Outcome.REGISTERED}
+        if subject_outcome is not Outcome.REGISTERED and case.line == "no_waitlist":
+            return  # refused, nothing written: there is nothing more of theirs to walk
+    walk.check()
+    before = get_registration(world.table, event.slug, walk.subject)
+    assert before is not None and before.status in ("confirmed", "waitlisted")
+    # Cancel seat holders one by one: each freed seat goes to the first in the same line.
+    while (subject := get_registration(world.table, event.slug, walk.subject)) and subject.status != "confirmed":
+        holders = [r for r in walk.people() if r["status"] == "confirmed" and r["registration_id"] != walk.subject]
+        if not holders:
+            break
+        expected_first = walk.first_in_line(pool)
+        moved = cancel(world.table, event, str(holders[0]["registration_id"]), world.clock.now()).promoted
+        assert moved[:1] == ((expected_first,) if expected_first else ())
+        walk.check()
+    subject = get_registration(world.table, event.slug, walk.subject)
+    assert subject is not None and subject.status == "confirmed"
+    if case.address == "no_email" and (before.status == "waitlisted" or case.allotment == "lottery"):
+        # Moved up or drawn, and mail cannot say so: they are on the organizer's list to contact.
+        stored = world.table.get(schema.registration_key(event.slug, walk.subject)) or {}
+        assert stored.get("contact_needed") == ("promoted" if before.status == "waitlisted" else "draw_won")
+    # A change of date reaches everyone (by mail, or on the list to contact).
+    later = dataclasses.replace(
+        event, starts_at=event.starts_at + timedelta(hours=1), ends_at=event.ends_at + timedelta(hours=1)
+    )
+    world.publish(later)
+    change = announcements.pending_change(world.table, later)
+    assert change is not None and announcements.announce_change(
+        world.table, later, change, "", "office@example.jp", world.clock.now()
+    )
+    broadcast.fan_out_due(world.table, world.clock.now())
+    walk.check()
+    if case.address == "no_email":
+        stored = world.table.get(schema.registration_key(event.slug, walk.subject)) or {}
+        assert stored.get("contact_needed") in ("change_notice", "promoted", "draw_won")
+    # The event is called off: the registrant's own page says so, with no seat message, QR code or meeting.
+    assert announcements.cancel_event(world.table, later, 1, "", "office@example.jp", world.clock.now())
+    broadcast.fan_out_due(world.table, world.clock.now())
+    walk.check()
+    link = personal_path(world.services.signer, event.slug, walk.subject, later.ends_at)
+    own = page(client.http.get(link, headers={"Cookie": f"uketsuke_lang={case.lang}"}))
+    assert ("このイベントは中止になりました" in own) or ("This event has been cancelled" in own)
+    assert "qr-code" not in own and MEETING not in own and "お席を確保しました" not in own
