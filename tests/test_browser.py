@@ -497,3 +497,99 @@ def test_every_way_of_writing_a_redirect_to_another_site_ends_on_this_site(chrom
         assert urlsplit(tab.url).path == "/", (variant, tab.url)  # refused: back to the start page
     assert elsewhere == []
     tab.context.close()
+
+
+def _register_in(page: Any, site: Site, url: str, who: tuple[str, str, str], mode: str, english: bool) -> None:
+    """One person registers on the hybrid event's page, choosing the venue or online."""
+    name, email, done = who
+    page.goto(url)
+    if english:
+        page.get_by_label("Full name").fill(name)
+        page.get_by_label(re.compile("^Municipality")).fill("Aizu City")
+        page.get_by_label("E-mail address").fill(email)
+        page.get_by_label("Local government official").check()
+        page.get_by_label(re.compile("^Online")).check()
+        page.get_by_label(re.compile("I agree")).check()
+        submit(page, site, name=re.compile("Register|waiting list"), heading=done)
+        return
+    page.get_by_label("氏名").fill(name)
+    page.get_by_label("フリガナ").fill("あいづ")
+    page.get_by_label(re.compile("^自治体名")).fill("会津若松市")
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("地方公務員").check()
+    page.get_by_label(re.compile("^会場で参加" if mode == "venue" else "^オンラインで参加")).check()
+    page.get_by_label(re.compile("同意します")).check()
+    submit(page, site, name=re.compile("申し込む"), heading=done)
+
+
+def test_the_model_event_is_made_in_forms_published_and_both_modes_fill_wait_and_move_up(
+    chromium: Any, site: Site
+) -> None:
+    desk = signed_in_page(chromium, site)
+    desk.goto(f"{site.url}/organizer/new-event")
+    assert_accessible(desk, "new event: templates")
+    follow(desk, desk.get_by_role("link", name="ハイブリッド"), heading="新しいイベント")
+    assert_accessible(desk, "the builder")
+    desk.get_by_role("textbox", name="ページのアドレス（必須）").fill("cdo-2027")
+    desk.get_by_role("textbox", name="イベント名（必須）").fill("自治体CDO勉強会")
+    desk.get_by_role("textbox", name="イベント名（英語）（任意）").fill("Municipal CDO Study Session")
+    desk.get_by_role("textbox", name="概要（必須）").fill("自治体のデジタル変革を学ぶ勉強会です。")
+    desk.get_by_role("textbox", name="会場名（必須）").fill("小川ビル4階")
+    desk.get_by_role("textbox", name="住所（必須）").fill("東京都千代田区神田錦町2丁目11番地7")
+    desk.get_by_role("textbox", name="オンラインの参加用URL（任意）").fill("https://meet.example.jp/j/2027")
+    desk.get_by_role("textbox", name="会場の定員（会場とオンラインのとき）（任意）").fill("1")
+    desk.get_by_role("textbox", name="オンラインの定員（会場とオンラインのとき）（任意）").fill("1")
+    desk.get_by_role("textbox", name="お問い合わせ先のメールアドレス（必須）").fill("seminar@example.jp")
+    rule = desk.get_by_role("group", name="所属")
+    rule.get_by_role("textbox", name="見出し（任意）").fill("自治体名・会社名")
+    rule.get_by_role("textbox", name="見出し（英語）（任意）").fill("Municipality or company")
+    question = desk.get_by_role("group", name="質問 1", exact=True)
+    question.get_by_role("textbox", name="質問（任意）", exact=True).fill("懇親会")
+    question.get_by_role("combobox", name="答え方").select_option("single")
+    question.get_by_role("textbox", name="選択肢 1（任意）", exact=True).fill("参加する")
+    question.get_by_role("textbox", name="選択肢 1 の定員（任意）").fill("30")
+    question.get_by_role("textbox", name="選択肢 2（任意）", exact=True).fill("参加しない")
+    follow(desk, desk.get_by_role("button", name="プレビュー"), heading="自治体CDO勉強会")
+    assert_accessible(desk, "the preview")
+    expect(desk.get_by_label(re.compile("^会場で参加"))).to_be_disabled()
+    follow(
+        desk,
+        desk.get_by_role("button", name="下書きとして保存する"),
+        url=re.compile(r"/cdo-2027\?draft=1$"),
+        heading="自治体CDO勉強会",
+    )
+    assert_accessible(desk, "a draft")
+    desk.get_by_label(re.compile("内容を確かめました")).check()
+    follow(
+        desk,
+        desk.get_by_role("button", name="公開する", exact=True),
+        url=re.compile(r"published=1#share$"),
+        heading="自治体CDO勉強会",
+    )
+    expect(desk.get_by_role("link", name=re.compile("QRコードをダウンロード（PNG"))).to_be_visible()
+    # Japanese and English registrants fill both modes, then each mode's line.
+    url = f"{site.url}/events/cdo-2027"
+    ja, en = new_page(chromium, width=390), new_page(chromium, width=390, locale="en-US")
+    _register_in(ja, site, url, ("会津 一郎", "ichiro@example.jp", "お申し込みが完了しました"), "venue", False)
+    _register_in(en, site, url, ("John Smith", "john@example.com", "You are registered"), "online", True)
+    ja.goto(url)
+    expect(ja.get_by_text("会場：満席（キャンセル待ちを受け付けています）")).to_be_visible()
+    assert_accessible(ja, "a hybrid event, both modes full")
+    _register_in(ja, site, url, ("会津 二郎", "jiro@example.jp", "キャンセル待ちとして受け付けました"), "venue", False)
+    _register_in(en, site, url, ("Jane Smith", "jane@example.com", "You are on the waiting list"), "online", True)
+    # The venue's seat is cancelled: 二郎, first in the venue's line, moves up and is told; Jane still waits.
+    event = site.world.services.events.get("cdo-2027")
+    assert event is not None
+    everyone = {e.registration.attendee.email: e.registration for e in roster.entries(site.world.table, "cdo-2027")}
+    from chalicelib.usecases.changes import cancel
+
+    moved = cancel(site.world.table, event, everyone["ichiro@example.jp"].registration_id, site.world.clock.now())
+    assert moved.promoted == (everyone["jiro@example.jp"].registration_id,)
+    site.world.deliver_outbox()
+    parsed = [mailview.parse(m.raw_data) for m in engines.sent_messages()]
+    told = [m for m in parsed if m["To"] == "jiro@example.jp" and "参加確定" in str(m["Subject"])]
+    assert len(told) == 1
+    statuses = {
+        e.registration.attendee.email: e.registration.status for e in roster.entries(site.world.table, "cdo-2027")
+    }
+    assert statuses["jane@example.com"] == "waitlisted" and statuses["john@example.com"] == "confirmed"
