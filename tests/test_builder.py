@@ -97,12 +97,20 @@ def variants(sample: Event) -> list[Event]:
             quota_release_at=sample.registration_closes_at - timedelta(days=2),
             reminders=(ReminderSpec(minutes_before=60),),
             meishi_consent_question=True,
+            contact=dataclasses.replace(sample.contact, sender="seminar@example.jp"),
+            timezone="Asia/Kolkata",
             accommodation_question=False,
             waitlist=False,
             translations=(),
         ),
         dataclasses.replace(sample, draw_at=sample.registration_closes_at - timedelta(days=3), reminders=()),
-        dataclasses.replace(sample, online=Online("online", MEETING), programme=(), translations=()),
+        dataclasses.replace(
+            sample,
+            online=Online("online", MEETING),
+            programme=(),
+            translations=(),
+            questions=(Question("town", "text", "お住まい", max_length=20, required=True),),
+        ),
     ]
 
 

@@ -28,6 +28,7 @@ from chalicelib.usecases.builder_rows import ROWS, Row, blank_rows, rows_of, row
 # (whole number), flag (check box).
 FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "slug": (("slug",), "text"),
+    "timezone": (("timezone",), "text"),
     "title": (("title",), "text"),
     "summary": (("summary",), "text"),
     "fee": (("fee",), "optional"),
@@ -56,6 +57,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "organizer_name": (("contact", "organizer_name"), "optional"),
     "organizer_email": (("contact", "organizer_email"), "text"),
     "sender_name": (("contact", "sender_name"), "optional"),
+    "sender": (("contact", "sender"), "optional"),
     "accommodation_question": (("accommodation_question",), "flag"),
     "meishi_consent_question": (("meishi_consent_question",), "flag"),
     "retention_days": (("retention_days",), "optional_count"),
@@ -152,7 +154,7 @@ def read_builder(fields: Mapping[str, str], extra_row: str = "") -> Built:
 
 def _data(values: Mapping[str, str], errors: dict[str, str]) -> dict[str, Any]:
     """The single fields as event-file data; a value the form cannot read is an error beside its field."""
-    data: dict[str, Any] = {"timezone": "Asia/Tokyo"}
+    data: dict[str, Any] = {}
     for name, (path, kind) in FIELDS.items():
         value, problem = _READERS[kind](values[name])
         if problem:

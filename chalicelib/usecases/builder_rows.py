@@ -20,7 +20,7 @@ ROWS: dict[str, tuple[str, ...]] = {
     "category": ("key", "label", "label_en", "reserved"),
     "talk": ("title", "speaker", "affiliation", "title_en", "speaker_en", "affiliation_en"),
     "reminder": ("days_before", "at", "minutes_before"),
-    "question": ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "editable"),
+    "question": ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "editable", "max_length"),
 }
 CHOICE_FIELDS = ("key", "label", "label_en", "capacity")
 BLANK_ROWS = 1  # blank rows shown under each list (and under each question's choices: 2)
@@ -68,6 +68,7 @@ def rows_of(data: Mapping[str, Any]) -> dict[str, list[Row]]:
         values = {name: str(q.get(name, "")) for name in ("key", "kind", "label", "hint", "label_en", "hint_en")}
         values["required"] = "yes" if q.get("required") else ""
         values["editable"] = "" if q.get("editable", True) is False else "yes"
+        values["max_length"] = str(q.get("max_length") or "")
         choices = [
             Row(
                 {
@@ -203,6 +204,8 @@ def _question(n: int, row: Row, errors: dict[str, str], taken: set[str]) -> dict
     question.update({k: row.get(k) for k in ("hint", "label_en", "hint_en") if row.get(k)})
     if row.get("required") == "yes":
         question["required"] = True
+    if row.get("max_length"):
+        question["max_length"] = _number(row.get("max_length"), f"question-{n}-max_length", errors)
     if kind not in (SINGLE, MULTIPLE):
         if row.get("editable") != "yes":
             question["editable"] = False

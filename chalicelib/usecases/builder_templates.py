@@ -34,6 +34,7 @@ def fields(template: str, now: datetime) -> dict[str, str]:
     start = datetime.combine(day, time(15, 0))
     values = {
         "slug": f"event-{day:%Y%m%d}",
+        "timezone": "Asia/Tokyo",
         "title": "",
         "starts_at": start.isoformat(timespec="minutes"),
         "ends_at": (start + timedelta(hours=2)).isoformat(timespec="minutes"),
