@@ -179,3 +179,30 @@ def test_the_last_owner_cannot_be_removed_and_a_removed_seed_stays_removed(
     seeds = world.services.settings.organizers
     assert ORGANIZER in seeds and staff.role_of(world.table, seeds, ORGANIZER) is None
     assert owner.get(client, "/organizer").status_code == 303  # the seed in the settings no longer lets them in
+
+
+def test_staff_limited_to_chosen_events_see_and_open_only_those(
+    client: Client, world: World, sample_event: Event, people: dict[Role, SignedIn]
+) -> None:
+    import dataclasses
+
+    other = world.publish(dataclasses.replace(sample_event, slug="other-session", title="別の勉強会"))
+    owner = people[Role.OWNER]
+    form = page(owner.get(client, "/organizer/staff"))
+    assert 'name="event_cdo-seminar"' in form and 'name="event_other-session"' in form
+    for role, email in ((Role.DOOR, DOOR), (Role.STAFF, STAFF)):
+        limited = owner.post(client, "/organizer/staff", email=email, role=role.value, **{"event_cdo-seminar": "yes"})
+        assert limited.status_code == 303
+    assert "担当：1件のイベントだけ" in page(owner.get(client, "/organizer/staff"))
+    door, desk = people[Role.DOOR], people[Role.STAFF]
+    dashboard = page(door.get(client, "/organizer"))
+    assert sample_event.title in dashboard and other.title not in dashboard
+    assert door.get(client, "/organizer/events/cdo-seminar/check-in").status_code == 200
+    assert door.get(client, "/organizer/events/other-session/check-in").status_code == 404  # as if it did not exist
+    assert desk.get(client, "/organizer/events/other-session").status_code == 404
+    assert desk.get(client, "/organizer/events/other-session/export/door.csv").status_code == 404
+    assert desk.get(client, "/organizer/events/cdo-seminar").status_code == 200
+    assert owner.get(client, "/organizer/events/other-session").status_code == 200  # owners see every event
+    # Back to every event: the limit goes as soon as it is saved.
+    assert owner.post(client, "/organizer/staff", email=STAFF, role="staff").status_code == 303
+    assert desk.get(client, "/organizer/events/other-session").status_code == 200

@@ -47,6 +47,11 @@ class Session:
     email: str
     expires: datetime
     role: Role | None = None  # read on every request (usecases/staff.py), never stored with the session
+    events: frozenset[str] = frozenset()  # the events staff are limited to, read with the role (empty: all)
+
+    def may_open(self, slug: str) -> bool:
+        """Whether this session may open the event's pages (owners always; others their events, or all)."""
+        return self.role is Role.OWNER or not self.events or slug in self.events
 
 
 def return_path(candidate: str) -> str:

@@ -6,6 +6,8 @@ announcements. The deployment's organizer list (the stage file's `organizers`) s
 owners, so a fresh deployment is never locked out; a stored role for one of them overrides the seed,
 and removing one stores that they were removed. The role is read on every request, so a change or
 a removal takes effect at once, sessions included. The last owner can be neither removed nor demoted.
+Staff and door staff may be limited to chosen events (an 受付 volunteer for one study session sees
+nothing of the others); owners always see every event.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from enum import StrEnum
 
 from chalicelib.domain.clock import iso
 from chalicelib.store import schema
-from chalicelib.store.dynamo import Table
+from chalicelib.store.dynamo import Item, Table
 
 
 class Role(StrEnum):
@@ -44,6 +46,11 @@ class Member:
     role: Role
     added_by: str = ""  # '' for a seed from the deployment's settings
     added_at: str = ""
+    events: frozenset[str] = frozenset()  # the events they may open (empty: every event)
+
+    def may_open(self, slug: str) -> bool:
+        """Whether this member may open the event's pages."""
+        return self.role is Role.OWNER or not self.events or slug in self.events
 
 
 def members(table: Table, seeds: frozenset[str]) -> list[Member]:
@@ -55,22 +62,29 @@ def members(table: Table, seeds: frozenset[str]) -> list[Member]:
             {":pk": schema.event_pk(schema.SITE_SLUG), ":prefix": schema.STAFF_PREFIX},
         )
     }
-    found = [
-        Member(email, Role(row["role"]), str(row.get("added_by", "")), str(row.get("added_at", "")))
-        for email, row in stored.items()
-        if row.get("role") != _REMOVED
-    ]
+    found = [_member(email, row) for email, row in stored.items() if row.get("role") != _REMOVED]
     found += [Member(email, Role.OWNER) for email in seeds if email not in stored]
     return sorted(found, key=lambda m: (-_RANK[m.role], m.email))
 
 
-def role_of(table: Table, seeds: frozenset[str], email: str) -> Role | None:
-    """The role of one address now (None: may not use the organizer pages)."""
+def _member(email: str, row: Item) -> Member:
+    events = frozenset(str(slug) for slug in row.get("events", []))
+    return Member(email, Role(row["role"]), str(row.get("added_by", "")), str(row.get("added_at", "")), events)
+
+
+def member_of(table: Table, seeds: frozenset[str], email: str) -> Member | None:
+    """One address's role and events now (None: may not use the organizer pages)."""
     address = email.strip().lower()
     row = table.get(schema.staff_key(address))
     if row is not None:
-        return None if row.get("role") == _REMOVED else Role(row["role"])
-    return Role.OWNER if address in seeds else None
+        return None if row.get("role") == _REMOVED else _member(address, row)
+    return Member(address, Role.OWNER) if address in seeds else None
+
+
+def role_of(table: Table, seeds: frozenset[str], email: str) -> Role | None:
+    """The role of one address now (None: may not use the organizer pages)."""
+    found = member_of(table, seeds, email)
+    return found.role if found else None
 
 
 class Change(StrEnum):
@@ -80,12 +94,30 @@ class Change(StrEnum):
     LAST_OWNER = "last_owner"  # it would leave nobody able to manage staff
 
 
-def set_role(table: Table, seeds: frozenset[str], email: str, role: Role | None, by: str, now: datetime) -> Change:
-    """Give `email` a role, or take it away (None); never leaves the deployment without an owner."""
+def set_role(
+    table: Table,
+    seeds: frozenset[str],
+    email: str,
+    role: Role | None,
+    by: str,
+    now: datetime,
+    events: frozenset[str] = frozenset(),
+) -> Change:
+    """Give `email` a role (for `events` only, if any are named), or take it away (None).
+
+    Never leaves the deployment without an owner; an owner is never limited to events.
+    """
     address = email.strip().lower()
     owners = [m.email for m in members(table, seeds) if m.role is Role.OWNER]
     if owners == [address] and role is not Role.OWNER:
         return Change.LAST_OWNER
-    item = {**schema.staff_key(address), "role": role.value if role else _REMOVED, "added_by": by, "added_at": iso(now)}
+    item: dict[str, object] = {
+        **schema.staff_key(address),
+        "role": role.value if role else _REMOVED,
+        "added_by": by,
+        "added_at": iso(now),
+    }
+    if role in (Role.STAFF, Role.DOOR) and events:
+        item["events"] = sorted(events)
     table.put(item)
     return Change.SAVED

@@ -67,9 +67,9 @@ class Visit:
         return self.session
 
     def event(self, slug: str) -> EventState:
-        """The event the page is about, or a 404 page."""
+        """The event the page is about, or a 404 page (also for staff limited to other events)."""
         state = catalog.get_event(current().table, slug)
-        if state is None:
+        if state is None or (self.session is not None and not self.session.may_open(slug)):
             raise Refused(404, msg.EVENT_NOT_FOUND, msg.EVENT_NOT_FOUND, self.session)
         return state
 
@@ -164,5 +164,5 @@ def _session() -> Session | None:
     session = sign_in.read_session(s.table, s.signer, cookie, s.clock.now())
     if session is None:
         return None
-    role = staff.role_of(s.table, s.settings.organizers, session.email)
-    return dataclasses.replace(session, role=role) if role else None
+    found = staff.member_of(s.table, s.settings.organizers, session.email)
+    return dataclasses.replace(session, role=found.role, events=found.events) if found else None

@@ -27,10 +27,11 @@ def dashboard(visit: Visit) -> Response:
     s = current()
     now = s.clock.now()
     params = query_params(routes.current_request)
+    mine = visit.signed_in.may_open  # staff limited to chosen events see only those
     return visit.page(
         "index.html",
-        states=catalog.upcoming_events(s.table, now),
-        past=catalog.past_events(s.table, now),
+        states=[state for state in catalog.upcoming_events(s.table, now) if mine(state.event.slug)],
+        past=[state for state in catalog.past_events(s.table, now) if mine(state.event.slug)],
         now=now,
         deleted=bool(params.get("deleted")),
         archived_done=bool(params.get("archived")),

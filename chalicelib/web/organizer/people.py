@@ -30,7 +30,8 @@ def _staff_page(visit: Visit, status: int = 200, **context: Any) -> Response:
     members = staff.members(s.table, s.settings.organizers)
     saved = bool(query_params(routes.current_request).get("saved"))
     context = {"errors": {}, "values": {}, "notice": "", "saved": saved, **context}
-    return visit.page("staff.html", status, members=members, tz=ZoneInfo(DEFAULT_TIMEZONE), **context)
+    events = catalog.upcoming_events(s.table, s.clock.now())
+    return visit.page("staff.html", status, members=members, events=events, tz=ZoneInfo(DEFAULT_TIMEZONE), **context)
 
 
 @post("/staff", Role.OWNER)
@@ -46,7 +47,10 @@ def change_staff(visit: Visit) -> Response:
     if chosen not in (*Role, "remove"):
         return _staff_page(visit, 400, errors={"role": msg.ROLE_UNKNOWN}, values=fields)
     role = None if chosen == "remove" else Role(chosen)
-    outcome = staff.set_role(s.table, s.settings.organizers, address, role, visit.signed_in.email, s.clock.now())
+    known = {state.event.slug for state in catalog.upcoming_events(s.table, s.clock.now())}
+    events = frozenset(name.removeprefix("event_") for name in fields if name.startswith("event_")) & known
+    by, now = visit.signed_in.email, s.clock.now()
+    outcome = staff.set_role(s.table, s.settings.organizers, address, role, by, now, events)
     if outcome is staff.Change.LAST_OWNER:
         return _staff_page(visit, 409, notice=msg.ROLE_LAST_OWNER)
     return see_other(f"{home()}/staff?saved=1", PRIVATE)
