@@ -529,8 +529,11 @@ def test_artifacts_go_to_one_private_bucket_under_content_addressed_keys(
 ) -> None:
     s3 = engines.local_client("s3", local_engines.moto)
     uploader = deployer(None, said := [], s3)
-    bucket = uploader.ensure_bucket(ACCOUNT)
-    assert uploader.ensure_bucket(ACCOUNT) == bucket and said == [f"creating the artifacts bucket {bucket}"]
+    # An account of its own: moto lives for the whole session, and a deploy test that ran first (the order
+    # is random) has already made ACCOUNT's bucket, which would make "created once" untestable here.
+    account = "210987654321"
+    bucket = uploader.ensure_bucket(account)
+    assert uploader.ensure_bucket(account) == bucket and said == [f"creating the artifacts bucket {bucket}"]
     assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
     url = uploader.upload(artifact, bucket, "example")
     assert uploader.upload(artifact, bucket, "example") == url  # same content, same keys
