@@ -288,3 +288,15 @@ def test_someone_without_an_address_who_moves_up_is_on_the_list_to_contact_until
     assert [e["action"] for e in audit(world, small, waiting)] == ["added", "reached"]
     erase(world.table, small, waiting, world.clock.now())
     assert get_registration(world.table, "small", waiting).attendee.phone == ""  # type: ignore[union-attr]
+
+
+def test_an_edit_keeps_its_reason_in_the_audit_trail_as_a_cancellation_does(
+    client: Client, world: World, published: Event, desk: SignedIn
+) -> None:
+    rid = register(world.table, published, numbered(1), "S1", world.clock.now()).registration_id
+    fields = {"name": "参加者一", "kana": "サンカシャ", "organization": "会津若松市", "category": "civil-servant"}
+    fields["email"] = "person1@example.jp"  # unchanged: only the name is corrected
+    edited = desk.post(client, f"{base(published)}/registrations/{rid}", action="edit", reason="本人から電話", **fields)
+    assert edited.status_code == 303
+    [entry] = audit(world, published, rid)
+    assert (entry["action"], entry["reason"]) == ("edited", "本人から電話")

@@ -285,3 +285,13 @@ def test_an_edit_that_would_strand_people_is_refused_with_how_many_and_nothing_i
     text = to_toml(dataclasses.replace(event, online=None, questions=(party,), capacity=4))
     refused = owner.post(client, "/organizer/events/held/edit-file", text=text, action="save")
     assert refused.status_code == 400 and "would change how they take part" in page(refused)
+
+
+@pytest.mark.parametrize("number", ["²", "٣", "１０"])
+def test_digits_other_than_ascii_are_a_mistake_beside_their_field_not_an_error_page(
+    client: Client, world: World, owner: SignedIn, sample_event: Event, number: str
+) -> None:
+    fields = {**form_of(dataclasses.replace(sample_event, slug="new-one")), "action": "save"}
+    for field in ("capacity", "category-0-reserved", "reminder-0-days_before", "category-0-order"):
+        answer = owner.post(client, "/organizer/new-event", **{**fields, field: number})
+        assert answer.status_code == 400 and f'id="{field}-error"' in page(answer), field

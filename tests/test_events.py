@@ -250,3 +250,35 @@ def test_export_event_writes_a_file_that_load_events_reads_back(
     path = tmp_path / "exported.toml"
     assert manage_main(["export-event", published.slug, "-o", str(path)]) == 0
     assert read_event_file(str(path)) == published
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"starts_at": "0001-01-01T00:00:00"}, "between the years 2000 and 2999"),
+        ({"ends_at": "9999-12-31T00:00:00"}, "between the years 2000 and 2999"),
+        ({"capacity": 10**4999}, "from 1 to 100000"),  # 5,000 digits
+        ({"venue": {"name": "会場", "address": "東京", "map_url": "javascript:alert(1)"}}, "https://"),
+        ({"venue": {"name": "会場", "address": "東京", "url": "data:text/html,x"}}, "https://"),
+        ({"url": "javascript:alert(1)"}, "https://"),
+    ],
+)
+def test_values_that_could_break_pages_or_dates_are_refused_by_name(
+    sample_event: Event, change: dict[str, Any], said: str
+) -> None:
+    import datetime as dt
+
+    data = tomllib.loads(to_toml(sample_event))
+    for key, value in change.items():
+        data[key] = dt.datetime.fromisoformat(value) if key.endswith("_at") else value
+    with pytest.raises(EventFileError, match=re.escape(said)):
+        parse_event(data)
+
+
+def test_an_event_file_nested_thousands_deep_is_refused_not_crashed() -> None:
+    from chalicelib.domain.event_file import parse_event_text
+
+    with pytest.raises(EventFileError, match="nested too deeply"):
+        parse_event_text("x = " + "[" * 3000 + "]" * 3000)
+    with pytest.raises(EventFileError, match="not valid TOML"):
+        parse_event_text("capacity = " + "9" * 5000)  # past Python's 4,300 digits for a number read from text

@@ -320,3 +320,18 @@ def test_what_was_typed_is_shown_back_as_text(client: Client, organizer_listed: 
     typed = '<img src=x onerror="alert(1)">@example.jp'
     body = page(client.http.post("/organizer/sign-in", headers=FORM, body=urlencode({"email": typed})))
     assert "<img src=x" not in body and "&lt;img src=x onerror=" in body
+
+
+@pytest.mark.parametrize(
+    "sent_by",
+    [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}],
+)
+def test_a_form_another_site_sends_is_refused_sign_in_included(
+    client: Client, organizer_listed: World, published: Event, sent_by: dict[str, str]
+) -> None:
+    link = sign_in_link(client, organizer_listed)
+    parts = urlsplit(link)
+    token = dict(p.split("=", 1) for p in parts.query.split("&"))["token"]
+    forged = client.http.post(parts.path, headers={**FORM, **sent_by}, body=urlencode({"token": token}))
+    assert forged.status_code == 403 and "Set-Cookie" not in forged.headers  # nobody signed in by another site
+    assert use_link(client, link).status_code == 303  # the link is still the owner's to use

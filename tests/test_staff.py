@@ -206,3 +206,24 @@ def test_staff_limited_to_chosen_events_see_and_open_only_those(
     # Back to every event: the limit goes as soon as it is saved.
     assert owner.post(client, "/organizer/staff", email=STAFF, role="staff").status_code == 303
     assert desk.get(client, "/organizer/events/other-session").status_code == 200
+
+
+def test_a_removed_member_stays_signed_out_when_added_again(
+    client: Client, world: World, people: dict[Role, SignedIn]
+) -> None:
+    owner, door = people[Role.OWNER], people[Role.DOOR]
+    assert door.get(client, "/organizer/events/cdo-seminar/check-in").status_code == 200
+    assert owner.post(client, "/organizer/staff", email=DOOR, role="remove").status_code == 303
+    assert owner.post(client, "/organizer/staff", email=DOOR, role="door").status_code == 303
+    # Added again within the session's 12 hours: the old session does not come back.
+    again = door.get(client, "/organizer/events/cdo-seminar/check-in")
+    assert again.status_code == 303 and "/organizer/sign-in" in again.headers["Location"]
+
+
+def test_the_door_search_finds_names_and_numbers_never_addresses(
+    client: Client, world: World, people: dict[Role, SignedIn]
+) -> None:
+    door = people[Role.DOOR]
+    by_address = page(door.get(client, "/organizer/events/cdo-seminar/check-in?q=person1@example.jp"))
+    assert "：0件" in by_address
+    assert "：1件" in page(door.get(client, "/organizer/events/cdo-seminar/check-in?q=参加者1"))

@@ -430,6 +430,7 @@ LIFECYCLE_NOT_DRAFT = N_(
 LIFECYCLE_NOT_ENDED = N_("終了したイベントだけをアーカイブできます")
 LIFECYCLE_CONFIRM = N_("確認のチェックを入れてください")
 BUILDER_SAVED_DRAFT = N_("下書きとして保存しました。まだ公開していません")
+CROSS_SITE = N_("ほかのサイトから送られたフォームは受け付けません。このサイトのページからもう一度操作してください")
 BUILDER_SAVE_DRAFT = N_("下書きとして保存する")
 BUILDER_SAVE = N_("この内容で保存する")
 

@@ -133,9 +133,19 @@ def changed_fields(before: Attendee, after: Attendee) -> list[str]:
 
 
 def edit(
-    table: Table, event: Event, registration_id: str, attendee: Attendee, by: str, now: datetime, ids: IdGenerator
+    table: Table,
+    event: Event,
+    registration_id: str,
+    attendee: Attendee,
+    by: str,
+    now: datetime,
+    ids: IdGenerator,
+    reason: str = "",
 ) -> EditOutcome:
-    """Correct any field, the address included: the new address gets the confirmation, the old one is told."""
+    """Correct any field, the address included: the new address gets the confirmation, the old one is told.
+
+    `reason`: why, as staff gave it; kept in the audit entry (as a cancellation's is).
+    """
     registration = get_registration(table, event.slug, registration_id)
     if registration is None or registration.erased or registration.status == RegistrationStatus.CANCELLED.value:
         return EditOutcome.NOT_ACTIVE
@@ -146,7 +156,7 @@ def edit(
     fields = [name for name in changed if name != "email"]
     if fields:
         kept_address = dataclasses.replace(attendee, email=before.email, lang=before.lang)
-        audit = audit_write(event, registration_id, Action.EDITED, by, now, fields)
+        audit = audit_write(event, registration_id, Action.EDITED, by, now, fields, reason=reason)
         outcome = changes.correct(table, event, registration_id, kept_address, now, also=[audit])
         if outcome is not changes.CorrectOutcome.SAVED:
             return EditOutcome(outcome.value)

@@ -233,7 +233,9 @@ def _later(raw: str) -> tuple[Any, str]:
 
 
 def _count(raw: str) -> tuple[Any, str]:
-    return (int(raw), "") if raw.isdigit() and len(raw) <= 6 else (None, builder_errors.COUNT_NEEDED)
+    # ASCII digits only: '²'.isdigit() is True, and int('²') raises.
+    ok = raw.isascii() and raw.isdigit() and len(raw) <= 6
+    return (int(raw), "") if ok else (None, builder_errors.COUNT_NEEDED)
 
 
 def _optional_count(raw: str) -> tuple[Any, str]:

@@ -178,9 +178,10 @@ def _ordered(group: str, listed: list[Row], errors: dict[str, str]) -> list[tupl
         if row.blank() or row.get("remove") == "yes":
             continue
         order = row.get("order")
-        if order and not order.isdigit():
+        number = order.isascii() and order.isdigit() and len(order) <= 6
+        if order and not number:
             errors[f"{group}-{n}-order"] = builder_errors.COUNT_NEEDED
-        kept.append((int(order) if order.isdigit() else n + 1, n, row))
+        kept.append((int(order) if number else n + 1, n, row))
     return [(n, row) for _, n, row in sorted(kept, key=lambda k: (k[0], k[1]))]
 
 
@@ -239,7 +240,7 @@ def _required(row: Row, name: str, field_name: str, errors: dict[str, str]) -> s
 def _number(raw: str, field_name: str, errors: dict[str, str]) -> int:
     if not raw:
         return 0
-    if not raw.isdigit() or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         errors[field_name] = builder_errors.COUNT_NEEDED
         return 0
     return int(raw)

@@ -120,4 +120,17 @@ def set_role(
     if role in (Role.STAFF, Role.DOOR) and events:
         item["events"] = sorted(events)
     table.put(item)
+    if role is None:
+        end_sessions(table, address)
     return Change.SAVED
+
+
+def end_sessions(table: Table, email: str) -> None:
+    """Every open session of `email` ends: someone removed and added again signs in again."""
+    rows = table.query(
+        "pk = :pk AND begins_with(sk, :prefix)",
+        {":pk": schema.event_pk(schema.SITE_SLUG), ":prefix": schema.SESSION_PREFIX},
+    )
+    for row in rows:
+        if str(row.get("email", "")).lower() == email:
+            table.delete({schema.PK: row[schema.PK], schema.SK: row[schema.SK]})

@@ -116,9 +116,14 @@ def parse_event_text(text: str, default_slug: str = "") -> Event:
     """An event from the text of an event file (as the editor sends it), or EventFileError saying what is wrong."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or a number of thousands of digits (Python reads 4,300)
         raise EventFileError(f"not valid TOML: {exc}") from exc
-    return parse_event(data, default_slug=default_slug)
+    except RecursionError as exc:  # thousands of nested arrays: no event file is built like that
+        raise EventFileError("not valid TOML: nested too deeply") from exc
+    try:
+        return parse_event(data, default_slug=default_slug)
+    except RecursionError as exc:
+        raise EventFileError("not valid TOML: nested too deeply") from exc
 
 
 def read_event_file(path: str) -> Event:

@@ -9,13 +9,16 @@ from chalicelib.domain.event import Category, EventFileError
 from chalicelib.domain.event_file.values import list_of_tables, text, whole_number
 from chalicelib.domain.ledger import sharing_a_slot
 
+# Far above any study session, and far below DynamoDB's 38 digits (a 5,000-digit capacity was a 500).
+MAX_CAPACITY = 100_000
+
 
 def capacity(data: Mapping[str, Any]) -> int:
     """The number of seats (required)."""
     try:
-        return whole_number(data, "capacity", None, 1)
+        return whole_number(data, "capacity", None, 1, MAX_CAPACITY)
     except EventFileError as exc:
-        raise EventFileError("capacity must be a whole number of seats, at least 1") from exc
+        raise EventFileError(f"capacity must be a whole number of seats, from 1 to {MAX_CAPACITY}") from exc
 
 
 def categories(data: Mapping[str, Any], seats: int) -> tuple[Category, ...]:

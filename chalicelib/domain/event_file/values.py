@@ -65,10 +65,17 @@ def whole_number(data: Mapping[str, Any], name: str, default: int | None, least:
     return value
 
 
+# Years an event can be in: far enough either way for any real event, near enough that every date
+# computed from one (reminders, the personal data's expiry, calendars) stays within datetime's range.
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+
+
 def moment(data: Mapping[str, Any], name: str, tz: ZoneInfo) -> datetime:
     value = data.get(name)
     if not isinstance(value, datetime):
         raise EventFileError(f"{name} must be a date and time such as 2027-01-20T15:00:00+09:00")
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise EventFileError(f"{name} must be a date between the years {FIRST_YEAR} and {LAST_YEAR}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)  # local wall time in the event's time zone
     return value.astimezone(UTC)

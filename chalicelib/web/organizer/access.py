@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from chalice.app import Blueprint, Response
 
@@ -130,6 +130,8 @@ def _route(path: str, method: str, need: Role | None) -> Callable[[View], View]:
 def _admit(method: str, need: Role | None) -> Visit:
     """The visit, if this request may reach the page: else Refused (the sign-in page for a GET without a session)."""
     fields: dict[str, str] = {}
+    if method == "POST" and not same_site(routes.current_request.headers):
+        raise Refused(403, msg.CROSS_SITE, msg.CROSS_SITE)
     if method == "POST":
         read = form_fields(routes.current_request)
         if isinstance(read, Response):
@@ -148,6 +150,21 @@ def _admit(method: str, need: Role | None) -> Visit:
     if not staff.allows(session.role, need):
         raise Refused(403, msg.ROLE_NOT_ALLOWED, msg.ROLE_NOT_ALLOWED, session)
     return Visit(session, fields)
+
+
+def same_site(headers: Mapping[str, str]) -> bool:
+    """False for a form another site's page sent (Fetch Metadata, else the Origin against the Host).
+
+    SameSite=Lax keeps the session cookie off such a POST, but the sign-in link's POST needs no
+    cookie: without this a page elsewhere could sign a visitor's browser into the sender's session.
+    A request with neither header (an old browser, a script) is let through to the CSRF token.
+    """
+    if headers.get("sec-fetch-site", "") == "cross-site":
+        return False
+    origin = headers.get("origin", "")
+    if not origin:
+        return True
+    return origin != "null" and urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
 
 
 def see_sign_in(then: str) -> Response:

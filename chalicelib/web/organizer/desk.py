@@ -92,7 +92,8 @@ def _desk_edit(visit: Visit, state: EventState, found: Any) -> Response:
     if form.attendee is None:
         return _registration_page(visit, state, found, 400, errors=form.errors, values=form.values)
     by = visit.signed_in.email
-    outcome = assisted.edit(s.table, state.event, registration.registration_id, form.attendee, by, s.clock.now(), s.ids)
+    rid, why = registration.registration_id, _reason(visit.fields)
+    outcome = assisted.edit(s.table, state.event, rid, form.attendee, by, s.clock.now(), s.ids, why)
     if outcome in (assisted.EditOutcome.SAVED, assisted.EditOutcome.UNCHANGED):
         return _see_registration(state, registration.registration_id, "saved")
     return _registration_page(visit, state, found, 409, notice=msg.DESK_REFUSED[outcome.value], values=form.values)
@@ -116,7 +117,7 @@ def _desk_move_up(visit: Visit, state: EventState, found: Any) -> Response:
     s = current()
     reason = _reason(visit.fields)
     if not reason:
-        return _registration_page(visit, state, found, 400, errors={"reason": msg.DESK_REASON_NEEDED})
+        return _registration_page(visit, state, found, 400, errors={"move-reason": msg.DESK_REASON_NEEDED})
     rid = found.registration.registration_id
     outcome = assisted.move_up(s.table, state.event, rid, visit.signed_in.email, reason, s.clock.now())
     if outcome not in (assisted.MoveOutcome.MOVED_UP, assisted.MoveOutcome.PUT_FIRST):

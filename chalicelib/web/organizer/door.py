@@ -31,7 +31,7 @@ def check_in_search(visit: Visit, slug: str) -> Response:
         "check_in.html",
         event=state.event,
         query=query,
-        listing=roster.select(everyone if query else coming, asked),
+        listing=roster.select(everyone if query else coming, asked, door=True),
         counts=roster.count(coming),
         online=roster.count(everyone).by_status["confirmed"] - roster.count(coming).by_status["confirmed"],
         page_link=lambda **changes: f"?{urlencode(asked.params(**changes))}",
