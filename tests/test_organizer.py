@@ -324,7 +324,11 @@ def test_what_was_typed_is_shown_back_as_text(client: Client, organizer_listed: 
 
 @pytest.mark.parametrize(
     "sent_by",
-    [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}],
+    [
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site", "Origin": "null"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "https://other.example.jp"},  # a sibling subdomain's page
+    ],
 )
 def test_a_form_another_site_sends_is_refused_sign_in_included(
     client: Client, organizer_listed: World, published: Event, sent_by: dict[str, str]

@@ -209,29 +209,14 @@ class DynamoOutbox:
 
     def tell_organizer_unsendable(self, slug: str, failed: Item, now: datetime) -> None:
         """Queue the organizer's notice that `failed` (a mail to a registrant) could not be built; once per mail."""
-        notice = mail_item(
-            slug,
-            unsendable_notice_id(failed["mail_id"]),
-            MailKind.UNSENDABLE_NOTICE,
-            now,
-            str(failed.get("registration_id", "")),
-            unsendable_kind=failed["kind"],
-        )
+        notice = _organizer_notice(slug, failed, now)
         with contextlib.suppress(ConditionFailed):  # told already (a second delivery of the same record)
             self.table.put(notice, condition="attribute_not_exists(pk)")
 
     def tell_organizer_no_address(self, slug: str, failed: Item, now: datetime) -> None:
         """Someone without an address was not told something (moved up, drawn, a change): the organizer is,
         once per mail, and the person is on the event's list of people to contact until marked reached."""
-        notice = mail_item(
-            slug,
-            unsendable_notice_id(failed["mail_id"]),
-            MailKind.UNSENDABLE_NOTICE,
-            now,
-            str(failed.get("registration_id", "")),
-            unsendable_kind=failed["kind"],
-            no_address=True,
-        )
+        notice = _organizer_notice(slug, failed, now, no_address=True)
         needs_contact = {
             "Update": {
                 "Key": schema.registration_key(slug, str(failed["registration_id"])),
@@ -250,3 +235,16 @@ class DynamoOutbox:
             (schema.slug_from_pk(row[schema.PK]), row[schema.SK].removeprefix(schema.MAIL_PREFIX))
             for row in itertools.islice(rows, limit)
         ]
+
+
+def _organizer_notice(slug: str, failed: Item, now: datetime, **details: Any) -> dict[str, Any]:
+    """The organizer's notice about one mail to a registrant that was not sent (one per mail: its id says which)."""
+    return mail_item(
+        slug,
+        unsendable_notice_id(failed["mail_id"]),
+        MailKind.UNSENDABLE_NOTICE,
+        now,
+        str(failed.get("registration_id", "")),
+        unsendable_kind=failed["kind"],
+        **details,
+    )

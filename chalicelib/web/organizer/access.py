@@ -157,14 +157,18 @@ def same_site(headers: Mapping[str, str]) -> bool:
 
     SameSite=Lax keeps the session cookie off such a POST, but the sign-in link's POST needs no
     cookie: without this a page elsewhere could sign a visitor's browser into the sender's session.
-    A request with neither header (an old browser, a script) is let through to the CSRF token.
+    Every current browser sends Sec-Fetch-Site; only our own pages' forms (same-origin) pass. Without
+    it, the Origin must be this host; an Origin of "null" says nothing (our pages send no referrer, and
+    then Chrome sends "null" even for its own forms), so such a request, like one with neither header
+    (an old browser, a script), is left to the CSRF token.
     """
-    if headers.get("sec-fetch-site", "") == "cross-site":
-        return False
+    fetched_from = headers.get("sec-fetch-site", "")
+    if fetched_from:
+        return fetched_from in ("same-origin", "none")
     origin = headers.get("origin", "")
-    if not origin:
+    if not origin or origin == "null":
         return True
-    return origin != "null" and urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+    return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
 
 
 def see_sign_in(then: str) -> Response:

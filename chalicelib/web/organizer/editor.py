@@ -112,8 +112,8 @@ def publish(visit: Visit, slug: str) -> Response:
     from chalicelib.usecases import lifecycle
 
     visit.event(slug)
-    if visit.fields.get("confirm") != "yes":
-        return see_other(f"{home()}/events/{slug}?confirm=publish#publish", PRIVATE)
+    if (unconfirmed := _unconfirmed(visit, slug, "publish")) is not None:
+        return unconfirmed
     lifecycle.publish_draft(current().table, slug)  # pressed twice: published already, the same page
     return see_other(f"{home()}/events/{slug}?published=1#share", PRIVATE)
 
@@ -124,11 +124,18 @@ def delete(visit: Visit, slug: str) -> Response:
     from chalicelib.usecases import lifecycle
 
     visit.event(slug)
-    if visit.fields.get("confirm") != "yes":
-        return see_other(f"{home()}/events/{slug}?confirm=delete#delete", PRIVATE)
+    if (unconfirmed := _unconfirmed(visit, slug, "delete")) is not None:
+        return unconfirmed
     if not lifecycle.delete_draft(current().table, slug):
         raise visit.refuse(409, msg.LIFECYCLE_NOT_DRAFT, msg.LIFECYCLE_NOT_DRAFT)
     return see_other(f"{home()}?deleted=1", PRIVATE)
+
+
+def _unconfirmed(visit: Visit, slug: str, step: str) -> Response | None:
+    """Back to the step's form, asking for its box, unless the box was ticked."""
+    if visit.fields.get("confirm") == "yes":
+        return None
+    return see_other(f"{home()}/events/{slug}?confirm={step}#{step}", PRIVATE)
 
 
 @post("/events/{slug}/archive", Role.OWNER)
