@@ -227,3 +227,24 @@ def test_the_door_search_finds_names_and_numbers_never_addresses(
     by_address = page(door.get(client, "/organizer/events/cdo-seminar/check-in?q=person1@example.jp"))
     assert "：0件" in by_address
     assert "：1件" in page(door.get(client, "/organizer/events/cdo-seminar/check-in?q=参加者1"))
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(
+    world: World, people: dict[Role, SignedIn], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeds, now = world.services.settings.organizers, world.clock.now()
+    staff.set_role(world.table, seeds, STAFF, Role.OWNER, ORGANIZER, now)  # two owners: ORGANIZER and STAFF
+    read_members, racing = staff.members, [True]
+
+    def members_then_the_other_demotion(table: Any, seeds_: frozenset[str]) -> list[staff.Member]:
+        found = read_members(table, seeds_)
+        if racing:  # the other owner's demotion lands between this one's read and its write
+            racing.clear()
+            assert staff.set_role(table, seeds_, STAFF, Role.STAFF, ORGANIZER, now) is staff.Change.SAVED
+        return found
+
+    monkeypatch.setattr(staff, "members", members_then_the_other_demotion)
+    # Read before the other demotion, this one still saw two owners; written after it, it would leave none.
+    assert staff.set_role(world.table, seeds, ORGANIZER, Role.STAFF, STAFF, now) is staff.Change.LAST_OWNER
+    owners = [m.email for m in read_members(world.table, seeds) if m.role is Role.OWNER]
+    assert owners == [ORGANIZER]

@@ -117,6 +117,15 @@ def logo_key() -> dict[str, str]:
     return {PK: event_pk(SITE_SLUG), SK: "LOGO"}
 
 
+# The roles' version: every change of a role is conditioned on it, so changes happen one after another.
+ROLES_SK = "ROLES"
+
+
+def roles_key() -> dict[str, str]:
+    """Key of the item whose version every role change moves (usecases/staff.py)."""
+    return {PK: event_pk(SITE_SLUG), SK: ROLES_SK}
+
+
 def staff_key(email: str) -> dict[str, str]:
     """Key of one person's role on the organizer pages (usecases/staff.py)."""
     return {PK: event_pk(SITE_SLUG), SK: STAFF_PREFIX + email}

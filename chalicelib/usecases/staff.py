@@ -5,7 +5,9 @@ see registrations, export lists and write to registrants; owners also manage sta
 announcements. The deployment's organizer list (the stage file's `organizers`) seeds the first
 owners, so a fresh deployment is never locked out; a stored role for one of them overrides the seed,
 and removing one stores that they were removed. The role is read on every request, so a change or
-a removal takes effect at once, sessions included. The last owner can be neither removed nor demoted.
+a removal takes effect at once, sessions included. The last owner can be neither removed nor demoted,
+even by two owners demoting each other at once: every change is written conditioned on the roles'
+version it read, so concurrent changes happen one after the other and the second sees the first.
 Staff and door staff may be limited to chosen events (an 受付 volunteer for one study session sees
 nothing of the others); owners always see every event.
 """
@@ -19,6 +21,7 @@ from enum import StrEnum
 from chalicelib.domain.clock import iso
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
+from chalicelib.store.retry import PATIENT, transact_or_lose
 
 
 class Role(StrEnum):
@@ -108,9 +111,25 @@ def set_role(
     Never leaves the deployment without an owner; an owner is never limited to events.
     """
     address = email.strip().lower()
-    owners = [m.email for m in members(table, seeds) if m.role is Role.OWNER]
-    if owners == [address] and role is not Role.OWNER:
-        return Change.LAST_OWNER
+
+    def attempt() -> Change:
+        version = int((table.get(schema.roles_key()) or {}).get("version", 0))
+        owners = [m.email for m in members(table, seeds) if m.role is Role.OWNER]
+        if owners == [address] and role is not Role.OWNER:
+            return Change.LAST_OWNER
+        _write_role(table, address, role, by, now, events, version)
+        return Change.SAVED
+
+    changed = PATIENT.run(attempt, f"changing the role of {address}")
+    if changed is Change.SAVED and role is None:
+        end_sessions(table, address)
+    return changed
+
+
+def _write_role(
+    table: Table, address: str, role: Role | None, by: str, now: datetime, events: frozenset[str], version: int
+) -> None:
+    """Store one role, only if no other change of roles came since `version` was read (else LostRace)."""
     item: dict[str, object] = {
         **schema.staff_key(address),
         "role": role.value if role else _REMOVED,
@@ -119,10 +138,15 @@ def set_role(
     }
     if role in (Role.STAFF, Role.DOOR) and events:
         item["events"] = sorted(events)
-    table.put(item)
-    if role is None:
-        end_sessions(table, address)
-    return Change.SAVED
+    moved_on = {
+        "Update": {
+            "Key": schema.roles_key(),
+            "UpdateExpression": "SET version = :next",
+            "ConditionExpression": "(attribute_not_exists(version) AND :read = :zero) OR version = :read",
+            "ExpressionAttributeValues": {":next": version + 1, ":read": version, ":zero": 0},
+        }
+    }
+    transact_or_lose(table, [{"Put": {"Item": item}}, moved_on])
 
 
 def end_sessions(table: Table, email: str) -> None:
