@@ -7,6 +7,7 @@ editor does (editor.py), so both make and accept the very same events.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from chalice.app import Response
 
@@ -14,19 +15,21 @@ from chalicelib.config.services import current
 from chalicelib.domain.event_state import EventState
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
-from chalicelib.usecases import builder, editing
-from chalicelib.usecases.builder_rows import Row, flatten
 from chalicelib.usecases.staff import Role
 from chalicelib.web.headers import PRIVATE
 from chalicelib.web.http import query_params, see_other
 from chalicelib.web.organizer.access import Visit, get, home, post, routes
 from chalicelib.web.organizer.editor import preview_page
 
+if TYPE_CHECKING:  # the builder loads with its routes, not with every container of the site (cold start)
+    from chalicelib.usecases.builder_rows import Row
+    from chalicelib.usecases.editing import Checked
+
 
 @get("/new-event", Role.OWNER)
 def new_event(visit: Visit) -> Response:
     """Start a new event: choose a template, then the builder opens with it."""
-    from chalicelib.usecases import builder_templates
+    from chalicelib.usecases import builder, builder_templates
 
     chosen = query_params(routes.current_request).get("template", "")
     if chosen not in builder_templates.TEMPLATES:
@@ -44,6 +47,8 @@ def save_new_event(visit: Visit) -> Response:
 @get("/events/{slug}/edit", Role.OWNER)
 def edit_event(visit: Visit, slug: str) -> Response:
     """Every setting of the event as form fields."""
+    from chalicelib.usecases import builder
+
     state = visit.event(slug)
     values, rows = builder.builder_values(state.event)
     return _builder(visit, values, rows, state)
@@ -58,6 +63,8 @@ def save_event(visit: Visit, slug: str) -> Response:
 @get("/events/{slug}/duplicate", Role.OWNER)
 def duplicate_event(visit: Visit, slug: str) -> Response:
     """A new event like this one, in the builder under a new address; saving it makes a draft."""
+    from chalicelib.usecases import builder, editing
+
     state = visit.event(slug)
     values, rows = builder.builder_values(state.event)
     values["slug"] = editing.free_slug(current().table, f"{slug}-2")
@@ -71,6 +78,8 @@ def _builder(
     state: EventState | None,
     errors: Mapping[str, str] | None = None,
 ) -> Response:
+    from chalicelib.usecases.builder_rows import flatten
+
     action = f"{home()}/new-event" if state is None else f"{home()}/events/{state.event.slug}/edit"
     return visit.page(
         "builder.html",
@@ -85,6 +94,8 @@ def _builder(
 
 
 def _take(visit: Visit, state: EventState | None) -> Response:
+    from chalicelib.usecases import builder, editing
+
     fields, creating = visit.fields, state is None
     action = fields.get("action", "preview")
     if "text" in fields:  # back from the preview, which carries the checked event file
@@ -103,6 +114,7 @@ def _take(visit: Visit, state: EventState | None) -> Response:
 
 def _from_preview(visit: Visit, state: EventState | None, text: str, action: str) -> Response:
     from chalicelib.domain.event_file import parse_event_text
+    from chalicelib.usecases import builder, editing
 
     purpose = editing.Purpose.CREATE if state is None else editing.Purpose.EDIT
     checked = editing.check(current().table, text, purpose, "" if state is None else state.event.slug)
@@ -114,7 +126,9 @@ def _from_preview(visit: Visit, state: EventState | None, text: str, action: str
     return _preview_or_save(visit, state, checked, action)
 
 
-def _preview_or_save(visit: Visit, state: EventState | None, checked: editing.Checked, action: str) -> Response:
+def _preview_or_save(visit: Visit, state: EventState | None, checked: Checked, action: str) -> Response:
+    from chalicelib.usecases import editing
+
     s = current()
     if action != "save":
         draft = state is None or state.draft
@@ -127,7 +141,7 @@ def _preview_or_save(visit: Visit, state: EventState | None, checked: editing.Ch
     return see_other(f"{home()}/events/{checked.event.slug}?{done}=1", PRIVATE)
 
 
-def _table_refusal(checked: editing.Checked) -> dict[str, str]:
+def _table_refusal(checked: Checked) -> dict[str, str]:
     """What the table refused (the address taken, fewer seats than taken, people stranded), beside its field."""
     if checked.stranded:
         return {s.field: gettext(s.said).format(count=s.count) for s in checked.stranded}

@@ -6,7 +6,7 @@ event can be hidden and shown again; its public address comes with a QR code (SV
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
@@ -14,12 +14,15 @@ from chalicelib.config.services import current
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
-from chalicelib.usecases import editing, sign_in
+from chalicelib.usecases import sign_in
 from chalicelib.usecases.staff import Role
 from chalicelib.web import pages
 from chalicelib.web.headers import PRIVATE
 from chalicelib.web.http import html, see_other
 from chalicelib.web.organizer.access import Visit, base, get, home, post
+
+if TYPE_CHECKING:  # the editor's use cases load with its routes, not with every container of the site
+    from chalicelib.usecases.editing import Checked
 
 
 @get("/new-event/file", Role.OWNER)
@@ -31,7 +34,7 @@ def new_event_file(visit: Visit) -> Response:
 @post("/new-event/file", Role.OWNER)
 def save_new_event_file(visit: Visit) -> Response:
     """Preview a new event's file, or save it as a draft."""
-    return _edited(visit, editing.Purpose.CREATE, "", f"{home()}/new-event/file")
+    return _edited(visit, True, "", f"{home()}/new-event/file")
 
 
 @get("/events/{slug}/edit-file", Role.OWNER)
@@ -47,7 +50,7 @@ def edit_event_file(visit: Visit, slug: str) -> Response:
 def save_event_file(visit: Visit, slug: str) -> Response:
     """Preview or save the edited event (more seats move the line up; fewer than taken is refused)."""
     state = visit.event(slug)
-    return _edited(visit, editing.Purpose.EDIT, slug, f"{home()}/events/{slug}/edit-file", state.event, state.draft)
+    return _edited(visit, False, slug, f"{home()}/events/{slug}/edit-file", state.event, state.draft)
 
 
 def _editor(visit: Visit, text: str, action: str, event: Any = None, problem: str = "", status: int = 200) -> Response:
@@ -55,17 +58,17 @@ def _editor(visit: Visit, text: str, action: str, event: Any = None, problem: st
     return visit.page("editor.html", status, text=text, action=action, event=event, errors=errors)
 
 
-def _edited(
-    visit: Visit, purpose: editing.Purpose, slug: str, action: str, event: Any = None, draft: bool = False
-) -> Response:
+def _edited(visit: Visit, new: bool, slug: str, action: str, event: Any = None, draft: bool = False) -> Response:
+    from chalicelib.usecases import editing
+
     text = visit.fields.get("text", "").replace("\r\n", "\n")
     if visit.fields.get("action") == "edit":
         return _editor(visit, text, action, event)
+    purpose = editing.Purpose.CREATE if new else editing.Purpose.EDIT
     checked = editing.check(current().table, text, purpose, slug)
     if checked.event is None:
         problem = gettext(msg.EDITOR_PROBLEM).format(problem=checked.problem)
         return _editor(visit, text, action, event, problem, 400)
-    new = purpose is editing.Purpose.CREATE
     if visit.fields.get("action") != "save":
         label = msg.BUILDER_SAVE_DRAFT if new or draft else msg.BUILDER_SAVE
         return preview_page(visit, checked, action, label, english=visit.fields.get("action") == "preview_en")
@@ -75,7 +78,7 @@ def _edited(
     return see_other(f"{home()}/events/{checked.event.slug}?{'draft' if new or draft else 'saved'}=1", PRIVATE)
 
 
-def preview_page(visit: Visit, checked: editing.Checked, action: str, save_label: str, english: bool) -> Response:
+def preview_page(visit: Visit, checked: Checked, action: str, save_label: str, english: bool) -> Response:
     """A checked event as its public page will be, form included (not sendable), with the way to save it."""
     from chalicelib.domain.event_state import EventState
 
