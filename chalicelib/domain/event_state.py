@@ -89,12 +89,8 @@ class EventState:
     def answers_left(self) -> dict[str, int]:
         """How many of each capped answer are left (question.choice to count), a hybrid event's modes included."""
         left = room(self.event.questions, self.answers_held)
-        left.update({slot(ATTENDANCE, pool): self.pool_left(pool) for pool in self.event.pools()})
+        left.update({slot(ATTENDANCE, mode.pool): mode.seats_left for mode in self.modes()})
         return left
-
-    def pool_left(self, pool: str) -> int:
-        """Seats of a pool nobody holds."""
-        return seats_left(self.event.pools().get(pool, 0), self.pool_taken.get(pool, 0))
 
     def modes(self) -> list[PoolState]:
         """A hybrid event's modes (会場, オンライン) with their seats and lines; none for any other event."""

@@ -217,10 +217,6 @@ class Ledger:
             waiting_at={w: self.waiting_at.get(w, 0) for w in {*places, *self.waiting_at}},
         )
 
-    def pool_left(self, pool: str) -> int:
-        """Seats of `pool` nobody holds."""
-        return seats_left(self.pool_limit.get(pool, 0), self.pool_taken.get(pool, 0))
-
     def release_reservations(self) -> Ledger:
         """Unused reserved seats become everyone's: no category keeps a reservation."""
         return dataclasses.replace(self, reserved=dict.fromkeys(self.reserved, 0), committed=self.seats_taken)

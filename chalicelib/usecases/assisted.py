@@ -338,34 +338,36 @@ def reinstate(
 
 def undo_check_in(table: Table, event: Event, registration_id: str, by: str, reason: str, now: datetime) -> bool:
     """Take back a check-in made by mistake; False if the person was not checked in."""
-    undo = {
-        "Update": {
-            "Key": schema.registration_key(event.slug, registration_id),
-            "UpdateExpression": "REMOVE checked_in_at, checked_in_by",
-            "ConditionExpression": "attribute_exists(checked_in_at)",
-        }
-    }
-    audit = audit_write(event, registration_id, Action.CHECK_IN_UNDONE, by, now, reason=reason)
-    try:
-        table.transact([undo, audit])
-    except TransactionCancelled as exc:
-        if exc.only_condition_failures:
-            return False
-        raise
-    return True
+    marks = ("checked_in_at", "checked_in_by")
+    return _unmark(table, event, registration_id, marks, Action.CHECK_IN_UNDONE, by, reason, now)
 
 
 def mark_reached(table: Table, event: Event, registration_id: str, by: str, reason: str, now: datetime) -> bool:
     """Record that someone on the list of people to contact was told (audited); False if they were not on it."""
-    reached = {
+    marks = ("contact_needed", "contact_needed_at")
+    return _unmark(table, event, registration_id, marks, Action.REACHED, by, reason, now)
+
+
+def _unmark(
+    table: Table,
+    event: Event,
+    registration_id: str,
+    marks: tuple[str, ...],
+    action: Action,
+    by: str,
+    reason: str,
+    now: datetime,
+) -> bool:
+    """Remove a registration's marks (only if the first is there) with the audit entry; False if it was not."""
+    removal = {
         "Update": {
             "Key": schema.registration_key(event.slug, registration_id),
-            "UpdateExpression": "REMOVE contact_needed, contact_needed_at",
-            "ConditionExpression": "attribute_exists(contact_needed)",
+            "UpdateExpression": "REMOVE " + ", ".join(marks),
+            "ConditionExpression": f"attribute_exists({marks[0]})",
         }
     }
     try:
-        table.transact([reached, audit_write(event, registration_id, Action.REACHED, by, now, reason=reason)])
+        table.transact([removal, audit_write(event, registration_id, action, by, now, reason=reason)])
     except TransactionCancelled as exc:
         if exc.only_condition_failures:
             return False

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from chalicelib.domain.event import FIELD_MODES, SHAPEABLE_FIELDS, Event, EventFileError
 from chalicelib.domain.event_file import parse_event, to_toml
 from chalicelib.usecases import builder_errors
-from chalicelib.usecases.builder_rows import ROWS, Row, blank_rows, rows_of, rows_to_data
+from chalicelib.usecases.builder_rows import Row, blank_rows, rows_of, rows_to_data
 
 # Single fields: form name -> (path in the event file, kind). Kinds: text (required), optional (text;
 # '' leaves it out), lines (a list, one per line), moment (required), later (optional moment), count
@@ -87,11 +87,6 @@ class Built:
     rows: dict[str, list[Row]]
     text: str = ""
     errors: Mapping[str, str] | None = None
-
-    @property
-    def event(self) -> Event | None:
-        """The event the form describes (None while it has mistakes)."""
-        return None if self.errors or not self.text else parse_event(tomllib.loads(self.text))
 
 
 def builder_values(event: Event) -> tuple[dict[str, str], dict[str, list[Row]]]:
@@ -256,5 +251,3 @@ _READERS: dict[str, Callable[[str], tuple[Any, str]]] = {
     "optional_count": _optional_count,
     "flag": _flag,
 }
-
-__all__ = ["FIELDS", "ROWS", "Built", "Row", "builder_values", "read_builder"]

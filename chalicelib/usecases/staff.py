@@ -49,11 +49,7 @@ class Member:
     role: Role
     added_by: str = ""  # '' for a seed from the deployment's settings
     added_at: str = ""
-    events: frozenset[str] = frozenset()  # the events they may open (empty: every event)
-
-    def may_open(self, slug: str) -> bool:
-        """Whether this member may open the event's pages."""
-        return self.role is Role.OWNER or not self.events or slug in self.events
+    events: frozenset[str] = frozenset()  # the events they may open (empty: every event; sign_in.Session.may_open)
 
 
 def members(table: Table, seeds: frozenset[str]) -> list[Member]:

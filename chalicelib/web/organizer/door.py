@@ -32,8 +32,8 @@ def check_in_search(visit: Visit, slug: str) -> Response:
         event=state.event,
         query=query,
         listing=roster.select(everyone if query else coming, asked, door=True),
-        counts=roster.count(coming),
-        online=roster.count(everyone).by_status["confirmed"] - roster.count(coming).by_status["confirmed"],
+        counts=(counted := roster.count(coming)),
+        online=roster.count(everyone).by_status["confirmed"] - counted.by_status["confirmed"],
         page_link=lambda **changes: f"?{urlencode(asked.params(**changes))}",
     )
 
