@@ -132,6 +132,8 @@ class Walk:
         self.world, self.client, self.event, self.case = world, client, event, case
         self.subject = ""
         self.delivered = 0
+        self.meeting_mails = 0  # mails that carried the meeting's address (to seat holders online)
+        self.detail_mails = 0  # mails whose registration details were checked for the organizer's label
 
     def join(self, n: int, subject: bool = False) -> tuple[Outcome, str]:
         who, now = person(n, self.case, subject), self.world.clock.now()
@@ -170,8 +172,10 @@ class Walk:
             taken = (self.world.table.get(schema.choices_key(self.event.slug)) or {}).get("taken", {})
             assert int(taken.get("party.yes", 0)) == holders <= 1
         shown = self.client.http.get(f"/api/events/{self.event.slug}", headers=self.world.api_headers())
-        if shown.status_code == 200:
-            assert shown.json_body["seats_left"] == max(0, self.event.capacity - status["confirmed"])
+        assert shown.status_code == 200
+        assert shown.json_body["seats_left"] == max(0, self.event.capacity - status["confirmed"])
+        for mode in shown.json_body["modes"]:
+            assert mode["seats_left"] == max(0, mode["capacity"] - ledger.pool_taken.get(mode["mode"], 0))
         self.mails()
 
     def mails(self) -> None:
@@ -186,7 +190,9 @@ class Walk:
             text = mail.get_body(("plain",)).get_content()
             if MEETING in text:
                 assert str(mail["To"]) in seated_online, f"the meeting's address reached {mail['To']}"
+                self.meeting_mails += 1
             if "■ お申し込み内容" in text or "■ Your registration" in text:
+                self.detail_mails += 1
                 assert LABEL["ja"] in text or LABEL["en"] in text
                 assert "所属:" not in text and "Affiliation:" not in text and "()" not in text
         self.delivered = len(mailbox())
@@ -254,6 +260,8 @@ def test_every_pair_of_options_walks_the_whole_lifecycle_without_a_dead_end(
     assert announcements.cancel_event(world.table, later, 1, "", "office@example.jp", world.clock.now())
     broadcast.fan_out_due(world.table, world.clock.now())
     walk.check()
+    # The checks above had something to check: details were mailed, and online seats got their meeting.
+    assert walk.detail_mails > 0 and (walk.meeting_mails > 0) == (case.mode != "venue")
     link = personal_path(world.services.signer, event.slug, walk.subject, later.ends_at)
     own = page(client.http.get(link, headers={"Cookie": f"uketsuke_lang={case.lang}"}))
     assert ("このイベントは中止になりました" in own) or ("This event has been cancelled" in own)
