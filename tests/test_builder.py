@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import html as html_lib
+import re
 import tomllib
+from collections.abc import Iterator
 from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from chalice.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.event import Category, Event, FieldRule, Online, ReminderSpec
 from chalicelib.domain.event_file import parse_event, to_toml
@@ -20,6 +24,7 @@ from chalicelib.usecases.builder_rows import flatten
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.registering import register
 from tests.conftest import FORM, World, numbered, page, signed, valid_form
+from tests.reach import Reach
 from tests.test_organizer import ORGANIZER, SignedIn, sign_in
 
 MEETING = "https://meet.example.jp/j/1234"
@@ -296,3 +301,46 @@ def test_digits_other_than_ascii_are_a_mistake_beside_their_field_not_an_error_p
     for field in ("capacity", "category-0-reserved", "reminder-0-days_before", "category-0-order"):
         answer = owner.post(client, "/organizer/new-event", **{**fields, field: number})
         assert answer.status_code == 400 and f'id="{field}-error"' in page(answer), field
+
+
+# --- whatever an owner types, the builder answers with mistakes by field or an event, never an error page ---
+
+TYPED = st.one_of(
+    st.text(max_size=30),
+    st.integers(min_value=-10, max_value=10**7).map(str),
+    st.sampled_from(
+        ["", "0", "1", "²", "１０", "2027-01-20T15:00", "2027-01-18T09:00", "0001-01-01T00:00", "9999-12-31T23:59",
+         "https://x.example/a", "javascript:alert(1)", "yes", "hybrid", "online", "lottery", "single", "required"]
+    ),
+)  # fmt: skip
+
+
+@pytest.fixture
+def builder_reach(record_property: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Reach]:
+    reach = Reach("the event file's own checks (parse_event)")
+    reach.spy(monkeypatch, builder, "parse_event")
+    yield reach
+    line = reach.report(record_property)
+    assert reach.share() >= 0.3, line  # the rest stop at the builder's own checks, which are tested too
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_typing_in_the_builder_gives_mistakes_by_field_or_an_event(
+    builder_reach: Reach, sample_event: Event, data: st.DataObject
+) -> None:
+    builder_reach.example()
+    fields = form_of(variants(sample_event)[1])
+    # The single fields, and each kind of row field once (rows repeat the same checks).
+    rows = {k for k in fields if re.match(r"^(category|talk|reminder|question)-0-", k)}
+    names = sorted({*builder.FIELDS, *rows, "online_mode", "allotment", "category-9-label"})
+    changes = data.draw(st.dictionaries(st.sampled_from(names), TYPED, max_size=4))
+    built = builder.read_builder({**fields, **changes})
+    if built.errors:
+        known = {*fields, *builder.FIELDS, *changes, "categories", "questions", "online_url", "draw_at", "title"}
+        rows = {k for k in built.errors if re.match(r"^(category|talk|reminder|question)-\d+-", k)}
+        assert set(built.errors) <= known | rows, built.errors  # each beside a field the page shows
+        builder_reach.outcome("mistakes shown")
+    else:
+        assert parse_event(tomllib.loads(built.text)).slug
+        builder_reach.outcome("an event")
