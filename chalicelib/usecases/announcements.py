@@ -94,7 +94,7 @@ class Request:
 
     def note_for(self, language: str) -> str:
         """The note as a registrant reading `language` gets it."""
-        return self.note_en if language == "en" and self.note_en else self.note
+        return note_in({"body": self.note, NOTE_EN: self.note_en}, language)
 
 
 def check_request(table: Table, state: EventState, fields: dict[str, str]) -> Request:

@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.domain.attendee import Attendee
-from chalicelib.domain.event import ATTENDANCE, Event
-from chalicelib.domain.ledger import POOL_TAKEN
-from chalicelib.domain.questions import FIELD_PREFIX, Question, answers_of, caps, held, room, slot
+from chalicelib.domain.event_state import EventState
+from chalicelib.domain.questions import FIELD_PREFIX, Question, answers_of, caps, held, slot
 from chalicelib.store import schema
-from chalicelib.store.dynamo import Table, TransactionCancelled
+from chalicelib.store.dynamo import TransactionCancelled
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
 
@@ -121,20 +120,11 @@ def is_choice_write(action: dict[str, Any]) -> bool:
     return str(action.get("Update", {}).get("Key", {}).get(schema.SK, "")) == schema.CHOICES_SK
 
 
-def left(table: Table, asked: Sequence[Question], slug: str) -> dict[str, int]:
-    """How many of each capped choice are left now (read from the table)."""
-    if not caps(asked):
-        return {}
-    return room(asked, (table.get(schema.choices_key(slug)) or {}).get(COUNTS, {}))
-
-
-def full_answers(table: Table, event: Event, attendee: Attendee, language: str = "ja") -> dict[str, str]:
-    """For a registration refused as CHOICE_FULL: which of its answers have no room left, and what to say."""
-    asked = event.in_language(language).questions
-    places = left(table, asked, event.slug)
-    if event.pools():  # a hybrid event's mode is full when its pool is (an event without a waiting list)
-        taken = (table.get(schema.event_key(event.slug)) or {}).get(POOL_TAKEN, {})
-        places.update({slot(ATTENDANCE, p): max(0, n - int(taken.get(p, 0))) for p, n in event.pools().items()})
+def full_answers(state: EventState, attendee: Attendee, language: str = "ja") -> dict[str, str]:
+    """For a registration refused as CHOICE_FULL: which of its answers (a hybrid event's mode too) have
+    no room left in `state` (read after the refusal), and what to say."""
+    spoken = state.in_language(language)
+    asked, places = spoken.event.questions, spoken.answers_left()
     answers = answers_of(attendee.answers)
     errors: dict[str, str] = {}
     for q in asked:

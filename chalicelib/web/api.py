@@ -158,7 +158,8 @@ def _register(event: Event, data: dict[str, Any], submission: str) -> idempotenc
     if result.outcome is Outcome.BUSY:
         body["message"] = i18n.gettext(msg.BUSY_API)
     if result.outcome is Outcome.CHOICE_FULL:
-        body["errors"] = choices.full_answers(s.table, event, form.attendee, i18n.current())
+        state = catalog.get_event(s.table, slug)  # the counters as they are after the refusal
+        body["errors"] = choices.full_answers(state, form.attendee, i18n.current()) if state else {}
     if result.registration_id and result.outcome in _TOOK_SOMETHING:
         body["registration_id"] = result.registration_id
         body["registration_number"] = display_number(result.registration_id)

@@ -160,7 +160,7 @@ def _choice_full(slug: str, submission: str, values: Mapping[str, str], attendee
     state = catalog.public_event(s.table, slug)
     if state is None:
         return _not_found()
-    errors = choices.full_answers(s.table, state.event, attendee, language)
+    errors = choices.full_answers(state, attendee, language)
     return http.html(_event_form(state, submission, values, errors), 409)
 
 
