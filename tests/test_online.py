@@ -234,3 +234,23 @@ def test_staff_moving_someone_to_the_other_mode_takes_a_seat_there_or_is_refused
     assert edit(world.table, event, venue_id, to_online, "staff@example.jp", now, ids) is EditOutcome.SAVED
     ledger = Ledger.from_item(world.table.get(schema.event_key("hybrid")) or {})
     assert dict(ledger.pool_taken) == {"venue": 0, "online": 1}
+
+
+def test_putting_someone_first_keeps_them_in_their_own_modes_line(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    from chalicelib.usecases.assisted import MoveOutcome, move_up
+
+    event = hybrid(world, sample_event, venue=1, online=1)
+    for email, how in (("v1@example.jp", "venue"), ("o1@example.jp", "online"), ("v2@example.jp", "venue")):
+        assert register_as(client, email, how).status_code == 303
+    assert register_as(client, "o2@example.jp", "online").status_code == 303
+    assert register_as(client, "v3@example.jp", "venue").status_code == 303
+    rows = world.table.query("pk = :pk AND begins_with(sk, :r)", {":pk": "EVENT#hybrid", ":r": "REG#"})
+    rid = {r["email"]: r["registration_id"] for r in rows}
+    now = world.clock.now()
+    # v3 waits behind v2 for the venue; put first, they take the next venue seat, and only a venue seat.
+    assert move_up(world.table, event, rid["v3@example.jp"], "office@example.jp", "講師", now) is MoveOutcome.PUT_FIRST
+    assert cancel(world.table, event, rid["o1@example.jp"], now).promoted == (rid["o2@example.jp"],)
+    assert cancel(world.table, event, rid["v1@example.jp"], now).promoted == (rid["v3@example.jp"],)
+    assert status_of(world, "v2@example.jp") == "waitlisted"
