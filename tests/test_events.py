@@ -282,3 +282,9 @@ def test_an_event_file_nested_thousands_deep_is_refused_not_crashed() -> None:
         parse_event_text("x = " + "[" * 3000 + "]" * 3000)
     with pytest.raises(EventFileError, match="not valid TOML"):
         parse_event_text("capacity = " + "9" * 5000)  # past Python's 4,300 digits for a number read from text
+
+
+@pytest.mark.parametrize("title", ["\x1b[1m勉強会", "改行\nのある題", "タブ\tと\x7fDEL"])
+def test_a_title_with_control_characters_still_writes_a_file_that_reads_back(sample_event: Event, title: str) -> None:
+    event = dataclasses.replace(sample_event, title=title)
+    assert parse_event(tomllib.loads(to_toml(event))) == event  # found by the builder's fuzz

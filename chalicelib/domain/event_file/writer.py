@@ -20,7 +20,8 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 def to_toml(event: Event) -> str:
     """The event file for `event`; loading it gives the same event back."""
     tz = ZoneInfo(event.timezone)
-    lines = [f"# {event.title}", ""]
+    # TOML allows no control character in a comment (a title typed with one made the file unreadable).
+    lines = ["# " + "".join(c if c.isprintable() else " " for c in event.title), ""]
     lines += _pairs(
         ("slug", event.slug),
         ("title", event.title),
