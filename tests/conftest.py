@@ -343,15 +343,23 @@ def signed(
     slug: str = "cdo-seminar",
     age: timedelta = timedelta(seconds=10),
     now: datetime | None = None,
+    form: Any = None,
 ) -> dict[str, str]:
-    """Form fields as the event page would have handed them out `age` ago: submission id and signed token."""
+    """Form fields as `form`'s page (the event page unless said) handed them out `age` ago: submission id, token."""
     from chalicelib.domain.links import LinkSigner
-    from chalicelib.web.bots import form_token
+    from chalicelib.web.bots import Form, form_token
 
     submission_id = fields.get("submission_id") or f"SUBMISSION{next(_submission_numbers):06d}"
     issued = (now or current_services().clock.now()) - age
-    token = form_token(LinkSigner(LINK_KEY.encode()), slug, submission_id, issued)
+    token = form_token(LinkSigner(LINK_KEY.encode()), slug, submission_id, issued, form or Form.REGISTRATION)
     return {**fields, "submission_id": submission_id, "form_token": token}
+
+
+def registration_id_of(submission_id: str, slug: str = "cdo-seminar") -> str:
+    """The registration id a submission gets: fixed by it (registering.register), so tests can name it."""
+    from chalicelib.domain.ids import derived_id
+
+    return derived_id("registration", slug, submission_id)
 
 
 def valid_form(**overrides: str) -> dict[str, str]:

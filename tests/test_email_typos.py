@@ -12,6 +12,7 @@ from chalice.test import Client
 from chalicelib.domain.email_typos import suggest
 from chalicelib.domain.event import Event
 from chalicelib.usecases.roster import entries
+from chalicelib.web.bots import Form
 from tests.conftest import FORM, World, mailbox, page, signed, valid_form
 
 
@@ -93,7 +94,7 @@ def test_a_well_spelt_address_goes_straight_through(client: Client, world: World
 
 
 def ask_for_link(client: Client, event: Event, address: str, **extra: str) -> object:
-    fields = {k: v for k, v in signed(valid_form(email=address)).items() if k in ("submission_id", "form_token")}
+    fields = signed({}, event.slug, form=Form.LINK_REQUEST)
     body = urlencode({**fields, "email": address, **extra})
     return client.http.post(f"/events/{event.slug}/my-link", headers=FORM, body=body)
 

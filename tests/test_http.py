@@ -205,13 +205,19 @@ def test_api_rejects_a_body_that_is_not_an_object_saying_why(
 
 
 def test_api_duplicate_full_and_unknown(client: Client, world: World, sample_event: Event) -> None:
-    event = world.publish(dataclasses.replace(sample_event, capacity=1, waitlist=False))
+    event = world.publish(dataclasses.replace(sample_event, capacity=2, waitlist=False))
     data = {**valid_form(), "consent": True}
     assert post_json(client, event.slug, data).status_code == 201
-    duplicate = post_json(client, event.slug, data)
+    duplicate = post_json(client, event.slug, data)  # a seat was there: anyone else would have had it
     assert duplicate.status_code == 200 and duplicate.json_body["status"] == "already_registered"
+    assert post_json(client, event.slug, {**data, "email": "jiro@example.jp"}).status_code == 201
     full = post_json(client, event.slug, {**data, "email": "hanako@example.jp"})
     assert full.status_code == 409 and full.json_body["status"] == "full"
+    # Now that no seat is given, the registered address hears what anyone hears (its owner, by mail).
+    assert (post_json(client, event.slug, data).status_code, post_json(client, event.slug, data).json_body) == (
+        409,
+        full.json_body,
+    )
     assert post_json(client, "nothing-here", data).status_code == 404
 
 

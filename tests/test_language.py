@@ -42,7 +42,8 @@ def event_texts(event: Event) -> list[str]:
 
 def run_on(text: str) -> list[str]:
     """English sentences joined without a space (two Japanese sentences glued as the catalog gives them)."""
-    return re.findall(r"\S*[a-z0-9)”’][.!?][A-Z“(]\S*", text)
+    without_links = re.sub(r"https?://\S+", "", text)  # a link's token may hold "0.A" by chance
+    return re.findall(r"\S*[a-z0-9)”’][.!?][A-Z“(]\S*", without_links)
 
 
 def untranslated(html: str, event: Event) -> list[str]:

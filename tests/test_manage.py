@@ -12,20 +12,21 @@ from pathlib import Path
 import pytest
 
 from chalicelib.domain.event import Event
+from chalicelib.domain.registration import display_number
 from chalicelib.usecases import broadcast
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.registering import register
 from local.stack import LocalStack, announce_stack
 from manage import main
-from tests.conftest import SAMPLE_EVENT, World, attendee, numbered
+from tests.conftest import SAMPLE_EVENT, World, attendee, numbered, registration_id_of
 
 
 @pytest.fixture
 def console(world: World, published: Event, monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setenv("UKETSUKE_TABLE_NAME", world.table.name)
     now, ids = world.clock.now(), world.services.ids
-    register(world.table, published, attendee(), "S1", now, ids)  # R000000001
-    register(world.table, published, numbered(2), "S2", now, ids)  # R000000002, also 磐梯町役場
+    register(world.table, published, attendee(), "S1", now, ids)
+    register(world.table, published, numbered(2), "S2", now, ids)  # also 磐梯町役場
     return world
 
 
@@ -34,7 +35,7 @@ def test_list_prints_counts_and_tab_separated_rows(console: World, capsys: pytes
     out = capsys.readouterr().out
     assert "参加確定 2" in out and "(定員 50)" in out
     [row] = [line for line in out.splitlines() if "\t" in line]
-    assert row.split("\t")[:3] == ["R0000-00001", "バンダイ タロウ", "磐梯 太郎"]
+    assert row.split("\t")[:3] == [display_number(registration_id_of("S1")), "バンダイ タロウ", "磐梯 太郎"]
 
 
 def test_export_writes_xlsx_and_excel_safe_csv(
@@ -56,7 +57,7 @@ def test_export_writes_xlsx_and_excel_safe_csv(
 
 
 def test_check_in_by_number_or_unique_name_and_only_once(console: World, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check-in", "cdo-seminar", "R0000-00001", "--by", "desk-1"]) == 0
+    assert main(["check-in", "cdo-seminar", display_number(registration_id_of("S1")), "--by", "desk-1"]) == 0
     assert "磐梯 太郎: 受付しました" in capsys.readouterr().out
     assert main(["check-in", "cdo-seminar", "ばんだい たろう", "--by", "desk-2"]) == 1
     again = capsys.readouterr().out

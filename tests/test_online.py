@@ -13,6 +13,8 @@ from chalice.test import Client
 
 from chalicelib.domain.event import ATTENDANCE, Event, EventFileError, Online
 from chalicelib.domain.event_file import parse_event, to_toml
+from chalicelib.domain.registration import display_number
+from chalicelib.usecases import roster
 from chalicelib.usecases.changes import cancel
 from tests.conftest import FORM, World, mailbox, page, signed, valid_form
 
@@ -198,7 +200,13 @@ def test_online_attendees_are_never_sent_to_the_door_and_their_calendar_holds_th
     desk = sign_in(client, world)
     door = page(desk.get(client, "/organizer/events/hybrid/check-in"))
     assert "1名" in door and "ほかにオンライン参加 1名" in door and "磐梯" in door
-    found = page(desk.get(client, "/organizer/events/hybrid/check-in?q=R0000-00002"))
+    [online] = [
+        e.registration
+        for e in roster.entries(world.table, "hybrid")
+        if e.registration.attendee.email == "online@example.jp"
+    ]
+    online_id = online.registration_id
+    found = page(desk.get(client, f"/organizer/events/hybrid/check-in?q={display_number(online_id)}"))
     assert "：1件" in found and "オンライン参加</strong>" in found
     assert (
         "オンラインで参加する方です。受付は不要です。" in found

@@ -183,6 +183,7 @@ def test_the_place_in_line_is_the_same_on_the_page_in_the_mail_and_in_the_api(
     locations: dict[str, str] = {}
     people = [("a", "other", 0), ("b", "other", 1), ("c", "other", 0), ("d", "councillor", 1), ("e", "councillor", 1)]
     for who, category, through_api in [*people, ("f", "other", 0)]:
+        world.clock.set(world.clock.now() + timedelta(seconds=1))  # people join one after another
         email = f"{who}@example.jp"
         if through_api:
             body = {**valid_form(email=email, category=category), "consent": True}

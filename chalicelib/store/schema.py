@@ -66,6 +66,7 @@ API_KEY_RATE_PREFIX = "APIKEYRATE#"
 SESSION_PREFIX = "SESSION#"
 STAFF_PREFIX = "STAFF#"
 AUDIT_PREFIX = "AUDIT#"
+LINK_REQUEST_PREFIX = "LINKREQ#"
 
 QUEUE_EVENT = "EVENT"
 QUEUE_REMINDER = "REMINDER"
@@ -173,6 +174,11 @@ def sign_in_key(nonce: str) -> dict[str, str]:
 def sign_in_count_key(email_digest: str, window: int) -> dict[str, str]:
     """Key of the count of sign-in links one address asked for within one window of time."""
     return {PK: event_pk(SITE_SLUG), SK: f"{SIGNIN_COUNT_PREFIX}{email_digest}#{window}"}
+
+
+def link_request_key(slug: str, subject: str) -> dict[str, str]:
+    """Key of one count (or mark) of requests for a personal link (usecases/link_requests.py)."""
+    return {PK: event_pk(slug), SK: LINK_REQUEST_PREFIX + subject}
 
 
 def api_key_key(key_id: str) -> dict[str, str]:

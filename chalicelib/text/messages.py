@@ -115,6 +115,11 @@ BUSY_API = N_(
     "Retry-After の秒数だけ待ってから、同じ内容でもう一度送ってください"
 )
 EVENT_NOT_FOUND = N_("お探しのイベントは見つかりませんでした")
+RESUBMITTED = N_(
+    "このページからのお申し込みは、すでに受け付けています（今回の内容はまだ登録されていません）。"
+    "別の方のお申し込みでしたら、入力内容を確かめて、もう一度「申し込む」を押してください"
+)
+RESUBMITTED_API = N_("この Idempotency-Key で、すでに別の方が登録されています。別の登録には新しいキーを使ってください")
 EVENT_FULL = N_("満席のため、お申し込みを受け付けられませんでした")
 EVENT_CLOSED = N_("受付は終了しました")
 EVENT_DRAWING = N_("抽選の申込受付は終了し、現在抽選中です。結果はお申し込みの方にメールでお知らせします")
@@ -242,6 +247,9 @@ LINK_REQUEST_SENT_TITLE = N_("メールをご確認ください")
 LINK_REQUEST_SENT = N_(
     "このアドレスでのお申し込みがあれば、あなた専用のページへのリンクを数分以内にお送りします。"
     "同じアドレスへは{minutes}分に1通までです。届かない場合は、迷惑メールフォルダもご確認ください。"
+)
+LINK_REQUEST_TOO_MANY = N_(
+    "このページから、または同じ接続元から、短い時間に何度も送られました。しばらく待ってから、もう一度お試しください"
 )
 LINK_REQUEST_CHECK = N_("送信を確認できませんでした。入力内容はそのままです。もう一度「リンクを送る」を押してください")
 EMAIL_TYPO = N_("メールアドレスの「{typed}」は「{suggested}」の誤りではありませんか？ どちらかを選んでください。")
@@ -382,33 +390,6 @@ MAIL_STATUS_LABELS = {
 }
 MAIL_FEEDBACK_LABELS = {"bounce": N_("不達（バウンス）"), "complaint": N_("迷惑メール報告")}
 
-# The event builder (usecases/builder.py): each mistake beside its field, in the organizer's words.
-BUILDER_REQUIRED = N_("入力してください")
-BUILDER_ONLINE_URL_NEEDED = N_("オンラインで開くときは、参加用のURL（https:// で始まるもの）を入力してください")
-BUILDER_DRAW_AT_NEEDED = N_("抽選にするときは、抽選の日時を入力してください")
-BUILDER_UNKNOWN_CHOICE = N_("選択肢から選んでください")
-BUILDER_TWO_CHOICES = N_("選んで答える質問には、選択肢を2つ以上入力してください")
-BUILDER_HTTPS = N_("https:// で始まるアドレスを入力してください")
-BUILDER_EMAIL = N_("メールアドレスを office@example.jp のように入力してください")
-BUILDER_SLUG = N_(
-    "半角の英小文字・数字・ハイフンで入力してください（例：cdo-seminar-2027）。イベントのページのアドレスになります"
-)
-BUILDER_SLUG_TAKEN = N_("このアドレスはほかのイベントが使っています。別のものにしてください")
-BUILDER_ENDS_BEFORE = N_("終了は開始より後にしてください")
-BUILDER_CLOSES_AFTER_START = N_("申し込みの締め切りは開始より前にしてください")
-BUILDER_CANCEL_AFTER_END = N_("キャンセルの期限は終了より前にしてください")
-BUILDER_DRAW_AFTER_CLOSE = N_("抽選は申し込みの締め切りより前にしてください")
-BUILDER_CAPACITY = N_("定員は1以上の整数で入力してください")
-BUILDER_RESERVED_OVER = N_("参加区分の確保席の合計が定員を超えています")
-BUILDER_CATEGORY_NEEDED = N_("参加区分を1つ以上入力してください")
-BUILDER_HYBRID_SEATS = N_("会場とオンラインそれぞれの定員を1以上で入力してください（合計が定員になります）")
-BUILDER_HYBRID_SUM = N_("会場とオンラインの定員の合計を、全体の定員と同じにしてください")
-BUILDER_REMINDER_LATE = N_("開始より前に届くようにしてください")
-BUILDER_REMINDER_TWICE = N_("同じリマインダーが2つあります")
-BUILDER_TOO_LONG = N_("長すぎます。短くしてください")
-BUILDER_RETENTION = N_("1から3650までの日数で入力してください")
-BUILDER_OTHER = N_("この内容では保存できません。入力を見直してください：{problem}")
-
 # An event's stage on the organizer's dashboard (domain/event_state.Lifecycle).
 LIFECYCLE_LABELS = {
     "draft": N_("下書き"),
@@ -433,18 +414,3 @@ BUILDER_SAVED_DRAFT = N_("下書きとして保存しました。まだ公開し
 CROSS_SITE = N_("ほかのサイトから送られたフォームは受け付けません。このサイトのページからもう一度操作してください")
 BUILDER_SAVE_DRAFT = N_("下書きとして保存する")
 BUILDER_SAVE = N_("この内容で保存する")
-
-# Edits that would strand people (usecases/strandings.py): refused with how many, and what to do first.
-STRANDED_CATEGORY = N_(
-    "削除した参加区分で{count}名が申し込んでいます。先にその方々の参加区分を変えるか、お申し込みを取り消してください"
-    "（何も保存していません）"
-)
-STRANDED_CHOICE = N_(
-    "削除した選択肢を{count}名が選んでいます。先にその方々の答えを変えてください（何も保存していません）"
-)
-STRANDED_CHOICE_CAPACITY = N_("選択肢の定員が、選んでいる{count}名より少なくなります。{count}名以上にしてください")
-STRANDED_MODE = N_(
-    "開催方法を変えると、{count}名の参加方法（会場・オンライン）が変わってしまいます。"
-    "先にその方々へ連絡し、参加方法を変えるか取り消してください（何も保存していません）"
-)
-STRANDED_MODE_CAPACITY = N_("参加確定の{count}名より少なくはできません")

@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from chalicelib.domain.attendee import Attendee, email_key
+from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.clock import iso, iso_precise
 from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_OPEN, Event
-from chalicelib.domain.ids import IdGenerator, new_id
+from chalicelib.domain.ids import IdGenerator, derived_id, new_id
 from chalicelib.domain.ledger import Claim, Ledger, claim, claim_names
 from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import RegistrationStatus
@@ -53,6 +53,7 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
     BUSY = "busy"  # every retry lost its race (DynamoDB cancelled it for conflicts): nothing was written
     CHOICE_FULL = "choice_full"  # an answer with a capacity (懇親会 30名) has none left: nothing was written
+    RESUBMITTED = "resubmitted"  # this submission (form page) registered someone already: nothing was written
 
 
 @dataclass(frozen=True)
@@ -108,14 +109,18 @@ def register(
     """Take a seat for `attendee` atomically (or a place in line, or a lottery application).
 
     No read comes first: each path's conditions are the ledger's rule (ledger.claim), checked by
-    DynamoDB. `submission_id` makes retries of one submission idempotent.
+    DynamoDB. `submission_id` makes retries of one submission idempotent, and lets it register one
+    person only: sent again with another address it is RESUBMITTED.
     """
-    registration_id = ids()
+    # One registration per submission: the id is fixed by the submission, so the same form sent again
+    # with other details meets the registration it already made, and nothing is written.
+    registration_id = derived_id("registration", event.slug, submission_id)
     expires = int(event.personal_data_expires_at.timestamp())
     pool = event.pool_of(answers_of(attendee.answers))
+    held: Item | None = None  # the address's guard, when it has a registration already
 
     def attempt() -> RegistrationResult:
-        nonlocal registration_id
+        nonlocal registration_id, held
         refused: RegistrationResult | None = None
         for path in _paths(event, attendee.category, now, on_behalf):
             actions = path_actions(
@@ -126,18 +131,25 @@ def register(
                 table.transact(actions)
                 return RegistrationResult(_OUTCOME_OF[path], registration_id)
             except TransactionCancelled as cancelled:
+                exc = _aligned(cancelled, path)
+                guard = _held_guard(exc)
+                if guard is not None and guard.get("submission_id") == submission_id:
+                    # The same submission again (double click, retried request): same answer, no new mail.
+                    return _answered_before(table, event.slug, guard)
+                held = guard or held
                 if choices.refused_an_answer(cancelled, actions):
                     return RegistrationResult(Outcome.CHOICE_FULL)
-                exc = _aligned(cancelled, path)
                 if _only_the_id_was_taken(exc):
-                    registration_id = ids()  # 50 random bits collided: nothing was written, draw again
+                    if _made_by(exc, submission_id):
+                        return RegistrationResult(Outcome.RESUBMITTED)
+                    registration_id = ids()  # another submission's id (50 bits collided): draw one at random
                     raise LostRace from exc
                 if not exc.only_condition_failures:
                     raise LostRace from exc  # a conflict or throttling: nothing was written
                 if _stored_by_older_code(exc):
                     upgrade_ledger(table, event.slug)  # its maps are keyed the old way: store them as now
                     raise LostRace from exc
-                refused = _explain_refusal(table, event.slug, exc, submission_id, now, ids, on_behalf is not None, pool)
+                refused = _explain_refusal(exc, guard, now, on_behalf is not None, pool)
                 if refused.outcome not in (Outcome.FULL, Outcome.CHOICE_FULL):
                     return refused
                 # Full on this path (or in the mode chosen): the next one (any seat, then the line) may take them.
@@ -147,9 +159,20 @@ def register(
         raise LostRace
 
     try:
-        return retry.run(attempt, f"registration {registration_id} for {event.slug}")
+        result = retry.run(attempt, f"registration {registration_id} for {event.slug}")
     except StillContended:
         return RegistrationResult(Outcome.BUSY)  # the same request a moment later goes through
+    if held is not None and result.outcome in _TOLD_BY_MAIL:
+        # The address has a registration: its owner hears so by mail, whatever the page said.
+        resent = _resend_confirmation(table, event.slug, held, now, ids)
+        if result.outcome is Outcome.ALREADY_REGISTERED:
+            result = dataclasses.replace(result, confirmation_resent=resent)
+    return result
+
+
+# Answers after which a registered address gets its confirmation again (rate-limited): the page says
+# nothing of the registration (unless a seat or a place was there to give), the mail does.
+_TOLD_BY_MAIL = (Outcome.ALREADY_REGISTERED, Outcome.FULL, Outcome.CLOSED, Outcome.DRAWING, Outcome.CHOICE_FULL)
 
 
 _OUTCOME_OF = {
@@ -189,6 +212,18 @@ def _only_the_id_was_taken(exc: TransactionCancelled) -> bool:
     """The seat and the address were fine; only the registration (and so its mail) id exists already."""
     event, guard, registration = exc.reasons[:3]
     return event.code == guard.code == "None" and registration.code == "ConditionalCheckFailed"
+
+
+def _made_by(exc: TransactionCancelled, submission_id: str) -> bool:
+    """The registration holding the id was made by this very submission (a form sent again)."""
+    existing = exc.reasons[2].item or {}
+    return existing.get("submission_id") == submission_id
+
+
+def _held_guard(exc: TransactionCancelled) -> Item | None:
+    """The address's guard as it was, when the address already has a registration."""
+    guard = exc.reasons[1]
+    return guard.item if guard.code == "ConditionalCheckFailed" and guard.item else None
 
 
 # Registration is open (and a lottery event gives seats only once it is drawn); the ledger adds its room.
@@ -348,32 +383,28 @@ def guard_key(slug: str, email_key: str) -> dict[str, str]:
     return schema.email_guard_key(slug, schema.email_digest(email_key))
 
 
+def _answered_before(table: Table, slug: str, guard: Item) -> RegistrationResult:
+    """The answer the first send of this submission got (its registration as it is now)."""
+    existing = get_registration(table, slug, guard["registration_id"])
+    status = existing.status if existing else RegistrationStatus.CONFIRMED.value
+    outcome = {"waitlisted": Outcome.WAITLISTED, "applied": Outcome.APPLIED}.get(status, Outcome.REGISTERED)
+    return RegistrationResult(outcome, guard["registration_id"])
+
+
 def _explain_refusal(
-    table: Table,
-    slug: str,
-    exc: TransactionCancelled,
-    submission_id: str,
-    now: datetime,
-    ids: IdGenerator,
-    by_staff: bool = False,
-    pool: str = "",
+    exc: TransactionCancelled, guard: Item | None, now: datetime, by_staff: bool = False, pool: str = ""
 ) -> RegistrationResult:
     """Turn the cancellation reasons (with the items as they were) into an answer.
 
+    `guard`: the address's registration guard, if it has one. The form says "already registered" only
+    when a seat or a place was there to give (which a new address would have got); otherwise it
+    answers what any address hears, so the form cannot tell who registered. Staff are always told.
     `by_staff`: the registration did not depend on the form's calendar, only on a seat (or place).
     `pool`: the hybrid event's mode asked for; its seats all taken (others not) is a full answer, not a full event.
     """
-    event_reason, guard_reason = exc.reasons[0], exc.reasons[1]
-    if guard_reason.code == "ConditionalCheckFailed" and guard_reason.item:
-        guard = guard_reason.item
-        if guard.get("submission_id") == submission_id:
-            # The same submission again (double click, retried request): same answer, no new mail.
-            existing = get_registration(table, slug, guard["registration_id"])
-            status = existing.status if existing else RegistrationStatus.CONFIRMED.value
-            outcome = {"waitlisted": Outcome.WAITLISTED, "applied": Outcome.APPLIED}.get(status, Outcome.REGISTERED)
-            return RegistrationResult(outcome, guard["registration_id"])
-        resent = _resend_confirmation(table, slug, guard, now, ids)
-        return RegistrationResult(Outcome.ALREADY_REGISTERED, guard["registration_id"], confirmation_resent=resent)
+    event_reason = exc.reasons[0]
+    if guard is not None and (by_staff or event_reason.code != "ConditionalCheckFailed"):
+        return RegistrationResult(Outcome.ALREADY_REGISTERED, guard["registration_id"])
     event = event_reason.item
     if event is None or (event.get("unpublished_at") and not by_staff):
         return RegistrationResult(Outcome.NOT_FOUND)
@@ -391,29 +422,8 @@ def _explain_refusal(
 
 def _resend_confirmation(table: Table, slug: str, guard: Item, now: datetime, ids: IdGenerator) -> bool:
     """Queue the confirmation again for the address that registered, unless one went out just now."""
-    registration_id = guard["registration_id"]
     try:
-        table.transact(
-            [
-                {
-                    "Update": {
-                        "Key": {schema.PK: guard[schema.PK], schema.SK: guard[schema.SK]},
-                        "UpdateExpression": "SET last_confirmation_at = :now",
-                        "ConditionExpression": "last_confirmation_at <= :cutoff",
-                        "ExpressionAttributeValues": {":now": iso(now), ":cutoff": iso(now - RESEND_INTERVAL)},
-                    }
-                },
-                put_new_mail(
-                    mail_item(
-                        slug,
-                        confirmation_id(registration_id, resend=ids()),
-                        MailKind.CONFIRMATION,
-                        now,
-                        registration_id,
-                    )
-                ),
-            ]
-        )
+        table.transact(resend_writes(slug, guard, now, ids))
     except TransactionCancelled as exc:
         if exc.only_condition_failures:
             return False
@@ -421,11 +431,19 @@ def _resend_confirmation(table: Table, slug: str, guard: Item, now: datetime, id
     return True
 
 
-def resend_link(table: Table, slug: str, address: str, now: datetime, ids: IdGenerator) -> bool:
-    """Mail an active registration's confirmation (with its personal link) again to its own address.
-
-    At most one per address per RESEND_INTERVAL; True if one was queued. Callers must answer the
-    same either way, so that nobody learns whether an address is registered.
-    """
-    guard = table.get(guard_key(slug, email_key(address)))
-    return guard is not None and _resend_confirmation(table, slug, guard, now, ids)
+def resend_writes(slug: str, guard: Item, now: datetime, ids: IdGenerator) -> list[dict[str, Any]]:
+    """The guard's last sending moved to now (only if RESEND_INTERVAL has passed) and the confirmation queued."""
+    registration_id = guard["registration_id"]
+    return [
+        {
+            "Update": {
+                "Key": {schema.PK: guard[schema.PK], schema.SK: guard[schema.SK]},
+                "UpdateExpression": "SET last_confirmation_at = :now",
+                "ConditionExpression": "last_confirmation_at <= :cutoff",
+                "ExpressionAttributeValues": {":now": iso(now), ":cutoff": iso(now - RESEND_INTERVAL)},
+            }
+        },
+        put_new_mail(
+            mail_item(slug, confirmation_id(registration_id, resend=ids()), MailKind.CONFIRMATION, now, registration_id)
+        ),
+    ]

@@ -17,7 +17,7 @@ from chalicelib.domain.event import ATTENDANCE, VENUE, Event
 from chalicelib.domain.questions import answers_of, slot
 from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store.dynamo import Table
-from chalicelib.text import messages as msg
+from chalicelib.text import builder_messages as bmsg
 from chalicelib.usecases.roster import entries
 
 ACTIVE = {RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITLISTED.value, RegistrationStatus.APPLIED.value}
@@ -44,15 +44,15 @@ def strandings(table: Table, before: Event, after: Event) -> list[Stranding]:
     for key in sorted(set(categories) - kept_categories):
         if key in {c.key for c in before.categories}:
             problem = f"categories: {categories[key]} registrations hold {key!r}; move or cancel them first"
-            found.append(Stranding("categories", msg.STRANDED_CATEGORY, categories[key], problem))
+            found.append(Stranding("categories", bmsg.STRANDED_CATEGORY, categories[key], problem))
     holders = Counter(s for p in people for s in _chosen(before, p.attendee.answers))
     offered = {slot(q.key, c.key): c.capacity for q in after.questions for c in q.choices}
     for key, count in sorted(holders.items()):
         if key not in offered and not key.startswith(f"{ATTENDANCE}."):
-            found.append(Stranding("questions", msg.STRANDED_CHOICE, count, f"{key}: {count} registrations hold it"))
+            found.append(Stranding("questions", bmsg.STRANDED_CHOICE, count, f"{key}: {count} registrations hold it"))
         elif 0 < offered.get(key, 0) < count:
             problem = f"{key}: its capacity {offered[key]} is below the {count} registrations holding it"
-            found.append(Stranding("questions", msg.STRANDED_CHOICE_CAPACITY, count, problem))
+            found.append(Stranding("questions", bmsg.STRANDED_CHOICE_CAPACITY, count, problem))
     # Anyone who would change between the venue and online without being asked.
     moved = sum(
         before.joins_online(answers_of(p.attendee.answers)) != after.joins_online(answers_of(p.attendee.answers))
@@ -60,7 +60,7 @@ def strandings(table: Table, before: Event, after: Event) -> list[Stranding]:
     )
     if moved:
         found.append(
-            Stranding("online_mode", msg.STRANDED_MODE, moved, f"online: {moved} would change how they take part")
+            Stranding("online_mode", bmsg.STRANDED_MODE, moved, f"online: {moved} would change how they take part")
         )
     seated = Counter(
         after.pool_of(answers_of(p.attendee.answers)) for p in people if p.status == RegistrationStatus.CONFIRMED.value
@@ -69,7 +69,7 @@ def strandings(table: Table, before: Event, after: Event) -> list[Stranding]:
         if seated[pool] > places:
             field = "venue_capacity" if pool == VENUE else "online_capacity"
             problem = f"online.{field}: {places} is below the {seated[pool]} seats already taken"
-            found.append(Stranding(field, msg.STRANDED_MODE_CAPACITY, seated[pool], problem))
+            found.append(Stranding(field, bmsg.STRANDED_MODE_CAPACITY, seated[pool], problem))
     return found
 
 

@@ -37,6 +37,7 @@ _STATUS_CODES = {
     Outcome.NOT_FOUND: 404,
     Outcome.BUSY: BUSY_STATUS,
     Outcome.CHOICE_FULL: 409,
+    Outcome.RESUBMITTED: 409,
 }
 _TOOK_SOMETHING = (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED)
 
@@ -157,6 +158,8 @@ def _register(event: Event, data: dict[str, Any], submission: str) -> idempotenc
     body: dict[str, Any] = {"status": result.outcome.value}
     if result.outcome is Outcome.BUSY:
         body["message"] = i18n.gettext(msg.BUSY_API)
+    if result.outcome is Outcome.RESUBMITTED:
+        body["message"] = i18n.gettext(msg.RESUBMITTED_API)
     if result.outcome is Outcome.CHOICE_FULL:
         state = catalog.get_event(s.table, slug)  # the counters as they are after the refusal
         body["errors"] = choices.full_answers(state, form.attendee, i18n.current()) if state else {}

@@ -21,7 +21,13 @@ HONEYPOT_FIELD = "website"
 TOKEN_FIELD = "form_token"  # noqa: S105 (a field name, not a secret)
 MIN_FILL_TIME = timedelta(seconds=3)
 MAX_FORM_AGE = timedelta(hours=24)
-_PURPOSE = "form"
+
+
+class Form(StrEnum):
+    """The forms a token may be for: one form's token never passes on another (the purpose is signed)."""
+
+    REGISTRATION = "form"
+    LINK_REQUEST = "link-request"
 
 
 class Verdict(StrEnum):
@@ -34,16 +40,20 @@ class Verdict(StrEnum):
     TOO_FAST = "too_fast"
 
 
-def form_token(signer: LinkSigner, slug: str, submission_id: str, issued: datetime) -> str:
-    """The token a form carries: which event, which submission, and when the page was served."""
-    return signer.stamp(_PURPOSE, (slug, submission_id), issued)
+def form_token(
+    signer: LinkSigner, slug: str, submission_id: str, issued: datetime, form: Form = Form.REGISTRATION
+) -> str:
+    """The token a form carries: which form of which event, which submission, and when the page was served."""
+    return signer.stamp(form.value, (slug, submission_id), issued)
 
 
-def screen(signer: LinkSigner, slug: str, fields: Mapping[str, str], now: datetime) -> Verdict:
-    """Judge one submission of the registration form."""
+def screen(
+    signer: LinkSigner, slug: str, fields: Mapping[str, str], now: datetime, form: Form = Form.REGISTRATION
+) -> Verdict:
+    """Judge one submission of `form` (the registration form unless said)."""
     if fields.get(HONEYPOT_FIELD, "").strip():
         return Verdict.HONEYPOT
-    issued = signer.read(_PURPOSE, (slug, fields.get("submission_id", "")), fields.get(TOKEN_FIELD, ""))
+    issued = signer.read(form.value, (slug, fields.get("submission_id", "")), fields.get(TOKEN_FIELD, ""))
     if issued is None:
         return Verdict.NO_TOKEN
     age = now - issued

@@ -67,6 +67,12 @@ def site_url(request: Request | None) -> str:
     return site_origin(request) + base_path(request)
 
 
+def client_address(request: Request | None) -> str:
+    """The address the request came from, as API Gateway saw it ('' when it says nothing)."""
+    context = request.context if request is not None else {}
+    return str((context.get("identity") or {}).get("sourceIp") or "")
+
+
 def site_origin(request: Request | None) -> str:
     """The site's origin as the visitor's browser names it (scheme and host), to compare with an Origin header."""
     if request is None:

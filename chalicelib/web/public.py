@@ -21,7 +21,7 @@ from chalicelib.domain.links import local_path, personal_path
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.usecases import catalog, changes, choices, privacy, registering, registrations, waitlist
+from chalicelib.usecases import catalog, changes, choices, link_requests, privacy, registering, registrations, waitlist
 from chalicelib.usecases.changes import CancelOutcome, CorrectOutcome
 from chalicelib.usecases.registering import Outcome
 from chalicelib.web import bots, edge, http, pages
@@ -103,6 +103,8 @@ def submit_registration_form(slug: str) -> Response:
             return _busy(slug, submission, form.values)
         if result.outcome is Outcome.CHOICE_FULL:
             return _choice_full(slug, submission, form.values, form.attendee, language)
+        if result.outcome is Outcome.RESUBMITTED:
+            return _resubmitted(slug, form.values)
         if result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED):
             return _see_registration(event, result.registration_id)
     # Every other answer shows the event as it is now, so read it (off the happy path).
@@ -139,18 +141,24 @@ def request_link(slug: str) -> Response:
     submission = submission_id(raw.get("submission_id"))
     address, problem = validate_address(raw.get("email", ""))
     now = s.clock.now()
-    if bots.screen(s.signer, slug, {**raw, "submission_id": submission}, now) is not bots.Verdict.PERSON:
+    fields = {**raw, "submission_id": submission}
+    if bots.screen(s.signer, slug, fields, now, bots.Form.LINK_REQUEST) is not bots.Verdict.PERSON:
         return http.html(_link_request(state, submission, {"email": address}, notice=msg.LINK_REQUEST_CHECK), 400)
     if problem:
         return http.html(_link_request(state, submission, {"email": address}, {"email": problem}), 400)
-    registering.resend_link(s.table, slug, address, now, s.ids)
+    client = http.client_address(routes.current_request)
+    asked = link_requests.request_link(s.table, slug, address, submission, client, now, s.ids)
+    if asked is link_requests.LinkRequest.TOO_MANY:
+        return http.html(_link_request(state, submission, {"email": address}, notice=msg.LINK_REQUEST_TOO_MANY), 429)
     minutes = int(registering.RESEND_INTERVAL.total_seconds() // 60)
     sent = i18n.gettext(msg.LINK_REQUEST_SENT).format(minutes=minutes)
     return http.html(_link_request(state, submission, sent=sent), headers=PRIVATE)
 
 
 def _link_request(state: EventState, submission: str, *args: Any, **kwargs: Any) -> str:
-    token = bots.form_token(current().signer, state.event.slug, submission, current().clock.now())
+    token = bots.form_token(
+        current().signer, state.event.slug, submission, current().clock.now(), bots.Form.LINK_REQUEST
+    )
     return pages.link_request_page(_base(), state, submission, token, *args, **kwargs)
 
 
@@ -162,6 +170,14 @@ def _choice_full(slug: str, submission: str, values: Mapping[str, str], attendee
         return _not_found()
     errors = choices.full_answers(state, attendee, language)
     return http.html(_event_form(state, submission, values, errors), 409)
+
+
+def _resubmitted(slug: str, values: Mapping[str, str]) -> Response:
+    """This page registered someone already: the form again, as typed, as a new page (nothing was written)."""
+    state = catalog.public_event(current().table, slug)
+    if state is None:
+        return _not_found()
+    return http.html(_event_form(state, current().ids(), values, notice=msg.RESUBMITTED), 409)
 
 
 def _busy(slug: str, submission: str, values: Mapping[str, str]) -> Response:

@@ -13,6 +13,7 @@ from chalice.app import Response
 
 from chalicelib.config.services import current
 from chalicelib.domain.event_state import EventState
+from chalicelib.text import builder_messages as bmsg
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
 from chalicelib.usecases.staff import Role
@@ -147,7 +148,7 @@ def _table_refusal(checked: Checked) -> dict[str, str]:
         return {s.field: gettext(s.said).format(count=s.count) for s in checked.stranded}
     problem = checked.problem
     if "is taken by another event" in problem:
-        return {"slug": msg.BUILDER_SLUG_TAKEN}
+        return {"slug": bmsg.BUILDER_SLUG_TAKEN}
     if "seats already taken" in problem:
         return {"capacity": gettext(msg.EDITOR_PROBLEM).format(problem=problem)}
     return {"title": gettext(msg.EDITOR_PROBLEM).format(problem=problem)}
