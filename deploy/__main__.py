@@ -106,7 +106,10 @@ def main(argv: list[str] | None = None, session_factory: Callable[..., Any] = bo
                 stage.stack_name
             )
             done = replay_mail(stage, session, outputs)
-            print(f"{done.dead_letters} dead letter(s); {done.sent} mail(s) sent now")
+            print(
+                f"{done.dead_letters} dead letter(s); {done.released} held mail(s) released;"
+                f" {done.sent} mail(s) sent now"
+            )
             if done.still_failing:
                 raise Stop("some mail still fails: its outbox item's last_error says why; the dead letters are kept")
         else:

@@ -4,7 +4,9 @@ A stream batch that failed ten times lands in the MailDeadLetters queue (and rai
 the mail itself never leaves the table: its outbox item stays unsent. Replaying therefore means
 delivering every unsent outbox item now, exactly as the sweeper would, and then deleting the dead
 letters it accounted for. Mail that still fails stays in the table, and its `last_error` says why;
-the dead letters stay too, visible again at once for the next replay.
+the dead letters stay too, visible again at once for the next replay. Mail that SES refused for a
+setting (a sender the account may not use, sending paused) was held, not failed: it goes back into the
+queue first, so the fix and one replay send it all.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from chalicelib.config.services import build_services
 from chalicelib.config.settings import Settings
 from chalicelib.mail.ses import TransientSendError
+from chalicelib.usecases.outbox import DynamoOutbox
 from deploy.stage import Stage
 
 _NO_WAIT = timedelta(0)
@@ -28,6 +31,7 @@ class Replay:
     dead_letters: int
     sent: int
     still_failing: bool
+    released: int = 0  # held mail (SES refused a setting) put back to be sent
 
 
 def replay_mail(stage: Stage, session: Any, outputs: dict[str, str]) -> Replay:
@@ -44,6 +48,7 @@ def replay_mail(stage: Stage, session: Any, outputs: dict[str, str]) -> Replay:
     sqs = session.client("sqs")
     queue = outputs["MailDeadLettersUrl"]
     letters = _receive_all(sqs, queue)
+    released = DynamoOutbox(services.table).release_held(services.clock.now())
     sent, failing = 0, False
     while True:
         try:
@@ -59,7 +64,7 @@ def replay_mail(stage: Stage, session: Any, outputs: dict[str, str]) -> Replay:
             sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=receipt, VisibilityTimeout=0)
         else:
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=receipt)
-    return Replay(dead_letters=len(letters), sent=sent, still_failing=failing)
+    return Replay(dead_letters=len(letters), sent=sent, still_failing=failing, released=released)
 
 
 def _receive_all(sqs: Any, queue: str) -> list[str]:

@@ -47,11 +47,12 @@ class Grant(Enum):
     MAIL_DEAD_LETTERS = "mail-dead-letters"
     JOB_DEAD_LETTERS = "job-dead-letters"
     LINK_KEY = "link-key"  # signs and checks registrants' personal links
+    CHECK_SENDERS = "check-senders"  # asks SES whether an event's own sender is verified, when it is saved
 
 
 # What each of app.py's functions may do. A new function must be added here, or packaging stops.
 FUNCTION_GRANTS: dict[str, frozenset[Grant]] = {
-    API_FUNCTION: frozenset({Grant.TABLE, Grant.LINK_KEY}),
+    API_FUNCTION: frozenset({Grant.TABLE, Grant.LINK_KEY, Grant.CHECK_SENDERS}),
     "send_reminders": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
     "send_broadcasts": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
     "close_registration": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
@@ -228,7 +229,7 @@ def function_resources(stage: Stage, function: Function, senders: list[str], api
     properties: dict[str, Any] = {
         "Role": {"Fn::GetAtt": [role, "Arn"]},
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": {"Ref": logs}},
-        "Environment": {"Variables": environment(stage, function, api_stage)},
+        "Environment": {"Variables": environment(stage, function, api_stage, senders)},
     }
     if function.kind in ("schedule", "topic"):  # invoked asynchronously: failures after retries go here
         properties["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [JOB_DEAD_LETTERS, "Arn"]}}
@@ -252,8 +253,12 @@ def function_resources(stage: Stage, function: Function, senders: list[str], api
     }
 
 
-def environment(stage: Stage, function: Function, api_stage: str) -> dict[str, Any]:
-    """The settings chalicelib/config/settings.py reads; only functions that send mail get the public URL."""
+def environment(stage: Stage, function: Function, api_stage: str, senders: Iterable[str] = ()) -> dict[str, Any]:
+    """The settings chalicelib/config/settings.py reads; only functions that send mail get the public URL.
+
+    `senders`: the addresses the role may send as; the site refuses an event whose own sender is not one of
+    them (nor of their domains).
+    """
     variables: dict[str, Any] = {
         env.TABLE_NAME: {"Ref": TABLE},
         env.DEFAULT_SENDER: stage.sender,
@@ -266,6 +271,8 @@ def environment(stage: Stage, function: Function, api_stage: str) -> dict[str, A
         variables[env.LINK_KEY_SECRET] = {"Ref": LINK_KEY}
     if function.kind == "api":  # only the site signs organizers in, and only its pages show the site's identity
         variables[env.ORGANIZERS] = ",".join(stage.signs_in)
+        if senders:
+            variables[env.SEND_IDENTITIES] = ",".join(_identities(senders))
         identity = {
             env.SITE_NAME: stage.site.name,
             env.SITE_NAME_EN: stage.site.name_en,
@@ -312,6 +319,8 @@ def role_resource(log_group: str, grants: frozenset[Grant], senders: list[str]) 
         statements.append(_allow("TableStream", _STREAM_ACTIONS, [{"Fn::GetAtt": [TABLE, "StreamArn"]}]))
     if Grant.SEND_MAIL in grants:
         statements.append(_allow("SendMail", _SEND_ACTIONS, _send_resources(senders)))
+    if Grant.CHECK_SENDERS in grants:
+        statements.append(_allow("CheckSenders", ["ses:GetEmailIdentity"], _identity_arns(senders)))
     if Grant.LINK_KEY in grants:
         statements.append(_allow("LinkKey", ["secretsmanager:GetSecretValue"], [{"Ref": LINK_KEY}]))
     if Grant.MAIL_DEAD_LETTERS in grants:
@@ -329,15 +338,21 @@ def role_resource(log_group: str, grants: frozenset[Grant], senders: list[str]) 
     }
 
 
+def _identities(senders: Iterable[str]) -> list[str]:
+    """Each sender address and its domain: the identities SES may authorize a send against."""
+    return sorted({part for sender in senders for part in (sender, sender.rsplit("@", 1)[1])})
+
+
+def _identity_arns(senders: Iterable[str]) -> list[Any]:
+    return [
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:${{AWS::AccountId}}:identity/{identity}"}
+        for identity in _identities(senders)
+    ]
+
+
 def _send_resources(senders: list[str]) -> list[Any]:
     """SES checks the identity (the verified address or its domain) and the configuration set."""
-    identities: list[str] = []
-    for sender in senders:
-        identities += [sender, sender.rsplit("@", 1)[1]]
-    arns: list[Any] = [
-        {"Fn::Sub": f"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:${{AWS::AccountId}}:identity/{identity}"}
-        for identity in sorted(set(identities))
-    ]
+    arns = _identity_arns(senders)
     arns.append(
         {
             "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/"

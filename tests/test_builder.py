@@ -19,11 +19,13 @@ from hypothesis import strategies as st
 from chalicelib.domain.event import Category, Event, FieldRule, Online, ReminderSpec
 from chalicelib.domain.event_file import parse_event, to_toml
 from chalicelib.domain.questions import Choice, Question
+from chalicelib.store import schema
+from chalicelib.text import builder_messages as bmsg
 from chalicelib.usecases import builder
 from chalicelib.usecases.builder_rows import flatten
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.registering import register
-from tests.conftest import FORM, World, numbered, page, signed, valid_form
+from tests.conftest import FORM, SENDER, World, numbered, page, signed, valid_form
 from tests.reach import Reach
 from tests.test_organizer import ORGANIZER, SignedIn, sign_in
 
@@ -344,3 +346,34 @@ def test_any_typing_in_the_builder_gives_mistakes_by_field_or_an_event(
     else:
         assert parse_event(tomllib.loads(built.text)).slug
         builder_reach.outcome("an event")
+
+
+def test_a_sender_this_deployment_cannot_send_as_is_refused_beside_its_field_when_saved(
+    client: Client, world: World, owner: SignedIn, sample_event: Event
+) -> None:
+    """Issue 26, finding 10: such an event's every mail met AccessDenied and looped through retries."""
+    fields = {**form_of(dataclasses.replace(sample_event, slug="new-one")), "action": "save"}
+    domain = SENDER.rpartition("@")[2]
+    for sender, said in (
+        ("events@other.example", bmsg.SENDER_REFUSED["not_in_stack"]),  # the role may not send as it
+        (f"office@{domain}", bmsg.SENDER_REFUSED["not_verified"]),  # allowed domain, but SES verified only one address
+    ):
+        answer = owner.post(client, "/organizer/new-event", **{**fields, "sender": sender})
+        shown = page(answer)
+        assert answer.status_code == 400 and 'id="sender-error"' in shown and said in shown, sender
+        assert f'value="{sender}"' in shown  # what was typed stays
+        assert world.table.get(schema.event_key("new-one")) is None
+    assert owner.post(client, "/organizer/new-event", **{**fields, "sender": SENDER}).status_code == 303
+    file_editor = owner.post(
+        client,
+        "/organizer/events/new-one/edit-file",
+        text=to_toml(
+            dataclasses.replace(
+                sample_event,
+                slug="new-one",
+                contact=dataclasses.replace(sample_event.contact, sender="events@other.example"),
+            )
+        ),
+        action="save",
+    )
+    assert file_editor.status_code == 400 and "cannot send mail here" in page(file_editor)

@@ -22,7 +22,7 @@ from chalicelib.mail.ses import PermanentSendError, RateLimiter, SesMailer, Tran
 from chalicelib.store import schema
 from chalicelib.usecases.outbox import MailStatus
 from chalicelib.usecases.registering import register
-from tests.conftest import SENDER, World, attendee, mailbox, registration
+from tests.conftest import SENDER, World, attendee, mailbox, registration, registration_id_of
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -399,3 +399,52 @@ def test_a_cancelled_seat_takes_the_event_out_of_the_calendar_and_a_left_place_a
     (second,) = removed.walk("VEVENT")
     assert str(second["UID"]) == str(first["UID"]) and int(second["SEQUENCE"]) > int(first.get("SEQUENCE", 0))
     assert str(second["STATUS"]) == "CANCELLED"
+
+
+class DenyingSes:
+    """SES behind a role that may not send as `denied` (IAM answers AccessDenied); any other sender goes through."""
+
+    def __init__(self, real: Any, denied: str) -> None:
+        self.real, self.denied = real, denied
+
+    def send_email(self, **kwargs: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        if kwargs["FromEmailAddress"] == self.denied:
+            error = {"Code": "AccessDeniedException", "Message": f"not authorized to send as {self.denied}"}
+            raise ClientError({"Error": error}, "SendEmail")
+        return self.real.send_email(**kwargs)
+
+
+def test_a_sender_the_account_may_not_use_holds_its_mail_tells_the_organizer_once_and_replay_sends_it(
+    world: World, sample_event: Event
+) -> None:
+    from chalicelib.usecases.outbox import DynamoOutbox
+
+    own = dataclasses.replace(sample_event.contact, sender="events@other.example")
+    event = world.publish(dataclasses.replace(sample_event, contact=own))
+    postman = world.services.postman
+    real = postman.mailer
+    ses = real._inner._client  # type: ignore[attr-defined]  # SesContract(SesMailer(client))
+    postman.mailer = SesMailer(DenyingSes(ses, "events@other.example"))  # type: ignore[arg-type]
+    for n in (1, 2):
+        register(world.table, event, attendee(email=f"p{n}@example.jp"), f"SUB000000{n}", world.clock.now())
+    statuses = postman.deliver_stream_records(world.pump.poll())  # no raise: the stream does not loop on it
+    assert statuses == [MailStatus.HELD, MailStatus.HELD]
+    register(world.table, event, attendee(email="p3@example.jp"), "SUB0000003", world.clock.now())
+    assert postman.deliver_stream_records(world.pump.poll()) == [MailStatus.SENT, MailStatus.HELD]  # notice, p3
+    assert postman.redrive_stalled(world.clock.now() + timedelta(hours=1)) == 0  # the sweeper leaves held mail
+    [notice] = mailbox()  # one, from the stage's own sender, to the organizer
+    assert notice["To"] == event.contact.organizer_email and SENDER in str(notice["From"])
+    assert str(notice["Subject"]).startswith("【メールを止めています】")
+    body = notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "AccessDeniedException" in body and "events@other.example" in body and "make replay-mail" in body
+    held = world.table.get(schema.mail_key(event.slug, f"confirmation-{registration_id_of('SUB0000001', event.slug)}"))
+    assert held is not None and held["status"] == "held" and "AccessDenied" in held["last_error"]
+    # The sender is fixed (verified, allowed): one replay sends every held mail, once.
+    ses.create_email_identity(EmailIdentity="events@other.example")
+    postman.mailer = real
+    assert DynamoOutbox(world.table).release_held(world.clock.now()) == 3
+    assert postman.redrive_stalled(world.clock.now(), stalled_after=timedelta(0)) == 3
+    assert sorted(m["To"] for m in mailbox()[1:]) == ["p1@example.jp", "p2@example.jp", "p3@example.jp"]
+    assert DynamoOutbox(world.table).release_held(world.clock.now()) == 0

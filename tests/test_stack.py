@@ -175,7 +175,12 @@ def test_each_function_can_do_only_its_own_work(template: dict[str, Any]) -> Non
     roles = resources_of(template, "AWS::IAM::Role")
     api = actions_of(roles["APIHandlerRole"])
     assert "dynamodb:ConditionCheckItem" in api and "dynamodb:PutItem" in api
-    assert not any(action.startswith(("ses:", "sqs:")) for action in api), "the site never sends mail itself"
+    assert not any(action.startswith(("ses:Send", "sqs:")) for action in api), "the site never sends mail itself"
+    # It asks SES whether an event's own sender is verified when the event is saved, and knows the identities.
+    check = next(s for s in statements(roles["APIHandlerRole"]) if s["Sid"] == "CheckSenders")
+    assert check["Action"] == ["ses:GetEmailIdentity"] and "identity/example.jp" in json.dumps(check["Resource"])
+    site = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert set(site["UKETSUKE_SEND_IDENTITIES"].split(",")) >= {"noreply@example.jp", "example.jp"}
     assert "dynamodb:Scan" not in api and not any(a.endswith(("Table", "Backup")) for a in api)
     assert "dynamodb:GetRecords" in actions_of(roles["DeliverMailRole"])
     readers = [name for name, role in roles.items() if "dynamodb:GetRecords" in actions_of(role)]

@@ -36,6 +36,8 @@ class Services:
     ids: IdGenerator
     events: EventDetails
     link_key: Callable[[], bytes]
+    # Whether SES has verified an identity for sending (asked only when an event is saved).
+    sender_verified: Callable[[str], bool] = lambda identity: True
     # True once the process is stopping (make run's Ctrl-C); Lambda never stops a batch half-way.
     stopping: Callable[[], bool] = lambda: False
     _postman: Postman | None = None
@@ -121,7 +123,14 @@ def build_services(
         ids=ids or new_id,
         events=EventDetails(table, clock),
         link_key=lambda: read_link_key(settings, session),
+        sender_verified=lambda identity: _ses_verified(session, identity),
     )
+
+
+def _ses_verified(session: Any, identity: str) -> bool:
+    from chalicelib.usecases.senders import ses_verified
+
+    return ses_verified(session.client("sesv2"))(identity)
 
 
 def read_link_key(settings: Settings, session: Any) -> bytes:

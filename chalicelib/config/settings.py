@@ -14,6 +14,9 @@ DEFAULT_SENDER = "UKETSUKE_DEFAULT_SENDER"
 PUBLIC_BASE_URL = "UKETSUKE_PUBLIC_BASE_URL"
 SES_MAX_SEND_RATE = "UKETSUKE_SES_MAX_SEND_RATE"
 SES_CONFIGURATION_SET = "UKETSUKE_SES_CONFIGURATION_SET"
+# The SES identities the functions' role may send as (each sender and its domain), separated by commas:
+# an event saved with a sender outside them is refused (usecases/senders.py). Unset: the default sender's.
+SEND_IDENTITIES = "UKETSUKE_SEND_IDENTITIES"
 # The personal links' signing key: a Secrets Manager secret (deployed), or the key itself (local runs, tests).
 LINK_KEY_SECRET = "UKETSUKE_LINK_KEY_SECRET"  # noqa: S105 (the variable's name, not a secret)
 LINK_KEY = "UKETSUKE_LINK_KEY"
@@ -50,6 +53,13 @@ class Settings:
     link_key: str | None = None
     organizers: frozenset[str] = frozenset()
     site: SiteIdentity = field(default_factory=SiteIdentity)
+    send_identities: frozenset[str] = frozenset()  # empty: the default sender and its domain
+
+    @property
+    def sendable_identities(self) -> frozenset[str]:
+        """The identities mail may go out as: those the stack named, or else the default sender's."""
+        address = self.default_sender.strip().lower()
+        return self.send_identities or frozenset({address, address.rpartition("@")[2]})
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +87,7 @@ class Settings:
             link_key=env.get(LINK_KEY) or None,
             organizers=parse_organizers(env.get(ORGANIZERS, "")),
             site=_site(env),
+            send_identities=parse_organizers(env.get(SEND_IDENTITIES, "")),
         )
 
 

@@ -179,7 +179,8 @@ def _feedback_notice(f: Facts) -> RenderedMail:
 def _unsendable_notice(f: Facts) -> RenderedMail:
     number = f.registration.number if f.registration else ""
     no_address = bool(f.item.get("no_address"))
-    return r.render_unsendable_notice(f.event, number, f.item["unsendable_kind"], f.links, no_address)
+    blocked = str(f.item.get("blocked", ""))
+    return r.render_unsendable_notice(f.event, number, f.item["unsendable_kind"], f.links, no_address, blocked)
 
 
 RECIPES: dict[MailKind, Recipe] = {
@@ -275,6 +276,8 @@ class Composer:
         revision = self._revision(slug, recipe.fresh_details or recipe.fresh_revision)
         if recipe.to is Recipient.ORGANIZER:
             rendered = recipe.render(Facts(self.table, event, registration, item, links, now, revision))
+            if item.get("blocked"):  # SES refused the event's own sender: the stage's, which the role may use
+                sender = self.default_sender
             return rendered, Envelope(event.contact.organizer_email, sender, _sender_name(event))
         if registration is None:
             raise Undeliverable("a mail to a registrant names no registration")

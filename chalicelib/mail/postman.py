@@ -10,7 +10,9 @@ batch; items already sent are skipped by step 1. If the process dies between 2 a
 expires and the sweeper sends again: SES has no idempotency key, so that window (milliseconds)
 is the only way a mail can go out twice. A mail that can no longer be sent, that cannot be built
 from what is stored, or that SES refuses for good, is marked failed with its reason and never
-retried (the organizer is told of one that cannot be built). A mail is never silently dropped.
+retried (the organizer is told of one that cannot be built). A mail SES refuses for a setting (a sender
+the account may not use, sending paused) is held with one notice to the organizer, until `make
+replay-mail` after the fix. A mail is never silently dropped.
 
 The postman knows no table and no SES: it is handed the outbox's state changes, a composer and a
 sender, so its rules are tested with fakes (tests/test_postman.py).
@@ -32,7 +34,7 @@ from chalicelib.domain.attendee import sending_address
 from chalicelib.domain.clock import Clock
 from chalicelib.mail.compose import Envelope, NoAddress, Undeliverable
 from chalicelib.mail.render import RenderedMail, build_mime
-from chalicelib.mail.ses import Mailer, PermanentSendError, RateLimiter, TransientSendError
+from chalicelib.mail.ses import BlockedSendError, Mailer, PermanentSendError, RateLimiter, TransientSendError
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, from_attrs
 from chalicelib.usecases.outbox import MailKind, MailStatus, mail_tags
@@ -88,6 +90,10 @@ class Outbox(Protocol):
 
     def tell_organizer_no_address(self, slug: str, failed: Item, now: datetime) -> None: ...
 
+    def hold(self, slug: str, mail_id: str, at: datetime, error: str) -> None: ...
+
+    def tell_organizer_blocked(self, slug: str, held: Item, code: str, now: datetime) -> None: ...
+
     def waiting_since(self, moment: datetime, limit: int) -> list[tuple[str, str]]: ...
 
 
@@ -139,6 +145,14 @@ class Postman:
         try:
             self.limiter.wait()
             message_id = self.mailer.send(raw, sender, to, mail_tags(slug, mail_id))
+        except BlockedSendError as exc:
+            # Every mail like it would be refused the same way until someone fixes the setting: held (not
+            # lost, not retried), the organizer told once, and `make replay-mail` sends it after the fix.
+            now = self.clock.now()
+            self.outbox.hold(slug, mail_id, now, describe_error(exc))
+            if item.get("kind") != MailKind.UNSENDABLE_NOTICE.value:
+                self.outbox.tell_organizer_blocked(slug, item, exc.code, now)
+            return MailStatus.HELD
         except PermanentSendError as exc:
             self.outbox.finish(slug, mail_id, MailStatus.FAILED, self.clock.now(), error=str(exc))
             return MailStatus.FAILED

@@ -30,6 +30,7 @@ SUBJECT_FEEDBACK = {
     "complaint": N_("【迷惑メール報告】{title}：受付番号{number}の方がメールを迷惑メールとして報告しました"),
 }
 SUBJECT_CONTACT_NEEDED = N_("【連絡が必要】{title}：受付番号{number}の方に「{kind}」を電話などでお知らせください")
+SUBJECT_BLOCKED = N_("【メールを止めています】{title}：SESが送信を受け付けません（送信元の設定を確かめてください）")
 SUBJECT_UNSENDABLE = N_("【送信できないメール】{title}：受付番号{number}の方への「{kind}」を送れませんでした")
 SUBJECT_DRAW_WON = N_("【当選・参加確定】{title}")
 SUBJECT_DRAW_LOST = N_("【抽選結果・キャンセル待ち{position}番目】{title}")
@@ -338,17 +339,27 @@ def render_feedback_notice(
 
 
 def render_unsendable_notice(
-    event: Event, number: str, kind: str, links: Links, no_address: bool = False
+    event: Event, number: str, kind: str, links: Links, no_address: bool = False, blocked: str = ""
 ) -> RenderedMail:
     """Tells the organizer that one mail to a registrant could not be built and will not be sent.
 
     Only the registration number and the kind of mail: the stored details may be what is broken.
     `no_address`: the person has no e-mail address (registered by phone): they are on the event's list of
     people to contact until someone marks them reached.
+    `blocked`: SES's error when it refuses the event's mail for a setting (its sender, the account): the mail
+    is held until the fix and `make replay-mail` (docs/operations.md says how).
     """
     label = gettext(MAIL_KIND_LABELS.get(kind, kind))
-    context = {"event": event, "number": number, "kind": label, "links": links, "no_address": no_address}
-    subject = SUBJECT_CONTACT_NEEDED if no_address else SUBJECT_UNSENDABLE
+    context = {
+        "event": event,
+        "number": number,
+        "kind": label,
+        "links": links,
+        "no_address": no_address,
+        "blocked": blocked,
+        "sender": event.contact.sender,
+    }
+    subject = SUBJECT_BLOCKED if blocked else SUBJECT_CONTACT_NEEDED if no_address else SUBJECT_UNSENDABLE
     return RenderedMail(
         subject=gettext(subject).format(title=event.title, number=number, kind=label),
         text=templating.render("mail/unsendable_notice.txt", **context),

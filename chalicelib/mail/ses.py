@@ -18,6 +18,18 @@ if TYPE_CHECKING:
 
 # SES answers that will not change if the same mail is sent again.
 _PERMANENT_SES_ERRORS = frozenset({"MessageRejected", "BadRequestException", "InvalidParameterValue"})
+# SES answers that no mail like this one gets past until someone changes a setting (SES API v2 SendEmail's
+# errors, and IAM's AccessDenied for a sender the role may not use): retrying only loops, so the mail is held.
+_BLOCKING_SES_ERRORS = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "AccountSuspendedException",
+        "MailFromDomainNotVerifiedException",
+        "NotFoundException",  # the configuration set is gone
+        "SendingPausedException",
+    }
+)
 
 
 class TransientSendError(Exception):
@@ -26,6 +38,14 @@ class TransientSendError(Exception):
 
 class PermanentSendError(Exception):
     """SES refused this particular mail; retrying will not help."""
+
+
+class BlockedSendError(PermanentSendError):
+    """SES refuses every mail like this until an operator fixes a setting (the sender, the account)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class Mailer(Protocol):
@@ -57,6 +77,8 @@ class SesMailer:
             return self._client.send_email(**kwargs)["MessageId"]
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
+            if code in _BLOCKING_SES_ERRORS:
+                raise BlockedSendError(code) from exc
             if code in _PERMANENT_SES_ERRORS:
                 raise PermanentSendError(code) from exc
             raise TransientSendError(code or "unknown SES error") from exc

@@ -72,6 +72,7 @@ QUEUE_EVENT = "EVENT"
 QUEUE_REMINDER = "REMINDER"
 QUEUE_MAIL = "MAIL"
 QUEUE_BROADCAST = "BROADCAST"
+QUEUE_HELD = "HELD"  # mail SES refused for a setting, waiting for `make replay-mail`
 
 # Site-wide items (organizer sign-ins and sessions) live under a slug no event can have (events.SLUG_PATTERN
 # allows no underscore), so their mail rides the event outbox, its stream and its sweeper unchanged.

@@ -32,6 +32,17 @@ BUILDER_REMINDER_LATE = N_("開始より前に届くようにしてください"
 BUILDER_REMINDER_TWICE = N_("同じリマインダーが2つあります")
 BUILDER_TOO_LONG = N_("長すぎます。短くしてください")
 BUILDER_RETENTION = N_("1から3650までの日数で入力してください")
+# The event's own sender, when this deployment cannot send as it (usecases/senders.py).
+SENDER_REFUSED = {
+    "not_in_stack": N_(
+        "この送信元は、このサイトの送信設定にありません（メールがすべて届かなくなります）。空欄にしてサイトの送信元を使うか、"
+        "管理者に、送信元として追加してもう一度デプロイするよう依頼してください"
+    ),
+    "not_verified": N_(
+        "この送信元（またはそのドメイン）は、Amazon SES でまだ確認されていません。"
+        "管理者にSESでの確認を依頼するか、空欄にしてサイトの送信元を使ってください"
+    ),
+}
 BUILDER_OTHER = N_("この内容では保存できません。入力を見直してください：{problem}")
 
 # Edits that would strand people (usecases/strandings.py): refused with how many, and what to do first.

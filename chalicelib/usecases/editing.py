@@ -8,6 +8,7 @@ more seats move the line up at once; fewer seats than are taken is refused with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -17,6 +18,7 @@ from chalicelib.domain.event_file import parse_event_text
 from chalicelib.store.dynamo import Table
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.publishing import Publication, load_event
+from chalicelib.usecases.senders import SenderRefusal
 from chalicelib.usecases.strandings import Stranding, strandings
 
 MAX_TEXT = 100_000  # an event file is a few KB; this keeps a pasted mistake from filling an item
@@ -38,10 +40,14 @@ class Checked:
     problem: str = ""
     seats_taken: int = 0  # for a refusal to go below the seats taken
     stranded: tuple[Stranding, ...] = ()  # the edits that would strand registrants (strandings.py)
+    sender_refused: SenderRefusal | None = None  # the event's own sender cannot send (senders.py)
 
 
-def check(table: Table, text: str, purpose: Purpose, slug: str = "") -> Checked:
-    """Parse and check the text against the table: slug free (create) or unchanged (edit), enough seats."""
+def check(table: Table, text: str, purpose: Purpose, slug: str = "", sender: SenderCheck | None = None) -> Checked:
+    """Parse and check the text against the table: slug free (create) or unchanged (edit), enough seats.
+
+    `sender`: why the event's own sender cannot send (None: it can); asked only when the event names one.
+    """
     if len(text) > MAX_TEXT:
         return Checked(text, None, f"the event file is too long ({len(text)} characters; at most {MAX_TEXT})")
     try:
@@ -59,7 +65,20 @@ def check(table: Table, text: str, purpose: Purpose, slug: str = "") -> Checked:
     stranded = tuple(strandings(table, existing.event, event)) if existing is not None else ()
     if stranded:
         return Checked(text, None, "; ".join(s.problem for s in stranded), taken, stranded)
+    refused = sender(event.contact.sender) if sender is not None and event.contact.sender else None
+    if refused is not None:
+        problem = f"[contact] sender {event.contact.sender!r} cannot send mail here: {SENDER_PROBLEMS[refused]}"
+        return Checked(text, None, problem, taken, sender_refused=refused)
     return Checked(text, event, seats_taken=taken)
+
+
+SenderCheck = Callable[[str], SenderRefusal | None]
+# For the file editor (experts): the builder shows the same beside the sender field, in Japanese.
+SENDER_PROBLEMS = {
+    SenderRefusal.NOT_IN_STACK: "the stack's role may not send as it or its domain (name it in the stage or an"
+    " event file and deploy, or use the stage's sender)",
+    SenderRefusal.NOT_VERIFIED: "SES has not verified it or its domain for sending in this region",
+}
 
 
 def save(table: Table, checked: Checked, now: datetime, draft: bool = False) -> Publication:

@@ -53,6 +53,7 @@ class MailStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"  # never to be sent: a sign-in link asked for an address that is no organizer's
+    HELD = "held"  # SES refused it for a setting (the sender, the account): sent by `make replay-mail` after the fix
 
 
 def confirmation_id(registration_id: str, resend: str = "") -> str:
@@ -227,6 +228,43 @@ class DynamoOutbox:
         }
         with contextlib.suppress(TransactionCancelled):  # told already, or the registration is gone
             self.table.transact([needs_contact, put_new_mail(notice)])
+
+    def hold(self, slug: str, mail_id: str, at: datetime, error: str) -> None:
+        """sending -> held: out of the queue of work, into the queue of held mail, with why."""
+        self.table.update(
+            schema.mail_key(slug, mail_id),
+            "SET #status = :held, last_error = :error, #queue = :queue, #due = :at REMOVE lease_until",
+            values={":held": MailStatus.HELD.value, ":error": error, ":queue": schema.QUEUE_HELD, ":at": iso(at)},
+            names={"#status": "status", "#queue": schema.QUEUE, "#due": schema.DUE},
+        )
+
+    def tell_organizer_blocked(self, slug: str, held: Item, code: str, now: datetime) -> None:
+        """Queue the organizer's notice that SES refuses this event's mail for `code`: once per event, cause and day."""
+        notice = _organizer_notice(slug, held, now, blocked=code)
+        notice_id = f"blocked-notice-{code}-{now:%Y%m%d}"
+        notice.update(schema.mail_key(slug, notice_id), mail_id=notice_id)
+        with contextlib.suppress(ConditionFailed):  # told already today
+            self.table.put(notice, condition="attribute_not_exists(pk)")
+
+    def release_held(self, now: datetime, limit: int = 1000) -> int:
+        """Held mail back into the queue of work (after the fix), due now; returns how many."""
+        released = 0
+        for row in itertools.islice(schema.due_by(self.table, schema.QUEUE_HELD, now), limit):
+            with contextlib.suppress(ConditionFailed):  # released by another replay meanwhile
+                self.table.update(
+                    {schema.PK: row[schema.PK], schema.SK: row[schema.SK]},
+                    "SET #status = :pending, #queue = :mail, #due = :now",
+                    values={
+                        ":pending": MailStatus.PENDING.value,
+                        ":held": MailStatus.HELD.value,
+                        ":mail": schema.QUEUE_MAIL,
+                        ":now": iso(now),
+                    },
+                    names={"#status": "status", "#queue": schema.QUEUE, "#due": schema.DUE},
+                    condition="#status = :held",
+                )
+                released += 1
+        return released
 
     def waiting_since(self, moment: datetime, limit: int) -> list[tuple[str, str]]:
         """(slug, mail id) of up to `limit` mails still unsent that were queued at `moment` or before."""

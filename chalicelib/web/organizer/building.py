@@ -20,7 +20,7 @@ from chalicelib.usecases.staff import Role
 from chalicelib.web.headers import PRIVATE
 from chalicelib.web.http import query_params, see_other
 from chalicelib.web.organizer.access import Visit, get, home, post, routes
-from chalicelib.web.organizer.editor import preview_page
+from chalicelib.web.organizer.editor import preview_page, sender_check
 
 if TYPE_CHECKING:  # the builder loads with its routes, not with every container of the site (cold start)
     from chalicelib.usecases.builder_rows import Row
@@ -107,7 +107,8 @@ def _take(visit: Visit, state: EventState | None) -> Response:
     if built.errors:
         return _builder(visit, built.values, built.rows, state, built.errors)
     purpose = editing.Purpose.CREATE if creating else editing.Purpose.EDIT
-    checked = editing.check(current().table, built.text, purpose, "" if state is None else state.event.slug)
+    slug = "" if state is None else state.event.slug
+    checked = editing.check(current().table, built.text, purpose, slug, sender_check())
     if checked.event is None:
         return _builder(visit, built.values, built.rows, state, _table_refusal(checked))
     return _preview_or_save(visit, state, checked, action)
@@ -118,7 +119,7 @@ def _from_preview(visit: Visit, state: EventState | None, text: str, action: str
     from chalicelib.usecases import builder, editing
 
     purpose = editing.Purpose.CREATE if state is None else editing.Purpose.EDIT
-    checked = editing.check(current().table, text, purpose, "" if state is None else state.event.slug)
+    checked = editing.check(current().table, text, purpose, "" if state is None else state.event.slug, sender_check())
     if action == "edit" or checked.event is None:
         # Back to the form with what was previewed (re-read from the file it made; nothing is lost).
         values, rows = builder.builder_values(checked.event or parse_event_text(text))
@@ -146,6 +147,8 @@ def _table_refusal(checked: Checked) -> dict[str, str]:
     """What the table refused (the address taken, fewer seats than taken, people stranded), beside its field."""
     if checked.stranded:
         return {s.field: gettext(s.said).format(count=s.count) for s in checked.stranded}
+    if checked.sender_refused is not None:
+        return {"sender": bmsg.SENDER_REFUSED[checked.sender_refused.value]}
     problem = checked.problem
     if "is taken by another event" in problem:
         return {"slug": bmsg.BUILDER_SLUG_TAKEN}

@@ -21,6 +21,9 @@ from chalicelib.web.headers import PRIVATE
 from chalicelib.web.http import html, see_other
 from chalicelib.web.organizer.access import Visit, base, get, home, post
 
+if TYPE_CHECKING:
+    from chalicelib.usecases.editing import SenderCheck
+
 if TYPE_CHECKING:  # the editor's use cases load with its routes, not with every container of the site
     from chalicelib.usecases.editing import Checked
 
@@ -53,6 +56,14 @@ def save_event_file(visit: Visit, slug: str) -> Response:
     return _edited(visit, False, slug, f"{home()}/events/{slug}/edit-file", state.event, state.draft)
 
 
+def sender_check() -> SenderCheck:
+    """Why an event's own sender cannot send from this deployment (None: it can)."""
+    from chalicelib.usecases import senders
+
+    s = current()
+    return lambda address: senders.refusal(address, s.settings.sendable_identities, s.sender_verified)
+
+
 def _editor(visit: Visit, text: str, action: str, event: Any = None, problem: str = "", status: int = 200) -> Response:
     errors = {"text": problem} if problem else {}
     return visit.page("editor.html", status, text=text, action=action, event=event, errors=errors)
@@ -65,7 +76,7 @@ def _edited(visit: Visit, new: bool, slug: str, action: str, event: Any = None, 
     if visit.fields.get("action") == "edit":
         return _editor(visit, text, action, event)
     purpose = editing.Purpose.CREATE if new else editing.Purpose.EDIT
-    checked = editing.check(current().table, text, purpose, slug)
+    checked = editing.check(current().table, text, purpose, slug, sender_check())
     if checked.event is None:
         problem = gettext(msg.EDITOR_PROBLEM).format(problem=checked.problem)
         return _editor(visit, text, action, event, problem, 400)
