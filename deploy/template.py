@@ -424,11 +424,34 @@ _THROTTLED_PAGE = (
 
 
 def client_throttle(stage: Stage, api_stage: str) -> dict[str, Any]:
-    """Per-client throttling at the edge of the API: AWS WAF's rate-based rule, keyed by address."""
-    if not stage.rate_limit_per_ip:
+    """Per-client throttling at the edge of the API (AWS WAF rate-based rules, keyed by address).
+
+    Only what a flood harms is counted: the forms' POSTs and organizer sign-in, never pages, since one
+    address may carry a whole prefecture's staff. Addresses the stage exempts are never counted.
+    """
+    limits = {"form-posts": (stage.rate_limit_posts, "/events/"), "sign-in": (stage.rate_limit_sign_in, "/sign-in")}
+    limits = {name: limit for name, limit in limits.items() if limit[0]}
+    if not limits:
         return {}
     metric = f"{stage.stack_name}-per-client"
     visibility = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": metric}
+    exempt = _exempt_sets(stage)
+    rules = [
+        {
+            "Name": name,
+            "Priority": priority,
+            "Statement": {
+                "RateBasedStatement": {
+                    "Limit": limit,
+                    "AggregateKeyType": "IP",
+                    "ScopeDownStatement": {"AndStatement": {"Statements": _counted(path, exempt)}},
+                }
+            },
+            "Action": {"Block": {"CustomResponse": {"ResponseCode": 429, "CustomResponseBodyKey": "throttled"}}},
+            "VisibilityConfig": {**visibility, "MetricName": f"{metric}-{name}"},
+        }
+        for priority, (name, (limit, path)) in enumerate(limits.items())
+    ]
     return {
         CLIENT_THROTTLE: {
             "Type": "AWS::WAFv2::WebACL",
@@ -437,21 +460,10 @@ def client_throttle(stage: Stage, api_stage: str) -> dict[str, Any]:
                 "DefaultAction": {"Allow": {}},
                 "VisibilityConfig": visibility,
                 "CustomResponseBodies": {"throttled": {"ContentType": "TEXT_HTML", "Content": _THROTTLED_PAGE}},
-                "Rules": [
-                    {
-                        "Name": "per-client-rate",
-                        "Priority": 0,
-                        "Statement": {
-                            "RateBasedStatement": {"Limit": stage.rate_limit_per_ip, "AggregateKeyType": "IP"}
-                        },
-                        "Action": {
-                            "Block": {"CustomResponse": {"ResponseCode": 429, "CustomResponseBodyKey": "throttled"}}
-                        },
-                        "VisibilityConfig": {**visibility, "MetricName": f"{metric}-rule"},
-                    }
-                ],
+                "Rules": rules,
             },
         },
+        **exempt,
         f"{CLIENT_THROTTLE}Association": {
             "Type": "AWS::WAFv2::WebACLAssociation",
             # The stage SAM makes for the API: the association needs it to exist first.
@@ -465,6 +477,42 @@ def client_throttle(stage: Stage, api_stage: str) -> dict[str, Any]:
             },
         },
     }
+
+
+def _matches(field: dict[str, Any], text: str, how: str) -> dict[str, Any]:
+    return {
+        "ByteMatchStatement": {
+            "FieldToMatch": field,
+            "SearchString": text,
+            "PositionalConstraint": how,
+            "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+        }
+    }
+
+
+def _counted(path: str, exempt: dict[str, Any]) -> list[dict[str, Any]]:
+    """A POST whose path holds `path`, from an address no exempt set holds."""
+    statements = [_matches({"Method": {}}, "POST", "EXACTLY"), _matches({"UriPath": {}}, path, "CONTAINS")]
+    statements += [
+        {"NotStatement": {"Statement": {"IPSetReferenceStatement": {"Arn": {"Fn::GetAtt": [name, "Arn"]}}}}}
+        for name in exempt
+    ]
+    return statements
+
+
+def _exempt_sets(stage: Stage) -> dict[str, Any]:
+    """The stage's exempt addresses as WAF IP sets, one per IP version in use."""
+    sets: dict[str, Any] = {}
+    for version, blocks in (
+        ("IPV4", [b for b in stage.rate_limit_exempt if ":" not in b]),
+        ("IPV6", [b for b in stage.rate_limit_exempt if ":" in b]),
+    ):
+        if blocks:
+            sets[f"{CLIENT_THROTTLE}Exempt{version.title()}"] = {
+                "Type": "AWS::WAFv2::IPSet",
+                "Properties": {"Scope": "REGIONAL", "IPAddressVersion": version, "Addresses": blocks},
+            }
+    return sets
 
 
 def outputs(stage: Stage, api_stage: str) -> dict[str, Any]:
