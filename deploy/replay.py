@@ -71,8 +71,10 @@ def _receive_all(sqs: Any, queue: str) -> list[str]:
     """Receipt handles of every message in the queue (hidden from others for 5 minutes meanwhile)."""
     receipts: list[str] = []
     while True:
+        # Long polling (any wait above 0) asks every SQS server; short polling samples some, and can answer
+        # "empty" while letters remain ("Amazon SQS short and long polling"). One second keeps the end quick.
         messages = sqs.receive_message(
-            QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=300, WaitTimeSeconds=0
+            QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=300, WaitTimeSeconds=1
         ).get("Messages", [])
         if not messages:
             return receipts

@@ -34,8 +34,13 @@ DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 STREAM_MAX_RETRIES = 10
 STREAM_MAX_RECORD_AGE_SECONDS = 6 * 3600
 ALARM_PERIOD_SECONDS = 300
+# API Gateway (REST) gives up on an integration after 29 s ("Amazon API Gateway quotas"): the site's function
+# stops first, so its error is its own (logged, alarmed), never a 504 while it keeps writing.
+API_TIMEOUT_SECONDS = 28
 # SES starts reviewing an account at a 5 % bounce rate; warn before that.
 BOUNCE_RATE_ALARM = 0.04
+# SES places an account under review at a complaint rate of 0.1 % (its Developer Guide, "Reputation metrics").
+COMPLAINT_RATE_ALARM = 0.0008
 
 
 class Grant(Enum):
@@ -231,6 +236,8 @@ def function_resources(stage: Stage, function: Function, senders: list[str], api
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": {"Ref": logs}},
         "Environment": {"Variables": environment(stage, function, api_stage, senders)},
     }
+    if function.kind == "api":
+        properties["Timeout"] = API_TIMEOUT_SECONDS
     if function.kind in ("schedule", "topic"):  # invoked asynchronously: failures after retries go here
         properties["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [JOB_DEAD_LETTERS, "Arn"]}}
     if function.kind == "topic" and function.event_id:
@@ -287,8 +294,12 @@ def environment(stage: Stage, function: Function, api_stage: str, senders: Itera
 
 
 def _stream_source() -> dict[str, Any]:
-    # Only outbox items wake the mail function: a registration writes four items, one of them mail.
-    mail_only = {"dynamodb": {"NewImage": {schema.SK: {"S": [{"prefix": schema.MAIL_PREFIX}]}}}}
+    # Only new outbox items wake the mail function: a registration writes four items, one of them mail, and
+    # each mail is then written twice more (claimed, marked), which must not invoke it again.
+    mail_only = {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {schema.SK: {"S": [{"prefix": schema.MAIL_PREFIX}]}}},
+    }
     return {
         "Stream": {"Fn::GetAtt": [TABLE, "StreamArn"]},
         # From the start of the stream: mail written while the stack was being created is not skipped.
@@ -412,6 +423,14 @@ def stack_alarms(stage: Stage) -> dict[str, Any]:
         [],
         "Maximum",
         BOUNCE_RATE_ALARM,
+    )
+    alarms["MailComplaintRateAlarm"] = _alarm(
+        "the account's complaint rate is close to where SES reviews it",
+        "AWS/SES",
+        "Reputation.ComplaintRate",
+        [],
+        "Maximum",
+        COMPLAINT_RATE_ALARM,
     )
     return alarms
 
@@ -564,6 +583,8 @@ def _api_properties(stage: Stage, api_stage: str) -> dict[str, Any]:
             "DomainName": domain.name,
             "CertificateArn": domain.certificate_arn,
             "EndpointConfiguration": "EDGE",
+            # Browsers of the last decade all speak TLS 1.2; TLS 1.0 and 1.1 are retired (RFC 8996).
+            "SecurityPolicy": "TLS_1_2",
             **({"Route53": {"HostedZoneId": domain.hosted_zone_id}} if domain.hosted_zone_id else {}),
         }
     return properties

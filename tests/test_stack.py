@@ -506,3 +506,40 @@ def test_the_gateway_responses_are_part_of_the_deployed_api_definition(plain: di
     responses = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
     assert "ページが見つかりません" in responses["MISSING_AUTHENTICATION_TOKEN"]["responseTemplates"]["text/html"]
+
+
+def test_the_template_keeps_clear_of_the_traps_a_real_account_meets(stage: Stage, artifact: Artifact) -> None:
+    """Issue 26, finding 13 (each of these was missing from the template of 4a393e0)."""
+    domain = CustomDomain("uketsuke.example.jp", "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c", "Z0123ABC")
+    fragment = merge_template(dataclasses.replace(stage, custom_domain=domain), app_functions(), [stage.sender], "api")
+    merged = TemplateDeepMerger().merge(fragment, artifact.template())
+    resources = merged["Resources"]
+    # API Gateway gives up after 29 s: the site's function stops before it, the jobs keep their minute.
+    assert resources["APIHandler"]["Properties"]["Timeout"] <= 29
+    assert resources["SendReminders"]["Properties"]["Timeout"] == 60
+    # The mail function wakes for new outbox items only, not for their claims and marks.
+    stream = resources["DeliverMail"]["Properties"]["Events"]["DeliverMailDynamodbEventSource"]["Properties"]
+    assert json.loads(stream["FilterCriteria"]["Filters"][0]["Pattern"])["eventName"] == ["INSERT"]
+    # TLS 1.2 at least on the organizer's own domain.
+    assert resources["RestAPI"]["Properties"]["Domain"]["SecurityPolicy"] == "TLS_1_2"
+    # Complaints are watched beside bounces.
+    alarms = resources_of(merged, "AWS::CloudWatch::Alarm")
+    assert {a["Properties"]["MetricName"] for a in alarms.values()} >= {
+        "Reputation.BounceRate",
+        "Reputation.ComplaintRate",
+    }
+
+
+def test_replaying_reads_the_dead_letters_with_long_polling() -> None:
+    """Short polling samples some SQS servers and may answer empty while letters remain."""
+    from deploy.replay import _receive_all
+
+    asked: list[dict[str, Any]] = []
+
+    class Queue:
+        def receive_message(self, **kwargs: Any) -> dict[str, Any]:
+            asked.append(kwargs)
+            return {"Messages": [{"ReceiptHandle": "r1"}]} if len(asked) == 1 else {}
+
+    assert _receive_all(Queue(), "q") == ["r1"]
+    assert all(call["WaitTimeSeconds"] >= 1 for call in asked)
