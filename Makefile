@@ -1,5 +1,7 @@
 # uketsuke: `make run` serves the app locally, `make test` runs every check. Both install what they need.
-PYTHON ?= python3
+# The newest Python that both Lambda and uketsuke run, of those this machine has: Chalice packages the
+# functions for the Python that runs it, so a deploy gets the newest runtime (deploy/preflight.py's dates).
+PYTHON ?= $(firstword $(foreach version,3.14 3.13 3.12 3.11,$(shell command -v python$(version) 2>/dev/null)) python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed

@@ -20,9 +20,25 @@ from deploy.stage import Stage, stage_path
 # new functions ("Lambda runtimes" in the Lambda Developer Guide), and Chalice 1.34 packages for the
 # Python that runs it, mapping each of 3.10 to 3.14 to the same Lambda runtime (chalice/config.py).
 LAMBDA_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
-# Runtimes past their Lambda deprecation date (same page): they still deploy for a while, but get no
-# more security patches, and Lambda later blocks creating and then updating functions on them.
-LAMBDA_DEPRECATED = {"3.11": date(2026, 6, 30)}
+
+
+@dataclass(frozen=True)
+class RuntimeDates:
+    """A runtime's end of support on Lambda ("Lambda runtimes", its table of supported runtimes)."""
+
+    deprecated: date  # no more security patches, no technical support
+    create_blocked: date | None = None  # a new stage can no longer create its functions on it
+    update_blocked: date | None = None  # a deploy can no longer update them either
+    os_ended: date | None = None  # its operating system's end of life, before the runtime's own
+
+
+LAMBDA_DATES = {
+    # On Amazon Linux 2, whose end of life (2026-06-30) leaves it only critical security patches until then.
+    "3.11": RuntimeDates(date(2027, 6, 30), date(2027, 7, 31), date(2027, 8, 31), os_ended=date(2026, 6, 30)),
+    "3.12": RuntimeDates(date(2028, 10, 31)),
+    "3.13": RuntimeDates(date(2029, 6, 30), date(2029, 7, 31), date(2029, 8, 31)),
+    "3.14": RuntimeDates(date(2029, 6, 30), date(2029, 7, 31), date(2029, 8, 31)),
+}
 
 
 class Level(Enum):
@@ -44,7 +60,7 @@ def check_python(version: tuple[int, int] | None = None, today: date | None = No
     """The Python running the deploy is one Lambda runs, since Chalice packages for that version."""
     major, minor = version or sys.version_info[:2]
     found = f"{major}.{minor}"
-    rebuild = "make clean && make deploy PYTHON=python3.12 STAGE=..."
+    rebuild = "make clean && make deploy PYTHON=python3.13 STAGE=..."
     if found not in LAMBDA_PYTHONS:
         return [
             Finding(
@@ -54,14 +70,37 @@ def check_python(version: tuple[int, int] | None = None, today: date | None = No
                 f"and rebuild the environment: {rebuild}",
             )
         ]
-    deprecated = LAMBDA_DEPRECATED.get(found)
-    if deprecated and (today or date.today()) >= deprecated:
+    dates, day = LAMBDA_DATES[found], today or date.today()
+    runtime = f"python{found}"
+    if dates.update_blocked and day >= dates.update_blocked:
+        return [
+            Finding(
+                Level.ERROR,
+                f"Lambda no longer updates functions on {runtime} (since "
+                f"{dates.update_blocked:%Y-%m-%d}): deploy from a newer Python: {rebuild}",
+            )
+        ]
+    if day >= dates.deprecated:
+        blocked = (
+            f"; a new stage cannot be created on it from {dates.create_blocked:%Y-%m-%d}, nor updated from"
+            f" {dates.update_blocked:%Y-%m-%d}"
+            if dates.create_blocked and dates.update_blocked
+            else ""
+        )
         return [
             Finding(
                 Level.WARNING,
-                f"Lambda deprecated its python{found} runtime on {deprecated:%Y-%m-%d}: the functions get no more "
-                "security patches, and Lambda will later refuse to create and then to update them. Deploy from a "
-                f"newer Python: {rebuild}",
+                f"Lambda deprecated its {runtime} runtime on {dates.deprecated:%Y-%m-%d}: the "
+                f"functions get no more security patches{blocked}. Deploy from a newer Python: {rebuild}",
+            )
+        ]
+    if dates.os_ended and day >= dates.os_ended:
+        return [
+            Finding(
+                Level.WARNING,
+                f"{runtime} runs on Amazon Linux 2, which reached its end of life on "
+                f"{dates.os_ended:%Y-%m-%d} (only critical security patches now); Lambda deprecates {runtime} on "
+                f"{dates.deprecated:%Y-%m-%d}. Deploy from Python 3.13 or 3.14 when you can: {rebuild}",
             )
         ]
     return []
@@ -242,6 +281,64 @@ def _verified(sesv2: Any, address: str) -> bool:
     return False
 
 
+# New accounts start with a Lambda concurrency quota far below the usual 1,000 ("Lambda quotas"): a flash
+# crowd at an announcement would be throttled at a few requests at once.
+MIN_CONCURRENCY = 100
+CONCURRENCY_QUOTA_CODE = "L-B99A9384"  # Service Quotas: AWS Lambda, "Concurrent executions"
+
+
+def check_certificate(acm: Any, stage: Stage) -> list[Finding]:
+    """The custom domain's certificate is issued and names the domain (ACM in us-east-1, for the edge)."""
+    domain = stage.custom_domain
+    if domain is None:
+        return []
+    try:
+        certificate = acm.describe_certificate(CertificateArn=domain.certificate_arn)["Certificate"]
+    except ClientError as exc:
+        return [
+            Finding(
+                Level.ERROR,
+                f"the certificate {domain.certificate_arn} could not be read in us-east-1 ({exc}):"
+                " check custom_domain.certificate_arn (it must be in us-east-1)",
+            )
+        ]
+    status = certificate.get("Status", "")
+    if status != "ISSUED":
+        return [
+            Finding(
+                Level.ERROR,
+                f"the certificate for {domain.name} is {status}, not ISSUED: finish its validation"
+                " in ACM (us-east-1), usually by adding the DNS record it shows, then deploy again",
+            )
+        ]
+    names = {certificate.get("DomainName", ""), *certificate.get("SubjectAlternativeNames", [])}
+    wildcard = "*." + domain.name.split(".", 1)[1]
+    if domain.name not in names and wildcard not in names:
+        return [
+            Finding(Level.ERROR, f"the certificate does not cover {domain.name} (it names {', '.join(sorted(names))})")
+        ]
+    return []
+
+
+def check_concurrency(lambda_client: Any) -> list[Finding]:
+    """The account's Lambda concurrency quota is not the reduced one of a new account."""
+    try:
+        limit = lambda_client.get_account_settings()["AccountLimit"]["ConcurrentExecutions"]
+    except (ClientError, BotoCoreError) as exc:
+        return [Finding(Level.WARNING, f"could not ask Lambda for this account's concurrency quota ({exc})")]
+    if limit >= MIN_CONCURRENCY:
+        return []
+    return [
+        Finding(
+            Level.WARNING,
+            f"this account may run only {limit} Lambda functions at once (new accounts start"
+            " low): a crowd opening the form after an announcement would get busy answers. Ask for 1000 in"
+            f" Service Quotas: aws service-quotas request-service-quota-increase --service-code lambda"
+            f" --quota-code {CONCURRENCY_QUOTA_CODE} --desired-value 1000",
+        )
+    ]
+
+
 def run_checks(session: Any, stage: Stage, senders: Iterable[str]) -> tuple[list[Finding], str | None]:
     """Every check, in the order an organizer would fix them; the account id if credentials work."""
     findings = check_python()
@@ -255,6 +352,9 @@ def run_checks(session: Any, stage: Stage, senders: Iterable[str]) -> tuple[list
     sesv2 = session.client("sesv2", region_name=stage.region)
     findings += check_senders(sesv2, stage, senders)
     findings += check_account(sesv2, stage)
+    findings += check_concurrency(session.client("lambda", region_name=stage.region))
+    if stage.custom_domain:  # its certificate is in us-east-1, where the edge endpoint needs it
+        findings += check_certificate(session.client("acm", region_name="us-east-1"), stage)
     return findings, account
 
 

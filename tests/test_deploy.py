@@ -31,6 +31,8 @@ from deploy.preflight import (
     Finding,
     Level,
     check_account,
+    check_certificate,
+    check_concurrency,
     check_python,
     check_resource_types,
     check_runtime,
@@ -38,7 +40,7 @@ from deploy.preflight import (
     run_checks,
 )
 from deploy.sam import resource_types
-from deploy.stage import StageError, parse_stage, read_stage
+from deploy.stage import CustomDomain, StageError, parse_stage, read_stage
 from local import engines
 from tests.conftest import Engines, World, attendee, mailbox
 
@@ -185,15 +187,57 @@ def test_a_send_rate_above_the_accounts_quota_is_refused(sesv2: tuple[Any, Stubb
     assert "set ses_max_send_rate = 14" in problem
 
 
+def concurrency(limit: int) -> dict[str, Any]:
+    return {"AccountLimit": {"ConcurrentExecutions": limit, "UnreservedConcurrentExecutions": limit}}
+
+
+def test_a_new_accounts_reduced_lambda_concurrency_is_warned_with_the_request_to_raise_it() -> None:
+    client = boto3.client("lambda", region_name="ap-northeast-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        stub.add_response("get_account_settings", concurrency(10))
+        stub.add_response("get_account_settings", concurrency(1000))
+        (low,) = check_concurrency(client)
+        assert check_concurrency(client) == []
+    assert low.level is Level.WARNING and "only 10 Lambda functions at once" in low.message
+    assert "--quota-code L-B99A9384 --desired-value 1000" in low.message
+
+
+def test_a_custom_domains_certificate_must_be_issued_and_name_the_domain() -> None:
+    domain = CustomDomain("uketsuke.example.jp", "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c")
+    stage = dataclasses.replace(read_stage("example"), custom_domain=domain)
+    client = boto3.client("acm", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+    def certificate(status: str, *names: str) -> dict[str, Any]:
+        return {"Certificate": {"Status": status, "DomainName": names[0], "SubjectAlternativeNames": list(names)}}
+
+    with Stubber(client) as stub:
+        stub.add_response("describe_certificate", certificate("PENDING_VALIDATION", "uketsuke.example.jp"))
+        stub.add_response("describe_certificate", certificate("ISSUED", "other.example.jp"))
+        stub.add_response("describe_certificate", certificate("ISSUED", "*.example.jp"))
+        (pending,) = errors(check_certificate(client, stage))
+        (elsewhere,) = errors(check_certificate(client, stage))
+        assert check_certificate(client, stage) == []
+    assert "PENDING_VALIDATION, not ISSUED" in pending and "does not cover uketsuke.example.jp" in elsewhere
+    assert check_certificate(client, read_stage("example")) == []  # no custom domain: nothing asked
+
+
 def test_python_must_be_one_lambda_and_uketsuke_both_run() -> None:
     for supported in ((3, 12), (3, 13), (3, 14)):
-        assert check_python(supported) == []
+        assert check_python(supported, date(2026, 12, 3)) == []
+    # Lambda's own dates for python3.11 (its runtimes table): Amazon Linux 2 ended 2026-06-30, the runtime is
+    # deprecated 2027-06-30, creating on it is blocked 2027-07-31 and updating 2027-08-31.
     assert check_python((3, 11), date(2026, 6, 29)) == []
-    (deprecated,) = check_python((3, 11), date(2026, 11, 30))  # deploys, but warned
-    assert deprecated.level is Level.WARNING and "deprecated its python3.11 runtime on 2026-06-30" in deprecated.message
+    (aging,) = check_python((3, 11), date(2026, 12, 3))  # deploys, warned of its operating system
+    assert aging.level is Level.WARNING and "Amazon Linux 2" in aging.message and "2027-06-30" in aging.message
+    (deprecated,) = check_python((3, 11), date(2027, 7, 1))
+    assert deprecated.level is Level.WARNING and "deprecated its python3.11 runtime on 2027-06-30" in deprecated.message
+    assert "2027-07-31" in deprecated.message and "2027-08-31" in deprecated.message
+    (blocked,) = errors(check_python((3, 11), date(2027, 8, 31)))
+    assert "no longer updates functions on python3.11" in blocked
+    assert check_python((3, 13), date(2029, 6, 29)) == []
     for unsupported in ((3, 10), (3, 15), (3, 8)):
         (problem,) = errors(check_python(unsupported))
-        assert "it supports Python 3.11, 3.12, 3.13, 3.14" in problem and "PYTHON=python3.12" in problem
+        assert "it supports Python 3.11, 3.12, 3.13, 3.14" in problem and "PYTHON=python3.13" in problem
 
 
 def test_every_resource_type_is_asked_of_cloudformation_in_the_region(
@@ -641,10 +685,12 @@ def test_make_deploy_checks_builds_uploads_deploys_loads_events_and_ends_with_th
     table = "uketsuke-example-Table-XYZ"
     engines.create_table(dynamodb, table_definition(table))
     ses = boto3.client("sesv2", region_name="ap-northeast-1", aws_access_key_id="x", aws_secret_access_key="x")
+    lambda_ = boto3.client("lambda", region_name="ap-northeast-1", aws_access_key_id="x", aws_secret_access_key="x")
     session = LocalSession(
         {
             "sts": engines.local_client("sts", local_engines.moto),
             "sesv2": ses,
+            "lambda": lambda_,
             "s3": engines.local_client("s3", local_engines.moto),
             "cloudformation": cfn,
             "dynamodb": dynamodb,
@@ -663,9 +709,10 @@ def test_make_deploy_checks_builds_uploads_deploys_loads_events_and_ends_with_th
     events(stub, ("uketsuke-example", "CREATE_COMPLETE", ""))
     stack(stub, "CREATE_COMPLETE", OUTPUTS)
     try:
-        with Stubber(ses) as ses_stub:
+        with Stubber(ses) as ses_stub, Stubber(lambda_) as lambda_stub:
             ses_stub.add_response("get_email_identity", identity(True), {"EmailIdentity": "example.jp"})
             ses_stub.add_response("get_account", account())
+            lambda_stub.add_response("get_account_settings", concurrency(1000))
             code = deploy_main(["deploy", "--stage", "example"], session_factory=lambda **_: session)
         out = capsys.readouterr().out
         assert code == 0, out
@@ -727,7 +774,10 @@ def replay(cloudformation: tuple[Any, Stubber], dead_letter: DeadLetter, **clien
 def test_replay_mail_sends_what_is_unsent_and_clears_the_dead_letters(
     cloudformation: tuple[Any, Stubber], dead_letter: DeadLetter, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for expected in ("1 dead letter(s); 1 mail(s) sent now", "0 dead letter(s); 0 mail(s) sent now"):
+    for expected in (
+        "1 dead letter(s); 0 held mail(s) released; 1 mail(s) sent now",
+        "0 dead letter(s); 0 held mail(s) released; 0 mail(s) sent now",
+    ):
         assert replay(cloudformation, dead_letter) == 0
         assert capsys.readouterr().out.strip() == expected
     assert [m["To"] for m in mailbox()] == ["taro@example.jp"]
@@ -748,12 +798,12 @@ def test_replay_mail_while_sending_still_fails_keeps_the_mail_and_the_dead_lette
     )
     assert replay(cloudformation, dead_letter, sesv2=unreachable) == 1
     out, err = capsys.readouterr()
-    assert out.strip() == "1 dead letter(s); 0 mail(s) sent now"
+    assert out.strip() == "1 dead letter(s); 0 held mail(s) released; 0 mail(s) sent now"
     assert "some mail still fails" in err and mailbox() == []
     [mail] = world.table.query("pk = :pk AND begins_with(sk, :mail)", {":pk": "EVENT#cdo-seminar", ":mail": "MAIL#"})
     assert mail["status"] == "pending" and mail["last_error"].startswith("TransientSendError: EndpointConnectionError")
     # Once SES answers, the next replay (even at once) sends the mail and accounts for the same letter.
     assert replay(cloudformation, dead_letter) == 0
-    assert capsys.readouterr().out.strip() == "1 dead letter(s); 1 mail(s) sent now"
+    assert capsys.readouterr().out.strip() == "1 dead letter(s); 0 held mail(s) released; 1 mail(s) sent now"
     assert [m["To"] for m in mailbox()] == ["taro@example.jp"]
     assert dead_letter.sqs.receive_message(QueueUrl=dead_letter.queue).get("Messages", []) == []
