@@ -16,7 +16,7 @@ WORKERS ?= auto
 PYTEST_ARGS ?=
 N ?= 20
 
-.PHONY: run test test-fast test-repeat screenshots bench templates catalogs lint pytest deps system-run system-test load-events deploy destroy replay-mail package check-stage clean
+.PHONY: run test test-fast test-repeat screenshots bench templates catalogs lint pytest deps system-run system-test load-events deploy destroy replay-mail replay-jobs package check-stage clean
 
 run: deps ## Serve the app on http://localhost:8000 with a mail viewer on :8025 (Ctrl-C stops all)
 	$(PY) -m local.run $(RUN_ARGS)
@@ -67,6 +67,9 @@ deploy: check-stage $(PIP_STAMP) ## Create or update STAGE in your AWS account (
 
 destroy: check-stage $(PIP_STAMP) ## Delete STAGE's stack; its table of registrations is kept unless DELETE_DATA=yes
 	$(PY) -m deploy destroy --stage $(STAGE) $(if $(filter yes,$(DELETE_DATA)),--delete-data) $(if $(filter yes,$(YES)),--yes)
+
+replay-jobs: check-stage $(PIP_STAMP) ## After fixing why a job failed (its alarm): run every job once now, clear its dead letters
+	$(PY) -m deploy replay-jobs --stage $(STAGE)
 
 replay-mail: check-stage $(PIP_STAMP) ## After fixing why mail failed: send all unsent mail of STAGE now, clear its dead letters
 	$(PY) -m deploy replay-mail --stage $(STAGE)

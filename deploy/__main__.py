@@ -1,4 +1,4 @@
-"""`python -m deploy {check,package,deploy,destroy,replay-mail} --stage NAME`: what the make targets run."""
+"""`python -m deploy {check,package,deploy,destroy,replay-mail,replay-jobs} --stage NAME`: what the make targets run."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from chalicelib.usecases.publishing import load_event_files
 from deploy.cloudformation import Deployer, DeployError
 from deploy.package import PackageError, build, event_files, senders
 from deploy.preflight import Level, check_resource_types, check_runtime, run_checks
-from deploy.replay import replay_mail
+from deploy.replay import replay_jobs, replay_mail
 from deploy.sam import resource_types
 from deploy.stage import Stage, StageError, read_stage
 
@@ -81,10 +81,14 @@ def destroy(stage: Stage, session: Any, delete_data: bool, confirm: Callable[[st
     deployer.destroy(stage.stack_name, delete_data, session.client("dynamodb"))
 
 
+def _outputs(stage: Stage, session: Any) -> dict[str, str]:
+    return Deployer(session.client("cloudformation"), session.client("s3"), stage.region).outputs(stage.stack_name)
+
+
 def main(argv: list[str] | None = None, session_factory: Callable[..., Any] = boto3.session.Session) -> int:
     """Entry point; tests pass a session that talks to local engines."""
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__)
-    parser.add_argument("command", choices=["check", "package", "deploy", "destroy", "replay-mail"])
+    parser.add_argument("command", choices=["check", "package", "deploy", "destroy", "replay-mail", "replay-jobs"])
     parser.add_argument("--stage", required=True, help="the name of a file in deploy/stages/, without .toml")
     parser.add_argument("--delete-data", action="store_true", help="destroy: delete the table of registrations too")
     parser.add_argument("--yes", action="store_true", help="destroy: do not ask for confirmation")
@@ -101,11 +105,14 @@ def main(argv: list[str] | None = None, session_factory: Callable[..., Any] = bo
         elif args.command == "deploy":
             url = deploy(stage, session)
             print(f"uketsuke {stage.name} is live at:\n{url}")
+        elif args.command == "replay-jobs":
+            replayed = replay_jobs(stage, session, _outputs(stage, session))
+            ran = ", ".join(f"{name} {report}" for name, report in replayed.ran.items())
+            print(f"{replayed.dead_letters} dead letter(s); ran {ran or 'nothing'}; {replayed.feedback} SES notice(s)")
+            if replayed.still_failing:
+                raise Stop(f"a job still fails ({replayed.still_failing}); the dead letters are kept")
         elif args.command == "replay-mail":
-            outputs = Deployer(session.client("cloudformation"), session.client("s3"), stage.region).outputs(
-                stage.stack_name
-            )
-            done = replay_mail(stage, session, outputs)
+            done = replay_mail(stage, session, _outputs(stage, session))
             print(
                 f"{done.dead_letters} dead letter(s); {done.released} held mail(s) released;"
                 f" {done.sent} mail(s) sent now"

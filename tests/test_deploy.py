@@ -807,3 +807,55 @@ def test_replay_mail_while_sending_still_fails_keeps_the_mail_and_the_dead_lette
     assert capsys.readouterr().out.strip() == "1 dead letter(s); 0 held mail(s) released; 1 mail(s) sent now"
     assert [m["To"] for m in mailbox()] == ["taro@example.jp"]
     assert dead_letter.sqs.receive_message(QueueUrl=dead_letter.queue).get("Messages", []) == []
+
+
+def test_replay_jobs_runs_every_job_once_processes_failed_ses_notices_and_clears_the_letters(
+    world: World,
+    cloudformation: tuple[Any, Stubber],
+    dead_letter: DeadLetter,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 26, finding 13: the job dead letters had an alarm but no way back."""
+    from chalice.app import ScheduledEventConfig
+    from chalice.test import Client as ChaliceClient
+
+    import app as app_module
+    from chalicelib.domain.clock import iso
+    from chalicelib.jobs import schedules
+    from chalicelib.store import schema
+    from tests.test_feedback import ses_event
+
+    sources = {source.name for source in app_module.app.event_sources if isinstance(source, ScheduledEventConfig)}
+    assert set(schedules.SCHEDULED) == sources  # every scheduled job is replayed
+    sqs = dead_letter.sqs
+    queue = sqs.create_queue(QueueName="uketsuke-example-JobDeadLetters")["QueueUrl"]
+    outputs = [*dead_letter.outputs, {"OutputKey": "JobDeadLettersUrl", "OutputValue": queue}]
+    [mail] = world.table.query("pk = :pk AND begins_with(sk, :m)", {":pk": "EVENT#cdo-seminar", ":m": "MAIL#"})
+    bounce = ses_event("Bounce", "cdo-seminar", mail["mail_id"], "taro@example.jp")
+    stalled = iso(datetime.now(UTC) - timedelta(minutes=10))  # the stream never sent it: the redrive will
+    world.table.update(
+        schema.mail_key("cdo-seminar", mail["mail_id"]), "SET #due = :d", {":d": stalled}, {"#due": "due"}
+    )
+    with ChaliceClient(app_module.app) as chalice:
+        notice = chalice.events.generate_sns_event(message=bounce)
+    schedule = {"detail-type": "Scheduled Event", "source": "aws.events", "resources": ["arn:...:rule/x"]}
+    for body in (notice, schedule):
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(body))
+
+    def replay_jobs(**clients: Any) -> int:
+        cfn, stub = cloudformation
+        stack(stub, "UPDATE_COMPLETE", outputs)
+        session = LocalSession({"cloudformation": cfn, **dead_letter.clients, **clients})
+        return deploy_main(["replay-jobs", "--stage", "example"], session_factory=lambda **_: session)
+
+    unreachable = engines.local_client(
+        "sesv2", f"http://127.0.0.1:{engines.free_port()}", BotoConfig(retries={"max_attempts": 1}, connect_timeout=1)
+    )
+    assert replay_jobs(sesv2=unreachable) == 1  # redrive_mail cannot reach SES: every letter is kept
+    assert "a job still fails" in capsys.readouterr().err
+    assert replay_jobs() == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("2 dead letter(s); ran send_reminders") and "redrive_mail {'sent': 1}" in out
+    assert out.endswith("1 SES notice(s)")
+    assert world.table.get(schema.suppression_key("taro@example.jp")) is not None  # the bounce was processed
+    assert sqs.receive_message(QueueUrl=queue).get("Messages", []) == []

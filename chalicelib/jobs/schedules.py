@@ -82,3 +82,13 @@ def mail_feedback(event: dict[str, Any], context: Any) -> dict[str, int]:
 def deliver_mail(event: Any) -> None:
     """Send every mail the outbox stream delivers."""
     current().postman.deliver_stream_records(record.to_dict() for record in event)
+
+
+# The scheduled jobs by name: `make replay-jobs` runs each once after a failure (deploy/replay.py).
+SCHEDULED = {
+    "send_reminders": send_reminders,
+    "send_broadcasts": send_broadcasts,
+    "close_registration": close_registration,
+    "draw_lotteries": draw_lotteries,
+    "redrive_mail": redrive_mail,
+}
