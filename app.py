@@ -13,9 +13,10 @@ from chalicelib.config.services import Services, use
 from chalicelib.jobs.schedules import jobs
 from chalicelib.web import api, openapi, organizer, public
 from chalicelib.web.edge import friendly_errors
-from chalicelib.web.middleware import language, refuse_what_is_not_text, security_headers
+from chalicelib.web.middleware import language, refuse_what_is_not_text, request_lines, security_headers
 
 app = Chalice(app_name="uketsuke")
+app.register_middleware(request_lines, "http")  # first: outside the rest, so its line sees every answer
 app.register_middleware(security_headers, "http")
 app.register_middleware(friendly_errors, "http")
 app.register_middleware(language, "http")

@@ -6,6 +6,7 @@
     mail         composing, rendering and sending outbox mail (the only code that talks to SES).
     usecases     what people and jobs do: register, cancel, move up, draw, close, remind, check in...
     store        the DynamoDB adapter, the table's key schema, the retry policy for lost races.
+    telemetry    one JSON log line per request, job run and mail, with the business counts as metrics.
     templating   the one Jinja environment (autoescaping, compiled ahead of packaging): above the domain,
                  whose moments, questions and site its filters read; below all that renders.
     domain       events, the seat ledger, registrations, attendees, time, ids and signed links: no AWS,

@@ -14,8 +14,9 @@ from typing import Any
 from chalicelib.domain.event_file import read_event_file
 from chalicelib.templating import compile_all
 from deploy.lambda_zip import CompileError, finish
+from deploy.logical_ids import API_FUNCTION, API_LOGICAL_ID
 from deploy.stage import Stage
-from deploy.template import API_FUNCTION, API_LOGICAL_ID, Function, merge_template
+from deploy.template import Function, merge_template
 
 ROOT = Path(__file__).resolve().parent.parent
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"

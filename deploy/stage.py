@@ -35,6 +35,7 @@ _KNOWN = {
     "organizers",
     "sandbox_recipients",
     "site",
+    "tracing",
 }
 _SITE_FIELDS = ("name", "name_en", "privacy_url", "phone", "share_image_url", "logo")
 # The values CloudWatch Logs accepts for a log group's retention.
@@ -82,6 +83,7 @@ class Stage:
     organizers: tuple[str, ...] = ()  # who may sign in to /organizer; empty means organizer_email alone
     sandbox_recipients: tuple[str, ...] = ()  # trial stages in the SES sandbox: the verified addresses it may mail
     site: SiteIdentity = field(default_factory=SiteIdentity)  # [site]: name, privacy policy, phone, share picture
+    tracing: bool = False  # AWS X-Ray for the functions and the API (about US$5 per million traces past the free tier)
 
     @property
     def stack_name(self) -> str:
@@ -151,6 +153,9 @@ def parse_stage(name: str, data: Mapping[str, Any]) -> Stage:
     sandbox = data.get("allow_ses_sandbox", False)
     if not isinstance(sandbox, bool):
         raise StageError("allow_ses_sandbox must be true or false")
+    tracing = data.get("tracing", False)
+    if not isinstance(tracing, bool):
+        raise StageError("tracing must be true or false")
     return Stage(
         name=name,
         region=region,
@@ -167,6 +172,7 @@ def parse_stage(name: str, data: Mapping[str, Any]) -> Stage:
         organizers=_addresses("organizers", data.get("organizers", [])),
         sandbox_recipients=_addresses("sandbox_recipients", data.get("sandbox_recipients", [])),
         site=_site(data.get("site", {})),
+        tracing=tracing,
     )
 
 

@@ -15,32 +15,29 @@ from typing import Any
 from chalicelib.config import settings as env
 from chalicelib.store import schema
 from chalicelib.web import edge
+from deploy.logical_ids import (
+    ALARM_TOPIC,
+    API_FUNCTION,
+    CLIENT_THROTTLE,
+    JOB_DEAD_LETTERS,
+    LINK_KEY,
+    MAIL_CONFIGURATION_SET,
+    MAIL_DEAD_LETTERS,
+    MAIL_FEEDBACK_TOPIC,
+    REST_API,
+    TABLE,
+)
+from deploy.monitoring import dashboard, function_alarms, stack_alarms
 from deploy.stage import Stage
 
-API_FUNCTION = "api_handler"
-API_LOGICAL_ID = "APIHandler"
-TABLE = "Table"
-MAIL_CONFIGURATION_SET = "MailConfigurationSet"
-MAIL_FEEDBACK_TOPIC = "MailFeedbackTopic"
-ALARM_TOPIC = "AlarmTopic"
-MAIL_DEAD_LETTERS = "MailDeadLetters"
-JOB_DEAD_LETTERS = "JobDeadLetters"
-REST_API = "RestAPI"
-LINK_KEY = "LinkKey"
-CLIENT_THROTTLE = "ClientThrottle"
 # Two weeks: the longest SQS keeps a message, so an organizer back from holiday can still replay it.
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 # The stream keeps records 24 hours; give up well before, so a poison mail reaches the dead letters.
 STREAM_MAX_RETRIES = 10
 STREAM_MAX_RECORD_AGE_SECONDS = 6 * 3600
-ALARM_PERIOD_SECONDS = 300
 # API Gateway (REST) gives up on an integration after 29 s ("Amazon API Gateway quotas"): the site's function
 # stops first, so its error is its own (logged, alarmed), never a 504 while it keeps writing.
 API_TIMEOUT_SECONDS = 28
-# SES starts reviewing an account at a 5 % bounce rate; warn before that.
-BOUNCE_RATE_ALARM = 0.04
-# SES places an account under review at a complaint rate of 0.1 % (its Developer Guide, "Reputation metrics").
-COMPLAINT_RATE_ALARM = 0.0008
 
 
 class Grant(Enum):
@@ -127,6 +124,7 @@ def merge_template(
     }
     for function in functions:
         resources.update(function_resources(stage, function, sorted(set(senders)), api_stage))
+    resources["Dashboard"] = dashboard(stage, [function.logical_id for function in functions])
     return {
         "Description": f"uketsuke {stage.name}: event registration and notification",
         "Resources": resources,
@@ -233,11 +231,14 @@ def function_resources(stage: Stage, function: Function, senders: list[str], api
     grants = FUNCTION_GRANTS[function.name]
     properties: dict[str, Any] = {
         "Role": {"Fn::GetAtt": [role, "Arn"]},
-        "LoggingConfig": {"LogFormat": "Text", "LogGroup": {"Ref": logs}},
+        # JSON: the runtime's own lines too are objects, beside ours (chalicelib/telemetry.py).
+        "LoggingConfig": {"LogFormat": "JSON", "LogGroup": {"Ref": logs}},
         "Environment": {"Variables": environment(stage, function, api_stage, senders)},
     }
     if function.kind == "api":
         properties["Timeout"] = API_TIMEOUT_SECONDS
+    if stage.tracing:
+        properties["Tracing"] = "Active"
     if function.kind in ("schedule", "topic"):  # invoked asynchronously: failures after retries go here
         properties["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [JOB_DEAD_LETTERS, "Arn"]}}
     if function.kind == "topic" and function.event_id:
@@ -255,8 +256,8 @@ def function_resources(stage: Stage, function: Function, senders: list[str], api
             "Type": "AWS::Logs::LogGroup",
             "Properties": {"RetentionInDays": stage.log_retention_days},
         },
-        role: role_resource(logs, grants, senders),
-        **function_alarms(function),
+        role: role_resource(logs, grants, senders, stage.tracing),
+        **function_alarms(stage, function.logical_id, function.name),
     }
 
 
@@ -268,6 +269,7 @@ def environment(stage: Stage, function: Function, api_stage: str, senders: Itera
     """
     variables: dict[str, Any] = {
         env.TABLE_NAME: {"Ref": TABLE},
+        env.STAGE_NAME: stage.name,
         env.DEFAULT_SENDER: stage.sender,
         env.SES_MAX_SEND_RATE: f"{stage.ses_max_send_rate:g}",
         env.SES_CONFIGURATION_SET: {"Ref": MAIL_CONFIGURATION_SET},
@@ -312,7 +314,9 @@ def _stream_source() -> dict[str, Any]:
     }
 
 
-def role_resource(log_group: str, grants: frozenset[Grant], senders: list[str]) -> dict[str, Any]:
+def role_resource(
+    log_group: str, grants: frozenset[Grant], senders: list[str], tracing: bool = False
+) -> dict[str, Any]:
     """A role with exactly the function's grants, each on the stack's own ARNs."""
     statements: list[dict[str, Any]] = [
         {
@@ -345,8 +349,13 @@ def role_resource(log_group: str, grants: frozenset[Grant], senders: list[str]) 
                 {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
             ),
             "Policies": [{"PolicyName": "least-privilege", "PolicyDocument": _policy(*statements)}],
+            # X-Ray's write actions take no resource: AWS's own policy for them, rather than a wildcard here.
+            **({"ManagedPolicyArns": [_XRAY_WRITE]} if tracing else {}),
         },
     }
+
+
+_XRAY_WRITE = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"}
 
 
 def _identities(senders: Iterable[str]) -> list[str]:
@@ -371,68 +380,6 @@ def _send_resources(senders: list[str]) -> list[Any]:
         }
     )
     return arns
-
-
-def function_alarms(function: Function) -> dict[str, Any]:
-    """Errors and throttles of one function, sent to the organizer."""
-    dimensions = [{"Name": "FunctionName", "Value": {"Ref": function.logical_id}}]
-    return {
-        f"{function.logical_id}ErrorsAlarm": _alarm(
-            f"{function.name} failed", "AWS/Lambda", "Errors", dimensions, "Sum", 1
-        ),
-        f"{function.logical_id}ThrottlesAlarm": _alarm(
-            f"{function.name} was throttled", "AWS/Lambda", "Throttles", dimensions, "Sum", 1
-        ),
-    }
-
-
-def stack_alarms(stage: Stage) -> dict[str, Any]:
-    """Dead letters waiting, server errors on the site, table throttling and a rising bounce rate."""
-    alarms = {
-        f"{queue}Alarm": _alarm(
-            f"{queue}: work failed for good and waits to be replayed",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
-            "Maximum",
-            1,
-        )
-        for queue in (MAIL_DEAD_LETTERS, JOB_DEAD_LETTERS)
-    }
-    alarms["ApiServerErrorsAlarm"] = _alarm(
-        "the site answered with server errors",
-        "AWS/ApiGateway",
-        "5XXError",
-        [{"Name": "ApiName", "Value": stage.stack_name}],
-        "Sum",
-        1,
-    )
-    for operation in ("WriteThrottleEvents", "ReadThrottleEvents"):
-        alarms[f"Table{operation}Alarm"] = _alarm(
-            f"the table throttled requests ({operation})",
-            "AWS/DynamoDB",
-            operation,
-            [{"Name": "TableName", "Value": {"Ref": TABLE}}],
-            "Sum",
-            1,
-        )
-    alarms["MailBounceRateAlarm"] = _alarm(
-        "the account's bounce rate is close to where SES reviews it",
-        "AWS/SES",
-        "Reputation.BounceRate",
-        [],
-        "Maximum",
-        BOUNCE_RATE_ALARM,
-    )
-    alarms["MailComplaintRateAlarm"] = _alarm(
-        "the account's complaint rate is close to where SES reviews it",
-        "AWS/SES",
-        "Reputation.ComplaintRate",
-        [],
-        "Maximum",
-        COMPLAINT_RATE_ALARM,
-    )
-    return alarms
 
 
 _THROTTLED_PAGE = (
@@ -576,6 +523,7 @@ def _api_properties(stage: Stage, api_stage: str) -> dict[str, Any]:
         "Name": stage.stack_name,
         "OpenApiVersion": "2.0",
         "GatewayResponses": gateway_responses(stage, api_stage),
+        **({"TracingEnabled": True} if stage.tracing else {}),
     }
     domain = stage.custom_domain
     if domain:
@@ -588,33 +536,6 @@ def _api_properties(stage: Stage, api_stage: str) -> dict[str, Any]:
             **({"Route53": {"HostedZoneId": domain.hosted_zone_id}} if domain.hosted_zone_id else {}),
         }
     return properties
-
-
-def _alarm(
-    description: str,
-    namespace: str,
-    metric: str,
-    dimensions: list[dict[str, Any]],
-    statistic: str,
-    threshold: float,
-) -> dict[str, Any]:
-    return {
-        "Type": "AWS::CloudWatch::Alarm",
-        "Properties": {
-            "AlarmDescription": f"uketsuke: {description}",
-            "Namespace": namespace,
-            "MetricName": metric,
-            **({"Dimensions": dimensions} if dimensions else {}),
-            "Statistic": statistic,
-            "Period": ALARM_PERIOD_SECONDS,
-            "EvaluationPeriods": 1,
-            "Threshold": threshold,
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "TreatMissingData": "notBreaching",
-            "AlarmActions": [{"Ref": ALARM_TOPIC}],
-            "OKActions": [{"Ref": ALARM_TOPIC}],
-        },
-    }
 
 
 def _allow(sid: str, actions: list[str], resources: list[Any]) -> dict[str, Any]:

@@ -13,10 +13,11 @@ from chalice.test import Client
 
 from chalicelib.domain.event import Event, Venue
 from chalicelib.usecases import announcements
+from chalicelib.usecases.address_guards import guard_key
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.changes import cancel
 from chalicelib.usecases.publishing import load_event
-from chalicelib.usecases.registering import Outcome, guard_key, register
+from chalicelib.usecases.registering import Outcome, register
 from tests.conftest import FORM, World, attendee, mailbox, page, signed, valid_form
 from tests.test_jobs import invoke
 from tests.test_mail import calendar_of

@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("chalicelib.mail",),
     ("chalicelib.usecases",),
     ("chalicelib.store",),
+    ("chalicelib.telemetry",),
     ("chalicelib.templating",),
     ("chalicelib.domain",),
     ("chalicelib.text",),

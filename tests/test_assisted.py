@@ -16,9 +16,10 @@ from chalicelib.domain.event import Category, Event
 from chalicelib.domain.ledger import Ledger
 from chalicelib.store import schema
 from chalicelib.usecases import assisted
+from chalicelib.usecases.address_guards import guard_key
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.changes import cancel
-from chalicelib.usecases.registering import guard_key, register
+from chalicelib.usecases.registering import register
 from chalicelib.usecases.registrations import get_registration
 from tests.conftest import FORM, World, attendee, mailbox, numbered, page, signed, valid_form
 from tests.test_organizer import ORGANIZER, SignedIn, sign_in

@@ -22,8 +22,8 @@ from chalicelib.domain.event import Event
 from chalicelib.store import schema
 from chalicelib.text import messages as msg
 from chalicelib.usecases import link_requests
+from chalicelib.usecases.address_guards import RESEND_INTERVAL
 from chalicelib.usecases.link_requests import LinkRequest, request_link
-from chalicelib.usecases.registering import RESEND_INTERVAL
 from chalicelib.web.bots import Form
 from tests.conftest import FORM, Sequence, World, page, signed, valid_form
 

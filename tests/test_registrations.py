@@ -14,8 +14,9 @@ from chalicelib.domain.ids import derived_id
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Table
 from chalicelib.store.retry import BRIEF, RetryPolicy
+from chalicelib.usecases.address_guards import RESEND_INTERVAL
 from chalicelib.usecases.catalog import get_event
-from chalicelib.usecases.registering import RESEND_INTERVAL, Outcome, RegistrationResult, register
+from chalicelib.usecases.registering import Outcome, RegistrationResult, register
 from chalicelib.usecases.registrations import get_registration
 from local.faults import ConflictingClient
 from tests.conftest import Sequence, World, numbered

@@ -21,17 +21,11 @@ from chalice.package import TemplateDeepMerger
 from chalicelib.config import settings as env
 from chalicelib.domain.event import Event
 from chalicelib.store.schema import TTL_ATTRIBUTE
+from deploy.logical_ids import ALARM_TOPIC, JOB_DEAD_LETTERS, MAIL_DEAD_LETTERS
 from deploy.package import Artifact, api_stage, app_functions, send_identities, senders
 from deploy.sam import plain_template
 from deploy.stage import CustomDomain, Stage, StageError, parse_stage
-from deploy.template import (
-    ALARM_TOPIC,
-    FUNCTION_GRANTS,
-    JOB_DEAD_LETTERS,
-    MAIL_DEAD_LETTERS,
-    TemplateError,
-    merge_template,
-)
+from deploy.template import FUNCTION_GRANTS, TemplateError, merge_template
 from local.instruments import CallLog
 from tests.conftest import FORM, World, signed, valid_form
 from tests.test_organizer import ORGANIZER, sign_in
@@ -195,9 +189,9 @@ def test_cfn_lint_would_catch_a_broken_template(template: dict[str, Any], tmp_pa
 def test_custom_domain_variant_is_also_lint_clean(stage: Stage, artifact: Artifact, tmp_path: Path) -> None:
     # Chalice's own merger over the same generated template, with the other fragment.
     domain = CustomDomain("uketsuke.example.jp", "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c", "Z0123ABC")
-    fragment = merge_template(
-        dataclasses.replace(stage, custom_domain=domain), app_functions(), senders(stage), api_stage()
-    )
+    # Every option at once: the domain, X-Ray, addresses exempt from throttling (IPv4 and IPv6).
+    options = dict(custom_domain=domain, tracing=True, rate_limit_exempt=("203.0.113.0/24", "2001:db8::/32"))
+    fragment = merge_template(dataclasses.replace(stage, **options), app_functions(), senders(stage), api_stage())
     merged = TemplateDeepMerger().merge(fragment, artifact.template())
     assert merged["Resources"]["RestAPI"]["Properties"]["Domain"]["DomainName"] == "uketsuke.example.jp"
     assert merged["Outputs"]["PublicUrl"]["Value"] == "https://uketsuke.example.jp"
@@ -524,7 +518,7 @@ def test_the_template_keeps_clear_of_the_traps_a_real_account_meets(stage: Stage
     assert resources["RestAPI"]["Properties"]["Domain"]["SecurityPolicy"] == "TLS_1_2"
     # Complaints are watched beside bounces.
     alarms = resources_of(merged, "AWS::CloudWatch::Alarm")
-    assert {a["Properties"]["MetricName"] for a in alarms.values()} >= {
+    assert {a["Properties"].get("MetricName") for a in alarms.values()} >= {
         "Reputation.BounceRate",
         "Reputation.ComplaintRate",
     }
@@ -541,5 +535,5 @@ def test_replaying_reads_the_dead_letters_with_long_polling() -> None:
             asked.append(kwargs)
             return {"Messages": [{"ReceiptHandle": "r1"}]} if len(asked) == 1 else {}
 
-    assert _receive_all(Queue(), "q") == ["r1"]
+    assert _receive_all(Queue(), "q") == [("r1", {})]
     assert all(call["WaitTimeSeconds"] >= 1 for call in asked)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import templating
+from chalicelib import telemetry, templating
 from chalicelib.config.settings import LINK_KEY, LINK_KEY_SECRET, Settings, SettingsError, require_public_base_url
 from chalicelib.domain.clock import Clock, SystemClock
 from chalicelib.domain.ids import IdGenerator, new_id
@@ -103,6 +103,7 @@ def build_services(
     from botocore.config import Config
 
     settings = settings or Settings.from_env()
+    telemetry.set_stage(settings.stage)
     clock = clock or SystemClock()
     session = session or boto3.session.Session()
     # Enough pooled connections for the reminder fan-out's parallel writers (botocore's default is 10).

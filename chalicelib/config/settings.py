@@ -10,6 +10,8 @@ from chalicelib.domain.site import SiteIdentity, SiteIdentityError, checked
 
 # Environment variable names. The deploy's template (deploy/template.py), the local runner and the tests set these.
 TABLE_NAME = "UKETSUKE_TABLE_NAME"
+# The stage's name: the dimension of its metrics (chalicelib/telemetry.py); "local" when unset.
+STAGE_NAME = "UKETSUKE_STAGE"
 DEFAULT_SENDER = "UKETSUKE_DEFAULT_SENDER"
 PUBLIC_BASE_URL = "UKETSUKE_PUBLIC_BASE_URL"
 SES_MAX_SEND_RATE = "UKETSUKE_SES_MAX_SEND_RATE"
@@ -54,6 +56,7 @@ class Settings:
     organizers: frozenset[str] = frozenset()
     site: SiteIdentity = field(default_factory=SiteIdentity)
     send_identities: frozenset[str] = frozenset()  # empty: the default sender and its domain
+    stage: str = "local"  # the deployed stage's name: its metrics' dimension
 
     @property
     def sendable_identities(self) -> frozenset[str]:
@@ -88,6 +91,7 @@ class Settings:
             organizers=parse_organizers(env.get(ORGANIZERS, "")),
             site=_site(env),
             send_identities=parse_organizers(env.get(SEND_IDENTITIES, "")),
+            stage=env.get(STAGE_NAME, "").strip() or "local",
         )
 
 

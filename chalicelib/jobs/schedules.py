@@ -6,19 +6,52 @@ write conditionally, so a second run finds nothing left to do.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from chalice.app import Blueprint, Rate
 
+from chalicelib import telemetry
 from chalicelib.config.services import current
 
 # Each job imports its use cases when it runs: the site's function loads this module to register the
 # blueprint, and its cold start should not pay for the jobs' modules.
 
 jobs = Blueprint(__name__)
+Job = TypeVar("Job", bound=Callable[..., Any])
+
+
+def logged(name: str) -> Callable[[Job], Job]:
+    """One log line per run of the job: what it did (its counts), how long it took, or what failed."""
+
+    def wrap(job: Job) -> Job:
+        @functools.wraps(job)
+        def run(*args: Any) -> Any:
+            started = time.perf_counter()
+            with telemetry.counting() as tally:
+                try:
+                    did = job(*args)
+                except Exception as exc:
+                    fields = {"job": name, "ok": False, "error": type(exc).__name__, "ms": _since(started)}
+                    telemetry.log("job", fields, tally)
+                    raise
+            fields = {"job": name, "ok": True, "did": did or {}, "ms": _since(started)}
+            telemetry.log("job", fields, tally)
+            return did
+
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
+def _since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 @jobs.schedule(Rate(1, unit=Rate.MINUTES), name="send_reminders")
+@logged("send_reminders")
 def send_reminders(event: Any) -> dict[str, int]:
     """Fan out every due reminder into the mail outbox."""
     from chalicelib.usecases import reminders
@@ -29,6 +62,7 @@ def send_reminders(event: Any) -> dict[str, int]:
 
 
 @jobs.schedule(Rate(1, unit=Rate.MINUTES), name="send_broadcasts")
+@logged("send_broadcasts")
 def send_broadcasts(event: Any) -> dict[str, int]:
     """Fan out every broadcast organizers have sent into the mail outbox."""
     from chalicelib.usecases import broadcast
@@ -39,6 +73,7 @@ def send_broadcasts(event: Any) -> dict[str, int]:
 
 
 @jobs.schedule(Rate(1, unit=Rate.MINUTES), name="close_registration")
+@logged("close_registration")
 def close_registration(event: Any) -> dict[str, int]:
     """Close full or past-deadline events and tell their organizers."""
     from chalicelib.usecases import closing
@@ -48,6 +83,7 @@ def close_registration(event: Any) -> dict[str, int]:
 
 
 @jobs.schedule(Rate(1, unit=Rate.MINUTES), name="draw_lotteries")
+@logged("draw_lotteries")
 def draw_lotteries(event: Any) -> dict[str, int]:
     """Run the draw of every lottery whose time has come (once; a rerun finishes what a crash left)."""
     from chalicelib.usecases import catalog, lottery
@@ -59,6 +95,7 @@ def draw_lotteries(event: Any) -> dict[str, int]:
 
 
 @jobs.schedule(Rate(5, unit=Rate.MINUTES), name="redrive_mail")
+@logged("redrive_mail")
 def redrive_mail(event: Any) -> dict[str, int]:
     """Send mail the stream consumer has not managed to send."""
     s = current()
@@ -67,6 +104,7 @@ def redrive_mail(event: Any) -> dict[str, int]:
 
 # Subscribed by the stack to its own topic, where SES publishes bounces and complaints (deploy/template.py).
 @jobs.lambda_function(name="mail_feedback")
+@logged("mail_feedback")
 def mail_feedback(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Stop mailing addresses that bounced for good or complained, and tell the organizer."""
     from chalicelib.usecases import feedback
@@ -79,6 +117,7 @@ def mail_feedback(event: dict[str, Any], context: Any) -> dict[str, int]:
 
 # The stream is the stack's own table's: deploy/template.py merges its ARN into this event source.
 @jobs.on_dynamodb_record(stream_arn="", batch_size=25, name="deliver_mail")
+@logged("deliver_mail")
 def deliver_mail(event: Any) -> None:
     """Send every mail the outbox stream delivers."""
     current().postman.deliver_stream_records(record.to_dict() for record in event)

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib import telemetry
 from chalicelib.domain.attendee import sending_address
 from chalicelib.domain.clock import Clock
 from chalicelib.mail.compose import Envelope, NoAddress, Undeliverable
@@ -115,10 +116,24 @@ class Postman:
     stopping: Callable[[], bool] = lambda: False
 
     def deliver(self, slug: str, mail_id: str) -> MailStatus | None:
-        """Deliver one outbox item; returns its new status, or None if someone else has it."""
+        """Deliver one outbox item; returns its new status, or None if someone else has it.
+
+        Each outcome is one log line (its kind, its id, what became of it) counted as a metric.
+        """
         item = self.outbox.claim(slug, mail_id, self.clock.now(), LEASE)
         if item is None:
             return None  # already sent, failed for good, or being sent right now
+        kind = str(item.get("kind", ""))
+        try:
+            status = self._deliver(slug, mail_id, item)
+        except Exception as exc:
+            _mail_line(slug, mail_id, kind, "retry", type(exc).__name__)
+            raise
+        _mail_line(slug, mail_id, kind, status.value)
+        return status
+
+    def _deliver(self, slug: str, mail_id: str, item: Item) -> MailStatus:
+        """Build and send a claimed item, and mark what became of it."""
         try:
             raw, sender, to = self._build(slug, item)
         except NoAddress as exc:
@@ -218,6 +233,26 @@ class Postman:
     def redrive_stalled(self, now: datetime, limit: int = 500, stalled_after: timedelta = STALL_AFTER) -> int:
         """Deliver mail that the stream has not managed to send; returns how many were sent."""
         return self.deliver_many(self.outbox.waiting_since(now - stalled_after, limit)).count(MailStatus.SENT)
+
+
+_COUNTED = {
+    MailStatus.SENT.value: telemetry.Metric.MAILS_SENT,
+    MailStatus.FAILED.value: telemetry.Metric.MAILS_FAILED,
+    MailStatus.HELD.value: telemetry.Metric.MAILS_HELD,
+}
+
+
+def _mail_line(slug: str, mail_id: str, kind: str, result: str, error: str = "") -> None:
+    """The log line of one mail's outcome: ids only (the mail's id names its registration, never its person)."""
+    fields = {
+        "slug": slug,
+        "mail_id": mail_id,
+        "mail_kind": kind,
+        "result": result,
+        **({"error": error} if error else {}),
+    }
+    metric = _COUNTED.get(result)
+    telemetry.log("mail", fields, {metric.value: 1} if metric else {})
 
 
 def describe_error(exc: BaseException) -> str:

@@ -24,8 +24,9 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table, TransactionCancelled
 from chalicelib.store.retry import PATIENT, RetryPolicy, transact_or_lose
 from chalicelib.usecases import changes
+from chalicelib.usecases.address_guards import guard_of
 from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_new_mail
-from chalicelib.usecases.registering import OnBehalf, RegistrationResult, guard_of, register
+from chalicelib.usecases.registering import OnBehalf, RegistrationResult, register
 from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import (
     called_off,

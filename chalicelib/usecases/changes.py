@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from chalicelib import telemetry
 from chalicelib.domain.attendee import EDITABLE_FIELDS, Attendee
 from chalicelib.domain.clock import iso
 from chalicelib.domain.event import STATUS_CLOSED, Event
@@ -21,8 +22,8 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import Table, TransactionCancelled
 from chalicelib.store.retry import PATIENT, LostRace, RetryPolicy, transact_or_lose
 from chalicelib.usecases import choices
+from chalicelib.usecases.address_guards import guard_of
 from chalicelib.usecases.outbox import MailKind
-from chalicelib.usecases.registering import guard_of
 from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import (
     PROMOTIONS_PER_WRITE,
@@ -103,6 +104,8 @@ def cancel(
             and ledger.seats_left > 0
         )
         transact_or_lose(table, [write_ledger(slug, ledger, reopen), *actions, *promotions, *also])
+        telemetry.count(telemetry.Metric.CANCELLATIONS)
+        telemetry.count(telemetry.Metric.MOVE_UPS, len(promoted))
         return CancelResult(CancelOutcome.CANCELLED, tuple(promoted)), expected
 
     result, _ = retry.run(attempt, f"cancelling {registration_id} of {slug}")
@@ -164,6 +167,8 @@ def correct(
         # very transaction) is settled right after, if their new category has room.
         ledger, promotions, promoted = promotions_under(table, slug, ledger, now, skip=registration_id)
         outcome = _write(table, [write_ledger(slug, ledger), save, *extra, *counters, *promotions, *also])
+        if outcome is CorrectOutcome.SAVED:
+            telemetry.count(telemetry.Metric.MOVE_UPS, len(promoted))
         waiting = status is RegistrationStatus.WAITLISTED
         return outcome, outcome is CorrectOutcome.SAVED and (waiting or len(promoted) == PROMOTIONS_PER_WRITE)
 

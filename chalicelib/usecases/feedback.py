@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib import telemetry
 from chalicelib.domain.clock import iso
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Table
@@ -64,6 +65,8 @@ def parse(message: str) -> Feedback | None:
 
 def record(table: Table, feedback: Feedback, now: datetime) -> bool:
     """Act on one piece of feedback; True if it stopped mail to an address."""
+    bounced = feedback.kind == BOUNCE
+    telemetry.count(telemetry.Metric.MAILS_BOUNCED if bounced else telemetry.Metric.MAILS_COMPLAINED)
     mail = table.get(schema.mail_key(feedback.slug, feedback.mail_id))
     if mail is not None:
         table.update(

@@ -23,7 +23,7 @@ from chalicelib.domain.clock import iso
 from chalicelib.domain.ids import IdGenerator
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Table, TransactionCancelled
-from chalicelib.usecases.registering import RESEND_INTERVAL, guard_key, resend_writes
+from chalicelib.usecases.address_guards import RESEND_INTERVAL, guard_key, resend_writes
 
 PER_FORM = 5  # a person mistypes once or twice; a page that tries more addresses is testing them
 # Generous, because one address can carry a whole prefecture's municipal staff (自治体情報セキュリティクラウド).

@@ -15,8 +15,8 @@ from chalicelib.domain.event import Event
 from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Table
+from chalicelib.usecases.address_guards import guard_of
 from chalicelib.usecases.changes import cancel
-from chalicelib.usecases.registering import guard_of
 from chalicelib.usecases.registrations import get_registration
 
 PERSONAL_FIELDS = (

@@ -16,10 +16,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from chalicelib import telemetry
 from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.clock import iso, iso_precise
 from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_OPEN, Event
@@ -31,13 +32,10 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import CancelReason, Item, Table, TransactionCancelled, put_new
 from chalicelib.store.retry import BRIEF, LostRace, RetryPolicy, StillContended
 from chalicelib.usecases import choices
+from chalicelib.usecases.address_guards import guard_of, resend_confirmation
 from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
 from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import upgrade_ledger
-
-# A second confirmation for the same address is sent at most this often, so that a form cannot
-# be used to flood someone's inbox.
-RESEND_INTERVAL = timedelta(minutes=5)
 
 
 class Outcome(StrEnum):
@@ -129,6 +127,7 @@ def register(
             actions += choices.take(event.slug, event.questions, attendee.answers)
             try:
                 table.transact(actions)
+                telemetry.count(_COUNTED_AS[path])
                 return RegistrationResult(_OUTCOME_OF[path], registration_id)
             except TransactionCancelled as cancelled:
                 exc = _aligned(cancelled, path)
@@ -164,7 +163,7 @@ def register(
         return RegistrationResult(Outcome.BUSY)  # the same request a moment later goes through
     if held is not None and result.outcome in _TOLD_BY_MAIL:
         # The address has a registration: its owner hears so by mail, whatever the page said.
-        resent = _resend_confirmation(table, event.slug, held, now, ids)
+        resent = resend_confirmation(table, event.slug, held, now, ids)
         if result.outcome is Outcome.ALREADY_REGISTERED:
             result = dataclasses.replace(result, confirmation_resent=resent)
     return result
@@ -175,6 +174,12 @@ def register(
 _TOLD_BY_MAIL = (Outcome.ALREADY_REGISTERED, Outcome.FULL, Outcome.CLOSED, Outcome.DRAWING, Outcome.CHOICE_FULL)
 
 
+_COUNTED_AS = {
+    Path.RESERVED: telemetry.Metric.REGISTRATIONS,
+    Path.GENERAL: telemetry.Metric.REGISTRATIONS,
+    Path.WAITLIST: telemetry.Metric.WAITING_LIST_JOINS,
+    Path.APPLICATION: telemetry.Metric.LOTTERY_APPLICATIONS,
+}
 _OUTCOME_OF = {
     Path.RESERVED: Outcome.REGISTERED,
     Path.GENERAL: Outcome.REGISTERED,
@@ -368,21 +373,6 @@ def _guard_item(
     }
 
 
-# Someone staff registered without an address (by phone, say) still gets a guard, one of their own:
-# the transaction keeps its shape, and nothing else can ever collide with it.
-NO_ADDRESS = "no-address#"
-
-
-def guard_of(slug: str, attendee: Attendee, registration_id: str) -> dict[str, str]:
-    """Key of a registration's guard: its address's, or its own when it has none."""
-    return guard_key(slug, attendee.email_key or NO_ADDRESS + registration_id)
-
-
-def guard_key(slug: str, email_key: str) -> dict[str, str]:
-    """Key of the one-registration-per-address guard for this address."""
-    return schema.email_guard_key(slug, schema.email_digest(email_key))
-
-
 def _answered_before(table: Table, slug: str, guard: Item) -> RegistrationResult:
     """The answer the first send of this submission got (its registration as it is now)."""
     existing = get_registration(table, slug, guard["registration_id"])
@@ -418,32 +408,3 @@ def _explain_refusal(
     if pool and not ledger.pool_has_room(pool) and ledger.seats_left:
         return RegistrationResult(Outcome.CHOICE_FULL)  # the other mode has seats: the form says which is full
     return RegistrationResult(Outcome.FULL)  # no seat, or others are waiting for one
-
-
-def _resend_confirmation(table: Table, slug: str, guard: Item, now: datetime, ids: IdGenerator) -> bool:
-    """Queue the confirmation again for the address that registered, unless one went out just now."""
-    try:
-        table.transact(resend_writes(slug, guard, now, ids))
-    except TransactionCancelled as exc:
-        if exc.only_condition_failures:
-            return False
-        raise
-    return True
-
-
-def resend_writes(slug: str, guard: Item, now: datetime, ids: IdGenerator) -> list[dict[str, Any]]:
-    """The guard's last sending moved to now (only if RESEND_INTERVAL has passed) and the confirmation queued."""
-    registration_id = guard["registration_id"]
-    return [
-        {
-            "Update": {
-                "Key": {schema.PK: guard[schema.PK], schema.SK: guard[schema.SK]},
-                "UpdateExpression": "SET last_confirmation_at = :now",
-                "ConditionExpression": "last_confirmation_at <= :cutoff",
-                "ExpressionAttributeValues": {":now": iso(now), ":cutoff": iso(now - RESEND_INTERVAL)},
-            }
-        },
-        put_new_mail(
-            mail_item(slug, confirmation_id(registration_id, resend=ids()), MailKind.CONFIRMATION, now, registration_id)
-        ),
-    ]

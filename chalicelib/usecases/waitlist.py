@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from chalicelib import telemetry
 from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.clock import iso
 from chalicelib.domain.event import REASON_EVENT_CANCELLED, STATUS_CLOSED, STATUS_OPEN, Event
@@ -102,6 +103,7 @@ def settle(table: Table, slug: str, now: datetime, retry: RetryPolicy = PATIENT)
         if not promoted:
             return True
         transact_or_lose(table, [write_ledger(slug, ledger), *promotions])
+        telemetry.count(telemetry.Metric.MOVE_UPS, len(promoted))
         moved.extend(promoted)
         return False
 

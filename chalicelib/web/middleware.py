@@ -1,19 +1,43 @@
-"""What wraps every HTTP request: security headers, the visitor's language, and refusing what is not text."""
+"""What wraps every HTTP request: its log line, security headers, the visitor's language, refusing what is not text."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Response
 
+from chalicelib import telemetry
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
 from chalicelib.text.scalars import is_text
 from chalicelib.web import pages
 from chalicelib.web.headers import SECURITY_HEADERS
-from chalicelib.web.http import base_path, here, html, read_cookie, routed_path
+from chalicelib.web.http import BUSY_STATUS, base_path, here, html, read_cookie, routed_path
+
+
+def request_lines(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """One log line per request: route (never the path's query), status, time, request id, event; and its counts."""
+    started = time.perf_counter()
+    with telemetry.counting() as tally:
+        response = get_response(event)
+        if response.status_code == BUSY_STATUS:
+            telemetry.count(telemetry.Metric.BUSY_ANSWERS)
+        elif response.status_code >= 500:
+            telemetry.count(telemetry.Metric.SERVER_ERRORS)
+    context = event.context or {}
+    fields = {
+        "route": context.get("resourcePath", ""),
+        "method": event.method,
+        "status": response.status_code,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+        "request_id": context.get("requestId", ""),
+        "slug": (event.uri_params or {}).get("slug", ""),
+    }
+    telemetry.log("request", fields, tally)
+    return response
 
 
 def security_headers(event: Any, get_response: Callable[[Any], Response]) -> Response:

@@ -21,7 +21,17 @@ from chalicelib.domain.links import local_path, personal_path
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.usecases import catalog, changes, choices, link_requests, privacy, registering, registrations, waitlist
+from chalicelib.usecases import (
+    address_guards,
+    catalog,
+    changes,
+    choices,
+    link_requests,
+    privacy,
+    registering,
+    registrations,
+    waitlist,
+)
 from chalicelib.usecases.changes import CancelOutcome, CorrectOutcome
 from chalicelib.usecases.registering import Outcome
 from chalicelib.web import bots, edge, http, pages
@@ -150,7 +160,7 @@ def request_link(slug: str) -> Response:
     asked = link_requests.request_link(s.table, slug, address, submission, client, now, s.ids)
     if asked is link_requests.LinkRequest.TOO_MANY:
         return http.html(_link_request(state, submission, {"email": address}, notice=msg.LINK_REQUEST_TOO_MANY), 429)
-    minutes = int(registering.RESEND_INTERVAL.total_seconds() // 60)
+    minutes = int(address_guards.RESEND_INTERVAL.total_seconds() // 60)
     sent = i18n.gettext(msg.LINK_REQUEST_SENT).format(minutes=minutes)
     return http.html(_link_request(state, submission, sent=sent), headers=PRIVATE)
 

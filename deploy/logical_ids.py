@@ -1,0 +1,13 @@
+"""The logical ids of the stack's own resources: one place, for the template, its monitoring and the tests."""
+
+API_FUNCTION = "api_handler"
+API_LOGICAL_ID = "APIHandler"
+TABLE = "Table"
+MAIL_CONFIGURATION_SET = "MailConfigurationSet"
+MAIL_FEEDBACK_TOPIC = "MailFeedbackTopic"
+ALARM_TOPIC = "AlarmTopic"
+MAIL_DEAD_LETTERS = "MailDeadLetters"
+JOB_DEAD_LETTERS = "JobDeadLetters"
+REST_API = "RestAPI"
+LINK_KEY = "LinkKey"
+CLIENT_THROTTLE = "ClientThrottle"
