@@ -1,7 +1,9 @@
 # uketsuke: `make run` serves the app locally, `make test` runs every check. Both install what they need.
 # The newest Python that both Lambda and uketsuke run, of those this machine has: Chalice packages the
 # functions for the Python that runs it, so a deploy gets the newest runtime (deploy/preflight.py's dates).
-PYTHON ?= $(firstword $(foreach version,3.14 3.13 3.12 3.11,$(shell command -v python$(version) 2>/dev/null)) python3)
+# A candidate counts only if it runs and can make a virtual environment (a pyenv shim may name a Python
+# that is not installed).
+PYTHON ?= $(firstword $(shell for v in 3.14 3.13 3.12 3.11; do python$$v -c 'import ensurepip, venv' 2>/dev/null && echo python$$v; done) python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
