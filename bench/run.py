@@ -451,7 +451,8 @@ def reminders(
 ) -> list[Figure]:
     """Fan-out time for 10,000 registrants, and the send rate achieved against the configured SES rate."""
     from chalicelib.config.services import build_services
-    from chalicelib.mail.ses import RateLimiter, TransientSendError
+    from chalicelib.mail.pacing import SharedPace
+    from chalicelib.mail.ses import TransientSendError
     from chalicelib.store import schema
     from chalicelib.usecases.outbox import MailStatus
     from chalicelib.usecases.reminders import send_due_reminders
@@ -472,7 +473,7 @@ def reminders(
         )
     ]
 
-    def send(limiter: RateLimiter, batch: list[str]) -> tuple[float, int, int]:
+    def send(limiter: SharedPace, batch: list[str]) -> tuple[float, int, int]:
         """Mails per second achieved, mails sent, throttling errors."""
         postman = dataclasses.replace(services.postman, limiter=limiter)
         started = time.perf_counter()
@@ -483,10 +484,10 @@ def reminders(
         return sent / (time.perf_counter() - started), sent, 0
 
     # SES's default production quota is 14/s: can delivery keep to it, without going over?
-    achieved, _, throttled = send(RateLimiter(rate), mail_ids[:sample])
+    achieved, _, throttled = send(SharedPace(services.table, rate), mail_ids[:sample])
     ratio = achieved / rate
     # And how fast could it go unpaced on this machine (where DynamoDB Local and moto share the cores)?
-    ceiling, _, _ = send(RateLimiter(1_000_000), mail_ids[sample : sample * 2])
+    ceiling, _, _ = send(SharedPace(services.table, 1_000_000), mail_ids[sample : sample * 2])
     return [
         Figure(
             f"reminders: fan-out for {registrants:,} registrants",

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
-import threading
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +16,7 @@ from chalicelib.domain.clock import iso
 from chalicelib.domain.event import Event
 from chalicelib.mail.postman import LEASE
 from chalicelib.mail.render import Links, build_mime, render_confirmation
-from chalicelib.mail.ses import PermanentSendError, RateLimiter, SesMailer, TransientSendError
+from chalicelib.mail.ses import PermanentSendError, SesMailer, TransientSendError
 from chalicelib.store import schema
 from chalicelib.usecases.outbox import MailStatus
 from chalicelib.usecases.registering import register
@@ -224,39 +222,6 @@ def test_an_unexpected_error_releases_the_claim_for_the_retry(world: World, publ
     assert len(mailbox()) == 1
 
 
-class FakeTime:
-    """A monotonic clock that sleeping advances."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def test_rate_limiter_spaces_sends_to_the_configured_rate() -> None:
-    time = FakeTime()
-    limiter = RateLimiter(14, monotonic=time.monotonic, sleep=time.sleep)
-    for _ in range(29):
-        limiter.wait()
-    assert time.now - 100.0 == pytest.approx(28 / 14)  # 29 sends at 14/s take two seconds
-    assert len(time.slept) == 28
-
-
-def test_rate_limiter_does_not_sleep_when_sends_are_already_slow() -> None:
-    time = FakeTime()
-    limiter = RateLimiter(2, monotonic=time.monotonic, sleep=time.sleep)
-    for _ in range(3):
-        limiter.wait()
-        time.now += 1.0  # rendering and SES took longer than the interval
-    assert time.slept == []
-
-
 def test_mail_for_a_registration_that_no_longer_holds_a_seat_is_not_sent(world: World, published: Event) -> None:
     result = register(world.table, published, taro(), "SUB0000001", world.clock.now())
     world.table.update(
@@ -271,29 +236,6 @@ def test_mail_for_a_registration_that_no_longer_holds_a_seat_is_not_sent(world: 
     assert mail is not None and mail["status"] == "failed"
     assert mail["last_error"] == "a confirmation mail is not sent to a registration that is cancelled"
     assert "queue" not in mail
-
-
-def test_rate_limiter_hands_each_concurrent_sender_its_own_slot() -> None:
-    waits: list[float] = []
-    lock = threading.Lock()
-
-    def sleep(seconds: float) -> None:
-        with lock:
-            waits.append(round(seconds, 6))
-
-    limiter = RateLimiter(10, monotonic=lambda: 50.0, sleep=sleep)  # the clock stands still
-    threads = [threading.Thread(target=lambda: [limiter.wait() for _ in range(2500)]) for _ in range(16)]
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads almost between every bytecode, to provoke races
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(previous)
-    # 40,000 sends: the first goes at once, every other one gets its own tenth of a second.
-    assert sorted(waits) == [round(n / 10, 6) for n in range(1, 40_000)]
 
 
 def test_a_batch_is_delivered_concurrently_and_each_mail_once(world: World, published: Event) -> None:

@@ -68,8 +68,9 @@ class Services:
         """The mail deliverer, built on first use: only functions that send mail need the public URL."""
         if self._postman is None:
             from chalicelib.mail.compose import Composer
+            from chalicelib.mail.pacing import SharedPace
             from chalicelib.mail.postman import Postman
-            from chalicelib.mail.ses import RateLimiter, SesContract
+            from chalicelib.mail.ses import SesContract
             from chalicelib.usecases.outbox import DynamoOutbox
 
             composer = Composer(
@@ -85,7 +86,7 @@ class Services:
                 compose=composer,
                 mailer=SesContract(self.mailer_factory()),  # tests and make run meet SES's rules too
                 clock=self.clock,
-                limiter=RateLimiter(self.settings.ses_max_send_rate),
+                limiter=SharedPace(self.table, self.settings.ses_max_send_rate),
                 stopping=lambda: self.stopping(),  # read at each mail: make run sets it after building
             )
         return self._postman

@@ -1,12 +1,16 @@
-"""Delivering outbox mail: claimed before sending, marked after, paced to the SES rate.
+"""Delivering outbox mail: claimed, paced to the account's SES rate, confirmed still claimed, sent, marked.
 
 Timeline of one mail item, and why each step is there:
   1. claim   pending -> sending (conditional, with a lease): two deliveries of the same stream record,
              or the stream and the sweeper at once, cannot both send.
-  2. send    compose the mail as it should read now, then hand it to the sender (SES).
-  3. mark    sending -> sent with the SES message id.
+  2. compose the mail as it should read now.
+  3. pace    take one of the account's send slots (mail/pacing.py), waiting for one if need be.
+  4. confirm the claim is still this one (the wait may have outlasted the lease, and another sender
+             claimed it since): the lease is renewed for the send, or nothing is sent.
+  5. send    hand it to the sender (SES).
+  6. mark    sending -> sent with the SES message id.
 If SES fails transiently the claim is released and the error raised, so the stream retries the
-batch; items already sent are skipped by step 1. If the process dies between 2 and 3, the lease
+batch; items already sent are skipped by step 1. If the process dies between 5 and 6, the lease
 expires and the sweeper sends again: SES has no idempotency key, so that window (milliseconds)
 is the only way a mail can go out twice. A mail that can no longer be sent, that cannot be built
 from what is stored, or that SES refuses for good, is marked failed with its reason and never
@@ -35,16 +39,18 @@ from chalicelib.domain.attendee import sending_address
 from chalicelib.domain.clock import Clock
 from chalicelib.mail.compose import Envelope, NoAddress, Undeliverable
 from chalicelib.mail.render import RenderedMail, build_mime
-from chalicelib.mail.ses import BlockedSendError, Mailer, PermanentSendError, RateLimiter, TransientSendError
+from chalicelib.mail.ses import BlockedSendError, Mailer, PermanentSendError, TransientSendError
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, from_attrs
 from chalicelib.usecases.outbox import MailKind, MailStatus, mail_tags
 
 LEASE = timedelta(minutes=5)
-# Mails in flight at once within one batch; the RateLimiter, not this, sets the pace.
+# Mails in flight at once within one batch; the pace (mail/pacing.py), not this, sets the rate.
 SEND_WORKERS = 8
 # Mail the stream has not delivered after this long is re-driven by the sweeper.
 STALL_AFTER = timedelta(minutes=3)
+# The sweeper's run has 60 s: it takes no more mail than the rate sends in this long, and starts none after.
+REDRIVE_BUDGET = timedelta(seconds=40)
 # Marking a sent mail is retried this often when DynamoDB throttles or hiccups (about 25 s in all).
 MARK_ATTEMPTS = 10
 _RETRYABLE_DYNAMODB_ERRORS = frozenset(
@@ -81,6 +87,8 @@ class Outbox(Protocol):
 
     def claim(self, slug: str, mail_id: str, now: datetime, lease: timedelta) -> Item | None: ...
 
+    def confirm(self, slug: str, mail_id: str, attempt: int, now: datetime, lease: timedelta) -> bool: ...
+
     def finish(
         self, slug: str, mail_id: str, status: MailStatus, at: datetime, message_id: str = "", error: str = ""
     ) -> None: ...
@@ -101,6 +109,14 @@ class Outbox(Protocol):
 Compose = Callable[[str, Item], tuple[RenderedMail, Envelope]]
 
 
+class Pace(Protocol):
+    """Hands out send slots within the account's SES rate (mail/pacing.SharedPace)."""
+
+    rate: float
+
+    def wait(self) -> None: ...
+
+
 @dataclass
 class Postman:
     """Delivers outbox mail: the outbox's state machine around one composer and one sender."""
@@ -109,7 +125,7 @@ class Postman:
     compose: Compose
     mailer: Mailer
     clock: Clock
-    limiter: RateLimiter
+    limiter: Pace
     sleep: Callable[[float], None] = time.sleep
     # Asked before each mail is claimed: once it answers True (make run is stopping), no further mail is
     # started; what was not started stays pending in the outbox for the next start or the sweeper.
@@ -129,10 +145,11 @@ class Postman:
         except Exception as exc:
             _mail_line(slug, mail_id, kind, "retry", type(exc).__name__)
             raise
-        _mail_line(slug, mail_id, kind, status.value)
+        if status is not None:
+            _mail_line(slug, mail_id, kind, status.value)
         return status
 
-    def _deliver(self, slug: str, mail_id: str, item: Item) -> MailStatus:
+    def _deliver(self, slug: str, mail_id: str, item: Item) -> MailStatus | None:
         """Build and send a claimed item, and mark what became of it."""
         try:
             raw, sender, to = self._build(slug, item)
@@ -157,8 +174,12 @@ class Postman:
             if item.get("kind") in _TOLD_WHEN_UNSENDABLE:
                 self.outbox.tell_organizer_unsendable(slug, item, now)
             return MailStatus.FAILED
+        self.limiter.wait()
+        # Waiting for a slot may outlast the claim's lease, and someone may have claimed the mail since:
+        # the send goes ahead only if the claim is still this one (and its lease is renewed for the send).
+        if not self.outbox.confirm(slug, mail_id, int(item["attempts"]), self.clock.now(), LEASE):
+            return None
         try:
-            self.limiter.wait()
             message_id = self.mailer.send(raw, sender, to, mail_tags(slug, mail_id))
         except BlockedSendError as exc:
             # Every mail like it would be refused the same way until someone fixes the setting: held (not
@@ -202,16 +223,24 @@ class Postman:
                     raise
                 self.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not a secret)
 
-    def deliver_many(self, mails: list[tuple[str, str]]) -> list[MailStatus | None]:
+    def deliver_many(self, mails: list[tuple[str, str]], budget: timedelta | None = None) -> list[MailStatus | None]:
         """Deliver (slug, mail id) pairs concurrently, paced by the limiter; raise after all if any failed.
 
         One mail is several round trips (claim, read, SES, mark), so a single sender cannot reach the
-        SES rate; a few in parallel can, and the shared limiter keeps them within it.
+        SES rate; a few in parallel can, and the shared pace keeps them within it. With a `budget`, no
+        mail is started once it has passed: what is left stays pending, unclaimed.
         """
         if not mails:
             return []
+        deadline = time.monotonic() + budget.total_seconds() if budget is not None else None
+
+        def one(mail: tuple[str, str]) -> MailStatus | Exception | None:
+            if deadline is not None and time.monotonic() > deadline:
+                return None
+            return self._deliver_catching(mail)
+
         with ThreadPoolExecutor(max_workers=min(SEND_WORKERS, len(mails))) as pool:
-            outcomes = list(pool.map(self._deliver_catching, mails))
+            outcomes = list(pool.map(one, mails))
         failures = [o for o in outcomes if isinstance(o, Exception)]
         if failures:
             # Lambda retries the whole batch; items already sent are skipped by the claim.
@@ -230,9 +259,17 @@ class Postman:
         """Deliver the mail items a DynamoDB stream batch inserted."""
         return self.deliver_many([mail for mail in map(inserted_mail, records) if mail is not None])
 
-    def redrive_stalled(self, now: datetime, limit: int = 500, stalled_after: timedelta = STALL_AFTER) -> int:
-        """Deliver mail that the stream has not managed to send; returns how many were sent."""
-        return self.deliver_many(self.outbox.waiting_since(now - stalled_after, limit)).count(MailStatus.SENT)
+    def redrive_stalled(
+        self, now: datetime, stalled_after: timedelta = STALL_AFTER, budget: timedelta | None = REDRIVE_BUDGET
+    ) -> int:
+        """Deliver mail that the stream has not managed to send; returns how many were sent.
+
+        Within `budget`, it takes only as many as the rate sends in it (the rest waits for the next run);
+        `None` (make replay-mail) takes a batch the size of the sweeper's and no deadline.
+        """
+        seconds = (budget or REDRIVE_BUDGET).total_seconds()
+        limit = max(1, int(self.limiter.rate * seconds))
+        return self.deliver_many(self.outbox.waiting_since(now - stalled_after, limit), budget).count(MailStatus.SENT)
 
 
 _COUNTED = {

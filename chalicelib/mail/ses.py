@@ -1,14 +1,13 @@
-"""Amazon SES: the one place that sends, sorting SES's answers into retry-later and never-again, and pacing sends.
+"""Amazon SES: the one place that sends, sorting its answers into retry-later, held and never-again.
 
-Everything above this module sees a `Mailer`: tests and the local runner hand in another one.
+Everything above this module sees a `Mailer`: tests and the local runner hand in another one. mail/pacing.py
+keeps the account's send rate.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -84,31 +83,6 @@ class SesMailer:
             raise TransientSendError(code or "unknown SES error") from exc
         except BotoCoreError as exc:  # connection reset, timeout, endpoint unreachable
             raise TransientSendError(type(exc).__name__) from exc
-
-
-class RateLimiter:
-    """Spaces calls at least 1/rate seconds apart, so sends stay within the SES quota."""
-
-    def __init__(
-        self,
-        rate_per_second: float,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._interval = 1.0 / rate_per_second
-        self._monotonic = monotonic
-        self._sleep = sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        """Block until the next send is allowed; safe to call from several threads."""
-        with self._lock:  # hand out send slots one by one; sleep outside the lock
-            now = self._monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        if slot > now:
-            self._sleep(slot - now)
 
 
 # What Amazon SES refuses, from its documentation (MessageTag; service quotas; "SES does not support

@@ -67,6 +67,7 @@ SESSION_PREFIX = "SESSION#"
 STAFF_PREFIX = "STAFF#"
 AUDIT_PREFIX = "AUDIT#"
 LINK_REQUEST_PREFIX = "LINKREQ#"
+SEND_SLOT_PREFIX = "SENDSLOTS#"
 
 QUEUE_EVENT = "EVENT"
 QUEUE_REMINDER = "REMINDER"
@@ -180,6 +181,11 @@ def sign_in_count_key(email_digest: str, window: int) -> dict[str, str]:
 def link_request_key(slug: str, subject: str) -> dict[str, str]:
     """Key of one count (or mark) of requests for a personal link (usecases/link_requests.py)."""
     return {PK: event_pk(slug), SK: LINK_REQUEST_PREFIX + subject}
+
+
+def send_slot_key(window_seconds: int, window: int) -> dict[str, str]:
+    """Key of the count of mails sent in one window of the account's SES rate (mail/pacing.py)."""
+    return {PK: event_pk(SITE_SLUG), SK: f"{SEND_SLOT_PREFIX}{window_seconds}#{window}"}
 
 
 def api_key_key(key_id: str) -> dict[str, str]:

@@ -178,6 +178,20 @@ class DynamoOutbox:
         except ConditionFailed:
             return None  # already sent, failed for good, or being sent right now
 
+    def confirm(self, slug: str, mail_id: str, attempt: int, now: datetime, lease: timedelta) -> bool:
+        """Still claimed by claim number `attempt` (no one claimed it since): renew its lease for the send."""
+        try:
+            self.table.update(
+                schema.mail_key(slug, mail_id),
+                "SET lease_until = :lease",
+                values={":lease": iso(now + lease), ":sending": MailStatus.SENDING.value, ":attempt": attempt},
+                names={"#status": "status"},
+                condition="#status = :sending AND attempts = :attempt",
+            )
+        except ConditionFailed:
+            return False
+        return True
+
     def finish(
         self, slug: str, mail_id: str, status: MailStatus, at: datetime, message_id: str = "", error: str = ""
     ) -> None:

@@ -1,0 +1,146 @@
+"""The account's SES rate holds over every sender, and no mail goes out twice (issue 26, finding 11).
+
+Before, each process paced itself (a stream deliverer, a second one, the sweeper: three times the rate),
+and a deliverer waiting its turn past its claim's lease could send a mail the sweeper had meanwhile
+claimed and sent. The race below runs two deliverers and a redrive over the same 1,000 mails at 5 per
+second, on a clock running twenty times faster than the wall's (every wait the pace makes is a real one,
+shortened alike), and checks each window of the account's rate and each mail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.mail.compose import Envelope
+from chalicelib.mail.pacing import SharedPace
+from chalicelib.mail.postman import Postman
+from chalicelib.mail.render import RenderedMail
+from chalicelib.store import schema
+from chalicelib.usecases.outbox import MailKind, MailStatus, mail_item, put_all_new
+from tests.conftest import SENDER, World
+
+SPEED = 20.0  # seconds of the pace's clock per second of the wall's
+
+
+class Accelerated:
+    """A wall clock running SPEED times faster, and a sleep that waits the matching real time."""
+
+    def __init__(self) -> None:
+        self.started = time.time()
+
+    def now(self) -> float:
+        return self.started + (time.time() - self.started) * SPEED
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds / SPEED)
+
+
+class RecordingSes:
+    """SES as far as pacing is concerned: when each mail went out (on the pace's clock), and which."""
+
+    def __init__(self, clock: Accelerated) -> None:
+        self.clock, self.lock = clock, threading.Lock()
+        self.sent: list[tuple[float, str]] = []
+
+    def send(self, raw: bytes, sender: str, to: str, tags: Any = None) -> str:
+        with self.lock:
+            self.sent.append((self.clock.now(), to))
+            return f"ses-{len(self.sent)}"
+
+
+def test_one_window_of_the_rate_is_shared_by_every_process(world: World) -> None:
+    now = [1000.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    paces = [SharedPace(world.table, 14, now=lambda: now[0], sleep=sleep) for _ in range(2)]  # two containers
+    taken: Counter[int] = Counter()
+    for n in range(29):
+        paces[n % 2].wait()
+        taken[int(now[0])] += 1
+    assert list(taken.values()) == [14, 14, 1]  # 29 sends at 14/s over both: three windows, never more than 14
+    slow = SharedPace(world.table, 0.5, now=lambda: now[0], sleep=sleep)
+    assert (slow.window, slow.cap) == (2, 1)  # half a mail a second: one every two seconds
+
+
+class AcceleratedClock:
+    """The postman's clock (claims, leases) on the same accelerated time."""
+
+    def __init__(self, clock: Accelerated) -> None:
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.now(), UTC)
+
+
+def plain(slug: str, item: dict[str, Any]) -> tuple[RenderedMail, Envelope]:
+    """Each mail as the smallest real message: what is measured here is pacing and claims, not rendering."""
+    return RenderedMail("subject", "text", "<p>html</p>"), Envelope(f"{item['mail_id']}@example.jp", SENDER, "race")
+
+
+@pytest.mark.slow
+def test_two_deliverers_and_a_redrive_racing_over_1000_mails_send_each_once_within_5_a_second(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Accelerated()
+    # A lease far shorter than the waits for a slot: claims run out while their holders wait, and others
+    # take the mails over; the holder that finds its claim gone must not send.
+    monkeypatch.setattr("chalicelib.mail.postman.LEASE", timedelta(seconds=3))
+    started = AcceleratedClock(clock).now()
+    ids = [f"race-{n:04d}" for n in range(1000)]
+    put_all_new(world.table, (mail_item("race", mail_id, MailKind.BROADCAST, started) for mail_id in ids))
+    ses = RecordingSes(clock)
+
+    def process() -> Postman:  # its own pace object, as in another container; the same table
+        pace = SharedPace(world.table, 5, clock.now, clock.sleep)
+        return dataclasses.replace(
+            world.services.postman, compose=plain, mailer=ses, limiter=pace, clock=AcceleratedClock(clock)
+        )
+
+    work = [
+        lambda: process().deliver_many([("race", mail_id) for mail_id in ids]),  # the stream
+        lambda: process().deliver_many([("race", mail_id) for mail_id in reversed(ids)]),  # delivered twice
+        lambda: [
+            process().redrive_stalled(AcceleratedClock(clock).now(), stalled_after=timedelta(0), budget=None)
+            for _ in range(3)
+        ],
+    ]
+    threads = [threading.Thread(target=job) for job in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent = Counter(mail_id for _, mail_id in ses.sent)
+    assert sorted(sent) == sorted(f"{mail_id}@example.jp" for mail_id in ids) and set(sent.values()) == {1}
+    rows = world.table.query(
+        "pk = :pk AND begins_with(sk, :m)", {":pk": schema.event_pk("race"), ":m": schema.MAIL_PREFIX}
+    )
+    assert any(row["attempts"] > 1 for row in rows)  # claims did run out and were taken over (and yet: once each)
+    statuses = Counter(
+        row["status"]
+        for row in world.table.query(
+            "pk = :pk AND begins_with(sk, :m)", {":pk": schema.event_pk("race"), ":m": schema.MAIL_PREFIX}
+        )
+    )
+    assert statuses == {MailStatus.SENT.value: 1000}
+    windows = [
+        row["sent"]
+        for row in world.table.query(
+            "pk = :pk AND begins_with(sk, :s)",
+            {":pk": schema.event_pk(schema.SITE_SLUG), ":s": schema.SEND_SLOT_PREFIX},
+        )
+    ]
+    assert max(windows) == 5 and sum(windows) >= 1000  # no window of the account's rate over 5
+    moments = sorted(moment for moment, _ in ses.sent)
+    assert moments[-1] - moments[0] >= 999 / 5 - 1  # 1,000 at 5 a second take 200 seconds, however many send
+    # As SES sees it: a 10-second span touches at most 11 of the rate's windows (55 slots); a mail reaches SES
+    # a moment after its slot, so allow that moment (under a second of the pace's clock).
+    assert min(later - earlier for earlier, later in zip(moments, moments[55:], strict=False)) > 9
