@@ -14,6 +14,8 @@ Use cases count what happened with `count()`; the line of the invocation they ra
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -73,13 +75,17 @@ def counting() -> Iterator[Counter[str]]:
         _tally.reset(token)
 
 
-def _stdout(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+def _default_write(text: str) -> None:
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # set by Lambda: its standard output is the log
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    else:  # a console command (make replay-mail, manage.py) or a test: its output is the person's to read
+        _quiet.debug(text)
 
 
-# Where lines go: standard output on Lambda and in `make run`; tests put a list's append here.
-write: Callable[[str], None] = _stdout
+_quiet = logging.getLogger("uketsuke.telemetry")
+# Where lines go: standard output in Lambda; tests put a list's append here.
+write: Callable[[str], None] = _default_write
 
 
 def log(kind: str, fields: Mapping[str, Any], counts: Mapping[str, int] | None = None) -> None:

@@ -53,7 +53,9 @@ def deploy(stage: Stage, session: Any) -> str:
     deployer = Deployer(cloudformation, session.client("s3"), stage.region)
     bucket = deployer.ensure_bucket(account)
     template_url = deployer.upload(artifact, bucket, stage.name)
-    outputs = deployer.deploy(stage.stack_name, template_url, {"uketsuke:stage": stage.name})
+    outputs = deployer.deploy(
+        stage.stack_name, template_url, {"uketsuke:stage": stage.name}, session.client("dynamodb")
+    )
     paths = [str(path) for path in event_files(stage)]
     if not paths:
         what = f"no file matches events = {stage.events!r}" if stage.events else "the stage names no event files"

@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from deploy.logical_ids import KEPT_TABLE_NAME, KEPT_TABLE_STREAM, TABLE
 from deploy.package import Artifact
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # roles, and the SAM transform
@@ -92,9 +93,14 @@ class Deployer:
 
     # --- stack ------------------------------------------------------------------------------
 
-    def deploy(self, stack: str, template_url: str, tags: dict[str, str]) -> dict[str, str]:
-        """Create or update the stack and wait; returns its outputs."""
-        status = self.stack_status(stack)
+    def deploy(self, stack: str, template_url: str, tags: dict[str, str], dynamodb: Any = None) -> dict[str, str]:
+        """Create or update the stack and wait; returns its outputs.
+
+        Created anew where an earlier stack of the stage kept its table (`make destroy`), the new stack
+        takes that table up again, registrations and all (`dynamodb` finds it), rather than an empty one.
+        """
+        described = self._described(stack)
+        status = str(described["StackStatus"]) if described else None
         if status in _FAILED_FIRST_CREATE:
             self._remove_failed_first_create(stack, status)
             status = None
@@ -113,6 +119,7 @@ class Deployer:
             TemplateURL=template_url,
             Capabilities=CAPABILITIES,
             Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())],
+            **self._table_parameters(stack, None if creating else described, dynamodb),
         )
         try:
             ready = self._change_set_ready(stack, change_set)
@@ -128,6 +135,19 @@ class Deployer:
         if final not in _DONE:
             raise DeployError(self._explain(stack, final, started))
         return self.outputs(stack)
+
+    def _table_parameters(self, stack: str, existing: dict[str, Any] | None, dynamodb: Any) -> dict[str, Any]:
+        """A new stack gets the table its stage kept, if any; an existing one keeps what it was given."""
+        if existing is not None:
+            given = {p["ParameterKey"] for p in existing.get("Parameters", [])}
+            keys = [key for key in (KEPT_TABLE_NAME, KEPT_TABLE_STREAM) if key in given]
+            return {"Parameters": [{"ParameterKey": key, "UsePreviousValue": True} for key in keys]} if keys else {}
+        found = kept_table(dynamodb, stack) if dynamodb is not None else None
+        if found is None:
+            return {}
+        self.say(f"taking up the table {found[0]} that an earlier {stack} kept, with its registrations")
+        values = {KEPT_TABLE_NAME: found[0], KEPT_TABLE_STREAM: found[1]}
+        return {"Parameters": [{"ParameterKey": key, "ParameterValue": value} for key, value in values.items()]}
 
     def _remove_failed_first_create(self, stack: str, status: str) -> None:
         """Delete what a failed first create left (an empty stack), so that it can be created again."""
@@ -188,13 +208,18 @@ class Deployer:
 
     def stack_status(self, stack: str) -> str | None:
         """The stack's status, or None if there is no such stack."""
+        described = self._described(stack)
+        return str(described["StackStatus"]) if described else None
+
+    def _described(self, stack: str) -> dict[str, Any] | None:
+        """The stack as CloudFormation describes it, or None if there is no such stack."""
         try:
             stacks = self.cloudformation.describe_stacks(StackName=stack)["Stacks"]
         except ClientError as exc:
             if "does not exist" in str(exc):
                 return None
             raise
-        return str(stacks[0]["StackStatus"]) if stacks else None
+        return dict(stacks[0]) if stacks else None
 
     def outputs(self, stack: str) -> dict[str, str]:
         """The stack's outputs by key."""
@@ -294,3 +319,21 @@ def point_at_code(template: dict[str, Any], bucket: str, key: str) -> dict[str, 
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = {"Bucket": bucket, "Key": key}
     return rewritten
+
+
+def kept_table(dynamodb: Any, stack: str) -> tuple[str, str] | None:
+    """The table an earlier stack of this name kept (CloudFormation named it `<stack>-Table-...`), with its
+    stream's label; the newest if there are several, None if there is none."""
+    prefix = f"{stack}-{TABLE}-"
+    names = [
+        name
+        for page in dynamodb.get_paginator("list_tables").paginate()
+        for name in page.get("TableNames", [])
+        if name.startswith(prefix)
+    ]
+    tables = [dynamodb.describe_table(TableName=name)["Table"] for name in names]
+    streamed = [table for table in tables if table.get("LatestStreamLabel")]
+    if not streamed:
+        return None
+    newest = max(streamed, key=lambda table: table["CreationDateTime"])
+    return str(newest["TableName"]), str(newest["LatestStreamLabel"])

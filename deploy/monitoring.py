@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import telemetry
-from deploy.logical_ids import ALARM_TOPIC, JOB_DEAD_LETTERS, MAIL_DEAD_LETTERS, TABLE
+from deploy.logical_ids import ALARM_TOPIC, JOB_DEAD_LETTERS, MAIL_DEAD_LETTERS, TABLE_NAME
 from deploy.stage import Stage
 
 ALARM_PERIOD_SECONDS = 300
@@ -109,7 +109,7 @@ def stack_alarms(stage: Stage) -> dict[str, Any]:
     }
     alarms["ApiServerErrorsAlarm"] = _server_errors_alarm(stage)
     for operation in ("WriteThrottleEvents", "ReadThrottleEvents"):
-        table = [{"Name": "TableName", "Value": {"Ref": TABLE}}]
+        table = [{"Name": "TableName", "Value": TABLE_NAME}]
         alarms[f"Table{operation}Alarm"] = _alarm(stage, THROTTLED_TABLE, "AWS/DynamoDB", operation, table, "Sum", 1)
     alarms["MailBounceRateAlarm"] = _alarm(
         stage, BOUNCE_RATE, "AWS/SES", "Reputation.BounceRate", [], "Maximum", BOUNCE_RATE_ALARM

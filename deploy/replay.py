@@ -45,7 +45,7 @@ def replay_mail(stage: Stage, session: Any, outputs: dict[str, str]) -> Replay:
     sent, failing = 0, False
     while True:
         try:
-            batch = services.postman.redrive_stalled(services.clock.now(), stalled_after=_NO_WAIT)
+            batch = services.postman.redrive_stalled(services.clock.now(), stalled_after=_NO_WAIT, budget=None)
         except TransientSendError:
             failing = True
             break

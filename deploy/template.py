@@ -20,12 +20,18 @@ from deploy.logical_ids import (
     API_FUNCTION,
     CLIENT_THROTTLE,
     JOB_DEAD_LETTERS,
+    KEPT_TABLE_NAME,
+    KEPT_TABLE_STREAM,
     LINK_KEY,
     MAIL_CONFIGURATION_SET,
     MAIL_DEAD_LETTERS,
     MAIL_FEEDBACK_TOPIC,
+    NEW_TABLE,
     REST_API,
     TABLE,
+    TABLE_ARN,
+    TABLE_NAME,
+    TABLE_STREAM,
 )
 from deploy.monitoring import dashboard, function_alarms, stack_alarms
 from deploy.stage import Stage
@@ -109,7 +115,7 @@ def merge_template(
     if missing:
         raise TemplateError(f"no IAM permissions are defined for {', '.join(missing)}: add them to FUNCTION_GRANTS")
     resources: dict[str, Any] = {
-        TABLE: table_resource(),
+        TABLE: {**table_resource(), "Condition": NEW_TABLE},
         LINK_KEY: link_key_resource(),
         **mail_resources(),
         **dead_letter_resources(),
@@ -127,6 +133,11 @@ def merge_template(
     resources["Dashboard"] = dashboard(stage, [function.logical_id for function in functions])
     return {
         "Description": f"uketsuke {stage.name}: event registration and notification",
+        "Parameters": {
+            KEPT_TABLE_NAME: {"Type": "String", "Default": "", "Description": "A kept table to take up (or empty)"},
+            KEPT_TABLE_STREAM: {"Type": "String", "Default": "", "Description": "That table's stream label"},
+        },
+        "Conditions": {NEW_TABLE: {"Fn::Equals": [{"Ref": KEPT_TABLE_NAME}, ""]}},
         "Resources": resources,
         "Outputs": outputs(stage, api_stage),
     }
@@ -268,7 +279,7 @@ def environment(stage: Stage, function: Function, api_stage: str, senders: Itera
     them (nor of their domains).
     """
     variables: dict[str, Any] = {
-        env.TABLE_NAME: {"Ref": TABLE},
+        env.TABLE_NAME: TABLE_NAME,
         env.STAGE_NAME: stage.name,
         env.DEFAULT_SENDER: stage.sender,
         env.SES_MAX_SEND_RATE: f"{stage.ses_max_send_rate:g}",
@@ -303,7 +314,7 @@ def _stream_source() -> dict[str, Any]:
         "dynamodb": {"NewImage": {schema.SK: {"S": [{"prefix": schema.MAIL_PREFIX}]}}},
     }
     return {
-        "Stream": {"Fn::GetAtt": [TABLE, "StreamArn"]},
+        "Stream": TABLE_STREAM,
         # From the start of the stream: mail written while the stack was being created is not skipped.
         "StartingPosition": "TRIM_HORIZON",
         "MaximumRetryAttempts": STREAM_MAX_RETRIES,
@@ -326,12 +337,11 @@ def role_resource(
             "Resource": {"Fn::GetAtt": [log_group, "Arn"]},
         }
     ]
-    table_arn = {"Fn::GetAtt": [TABLE, "Arn"]}
     if Grant.TABLE in grants:
-        index_arn = {"Fn::Sub": f"${{{TABLE}.Arn}}/index/{schema.BY_DUE_INDEX}"}
-        statements.append(_allow("Table", _TABLE_ACTIONS, [table_arn, index_arn]))
+        index_arn = {"Fn::Sub": ["${Table}/index/" + schema.BY_DUE_INDEX, {"Table": TABLE_ARN}]}
+        statements.append(_allow("Table", _TABLE_ACTIONS, [TABLE_ARN, index_arn]))
     if Grant.STREAM in grants:
-        statements.append(_allow("TableStream", _STREAM_ACTIONS, [{"Fn::GetAtt": [TABLE, "StreamArn"]}]))
+        statements.append(_allow("TableStream", _STREAM_ACTIONS, [TABLE_STREAM]))
     if Grant.SEND_MAIL in grants:
         statements.append(_allow("SendMail", _SEND_ACTIONS, _send_resources(senders)))
     if Grant.CHECK_SENDERS in grants:
@@ -485,7 +495,7 @@ def outputs(stage: Stage, api_stage: str) -> dict[str, Any]:
     """What the deploy prints and later commands read back from the stack."""
     return {
         "PublicUrl": {"Description": "The site", "Value": public_url(stage, api_stage)},
-        "TableName": {"Description": "Registrations (kept if the stack is deleted)", "Value": {"Ref": TABLE}},
+        "TableName": {"Description": "Registrations (kept if the stack is deleted)", "Value": TABLE_NAME},
         "MailDeadLettersUrl": {"Value": {"Ref": MAIL_DEAD_LETTERS}},
         "JobDeadLettersUrl": {"Value": {"Ref": JOB_DEAD_LETTERS}},
         "MailFeedbackTopicArn": {"Value": {"Ref": MAIL_FEEDBACK_TOPIC}},

@@ -25,7 +25,7 @@ from moto.cloudformation.parsing import get_model_map
 
 from chalicelib.config import settings as env
 from chalicelib.store import schema
-from deploy.cloudformation import CAPABILITIES
+from deploy.cloudformation import CAPABILITIES, kept_table
 from deploy.package import Artifact
 from deploy.sam import plain_template
 from deploy.stage import Stage
@@ -113,15 +113,15 @@ def aws(example_artifact: Artifact, monkeypatch: pytest.MonkeyPatch) -> Iterator
 _SERVICES = ("s3", "cloudformation", "dynamodb", "lambda", "events", "logs", "sqs", "iam")
 
 
-def apply(aws: dict[str, Any], template: dict[str, Any], key: str, update: bool = False) -> str:
-    """Create (or update) the stack from `template`; returns its final status."""
+def apply(aws: dict[str, Any], template: dict[str, Any], key: str, update: bool = False, parameters: Any = ()) -> str:
+    """Create (or update) the stack from `template` (with CloudFormation `parameters`); returns its final status."""
     body = json.dumps(template).encode("utf-8")  # over TemplateBody's 51,200 bytes: uploaded, as the deploy does
     aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=body)
     url = f"https://{BUCKET}.s3.{REGION}.amazonaws.com/{key}"
     call = aws["cloudformation"].update_stack if update else aws["cloudformation"].create_stack
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a resource moto skipped in silence would make the rehearsal lie
-        call(StackName=STACK, TemplateURL=url, Capabilities=CAPABILITIES)
+        call(StackName=STACK, TemplateURL=url, Capabilities=CAPABILITIES, Parameters=list(parameters))
     (description,) = aws["cloudformation"].describe_stacks(StackName=STACK)["Stacks"]
     return str(description["StackStatus"])
 
@@ -196,14 +196,29 @@ def test_the_stack_is_created_updated_deleted_and_created_again_on_moto(
 
     # Delete: everything goes but the table of registrations, which the template keeps.
     kept = created["Table"]["PhysicalResourceId"]
+    aws["dynamodb"].put_item(TableName=kept, Item={"pk": {"S": "EVENT#kept"}, "sk": {"S": "EVENT"}})
     aws["cloudformation"].delete_stack(StackName=STACK)
     assert aws["dynamodb"].list_tables()["TableNames"] == [kept]
     assert aws["lambda"].list_functions()["Functions"] == []
     assert aws["sqs"].list_queues().get("QueueUrls", []) == []
 
-    # A second create beside the kept table: generated names never collide with what was kept.
-    assert apply(aws, template, "example/template-1.json") == "CREATE_COMPLETE"
-    assert len(aws["dynamodb"].list_tables()["TableNames"]) == 2
+    # `make deploy` of the same stage after `make destroy` takes the kept table up again, not a new empty one
+    # (issue 26, finding 13: it made a second table, and the registrations were left behind).
+    found = kept_table(aws["dynamodb"], STACK)
+    assert found == (kept, table["LatestStreamLabel"])
+    parameters = [{"ParameterKey": "KeptTableName", "ParameterValue": found[0]}]
+    parameters.append({"ParameterKey": "KeptTableStreamLabel", "ParameterValue": found[1]})
+    assert apply(aws, template, "example/template-1.json", parameters=parameters) == "CREATE_COMPLETE"
+    assert aws["dynamodb"].list_tables()["TableNames"] == [kept]
+    again = resources(aws)
+    assert "Table" not in again  # the stack uses the table; it neither made nor owns it
+    outputs = aws["cloudformation"].describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
+    assert {o["OutputKey"]: o["OutputValue"] for o in outputs}["TableName"] == kept
+    site = aws["lambda"].get_function(FunctionName=again["APIHandler"]["PhysicalResourceId"])["Configuration"]
+    assert site["Environment"]["Variables"][env.TABLE_NAME] == kept
+    streams = aws["lambda"].list_event_source_mappings()["EventSourceMappings"]
+    assert table["LatestStreamArn"] in [m["EventSourceArn"] for m in streams]
+    assert aws["dynamodb"].get_item(TableName=kept, Key={"pk": {"S": "EVENT#kept"}, "sk": {"S": "EVENT"}})["Item"]
 
 
 def test_what_is_not_rehearsed_is_listed_with_why(plain: dict[str, Any]) -> None:
