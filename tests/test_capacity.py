@@ -114,11 +114,12 @@ def test_write_units_of_the_other_paths_are_reported(world: World, sample_event:
     registrants = sum(f.registrants for f in fanned)
     figures["reminder, per registrant"] = (meter.table / registrants, meter.indexes / registrants)
     # A cancellation rewrites the ledger and both registrations and deletes a place (2 units each), writes
-    # two mails (2 each, and their index entries); a mail sent is claimed and marked (1 each) and leaves
-    # the index; a reminder writes one mail per registrant, plus its own item's update shared by them.
+    # two mails (2 each, and their index entries); a mail sent is claimed, takes a slot of the account's
+    # send rate, has its claim confirmed and is marked (1 each: mail/pacing.py, postman.py) and leaves the
+    # index; a reminder writes one mail per registrant, plus its own item's update shared by them.
     assert figures == {
         "cancellation with promotion": (14, 2),
-        "per mail sent": (2, 1),
+        "per mail sent": (4, 1),
         "reminder, per registrant": (1.5, 1.5),
     }
 
