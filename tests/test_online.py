@@ -120,7 +120,7 @@ def register_as(client: Client, email: str, how: str) -> Any:
 
 
 def status_of(world: World, email: str) -> str:
-    rows = world.table.query("pk = :pk AND begins_with(sk, :r)", {":pk": "EVENT#hybrid", ":r": "REG#"})
+    rows = list(world.table.query("pk = :pk AND begins_with(sk, :r)", {":pk": "EVENT#hybrid", ":r": "REG#"}))
     return next(str(r["status"]) for r in rows if r.get("email") == email)
 
 
@@ -229,7 +229,7 @@ def test_staff_moving_someone_to_the_other_mode_takes_a_seat_there_or_is_refused
     event = hybrid(world, sample_event, venue=1, online=1)
     for email, how in (("v1@example.jp", "venue"), ("o1@example.jp", "online")):
         assert register_as(client, email, how).status_code == 303
-    rows = world.table.query("pk = :pk AND begins_with(sk, :r)", {":pk": "EVENT#hybrid", ":r": "REG#"})
+    rows = list(world.table.query("pk = :pk AND begins_with(sk, :r)", {":pk": "EVENT#hybrid", ":r": "REG#"}))
     venue_id = next(r["registration_id"] for r in rows if r["email"] == "v1@example.jp")
     person = get_registration(world.table, "hybrid", venue_id)
     assert person is not None
@@ -254,7 +254,7 @@ def test_putting_someone_first_keeps_them_in_their_own_modes_line(
         assert register_as(client, email, how).status_code == 303
     assert register_as(client, "o2@example.jp", "online").status_code == 303
     assert register_as(client, "v3@example.jp", "venue").status_code == 303
-    rows = world.table.query("pk = :pk AND begins_with(sk, :r)", {":pk": "EVENT#hybrid", ":r": "REG#"})
+    rows = list(world.table.query("pk = :pk AND begins_with(sk, :r)", {":pk": "EVENT#hybrid", ":r": "REG#"}))
     rid = {r["email"]: r["registration_id"] for r in rows}
     now = world.clock.now()
     # v3 waits behind v2 for the venue; put first, they take the next venue seat, and only a venue seat.
