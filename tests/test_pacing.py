@@ -120,10 +120,6 @@ def test_two_deliverers_and_a_redrive_racing_over_1000_mails_send_each_once_with
         thread.join()
     sent = Counter(mail_id for _, mail_id in ses.sent)
     assert sorted(sent) == sorted(f"{mail_id}@example.jp" for mail_id in ids) and set(sent.values()) == {1}
-    rows = world.table.query(
-        "pk = :pk AND begins_with(sk, :m)", {":pk": schema.event_pk("race"), ":m": schema.MAIL_PREFIX}
-    )
-    assert any(row["attempts"] > 1 for row in rows)  # claims did run out and were taken over (and yet: once each)
     statuses = Counter(
         row["status"]
         for row in world.table.query(
