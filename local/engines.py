@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -168,6 +168,20 @@ def verify_sender(ses_endpoint: str, address: str) -> None:
     """Verify a sender identity in moto's SES, as an organizer does once in the AWS console."""
     client = local_client("sesv2", ses_endpoint)
     client.create_email_identity(EmailIdentity=address)
+
+
+def moto_verified(ses_endpoint: str) -> Callable[[str], bool]:
+    """Whether moto's SES verified an identity: moto never sets VerifiedForSendingStatus (what AWS answers and
+    the app reads), only VerificationStatus, so the local engines answer the app's question from that."""
+    client = local_client("sesv2", ses_endpoint)
+
+    def verified(identity: str) -> bool:
+        try:
+            return bool(client.get_email_identity(EmailIdentity=identity).get("VerificationStatus") == "SUCCESS")
+        except client.exceptions.NotFoundException:
+            return False
+
+    return verified
 
 
 def sent_messages() -> list[Any]:

@@ -194,6 +194,7 @@ def run(args: argparse.Namespace, dynamodb: str, moto: str, stopping: threading.
     announce_stack(LocalStack(dynamodb, TABLE, os.getpid()))
     services = build_services(Settings.from_env())
     services.stopping = stopping.is_set  # the postman claims no further mail once Ctrl-C is pressed
+    services.sender_verified = engines.moto_verified(moto)  # moto's way of saying an identity is verified
     app_module.use_services(services)
 
     now = SystemClock().now()

@@ -208,6 +208,7 @@ def new_world(local_engines: Engines) -> Iterator[World]:
         table_name=name, public_base_url=BASE_URL, default_sender=SENDER, ses_max_send_rate=1000, link_key=LINK_KEY
     )
     services = build_services(settings=settings, clock=clock, ids=Sequence())
+    services.sender_verified = engines.moto_verified(local_engines.moto)  # moto's word for AWS's
     app_module.use_services(services)
     try:
         yield World(

@@ -377,3 +377,20 @@ def test_a_sender_this_deployment_cannot_send_as_is_refused_beside_its_field_whe
         action="save",
     )
     assert file_editor.status_code == 400 and "cannot send mail here" in page(file_editor)
+
+
+def test_a_sender_counts_as_verified_only_when_ses_says_mail_may_go_out_from_it() -> None:
+    """AWS's VerifiedForSendingStatus decides (moto never sets it; its adapter is in local/engines.py)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from chalicelib.usecases.senders import ses_verified
+
+    client = boto3.client("sesv2", region_name="ap-northeast-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        for sending in (False, True):
+            answer = {"IdentityType": "DOMAIN", "VerifiedForSendingStatus": sending, "VerificationStatus": "SUCCESS"}
+            stub.add_response("get_email_identity", answer)
+        stub.add_client_error("get_email_identity", "NotFoundException")
+        verified = ses_verified(client)
+        assert [verified("example.jp"), verified("example.jp"), verified("other.example")] == [False, True, False]

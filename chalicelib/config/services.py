@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -112,10 +113,12 @@ def build_services(
         session.client("dynamodb", config=Config(max_pool_connections=FAN_OUT_WRITERS * 2)), settings.table_name
     )
 
+    sesv2 = functools.cache(lambda: session.client("sesv2"))  # made on first use, once per container
+
     def ses_mailer() -> Mailer:
         from chalicelib.mail.ses import SesMailer
 
-        return SesMailer(session.client("sesv2"), settings.ses_configuration_set)
+        return SesMailer(sesv2(), settings.ses_configuration_set)
 
     return Services(
         settings=settings,
@@ -125,14 +128,14 @@ def build_services(
         ids=ids or new_id,
         events=EventDetails(table, clock),
         link_key=lambda: read_link_key(settings, session),
-        sender_verified=lambda identity: _ses_verified(session, identity),
+        sender_verified=lambda identity: _ses_verified(sesv2(), identity),
     )
 
 
-def _ses_verified(session: Any, identity: str) -> bool:
+def _ses_verified(client: Any, identity: str) -> bool:
     from chalicelib.usecases.senders import ses_verified
 
-    return ses_verified(session.client("sesv2"))(identity)
+    return ses_verified(client)(identity)
 
 
 def read_link_key(settings: Settings, session: Any) -> bytes:

@@ -13,7 +13,6 @@ The counts bound how many addresses one page (PER_FORM) and one client (PER_CLIE
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -49,7 +48,8 @@ def request_link(
     window = int(now.timestamp() // CLIENT_WINDOW.total_seconds())
     actions = [
         _count(slug, f"form#{submission_id}", PER_FORM, ttl),
-        _count(slug, f"client#{_digest(client)}#{window}", PER_CLIENT, ttl),
+        # A client's address is personal data too: kept as a digest, as addresses are.
+        _count(slug, f"client#{schema.email_digest(client)}#{window}", PER_CLIENT, ttl),
     ]
     if guard is not None:
         actions += resend_writes(slug, guard, now, ids)
@@ -99,8 +99,3 @@ def _nothing_to_send(slug: str, address: str, now: datetime, ttl: int, ids: IdGe
         },
         {"Put": {"Item": {**schema.link_request_key(slug, f"asked#{ids()}"), schema.TTL_ATTRIBUTE: ttl}}},
     ]
-
-
-def _digest(text: str) -> str:
-    # A client's address is personal data too: keys hold digests only.
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -53,8 +53,8 @@ def ses_verified(client: Any) -> Verified:
             if exc.response.get("Error", {}).get("Code") == "NotFoundException":
                 return False
             raise
-        # SES API v2 GetEmailIdentity answers both; moto leaves VerifiedForSendingStatus false for an
-        # identity it has verified, so its VerificationStatus SUCCESS counts too.
-        return bool(answer.get("VerifiedForSendingStatus")) or answer.get("VerificationStatus") == "SUCCESS"
+        # AWS's own word for "mail may go out from it" (SES API v2 GetEmailIdentity). moto never sets it:
+        # the local engines answer through local/engines.moto_verified instead.
+        return bool(answer.get("VerifiedForSendingStatus"))
 
     return verified
