@@ -1,6 +1,7 @@
 """uketsuke's Chalice app: wiring only. Each handler lives in the module named after its part of the site.
 
 chalicelib/web/public.py      the attendee's pages        chalicelib/web/api.py    the JSON API
+chalicelib/web/attendance.py  出欠の再確認's two answers
 chalicelib/web/organizer/     the organizer's pages       chalicelib/jobs/         schedules, stream, SNS
 chalicelib/web/openapi.py     the JSON API's description
 """
@@ -11,7 +12,7 @@ from chalice.app import Chalice
 
 from chalicelib.config.services import Services, use
 from chalicelib.jobs.schedules import jobs
-from chalicelib.web import api, openapi, organizer, public
+from chalicelib.web import api, attendance, openapi, organizer, public
 from chalicelib.web.edge import friendly_errors
 from chalicelib.web.middleware import language, refuse_what_is_not_text, request_lines, security_headers
 
@@ -22,6 +23,7 @@ app.register_middleware(friendly_errors, "http")
 app.register_middleware(language, "http")
 app.register_middleware(refuse_what_is_not_text, "http")
 app.register_blueprint(public.routes)
+app.register_blueprint(attendance.routes)
 app.register_blueprint(api.routes)
 app.register_blueprint(openapi.routes)
 app.register_blueprint(organizer.routes, url_prefix="/organizer")

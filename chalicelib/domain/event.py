@@ -113,6 +113,9 @@ class ReminderSpec:
         return datetime.combine(local_day, time(hour, minute), tzinfo=tz).astimezone(UTC)
 
 
+# The attendance schedule's steps (stored as reminder items beside the reminders, whose keys never look like these).
+RECONFIRM_ASK, RECONFIRM_AGAIN, RECONFIRM_RELEASE = "reconfirm", "reconfirm-again", "release"
+
 # The day before at 10:00 and the morning of the event (issue 2's default).
 DEFAULT_REMINDERS = (ReminderSpec(days_before=1, at="10:00"), ReminderSpec(days_before=0, at="08:00"))
 
@@ -192,6 +195,8 @@ class Event:
     cancellation_closes_at: datetime | None = None  # None: registrants may cancel until the start
     quota_release_at: datetime | None = None  # unused reserved seats become everyone's then (None: never)
     draw_at: datetime | None = None  # a lottery: applications until then, then a draw (None: first come)
+    reconfirm_at: datetime | None = None  # 出欠の再確認: seat holders are asked then if they still come (None: never)
+    release_unconfirmed_at: datetime | None = None  # seats not reconfirmed by then go to the line (None: never)
     retention_days: int = DEFAULT_RETENTION_DAYS  # personal data is deleted this many days after the end
     translations: tuple[tuple[str, Translation], ...] = ()  # (language, the organizer's text in it)
 
@@ -300,11 +305,22 @@ class Event:
         """Due time of each configured reminder, by key."""
         return {spec.key: spec.due(self.starts_at, self.tz) for spec in self.reminders}
 
+    def attendance_schedule(self) -> dict[str, datetime]:
+        """When seat holders are asked to reconfirm, asked again (those who did not answer), and released."""
+        if self.reconfirm_at is None:
+            return {}
+        schedule = {RECONFIRM_ASK: self.reconfirm_at}
+        if self.release_unconfirmed_at is not None:
+            # Halfway to the release: the one reminder that warns before a seat is given away.
+            schedule[RECONFIRM_AGAIN] = self.reconfirm_at + (self.release_unconfirmed_at - self.reconfirm_at) / 2
+            schedule[RECONFIRM_RELEASE] = self.release_unconfirmed_at
+        return schedule
+
     def to_json(self) -> str:
         """Serialise for storage in the event item."""
         data = asdict(self)
         moments = ("starts_at", "ends_at", "registration_closes_at", "doors_open_at", "cancellation_closes_at")
-        for name in (*moments, "quota_release_at", "draw_at"):
+        for name in (*moments, "quota_release_at", "draw_at", "reconfirm_at", "release_unconfirmed_at"):
             data[name] = iso(data[name]) if data[name] else None
         return json.dumps(data, ensure_ascii=False)
 
@@ -341,6 +357,8 @@ class Event:
             cancellation_closes_at=_moment_or_none(data.get("cancellation_closes_at")),
             quota_release_at=_moment_or_none(data.get("quota_release_at")),
             draw_at=_moment_or_none(data.get("draw_at")),
+            reconfirm_at=_moment_or_none(data.get("reconfirm_at")),
+            release_unconfirmed_at=_moment_or_none(data.get("release_unconfirmed_at")),
             retention_days=data.get("retention_days", DEFAULT_RETENTION_DAYS),
             translations=tuple((lang, Translation.from_dict(text)) for lang, text in data.get("translations", [])),
         )

@@ -105,6 +105,12 @@ def registration_path(slug: str, registration_id: str, token: str) -> str:
     return f"/events/{slug}/registrations/{registration_id}?token={token}"
 
 
+def attendance_path(signer: LinkSigner, slug: str, registration_id: str, event_ends_at: datetime, answer: str) -> str:
+    """The reconfirmation's page for one answer ('yes': 参加します, 'no': 行けなくなりました), with a fresh token."""
+    token = signer.token(slug, registration_id, link_expiry(event_ends_at))
+    return f"/events/{slug}/registrations/{registration_id}/attendance?answer={answer}&token={token}"
+
+
 def personal_path(signer: LinkSigner, slug: str, registration_id: str, event_ends_at: datetime) -> str:
     """A registrant's own page with a fresh token, valid until the link expires (the site's prefix goes in front)."""
     token = signer.token(slug, registration_id, link_expiry(event_ends_at))

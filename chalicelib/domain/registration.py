@@ -31,6 +31,8 @@ class Registration:
     lang: str = "ja"
     wait_sk: str = ""  # the waiting-list item's sort key, while waitlisted
     erased: bool = False  # the registrant had their personal data deleted
+    reconfirmed_at: str = ""  # they answered 参加します to the reconfirmation (or took a released seat back)
+    released_at: str = ""  # their seat went to the line because they did not reconfirm in time
 
     @property
     def number(self) -> str:
@@ -50,6 +52,8 @@ class Registration:
             lang=item.get("lang", "ja"),
             wait_sk=item.get("wait_sk", ""),
             erased=bool(item.get("erased_at")),
+            reconfirmed_at=str(item.get("reconfirmed_at", "")),
+            released_at=str(item.get("released_at", "")),
         )
 
 

@@ -17,10 +17,11 @@ from typing import Any
 from chalicelib.domain.attendee import email_key
 from chalicelib.domain.clock import Clock, parse_iso
 from chalicelib.domain.event import Event
-from chalicelib.domain.links import LinkSigner, personal_path, signed_check_in_path
+from chalicelib.domain.links import LinkSigner, attendance_path, personal_path, signed_check_in_path
 from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.mail import render as r
+from chalicelib.mail.attendance import render_reconfirm, render_released
 from chalicelib.mail.render import Links, RenderedMail
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
@@ -167,6 +168,13 @@ def _event_cancelled(f: Facts) -> RenderedMail:
     return r.render_event_cancelled(f.event, _person(f), f.links, note, f.now, f.sequence())
 
 
+def _reconfirm(f: Facts) -> RenderedMail:
+    person = _person(f)
+    if person.reconfirmed_at:
+        raise Undeliverable("they said they come already")
+    return render_reconfirm(f.event, person, f.links, f.now, again=bool(f.item.get("again")))
+
+
 def _closed_notice(f: Facts) -> RenderedMail:
     item = f.item
     return r.render_closed_notice(f.event, item["reason"], int(item["seats_taken"]), int(item["capacity"]), f.links)
@@ -224,6 +232,13 @@ RECIPES: dict[MailKind, Recipe] = {
     MailKind.EVENT_CANCELLED: Recipe(Recipient.REGISTRANT, _event_cancelled, _ACTIVE, fresh_details=True),
     MailKind.ADDRESS_CHANGED: Recipe(
         Recipient.PREVIOUS_ADDRESS, lambda f: r.render_address_changed(f.event, _person(f), f.links)
+    ),
+    MailKind.RECONFIRM: Recipe(Recipient.REGISTRANT, _reconfirm, _SEATED),
+    MailKind.RELEASED: Recipe(
+        Recipient.REGISTRANT,
+        lambda f: render_released(f.event, _person(f), f.links, f.now, f.sequence() + 1),
+        frozenset({RegistrationStatus.CANCELLED}),
+        fresh_revision=True,
     ),
     MailKind.CLOSED_NOTICE: Recipe(Recipient.ORGANIZER, _closed_notice),
     MailKind.FEEDBACK_NOTICE: Recipe(Recipient.ORGANIZER, _feedback_notice),
@@ -293,6 +308,8 @@ class Composer:
             check_in_url=self.base_url + signed_check_in_path(self.signer, slug, rid, event.ends_at)
             if at_the_door
             else "",
+            attend_url=self.base_url + attendance_path(self.signer, slug, rid, event.ends_at, "yes"),
+            decline_url=self.base_url + attendance_path(self.signer, slug, rid, event.ends_at, "no"),
         )
         event = event.in_language(registration.lang)  # their language, also for the organizer's own text
         with i18n.speaking(registration.lang):

@@ -69,6 +69,8 @@ class Links:
     event_url: str
     manage_url: str = ""  # the registrant's own page (signed); empty in mails to the organizer
     check_in_url: str = ""  # what the seat mails' QR code holds: the door's check-in page (signed)
+    attend_url: str = ""  # the reconfirmation's 参加します page (signed); empty in mails to the organizer
+    decline_url: str = ""  # its 行けなくなりました page (signed)
 
 
 # Mails about a held seat take `sequence`: the calendar entry's revision (announcements.py raises it).
@@ -134,7 +136,7 @@ def render_cancelled(
         subject=gettext(SUBJECT_CANCELLED).format(title=event.title),
         text=templating.render("mail/cancelled.txt", **context),
         html=templating.render("mail/cancelled.html", **context),
-        attachments=(_calendar_removal(event, registration, links, now, sequence),) if held_seat else (),
+        attachments=(calendar_removal(event, registration, links, now, sequence),) if held_seat else (),
     )
 
 
@@ -198,13 +200,14 @@ def render_event_cancelled(
         subject=gettext(SUBJECT_EVENT_CANCELLED).format(title=event.title),
         text=templating.render("mail/event_cancelled.txt", **context),
         html=templating.render("mail/event_cancelled.html", **context),
-        attachments=(_calendar_removal(event, registration, links, now, sequence),) if seated else (),
+        attachments=(calendar_removal(event, registration, links, now, sequence),) if seated else (),
     )
 
 
-def _calendar_removal(
+def calendar_removal(
     event: Event, registration: Registration, links: Links, now: datetime, sequence: int
 ) -> Attachment:
+    """The calendar file that takes a seat's entry out of the registrant's calendar (a CANCEL above `sequence`)."""
     data = build_ics(event, registration.registration_id, links.event_url, now, sequence, cancelled=True)
     return Attachment("event.ics", "text/calendar", data, method="CANCEL")
 
@@ -244,12 +247,27 @@ def reminder_when(event: Event, due: datetime) -> str:
     return gettext({0: N_("本日"), 1: N_("明日")}.get(days, N_("まもなく")))
 
 
+def release_ahead(event: Event, registration: Registration, now: datetime) -> datetime | None:
+    """When this person's seat will be released if they do not reconfirm; None if it will not be."""
+    release = event.release_unconfirmed_at
+    if release is None or now >= release or registration.reconfirmed_at:
+        return None
+    return release
+
+
 def render_reminder(
     event: Event, registration: Registration, links: Links, due: datetime, now: datetime, sequence: int = 0
 ) -> RenderedMail:
     """A reminder before the event, carrying everything the confirmation carried."""
     when = reminder_when(event, due)
-    context = {"event": event, "registration": registration, "links": links, "when": when, "calendar": True}
+    context = {
+        "event": event,
+        "registration": registration,
+        "links": links,
+        "when": when,
+        "calendar": True,
+        "release_at": release_ahead(event, registration, now),  # only a seat that may still go carries the warning
+    }
     return RenderedMail(
         subject=gettext(SUBJECT_REMINDER).format(when=when, title=event.title),
         text=templating.render("mail/reminder.txt", **context),

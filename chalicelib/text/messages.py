@@ -153,7 +153,20 @@ DONE_NOTICES = {
     "saved": N_("お申し込み内容を変更しました"),
     "cancelled": N_("お申し込みを取り消しました。確認のメールをお送りします"),
     "erased": N_("お名前・ご所属・メールアドレスなどの個人情報を削除しました。今後メールはお送りしません"),
+    "attending": N_("ご参加のお知らせを受け付けました。当日お会いできるのを楽しみにしています"),
+    "declined": N_("お知らせありがとうございました。お申し込みを取り消し、お席をキャンセル待ちの方にお譲りしました"),
+    "taken_back": N_("お席を取り戻しました。確認のメールをお送りします"),
 }
+# Why a released seat could not be taken back, by reconfirmation.TakeBack.
+TAKE_BACK_REFUSED = {
+    "no_seat": N_(
+        "いまは空いている席がないため、お席を取り戻せませんでした。キャンセル待ちへのお申し込みは、イベントのページからどうぞ"
+    ),
+    "address_in_use": N_("このメールアドレスで、すでに新しいお申し込みがあります"),
+    "not_released": N_("このお申し込みは、お譲りした席ではありません"),
+    "too_late": N_("イベントが始まったため（または中止になったため）、お席は取り戻せません"),
+}
+ATTENDANCE_NO_SEAT = N_("このお申し込みには、いまお席がありません。お申し込みの状態は、このページでご確認ください")
 
 # A hybrid event's modes, as the page's seat line and the organizer's counts name them.
 POOL_LABELS = {"venue": N_("会場"), "online": N_("オンライン")}
@@ -381,6 +394,8 @@ MAIL_KIND_LABELS = {
     "change_notice": N_("開催内容の変更"),
     "event_cancelled": N_("中止のお知らせ"),
     "address_changed": N_("メールアドレス変更の通知（変更前のアドレスへ）"),
+    "reconfirm": N_("出欠の確認"),
+    "released": N_("お席のお譲り（返事がなかったため）"),
 }
 MAIL_STATUS_LABELS = {
     "pending": N_("送信待ち"),

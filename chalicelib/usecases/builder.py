@@ -45,6 +45,8 @@ FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "waitlist": (("waitlist",), "flag"),
     "draw_at": (("draw_at",), "later"),
     "quota_release_at": (("quota_release_at",), "later"),
+    "reconfirm_at": (("reconfirm_at",), "later"),
+    "release_unconfirmed_at": (("release_unconfirmed_at",), "later"),
     "venue_name": (("venue", "name"), "text"),
     "venue_address": (("venue", "address"), "text"),
     "venue_map_url": (("venue", "map_url"), "optional"),

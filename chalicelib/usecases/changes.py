@@ -14,8 +14,7 @@ from typing import Any
 
 from chalicelib import telemetry
 from chalicelib.domain.attendee import EDITABLE_FIELDS, Attendee
-from chalicelib.domain.clock import iso
-from chalicelib.domain.event import STATUS_CLOSED, Event
+from chalicelib.domain.event import Event
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.store import schema
@@ -33,6 +32,7 @@ from chalicelib.usecases.waitlist import (
     promotions_under,
     read_event_item,
     read_ledger,
+    reopens,
     settle,
     status_change,
     write_ledger,
@@ -64,11 +64,12 @@ def cancel(
     retry: RetryPolicy = PATIENT,
     also: Sequence[dict[str, Any]] = (),
     any_time: bool = False,
+    stamp: str = "",
 ) -> CancelResult:
     """Cancel a seat (the first waiting person who may take it gets it) or leave the waiting list; idempotent.
 
     `also`: more writes for the same transaction (staff's audit entry); `any_time`: staff may cancel
-    for someone after the registrants' own deadline.
+    for someone after the registrants' own deadline; `stamp`: an attribute saying why, set to the time.
     """
     if now >= event.cancellation_deadline and not any_time:
         return CancelResult(CancelOutcome.TOO_LATE)
@@ -84,7 +85,7 @@ def cancel(
         ledger = Ledger.from_item(item)
         expected = RegistrationStatus(registration.status)
         category, pool = registration.attendee.category, pool_of(event, registration.attendee)
-        actions = _cancel_actions(slug, registration, expected, now)
+        actions = _cancel_actions(slug, registration, expected, now, stamp)
         actions += choices.release(slug, event.questions, registration.attendee.answers)
         if expected is RegistrationStatus.CONFIRMED:
             ledger = ledger.free(category, pool)
@@ -95,15 +96,7 @@ def cancel(
         promoted: list[str] = []
         if not called_off(item):  # a called-off event gives its freed seats to nobody
             ledger, promotions, promoted = promotions_under(table, slug, ledger, now, skip=registration_id)
-        # An event closed as full has a seat again: it opens in this very write (closing moves the
-        # version, so a close that came after the read makes this write lose its race and look again).
-        reopen = (
-            item.get("status") == STATUS_CLOSED
-            and not called_off(item)
-            and item.get("closes_at", "") > iso(now)
-            and ledger.seats_left > 0
-        )
-        transact_or_lose(table, [write_ledger(slug, ledger, reopen), *actions, *promotions, *also])
+        transact_or_lose(table, [write_ledger(slug, ledger, reopens(item, ledger, now)), *actions, *promotions, *also])
         telemetry.count(telemetry.Metric.CANCELLATIONS)
         telemetry.count(telemetry.Metric.MOVE_UPS, len(promoted))
         return CancelResult(CancelOutcome.CANCELLED, tuple(promoted)), expected
@@ -232,7 +225,7 @@ def _write(table: Table, actions: list[dict[str, Any]]) -> CorrectOutcome:
 
 
 def _cancel_actions(
-    slug: str, registration: Registration, expected: RegistrationStatus, now: datetime
+    slug: str, registration: Registration, expected: RegistrationStatus, now: datetime, stamp: str = ""
 ) -> list[dict[str, Any]]:
     """Mark the registration cancelled (only from the state it was read in), free the address, tell them."""
     rid = registration.registration_id
@@ -245,6 +238,7 @@ def _cancel_actions(
             RegistrationStatus.CANCELLED,
             MailKind.CANCELLED,
             now,
+            stamp=stamp,
             held_seat=expected is RegistrationStatus.CONFIRMED,
         ),
         # The address may register again later; the guard only ever holds live registrations.

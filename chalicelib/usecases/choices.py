@@ -10,6 +10,7 @@ cancellation takes one off in its own transaction. Capped answers cannot be chan
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,19 +61,25 @@ def take(slug: str, asked: Sequence[Question], answers_stored: str) -> list[dict
 
 def release(slug: str, asked: Sequence[Question], answers_stored: str) -> list[dict[str, Any]]:
     """The transaction action that gives back a cancelled registration's capped choices."""
-    chosen = held(asked, answers_of(answers_stored))
-    if not chosen:
+    return release_all(slug, asked, [answers_stored])
+
+
+def release_all(slug: str, asked: Sequence[Question], answers_stored: Sequence[str]) -> list[dict[str, Any]]:
+    """The one action that gives back the capped choices of several registrations (a transaction may touch
+    the counters item once)."""
+    given_back = Counter(key for stored in answers_stored for key in held(asked, answers_of(stored)))
+    if not given_back:
         return []
-    names = {f"#c{n}": key for n, key in enumerate(chosen)}
+    names = {f"#c{n}": key for n, key in enumerate(given_back)}
     # No condition: a cancellation must never fail on a counter (one missing counts from 0).
-    sets = ", ".join(f"{COUNTS}.#c{n} = if_not_exists({COUNTS}.#c{n}, :one) - :one" for n in range(len(chosen)))
+    sets = ", ".join(f"{COUNTS}.#c{n} = if_not_exists({COUNTS}.#c{n}, :n{n}) - :n{n}" for n in range(len(names)))
     return [
         {
             "Update": {
                 "Key": schema.choices_key(slug),
                 "UpdateExpression": f"SET {sets}",
                 "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": {":one": 1},
+                "ExpressionAttributeValues": {f":n{n}": count for n, count in enumerate(given_back.values())},
             }
         }
     ]

@@ -43,6 +43,8 @@ class MailKind(StrEnum):
     CHANGE_NOTICE = "change_notice"  # the date, time or venue changed (with the updated calendar entry)
     EVENT_CANCELLED = "event_cancelled"  # the organizer called the event off (the calendar entry removed)
     ADDRESS_CHANGED = "address_changed"  # to the old address: staff moved the registration to another one
+    RECONFIRM = "reconfirm"  # 出欠の再確認: 参加します / 行けなくなりました (asked again: `again` on the item)
+    RELEASED = "released"  # the seat went to the line for want of an answer; the way back if one is free
 
 
 class MailStatus(StrEnum):

@@ -166,8 +166,8 @@ def _apply_reservations(table: Table, event: Event, now: datetime, retry: RetryP
 
 
 def _schedule_reminders(table: Table, event: Event) -> None:
-    """Write the event's reminder items; reminders already fanned out are left as they are."""
-    schedule = event.reminder_schedule()
+    """Write the event's reminder items (and its reconfirmation's steps); those already done are left as they are."""
+    schedule = {**event.reminder_schedule(), **event.attendance_schedule()}
     for key, due in schedule.items():
         try:
             table.update(

@@ -1,5 +1,8 @@
 """Reminders: fanned out once per registrant into the mail outbox (publishing.py schedules them).
 
+The reconfirmation's steps (ask, ask again, release) share the reminders' schedule and run here too
+(reconfirmation.py), each once.
+
 Fan-out writes one outbox item per registrant with a deterministic id and `attribute_not_exists`,
 so running the job twice, or two copies at once, creates each reminder exactly once. Sending is
 left to the outbox's stream consumer, which paces itself to the SES rate: the scheduled function
@@ -14,7 +17,7 @@ from datetime import datetime
 from chalicelib.domain.clock import iso
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
-from chalicelib.usecases import catalog
+from chalicelib.usecases import catalog, reconfirmation
 from chalicelib.usecases.isolation import each
 from chalicelib.usecases.outbox import MailKind, mail_item, put_all_new, reminder_id
 from chalicelib.usecases.registrations import confirmed_registration_ids
@@ -45,6 +48,10 @@ def send_due_reminders(table: Table, now: datetime) -> list[FanOut]:
         if state is None or now >= state.event.starts_at or state.cancelled:
             _finish(table, slug, reminder, REMINDER_SKIPPED, now, 0)
             return None
+        if reminder in state.event.attendance_schedule():
+            done = reconfirmation.run_due(table, state.event, reminder, now)
+            _finish(table, slug, reminder, REMINDER_FANNED_OUT, now, done)
+            return FanOut(slug=slug, reminder=reminder, registrants=done, created=done)
         return _fan_out(table, slug, reminder, state.event.reminder_schedule().get(reminder, now), now)
 
     rows = list(schema.due_by(table, schema.QUEUE_REMINDER, now))

@@ -26,6 +26,9 @@ class Entry:
     checked_in_by: str = ""
     email_status: str = ""  # "bounce" or "complaint" once SES reported one
     contact_needed: str = ""  # the kind of mail someone without an address missed, until marked reached
+    added_by: str = ""  # the staff member who registered them (phone, FAX, the counter, the door)
+    declined_at: str = ""  # when they answered 行けなくなりました to the reconfirmation
+    changed_at: str = ""  # their last change of state (moving up, a draw): since when a seat is theirs
 
     @classmethod
     def from_item(cls, item: Item) -> Entry:
@@ -36,6 +39,9 @@ class Entry:
             checked_in_by=str(item.get("checked_in_by", "")),
             email_status=str(item.get("email_status", "")),
             contact_needed=str(item.get("contact_needed", "")),
+            added_by=str(item.get("added_by", "")),
+            declined_at=str(item.get("declined_at", "")),
+            changed_at=str(item.get("changed_at", "")),
         )
 
 

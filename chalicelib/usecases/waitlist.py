@@ -64,6 +64,19 @@ def called_off(item: Item) -> bool:
     return item.get("status") == STATUS_CLOSED and item.get("closed_reason") == REASON_EVENT_CANCELLED
 
 
+def reopens(item: Item, ledger: Ledger, now: datetime) -> bool:
+    """An event closed as full has a seat again under `ledger` before its deadline: it opens in the same write.
+
+    (Closing moves the version, so a close that came after the read makes that write lose its race and look again.)
+    """
+    return (
+        item.get("status") == STATUS_CLOSED
+        and not called_off(item)
+        and item.get("closes_at", "") > iso(now)
+        and ledger.seats_left > 0
+    )
+
+
 def read_ledger(table: Table, slug: str) -> Ledger:
     """The event's seat ledger as stored now (strongly consistent)."""
     return Ledger.from_item(read_event_item(table, slug))
@@ -130,9 +143,9 @@ def release_reservations(table: Table, slug: str, now: datetime, retry: RetryPol
 
 
 def promotions_under(
-    table: Table, slug: str, ledger: Ledger, now: datetime, skip: str = ""
+    table: Table, slug: str, ledger: Ledger, now: datetime, skip: str = "", limit: int = PROMOTIONS_PER_WRITE
 ) -> tuple[Ledger, list[dict[str, Any]], list[str]]:
-    """Who in the waiting list may take a seat under `ledger`, in order: the new ledger and the writes."""
+    """Who in the waiting list may take a seat under `ledger`, in order (at most `limit`): new ledger, writes."""
     if ledger.waiting == 0:
         return ledger, [], []
     places: dict[str, Item] = {}
@@ -142,7 +155,7 @@ def promotions_under(
             places[place["registration_id"]] = place
             yield place["registration_id"], place.get("category", ""), place.get("pool", "")
 
-    ledger, promoted = ledger.promote(line(), PROMOTIONS_PER_WRITE, skip)
+    ledger, promoted = ledger.promote(line(), limit, skip)
     actions: list[dict[str, Any]] = []
     for registration_id in promoted:
         place = places[registration_id]
@@ -168,15 +181,18 @@ def status_change(
     kind: MailKind,
     now: datetime,
     wait_sk: str = "",
+    stamp: str = "",
     **mail_details: Any,
 ) -> list[dict[str, Any]]:
     """Move a registration from one state to the next (only from `before`) and queue the mail that says so.
 
+    `stamp` names an attribute set to the time as well (why it changed, e.g. `declined_at`);
     `mail_details` go on the mail item (what the mail needs to know of the change, e.g. `held_seat`).
     """
     update = {
         "Key": schema.registration_key(slug, registration_id),
         "UpdateExpression": "SET #status = :after, changed_at = :now"
+        + (f", {stamp} = :now" if stamp else "")
         + (", wait_sk = :wait_sk" if wait_sk else " REMOVE wait_sk"),
         "ConditionExpression": "#status = :before",
         "ExpressionAttributeNames": {"#status": "status"},

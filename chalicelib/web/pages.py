@@ -78,10 +78,12 @@ def registration_page(
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     done: str = "",
+    offer_back: bool = False,
 ) -> str:
     """A registrant's own page: the seat or place in line, corrections, and cancelling.
 
-    `notice` says why something was refused; `done` confirms what the registrant just did.
+    `notice` says why something was refused; `done` confirms what the registrant just did;
+    `offer_back`: their seat was released for want of an answer, and a free one may be taken back now.
     """
     state = _spoken(state)
     attendee = registration.attendee
@@ -97,6 +99,12 @@ def registration_page(
         done=done,
         can_cancel=now < state.event.cancellation_deadline,
         called_off=state.cancelled,
+        offer_back=offer_back,
+        # The reconfirmation is open: the page asks too (a mail may be lost), until they answer.
+        asking=state.event.reconfirm_at is not None
+        and state.event.reconfirm_at <= now < state.event.starts_at
+        and not registration.reconfirmed_at,
+        attendance_path=f"{base}/events/{state.event.slug}/registrations/{registration.registration_id}/attendance",
         values=values or _editable_values(attendee, state.event.questions),
         errors=errors or {},
         labels={**msg.FIELD_LABELS, **state.event.field_labels()},
@@ -144,6 +152,22 @@ def link_request_page(
         notice=notice,
         sent=sent,
         labels={**msg.FIELD_LABELS, **state.event.field_labels()},
+    )
+
+
+def attendance_page(
+    base: str, state: EventState, registration: Registration, token: str, answer: str, notice: str = ""
+) -> str:
+    """The reconfirmation's page for one answer: one button that says it (a GET never changes anything)."""
+    return render(
+        "pages/attendance.html",
+        base=base,
+        event=_spoken(state).event,
+        registration=registration,
+        token=token,
+        answer=answer,
+        notice=notice,
+        seated=registration.status == "confirmed" and not state.cancelled,
     )
 
 

@@ -28,6 +28,7 @@ from chalicelib.usecases import (
     choices,
     link_requests,
     privacy,
+    reconfirmation,
     registering,
     registrations,
     waitlist,
@@ -116,7 +117,7 @@ def submit_registration_form(slug: str) -> Response:
         if result.outcome is Outcome.RESUBMITTED:
             return _resubmitted(slug, form.values)
         if result.outcome in (Outcome.REGISTERED, Outcome.WAITLISTED, Outcome.APPLIED):
-            return _see_registration(event, result.registration_id)
+            return see_registration(event, result.registration_id)
     # Every other answer shows the event as it is now, so read it (off the happy path).
     state = catalog.public_event(s.table, slug)
     if state is None or (result is not None and result.outcome is Outcome.NOT_FOUND):
@@ -218,7 +219,7 @@ def _event_form(
 def registration_page(slug: str, registration_id: str) -> Response:
     """A registrant's own page, opened from the link in their e-mails (or the redirect after registering)."""
     query = http.query_params(routes.current_request)
-    found = _own_registration(slug, registration_id, query.get("token", ""))
+    found = own_registration(slug, registration_id, query.get("token", ""))
     if isinstance(found, Response):
         return found
     state, registration, token = found
@@ -236,7 +237,7 @@ def change_registration(slug: str, registration_id: str) -> Response:
     raw = http.form_fields(routes.current_request, per_field_check=True)
     if isinstance(raw, Response):
         return raw
-    found = _own_registration(slug, registration_id, raw.get("token", ""))
+    found = own_registration(slug, registration_id, raw.get("token", ""))
     if isinstance(found, Response):
         return found
     state, registration, token = found
@@ -245,10 +246,10 @@ def change_registration(slug: str, registration_id: str) -> Response:
         errors = {f"confirm_{action}": msg.CONFIRMATION_NEEDED[action]}
         return http.html(_registration_page(state, registration, token, errors=errors), 400, PRIVATE)
     if action not in ("cancel", "erase") and registration.erased:
-        return _page_again(state, registration, token, msg.ERASED_ALREADY, 409)
+        return page_again(state, registration, token, msg.ERASED_ALREADY, 409)
     handler = _ACTIONS.get(action)
     if handler is None:
-        return _page_again(state, registration, token, msg.ACTION_UNKNOWN, 400)
+        return page_again(state, registration, token, msg.ACTION_UNKNOWN, 400)
     return handler(state, registration, token, raw)
 
 
@@ -256,14 +257,14 @@ def _cancel(state: EventState, registration: Registration, token: str, raw: Mapp
     s = current()
     result = changes.cancel(s.table, state.event, registration.registration_id, s.clock.now())
     if result.outcome is CancelOutcome.TOO_LATE:
-        return _page_again(state, registration, token, msg.CANCEL_TOO_LATE, 409)
-    return _see_registration(state.event, registration.registration_id, done="cancelled")
+        return page_again(state, registration, token, msg.CANCEL_TOO_LATE, 409)
+    return see_registration(state.event, registration.registration_id, done="cancelled")
 
 
 def _erase(state: EventState, registration: Registration, token: str, raw: Mapping[str, str]) -> Response:
     s = current()
     privacy.erase(s.table, state.event, registration.registration_id, s.clock.now())
-    return _see_registration(state.event, registration.registration_id, done="erased")
+    return see_registration(state.event, registration.registration_id, done="erased")
 
 
 def _edit(state: EventState, registration: Registration, token: str, raw: Mapping[str, str]) -> Response:
@@ -284,18 +285,26 @@ def _edit(state: EventState, registration: Registration, token: str, raw: Mappin
         return http.html(page, 400, PRIVATE)
     outcome = changes.correct(s.table, state.event, registration.registration_id, form.attendee, s.clock.now())
     if outcome is not CorrectOutcome.SAVED:
-        return _page_again(state, registration, token, msg.CORRECTION_REFUSED[outcome.value], 409)
-    return _see_registration(state.event, registration.registration_id, done="saved")
+        return page_again(state, registration, token, msg.CORRECTION_REFUSED[outcome.value], 409)
+    return see_registration(state.event, registration.registration_id, done="saved")
 
 
-_ACTIONS = {"cancel": _cancel, "erase": _erase, "edit": _edit}
+def _take_back(state: EventState, registration: Registration, token: str, raw: Mapping[str, str]) -> Response:
+    s = current()
+    outcome = reconfirmation.take_back(s.table, state.event, registration.registration_id, s.clock.now())
+    if outcome is not reconfirmation.TakeBack.TAKEN_BACK:
+        return page_again(state, registration, token, msg.TAKE_BACK_REFUSED[outcome.value], 409)
+    return see_registration(state.event, registration.registration_id, done="taken_back")
 
 
-def _page_again(state: EventState, registration: Registration, token: str, notice: str, status: int) -> Response:
+_ACTIONS = {"cancel": _cancel, "erase": _erase, "edit": _edit, "take_back": _take_back}
+
+
+def page_again(state: EventState, registration: Registration, token: str, notice: str, status: int) -> Response:
     return http.html(_registration_page(state, registration, token, notice=notice), status, PRIVATE)
 
 
-def _own_registration(slug: str, registration_id: str, token: str) -> tuple[EventState, Registration, str] | Response:
+def own_registration(slug: str, registration_id: str, token: str) -> tuple[EventState, Registration, str] | Response:
     """The event and registration a valid personal link points to; otherwise the page that says the link is bad."""
     s = current()
     state = None
@@ -316,10 +325,13 @@ def _registration_page(state: EventState, registration: Registration, token: str
     if registration.status == RegistrationStatus.CONFIRMED.value and not registration.erased:
         # The same code as in the mails, for a registrant who cannot find theirs at the door.
         qr = http.door_qr_svg(routes.current_request, s.signer, state.event, registration)
-    return pages.registration_page(_base(), state, registration, token, s.clock.now(), place, qr, **extra)
+    now = s.clock.now()
+    ledger = waitlist.read_ledger(s.table, state.event.slug) if registration.released_at else None
+    offer_back = ledger is not None and reconfirmation.may_take_back(state.event, registration, ledger, now)
+    return pages.registration_page(_base(), state, registration, token, now, place, qr, offer_back=offer_back, **extra)
 
 
-def _see_registration(event: Event, registration_id: str, done: str = "") -> Response:
+def see_registration(event: Event, registration_id: str, done: str = "") -> Response:
     """303 to the registrant's own page, with its signed token."""
     path = personal_path(current().signer, event.slug, registration_id, event.ends_at)
     return http.see_other(_base() + path + (f"&done={done}" if done else ""))

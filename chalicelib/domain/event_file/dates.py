@@ -31,6 +31,8 @@ class Dates:
     cancellation_closes_at: datetime | None
     quota_release_at: datetime | None
     draw_at: datetime | None
+    reconfirm_at: datetime | None = None
+    release_unconfirmed_at: datetime | None = None
 
 
 def dates(data: Mapping[str, Any]) -> Dates:
@@ -57,6 +59,7 @@ def dates(data: Mapping[str, Any]) -> Dates:
     draw = optional("draw_at")
     if draw is not None and draw > closes_at:
         raise EventFileError("draw_at must not be after registration_closes_at (the draw comes before the deadline)")
+    reconfirm, release = _attendance(optional("reconfirm_at"), optional("release_unconfirmed_at"), starts_at)
     return Dates(
         tz_name,
         starts_at,
@@ -66,7 +69,26 @@ def dates(data: Mapping[str, Any]) -> Dates:
         cancel_until,
         optional("quota_release_at"),
         draw,
+        reconfirm,
+        release,
     )
+
+
+def _attendance(
+    reconfirm: datetime | None, release: datetime | None, starts_at: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """出欠の再確認 comes before the start; the release of unanswered seats after it is asked and before the start."""
+    if reconfirm is not None and reconfirm >= starts_at:
+        raise EventFileError("reconfirm_at must be before starts_at")
+    if release is None:
+        return reconfirm, release
+    if reconfirm is None:
+        raise EventFileError("release_unconfirmed_at needs reconfirm_at (people are asked before a seat is released)")
+    if release <= reconfirm:
+        raise EventFileError("release_unconfirmed_at must be after reconfirm_at (people need time to answer)")
+    if release >= starts_at:
+        raise EventFileError("release_unconfirmed_at must be before starts_at")
+    return reconfirm, release
 
 
 def reminders(data: Mapping[str, Any]) -> tuple[ReminderSpec, ...]:

@@ -48,6 +48,8 @@ TOP = (
     "categories",
     "quota_release_at",
     "draw_at",
+    "reconfirm_at",
+    "release_unconfirmed_at",
     "venue",
     "contact",
     "organizers",

@@ -105,6 +105,8 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         cancellation_closes_at=when.cancellation_closes_at,
         quota_release_at=when.quota_release_at,
         draw_at=when.draw_at,
+        reconfirm_at=when.reconfirm_at,
+        release_unconfirmed_at=when.release_unconfirmed_at,
         retention_days=retention,
     )
     event = with_attendance(replace(event, translations=translations(data, event)))

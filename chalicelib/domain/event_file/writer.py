@@ -40,6 +40,8 @@ def to_toml(event: Event) -> str:
         ("meishi_consent_question", event.meishi_consent_question),
         ("quota_release_at", _moment(event.quota_release_at, tz)),
         ("draw_at", _moment(event.draw_at, tz)),
+        ("reconfirm_at", _moment(event.reconfirm_at, tz)),
+        ("release_unconfirmed_at", _moment(event.release_unconfirmed_at, tz)),
         ("retention_days", event.retention_days if event.retention_days != DEFAULT_RETENTION_DAYS else None),
         ("fee", event.fee),
         ("organizers", list(event.organizers)),

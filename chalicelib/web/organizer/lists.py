@@ -41,7 +41,7 @@ def dashboard(visit: Visit) -> Response:
 @get("/events/{slug}", Role.STAFF)
 def event_overview(visit: Visit, slug: str) -> Response:
     """Counts by state and category, and the list with search."""
-    from chalicelib.usecases import announcements, roster
+    from chalicelib.usecases import announcements, reconfirmation, roster
 
     state = visit.event(slug)
     params = query_params(routes.current_request)
@@ -54,6 +54,8 @@ def event_overview(visit: Visit, slug: str) -> Response:
         counts=roster.count(everyone, state.event),
         listing=roster.select(everyone, asked),
         to_contact=[e for e in everyone if e.contact_needed],
+        reconfirmed=reconfirmation.figures(everyone, state.event) if state.event.reconfirm_at else None,
+        to_call=[e for e in everyone if reconfirmation.to_call(e, state.event)],
         asked=asked,
         page_link=lambda **changes: f"?{urlencode(asked.params(**changes))}#list",
         unannounced=announcements.pending_change(current().table, state.event),

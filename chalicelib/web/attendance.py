@@ -1,0 +1,71 @@
+"""The reconfirmation's pages: 参加します and 行けなくなりました, each one button behind a link in the mails.
+
+A GET only shows the button (mail scanners and link previews open links); the POST says the answer.
+Both need the registrant's signed token, as their own page does.
+"""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.config.services import current
+from chalicelib.domain.event_state import EventState
+from chalicelib.domain.registration import Registration
+from chalicelib.text import messages as msg
+from chalicelib.usecases import changes, reconfirmation
+from chalicelib.usecases.changes import CancelOutcome
+from chalicelib.web import http, pages
+from chalicelib.web.headers import PRIVATE
+from chalicelib.web.public import own_registration, see_registration
+
+routes = Blueprint(__name__)
+ANSWERS = ("yes", "no")  # 参加します, 行けなくなりました
+_PATH = "/events/{slug}/registrations/{registration_id}/attendance"
+
+
+@routes.route(_PATH, methods=["GET"])
+def attendance_page(slug: str, registration_id: str) -> Response:
+    """One answer's page, opened from the reconfirmation mail or a reminder."""
+    query = http.query_params(routes.current_request)
+    found = own_registration(slug, registration_id, query.get("token", ""))
+    if isinstance(found, Response):
+        return found
+    state, registration, token = found
+    answer = query.get("answer", "")
+    if answer not in ANSWERS:
+        return see_registration(state.event, registration_id)
+    return _page(state, registration, token, answer)
+
+
+@routes.route(_PATH, methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def answer_attendance(slug: str, registration_id: str) -> Response:
+    """The answer itself: the seat kept (and marked reconfirmed), or given to the line at once."""
+    raw = http.form_fields(routes.current_request)
+    if isinstance(raw, Response):
+        return raw
+    found = own_registration(slug, registration_id, raw.get("token", ""))
+    if isinstance(found, Response):
+        return found
+    state, registration, token = found
+    answer = raw.get("answer", "")
+    if answer not in ANSWERS:
+        return see_registration(state.event, registration_id)
+    s = current()
+    now = s.clock.now()
+    if state.cancelled or registration.status != "confirmed":
+        return _page(state, registration, token, answer, msg.ATTENDANCE_NO_SEAT, 409)
+    if answer == "yes":
+        if not reconfirmation.attend(s.table, slug, registration_id, now):
+            return _page(state, registration, token, answer, msg.ATTENDANCE_NO_SEAT, 409)
+        return see_registration(state.event, registration_id, done="attending")
+    result = changes.cancel(s.table, state.event, registration_id, now, stamp=reconfirmation.DECLINED)
+    if result.outcome is CancelOutcome.TOO_LATE:
+        return _page(state, registration, token, answer, msg.CANCEL_TOO_LATE, 409)
+    return see_registration(state.event, registration_id, done="declined")
+
+
+def _page(
+    state: EventState, registration: Registration, token: str, answer: str, notice: str = "", status: int = 200
+) -> Response:
+    base = http.base_path(routes.current_request)
+    return http.html(pages.attendance_page(base, state, registration, token, answer, notice), status, PRIVATE)
