@@ -2,11 +2,12 @@
 
 The options: first come or lottery; at the venue, online or hybrid; a waiting list or none; a category
 with reserved seats or none; a capped answer (懇親会) or none; the person followed registering in
-Japanese or English, with an address or by phone without one. allpairspy picks cases so that every
-pair of values meets at least once; each case is walked through fill → line → cancel → move up →
-change notice → event cancelled, and after every step the same things must hold: the counts add up
-(ledger, pools, capped answers, API), nobody waits who could be seated, only seat holders online ever
-get the meeting's address, the organizer's label is the one in mails, English has no empty brackets,
+Japanese or English, with an address or by phone without one; 出欠の再確認 with its release, or none.
+allpairspy picks cases so that every pair of values meets at least once; each case is walked through
+fill → line → cancel → move up → (reconfirmation → release → a seat taken back) → change notice →
+event cancelled, and after every step the same things must hold: the counts add up (ledger, pools,
+capped answers, API), nobody waits who could be seated, only seat holders online ever get the
+meeting's address, the organizer's label is the one in mails, English has no empty brackets,
 someone without an address is on the list to contact, and a cancelled event reads as cancelled.
 """
 
@@ -29,7 +30,7 @@ from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.links import personal_path
 from chalicelib.domain.questions import Choice, Question, answers_of
 from chalicelib.store import schema
-from chalicelib.usecases import announcements, assisted, broadcast, lottery
+from chalicelib.usecases import announcements, assisted, broadcast, lottery, reconfirmation, reminders
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.changes import cancel
 from chalicelib.usecases.registering import Outcome, register
@@ -51,6 +52,7 @@ OPTIONS = [
     ["capped", "no_capped"],
     ["ja", "en"],
     ["email", "no_email"],
+    ["reconfirm", "no_reconfirm"],
 ]
 
 
@@ -65,6 +67,7 @@ class Case:
     capped: str
     lang: str
     address: str
+    reconfirm: str
 
     def __str__(self) -> str:
         return "-".join(dataclasses.astuple(self))
@@ -106,6 +109,8 @@ def build(sample: Event, case: Case, now: Any) -> Event:
         questions=(PARTY,) if case.capped == "capped" else (),
         form=(FieldRule("organization", label=LABEL["ja"], label_en=LABEL["en"]),),
         draw_at=now + timedelta(hours=1) if case.allotment == "lottery" else None,
+        reconfirm_at=sample.starts_at - timedelta(days=3) if case.reconfirm == "reconfirm" else None,
+        release_unconfirmed_at=sample.starts_at - timedelta(days=1) if case.reconfirm == "reconfirm" else None,
         translations=tuple((lang, dataclasses.replace(t, categories=())) for lang, t in sample.translations),
     )
 
@@ -197,6 +202,35 @@ class Walk:
                 assert "所属:" not in text and "Affiliation:" not in text and "()" not in text
         self.delivered = len(mailbox())
 
+    def reconfirm(self) -> None:
+        """Ask, the subject answers 参加します (or, without an address, is left to call), the rest are released."""
+        table, event = self.world.table, self.event
+        asked_at, release = event.reconfirm_at, event.release_unconfirmed_at
+        assert asked_at is not None and release is not None
+        holders = {str(r["registration_id"]) for r in self.people() if r["status"] == "confirmed"}
+        self.world.clock.set(asked_at)
+        reminders.send_due_reminders(table, asked_at)
+        before = self.delivered
+        self.check()
+        asked = [
+            m for m in mailbox()[before:] if "出欠のご確認" in str(m["Subject"]) or "Are you still" in str(m["Subject"])
+        ]
+        assert len(asked) == len(holders) - (self.case.address == "no_email")
+        if self.case.address == "email":
+            assert reconfirmation.attend(table, event.slug, self.subject, asked_at)
+        self.world.clock.set(release)
+        reminders.send_due_reminders(table, release)
+        self.check()
+        after = {str(r["registration_id"]): r for r in self.people()}
+        assert after[self.subject]["status"] == "confirmed"  # answered, or on the list to call
+        released = sorted(rid for rid in holders - {self.subject} if after[rid].get("released_at"))
+        assert released == sorted(holders - {self.subject})
+        # The first released takes a seat back if one is free and nobody waits for it.
+        back = reconfirmation.take_back(table, event, released[0], release) if released else None
+        if back is reconfirmation.TakeBack.TAKEN_BACK:
+            assert get_registration(table, event.slug, released[0]).status == "confirmed"  # type: ignore[union-attr]
+        self.check()
+
     def first_in_line(self, pool: str) -> str:
         line = [p for p in waiting_list(self.world.table, self.event.slug) if p.get("pool", "") == pool]
         return str(line[0]["registration_id"]) if line else ""
@@ -238,6 +272,8 @@ def test_every_pair_of_options_walks_the_whole_lifecycle_without_a_dead_end(
         walk.check()
     subject = get_registration(world.table, event.slug, walk.subject)
     assert subject is not None and subject.status == "confirmed"
+    if case.reconfirm == "reconfirm":
+        walk.reconfirm()
     if case.address == "no_email" and (before.status == "waitlisted" or case.allotment == "lottery"):
         # Moved up or drawn, and mail cannot say so: they are on the organizer's list to contact.
         stored = world.table.get(schema.registration_key(event.slug, walk.subject)) or {}

@@ -287,3 +287,32 @@ def test_the_reminder_carries_the_decline_link_and_warns_before_the_release(worl
     assert all("/attendance?answer=no&token=" in text for text in reminder.values())
     assert "まだ参加のご確認をいただいていません" not in reminder[1]  # they answered
     assert "まだ参加のご確認をいただいていません" in reminder[2]
+
+
+def test_the_reconfirmation_pages_are_valid_html(
+    world: World, client: Client, sample_event: Event, tmp_path: Any
+) -> None:
+    """The two answers' pages, the own page asking and offering a seat back, and the organizer's counts."""
+    from tests.test_html_valid import errors_of
+    from tests.test_organizer import ORGANIZER, sign_in
+
+    event = world.publish(attendance_event(sample_event, seats=3))
+    ids = fill(world, event, 3)
+    run_schedule(world, event.reconfirm_at)  # type: ignore[arg-type]
+    world.deliver_outbox()
+    asking = {person_of(m): m for m in mailbox() if "出欠のご確認" in str(m["Subject"])}
+    pages = {f"answer-{a}": page(client.http.get(link_in(asking[1], a))) for a in ("yes", "no")}
+    own = re.search(rf"{re.escape(BASE_URL)}(/events/\S+/registrations/\w+\?token=\S+)", text_of(asking[1]))
+    assert own is not None
+    pages["own-asking"] = page(client.http.get(own.group(1)))
+    assert "ご参加の予定をお知らせください" in pages["own-asking"]
+    answer(client, link_in(asking[2], "yes"))
+    run_schedule(world, event.release_unconfirmed_at)  # type: ignore[arg-type]
+    assert status_of(world, event, ids[1]) == "cancelled"
+    pages["own-released"] = page(client.http.get(own.group(1)))
+    assert "お席を取り戻す" in pages["own-released"]
+    world.let_sign_in(ORGANIZER)
+    cookie = {"Cookie": sign_in(client, world).cookie}
+    pages["dashboard"] = page(client.http.get(f"/organizer/events/{event.slug}", headers=cookie))
+    assert "回答がなくお譲りした席" in pages["dashboard"]
+    assert errors_of(pages, tmp_path) == []
