@@ -154,10 +154,10 @@ def send_broadcast(
 ) -> int:
     """Show the message and its number of recipients, ask, then queue, fan out and follow the sending."""
     event = _event(table, slug)
-    checked = broadcast.check(fields, event)
+    checked = broadcast.check(fields, event, now)
     if checked.errors:
         raise Refused("\n".join(f"{name}: {text}" for name, text in checked.errors.items()))
-    chosen = broadcast.recipients(_entries(table, slug), checked.draft)
+    chosen = broadcast.recipients(_entries(table, slug), checked.draft, event)
     if not chosen:
         raise Refused(msg.BROADCAST_NO_RECIPIENTS)
     sample = render_broadcast(event, chosen[0].registration, checked.draft.subject, checked.draft.body, Links(""))

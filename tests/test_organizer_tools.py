@@ -334,7 +334,7 @@ def test_a_broadcast_to_one_state_and_category_reaches_only_them(
     status, shown = preview(client, desk, subject="件名", body="本文", audience="confirmed", category="councillor")
     assert status == 409 and "当てはまる方がいない" in shown  # the only council member cancelled
     chosen = broadcast.recipients(
-        roster.entries(world.table, "cdo-seminar"), broadcast.Draft("s", "b", "confirmed", "civil-servant")
+        roster.entries(world.table, "cdo-seminar"), broadcast.Draft("s", "b", "confirmed", "civil-servant"), published
     )
     assert [e.registration.registration_id for e in chosen] == sorted([TARO, SECOND])  # by number
 

@@ -14,6 +14,7 @@ from chalice.test import Client
 
 from chalicelib.domain.event import Event
 from chalicelib.domain.registration import RegistrationStatus
+from chalicelib.store.retry import PATIENT
 from chalicelib.usecases import reconfirmation, reminders, roster
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.registering import Outcome, register
@@ -242,7 +243,7 @@ def test_answering_at_the_moment_of_release_keeps_the_seat(world: World, sample_
     assert len(rows) == 2
     # Person 1 answers after the release read the list but before it wrote.
     assert reconfirmation.attend(world.table, event.slug, ids[1], release)
-    released = reconfirmation._release_batch(world.table, event, rows, release, reconfirmation.PATIENT)
+    released = reconfirmation._release_batch(world.table, event, rows, release, PATIENT)
     assert released == [ids[2]]
     assert status_of(world, event, ids[1]) == "confirmed"
     assert status_of(world, event, ids[3]) == "confirmed"  # moved up into person 2's seat

@@ -252,6 +252,7 @@ BODY_LABEL = N_("本文")
 BROADCAST_SUBJECT_NEEDED = N_("件名を入力してください")
 BROADCAST_BODY_NEEDED = N_("本文を入力してください")
 BROADCAST_AUDIENCE_UNKNOWN = N_("送信先は一覧から選んでください")
+BROADCAST_AFTER_THE_EVENT = N_("来られた方・来られなかった方には、イベントが始まってから送れます")
 BROADCAST_NO_RECIPIENTS = N_("この条件に当てはまる方がいないため、送信できません")
 BROADCAST_NOT_FOUND = N_("このお知らせは見つかりませんでした")
 # Asking for one's personal link again, without the mail (the same answer whether or not the address registered).
@@ -376,6 +377,8 @@ AUDIENCE_LABELS = {
     "confirmed": N_("参加確定の方"),
     "waitlisted": N_("キャンセル待ちの方"),
     "applied": N_("抽選申込の方"),
+    "attended": N_("当日来られた方（受付済み）：お礼や資料のご案内に"),
+    "no_show": N_("参加確定で、会場に来られなかった方（オンライン参加の方を除く）"),
 }
 
 # The mail history on a registration's detail page.

@@ -16,11 +16,13 @@ from datetime import datetime
 from chalicelib.domain.attendee import single_line
 from chalicelib.domain.clock import iso
 from chalicelib.domain.event import Event
+from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
+from chalicelib.usecases import catalog
 from chalicelib.usecases.isolation import each
 from chalicelib.usecases.outbox import (
     MailKind,
@@ -36,7 +38,11 @@ SUBJECT_LIMIT = 100
 BODY_LIMIT = 5000
 ALL = "all"  # everyone still registered: seats, waiting list and lottery applications
 _ACTIVE = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.APPLIED)
-AUDIENCES = (ALL, *(status.value for status in _ACTIVE))
+# After the event (お礼、資料): seat holders checked in at the door, and those at the venue who were not.
+# People taking part online never pass the door, so they are in neither (the seat holders' audience has them).
+ATTENDED, NO_SHOW = "attended", "no_show"
+AFTER_THE_EVENT = (ATTENDED, NO_SHOW)
+AUDIENCES = (ALL, *(status.value for status in _ACTIVE), *AFTER_THE_EVENT)
 QUEUED = "queued"
 FANNED_OUT = "fanned_out"
 # A broadcast item's kind: the organizer's own message, or an announcement (announcements.py), each
@@ -79,8 +85,8 @@ class Progress:
         return self.by_mail_status[MailStatus.SENT.value] + self.by_mail_status[MailStatus.FAILED.value]
 
 
-def check(fields: dict[str, str], event: Event) -> Checked:
-    """Validate an organizer's broadcast form."""
+def check(fields: dict[str, str], event: Event, now: datetime) -> Checked:
+    """Validate an organizer's broadcast form (who came and who did not are known once the event has begun)."""
     subject = single_line(fields.get("subject", "")).strip()
     body = fields.get("body", "").replace("\r\n", "\n").strip()
     audience = fields.get("audience", ALL)
@@ -96,6 +102,8 @@ def check(fields: dict[str, str], event: Event) -> Checked:
         errors["body"] = too_long(msg.BODY_LABEL, BODY_LIMIT, len(body))
     if audience not in AUDIENCES:
         errors["audience"] = msg.BROADCAST_AUDIENCE_UNKNOWN
+    elif audience in AFTER_THE_EVENT and now < event.starts_at:
+        errors["audience"] = msg.BROADCAST_AFTER_THE_EVENT
     if category and category not in {c.key for c in event.categories}:
         errors["category"] = msg.UNKNOWN_CATEGORY
     return Checked(Draft(subject, body, audience, category), errors)
@@ -106,7 +114,7 @@ def too_long(label: str, limit: int, length: int) -> str:
     return gettext(msg.TOO_LONG).format(label=gettext(label), limit=limit, length=length)
 
 
-def is_recipient(e: Entry, draft: Draft, without_address: bool = False) -> bool:
+def is_recipient(e: Entry, draft: Draft, event: Event, without_address: bool = False) -> bool:
     """True if this registration is in the draft's audience (erased registrations never are).
 
     `without_address`: people staff registered without an address count too (a change or the event
@@ -115,20 +123,36 @@ def is_recipient(e: Entry, draft: Draft, without_address: bool = False) -> bool:
     r = e.registration
     if r.erased or r.status not in _ACTIVE or not (r.attendee.email or without_address):
         return False
-    if draft.audience != ALL and r.status != draft.audience:
+    if not _in_audience(e, draft.audience, event):
         return False
     return not draft.category or r.attendee.category == draft.category
 
 
-def recipients(found: list[Entry], draft: Draft, without_address: bool = False) -> list[Entry]:
+def _in_audience(e: Entry, audience: str, event: Event) -> bool:
+    status = e.registration.status
+    if audience == ALL:
+        return True
+    if audience in AFTER_THE_EVENT:
+        if status != RegistrationStatus.CONFIRMED.value:
+            return False
+        came = bool(e.checked_in_at)
+        return (
+            came
+            if audience == ATTENDED
+            else not came and not event.joins_online(answers_of(e.registration.attendee.answers))
+        )
+    return status == audience
+
+
+def recipients(found: list[Entry], draft: Draft, event: Event, without_address: bool = False) -> list[Entry]:
     """The registrations a draft goes to, as things stand now."""
-    return [e for e in found if is_recipient(e, draft, without_address)]
+    return [e for e in found if is_recipient(e, draft, event, without_address)]
 
 
-def left_out(found: list[Entry], draft: Draft) -> list[Entry]:
+def left_out(found: list[Entry], draft: Draft, event: Event) -> list[Entry]:
     """The people in a draft's audience whom mail cannot reach: registered by staff without an address."""
-    reached = {e.registration.registration_id for e in recipients(found, draft)}
-    return [e for e in recipients(found, draft, True) if e.registration.registration_id not in reached]
+    reached = {e.registration.registration_id for e in recipients(found, draft, event)}
+    return [e for e in recipients(found, draft, event, True) if e.registration.registration_id not in reached]
 
 
 def queue(table: Table, slug: str, broadcast_id: str, draft: Draft, by: str, now: datetime) -> bool:
@@ -169,7 +193,10 @@ def fan_out_due(table: Table, now: datetime) -> list[tuple[str, str, int]]:
             return None
         draft = Draft(item["subject"], item["body"], item["audience"], item.get("category", ""))
         announcement = item.get("kind", MESSAGE) != MESSAGE
-        chosen = recipients(entries(table, slug), draft, without_address=announcement)
+        state = catalog.get_event(table, slug)
+        if state is None:
+            return None
+        chosen = recipients(entries(table, slug), draft, state.event, without_address=announcement)
         kind = _MAIL_KINDS[item.get("kind", MESSAGE)]
         created = put_all_new(
             table,

@@ -45,11 +45,11 @@ def post_broadcast(visit: Visit, slug: str) -> Response:
 
     state = visit.event(slug)
     s, fields = current(), visit.fields
-    checked = broadcast.check(fields, state.event)
+    checked = broadcast.check(fields, state.event, s.clock.now())
     if checked.errors:
         return _broadcast_page(visit, state, fields, checked.errors, 400)
     everyone = roster.entries(s.table, slug)
-    chosen = broadcast.recipients(everyone, checked.draft)
+    chosen = broadcast.recipients(everyone, checked.draft, state.event)
     if not chosen:
         return _broadcast_page(visit, state, fields, {"audience": msg.BROADCAST_NO_RECIPIENTS}, 409)
     broadcast_id = fields.get("broadcast_id", "")
@@ -62,7 +62,7 @@ def post_broadcast(visit: Visit, slug: str) -> Response:
         event=state.event,
         draft=checked.draft,
         count=len(chosen),
-        left_out=broadcast.left_out(everyone, checked.draft),
+        left_out=broadcast.left_out(everyone, checked.draft, state.event),
         sample=sample,
         broadcast_id=s.ids(),
     )
@@ -146,7 +146,7 @@ def _announcement_preview(visit: Visit, state: EventState, asked: Request) -> Re
 
     s, event = current(), state.event
     everyone, everybody = roster.entries(s.table, event.slug), broadcast.Draft("", "", broadcast.ALL)
-    chosen = broadcast.recipients(everyone, everybody)
+    chosen = broadcast.recipients(everyone, everybody, state.event)
     sample = None
     if chosen:
         url = f"{base()}/events/{event.slug}"
@@ -160,7 +160,7 @@ def _announcement_preview(visit: Visit, state: EventState, asked: Request) -> Re
         note_en=asked.note_en,
         sequence=asked.seen,
         count=len(chosen),
-        left_out=broadcast.left_out(everyone, everybody),
+        left_out=broadcast.left_out(everyone, everybody, state.event),
         sample=sample,
         errors=asked.errors or {},
     )
