@@ -31,7 +31,13 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 # What the domain and the text below it must never need: AWS, Chalice or Jinja.
 FOREIGN = {"boto3", "botocore", "chalice", "jinja2", "markupsafe"}
-PURE_LAYERS = ("chalicelib.domain", "chalicelib.text.i18n", "chalicelib.text.messages", "chalicelib.text.display")
+PURE_LAYERS = (
+    "chalicelib.domain",
+    "chalicelib.text.i18n",
+    "chalicelib.text.messages",
+    "chalicelib.text.report_messages",
+    "chalicelib.text.display",
+)
 
 
 def module_name(path: Path) -> str:

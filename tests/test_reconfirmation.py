@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import re
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -15,11 +17,13 @@ from chalice.test import Client
 from chalicelib.domain.event import Event
 from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store.retry import PATIENT
+from chalicelib.text.report_messages import REPORT_RECONFIRMATION
 from chalicelib.usecases import reconfirmation, reminders, roster
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.registering import Outcome, register
 from chalicelib.usecases.registrations import get_registration
 from tests.conftest import BASE_URL, FORM, World, mailbox, numbered, page
+from tests.test_organizer import ORGANIZER, sign_in
 
 SEATS, WAITING = 60, 20
 
@@ -176,6 +180,33 @@ def test_the_whole_reconfirmation(world: World, client: Client, sample_event: Ev
     assert figures == reconfirmation.Figures(
         reconfirmed=35 + 2, not_yet=0, to_call=0, declined=10, released=15, taken_back=2
     )
+    # The dashboard, the report and its CSV say the same.
+    world.let_sign_in(ORGANIZER)
+    cookie = {"Cookie": sign_in(client, world).cookie}
+    dashboard = page(client.http.get(f"/organizer/events/{event.slug}", headers=cookie))
+    shown = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", dashboard.split('id="reconfirmation"')[1]))
+    assert shown == {
+        "参加しますと回答": "37名",
+        "まだ回答のない方": "0名（うち電話などで確かめる方 0名）",
+        "行けなくなりましたと回答": "10名",
+        "回答がなくお譲りした席": "15席（うち取り戻した方 2名）",
+    }
+    printed = page(client.http.get(f"/organizer/events/{event.slug}/report", headers=cookie))
+    reported = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)名</dd>", printed.split("<h2>出欠の再確認</h2>")[1]))
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                client.http.get(f"/organizer/events/{event.slug}/report.csv", headers=cookie).body.decode("utf-8-sig")
+            )
+        )
+    )
+    in_csv = {row[0]: row[1] for row in csv_rows if len(row) == 2}
+    for name, label in REPORT_RECONFIRMATION.items():
+        assert int(reported[label]) == int(in_csv[label]) == getattr(figures, name)
+    total = next(row for row in csv_rows if row and row[0] == "合計")
+    heading = csv_rows[0]
+    assert int(total[heading.index("参加確定")]) == SEATS - 3 and int(total[heading.index("取り消し")]) == 10 + 13
+    assert in_csv["キャンセル待ちの最大人数"] == str(WAITING)
 
 
 @pytest.mark.parametrize("answered", ["yes", "no"])
@@ -316,4 +347,28 @@ def test_the_reconfirmation_pages_are_valid_html(
     cookie = {"Cookie": sign_in(client, world).cookie}
     pages["dashboard"] = page(client.http.get(f"/organizer/events/{event.slug}", headers=cookie))
     assert "回答がなくお譲りした席" in pages["dashboard"]
+    pages["report"] = page(client.http.get(f"/organizer/events/{event.slug}/report", headers=cookie))
+    assert "実施報告" in pages["report"]
     assert errors_of(pages, tmp_path) == []
+
+
+def test_the_report_is_kept_as_counts_when_the_registrations_are_erased(world: World, sample_event: Event) -> None:
+    from chalicelib.store import schema
+    from chalicelib.usecases import checkin, report
+
+    event = world.publish(attendance_event(sample_event, seats=3))
+    ids = fill(world, event, 4)
+    world.clock.set(event.starts_at)
+    checkin.check_in(world.table, event.slug, ids[1], "door@example.jp", world.clock.now())
+    before = report.current(world.table, event, world.clock.now())
+    assert (before.total.came, before.total.no_shows, before.waiting_peak) == (1, 2, 1)
+    for _ in range(2):  # the step runs once; a second run of the job finds nothing to do
+        run_schedule(world, event.report_kept_at)
+    kept = world.table.get(schema.report_key(event.slug))
+    assert kept is not None
+    assert "@" not in kept["report"] and "参加者" not in kept["report"]  # counts only: no address, no name
+    # DynamoDB's TTL erases the registrations; the report stays as it was counted.
+    for row in reconfirmation._registration_rows(world.table, event.slug):
+        world.table.delete({schema.PK: row[schema.PK], schema.SK: row[schema.SK]})
+    after = report.current(world.table, event, event.personal_data_expires_at)
+    assert (after.total, after.lines, after.waiting_peak) == (before.total, before.lines, before.waiting_peak)

@@ -31,6 +31,8 @@ NEEDS = {
     ("GET", "/organizer/events/{slug}/registrations/{registration_id}/print"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/add"): Role.STAFF,
     ("POST", "/organizer/events/{slug}/add"): Role.STAFF,
+    ("GET", "/organizer/events/{slug}/report"): Role.STAFF,
+    ("GET", "/organizer/events/{slug}/report.csv"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/walk-in"): Role.DOOR,
     ("POST", "/organizer/events/{slug}/walk-in"): Role.DOOR,
     ("GET", "/organizer/events/{slug}/export/{name}"): Role.STAFF,

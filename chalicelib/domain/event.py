@@ -115,6 +115,7 @@ class ReminderSpec:
 
 # The attendance schedule's steps (stored as reminder items beside the reminders, whose keys never look like these).
 RECONFIRM_ASK, RECONFIRM_AGAIN, RECONFIRM_RELEASE = "reconfirm", "reconfirm-again", "release"
+REPORT_KEPT = "report"  # the 実施報告 kept as counts before the registrations are erased
 
 # The day before at 10:00 and the morning of the event (issue 2's default).
 DEFAULT_REMINDERS = (ReminderSpec(days_before=1, at="10:00"), ReminderSpec(days_before=0, at="08:00"))
@@ -276,6 +277,11 @@ class Event:
     def personal_data_expires_at(self) -> datetime:
         """When DynamoDB's TTL deletes this event's registrations (APPI: keep no longer than needed)."""
         return self.ends_at + timedelta(days=self.retention_days)
+
+    @property
+    def report_kept_at(self) -> datetime:
+        """When the 実施報告 is kept as counts: a day before the registrations are erased (at the end, if sooner)."""
+        return max(self.ends_at, self.personal_data_expires_at - timedelta(days=1))
 
     def reservations(self, now: datetime) -> dict[str, int]:
         """Seats reserved per category key at `now` (none once they are released)."""

@@ -50,6 +50,7 @@ BY_DUE_INDEX = "by-due"
 EVENT_SK = "EVENT"
 DETAILS_SK = "EVENT#DETAILS"  # begins with EVENT_SK: one query reads the event with its details
 ANNOUNCED_SK = "ANNOUNCED"
+REPORT_SK = "REPORT"  # the kept 実施報告 (counts only; no expiry)
 # Counters of capped answers (懇親会 30名): read with the event (begins with EVENT_SK), apart from its ledger.
 CHOICES_SK = "EVENT#CHOICES"  # what registrants were last told of the date, time and venue
 REG_PREFIX = "REG#"
@@ -98,6 +99,11 @@ def event_key(slug: str) -> dict[str, str]:
 def details_key(slug: str) -> dict[str, str]:
     """Key of the event's details item (apart from the hot ledger item)."""
     return {PK: event_pk(slug), SK: DETAILS_SK}
+
+
+def report_key(slug: str) -> dict[str, str]:
+    """Key of an event's kept 実施報告: counts only, kept past the registrations' erasure (usecases/report.py)."""
+    return {PK: event_pk(slug), SK: REPORT_SK}
 
 
 def choices_key(slug: str) -> dict[str, str]:

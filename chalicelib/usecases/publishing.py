@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.clock import iso
-from chalicelib.domain.event import STATUS_CLOSED, STATUS_OPEN, Event, EventFileError
+from chalicelib.domain.event import REPORT_KEPT, STATUS_CLOSED, STATUS_OPEN, Event, EventFileError
 from chalicelib.domain.event_file import read_event_file
 from chalicelib.domain.event_state import EventState
 from chalicelib.domain.ledger import RESERVED, TAKEN, WAITING_IN, Ledger
@@ -167,7 +167,7 @@ def _apply_reservations(table: Table, event: Event, now: datetime, retry: RetryP
 
 def _schedule_reminders(table: Table, event: Event) -> None:
     """Write the event's reminder items (and its reconfirmation's steps); those already done are left as they are."""
-    schedule = {**event.reminder_schedule(), **event.attendance_schedule()}
+    schedule = {**event.reminder_schedule(), **event.attendance_schedule(), REPORT_KEPT: event.report_kept_at}
     for key, due in schedule.items():
         try:
             table.update(

@@ -326,7 +326,7 @@ def _path_writes(
     if path is Path.WAITLIST:
         # Places are ordered by when they were taken (to the microsecond), then by id.
         place = schema.wait_key(slug, iso_precise(now), registration_id)
-        registration.update(status=RegistrationStatus.WAITLISTED.value, wait_sk=place[schema.SK])
+        registration.update(status=RegistrationStatus.WAITLISTED.value, wait_sk=place[schema.SK], waited_at=iso(now))
         actions.append(put_new(schema.wait_place(place, registration_id, attendee.category, pool)))
         kind, mail_id = MailKind.WAITLISTED, status_mail_id(MailKind.WAITLISTED, registration_id)
     else:

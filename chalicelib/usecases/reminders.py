@@ -1,7 +1,7 @@
 """Reminders: fanned out once per registrant into the mail outbox (publishing.py schedules them).
 
 The reconfirmation's steps (ask, ask again, release) share the reminders' schedule and run here too
-(reconfirmation.py), each once.
+(reconfirmation.py), each once, as does keeping the 実施報告 before the registrations are erased (report.py).
 
 Fan-out writes one outbox item per registrant with a deterministic id and `attribute_not_exists`,
 so running the job twice, or two copies at once, creates each reminder exactly once. Sending is
@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.clock import iso
+from chalicelib.domain.event import REPORT_KEPT
 from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
-from chalicelib.usecases import catalog, reconfirmation
+from chalicelib.usecases import catalog, reconfirmation, report
 from chalicelib.usecases.isolation import each
 from chalicelib.usecases.outbox import MailKind, mail_item, put_all_new, reminder_id
 from chalicelib.usecases.registrations import confirmed_registration_ids
@@ -45,6 +46,10 @@ def send_due_reminders(table: Table, now: datetime) -> list[FanOut]:
         slug = schema.slug_from_pk(row[schema.PK])
         reminder = row[schema.SK].removeprefix(schema.REMINDER_PREFIX)
         state = catalog.get_event(table, slug)
+        if state is not None and reminder == REPORT_KEPT:  # after the event, whatever became of it
+            report.keep(table, state.event, now)
+            _finish(table, slug, reminder, REMINDER_FANNED_OUT, now, 0)
+            return None
         if state is None or now >= state.event.starts_at or state.cancelled:
             _finish(table, slug, reminder, REMINDER_SKIPPED, now, 0)
             return None

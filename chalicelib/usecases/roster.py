@@ -29,6 +29,7 @@ class Entry:
     added_by: str = ""  # the staff member who registered them (phone, FAX, the counter, the door)
     declined_at: str = ""  # when they answered 行けなくなりました to the reconfirmation
     changed_at: str = ""  # their last change of state (moving up, a draw): since when a seat is theirs
+    waited_at: str = ""  # when they joined the waiting list, if they ever did (kept after they leave it)
 
     @classmethod
     def from_item(cls, item: Item) -> Entry:
@@ -42,6 +43,7 @@ class Entry:
             added_by=str(item.get("added_by", "")),
             declined_at=str(item.get("declined_at", "")),
             changed_at=str(item.get("changed_at", "")),
+            waited_at=str(item.get("waited_at", "")),
         )
 
 

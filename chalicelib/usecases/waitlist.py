@@ -193,7 +193,8 @@ def status_change(
         "Key": schema.registration_key(slug, registration_id),
         "UpdateExpression": "SET #status = :after, changed_at = :now"
         + (f", {stamp} = :now" if stamp else "")
-        + (", wait_sk = :wait_sk" if wait_sk else " REMOVE wait_sk"),
+        # waited_at stays after they leave the line: the report's longest line is counted from it.
+        + (", wait_sk = :wait_sk, waited_at = :now" if wait_sk else " REMOVE wait_sk"),
         "ConditionExpression": "#status = :before",
         "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": {

@@ -85,3 +85,33 @@ def export_list(visit: Visit, slug: str, name: str) -> Response:
         "Content-Disposition": f'attachment; filename="{exports.filename(state.event, kind, "csv")}"',
     }
     return Response(body=exports.to_csv(table), headers=headers)
+
+
+@get("/events/{slug}/report", Role.STAFF)
+def event_report(visit: Visit, slug: str) -> Response:
+    """実施報告: one printable A4 page of counts (by category, who came, the waiting list, reconfirmation)."""
+    from chalicelib.text import report_messages as rmsg
+    from chalicelib.usecases import report
+
+    state = visit.event(slug)
+    return visit.page(
+        "report.html",
+        event=state.event,
+        report=report.current(current().table, state.event, current().clock.now()),
+        words=rmsg,
+    )
+
+
+@get("/events/{slug}/report.csv", Role.STAFF)
+def event_report_csv(visit: Visit, slug: str) -> Response:
+    """The same report as CSV, for the municipality's own spreadsheet."""
+    from chalicelib.usecases import exports, report
+
+    state = visit.event(slug)
+    made = report.current(current().table, state.event, current().clock.now())
+    headers: dict[str, str | list[str]] = {
+        **PRIVATE,
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{slug}-report.csv"',
+    }
+    return Response(body=exports.to_csv(report.rows(made)), headers=headers)
