@@ -44,7 +44,7 @@ test-fast: $(PIP_STAMP) ## While working: lint, types and the tests that need no
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -m "not engines and not browser and not slow"
 
-bench: deps templates ## Measure cold start, cost per registration, flash crowd, reminder fan-out, zip size
+bench: deps templates ## Measure cold start, cost per registration, flash crowd, reminder and reconfirmation fan-out, zip size
 	$(PY) -m bench.run
 
 templates: $(PIP_STAMP) ## Compile the Jinja templates ahead of packaging (saves ~70 ms of a cold start)

@@ -1,4 +1,4 @@
-"""`make bench`: cold start, cost per registration, flash crowd, reminder fan-out and package size.
+"""`make bench`: cold start, cost per registration, flash crowd, reminder and reconfirmation fan-out, package size.
 
 Runs on DynamoDB Local and moto on this machine. Machines here are shared and noisy, so every
 figure is a count, or a ratio of two things measured alternately in the same run.
@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -506,6 +506,113 @@ def reminders(
     ]
 
 
+def reconfirmation(slug: str, sample: Any, holders: int = 10_000, waiting: int = 1_000) -> list[Figure]:
+    """出欠の再確認 for 10,000 seat holders: the asking fan-out, then releasing every unanswered seat while
+    1,000 people wait (the worst case: nobody answered); and DynamoDB's write units per released seat,
+    counted on a smaller event of the same shape (counting reads each item first, which would skew the time)."""
+    from chalicelib.config.services import build_services
+    from chalicelib.domain.event import RECONFIRM_ASK
+    from chalicelib.store.dynamo import Table, WriteMeter
+    from chalicelib.usecases import reconfirmation as attendance
+
+    services = build_services()
+    asked_at = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)  # after seat_many's registrations were made
+    release_at = asked_at + timedelta(days=1)
+
+    def prepared(name: str, seats: int, line: int) -> Any:
+        event = dataclasses.replace(
+            sample, slug=name, capacity=seats, reminders=(), reconfirm_at=asked_at, release_unconfirmed_at=release_at
+        )
+        _seated_and_waiting(services.table, event, seats, line)
+        return event
+
+    event = prepared(slug, holders, waiting)
+    started = time.perf_counter()
+    asked = attendance.run_due(services.table, event, RECONFIRM_ASK, asked_at)
+    ask_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    released = attendance.release_unanswered(services.table, event, release_at)
+    release_seconds = time.perf_counter() - started
+    moved_up = waiting - _still_waiting(services.table, slug)
+
+    counted = prepared(f"{slug}-units", 320, 32)
+    meter = WriteMeter()
+    units_released = attendance.release_unanswered(
+        Table(services.table.client, services.table.name, meter), counted, release_at
+    )
+    per_seat = meter.total / max(len(units_released), 1)
+    return [
+        Figure(
+            f"reconfirmation: asking {holders:,} seat holders (fan-out)",
+            f"{ask_seconds:.1f} s ({asked:,} mails)",
+            "< 60 s",
+            ask_seconds < 60 and asked == holders,
+        ),
+        Figure(
+            f"reconfirmation: releasing {len(released):,} unanswered seats while {waiting:,} wait",
+            f"{release_seconds:.1f} s ({moved_up:,} moved up)",
+            "< 300 s, all released, the line emptied",
+            release_seconds < 300 and len(released) == holders and moved_up == waiting,
+        ),
+        Figure(
+            "reconfirmation: write units per released seat (its move-up included; 320 seats, 32 waiting)",
+            f"{per_seat:.1f}",
+            "",
+            None,
+        ),
+    ]
+
+
+def _seated_and_waiting(table: Any, event: Any, seats: int, waiting: int) -> None:
+    """`seats` confirmed and `waiting` in line, written directly, with the event's ledger counting them."""
+    from chalicelib.domain.ledger import TAKEN, WAITING_IN, slot
+    from chalicelib.store import schema
+    from chalicelib.usecases.publishing import publish_event
+    from local.instruments import seat_many
+
+    publish_event(table, event, event.reconfirm_at)
+    seat_many(table, event.slug, seats)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda n: _wait(table, event.slug, n), range(waiting)))
+    table.update(
+        schema.event_key(event.slug),
+        f"SET seats_taken = :seated, committed = :seated, waiting = :waiting, {TAKEN}.#c = :seated,"
+        f" {WAITING_IN}.#c = :waiting",
+        values={":seated": seats, ":waiting": waiting},
+        names={"#c": slot("other")},
+    )
+
+
+def _still_waiting(table: Any, slug: str) -> int:
+    from chalicelib.store import schema
+
+    return int((table.get(schema.event_key(slug)) or {}).get("waiting", 0))
+
+
+def _wait(table: Any, slug: str, n: int) -> None:
+    """One person waiting (registration and place), written directly as seat_many writes seats."""
+    from chalicelib.store import schema
+
+    registration_id = f"WAIT{n:06d}"
+    joined = f"2027-01-10T01:00:{n // 1000:02d}.{n % 1000:06d}Z"
+    place = schema.wait_key(slug, joined, registration_id)
+    table.put(schema.wait_place(place, registration_id, "other"))
+    table.put(
+        {
+            **schema.registration_key(slug, registration_id),
+            "registration_id": registration_id,
+            "event_slug": slug,
+            "name": f"待つ人{n}",
+            "email": f"waiting{n}@example.jp",
+            "category": "other",
+            "status": "waitlisted",
+            "wait_sk": place[schema.SK],
+            "created_at": "2027-01-10T01:00:00Z",
+            "lang": "ja",
+        }
+    )
+
+
 def build_package(out: Path) -> tuple[Path, Path]:
     """The Lambda zip exactly as `make deploy` builds it (example stage), and where it was unzipped."""
     from deploy.package import build
@@ -611,7 +718,13 @@ def main() -> int:
         table = Table(client, TABLE)
         sample = demo_timing(read_event_file(str(ROOT / "events" / "cdo-seminar.toml")), started)
         crowds = [(f"flash-{share * 100:.0f}", 100) for share in (0.0, 0.3, 0.6)]
-        for slug, capacity in (("cdo-seminar", 50), ("cost", 1000), *crowds, ("reminders", 20_000)):
+        for slug, capacity in (
+            ("cdo-seminar", 50),
+            ("cost", 1000),
+            *crowds,
+            ("reminders", 20_000),
+            ("reconfirm", 10_000),
+        ):
             # Only the reminders event has reminders, so the fan-out measures its 10,000 alone.
             event = dataclasses.replace(
                 sample, slug=slug, capacity=capacity, reminders=sample.reminders if slug == "reminders" else ()
@@ -630,6 +743,7 @@ def main() -> int:
                 for share in (0.0, 0.3, 0.6)
             ),
             ("reminders", lambda: reminders("reminders", first_reminder_due + timedelta(seconds=1))),
+            ("reconfirmation", lambda: reconfirmation("reconfirm", sample)),
             ("write units", lambda: write_units(sample, started)),
             ("package size", lambda: package_size(archive)),
         ]

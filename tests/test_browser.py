@@ -593,3 +593,50 @@ def test_the_model_event_is_made_in_forms_published_and_both_modes_fill_wait_and
         e.registration.attendee.email: e.registration.status for e in roster.entries(site.world.table, "cdo-2027")
     }
     assert statuses["jane@example.com"] == "waitlisted" and statuses["john@example.com"] == "confirmed"
+
+
+def test_reconfirming_by_mail_link_and_the_printed_report(chromium: Any, site: Site) -> None:
+    """Both answers' one-button pages on a phone, then the 実施報告 printed to an A4 PDF of one page."""
+    from chalicelib.usecases import checkin, reminders
+
+    world, event = site.world, published_event(site)
+    event = dataclasses.replace(event, reconfirm_at=event.starts_at - timedelta(days=3))
+    world.publish(event)
+    ids = {
+        n: register(world.table, event, numbered(n), f"S{n}", world.clock.now(), world.services.ids) for n in (1, 2, 3)
+    }
+    world.clock.set(event.reconfirm_at)  # type: ignore[arg-type]
+    reminders.send_due_reminders(world.table, world.clock.now())
+    world.deliver_outbox()
+    texts = [mailview.detail(0, mailview.parse(m.raw_data))["text"] for m in engines.sent_messages()]
+    links = {
+        (person, answer): found.group(1)
+        for text in texts
+        for person in (1, 2)
+        if f"参加者{person} 様" in text and "予定どおりご参加" in text
+        for answer in ("yes", "no")
+        if (found := re.search(rf"http://testserver(/\S+/attendance\?answer={answer}&token=\S+)", text))
+    }
+    phone = new_page(chromium, width=320)
+    phone.goto(site.url + links[(1, "yes")])
+    assert_accessible(phone, "参加します page")
+    follow(phone, phone.get_by_role("button", name="参加します"), heading="お申し込みが完了しました")
+    expect(phone.get_by_text("ご参加のお知らせを受け付けました")).to_be_visible()
+    assert_accessible(phone, "own page after 参加します")
+    phone.goto(site.url + links[(2, "no")])
+    assert_accessible(phone, "行けなくなりました page")
+    phone.get_by_role("button", name="行けなくなりました").focus()
+    with phone.expect_navigation(wait_until="load"):
+        phone.keyboard.press("Enter")  # by keyboard alone
+    expect(phone.get_by_role("heading", name="お申し込みは取り消されています")).to_be_visible()
+    assert no_sideways_scroll(phone)
+    world.clock.set(event.starts_at)
+    checkin.check_in(world.table, event.slug, ids[1].registration_id, ORGANIZER, world.clock.now())
+    desk = signed_in_page(chromium, site, width=320)
+    desk.goto(f"{site.url}/organizer/events/cdo-seminar/report")
+    expect(desk.get_by_role("heading", name=re.compile("実施報告"))).to_be_visible()
+    assert_accessible(desk, "実施報告")
+    desk.emulate_media(media="print")
+    expect(desk.locator(".no-print").first).to_be_hidden()  # the links and the site's bars are not printed
+    pdf = desk.pdf(format="A4", print_background=False, prefer_css_page_size=True)
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
