@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import timedelta
+from typing import Any
 
 from chalice.test import Client
 
@@ -89,3 +90,33 @@ def test_who_came_cannot_be_chosen_before_the_event_begins(world: World, client:
     fields = {"action": "preview", "subject": "お礼", "body": "資料です", "audience": broadcast.NO_SHOW}
     response = desk.post(client, f"/organizer/events/{published.slug}/broadcasts", **fields)
     assert response.status_code == 200 and "<strong>1名</strong>に送ります" in page(response)
+
+
+def test_a_certificate_is_printed_by_who_came_and_by_the_organizer_for_everyone_who_came(
+    world: World, client: Client, sample_event: Event, tmp_path: Any
+) -> None:
+    from chalicelib.domain.links import personal_path
+    from tests.test_html_valid import errors_of
+
+    event = world.publish(dataclasses.replace(sample_event, certificates=True))
+    ids = {n: register(world.table, event, numbered(n), f"S{n}", world.clock.now()).registration_id for n in (1, 2)}
+    world.clock.set(event.starts_at)
+    checkin.check_in(world.table, event.slug, ids[1], "door@example.jp", world.clock.now())
+    own = {n: personal_path(world.services.signer, event.slug, ids[n], event.ends_at) for n in ids}
+    certificate = {n: own[n].replace("?token=", "/certificate?token=") for n in ids}
+    assert "参加証明書を印刷する" in page(client.http.get(own[1]))
+    assert "参加証明書を印刷する" not in page(client.http.get(own[2]))
+    printed = client.http.get(certificate[1])
+    assert printed.status_code == 200 and "参加者1 様" in page(printed) and "参加証明書" in page(printed)
+    assert client.http.get(certificate[2]).status_code == 404  # not checked in: nothing to certify
+    forged = certificate[1].rsplit("token=", 1)[0] + "token=0.forged"
+    assert client.http.get(forged).status_code == 404
+    world.let_sign_in(ORGANIZER)
+    desk = sign_in(client, world)
+    everyone = desk.get(client, f"/organizer/events/{event.slug}/certificates")
+    assert everyone.status_code == 200
+    assert page(everyone).count('class="printable certificate"') == 1 and "参加者2" not in page(everyone)
+    assert errors_of({"certificate": page(printed), "certificates": page(everyone)}, tmp_path) == []
+    world.publish(dataclasses.replace(event, certificates=False))
+    assert client.http.get(certificate[1]).status_code == 404
+    assert desk.get(client, f"/organizer/events/{event.slug}/certificates").status_code == 404

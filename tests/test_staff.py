@@ -32,6 +32,7 @@ NEEDS = {
     ("GET", "/organizer/events/{slug}/add"): Role.STAFF,
     ("POST", "/organizer/events/{slug}/add"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/report"): Role.STAFF,
+    ("GET", "/organizer/events/{slug}/certificates"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/report.csv"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/walk-in"): Role.DOOR,
     ("POST", "/organizer/events/{slug}/walk-in"): Role.DOOR,

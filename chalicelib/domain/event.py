@@ -190,6 +190,7 @@ class Event:
     accommodation_question: bool = True
     # The form asks leave to list people for 名刺交換; the 名刺交換 list then holds only those who agreed.
     meishi_consent_question: bool = False
+    certificates: bool = False  # 参加証明: a checked-in person may print one from their page (organizers: all)
     form: tuple[FieldRule, ...] = ()  # [form.<field>]: the organizer's shaping of the standard fields
     questions: tuple[Question, ...] = ()  # [[questions]]: the event's own questions, in the form's order
     online: Online | None = None  # [online]: an online or hybrid event's meeting (seat holders only)
@@ -357,6 +358,7 @@ class Event:
             waitlist=data.get("waitlist", True),
             accommodation_question=data.get("accommodation_question", True),
             meishi_consent_question=data.get("meishi_consent_question", False),
+            certificates=data.get("certificates", False),
             form=tuple(FieldRule(**rule) for rule in data.get("form", [])),
             online=Online(**data["online"]) if data.get("online") else None,
             questions=tuple(_question_from(q) for q in data.get("questions", [])),

@@ -33,6 +33,7 @@ class Registration:
     erased: bool = False  # the registrant had their personal data deleted
     reconfirmed_at: str = ""  # they answered 参加します to the reconfirmation (or took a released seat back)
     released_at: str = ""  # their seat went to the line because they did not reconfirm in time
+    checked_in_at: str = ""  # when they were checked in at the door
 
     @property
     def number(self) -> str:
@@ -54,6 +55,7 @@ class Registration:
             erased=bool(item.get("erased_at")),
             reconfirmed_at=str(item.get("reconfirmed_at", "")),
             released_at=str(item.get("released_at", "")),
+            checked_in_at=str(item.get("checked_in_at", "")),
         )
 
 

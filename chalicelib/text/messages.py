@@ -432,3 +432,6 @@ BUILDER_SAVED_DRAFT = N_("下書きとして保存しました。まだ公開し
 CROSS_SITE = N_("ほかのサイトから送られたフォームは受け付けません。このサイトのページからもう一度操作してください")
 BUILDER_SAVE_DRAFT = N_("下書きとして保存する")
 BUILDER_SAVE = N_("この内容で保存する")
+# 参加証明 (web/attendance.py): asked for by someone not checked in, or where the event gives none.
+CERTIFICATE_NONE_TITLE = N_("参加証明はありません")
+CERTIFICATE_NONE = N_("参加証明は、イベントの受付を済ませた方に、主催者が出す場合だけお渡ししています")

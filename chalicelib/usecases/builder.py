@@ -62,6 +62,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "sender": (("contact", "sender"), "optional"),
     "accommodation_question": (("accommodation_question",), "flag"),
     "meishi_consent_question": (("meishi_consent_question",), "flag"),
+    "certificates": (("certificates",), "flag"),
     "retention_days": (("retention_days",), "optional_count"),
     "en_title": (("en", "title"), "optional"),
     "en_summary": (("en", "summary"), "optional"),

@@ -1,7 +1,9 @@
-"""The reconfirmation's pages: 参加します and 行けなくなりました, each one button behind a link in the mails.
+"""出欠 on the registrant's side: the reconfirmation's two answers, and after the event the 参加証明.
 
-A GET only shows the button (mail scanners and link previews open links); the POST says the answer.
-Both need the registrant's signed token, as their own page does.
+The answers are 参加します and 行けなくなりました, each one button behind a link in the mails: a GET
+only shows the button (mail scanners and link previews open links); the POST says the answer. The
+certificate of attendance is a printable page for someone checked in, if the event gives them. All
+need the registrant's signed token, as their own page does.
 """
 
 from __future__ import annotations
@@ -69,3 +71,17 @@ def _page(
 ) -> Response:
     base = http.base_path(routes.current_request)
     return http.html(pages.attendance_page(base, state, registration, token, answer, notice), status, PRIVATE)
+
+
+@routes.route("/events/{slug}/registrations/{registration_id}/certificate", methods=["GET"])
+def certificate(slug: str, registration_id: str) -> Response:
+    """The 参加証明 of someone who was checked in, to print (only where the event gives them)."""
+    found = own_registration(slug, registration_id, http.query_params(routes.current_request).get("token", ""))
+    if isinstance(found, Response):
+        return found
+    state, registration, _ = found
+    base = http.base_path(routes.current_request)
+    if not (state.event.certificates and registration.checked_in_at) or registration.erased:
+        page = pages.message_page(base, msg.CERTIFICATE_NONE_TITLE, msg.CERTIFICATE_NONE)
+        return http.html(page, 404, PRIVATE)
+    return http.html(pages.certificates_page(base, state, [registration]), headers=PRIVATE)

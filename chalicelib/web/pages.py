@@ -171,6 +171,11 @@ def attendance_page(
     )
 
 
+def certificates_page(base: str, state: EventState, people: list[Registration], organizer: bool = False) -> str:
+    """参加証明 to print: one A4 page for each person (the registrant's own, or everyone who came)."""
+    return render("pages/certificates.html", base=base, event=_spoken(state).event, people=people, organizer=organizer)
+
+
 def message_page(base: str, title: str, text: str) -> str:
     """A plain page with one message (not found, bad request)."""
     return render("pages/message.html", base=base, title=title, text=text)

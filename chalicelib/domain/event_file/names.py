@@ -42,6 +42,7 @@ TOP = (
     "waitlist",
     "accommodation_question",
     "meishi_consent_question",
+    "certificates",
     "form",
     "questions",
     "online",

@@ -99,6 +99,7 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         waitlist=flag(data, "waitlist", True),
         accommodation_question=flag(data, "accommodation_question", True),
         meishi_consent_question=flag(data, "meishi_consent_question", False),
+        certificates=flag(data, "certificates", False),
         form=form_rules(data),
         questions=own_questions(data),
         online=online_section(data),

@@ -38,6 +38,7 @@ def to_toml(event: Event) -> str:
         ("waitlist", event.waitlist),
         ("accommodation_question", event.accommodation_question),
         ("meishi_consent_question", event.meishi_consent_question),
+        ("certificates", event.certificates or None),
         ("quota_release_at", _moment(event.quota_release_at, tz)),
         ("draw_at", _moment(event.draw_at, tz)),
         ("reconfirm_at", _moment(event.reconfirm_at, tz)),

@@ -115,3 +115,17 @@ def event_report_csv(visit: Visit, slug: str) -> Response:
         "Content-Disposition": f'attachment; filename="{slug}-report.csv"',
     }
     return Response(body=exports.to_csv(report.rows(made)), headers=headers)
+
+
+@get("/events/{slug}/certificates", Role.STAFF)
+def certificates(visit: Visit, slug: str) -> Response:
+    """参加証明 of everyone checked in, one to a printed page (for events that give them)."""
+    from chalicelib.usecases import roster
+
+    state = visit.event(slug)
+    if not state.event.certificates:
+        raise visit.refuse(404, msg.CERTIFICATE_NONE_TITLE, msg.CERTIFICATE_NONE)
+    came = [
+        e.registration for e in roster.entries(current().table, slug) if e.checked_in_at and not e.registration.erased
+    ]
+    return visit.page("certificates.html", event=state.event, people=came)
