@@ -3,7 +3,7 @@
   python manage.py load-events events/*.toml
   python manage.py export-event cdo-seminar [-o cdo-seminar.toml]   (the event file back, to load elsewhere)
   python manage.py list cdo-seminar [--state confirmed] [--search ばんだい]
-  python manage.py export cdo-seminar --list door --format xlsx [-o door.xlsx]
+  python manage.py export cdo-seminar --list door --format xlsx [-o door.xlsx]   (--list survey: the アンケート)
   python manage.py check-in cdo-seminar 7K3M9-QXD2A        (a registration number, or a name to search)
   python manage.py broadcast cdo-seminar --subject 件名 --body-file body.txt [--audience confirmed] [--yes]
   python manage.py create-table
@@ -34,7 +34,7 @@ from chalicelib.store.dynamo import Table
 from chalicelib.store.schema import table_definition
 from chalicelib.text import messages as msg
 from chalicelib.text.display import format_datetime
-from chalicelib.usecases import broadcast, checkin, exports, roster
+from chalicelib.usecases import broadcast, checkin, exports, roster, survey_answers
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.publishing import load_event_files
 
@@ -109,11 +109,18 @@ def list_registrations(table: Table, slug: str, state: str, search: str) -> int:
     return 0
 
 
-def export_list(table: Table, slug: str, kind: exports.ListKind, fmt: str, output: str | None) -> int:
-    """Write one of the event's lists (door, 名刺交換, waiting, accommodation, staff actions) as CSV or XLSX."""
+SURVEY_LIST = "survey"  # the survey's answers, one row each (usecases/survey_answers.py)
+
+
+def export_list(table: Table, slug: str, kind: str, fmt: str, output: str | None) -> int:
+    """Write one of the event's lists (door, 名刺交換, waiting, accommodation, staff actions, survey answers)."""
     event = _event(table, slug)
-    rows = exports.listing(table, event, kind)
-    path = Path(output or exports.filename(event, kind, fmt))
+    if kind == SURVEY_LIST:
+        rows = survey_answers.export(table, event)
+        path = Path(output or f"{event.slug}-survey.{fmt}")
+    else:
+        rows = exports.listing(table, event, exports.ListKind(kind))
+        path = Path(output or exports.filename(event, exports.ListKind(kind), fmt))
     if fmt == "xlsx":
         path.write_bytes(exports.to_xlsx(rows, event.title))
     else:
@@ -222,7 +229,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--search", default="", help="name, フリガナ, 所属 or e-mail (any kana, any width)")
     out = commands.add_parser("export", help="the door, 名刺交換 or waiting list as CSV or XLSX")
     out.add_argument("slug")
-    out.add_argument("--list", dest="kind", default="door", choices=[k.value for k in exports.ListKind])
+    out.add_argument("--list", dest="kind", default="door", choices=[*(k.value for k in exports.ListKind), SURVEY_LIST])
     out.add_argument("--format", dest="fmt", default="xlsx", choices=["csv", "xlsx"])
     out.add_argument("-o", "--output", help="file to write (default: SLUG-LIST.FORMAT)")
     door = commands.add_parser("check-in", help="record an arrival at the door")
@@ -300,7 +307,7 @@ def main(argv: list[str] | None = None, confirm: Callable[[str], str] | None = i
         if args.command == "list":
             return list_registrations(table, args.slug, args.state, args.search)
         if args.command == "export":
-            return export_list(table, args.slug, exports.ListKind(args.kind), args.fmt, args.output)
+            return export_list(table, args.slug, args.kind, args.fmt, args.output)
         if args.command == "check-in":
             return check_in(table, args.slug, args.who, args.by, now)
         if args.command == "set-logo":

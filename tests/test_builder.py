@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from chalicelib.domain.event import Category, Event, FieldRule, Online, ReminderSpec
 from chalicelib.domain.event_file import parse_event, to_toml
 from chalicelib.domain.questions import Choice, Question
+from chalicelib.domain.survey import Survey
 from chalicelib.store import schema
 from chalicelib.text import builder_messages as bmsg
 from chalicelib.usecases import builder
@@ -118,6 +119,28 @@ def variants(sample: Event) -> list[Event]:
             translations=(),
             questions=(Question("town", "text", "お住まい", max_length=20, required=True),),
         ),
+        dataclasses.replace(  # the loop after the event: reconfirmation, release, certificates, a survey
+            sample,
+            reconfirm_at=sample.starts_at - timedelta(days=3),
+            release_unconfirmed_at=sample.starts_at - timedelta(days=1),
+            certificates=True,
+            survey=Survey(
+                (
+                    Question("satisfaction", "scale", "満足度", label_en="Satisfaction", required=True),
+                    Question("best", "single", "よかった講演", choices=(Choice("a", "第1部"), Choice("b", "第2部"))),
+                    Question("comment", "long_text", "ご意見", max_length=2000),
+                ),
+                closes_at=sample.ends_at + timedelta(days=10),
+                anonymous=False,
+            ),
+        ),
+        dataclasses.replace(
+            sample,
+            reconfirm_at=sample.starts_at - timedelta(days=2),
+            survey=Survey(
+                (Question("again", "yes_no", "また参加したいですか"),), closes_at=sample.ends_at + timedelta(days=14)
+            ),
+        ),
     ]
 
 
@@ -146,6 +169,20 @@ def test_the_builder_and_the_file_are_one_format_both_ways(sample_event: Event) 
         ({"category-0-reserved": "999"}, "category-0-reserved", "確保席の合計が定員を超えています"),
         (ONE_CHOICE, "question-0-choice-0-label", "選択肢を2つ以上"),
         ({"slug": "Bad Slug"}, "slug", "半角の英小文字"),
+        ({"reconfirm_at": "2027-01-21T10:00"}, "reconfirm_at", "出欠の確認は開始より前に"),
+        ({"release_unconfirmed_at": "2027-01-18T10:00"}, "release_unconfirmed_at", "先に出欠を確認する日時"),
+        (
+            {"reconfirm_at": "2027-01-18T10:00", "release_unconfirmed_at": "2027-01-17T10:00"},
+            "release_unconfirmed_at",
+            "出欠を確認する日時より後に",
+        ),
+        ({"survey_closes_at": "2027-01-25T10:00"}, "survey_closes_at", "質問を1つ以上"),
+        (
+            {"survey-0-label": "満足度", "survey-0-kind": "scale", "survey_closes_at": "2027-01-19T10:00"},
+            "survey_closes_at",
+            "開始より後に",
+        ),
+        ({"survey-0-label": "よかった講演", "survey-0-kind": "single"}, "survey-0-choice-0-label", "選択肢を2つ以上"),
     ],
 )  # fmt: skip
 def test_every_mistake_is_said_in_japanese_beside_its_field_and_nothing_typed_is_lost(

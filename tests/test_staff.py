@@ -33,6 +33,8 @@ NEEDS = {
     ("POST", "/organizer/events/{slug}/add"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/report"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/certificates"): Role.STAFF,
+    ("GET", "/organizer/events/{slug}/survey"): Role.STAFF,
+    ("GET", "/organizer/events/{slug}/survey.csv"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/report.csv"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/walk-in"): Role.DOOR,
     ("POST", "/organizer/events/{slug}/walk-in"): Role.DOOR,

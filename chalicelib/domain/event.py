@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.questions import Choice, Question
+from chalicelib.domain.survey import Survey
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 # Long enough for the organizer's follow-up (materials, a survey), short enough to hold little.
@@ -191,6 +192,7 @@ class Event:
     # The form asks leave to list people for 名刺交換; the 名刺交換 list then holds only those who agreed.
     meishi_consent_question: bool = False
     certificates: bool = False  # 参加証明: a checked-in person may print one from their page (organizers: all)
+    survey: Survey | None = None  # [survey]: アンケート after the event (None: none)
     form: tuple[FieldRule, ...] = ()  # [form.<field>]: the organizer's shaping of the standard fields
     questions: tuple[Question, ...] = ()  # [[questions]]: the event's own questions, in the form's order
     online: Online | None = None  # [online]: an online or hybrid event's meeting (seat holders only)
@@ -211,13 +213,14 @@ class Event:
             else self.form
         )
         asked = tuple(q.in_language(language) for q in self.questions)
+        survey = self.survey.in_language(language) if self.survey else None
         online = self.online
         if online is not None and language == "en" and online.instructions_en:
             online = replace(online, instructions=online.instructions_en)
         text = dict(self.translations).get(language)
         if text is None:
-            changed = (form, asked, online) != (self.form, self.questions, self.online)
-            return replace(self, form=form, questions=asked, online=online) if changed else self
+            changed = (form, asked, online, survey) != (self.form, self.questions, self.online, self.survey)
+            return replace(self, form=form, questions=asked, online=online, survey=survey) if changed else self
         labels = dict(text.categories)
         return replace(
             self,
@@ -239,6 +242,7 @@ class Event:
             form=form,
             questions=asked,
             online=online,
+            survey=survey,
         )
 
     def rules(self) -> dict[str, FieldRule]:
@@ -329,6 +333,7 @@ class Event:
         moments = ("starts_at", "ends_at", "registration_closes_at", "doors_open_at", "cancellation_closes_at")
         for name in (*moments, "quota_release_at", "draw_at", "reconfirm_at", "release_unconfirmed_at"):
             data[name] = iso(data[name]) if data[name] else None
+        data["survey"] = self.survey.to_dict() if self.survey else None
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
@@ -359,6 +364,7 @@ class Event:
             accommodation_question=data.get("accommodation_question", True),
             meishi_consent_question=data.get("meishi_consent_question", False),
             certificates=data.get("certificates", False),
+            survey=Survey.from_dict(data["survey"]) if data.get("survey") else None,
             form=tuple(FieldRule(**rule) for rule in data.get("form", [])),
             online=Online(**data["online"]) if data.get("online") else None,
             questions=tuple(_question_from(q) for q in data.get("questions", [])),

@@ -107,14 +107,23 @@ def registration_path(slug: str, registration_id: str, token: str) -> str:
 
 def attendance_path(signer: LinkSigner, slug: str, registration_id: str, event_ends_at: datetime, answer: str) -> str:
     """The reconfirmation's page for one answer ('yes': 参加します, 'no': 行けなくなりました), with a fresh token."""
-    token = signer.token(slug, registration_id, link_expiry(event_ends_at))
-    return f"/events/{slug}/registrations/{registration_id}/attendance?answer={answer}&token={token}"
+    return _signed(signer, slug, registration_id, event_ends_at, "/attendance", f"answer={answer}&")
+
+
+def survey_path(signer: LinkSigner, slug: str, registration_id: str, event_ends_at: datetime) -> str:
+    """The survey's page for one registration, with a fresh token."""
+    return _signed(signer, slug, registration_id, event_ends_at, "/survey")
+
+
+def _signed(signer: LinkSigner, slug: str, rid: str, event_ends_at: datetime, page: str, query: str = "") -> str:
+    """A page of the registrant's own (`page` under their registration), signed as their personal link is."""
+    token = signer.token(slug, rid, link_expiry(event_ends_at))
+    return f"/events/{slug}/registrations/{rid}{page}?{query}token={token}"
 
 
 def personal_path(signer: LinkSigner, slug: str, registration_id: str, event_ends_at: datetime) -> str:
     """A registrant's own page with a fresh token, valid until the link expires (the site's prefix goes in front)."""
-    token = signer.token(slug, registration_id, link_expiry(event_ends_at))
-    return registration_path(slug, registration_id, token)
+    return _signed(signer, slug, registration_id, event_ends_at, "")
 
 
 # --- check-in at the door: what the seat mails' QR code holds -----------------------------------

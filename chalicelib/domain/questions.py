@@ -1,8 +1,9 @@
 """An event's own questions (居住地, 年代, 懇親会, 電話 …): what they are, and checking the answers.
 
-Kinds: short text, long text, one choice, several choices, yes/no. Answers are stored with the
-registration as a JSON object (question key to text, choice key, list of choice keys, or "yes"/"no"),
-so answers to a question the organizer later removed are kept and still exported.
+Kinds: short text, long text, one choice, several choices, yes/no, and a 1–5 scale (満足度, for
+surveys). Answers are stored with the registration (or the survey answer) as a JSON object (question
+key to text, choice key, list of choice keys, "yes"/"no" or the scale's digit), so answers to a
+question the organizer later removed are kept and still exported.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from chalicelib.text.i18n import gettext as t
 from chalicelib.text.scalars import is_text
 
 TEXT, LONG_TEXT, SINGLE, MULTIPLE, YES_NO = "text", "long_text", "single", "multiple", "yes_no"
-KINDS = (TEXT, LONG_TEXT, SINGLE, MULTIPLE, YES_NO)
+SCALE = "scale"  # 1 (not at all) to 5 (very much): stored as the digit
+KINDS = (TEXT, LONG_TEXT, SINGLE, MULTIPLE, YES_NO, SCALE)
+SCALE_POINTS = ("1", "2", "3", "4", "5")
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 DEFAULT_MAX_LENGTH = {TEXT: 100, LONG_TEXT: 1000}
 LONGEST = 5000
@@ -119,9 +122,9 @@ def check(raw: Mapping[str, Any], questions: Sequence[Question], kept: Mapping[s
             errors[name] = problem
         elif value in (None, "", []):
             if q.required:
-                errors[name] = t(msg.REQUIRED_CHOICE if q.kind in (SINGLE, MULTIPLE, YES_NO) else msg.REQUIRED).format(
-                    label=q.label
-                )
+                errors[name] = t(
+                    msg.REQUIRED_CHOICE if q.kind in (SINGLE, MULTIPLE, YES_NO, SCALE) else msg.REQUIRED
+                ).format(label=q.label)
             answers.pop(q.key, None)
         else:
             answers[q.key] = value
@@ -154,6 +157,8 @@ def _json_answer(q: Question, value: Any) -> tuple[Any, str]:
         if not isinstance(value, bool):
             return "", t(msg.ANSWER_NOT_YES_NO).format(label=q.label)
         return ("yes" if value else "no"), ""
+    if q.kind == SCALE and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
     if not isinstance(value, str) or not is_text(value):
         return "", t(msg.NOT_TEXT).format(label=q.label)
     return _checked_value(q, value.strip())
@@ -162,8 +167,8 @@ def _json_answer(q: Question, value: Any) -> tuple[Any, str]:
 def _checked_value(q: Question, value: str) -> tuple[str, str]:
     if not value:
         return "", ""
-    if q.kind in (SINGLE, YES_NO):
-        known = [c.key for c in q.choices] if q.kind == SINGLE else ["yes", "no"]
+    if q.kind in (SINGLE, YES_NO, SCALE):
+        known = {SINGLE: [c.key for c in q.choices], YES_NO: ["yes", "no"], SCALE: list(SCALE_POINTS)}[q.kind]
         if value not in known:
             return "", t(msg.ANSWER_UNKNOWN_CHOICE).format(value=value[:40], known=", ".join(known), label=q.label)
         return value, ""

@@ -17,7 +17,7 @@ from typing import Any
 from chalicelib.domain.attendee import email_key
 from chalicelib.domain.clock import Clock, parse_iso
 from chalicelib.domain.event import Event
-from chalicelib.domain.links import LinkSigner, attendance_path, personal_path, signed_check_in_path
+from chalicelib.domain.links import LinkSigner, attendance_path, personal_path, signed_check_in_path, survey_path
 from chalicelib.domain.questions import answers_of
 from chalicelib.domain.registration import Registration, RegistrationStatus
 from chalicelib.mail import render as r
@@ -27,7 +27,7 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import Item, Table
 from chalicelib.text import i18n
 from chalicelib.text import messages as msg
-from chalicelib.usecases import announcements, broadcast, catalog, sign_in
+from chalicelib.usecases import announcements, broadcast, catalog, sign_in, survey_answers
 from chalicelib.usecases.outbox import MailKind
 from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import position
@@ -310,6 +310,10 @@ class Composer:
             else "",
             attend_url=self.base_url + attendance_path(self.signer, slug, rid, event.ends_at, "yes"),
             decline_url=self.base_url + attendance_path(self.signer, slug, rid, event.ends_at, "no"),
+            # The thank-you after the event asks for the survey while it takes this person's answer.
+            survey_url=self.base_url + survey_path(self.signer, slug, rid, event.ends_at)
+            if survey_answers.refusal(event, registration, now) is None
+            else "",
         )
         event = event.in_language(registration.lang)  # their language, also for the organizer's own text
         with i18n.speaking(registration.lang):

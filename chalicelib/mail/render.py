@@ -71,6 +71,7 @@ class Links:
     check_in_url: str = ""  # what the seat mails' QR code holds: the door's check-in page (signed)
     attend_url: str = ""  # the reconfirmation's 参加します page (signed); empty in mails to the organizer
     decline_url: str = ""  # its 行けなくなりました page (signed)
+    survey_url: str = ""  # the survey's page (signed), while it takes this registrant's answer
 
 
 # Mails about a held seat take `sequence`: the calendar entry's revision (announcements.py raises it).

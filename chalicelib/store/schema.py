@@ -68,6 +68,8 @@ SESSION_PREFIX = "SESSION#"
 STAFF_PREFIX = "STAFF#"
 AUDIT_PREFIX = "AUDIT#"
 LINK_REQUEST_PREFIX = "LINKREQ#"
+SURVEY_ANSWER_PREFIX = "SURVEY#"  # one survey answer (no registration id when anonymous)
+SURVEYED_PREFIX = "SURVEYED#"  # that a registration has answered (never which answer is theirs)
 SEND_SLOT_PREFIX = "SENDSLOTS#"
 
 QUEUE_EVENT = "EVENT"
@@ -138,6 +140,16 @@ def roles_key() -> dict[str, str]:
 def staff_key(email: str) -> dict[str, str]:
     """Key of one person's role on the organizer pages (usecases/staff.py)."""
     return {PK: event_pk(SITE_SLUG), SK: STAFF_PREFIX + email}
+
+
+def survey_answer_key(slug: str, answer_id: str) -> dict[str, str]:
+    """Key of one survey answer (usecases/survey_answers.py)."""
+    return {PK: event_pk(slug), SK: SURVEY_ANSWER_PREFIX + answer_id}
+
+
+def surveyed_key(slug: str, registration_id: str) -> dict[str, str]:
+    """Key of the mark that a registration has answered the survey: one answer each."""
+    return {PK: event_pk(slug), SK: SURVEYED_PREFIX + registration_id}
 
 
 def registration_key(slug: str, registration_id: str) -> dict[str, str]:

@@ -23,6 +23,14 @@ BUILDER_ENDS_BEFORE = N_("終了は開始より後にしてください")
 BUILDER_CLOSES_AFTER_START = N_("申し込みの締め切りは開始より前にしてください")
 BUILDER_CANCEL_AFTER_END = N_("キャンセルの期限は終了より前にしてください")
 BUILDER_DRAW_AFTER_CLOSE = N_("抽選は申し込みの締め切りより前にしてください")
+BUILDER_SURVEY_QUESTION_NEEDED = N_("アンケートの締め切りを入れるときは、質問を1つ以上入れてください")
+BUILDER_SURVEY_CLOSES_BEFORE_START = N_("アンケートの締め切りは開始より後にしてください")
+BUILDER_SURVEY_CLOSES_AFTER_ERASURE = N_(
+    "アンケートの締め切りは、個人情報を削除する日（終了から保存日数の後）より前にしてください"
+)
+BUILDER_SURVEY_QUESTION = N_(
+    "アンケートの質問を確かめてください（選んで答える質問には選択肢が2つ以上必要で、定員は付けられません）"
+)
 BUILDER_RECONFIRM_AFTER_START = N_("出欠の確認は開始より前にしてください")
 BUILDER_RELEASE_NEEDS_RECONFIRM = N_("席をお譲りするには、先に出欠を確認する日時を入れてください")
 BUILDER_RELEASE_BEFORE_RECONFIRM = N_("席をお譲りする日時は、出欠を確認する日時より後にしてください")

@@ -156,6 +156,7 @@ DONE_NOTICES = {
     "attending": N_("ご参加のお知らせを受け付けました。当日お会いできるのを楽しみにしています"),
     "declined": N_("お知らせありがとうございました。お申し込みを取り消し、お席をキャンセル待ちの方にお譲りしました"),
     "taken_back": N_("お席を取り戻しました。確認のメールをお送りします"),
+    "surveyed": N_("アンケートにご回答いただき、ありがとうございました"),
 }
 # Why a released seat could not be taken back, by reconfirmation.TakeBack.
 TAKE_BACK_REFUSED = {
@@ -433,5 +434,6 @@ CROSS_SITE = N_("ほかのサイトから送られたフォームは受け付け
 BUILDER_SAVE_DRAFT = N_("下書きとして保存する")
 BUILDER_SAVE = N_("この内容で保存する")
 # 参加証明 (web/attendance.py): asked for by someone not checked in, or where the event gives none.
+SURVEY_NONE = N_("このイベントにはアンケートがありません")
 CERTIFICATE_NONE_TITLE = N_("参加証明はありません")
 CERTIFICATE_NONE = N_("参加証明は、イベントの受付を済ませた方に、主催者が出す場合だけお渡ししています")

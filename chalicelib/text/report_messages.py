@@ -24,3 +24,4 @@ REPORT_RECONFIRMATION = {
     "released": N_("出欠の再確認：回答がなくお譲りした席"),
     "taken_back": N_("出欠の再確認：お譲りの後に取り戻した方"),
 }
+REPORT_SURVEY = N_("アンケート「{label}」の平均（5段階・回答{answers}件）")

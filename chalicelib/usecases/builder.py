@@ -47,6 +47,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "quota_release_at": (("quota_release_at",), "later"),
     "reconfirm_at": (("reconfirm_at",), "later"),
     "release_unconfirmed_at": (("release_unconfirmed_at",), "later"),
+    "survey_closes_at": (("survey", "closes_at"), "later"),
     "venue_name": (("venue", "name"), "text"),
     "venue_address": (("venue", "address"), "text"),
     "venue_map_url": (("venue", "map_url"), "optional"),
@@ -103,6 +104,7 @@ def builder_values(event: Event) -> tuple[dict[str, str], dict[str, list[Row]]]:
         values[name] = _shown(event, value, kind)
     values["online_mode"] = event.online.mode if event.online else IN_PERSON
     values["allotment"] = LOTTERY if event.draw_at else FIRST_COME
+    values["survey_named"] = "yes" if event.survey and not event.survey.anonymous else ""
     for rule in event.form:
         for part in RULE_PARTS:
             values[f"form_{rule.field}_{part}"] = getattr(rule, part)
@@ -130,6 +132,7 @@ def read_builder(fields: Mapping[str, str], extra_row: str = "") -> Built:
     values = {name: str(fields.get(name, "")).replace("\r\n", "\n").strip() for name in FIELDS}
     values["online_mode"] = str(fields.get("online_mode", IN_PERSON))
     values["allotment"] = str(fields.get("allotment", FIRST_COME))
+    values["survey_named"] = "yes" if fields.get("survey_named") == "yes" else ""
     for field in SHAPEABLE_FIELDS:
         for part in RULE_PARTS:
             name = f"form_{field}_{part}"
@@ -139,6 +142,10 @@ def read_builder(fields: Mapping[str, str], extra_row: str = "") -> Built:
     data = _data(values, errors)
     listed = rows_to_data(rows, errors)
     english = {**data.get("en", {}), **listed.pop("en", {})}  # the English of single fields and of rows
+    survey = {**data.get("survey", {}), **listed.pop("survey", {})}  # its closing time, and its rows
+    if survey:
+        # Anonymous unless the organizer chose a named survey: the safer default needs no action.
+        data["survey"] = {**survey, "anonymous": values["survey_named"] != "yes"}
     data.update(listed, **({"en": english} if english else {}))
     _shape(values, data, errors)
     if errors:

@@ -21,10 +21,12 @@ ROWS: dict[str, tuple[str, ...]] = {
     "talk": ("title", "speaker", "affiliation", "title_en", "speaker_en", "affiliation_en"),
     "reminder": ("days_before", "at", "minutes_before"),
     "question": ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "editable", "max_length"),
+    "survey": ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "max_length"),  # アンケート
 }
+QUESTION_GROUPS = ("question", "survey")  # the lists whose rows have choices
 CHOICE_FIELDS = ("key", "label", "label_en", "capacity")
 BLANK_ROWS = 1  # blank rows shown under each list (and under each question's choices: 2)
-_NAME = re.compile(r"^(category|talk|reminder|question)-(\d{1,3})-(?:choice-(\d{1,3})-)?([a-z_]+)$")
+_NAME = re.compile(r"^(category|talk|reminder|question|survey)-(\d{1,3})-(?:choice-(\d{1,3})-)?([a-z_]+)$")
 _MAX_ROWS = 200  # a list longer than this is not typed by hand
 
 
@@ -64,7 +66,10 @@ def rows_of(data: Mapping[str, Any]) -> dict[str, list[Row]]:
         rows["reminder"].append(
             Row({k: str(spec.get(k, "") if spec.get(k) is not None else "") for k in ROWS["reminder"]})
         )
-    for q in data.get("questions", []):
+    survey = data.get("survey", {})
+    for group, q in [("question", q) for q in data.get("questions", [])] + [
+        ("survey", q) for q in survey.get("questions", [])
+    ]:
         values = {name: str(q.get(name, "")) for name in ("key", "kind", "label", "hint", "label_en", "hint_en")}
         values["required"] = "yes" if q.get("required") else ""
         values["editable"] = "" if q.get("editable", True) is False else "yes"
@@ -80,7 +85,7 @@ def rows_of(data: Mapping[str, Any]) -> dict[str, list[Row]]:
             )
             for c in q.get("choices", [])
         ]
-        rows["question"].append(Row(values, choices))
+        rows[group].append(Row(values, choices))
     for listed_rows in rows.values():
         for n, row in enumerate(listed_rows, 1):
             row.values["order"] = str(n)
@@ -121,9 +126,9 @@ def _with_blanks(rows: dict[str, list[Row]], extra: str = "") -> dict[str, list[
             Row({"order": str(len(listed) + n + 1), **({"editable": "yes"} if group == "question" else {})})
             for n in range(more)
         )
-        if group == "question":
+        if group in QUESTION_GROUPS:
             for n, row in enumerate(listed):
-                row.choices.extend(Row({}) for _ in range(2 + (1 if extra == f"question-{n}-choice" else 0)))
+                row.choices.extend(Row({}) for _ in range(2 + (1 if extra == f"{group}-{n}-choice" else 0)))
     return rows
 
 
@@ -166,6 +171,10 @@ def rows_to_data(rows: Mapping[str, list[Row]], errors: dict[str, str]) -> dict[
     questions = [_question(n, row, errors, {r.get("key") for _, r in kept["question"]}) for n, row in kept["question"]]
     if questions:
         data["questions"] = questions
+    asked = {r.get("key") for _, r in kept["survey"]}
+    surveyed = [_question(n, row, errors, asked, "survey") for n, row in kept["survey"]]
+    if surveyed:
+        data["survey"] = {"questions": surveyed}
     if english:
         data["en"] = english
     return data
@@ -193,22 +202,22 @@ def _reminder(n: int, row: Row, errors: dict[str, str]) -> dict[str, Any]:
     return {"days_before": days, "at": at[:5]}
 
 
-def _question(n: int, row: Row, errors: dict[str, str], taken: set[str]) -> dict[str, Any]:
+def _question(n: int, row: Row, errors: dict[str, str], taken: set[str], group: str = "question") -> dict[str, Any]:
     key = row.get("key") or _new_key("q", taken)
     row.values["key"] = key
     kind = row.get("kind") or "text"
     question: dict[str, Any] = {
         "key": key,
         "kind": kind,
-        "label": _required(row, "label", f"question-{n}-label", errors),
+        "label": _required(row, "label", f"{group}-{n}-label", errors),
     }
     question.update({k: row.get(k) for k in ("hint", "label_en", "hint_en") if row.get(k)})
     if row.get("required") == "yes":
         question["required"] = True
     if row.get("max_length"):
-        question["max_length"] = _number(row.get("max_length"), f"question-{n}-max_length", errors)
+        question["max_length"] = _number(row.get("max_length"), f"{group}-{n}-max_length", errors)
     if kind not in (SINGLE, MULTIPLE):
-        if row.get("editable") != "yes":
+        if row.get("editable") != "yes" and group == "question":
             question["editable"] = False
         return question
     choices, names = [], {c.get("key") for c in row.choices}
@@ -217,16 +226,16 @@ def _question(n: int, row: Row, errors: dict[str, str], taken: set[str]) -> dict
             continue
         choice_key = c.get("key") or _new_key("a", names)
         c.values["key"] = choice_key
-        where = f"question-{n}-choice-{m}"
+        where = f"{group}-{n}-choice-{m}"
         capacity = _number(c.get("capacity"), f"{where}-capacity", errors)
         choice = {"key": choice_key, "label": _required(c, "label", f"{where}-label", errors)}
         choice.update({"label_en": c.get("label_en")} if c.get("label_en") else {})
         choices.append(choice | ({"capacity": capacity} if capacity else {}))
     if len(choices) < 2:
-        errors[f"question-{n}-choice-0-label"] = builder_errors.TWO_CHOICES
+        errors[f"{group}-{n}-choice-0-label"] = builder_errors.TWO_CHOICES
     question["choices"] = choices
     # An answer with places (懇親会 30名) changes only with the seat: never on the registrant's own page.
-    if row.get("editable") != "yes" or any("capacity" in c for c in choices):
+    if group == "question" and (row.get("editable") != "yes" or any("capacity" in c for c in choices)):
         question["editable"] = False
     return question
 

@@ -19,14 +19,14 @@ from datetime import datetime
 
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.event import Event
-from chalicelib.domain.questions import answers_of
+from chalicelib.domain.questions import SCALE, answers_of
 from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store import schema
-from chalicelib.store.dynamo import Table
+from chalicelib.store.dynamo import Item, Table
 from chalicelib.text import messages as msg
 from chalicelib.text import report_messages as rmsg
 from chalicelib.text.i18n import gettext
-from chalicelib.usecases import reconfirmation
+from chalicelib.usecases import reconfirmation, survey_answers
 from chalicelib.usecases.roster import Entry, entries
 
 _STATES = tuple(s.value for s in RegistrationStatus)
@@ -68,6 +68,7 @@ class Report:
     total: Line
     waiting_peak: int  # the longest the waiting list was
     attendance: reconfirmation.Figures | None  # the reconfirmation's figures, if the event asked
+    survey: tuple[tuple[str, int, float | None], ...] = ()  # each 1–5 question: (label, answers, average)
 
     @property
     def made_moment(self) -> datetime:
@@ -91,11 +92,12 @@ class Report:
             total=Line(**data["total"]),
             waiting_peak=data["waiting_peak"],
             attendance=reconfirmation.Figures(**figures) if figures is not None else None,
+            survey=tuple((label, answers, average) for label, answers, average in data.get("survey", [])),
         )
 
 
-def build(event: Event, found: list[Entry], now: datetime) -> Report:
-    """The report of an event from its registrations as they are now."""
+def build(event: Event, found: list[Entry], now: datetime, answers: Iterable[Item] = ()) -> Report:
+    """The report of an event from its registrations (and its survey's `answers`) as they are now."""
     keys = [c.key for c in event.categories]
     keys += sorted({e.registration.attendee.category for e in found} - set(keys))
     lines = tuple(
@@ -109,7 +111,16 @@ def build(event: Event, found: list[Entry], now: datetime) -> Report:
         total=_line(event, "", found),
         waiting_peak=waiting_peak(found, now),
         attendance=reconfirmation.figures(found, event) if event.reconfirm_at else None,
+        survey=_survey_summary(event, answers),
     )
+
+
+def _survey_summary(event: Event, answers: Iterable[Item]) -> tuple[tuple[str, int, float | None], ...]:
+    """The survey's 1–5 questions: how many answered, and the average (counts only: no text is kept)."""
+    if event.survey is None:
+        return ()
+    tallies = survey_answers.tally(event.survey.questions, answers)
+    return tuple((t.question.label, t.answered, t.average) for t in tallies if t.question.kind == SCALE)
 
 
 def _line(event: Event, label: str, found: list[Entry]) -> Line:
@@ -145,12 +156,16 @@ def current(table: Table, event: Event, now: datetime) -> Report:
     kept = table.get(schema.report_key(event.slug))
     if kept is not None and now >= event.personal_data_expires_at:
         return Report.from_json(str(kept["report"]))
-    return build(event, entries(table, event.slug), now)
+    return build(event, entries(table, event.slug), now, _answers(table, event))
+
+
+def _answers(table: Table, event: Event) -> list[Item]:
+    return survey_answers.answer_items(table, event.slug) if event.survey else []
 
 
 def keep(table: Table, event: Event, now: datetime) -> Report:
     """Store the report (counts only, no expiry) before the registrations are erased; safe to repeat."""
-    made = build(event, entries(table, event.slug), now)
+    made = build(event, entries(table, event.slug), now, _answers(table, event))
     table.put({**schema.report_key(event.slug), "report": made.to_json(), "kept_at": iso(now)})
     return made
 
@@ -165,6 +180,9 @@ def rows(report: Report) -> list[list[str]]:
         [gettext(rmsg.REPORT_CAPACITY), str(report.capacity)],
         [gettext(rmsg.REPORT_WAITING_PEAK), str(report.waiting_peak)],
     ]
+    for label, answers, average in report.survey:
+        shown = f"{average:.2f}" if average is not None else ""
+        extra.append([gettext(rmsg.REPORT_SURVEY).format(label=label, answers=answers), shown])
     if report.attendance is not None:
         extra += [
             [gettext(label), str(getattr(report.attendance, name))]

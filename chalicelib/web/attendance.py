@@ -2,8 +2,9 @@
 
 The answers are 参加します and 行けなくなりました, each one button behind a link in the mails: a GET
 only shows the button (mail scanners and link previews open links); the POST says the answer. The
-certificate of attendance is a printable page for someone checked in, if the event gives them. All
-need the registrant's signed token, as their own page does.
+certificate of attendance is a printable page for someone checked in, if the event gives them; the
+survey (アンケート) takes one answer per registration while it is open. All need the registrant's
+signed token, as their own page does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from chalicelib.config.services import current
 from chalicelib.domain.event_state import EventState
 from chalicelib.domain.registration import Registration
 from chalicelib.text import messages as msg
-from chalicelib.usecases import changes, reconfirmation
+from chalicelib.usecases import changes, reconfirmation, survey_answers
 from chalicelib.usecases.changes import CancelOutcome
 from chalicelib.web import http, pages
 from chalicelib.web.headers import PRIVATE
@@ -85,3 +86,59 @@ def certificate(slug: str, registration_id: str) -> Response:
         page = pages.message_page(base, msg.CERTIFICATE_NONE_TITLE, msg.CERTIFICATE_NONE)
         return http.html(page, 404, PRIVATE)
     return http.html(pages.certificates_page(base, state, [registration]), headers=PRIVATE)
+
+
+_SURVEY = "/events/{slug}/registrations/{registration_id}/survey"
+
+
+@routes.route(_SURVEY, methods=["GET"])
+def survey_form(slug: str, registration_id: str) -> Response:
+    """The survey's questions, for a registrant who held a seat, while it is open."""
+    found = own_registration(slug, registration_id, http.query_params(routes.current_request).get("token", ""))
+    if isinstance(found, Response):
+        return found
+    state, registration, token = found
+    return _survey_page(state, registration, token, {}, {})
+
+
+@routes.route(_SURVEY, methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def answer_survey(slug: str, registration_id: str) -> Response:
+    """One answer, checked question by question; saved once (a second send saves nothing more)."""
+    from chalicelib.domain.questions import check
+
+    raw = http.form_fields(routes.current_request, per_field_check=True)
+    if isinstance(raw, Response):
+        return raw
+    found = own_registration(slug, registration_id, raw.get("token", ""))
+    if isinstance(found, Response):
+        return found
+    state, registration, token = found
+    s = current()
+    event = state.event
+    if event.survey is None:
+        return _survey_page(state, registration, token, {}, {})
+    spoken = event.in_language(registration.lang).survey
+    checked = check(raw, spoken.questions if spoken else ())
+    if checked.errors:
+        return _survey_page(state, registration, token, checked.values, checked.errors, 400)
+    outcome = survey_answers.submit(s.table, event, registration, checked.answers, s.clock.now(), s.ids)
+    if outcome is not survey_answers.Outcome.SAVED:
+        return _survey_page(state, registration, token, checked.values, {}, 409)
+    return see_registration(event, registration_id, done="surveyed")
+
+
+def _survey_page(
+    state: EventState,
+    registration: Registration,
+    token: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    s = current()
+    refused = survey_answers.refusal(state.event, registration, s.clock.now())
+    if refused is None and survey_answers.answered(s.table, state.event.slug, registration.registration_id):
+        refused = survey_answers.Outcome.ALREADY
+    base = http.base_path(routes.current_request)
+    page = pages.survey_page(base, state, registration, token, values, errors, refused.value if refused else "")
+    return http.html(page, status, PRIVATE)

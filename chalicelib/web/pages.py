@@ -79,11 +79,13 @@ def registration_page(
     errors: Mapping[str, str] | None = None,
     done: str = "",
     offer_back: bool = False,
+    survey_open: bool = False,
 ) -> str:
     """A registrant's own page: the seat or place in line, corrections, and cancelling.
 
     `notice` says why something was refused; `done` confirms what the registrant just did;
-    `offer_back`: their seat was released for want of an answer, and a free one may be taken back now.
+    `offer_back`: their seat was released for want of an answer, and a free one may be taken back now;
+    `survey_open`: the survey takes their answer now.
     """
     state = _spoken(state)
     attendee = registration.attendee
@@ -100,6 +102,7 @@ def registration_page(
         can_cancel=now < state.event.cancellation_deadline,
         called_off=state.cancelled,
         offer_back=offer_back,
+        survey_open=survey_open,
         # The reconfirmation is open: the page asks too (a mail may be lost), until they answer.
         asking=state.event.reconfirm_at is not None
         and state.event.reconfirm_at <= now < state.event.starts_at
@@ -168,6 +171,28 @@ def attendance_page(
         answer=answer,
         notice=notice,
         seated=registration.status == "confirmed" and not state.cancelled,
+    )
+
+
+def survey_page(
+    base: str,
+    state: EventState,
+    registration: Registration,
+    token: str,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    refused: str = "",
+) -> str:
+    """The survey's questions in the reader's language, or why they cannot be answered (`refused`)."""
+    return render(
+        "pages/survey.html",
+        base=base,
+        event=_spoken(state).event,
+        registration=registration,
+        token=token,
+        values=values,
+        errors=errors,
+        refused=refused,
     )
 
 

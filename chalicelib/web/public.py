@@ -31,6 +31,7 @@ from chalicelib.usecases import (
     reconfirmation,
     registering,
     registrations,
+    survey_answers,
     waitlist,
 )
 from chalicelib.usecases.changes import CancelOutcome, CorrectOutcome
@@ -328,7 +329,12 @@ def _registration_page(state: EventState, registration: Registration, token: str
     now = s.clock.now()
     ledger = waitlist.read_ledger(s.table, state.event.slug) if registration.released_at else None
     offer_back = ledger is not None and reconfirmation.may_take_back(state.event, registration, ledger, now)
-    return pages.registration_page(_base(), state, registration, token, now, place, qr, offer_back=offer_back, **extra)
+    survey_open = survey_answers.refusal(state.event, registration, now) is None and not survey_answers.answered(
+        s.table, state.event.slug, registration.registration_id
+    )
+    return pages.registration_page(
+        _base(), state, registration, token, now, place, qr, offer_back=offer_back, survey_open=survey_open, **extra
+    )
 
 
 def see_registration(event: Event, registration_id: str, done: str = "") -> Response:

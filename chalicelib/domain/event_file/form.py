@@ -41,32 +41,35 @@ def form_rules(data: Mapping[str, Any]) -> tuple[FieldRule, ...]:
 _MAX_FORM_TEXT = 200
 
 
-def own_questions(data: Mapping[str, Any]) -> tuple[Question, ...]:
-    """[[questions]] (with [[questions.choices]]): the event's own questions, checked one by one."""
+def own_questions(data: Mapping[str, Any], section: str = "questions") -> tuple[Question, ...]:
+    """[[questions]] (with [[questions.choices]]): the event's own questions, checked one by one.
+
+    `section`: the name the file gives the list, for the messages ([[survey.questions]] reads the same).
+    """
     found: list[Question] = []
-    for n, q in enumerate(list_of_tables(data, "questions"), 1):
-        where = f"questions #{n}"
+    for n, q in enumerate(list_of_tables(data, "questions", where=section.rpartition(".")[0]), 1):
+        where = f"{section} #{n}"
         only(q, QUESTION, where)
         key = text(q, "key", where=where)
         if not questions.KEY_PATTERN.match(key):
-            raise EventFileError(f"[[questions]] #{n}: key {key!r} must be lowercase letters, digits, - or _")
+            raise EventFileError(f"[[{section}]] #{n}: key {key!r} must be lowercase letters, digits, - or _")
         if key in {f.key for f in found}:
-            raise EventFileError(f"[[questions]]: two questions have the key {key!r}")
+            raise EventFileError(f"[[{section}]]: two questions have the key {key!r}")
         kind = text(q, "kind", where=where)
         if kind not in questions.KINDS:
-            raise EventFileError(f"[[questions]] {key}: kind must be one of {', '.join(questions.KINDS)}, got {kind!r}")
+            raise EventFileError(f"[[{section}]] {key}: kind must be one of {', '.join(questions.KINDS)}, got {kind!r}")
         flags = {name: q.get(name, default) for name, default in (("required", False), ("editable", True))}
         for name, value in flags.items():
             if not isinstance(value, bool):
-                raise EventFileError(f"[[questions]] {key}: {name} must be true or false")
+                raise EventFileError(f"[[{section}]] {key}: {name} must be true or false")
         limit = q.get("max_length", 0)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= questions.LONGEST:
-            raise EventFileError(f"[[questions]] {key}: max_length must be a whole number up to {questions.LONGEST}")
-        choices = _choices(q, key, kind)
+            raise EventFileError(f"[[{section}]] {key}: max_length must be a whole number up to {questions.LONGEST}")
+        choices = _choices(q, key, kind, section)
         if any(c.capacity for c in choices) and flags["editable"]:
             # A seat-like answer changes only with the seat: cancelling releases it (changes.cancel).
             raise EventFileError(
-                f"[[questions]] {key}: a question whose choices have a capacity must set editable = false"
+                f"[[{section}]] {key}: a question whose choices have a capacity must set editable = false"
             )
 
         def optional(name: str, q: Mapping[str, Any] = q, where: str = where) -> str:
@@ -89,22 +92,22 @@ def own_questions(data: Mapping[str, Any]) -> tuple[Question, ...]:
     return tuple(found)
 
 
-def _choices(q: Mapping[str, Any], key: str, kind: str) -> tuple[Choice, ...]:
-    tables = list_of_tables(q, "choices", where=f"questions.{key}")
+def _choices(q: Mapping[str, Any], key: str, kind: str, section: str = "questions") -> tuple[Choice, ...]:
+    tables = list_of_tables(q, "choices", where=f"{section}.{key}")
     if kind in (questions.SINGLE, questions.MULTIPLE) and len(tables) < 2:
-        raise EventFileError(f"[[questions]] {key}: a {kind} question needs at least two [[questions.choices]]")
+        raise EventFileError(f"[[{section}]] {key}: a {kind} question needs at least two [[{section}.choices]]")
     if kind not in (questions.SINGLE, questions.MULTIPLE) and tables:
-        raise EventFileError(f"[[questions]] {key}: a {kind} question takes no choices")
+        raise EventFileError(f"[[{section}]] {key}: a {kind} question takes no choices")
     choices: list[Choice] = []
     for table in tables:
-        only(table, CHOICE, f"questions.{key}.choices")
-        choice = text(table, "key", where=f"questions.{key}.choices")
+        only(table, CHOICE, f"{section}.{key}.choices")
+        choice = text(table, "key", where=f"{section}.{key}.choices")
         if not questions.KEY_PATTERN.match(choice) or choice in {c.key for c in choices}:
-            raise EventFileError(f"[[questions]] {key}: choice key {choice!r} must be unique lowercase letters, digits")
-        label = text(table, "label", where=f"questions.{key}.choices")
+            raise EventFileError(f"[[{section}]] {key}: choice key {choice!r} must be unique lowercase letters, digits")
+        label = text(table, "label", where=f"{section}.{key}.choices")
         capacity = table.get("capacity", 0)
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
-            raise EventFileError(f"[[questions]] {key}: the capacity of choice {choice!r} must be a whole number")
-        english = text(table, "label_en", where=f"questions.{key}.choices", default="")
+            raise EventFileError(f"[[{section}]] {key}: the capacity of choice {choice!r} must be a whole number")
+        english = text(table, "label_en", where=f"{section}.{key}.choices", default="")
         choices.append(Choice(choice, label, english, capacity))
     return tuple(choices)

@@ -51,6 +51,7 @@ TOP = (
     "draw_at",
     "reconfirm_at",
     "release_unconfirmed_at",
+    "survey",
     "venue",
     "contact",
     "organizers",
@@ -87,13 +88,16 @@ QUESTION = ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "
 CHOICE = ("key", "label", "label_en", "capacity")
 
 
+SURVEY = ("closes_at", "anonymous", "questions")
+
+
 ONLINE_SECTION = ("mode", "url", "instructions", "instructions_en", "venue_capacity", "online_capacity")
 
 
 def check_names(data: Mapping[str, Any]) -> None:
     """Every name at every level of the file is one the format knows."""
     only(data, TOP, "the file's top level")
-    tables: tuple[tuple[str, tuple[str, ...]], ...] = (("venue", VENUE), ("contact", CONTACT))
+    tables: tuple[tuple[str, tuple[str, ...]], ...] = (("venue", VENUE), ("contact", CONTACT), ("survey", SURVEY))
     for name, allowed in tables:
         if isinstance(data.get(name), dict):
             only(data[name], allowed, name)

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from chalicelib.domain.event import (
     DEFAULT_RETENTION_DAYS,
@@ -28,6 +29,7 @@ from chalicelib.domain.event_file import seats
 from chalicelib.domain.event_file.form import form_rules, own_questions
 from chalicelib.domain.event_file.names import check_names
 from chalicelib.domain.event_file.online import online_section, with_attendance
+from chalicelib.domain.event_file.survey import survey_section
 from chalicelib.domain.event_file.translations import translations
 from chalicelib.domain.event_file.values import (
     address,
@@ -109,9 +111,12 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         reconfirm_at=when.reconfirm_at,
         release_unconfirmed_at=when.release_unconfirmed_at,
         retention_days=retention,
+        survey=survey_section(data, ZoneInfo(when.timezone), when.starts_at, when.ends_at),
     )
     event = with_attendance(replace(event, translations=translations(data, event)))
     dates_of.check_reminders(event)
+    if event.survey is not None and event.survey.closes_at > event.personal_data_expires_at:
+        raise EventFileError("survey.closes_at must be before the answers are deleted (retention_days after ends_at)")
     return event
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.event import ATTENDANCE, DEFAULT_REMINDERS, DEFAULT_RETENTION_DAYS, Event, Talk, Translation
+from chalicelib.domain.questions import Question
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -71,27 +72,37 @@ def to_toml(event: Event) -> str:
         numbers = (("venue_capacity", o.venue_capacity or None), ("online_capacity", o.online_capacity or None))
         words = (("instructions", o.instructions), ("instructions_en", o.instructions_en))
         lines += ["", "[online]", *_pairs(("mode", o.mode), ("url", o.url), *words, *numbers)]
-    for q in event.questions:
-        if q.key == ATTENDANCE and event.online is not None:
-            continue  # the hybrid event's own question: [online] gives it back
-        texts = (("label", q.label), ("hint", q.hint), ("label_en", q.label_en), ("hint_en", q.hint_en))
-        flags = (("required", q.required or None), ("max_length", q.max_length or None))
-        editable = (("editable", False),) if not q.editable else ()
-        lines += ["", "[[questions]]", *_pairs(("key", q.key), ("kind", q.kind), *texts, *flags, *editable)]
-        for c in q.choices:
-            lines += [
-                "",
-                "[[questions.choices]]",
-                *_pairs(("key", c.key), ("label", c.label), ("label_en", c.label_en), ("capacity", c.capacity or None)),
-            ]
+    # The hybrid event's own question is left out: [online] gives it back.
+    lines += _questions("questions", [q for q in event.questions if not (q.key == ATTENDANCE and event.online)])
     lines += _talks("programme", event.programme)
     if event.reminders and event.reminders != DEFAULT_REMINDERS:
         for spec in event.reminders:
             pairs = (("days_before", spec.days_before), ("at", spec.at), ("minutes_before", spec.minutes_before))
             lines += ["", "[[reminders]]", *_pairs(*pairs)]
+    if event.survey is not None:
+        closes = _moment(event.survey.closes_at, tz)
+        lines += ["", "[survey]", *_pairs(("closes_at", closes), ("anonymous", event.survey.anonymous))]
+        lines += _questions("survey.questions", list(event.survey.questions))
     for language, text in event.translations:
         lines += _translation(language, text)
     return "\n".join(lines) + "\n"
+
+
+def _questions(name: str, asked: list[Question]) -> list[str]:
+    """[[questions]] (or [[survey.questions]]), each with its [[….choices]]."""
+    lines: list[str] = []
+    for q in asked:
+        texts = (("label", q.label), ("hint", q.hint), ("label_en", q.label_en), ("hint_en", q.hint_en))
+        flags = (("required", q.required or None), ("max_length", q.max_length or None))
+        editable = (("editable", False),) if not q.editable else ()
+        lines += ["", f"[[{name}]]", *_pairs(("key", q.key), ("kind", q.kind), *texts, *flags, *editable)]
+        for c in q.choices:
+            lines += [
+                "",
+                f"[[{name}.choices]]",
+                *_pairs(("key", c.key), ("label", c.label), ("label_en", c.label_en), ("capacity", c.capacity or None)),
+            ]
+    return lines
 
 
 def _translation(language: str, text: Translation) -> list[str]:

@@ -129,3 +129,33 @@ def certificates(visit: Visit, slug: str) -> Response:
         e.registration for e in roster.entries(current().table, slug) if e.checked_in_at and not e.registration.erased
     ]
     return visit.page("certificates.html", event=state.event, people=came)
+
+
+@get("/events/{slug}/survey", Role.STAFF)
+def survey_results(visit: Visit, slug: str) -> Response:
+    """The survey's results: counts and averages per question with their charts, free text listed."""
+    from chalicelib.usecases import survey_answers
+
+    state = visit.event(slug)
+    if state.event.survey is None:
+        raise visit.refuse(404, msg.SURVEY_NONE, msg.SURVEY_NONE)
+    items = survey_answers.answer_items(current().table, slug)
+    tallies = survey_answers.tally(state.event.survey.questions, items)
+    return visit.page("survey.html", event=state.event, answers=len(items), tallies=tallies)
+
+
+@get("/events/{slug}/survey.csv", Role.STAFF)
+def survey_export(visit: Visit, slug: str) -> Response:
+    """Every answer, one row each, as CSV (a named survey with who answered; XLSX: `manage.py export`)."""
+    from chalicelib.usecases import exports, survey_answers
+
+    state = visit.event(slug)
+    if state.event.survey is None:
+        raise visit.refuse(404, msg.SURVEY_NONE, msg.SURVEY_NONE)
+    headers: dict[str, str | list[str]] = {
+        **PRIVATE,
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{slug}-survey.csv"',
+    }
+    table = survey_answers.export(current().table, state.event)
+    return Response(body=exports.to_csv(table), headers=headers)
