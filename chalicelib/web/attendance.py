@@ -19,7 +19,7 @@ from chalicelib.usecases import changes, reconfirmation, survey_answers
 from chalicelib.usecases.changes import CancelOutcome
 from chalicelib.web import http, pages
 from chalicelib.web.headers import PRIVATE
-from chalicelib.web.public import own_registration, see_registration
+from chalicelib.web.public import opened_own, posted_own, see_registration
 
 routes = Blueprint(__name__)
 ANSWERS = ("yes", "no")  # 参加します, 行けなくなりました
@@ -29,11 +29,10 @@ _PATH = "/events/{slug}/registrations/{registration_id}/attendance"
 @routes.route(_PATH, methods=["GET"])
 def attendance_page(slug: str, registration_id: str) -> Response:
     """One answer's page, opened from the reconfirmation mail or a reminder."""
-    query = http.query_params(routes.current_request)
-    found = own_registration(slug, registration_id, query.get("token", ""))
+    found = opened_own(slug, registration_id)
     if isinstance(found, Response):
         return found
-    state, registration, token = found
+    state, registration, token, query = found
     answer = query.get("answer", "")
     if answer not in ANSWERS:
         return see_registration(state.event, registration_id)
@@ -43,13 +42,10 @@ def attendance_page(slug: str, registration_id: str) -> Response:
 @routes.route(_PATH, methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def answer_attendance(slug: str, registration_id: str) -> Response:
     """The answer itself: the seat kept (and marked reconfirmed), or given to the line at once."""
-    raw = http.form_fields(routes.current_request)
-    if isinstance(raw, Response):
-        return raw
-    found = own_registration(slug, registration_id, raw.get("token", ""))
+    found = posted_own(slug, registration_id)
     if isinstance(found, Response):
         return found
-    state, registration, token = found
+    state, registration, token, raw = found
     answer = raw.get("answer", "")
     if answer not in ANSWERS:
         return see_registration(state.event, registration_id)
@@ -77,10 +73,10 @@ def _page(
 @routes.route("/events/{slug}/registrations/{registration_id}/certificate", methods=["GET"])
 def certificate(slug: str, registration_id: str) -> Response:
     """The 参加証明 of someone who was checked in, to print (only where the event gives them)."""
-    found = own_registration(slug, registration_id, http.query_params(routes.current_request).get("token", ""))
+    found = opened_own(slug, registration_id)
     if isinstance(found, Response):
         return found
-    state, registration, _ = found
+    state, registration, _, _ = found
     base = http.base_path(routes.current_request)
     if not (state.event.certificates and registration.checked_in_at) or registration.erased:
         page = pages.message_page(base, msg.CERTIFICATE_NONE_TITLE, msg.CERTIFICATE_NONE)
@@ -94,10 +90,10 @@ _SURVEY = "/events/{slug}/registrations/{registration_id}/survey"
 @routes.route(_SURVEY, methods=["GET"])
 def survey_form(slug: str, registration_id: str) -> Response:
     """The survey's questions, for a registrant who held a seat, while it is open."""
-    found = own_registration(slug, registration_id, http.query_params(routes.current_request).get("token", ""))
+    found = opened_own(slug, registration_id)
     if isinstance(found, Response):
         return found
-    state, registration, token = found
+    state, registration, token, _ = found
     return _survey_page(state, registration, token, {}, {})
 
 
@@ -106,13 +102,10 @@ def answer_survey(slug: str, registration_id: str) -> Response:
     """One answer, checked question by question; saved once (a second send saves nothing more)."""
     from chalicelib.domain.questions import check
 
-    raw = http.form_fields(routes.current_request, per_field_check=True)
-    if isinstance(raw, Response):
-        return raw
-    found = own_registration(slug, registration_id, raw.get("token", ""))
+    found = posted_own(slug, registration_id)
     if isinstance(found, Response):
         return found
-    state, registration, token = found
+    state, registration, token, raw = found
     s = current()
     event = state.event
     if event.survey is None:

@@ -219,11 +219,10 @@ def _event_form(
 @routes.route("/events/{slug}/registrations/{registration_id}", methods=["GET"])
 def registration_page(slug: str, registration_id: str) -> Response:
     """A registrant's own page, opened from the link in their e-mails (or the redirect after registering)."""
-    query = http.query_params(routes.current_request)
-    found = own_registration(slug, registration_id, query.get("token", ""))
+    found = opened_own(slug, registration_id)
     if isinstance(found, Response):
         return found
-    state, registration, token = found
+    state, registration, token, query = found
     done = msg.DONE_NOTICES.get(query.get("done", ""), "")
     return http.html(_registration_page(state, registration, token, done=done), headers=PRIVATE)
 
@@ -235,13 +234,10 @@ def registration_page(slug: str, registration_id: str) -> Response:
 )
 def change_registration(slug: str, registration_id: str) -> Response:
     """Corrections, a cancellation or erasure, posted from the registrant's own page."""
-    raw = http.form_fields(routes.current_request, per_field_check=True)
-    if isinstance(raw, Response):
-        return raw
-    found = own_registration(slug, registration_id, raw.get("token", ""))
+    found = posted_own(slug, registration_id)
     if isinstance(found, Response):
         return found
-    state, registration, token = found
+    state, registration, token, raw = found
     action = raw.get("action", "")
     if action in ("cancel", "erase") and raw.get(f"confirm_{action}") != "yes":
         errors = {f"confirm_{action}": msg.CONFIRMATION_NEEDED[action]}
@@ -303,6 +299,25 @@ _ACTIONS = {"cancel": _cancel, "erase": _erase, "edit": _edit, "take_back": _tak
 
 def page_again(state: EventState, registration: Registration, token: str, notice: str, status: int) -> Response:
     return http.html(_registration_page(state, registration, token, notice=notice), status, PRIVATE)
+
+
+Own = tuple[EventState, Registration, str, dict[str, str]]
+
+
+def opened_own(slug: str, registration_id: str) -> Own | Response:
+    """A registrant's own page (or one under it) opened by its link: the event, registration, token and query."""
+    query = http.query_params(routes.current_request)
+    found = own_registration(slug, registration_id, query.get("token", ""))
+    return found if isinstance(found, Response) else (*found, query)
+
+
+def posted_own(slug: str, registration_id: str) -> Own | Response:
+    """A form posted from a registrant's own pages: the event, registration, token and the form's fields."""
+    raw = http.form_fields(routes.current_request, per_field_check=True)
+    if isinstance(raw, Response):
+        return raw
+    found = own_registration(slug, registration_id, raw.get("token", ""))
+    return found if isinstance(found, Response) else (*found, raw)
 
 
 def own_registration(slug: str, registration_id: str, token: str) -> tuple[EventState, Registration, str] | Response:
