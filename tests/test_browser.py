@@ -595,12 +595,17 @@ def test_the_model_event_is_made_in_forms_published_and_both_modes_fill_wait_and
     assert statuses["jane@example.com"] == "waitlisted" and statuses["john@example.com"] == "confirmed"
 
 
-def test_reconfirming_by_mail_link_and_the_printed_report(chromium: Any, site: Site) -> None:
-    """Both answers' one-button pages on a phone, then the 実施報告 printed to an A4 PDF of one page."""
+def test_reconfirming_by_mail_link_the_survey_and_the_printed_report(chromium: Any, site: Site) -> None:
+    """Both answers' one-button pages on a phone, the survey answered and its results, then the 実施報告
+    printed to an A4 PDF of one page."""
+    from chalicelib.domain.questions import Question
+    from chalicelib.domain.survey import Survey
     from chalicelib.usecases import checkin, reminders
 
     world, event = site.world, published_event(site)
-    event = dataclasses.replace(event, reconfirm_at=event.starts_at - timedelta(days=3))
+    asked = (Question("satisfaction", "scale", "満足度", required=True), Question("comment", "long_text", "ご意見"))
+    survey = Survey(asked, closes_at=event.ends_at + timedelta(days=7))
+    event = dataclasses.replace(event, reconfirm_at=event.starts_at - timedelta(days=3), survey=survey)
     world.publish(event)
     ids = {
         n: register(world.table, event, numbered(n), f"S{n}", world.clock.now(), world.services.ids) for n in (1, 2, 3)
@@ -632,7 +637,22 @@ def test_reconfirming_by_mail_link_and_the_printed_report(chromium: Any, site: S
     assert no_sideways_scroll(phone)
     world.clock.set(event.starts_at)
     checkin.check_in(world.table, event.slug, ids[1].registration_id, ORGANIZER, world.clock.now())
+    # After the start the survey is open: answered on the phone, by keyboard, from the registrant's own page.
+    phone.goto(site.url + links[(1, "yes")].split("/attendance")[0] + "?token=" + links[(1, "yes")].split("token=")[1])
+    follow(phone, phone.get_by_role("link", name="アンケートに答える"), heading=re.compile("アンケート"))
+    assert_accessible(phone, "survey form")
+    follow(phone, phone.get_by_role("button", name="回答を送る"), heading=ERRORS)  # the required scale
+    assert_accessible(phone, "survey form with its mistake")
+    phone.get_by_label("5（とてもそう思う）").check()
+    phone.get_by_label("ご意見").fill("<b>とても</b>よかったです")
+    follow(phone, phone.get_by_role("button", name="回答を送る"), heading="お申し込みが完了しました")
+    expect(phone.get_by_text("アンケートにご回答いただき")).to_be_visible()
+    assert no_sideways_scroll(phone)
     desk = signed_in_page(chromium, site, width=320)
+    desk.goto(f"{site.url}/organizer/events/cdo-seminar/survey")
+    expect(desk.get_by_text("<b>とても</b>よかったです")).to_be_visible()  # shown as typed, never as markup
+    assert_accessible(desk, "survey results")
+    assert no_sideways_scroll(desk)
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/report")
     expect(desk.get_by_role("heading", name=re.compile("実施報告"))).to_be_visible()
     assert_accessible(desk, "実施報告")
