@@ -605,7 +605,9 @@ def test_reconfirming_by_mail_link_the_survey_and_the_printed_report(chromium: A
     world, event = site.world, published_event(site)
     asked = (Question("satisfaction", "scale", "満足度", required=True), Question("comment", "long_text", "ご意見"))
     survey = Survey(asked, closes_at=event.ends_at + timedelta(days=7))
-    event = dataclasses.replace(event, reconfirm_at=event.starts_at - timedelta(days=3), survey=survey)
+    event = dataclasses.replace(
+        event, reconfirm_at=event.starts_at - timedelta(days=3), survey=survey, certificates=True
+    )
     world.publish(event)
     ids = {
         n: register(world.table, event, numbered(n), f"S{n}", world.clock.now(), world.services.ids) for n in (1, 2, 3)
@@ -648,11 +650,17 @@ def test_reconfirming_by_mail_link_the_survey_and_the_printed_report(chromium: A
     follow(phone, phone.get_by_role("button", name="回答を送る"), heading="お申し込みが完了しました")
     expect(phone.get_by_text("アンケートにご回答いただき")).to_be_visible()
     assert no_sideways_scroll(phone)
+    follow(phone, phone.get_by_role("link", name="参加証明書を印刷する"), heading="参加証明書")
+    assert_accessible(phone, "certificate of attendance")
+    assert no_sideways_scroll(phone)
     desk = signed_in_page(chromium, site, width=320)
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/survey")
     expect(desk.get_by_text("<b>とても</b>よかったです")).to_be_visible()  # shown as typed, never as markup
     assert_accessible(desk, "survey results")
     assert no_sideways_scroll(desk)
+    desk.goto(f"{site.url}/organizer/events/cdo-seminar/certificates")
+    expect(desk.locator(".certificate")).to_have_count(1)
+    assert_accessible(desk, "certificates of everyone who came")
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/report")
     expect(desk.get_by_role("heading", name=re.compile("実施報告"))).to_be_visible()
     assert_accessible(desk, "実施報告")

@@ -372,3 +372,22 @@ def test_the_report_is_kept_as_counts_when_the_registrations_are_erased(world: W
         world.table.delete({schema.PK: row[schema.PK], schema.SK: row[schema.SK]})
     after = report.current(world.table, event, event.personal_data_expires_at)
     assert (after.total, after.lines, after.waiting_peak) == (before.total, before.lines, before.waiting_peak)
+
+
+def test_an_english_registrant_is_asked_and_released_in_english(world: World, sample_event: Event) -> None:
+    event = world.publish(attendance_event(sample_event, seats=1))
+    english = dataclasses.replace(numbered(1), lang="en")
+    register(world.table, event, english, "SUB-EN", world.clock.now())
+    run_schedule(world, event.reconfirm_at)  # type: ignore[arg-type]
+    world.deliver_outbox()  # (a question still in the outbox when the seat goes is dropped: it no longer applies)
+    run_schedule(world, event.release_unconfirmed_at)  # type: ignore[arg-type]
+    world.deliver_outbox()
+    mails = {str(m["Subject"]).split("]")[0] + "]": text_of(m) for m in mailbox()}
+    asked, released = mails["[Are you still coming?]"], mails["[Your seat was released]"]
+    assert "I am coming" in asked and "/attendance?answer=no&token=" in asked
+    assert "take it back" in released
+    theirs = (english.name, english.kana, english.organization, english.job_title)  # what they typed stays
+    for text in (asked, released):
+        for typed in filter(None, theirs):
+            text = text.replace(typed, "")
+        assert not re.search(r"[ぁ-んァ-ン]{2}", text), "Japanese left in an English mail"
