@@ -4,7 +4,8 @@ The answers are 参加します and 行けなくなりました, each one button
 only shows the button (mail scanners and link previews open links); the POST says the answer. The
 certificate of attendance is a printable page for someone checked in, if the event gives them; the
 survey (アンケート) takes one answer per registration while it is open. All need the registrant's
-signed token, as their own page does.
+signed token, as their own page does. Each route imports its use cases when it runs: this blueprint
+loads with the site's function, whose cold start serves the event page and the form.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from chalicelib.config.services import current
 from chalicelib.domain.event_state import EventState
 from chalicelib.domain.registration import Registration
 from chalicelib.text import messages as msg
-from chalicelib.usecases import changes, reconfirmation, survey_answers
 from chalicelib.usecases.changes import CancelOutcome
 from chalicelib.web import http, pages
 from chalicelib.web.headers import PRIVATE
@@ -42,6 +42,8 @@ def attendance_page(slug: str, registration_id: str) -> Response:
 @routes.route(_PATH, methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def answer_attendance(slug: str, registration_id: str) -> Response:
     """The answer itself: the seat kept (and marked reconfirmed), or given to the line at once."""
+    from chalicelib.usecases import changes, reconfirmation
+
     found = posted_own(slug, registration_id)
     if isinstance(found, Response):
         return found
@@ -101,6 +103,7 @@ def survey_form(slug: str, registration_id: str) -> Response:
 def answer_survey(slug: str, registration_id: str) -> Response:
     """One answer, checked question by question; saved once (a second send saves nothing more)."""
     from chalicelib.domain.questions import check
+    from chalicelib.usecases import survey_answers
 
     found = posted_own(slug, registration_id)
     if isinstance(found, Response):
@@ -128,6 +131,8 @@ def _survey_page(
     errors: dict[str, str],
     status: int = 200,
 ) -> Response:
+    from chalicelib.usecases import survey_answers
+
     s = current()
     refused = survey_answers.refusal(state.event, registration, s.clock.now())
     if refused is None and survey_answers.answered(s.table, state.event.slug, registration.registration_id):

@@ -28,10 +28,8 @@ from chalicelib.usecases import (
     choices,
     link_requests,
     privacy,
-    reconfirmation,
     registering,
     registrations,
-    survey_answers,
     waitlist,
 )
 from chalicelib.usecases.changes import CancelOutcome, CorrectOutcome
@@ -287,6 +285,8 @@ def _edit(state: EventState, registration: Registration, token: str, raw: Mappin
 
 
 def _take_back(state: EventState, registration: Registration, token: str, raw: Mapping[str, str]) -> Response:
+    from chalicelib.usecases import reconfirmation
+
     s = current()
     outcome = reconfirmation.take_back(s.table, state.event, registration.registration_id, s.clock.now())
     if outcome is not reconfirmation.TakeBack.TAKEN_BACK:
@@ -335,6 +335,9 @@ def own_registration(slug: str, registration_id: str, token: str) -> tuple[Event
 
 
 def _registration_page(state: EventState, registration: Registration, token: str, **extra: Any) -> str:
+    # Read only on this page (and imported here): the event page and the form, the rush, never need them.
+    from chalicelib.usecases import reconfirmation, survey_answers
+
     s = current()
     place = waitlist.position(s.table, state.event.slug, registration.wait_sk) if registration.wait_sk else 0
     qr = ""
