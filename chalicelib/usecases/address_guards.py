@@ -32,6 +32,30 @@ def guard_of(slug: str, attendee: Attendee, registration_id: str) -> dict[str, s
     return guard_key(slug, attendee.email_key or NO_ADDRESS + registration_id)
 
 
+def guard_item(
+    slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
+) -> dict[str, Any]:
+    """The guard a registration holds: whose it is, the submission that made it, when a confirmation last went."""
+    return {
+        **guard_of(slug, attendee, registration_id),
+        "registration_id": registration_id,
+        "submission_id": submission_id,
+        "last_confirmation_at": iso(now),
+    }
+
+
+def freed_guard(slug: str, attendee: Attendee, registration_id: str) -> dict[str, Any]:
+    """A transaction action removing the registration's guard (if it is still theirs): the address may register
+    again. The guard only ever holds a live registration."""
+    return {
+        "Delete": {
+            "Key": guard_of(slug, attendee, registration_id),
+            "ConditionExpression": "attribute_not_exists(pk) OR registration_id = :rid",
+            "ExpressionAttributeValues": {":rid": registration_id},
+        }
+    }
+
+
 def guard_key(slug: str, email_key: str) -> dict[str, str]:
     """Key of the one-registration-per-address guard for this address."""
     return schema.email_guard_key(slug, schema.email_digest(email_key))

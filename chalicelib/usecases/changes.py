@@ -21,7 +21,7 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import Table, TransactionCancelled
 from chalicelib.store.retry import PATIENT, LostRace, RetryPolicy, transact_or_lose
 from chalicelib.usecases import choices
-from chalicelib.usecases.address_guards import guard_of
+from chalicelib.usecases.address_guards import freed_guard
 from chalicelib.usecases.outbox import MailKind
 from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import (
@@ -241,12 +241,5 @@ def _cancel_actions(
             stamp=stamp,
             held_seat=expected is RegistrationStatus.CONFIRMED,
         ),
-        # The address may register again later; the guard only ever holds live registrations.
-        {
-            "Delete": {
-                "Key": guard_of(slug, registration.attendee, rid),
-                "ConditionExpression": "attribute_not_exists(pk) OR registration_id = :rid",
-                "ExpressionAttributeValues": {":rid": rid},
-            }
-        },
+        freed_guard(slug, registration.attendee, rid),
     ]

@@ -29,7 +29,7 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table, TransactionCancelled
 from chalicelib.store.retry import PATIENT, LostRace, RetryPolicy, transact_or_lose
 from chalicelib.usecases import choices
-from chalicelib.usecases.address_guards import guard_of
+from chalicelib.usecases.address_guards import freed_guard, guard_item
 from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_all_new, put_new_mail, status_mail_id
 from chalicelib.usecases.roster import Entry
 from chalicelib.usecases.waitlist import (
@@ -39,6 +39,7 @@ from chalicelib.usecases.waitlist import (
     read_event_item,
     reopens,
     settle,
+    status_change,
     write_ledger,
 )
 
@@ -174,29 +175,20 @@ def _release_batch(table: Table, event: Event, batch: Sequence[Item], now: datet
 def _release_writes(slug: str, person: Registration, now: datetime) -> list[dict[str, Any]]:
     """Mark one seat released (only if still confirmed and unanswered), tell them, and free their address."""
     rid = person.registration_id
-    mark = {
-        "Update": {
-            "Key": schema.registration_key(slug, rid),
-            "UpdateExpression": "SET #status = :cancelled, changed_at = :now, released_at = :now",
-            "ConditionExpression": "#status = :confirmed AND attribute_not_exists(reconfirmed_at)"
-            " AND attribute_not_exists(checked_in_at)",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                ":cancelled": RegistrationStatus.CANCELLED.value,
-                ":confirmed": RegistrationStatus.CONFIRMED.value,
-                ":now": iso(now),
-            },
-        }
-    }
-    mail = mail_item(slug, status_mail_id(MailKind.RELEASED, rid), MailKind.RELEASED, now, rid)
-    guard = {
-        "Delete": {
-            "Key": guard_of(slug, person.attendee, rid),
-            "ConditionExpression": "attribute_not_exists(pk) OR registration_id = :rid",
-            "ExpressionAttributeValues": {":rid": rid},
-        }
-    }
-    return [mark, put_new_mail(mail), guard]
+    unanswered_still = "attribute_not_exists(reconfirmed_at) AND attribute_not_exists(checked_in_at)"
+    return [
+        *status_change(
+            slug,
+            rid,
+            RegistrationStatus.CONFIRMED,
+            RegistrationStatus.CANCELLED,
+            MailKind.RELEASED,
+            now,
+            stamp="released_at",
+            requires=unanswered_still,
+        ),
+        freed_guard(slug, person.attendee, rid),
+    ]
 
 
 class TakeBack(StrEnum):
@@ -268,8 +260,7 @@ def _back_writes(slug: str, row: Item, now: datetime) -> dict[str, Any]:
     return {
         "Update": {
             "Key": {schema.PK: row[schema.PK], schema.SK: row[schema.SK]},
-            "UpdateExpression": "SET #status = :confirmed, changed_at = :now, reconfirmed_at = :now,"
-            " taken_back_at = :now",
+            "UpdateExpression": "SET #status = :confirmed, changed_at = :now, reconfirmed_at = :now",
             "ConditionExpression": "#status = :cancelled AND attribute_exists(released_at)",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {
@@ -284,12 +275,7 @@ def _back_writes(slug: str, row: Item, now: datetime) -> dict[str, Any]:
 def _guard_again(slug: str, person: Registration, row: Item, now: datetime) -> dict[str, Any]:
     """The address's guard back in place, unless the address holds another registration by now."""
     rid = person.registration_id
-    guard = {
-        **guard_of(slug, person.attendee, rid),
-        "registration_id": rid,
-        "submission_id": row.get("submission_id", rid),
-        "last_confirmation_at": iso(now),
-    }
+    guard = guard_item(slug, person.attendee, rid, str(row.get("submission_id", rid)), now)
     if schema.TTL_ATTRIBUTE in row:
         guard[schema.TTL_ATTRIBUTE] = row[schema.TTL_ATTRIBUTE]
     return {

@@ -32,7 +32,7 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import CancelReason, Item, Table, TransactionCancelled, put_new
 from chalicelib.store.retry import BRIEF, LostRace, RetryPolicy, StillContended
 from chalicelib.usecases import choices
-from chalicelib.usecases.address_guards import guard_of, resend_confirmation
+from chalicelib.usecases.address_guards import guard_item, resend_confirmation
 from chalicelib.usecases.outbox import MailKind, confirmation_id, mail_item, put_new_mail, status_mail_id
 from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import upgrade_ledger
@@ -269,7 +269,7 @@ def path_actions(
     """
     registration = _registration_item(slug, attendee, registration_id, submission_id, now)
     registration[schema.TTL_ATTRIBUTE] = expires_at
-    guard = {**_guard_item(slug, attendee, registration_id, submission_id, now), schema.TTL_ATTRIBUTE: expires_at}
+    guard = {**guard_item(slug, attendee, registration_id, submission_id, now), schema.TTL_ATTRIBUTE: expires_at}
     if on_behalf is not None:
         registration.update(added_by=on_behalf.by, channel=on_behalf.channel)
         if on_behalf.walk_in:
@@ -359,17 +359,6 @@ def _registration_item(
         "status": RegistrationStatus.CONFIRMED.value,
         "created_at": iso(now),
         "submission_id": submission_id,
-    }
-
-
-def _guard_item(
-    slug: str, attendee: Attendee, registration_id: str, submission_id: str, now: datetime
-) -> dict[str, Any]:
-    return {
-        **guard_of(slug, attendee, registration_id),
-        "registration_id": registration_id,
-        "submission_id": submission_id,
-        "last_confirmation_at": iso(now),
     }
 
 

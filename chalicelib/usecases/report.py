@@ -153,9 +153,10 @@ def waiting_peak(found: Iterable[Entry], now: datetime) -> int:
 
 def current(table: Table, event: Event, now: datetime) -> Report:
     """The report now: built from the registrations while they exist, the kept one after they are erased."""
-    kept = table.get(schema.report_key(event.slug))
-    if kept is not None and now >= event.personal_data_expires_at:
-        return Report.from_json(str(kept["report"]))
+    if now >= event.personal_data_expires_at:  # before then the registrations are there to count
+        kept = table.get(schema.report_key(event.slug))
+        if kept is not None:
+            return Report.from_json(str(kept["report"]))
     return build(event, entries(table, event.slug), now, _answers(table, event))
 
 

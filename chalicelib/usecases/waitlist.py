@@ -182,11 +182,13 @@ def status_change(
     now: datetime,
     wait_sk: str = "",
     stamp: str = "",
+    requires: str = "",
     **mail_details: Any,
 ) -> list[dict[str, Any]]:
     """Move a registration from one state to the next (only from `before`) and queue the mail that says so.
 
-    `stamp` names an attribute set to the time as well (why it changed, e.g. `declined_at`);
+    `stamp` names an attribute set to the time as well (why it changed, e.g. `declined_at`); `requires`
+    adds to the condition (a release: only while still unanswered);
     `mail_details` go on the mail item (what the mail needs to know of the change, e.g. `held_seat`).
     """
     update = {
@@ -195,7 +197,7 @@ def status_change(
         + (f", {stamp} = :now" if stamp else "")
         # waited_at stays after they leave the line: the report's longest line is counted from it.
         + (", wait_sk = :wait_sk, waited_at = :now" if wait_sk else " REMOVE wait_sk"),
-        "ConditionExpression": "#status = :before",
+        "ConditionExpression": "#status = :before" + (f" AND {requires}" if requires else ""),
         "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": {
             ":after": after.value,
