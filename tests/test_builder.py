@@ -369,15 +369,17 @@ def test_any_typing_in_the_builder_gives_mistakes_by_field_or_an_event(
     builder_reach: Reach, sample_event: Event, data: st.DataObject
 ) -> None:
     builder_reach.example()
-    fields = form_of(variants(sample_event)[1])
+    # A hybrid event with reservations and a question, or one with the reconfirmation, release and a survey.
+    fields = form_of(variants(sample_event)[data.draw(st.sampled_from([1, 4]))])
     # The single fields, and each kind of row field once (rows repeat the same checks).
-    rows = {k for k in fields if re.match(r"^(category|talk|reminder|question)-0-", k)}
-    names = sorted({*builder.FIELDS, *rows, "online_mode", "allotment", "category-9-label"})
+    rows = {k for k in fields if re.match(r"^(category|talk|reminder|question|survey)-0-", k)}
+    extra = ("online_mode", "allotment", "survey_named", "category-9-label", "survey-0-kind", "survey-3-label")
+    names = sorted({*builder.FIELDS, *rows, *extra})
     changes = data.draw(st.dictionaries(st.sampled_from(names), TYPED, max_size=4))
     built = builder.read_builder({**fields, **changes})
     if built.errors:
         known = {*fields, *builder.FIELDS, *changes, "categories", "questions", "online_url", "draw_at", "title"}
-        rows = {k for k in built.errors if re.match(r"^(category|talk|reminder|question)-\d+-", k)}
+        rows = {k for k in built.errors if re.match(r"^(category|talk|reminder|question|survey)-\d+-", k)}
         assert set(built.errors) <= known | rows, built.errors  # each beside a field the page shows
         builder_reach.outcome("mistakes shown")
     else:
