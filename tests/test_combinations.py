@@ -5,16 +5,18 @@ with reserved seats or none; a capped answer (懇親会) or none; the person fol
 Japanese or English, with an address or by phone without one; 出欠の再確認 with its release, or none.
 allpairspy picks cases so that every pair of values meets at least once; each case is walked through
 fill → line → cancel → move up → (reconfirmation → release → a seat taken back) → change notice →
-event cancelled, and after every step the same things must hold: the counts add up (ledger, pools,
+event cancelled (or held), and after every step the same things must hold: the counts add up (ledger, pools,
 capped answers, API), nobody waits who could be seated, only seat holders online ever get the
 meeting's address, the organizer's label is the one in mails, English has no empty brackets,
-someone without an address is on the list to contact, and a cancelled event reads as cancelled.
+someone without an address is on the list to contact, and a cancelled event reads as cancelled; or the
+event is held: thanks to who came, the survey in their language, a certificate, a report that adds up.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,14 +31,27 @@ from chalicelib.domain.event import Category, Event, FieldRule, Online
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.links import personal_path
 from chalicelib.domain.questions import Choice, Question, answers_of
+from chalicelib.domain.survey import Survey
 from chalicelib.store import schema
-from chalicelib.usecases import announcements, assisted, broadcast, lottery, reconfirmation, reminders
+from chalicelib.usecases import (
+    announcements,
+    assisted,
+    broadcast,
+    checkin,
+    lottery,
+    reconfirmation,
+    reminders,
+    report,
+    roster,
+)
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.changes import cancel
 from chalicelib.usecases.registering import Outcome, register
 from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import waiting_list
-from tests.conftest import World, attendee, mailbox, page
+from tests.conftest import FORM, World, attendee, mailbox, page
+
+MISSED_DRAFT = broadcast.Draft("s", "b", broadcast.NO_SHOW)
 
 MEETING = "https://meet.example.jp/j/42"
 LABEL = {"ja": "自治体名・会社名", "en": "Municipality or company"}
@@ -44,6 +59,7 @@ PARTY = Question(
     "party", "single", "懇親会", label_en="Reception", editable=False,
     choices=(Choice("yes", "参加する", "Yes", capacity=1), Choice("no", "参加しない", "No")),
 )  # fmt: skip
+SATISFACTION = Question("satisfaction", "scale", "満足度", label_en="Satisfaction", required=True)
 OPTIONS = [
     ["first_come", "lottery"],
     ["venue", "online", "hybrid"],
@@ -53,6 +69,7 @@ OPTIONS = [
     ["ja", "en"],
     ["email", "no_email"],
     ["reconfirm", "no_reconfirm"],
+    ["called_off", "held"],
 ]
 
 
@@ -68,6 +85,7 @@ class Case:
     lang: str
     address: str
     reconfirm: str
+    ending: str
 
     def __str__(self) -> str:
         return "-".join(dataclasses.astuple(self))
@@ -111,6 +129,8 @@ def build(sample: Event, case: Case, now: Any) -> Event:
         draw_at=now + timedelta(hours=1) if case.allotment == "lottery" else None,
         reconfirm_at=sample.starts_at - timedelta(days=3) if case.reconfirm == "reconfirm" else None,
         release_unconfirmed_at=sample.starts_at - timedelta(days=1) if case.reconfirm == "reconfirm" else None,
+        survey=Survey((SATISFACTION,), closes_at=sample.ends_at + timedelta(days=7)) if case.ending == "held" else None,
+        certificates=case.ending == "held",
         translations=tuple((lang, dataclasses.replace(t, categories=())) for lang, t in sample.translations),
     )
 
@@ -196,7 +216,8 @@ class Walk:
             if MEETING in text:
                 assert str(mail["To"]) in seated_online, f"the meeting's address reached {mail['To']}"
                 self.meeting_mails += 1
-            if "■ お申し込み内容" in text or "■ Your registration" in text:
+            # The details' own heading, on a line of its own (not 「■ お申し込み内容の確認・変更・キャンセル」).
+            if re.search(r"^■ (お申し込み内容|Your registration)\r?$", text, re.MULTILINE):
                 self.detail_mails += 1
                 assert LABEL["ja"] in text or LABEL["en"] in text
                 assert "所属:" not in text and "Affiliation:" not in text and "()" not in text
@@ -230,6 +251,55 @@ class Walk:
         if back is reconfirmation.TakeBack.TAKEN_BACK:
             assert get_registration(table, event.slug, released[0]).status == "confirmed"  # type: ignore[union-attr]
         self.check()
+
+    def held(self, event: Event) -> None:
+        """The event takes place: the subject comes (at the venue: checked in), thanks go to who came and a
+        word to who did not, the subject answers the survey and prints a certificate, the report adds up."""
+        table, slug, now = self.world.table, event.slug, event.starts_at
+        self.world.clock.set(now)
+        online = event.joins_online(answers_of(str(self.people_by_id()[self.subject].get("answers", ""))))
+        if not online:
+            checkin.check_in(table, slug, self.subject, "door@example.jp", now)
+        self.world.clock.set(event.ends_at + timedelta(hours=1))
+        now = self.world.clock.now()
+        for broadcast_id, audience in (("THANKS", broadcast.ATTENDED), ("MISSED", broadcast.NO_SHOW)):
+            draft = broadcast.Draft(f"{broadcast_id} subject", "資料: https://example.jp/slides", audience)
+            assert broadcast.queue(table, slug, broadcast_id, draft, "office@example.jp", now)
+        for _ in range(2):  # the schedule twice: each mail once
+            broadcast.fan_out_due(table, now)
+        before = self.delivered
+        self.check()
+        got = Counter(str(m["Subject"]).split("】")[-1] for m in mailbox()[before:] if str(m["To"]) == self.address())
+        came, seated = bool(not online), self.people_by_id()[self.subject]["status"] == "confirmed"
+        expected = {"THANKS subject": 1} if came and self.address() else {}
+        assert dict(got) == expected, (got, expected)
+        everyone = roster.entries(table, slug)
+        missed = {e.registration.registration_id for e in broadcast.recipients(everyone, MISSED_DRAFT, event)}
+        assert all(not e.checked_in_at and not event.joins_online(answers_of(e.registration.attendee.answers))
+                   for e in everyone if e.registration.registration_id in missed)  # fmt: skip
+        # The survey, in the subject's language, through their own link (a person without an address has it
+        # on paper from staff: the link works the same).
+        link = personal_path(self.world.services.signer, slug, self.subject, event.ends_at)
+        survey = link.replace("?token=", "/survey?token=")
+        lang = {"Cookie": f"uketsuke_lang={self.case.lang}"}
+        shown = page(self.client.http.get(survey, headers=lang))
+        assert ("回答を送る" in shown) or ("Send my answers" in shown)
+        body = f"token={survey.split('token=')[1]}&answer_satisfaction=4"
+        sent = self.client.http.post(survey.split("?")[0], headers={**FORM, **lang}, body=body)
+        assert sent.status_code == 303 and seated
+        certificate = self.client.http.get(link.replace("?token=", "/certificate?token="), headers=lang)
+        assert certificate.status_code == (404 if online else 200)
+        made = report.current(table, event, now)
+        rows = self.people()
+        assert made.total.came == sum(bool(r.get("checked_in_at")) for r in rows) == (0 if online else 1)
+        assert made.total.by_status["confirmed"] == sum(r["status"] == "confirmed" for r in rows)
+        assert made.survey == (("満足度", 1, 4.0),)
+
+    def people_by_id(self) -> dict[str, dict[str, Any]]:
+        return {str(r["registration_id"]): r for r in self.people()}
+
+    def address(self) -> str:
+        return str(self.people_by_id()[self.subject].get("email", ""))
 
     def first_in_line(self, pool: str) -> str:
         line = [p for p in waiting_list(self.world.table, self.event.slug) if p.get("pool", "") == pool]
@@ -292,6 +362,9 @@ def test_every_pair_of_options_walks_the_whole_lifecycle_without_a_dead_end(
     if case.address == "no_email":
         stored = world.table.get(schema.registration_key(event.slug, walk.subject)) or {}
         assert stored.get("contact_needed") in ("change_notice", "promoted", "draw_won")
+    if case.ending == "held":
+        walk.held(later)
+        return
     # The event is called off: the registrant's own page says so, with no seat message, QR code or meeting.
     assert announcements.cancel_event(world.table, later, 1, "", "office@example.jp", world.clock.now())
     broadcast.fan_out_due(world.table, world.clock.now())
