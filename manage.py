@@ -109,13 +109,10 @@ def list_registrations(table: Table, slug: str, state: str, search: str) -> int:
     return 0
 
 
-SURVEY_LIST = "survey"  # the survey's answers, one row each (usecases/survey_answers.py)
-
-
 def export_list(table: Table, slug: str, kind: str, fmt: str, output: str | None) -> int:
     """Write one of the event's lists (door, 名刺交換, waiting, accommodation, staff actions, survey answers)."""
     event = _event(table, slug)
-    if kind == SURVEY_LIST:
+    if kind == survey_answers.LIST:
         rows = survey_answers.export(table, event)
         path = Path(output or f"{event.slug}-survey.{fmt}")
     else:
@@ -229,7 +226,9 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--search", default="", help="name, フリガナ, 所属 or e-mail (any kana, any width)")
     out = commands.add_parser("export", help="the door, 名刺交換 or waiting list as CSV or XLSX")
     out.add_argument("slug")
-    out.add_argument("--list", dest="kind", default="door", choices=[*(k.value for k in exports.ListKind), SURVEY_LIST])
+    out.add_argument(
+        "--list", dest="kind", default="door", choices=[*(k.value for k in exports.ListKind), survey_answers.LIST]
+    )
     out.add_argument("--format", dest="fmt", default="xlsx", choices=["csv", "xlsx"])
     out.add_argument("-o", "--output", help="file to write (default: SLUG-LIST.FORMAT)")
     door = commands.add_parser("check-in", help="record an arrival at the door")

@@ -13,6 +13,7 @@ Playwright's `expect`, which retries until its deadline. Nothing reads a page th
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 import socket
@@ -658,6 +659,16 @@ def test_reconfirming_by_mail_link_the_survey_and_the_printed_report(chromium: A
     expect(desk.get_by_text("<b>とても</b>よかったです")).to_be_visible()  # shown as typed, never as markup
     assert_accessible(desk, "survey results")
     assert no_sideways_scroll(desk)
+    # Excel without a terminal: the file rides inside the page's download link, and the browser saves it.
+    follow(desk, desk.get_by_role("link", name="回答をExcel形式で保存"), heading="Excelファイル（.xlsx）")
+    assert_accessible(desk, "Excel file page")
+    with desk.expect_download() as saving:
+        desk.get_by_role("link", name=re.compile("を保存する")).click()
+    import openpyxl
+
+    saved = openpyxl.load_workbook(io.BytesIO(Path(saving.value.path()).read_bytes()))
+    assert [c.value for c in next(saved.active.iter_rows())] == ["満足度", "ご意見"]
+    assert saving.value.suggested_filename == "cdo-seminar-survey.xlsx"
     desk.goto(f"{site.url}/organizer/events/cdo-seminar/certificates")
     expect(desk.locator(".certificate")).to_have_count(1)
     assert_accessible(desk, "certificates of everyone who came")

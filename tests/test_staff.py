@@ -32,6 +32,7 @@ NEEDS = {
     ("GET", "/organizer/events/{slug}/add"): Role.STAFF,
     ("POST", "/organizer/events/{slug}/add"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/report"): Role.STAFF,
+    ("GET", "/organizer/events/{slug}/excel/{name}"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/certificates"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/survey"): Role.STAFF,
     ("GET", "/organizer/events/{slug}/survey.csv"): Role.STAFF,

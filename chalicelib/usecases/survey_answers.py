@@ -25,6 +25,8 @@ from chalicelib.store.dynamo import Item, Table, TransactionCancelled, put_new
 from chalicelib.text.i18n import N_, gettext
 from chalicelib.usecases.roster import entries
 
+LIST = "survey"  # the answers' name among the lists to export (the organizer's page, manage.py export --list)
+
 
 class Outcome(StrEnum):
     """Whether an answer may be given, or how giving it ended."""
