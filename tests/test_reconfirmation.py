@@ -391,3 +391,42 @@ def test_an_english_registrant_is_asked_and_released_in_english(world: World, sa
         for typed in filter(None, theirs):
             text = text.replace(typed, "")
         assert not re.search(r"[ぁ-んァ-ン]{2}", text), "Japanese left in an English mail"
+
+
+def test_a_full_batch_releases_16_and_moves_16_up_in_one_transaction_within_dynamodbs_limits(
+    world: World, sample_event: Event
+) -> None:
+    """20 unanswered seat holders (a capped answer among them) and 20 waiting: the first transaction holds 16
+    releases, their 16 move-ups, the ledger and the capped answers' counters (98 items; the adapter refuses
+    what DynamoDB's documented limits refuse: over 100, over 4 MB, two actions on one item)."""
+    from chalicelib.domain.questions import Choice, Question
+    from chalicelib.store import schema
+
+    party = Question(
+        "party",
+        "single",
+        "懇親会",
+        editable=False,
+        choices=(Choice("yes", "参加", capacity=40), Choice("no", "不参加")),
+    )
+    event = world.publish(dataclasses.replace(attendance_event(sample_event, seats=20), questions=(party,)))
+    sizes: list[int] = []
+    transact = world.table.transact
+
+    def counting(actions: list[dict[str, Any]]) -> None:
+        sizes.append(len(actions))
+        transact(actions)
+
+    ids = {}
+    for n in range(1, 41):
+        world.clock.set(world.clock.now() + timedelta(seconds=1))
+        who = dataclasses.replace(numbered(n), answers='{"party": "yes"}')
+        ids[n] = register(world.table, event, who, f"SUB{n:07d}", world.clock.now()).registration_id
+    run_schedule(world, event.reconfirm_at)  # type: ignore[arg-type]
+    world.table.transact = counting  # type: ignore[method-assign]
+    done = run_schedule(world, event.release_unconfirmed_at)  # type: ignore[arg-type]
+    assert [d.created for d in done if d.reminder == "release"] == [20]
+    assert sizes[0] == 16 * 3 + 16 * 3 + 2 and max(sizes) <= 100
+    assert [status_of(world, event, ids[n]) for n in range(21, 41)] == ["confirmed"] * 20
+    counters = world.table.get(schema.choices_key(event.slug)) or {}
+    assert int(counters["taken"]["party.yes"]) == 20  # 40 took it, 20 gave it back in the releases

@@ -229,3 +229,18 @@ def test_the_thank_you_mail_carries_the_link_to_the_survey(world: World, client:
     found = re.search(r"http://testserver(/events/\S+/survey\?token=\S+)", text)
     assert found is not None and "アンケートのお願い" in text
     assert "回答を送る" in page(client.http.get(found.group(1)))
+
+
+def test_an_excel_file_too_big_for_the_page_is_refused_with_the_way_to_csv(
+    world: World, client: Client, answered: tuple[Event, dict[int, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda answers at most 6 MB; the file rides in the page as base64 (4/3 larger), so a bigger one says CSV."""
+    from chalicelib.web.organizer import lists
+
+    event, _ = answered
+    world.let_sign_in(ORGANIZER)
+    desk = sign_in(client, world)
+    monkeypatch.setattr(lists, "EXCEL_IN_PAGE_LIMIT", 100)
+    shown = page(desk.get(client, f"/organizer/events/{event.slug}/excel/survey"))
+    assert "data:application" not in shown and "CSVで保存してください" in shown
+    assert desk.get(client, f"/organizer/events/{event.slug}/excel/nothing").status_code == 404
