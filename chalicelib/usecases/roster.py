@@ -22,7 +22,6 @@ class Entry:
     """One registration as the organizer sees it: who, their state, arrival and mail deliverability."""
 
     registration: Registration
-    checked_in_at: str = ""
     checked_in_by: str = ""
     email_status: str = ""  # "bounce" or "complaint" once SES reported one
     contact_needed: str = ""  # the kind of mail someone without an address missed, until marked reached
@@ -31,12 +30,16 @@ class Entry:
     changed_at: str = ""  # their last change of state (moving up, a draw): since when a seat is theirs
     waited_at: str = ""  # when they joined the waiting list, if they ever did (kept after they leave it)
 
+    @property
+    def checked_in_at(self) -> str:
+        """When they were checked in at the door ('' until then)."""
+        return self.registration.checked_in_at
+
     @classmethod
     def from_item(cls, item: Item) -> Entry:
         """Build from a registration item."""
         return cls(
             registration=Registration.from_item(item),
-            checked_in_at=str(item.get("checked_in_at", "")),
             checked_in_by=str(item.get("checked_in_by", "")),
             email_status=str(item.get("email_status", "")),
             contact_needed=str(item.get("contact_needed", "")),
