@@ -135,6 +135,7 @@ def test_forty_answers_are_counted_charted_and_exported_exactly(
     for rid in ids.values():
         assert rid not in stored and rid not in exported.body.decode("utf-8-sig")
     assert "registration_id" not in stored and "@example.jp" not in stored and "参加者" not in stored
+    assert all(set(i) == {schema.PK, schema.SK, "answers", "answered_on", schema.TTL_ATTRIBUTE} for i in items)
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(i["answered_on"])) for i in items)
     assert all(int(i[schema.TTL_ATTRIBUTE]) == int(event.personal_data_expires_at.timestamp()) for i in items)
     # The report keeps the survey's counts (and no text) past the erasure.

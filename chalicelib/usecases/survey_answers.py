@@ -2,9 +2,9 @@
 
 An answer and the mark that its registration has answered are written in one transaction, the mark
 only if it is not there yet: a second send, or a second tab, saves nothing more. When the survey is
-anonymous (the default) the answer item holds no registration id, no name and no time finer than the
-day, and the mark holds no answer id, so nothing the organizer can see ties an answer to a person.
-Both expire with the event's personal data (DynamoDB's TTL); the 実施報告 keeps only the counts.
+anonymous (the default) the answer item holds no registration id, no name, no language (the one
+English speaker of a small event would be known by it) and no time finer than the day, and the mark
+holds no answer id, so nothing the organizer can see ties an answer to a person. Both expire with the event's personal data (DynamoDB's TTL); the 実施報告 keeps only the counts.
 """
 
 from __future__ import annotations
@@ -63,7 +63,6 @@ def submit(
         **schema.survey_answer_key(event.slug, ids()),
         "answers": stored(answers),
         "answered_on": now.astimezone(event.tz).date().isoformat(),  # the day only: a time could name the person
-        "lang": registration.lang,
         schema.TTL_ATTRIBUTE: expires,
     }
     if not event.survey.anonymous:
