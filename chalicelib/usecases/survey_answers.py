@@ -4,7 +4,8 @@ An answer and the mark that its registration has answered are written in one tra
 only if it is not there yet: a second send, or a second tab, saves nothing more. When the survey is
 anonymous (the default) the answer item holds no registration id, no name, no language (the one
 English speaker of a small event would be known by it) and no time finer than the day, and the mark
-holds no answer id, so nothing the organizer can see ties an answer to a person. Both expire with the event's personal data (DynamoDB's TTL); the 実施報告 keeps only the counts.
+holds no answer id, so nothing the organizer can see ties an answer to a person. Both expire with the
+event's personal data (DynamoDB's TTL); the 実施報告 keeps only the counts.
 """
 
 from __future__ import annotations
