@@ -8,6 +8,7 @@ import email.policy
 import re
 from collections.abc import Callable
 from email.message import EmailMessage
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ _MESSAGE = re.compile(r"^/messages/(\d+)$")
 _ATTACHMENT = re.compile(r"^/messages/(\d+)/attachments/(\d+)$")
 _RAW = re.compile(r"^/messages/(\d+)/raw$")
 _HTML = re.compile(r"^/messages/(\d+)/html$")
-# The HTML part alone, as a mail program shows it: its inline images, nothing from anywhere else, no script.
+# The HTML part alone, as a mail program shows it: its attached images, nothing from anywhere else, no script.
 _HTML_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
@@ -44,7 +45,7 @@ def detail(number: int, message: EmailMessage) -> dict[str, Any]:
         **summary(number, message),
         "reply_to": message["Reply-To"],
         "text": text.get_content() if text else "",
-        "html": with_inline_images(html.get_content(), message) if html else "",
+        "html": with_attached_images(html.get_content(), message) if html else "",
         "attachments": [
             {"index": i, "filename": part.get_filename() or f"attachment-{i}", "type": part.get_content_type()}
             for i, part in enumerate(message.iter_attachments())
@@ -52,15 +53,16 @@ def detail(number: int, message: EmailMessage) -> dict[str, Any]:
     }
 
 
-def with_inline_images(html: str, message: EmailMessage) -> str:
-    """Point the HTML's cid: references at its inline parts (as data: URLs), as a mail program would."""
-    for part in message.walk():
-        content_id = str(part.get("Content-ID", "")).strip("<>")
-        payload = part.get_payload(decode=True) if content_id else None
-        if isinstance(payload, bytes):
+def with_attached_images(html: str, message: EmailMessage) -> str:
+    """The HTML with the attached images shown below it (as data: URLs, named by file), as mail programs show them."""
+    shown = []
+    for part in message.iter_attachments():
+        payload = part.get_payload(decode=True)
+        if part.get_content_maintype() == "image" and isinstance(payload, bytes):
             data = base64.b64encode(payload).decode("ascii")
-            html = html.replace(f"cid:{content_id}", f"data:{part.get_content_type()};base64,{data}")
-    return html
+            name = escape(part.get_filename() or "")
+            shown.append(f'<p><img src="data:{part.get_content_type()};base64,{data}" alt="{name}"></p>')
+    return html.replace("</body>", "".join(shown) + "</body>") if "</body>" in html else html + "".join(shown)
 
 
 def make_handler(messages: Callable[[], list[str]]) -> type[BaseHTTPRequestHandler]:

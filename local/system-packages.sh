@@ -2,7 +2,8 @@
 # The machine's own packages that `make run` and `make test` need, in one place (make and .ci/run call it).
 #
 #   bash local/system-packages.sh run    make, Java 17 (DynamoDB Local runs on it), Node.js 20 with npm (installs it)
-#   bash local/system-packages.sh test   the same, plus Debian's Chromium and Japanese fonts (browser tests)
+#   bash local/system-packages.sh test   the same, plus Debian's Chromium and Japanese fonts (browser tests) and
+#                                        SpamAssassin (every kind of mail is scored by its rules)
 #
 # What is missing is installed with apt-get when this runs as root on a machine that has it (one
 # `apt-get update` first); anywhere else it stops and prints the exact command to run.
@@ -23,6 +24,8 @@ if [ "$purpose" = test ]; then
   fonts="$(dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null || true)"
   command -v fc-list >/dev/null 2>&1 && fonts="$fonts $(fc-list 2>/dev/null || true)"
   case "$fonts" in *"install ok installed"* | *"Noto Sans CJK"*) ;; *) missing+=(fonts-noto-cjk) ;; esac
+  # Its rules come in the package (no sa-update, which would need the network): tests/test_spam.py.
+  command -v spamassassin >/dev/null 2>&1 || missing+=(spamassassin)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

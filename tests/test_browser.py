@@ -190,9 +190,10 @@ def test_a_person_registers_sees_their_seat_and_gets_the_mail(chromium: Any, sit
     html = mail.get_by_role("link", name="HTML").get_attribute("href")
     shown = new_page(chromium, width=600)
     shown.goto(site.mail_url + html)
-    qr = shown.get_by_role("img", name=re.compile("受付用QRコード"))
+    expect(shown.get_by_text(re.compile(r"添付の画像（check-in-[0-9A-Z-]+\.png）のQRコード"))).to_be_visible()
+    qr = shown.get_by_role("img", name=re.compile(r"^check-in-[0-9A-Z-]+\.png$"))
     expect(qr).to_be_visible()
-    assert qr.evaluate("image => image.complete && image.naturalWidth") > 0  # the inline image really loads
+    assert qr.evaluate("image => image.complete && image.naturalWidth") > 0  # the attached image really loads
     shown.screenshot(path=str(SCREENSHOTS / "confirmation-mail.png"), full_page=True)
 
 

@@ -14,8 +14,9 @@ from chalicelib.config.settings import SettingsError
 from chalicelib.domain.attendee import Attendee
 from chalicelib.domain.clock import iso
 from chalicelib.domain.event import Event
+from chalicelib.domain.registration import display_number
 from chalicelib.mail.postman import LEASE
-from chalicelib.mail.render import Links, build_mime, render_confirmation
+from chalicelib.mail.render import Earlier, Links, build_mime, render_change_notice, render_confirmation
 from chalicelib.mail.ses import PermanentSendError, SesMailer, TransientSendError
 from chalicelib.store import schema
 from chalicelib.usecases.outbox import MailStatus
@@ -107,9 +108,11 @@ def test_registration_mail_arrives_once_with_text_html_and_ics(world: World, pub
     assert message["To"] == "taro@example.jp"
     assert "自治体CDO勉強会" in message["Subject"]
     assert "受付番号" in text_of(message, "plain") and "&lt;b&gt;Q&lt;/b&gt;" in text_of(message, "html")
-    [attachment] = list(message.iter_attachments())
-    assert attachment.get_content_type() == "text/calendar" and attachment.get_filename() == "event.ics"
-    assert Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    attached = {part.get_filename(): part.get_content_type() for part in message.iter_attachments()}
+    number = display_number(registration_id_of("SUB0000001"))
+    assert attached == {"event.ics": "text/calendar", f"check-in-{number}.png": "image/png"}
+    [calendar] = [part for part in message.iter_attachments() if part.get_filename() == "event.ics"]
+    assert Calendar.from_ical(calendar.get_content()).walk("VEVENT")
 
 
 def replay_stream_record(world: World) -> list[dict[str, Any]]:
@@ -390,3 +393,20 @@ def test_a_sender_the_account_may_not_use_holds_its_mail_tells_the_organizer_onc
     assert postman.redrive_stalled(world.clock.now(), stalled_after=timedelta(0)) == 3
     assert sorted(m["To"] for m in mailbox()[1:]) == ["p1@example.jp", "p2@example.jp", "p3@example.jp"]
     assert DynamoOutbox(world.table).release_held(world.clock.now()) == 0
+
+
+def test_the_door_qr_code_is_named_in_the_mails_that_attach_it_and_only_those(sample_event: Event) -> None:
+    """Seat mails attach the code and say its file's name; a change notice (its calendar entry only) does neither."""
+    links = Links("https://x.example/e", check_in_url="https://x.example/check-in/7K3M9QXD2A?sig=abc")
+    seat = render_confirmation(sample_event, registration(), links, sample_event.starts_at)
+    [image] = [a for a in seat.attachments if a.content_type == "image/png"]
+    assert image.filename == "check-in-7K3M9-QXD2A.png"
+    for body in (seat.text, seat.html):
+        assert "添付の画像（check-in-7K3M9-QXD2A.png）のQRコード" in body
+    assert "<img" not in seat.html  # an image beside a few lines of HTML text is what spam filters score
+    was = Earlier(sample_event.starts_at, sample_event.ends_at, "旧会場", "旧住所")
+    notice = render_change_notice(
+        sample_event, registration(), links, was, ("venue_name",), "", sample_event.starts_at, 1
+    )
+    assert [a.content_type for a in notice.attachments] == ["text/calendar"]
+    assert "QRコード" not in notice.text + notice.html

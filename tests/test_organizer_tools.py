@@ -17,6 +17,7 @@ from chalice.test import Client
 from chalicelib.domain import links
 from chalicelib.domain.event import Event
 from chalicelib.domain.links import LinkSigner, link_expiry
+from chalicelib.domain.registration import display_number
 from chalicelib.mail import qr
 from chalicelib.text import messages as msg
 from chalicelib.usecases import broadcast, checkin, exports, roster
@@ -210,13 +211,15 @@ def test_xlsx_keeps_the_text_exactly_and_as_text(world: World, desk: SignedIn, p
 
 
 def qr_link(message: EmailMessage) -> tuple[bytes, str]:
-    """The inline QR image of a seat mail and the check-in URL its HTML says it holds."""
+    """The attached QR image of a seat mail and its file name, which both parts of the mail name."""
+    [image] = [p for p in message.iter_attachments() if p.get_content_type() == "image/png"]
+    name = str(image.get_filename())
+    for subtype in ("plain", "html"):
+        body = message.get_body(preferencelist=(subtype,))
+        assert body is not None and f"添付の画像（{name}）のQRコード" in body.get_content()
     html = message.get_body(preferencelist=("html",))
-    assert html is not None
-    [image] = [p for p in message.walk() if p.get_content_type() == "image/png"]
-    cid = str(image["Content-ID"]).strip("<>")
-    assert f'src="cid:{cid}"' in html.get_content() and "受付用QRコード" in html.get_content()
-    return image.get_content(), cid
+    assert html is not None and "<img" not in html.get_content()  # attached, not shown by an image in the HTML
+    return image.get_content(), name
 
 
 def test_the_confirmation_carries_a_qr_code_of_the_signed_check_in_link(
@@ -224,7 +227,8 @@ def test_the_confirmation_carries_a_qr_code_of_the_signed_check_in_link(
 ) -> None:
     world.deliver_outbox()
     [message] = mails_to("taro@example.jp")
-    png, _ = qr_link(message)
+    png, name = qr_link(message)
+    assert name == qr.qr_filename(display_number(TARO))  # whose code it is, when saved from the mail
     signer = LinkSigner(LINK_KEY.encode())
     token = links.check_in_token(signer, "cdo-seminar", TARO, link_expiry(published.ends_at))
     expected = f"{BASE_URL}{links.check_in_path('cdo-seminar', TARO, token)}"

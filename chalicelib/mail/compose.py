@@ -293,7 +293,7 @@ class Composer:
             rendered = recipe.render(Facts(self.table, event, registration, item, links, now, revision))
             if item.get("blocked"):  # SES refused the event's own sender: the stage's, which the role may use
                 sender = self.default_sender
-            return rendered, Envelope(event.contact.organizer_email, sender, _sender_name(event))
+            return rendered, Envelope(event.contact.organizer_email, sender, sender_name(event))
         if registration is None:
             raise Undeliverable("a mail to a registrant names no registration")
         if recipe.to is Recipient.PREVIOUS_ADDRESS:
@@ -319,7 +319,7 @@ class Composer:
         with i18n.speaking(registration.lang):
             rendered = recipe.render(Facts(self.table, event, registration, item, links, now, revision))
         return rendered, Envelope(
-            registration.attendee.email, sender, _sender_name(event), event.contact.organizer_email
+            registration.attendee.email, sender, sender_name(event), event.contact.organizer_email
         )
 
     def _to_previous_address(
@@ -339,7 +339,7 @@ class Composer:
         event = event.in_language(registration.lang)
         with i18n.speaking(registration.lang):
             rendered = recipe.render(Facts(self.table, event, registration, item, links, now))
-        return rendered, Envelope(previous, sender, _sender_name(event), event.contact.organizer_email)
+        return rendered, Envelope(previous, sender, sender_name(event), event.contact.organizer_email)
 
     def _registration(self, slug: str, item: Item) -> Registration | None:
         """The registration the mail is about, if any; Undeliverable if it is gone or erased."""
@@ -370,6 +370,6 @@ class Composer:
         return rendered, Envelope(item["to"], self.default_sender, i18n.gettext(msg.SITE_NAME))
 
 
-def _sender_name(event: Event) -> str:
+def sender_name(event: Event) -> str:
     """The name the mail comes from: the organizer's choice, else the event's title."""
     return event.contact.sender_name or event.title

@@ -1,12 +1,14 @@
-"""The check-in QR code: PNG for mail (which shows no SVG), inline SVG for the registrant's own page.
+"""The check-in QR code: PNG attached to seat mails (mail shows no SVG), inline SVG for the registrant's own page.
 
 segno is imported inside each function: only seat mails and the registrant's own page draw one.
 """
 
 from __future__ import annotations
 
-# The HTML part of a seat mail shows the PNG attached under this Content-ID (cid:).
-QR_CONTENT_ID = "check-in-qr@uketsuke"
+
+def qr_filename(number: str) -> str:
+    """The attached QR code's file name: the registration number, so a saved image says whose it is."""
+    return f"check-in-{number}.png"
 
 
 def qr_png(url: str) -> bytes:
