@@ -445,14 +445,17 @@ def test_a_walk_in_is_registered_and_checked_in_with_the_keyboard_alone_on_a_pho
 
 
 def test_the_checker_itself_finds_what_it_should(chromium: Any) -> None:
-    # A page with an unlabelled field, pale text and sideways overflow: each check must see its fault.
+    # An unlabelled field, pale text, two buttons too small to hit apart (WCAG 2.2's 2.5.8) and sideways
+    # overflow: each check must see its fault.
     page = new_page(chromium, width=320)
+    tiny = '<button aria-label="{}" style="width:10px;height:10px;padding:0;margin:0;border:0"></button>'
     page.set_content(
         '<!doctype html><html lang="ja"><title>t</title><main><input>'
-        '<p style="color:#ccc;background:#fff">薄い文字</p><div style="width:600px">広い</div></main></html>'
+        '<p style="color:#ccc;background:#fff">薄い文字</p><div style="width:600px">広い</div>'
+        f"<p>{tiny.format('前へ')}{tiny.format('次へ')}</p></main></html>"
     )
     found = {v["id"] for v in violations(page)}
-    assert {"label", "color-contrast"} <= found
+    assert {"label", "color-contrast", "target-size"} <= found
     assert not no_sideways_scroll(page)
 
 
