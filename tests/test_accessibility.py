@@ -93,7 +93,8 @@ def test_nothing_moves_for_a_reader_who_asked_for_reduced_motion(chromium: Any, 
 def test_screen_readers_get_every_field_named_and_every_error_announced_and_explained(
     chromium: Any, site: Site
 ) -> None:
-    for form, button in (("/events/cdo-seminar", "申し込む"), ("/organizer/new-event?template=hybrid", "下書きとして保存する")):
+    forms = (("/events/cdo-seminar", "申し込む"), ("/organizer/new-event?template=hybrid", "下書きとして保存する"))
+    for form, button in forms:
         page = signed_in_page(chromium, site) if form.startswith("/organizer") else new_page(chromium)
         page.goto(site.url + form)
         assert checks.unnamed_controls(checks.accessibility_tree(page)) == [], form
