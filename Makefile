@@ -18,7 +18,7 @@ WORKERS ?= auto
 PYTEST_ARGS ?=
 N ?= 20
 
-.PHONY: run test test-fast test-repeat screenshots bench templates catalogs lint pytest deps system-run system-test load-events deploy destroy replay-mail replay-jobs package check-stage clean
+.PHONY: run test test-fast test-repeat screenshots bench templates accessibility-report catalogs lint pytest deps system-run system-test load-events deploy destroy replay-mail replay-jobs package check-stage clean
 
 run: deps ## Serve the app on http://localhost:8000 with a mail viewer on :8025 (Ctrl-C stops all)
 	$(PY) -m local.run $(RUN_ARGS)
@@ -42,13 +42,16 @@ screenshots: deps system-test ## Retake the documentation's screenshots (the bro
 test-fast: $(PIP_STAMP) ## While working: lint, types and the tests that need no engine or browser (under a minute)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q -m "not engines and not browser and not slow"
+	$(PY) -m pytest -q -m "not engines and not browser and not slow and not npm"
 
 bench: deps templates ## Measure cold start, cost per registration, flash crowd, reminder and reconfirmation fan-out, zip size
 	$(PY) -m bench.run
 
 templates: $(PIP_STAMP) ## Compile the Jinja templates ahead of packaging (saves ~70 ms of a cold start)
 	$(PY) -m chalicelib.templating
+
+accessibility-report: deps ## Write docs/accessibility.ja.md, the JIS X 8341-3 test report, from the checks the tests make
+	$(PY) -m tests.accessibility_report
 
 catalogs: $(PIP_STAMP) ## After changing any text: extract it, merge it into the English catalog, compile (then translate what is new)
 	mkdir -p build
