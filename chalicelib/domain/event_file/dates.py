@@ -91,6 +91,10 @@ def _attendance(
     return reconfirm, release
 
 
+# A reminder more than a year ahead is a typing slip (and far enough back runs off the calendar).
+MAX_REMINDER_DAYS = 366
+
+
 def reminders(data: Mapping[str, Any]) -> tuple[ReminderSpec, ...]:
     """[[reminders]]: days before at a time of day, or minutes before; the defaults if none are listed."""
     if "reminders" not in data:
@@ -99,14 +103,18 @@ def reminders(data: Mapping[str, Any]) -> tuple[ReminderSpec, ...]:
     for entry in list_of_tables(data, "reminders"):
         if "minutes_before" in entry:
             minutes = entry["minutes_before"]
-            if not isinstance(minutes, int) or minutes < 1:
-                raise EventFileError("reminders: minutes_before must be a whole number above 0")
+            if not isinstance(minutes, int) or not 1 <= minutes <= MAX_REMINDER_DAYS * 24 * 60:
+                raise EventFileError(
+                    f"reminders: minutes_before must be a whole number from 1 to {MAX_REMINDER_DAYS * 24 * 60}"
+                )
             specs.append(ReminderSpec(minutes_before=minutes))
             continue
         days = entry.get("days_before")
         at = entry.get("at")
         if not isinstance(days, int) or days < 0 or not isinstance(at, str) or not HHMM_PATTERN.match(at):
             raise EventFileError('reminders: each needs days_before = N and at = "HH:MM", or minutes_before = N')
+        if days > MAX_REMINDER_DAYS:
+            raise EventFileError(f"reminders: days_before must be at most {MAX_REMINDER_DAYS} (a year before)")
         specs.append(ReminderSpec(days_before=days, at=at))
     if len({s.key for s in specs}) != len(specs):
         raise EventFileError("reminders: the same reminder is listed twice")
