@@ -58,6 +58,7 @@ catalogs: $(PIP_STAMP) ## After changing any text: extract it, merge it into the
 	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k N_ --project=uketsuke --version=main --copyright-holder="uketsuke developers" -o build/messages.pot .
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -i build/messages.pot -d chalicelib/locale -l en
 	$(VENV)/bin/pybabel compile -d chalicelib/locale -l en
+	$(PY) -m local.site_readings build/messages.pot
 
 lint: $(PIP_STAMP)
 	$(VENV)/bin/ruff check .

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.domain import clock
 from chalicelib.domain.questions import answers_of
 from chalicelib.domain.site import SiteIdentity
-from chalicelib.text import display, i18n, messages
+from chalicelib.text import display, furigana, i18n, messages
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -95,6 +95,7 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
         messages=messages,
         moment=clock.parse_iso,
         lang=i18n.current,
+        ruby=i18n.ruby,
         N_=i18n.N_,
         # t() translates a value (a message constant, a notice) as plain text, which autoescape then escapes;
         # _() is for literals only, whose translations are trusted markup.
@@ -128,8 +129,17 @@ def environment() -> Environment:
 
 
 def render(template: str, **context: object) -> str:
-    """Render one template with the given context."""
-    return environment().get_template(template).render(**context)
+    """Render one template with the given context (an attendee page with ふりがな when the visitor asked)."""
+    rendered = environment().get_template(template).render(**context)
+    if i18n.ruby() and template.startswith(ATTENDEE_PAGES) and not template.startswith(ORGANIZER_PAGES):
+        event = context.get("event")
+        own = getattr(event, "readings", ())
+        return furigana.merged(furigana.site_readings(), own).page(rendered)
+    return rendered
+
+
+# The pages an attendee meets: the ones the ふりがな switch annotates.
+ATTENDEE_PAGES, ORGANIZER_PAGES = "pages/", "pages/organizer/"
 
 
 def compile_all(target: Path = COMPILED_DIR) -> int:

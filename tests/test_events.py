@@ -83,6 +83,11 @@ def test_default_reminders_are_the_day_before_at_10_and_the_morning_of() -> None
         ({"reminders": [{"days_before": 1}]}, 'at = "HH:MM"'),
         ({"reminders": [{"minutes_before": 0}]}, "minutes_before"),
         ({"reminders": [{"days_before": 0, "at": "16:00"}]}, "at or after the start"),
+        # Found by the builder's fuzzing: so far back the date ran off the calendar (OverflowError, a 500).
+        ({"reminders": [{"days_before": 740001, "at": "10:00"}]}, "days_before must be at most 366"),
+        ({"reminders": [{"minutes_before": 10**12}]}, "minutes_before must be a whole number from 1 to"),
+        ({"readings": {"磐梯町": "bandai"}}, "[readings] '磐梯町': a reading is the word"),
+        ({"readings": {"CDO": "しーでぃーおー"}}, "[readings] 'CDO'"),
     ],
 )
 def test_mistakes_in_an_event_file_are_named(change: dict[str, Any], message: str) -> None:

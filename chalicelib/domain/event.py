@@ -203,6 +203,7 @@ class Event:
     release_unconfirmed_at: datetime | None = None  # seats not reconfirmed by then go to the line (None: never)
     retention_days: int = DEFAULT_RETENTION_DAYS  # personal data is deleted this many days after the end
     translations: tuple[tuple[str, Translation], ...] = ()  # (language, the organizer's text in it)
+    readings: tuple[tuple[str, str], ...] = ()  # [readings]: ふりがな of the organizer's words (word, reading)
 
     def in_language(self, language: str) -> Event:
         """The event as a reader of `language` sees it: the organizer's translation where they wrote one."""
@@ -375,6 +376,7 @@ class Event:
             release_unconfirmed_at=_moment_or_none(data.get("release_unconfirmed_at")),
             retention_days=data.get("retention_days", DEFAULT_RETENTION_DAYS),
             translations=tuple((lang, Translation.from_dict(text)) for lang, text in data.get("translations", [])),
+            readings=tuple((word, reading) for word, reading in data.get("readings", [])),
         )
 
 

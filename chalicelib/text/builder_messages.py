@@ -71,3 +71,4 @@ STRANDED_MODE = N_(
     "先にその方々へ連絡し、参加方法を変えるか取り消してください（何も保存していません）"
 )
 STRANDED_MODE_CAPACITY = N_("参加確定の{count}名より少なくはできません")
+BUILDER_READING_KANA = N_("読み方は、ひらがなかカタカナだけで入れてください（例：ばんだいまち）")

@@ -21,11 +21,14 @@ LANGUAGES = ("ja", "en")
 # What the switch says, each in its own language (people look for their own language's name).
 NAMES = {"ja": "日本語", "en": "English"}
 COOKIE = "uketsuke_lang"
+RUBY_COOKIE = "uketsuke_furigana"  # "on": ふりがな over the kanji of attendee pages (text/furigana.py)
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT)
 # The page being shown, for the language switch to come back to.
 _here: ContextVar[str] = ContextVar("here", default="/")
+# Whether the visitor asked for ふりがな (pages only; a mail is never annotated).
+_ruby: ContextVar[bool] = ContextVar("ruby", default=False)
 
 
 def N_(message: str) -> str:
@@ -52,25 +55,33 @@ def supported(language: str | None) -> str | None:
     return code if code in LANGUAGES else None
 
 
+def ruby() -> bool:
+    """Whether the page being made carries ふりがな: asked for, and the page is in Japanese."""
+    return _ruby.get() and current() == DEFAULT
+
+
 def here() -> str:
     """The page being shown (its path and query): where the language switch comes back to."""
     return _here.get()
 
 
 @contextmanager
-def speaking(language: str | None, here: str = "/") -> Iterator[None]:
+def speaking(language: str | None, here: str = "/", ruby: bool = False) -> Iterator[None]:
     """Inside this block, pages and mails are in `language` (or Japanese); `here` is the page being shown.
+
+    `ruby`: the visitor asked for ふりがな on pages.
 
     Set per request by the app's middleware and per mail from the registrant's language; always reset
     afterwards, so nothing carries over to the next request a warm Lambda serves.
     """
     language_token = _current.set(supported(language) or DEFAULT)
-    here_token = _here.set(here)
+    here_token, ruby_token = _here.set(here), _ruby.set(ruby)
     try:
         yield
     finally:
         _current.reset(language_token)
         _here.reset(here_token)
+        _ruby.reset(ruby_token)
 
 
 def gettext(message: str) -> str:

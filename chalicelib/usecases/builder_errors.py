@@ -21,6 +21,7 @@ TWO_CHOICES = bmsg.BUILDER_TWO_CHOICES
 MOMENT_NEEDED = msg.EDITOR_MOMENT_NEEDED
 MOMENT_INVALID = msg.EDITOR_MOMENT_INVALID
 COUNT_NEEDED = msg.EDITOR_COUNT_NEEDED
+READING_KANA = bmsg.BUILDER_READING_KANA
 
 # (the file's complaint, the form field, what to say): the first that matches.
 _KNOWN: tuple[tuple[str, str, str], ...] = (

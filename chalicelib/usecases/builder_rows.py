@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.domain.event import DEFAULT_REMINDERS
 from chalicelib.domain.questions import MULTIPLE, SINGLE
+from chalicelib.text.furigana import valid
 from chalicelib.usecases import builder_errors
 
 ROWS: dict[str, tuple[str, ...]] = {
@@ -22,11 +23,12 @@ ROWS: dict[str, tuple[str, ...]] = {
     "reminder": ("days_before", "at", "minutes_before"),
     "question": ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "editable", "max_length"),
     "survey": ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "max_length"),  # アンケート
+    "reading": ("word", "reading"),  # ふりがな: computed when the event is saved, corrected here
 }
 QUESTION_GROUPS = ("question", "survey")  # the lists whose rows have choices
 CHOICE_FIELDS = ("key", "label", "label_en", "capacity")
 BLANK_ROWS = 1  # blank rows shown under each list (and under each question's choices: 2)
-_NAME = re.compile(r"^(category|talk|reminder|question|survey)-(\d{1,3})-(?:choice-(\d{1,3})-)?([a-z_]+)$")
+_NAME = re.compile(r"^(category|talk|reminder|question|survey|reading)-(\d{1,3})-(?:choice-(\d{1,3})-)?([a-z_]+)$")
 _MAX_ROWS = 200  # a list longer than this is not typed by hand
 
 
@@ -66,6 +68,8 @@ def rows_of(data: Mapping[str, Any]) -> dict[str, list[Row]]:
         rows["reminder"].append(
             Row({k: str(spec.get(k, "") if spec.get(k) is not None else "") for k in ROWS["reminder"]})
         )
+    for word, reading in (data.get("readings") or {}).items():
+        rows["reading"].append(Row({"word": word, "reading": str(reading)}))
     survey = data.get("survey", {})
     for group, q in [("question", q) for q in data.get("questions", [])] + [
         ("survey", q) for q in survey.get("questions", [])
@@ -175,9 +179,22 @@ def rows_to_data(rows: Mapping[str, list[Row]], errors: dict[str, str]) -> dict[
     surveyed = [_question(n, row, errors, asked, "survey") for n, row in kept["survey"]]
     if surveyed:
         data["survey"] = {"questions": surveyed}
+    readings = {row.get("word"): _reading(n, row, errors) for n, row in kept["reading"]}
+    if readings:
+        data["readings"] = readings
     if english:
         data["en"] = english
     return data
+
+
+def _reading(n: int, row: Row, errors: dict[str, str]) -> str:
+    """A reading as typed, or the mistake beside it: a word with kanji and its reading in kana only."""
+    word, reading = row.get("word"), row.get("reading").strip()
+    if not word:
+        errors[f"reading-{n}-word"] = builder_errors.REQUIRED
+    elif not valid(word, reading):
+        errors[f"reading-{n}-reading"] = builder_errors.READING_KANA
+    return reading
 
 
 def _ordered(group: str, listed: list[Row], errors: dict[str, str]) -> list[tuple[int, Row]]:

@@ -21,7 +21,7 @@ from chalicelib.store import schema
 from chalicelib.store.dynamo import ConditionFailed, Item, Table
 from chalicelib.store.retry import PATIENT, LostRace, RetryPolicy, transact_or_lose
 from chalicelib.text.display import format_datetime, format_span
-from chalicelib.usecases import announcements, choices
+from chalicelib.usecases import announcements, choices, readings
 from chalicelib.usecases.catalog import DRAFT, UNPUBLISHED, get_event, state_from_item
 from chalicelib.usecases.closing import reopen_if_room
 from chalicelib.usecases.reminders import REMINDER_PENDING
@@ -84,7 +84,9 @@ def load_event(table: Table, event: Event, now: datetime, draft: bool = False) -
     """Publish one event, then move the line up into any seat it frees (more seats, released reservations).
 
     `draft`: a new event saved as a draft stays hidden (organizers only) until it is published (lifecycle.py).
+    The event is saved with the ふりがな of its words (readings.py).
     """
+    event = readings.complete(event, readings.sudachi())
     state = publish_event(table, event, now, draft=draft)
     # More seats than before: the people waiting longest take them now, and are told by e-mail.
     moved_up = settle(table, event.slug, now)

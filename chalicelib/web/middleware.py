@@ -48,9 +48,13 @@ def security_headers(event: Any, get_response: Callable[[Any], Response]) -> Res
 
 
 def language(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    """Pages, mail and messages in the visitor's language: their choice (a cookie), else their browser's."""
+    """Pages, mail and messages in the visitor's language: their choice (a cookie), else their browser's.
+
+    ふりがな too, where the visitor turned them on (another cookie).
+    """
     chosen = i18n.choose(read_cookie(event, i18n.COOKIE), event.headers.get("accept-language"))
-    with i18n.speaking(chosen, here(event)):
+    ruby = read_cookie(event, i18n.RUBY_COOKIE) == "on"
+    with i18n.speaking(chosen, here(event), ruby):
         response = get_response(event)
     response.headers.setdefault("Content-Language", chosen)
     response.headers["Vary"] = "Accept-Language, Cookie"

@@ -370,6 +370,15 @@ def choose_language(code: str) -> Response:
     return http.see_other(_base() + back, {"Set-Cookie": cookie})
 
 
+@routes.route("/furigana/{choice}", methods=["GET"])
+def choose_furigana(choice: str) -> Response:
+    """The ふりがな switch: on or off, remembered for a year, back to the page it was pressed on."""
+    value = "on" if choice == "on" else "off"
+    back = local_path(http.query_params(routes.current_request).get("back", "/"))
+    cookie = f"{i18n.RUBY_COOKIE}={value}; Path=/; Max-Age=31536000; Secure; SameSite=Lax"
+    return http.see_other(_base() + back, {"Set-Cookie": cookie})
+
+
 @routes.route("/static/{name}", methods=["GET"])
 def static_file(name: str) -> Response:
     """The stylesheet, served by the app itself (no CDN)."""

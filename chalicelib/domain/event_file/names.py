@@ -52,6 +52,7 @@ TOP = (
     "reconfirm_at",
     "release_unconfirmed_at",
     "survey",
+    "readings",
     "venue",
     "contact",
     "organizers",

@@ -29,7 +29,7 @@ from chalicelib.domain.event_file import seats
 from chalicelib.domain.event_file.form import form_rules, own_questions
 from chalicelib.domain.event_file.names import check_names
 from chalicelib.domain.event_file.online import online_section, with_attendance
-from chalicelib.domain.event_file.survey import survey_section
+from chalicelib.domain.event_file.survey import readings_section, survey_section
 from chalicelib.domain.event_file.translations import translations
 from chalicelib.domain.event_file.values import (
     address,
@@ -112,6 +112,7 @@ def parse_event(data: Mapping[str, Any], default_slug: str = "") -> Event:
         release_unconfirmed_at=when.release_unconfirmed_at,
         retention_days=retention,
         survey=survey_section(data, ZoneInfo(when.timezone), when.starts_at, when.ends_at),
+        readings=readings_section(data),
     )
     event = with_attendance(replace(event, translations=translations(data, event)))
     dates_of.check_reminders(event)

@@ -1,4 +1,4 @@
-"""[survey]: the アンケート after the event, its closing time, anonymity, and [[survey.questions]]."""
+"""[survey]: the アンケート after the event, its closing time, anonymity, and [[survey.questions]]; [readings]."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from chalicelib.domain.event import EventFileError
 from chalicelib.domain.event_file.form import own_questions
 from chalicelib.domain.event_file.values import flag, moment, table
 from chalicelib.domain.survey import Survey
+from chalicelib.text.furigana import MAX_WORD, valid
 
 # Without a closing time, answers are taken for two weeks after the event.
 OPEN_AFTER_END = timedelta(days=14)
@@ -30,3 +31,15 @@ def survey_section(data: Mapping[str, Any], tz: ZoneInfo, starts_at: datetime, e
     if closes_at <= starts_at:
         raise EventFileError("survey.closes_at must be after starts_at (answers are taken from the start)")
     return Survey(questions=asked, closes_at=closes_at, anonymous=flag(section, "anonymous", True))
+
+
+def readings_section(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """[readings]: word = "reading in kana", the ふりがな shown over the organizer's words (computed when saved)."""
+    pairs = table(data, "readings") if "readings" in data else {}
+    for word, reading in pairs.items():
+        if not isinstance(reading, str) or not valid(word, reading):
+            raise EventFileError(
+                f"[readings] {word!r}: a reading is the word (with kanji, up to {MAX_WORD} characters)"
+                f' and its reading in hiragana or katakana only, e.g. 磐梯町 = "ばんだいまち"'
+            )
+    return tuple(sorted(pairs.items()))

@@ -85,6 +85,8 @@ def to_toml(event: Event) -> str:
         lines += _questions("survey.questions", list(event.survey.questions))
     for language, text in event.translations:
         lines += _translation(language, text)
+    if event.readings:
+        lines += ["", "[readings]", *_pairs(*event.readings)]
     return "\n".join(lines) + "\n"
 
 

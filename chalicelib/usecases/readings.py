@@ -1,0 +1,84 @@
+"""ふりがな for an organizer's words: computed when the event is saved, kept with it, corrected by its organizer.
+
+The readings come from SudachiPy with its core dictionary (chosen for being right most often on the
+sample event: docs/event-file.md says how the analysers compared). It is loaded only here, when an event
+is saved, never by a page: pages read the table stored with the event (text/furigana.py). Where SudachiPy
+is not installed, saving keeps the readings the event already has and the organizer's own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+
+from chalicelib.domain.event import Event
+from chalicelib.text.furigana import KANJI, hiragana, valid
+
+# Texts in, the reading of each word with kanji out (word → hiragana).
+Analyzer = Callable[[Sequence[str]], dict[str, str]]
+# Where the dictionary's first reading is not the one public bodies write (checked on the sample event).
+CORRECTIONS = {"日本": "にほん"}
+
+
+def japanese_texts(event: Event) -> list[str]:
+    """The organizer's own Japanese words that attendee pages show (the file's text, not its translations)."""
+    texts = [event.title, event.summary, event.fee, event.venue.name, event.venue.address]
+    texts += [event.contact.organizer_name, *event.organizers, *event.cooperators]
+    texts += [c.label for c in event.categories]
+    texts += [t for talk in event.programme for t in (talk.title, talk.speaker, talk.affiliation)]
+    texts += [t for rule in event.form for t in (rule.label, rule.hint)]
+    asked = [*event.questions, *(event.survey.questions if event.survey else ())]
+    texts += [t for q in asked for t in (q.label, q.hint, *(c.label for c in q.choices))]
+    texts += [event.online.instructions] if event.online else []
+    return [text for text in texts if text and KANJI.search(text)]
+
+
+def complete(event: Event, analyze: Analyzer | None) -> Event:
+    """The event with a reading for every word with kanji in its texts: its own readings kept, new words analysed.
+
+    Readings of words no longer in any text are dropped, so the table stays the event's.
+    """
+    texts = japanese_texts(event)
+    kept = {word: reading for word, reading in event.readings if any(word in text for text in texts)}
+    found = analyze(texts) if analyze is not None and texts else {}
+    readings = {**found, **kept}  # the organizer's correction (or an earlier save's reading) wins
+    return dataclasses.replace(event, readings=tuple(sorted(readings.items())))
+
+
+def most_common(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Each word's reading as the analyser gave it most often (a word may read two ways in two places).
+
+    A word of one character is left out: 人 is ひと in one sentence and にん after a number, 水 is みず alone
+    and すい in a date, and a page shows one reading wherever the word stands, so none is better than a
+    wrong one (an organizer may still give one in [readings]).
+    """
+    counts = Counter(pair for pair in pairs if len(pair[0]) > 1)
+    best: dict[str, tuple[int, str]] = {}
+    for (word, reading), n in counts.items():
+        if word not in best or (n, reading) > best[word]:
+            best[word] = (n, reading)
+    return {word: reading for word, (_, reading) in best.items()}
+
+
+@lru_cache(maxsize=1)
+def sudachi() -> Analyzer | None:
+    """SudachiPy's analyser (words as long as its dictionary knows them), or None where it is not installed."""
+    try:
+        from sudachipy import dictionary, tokenizer
+    except ImportError:
+        return None
+    analyser = dictionary.Dictionary(dict="core").tokenizer(mode=tokenizer.Tokenizer.SplitMode.C)
+
+    def analyze(texts: Sequence[str]) -> dict[str, str]:
+        pairs = (
+            (m.surface(), hiragana(m.reading_form()))
+            for text in texts
+            for m in analyser.tokenize(text)
+            if KANJI.search(m.surface())
+        )
+        found = most_common((word, reading) for word, reading in pairs if valid(word, reading))
+        return {word: CORRECTIONS.get(word, reading) for word, reading in found.items()}
+
+    return analyze
