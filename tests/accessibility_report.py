@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.test_browser import AXE_RULES
+from tests.browser import AXE_RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "accessibility.ja.md"

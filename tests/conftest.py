@@ -36,6 +36,9 @@ from deploy.package import Artifact, build
 from deploy.stage import Stage, read_stage
 from local import engines
 
+# The browser suite's Chromium and servers, shared by every browser test module (one Chromium per worker).
+pytest_plugins = ("tests.browser",)
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_EVENT = ROOT / "events" / "cdo-seminar.toml"
 SENDER = "noreply@uketsuke.test"

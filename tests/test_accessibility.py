@@ -7,10 +7,6 @@ run with the rest of WCAG 2.2 AA on every page in tests/test_browser.py. The las
 fail on a page built to fail it, so a check that can no longer see its fault is caught.
 """
 
-# The browser suite's fixtures (chromium, servers, site) are imported by name: pyflakes reads each test's
-# parameter of that name as redefining the import.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import itertools
@@ -19,19 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tests import a11y_checks as checks
-from tests.test_browser import (  # noqa: F401
-    ERRORS,
-    Site,
-    chromium,
-    fill_form,
-    follow,
-    new_page,
-    organizer_paths,
-    servers,
-    signed_in_page,
-    site,
-    submit,
-)
+from tests.browser import Site
+from tests.test_browser import ERRORS, fill_form, new_page, organizer_paths, signed_in_page, submit
 
 _people = itertools.count(1)
 # Every kind of page a visitor meets, beside the organizer's (test_browser.organizer_paths).
