@@ -10,6 +10,7 @@ PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
 STAGE ?=
+EASY_PO := chalicelib/locale/easy/LC_MESSAGES/messages.po
 
 # Tests run side by side on every core (pytest-xdist); the browser, timing and package suites each keep to
 # one worker of their own (their xdist_group), so they never compete with themselves. In a random order
@@ -58,7 +59,12 @@ catalogs: $(PIP_STAMP) ## After changing any text: extract it, merge it into the
 	$(VENV)/bin/pybabel extract --no-location --sort-output -F babel.cfg -k N_ --project=uketsuke --version=main --copyright-holder="uketsuke developers" -o build/messages.pot .
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -i build/messages.pot -d chalicelib/locale -l en
 	$(VENV)/bin/pybabel compile -d chalicelib/locale -l en
-	$(PY) -m local.site_readings build/messages.pot
+	@# やさしい日本語 has no locale of its own: Japanese rules (one plural form), in its own folder.
+	mkdir -p chalicelib/locale/easy/LC_MESSAGES
+	test -f $(EASY_PO) || $(VENV)/bin/pybabel init -i build/messages.pot -l ja -o $(EASY_PO)
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i build/messages.pot -l ja -o $(EASY_PO)
+	$(VENV)/bin/pybabel compile -i $(EASY_PO) -o chalicelib/locale/easy/LC_MESSAGES/messages.mo -l ja
+	$(PY) -m local.ruby_catalogs build/messages.pot
 
 lint: $(PIP_STAMP)
 	$(VENV)/bin/ruff check .

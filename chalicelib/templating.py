@@ -95,6 +95,7 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
         messages=messages,
         moment=clock.parse_iso,
         lang=i18n.current,
+        lang_tag=i18n.tag,
         ruby=i18n.ruby,
         N_=i18n.N_,
         # t() translates a value (a message constant, a notice) as plain text, which autoescape then escapes;
@@ -131,11 +132,12 @@ def environment() -> Environment:
 def render(template: str, **context: object) -> str:
     """Render one template with the given context (an attendee page with ふりがな when the visitor asked)."""
     rendered = environment().get_template(template).render(**context)
-    if i18n.ruby() and template.startswith(ATTENDEE_PAGES) and not template.startswith(ORGANIZER_PAGES):
+    if not i18n.ruby():
+        return rendered
+    if template.startswith(ATTENDEE_PAGES) and not template.startswith(ORGANIZER_PAGES):
         event = context.get("event")
-        own = getattr(event, "readings", ())
-        return furigana.merged(furigana.site_readings(), own).page(rendered)
-    return rendered
+        return furigana.Readings(dict(getattr(event, "readings", ()))).page(rendered)
+    return furigana.unmarked(rendered)
 
 
 # The pages an attendee meets: the ones the ふりがな switch annotates.

@@ -7,15 +7,16 @@ import re
 from typing import Any
 
 import pytest
+from babel.messages.mofile import read_mo
 from chalice.test import Client
 
 from chalicelib.domain.event import Event
 from chalicelib.domain.event_file import parse_event_text, to_toml
-from chalicelib.text import furigana
+from chalicelib.text import furigana, i18n
 from chalicelib.text.furigana import Readings, segments
 from chalicelib.usecases import readings
 from chalicelib.usecases.publishing import load_event
-from tests.conftest import World, page
+from tests.conftest import ROOT, World, page
 from tests.test_builder import sent_by
 from tests.test_organizer import ORGANIZER, sign_in
 
@@ -154,7 +155,7 @@ def test_the_sample_event_reads_as_a_person_reads_it() -> None:
         assert len(table.kana(text)) <= len(by_hand)
 
 
-SAMPLE = (furigana.SITE_READINGS.parents[3] / "events" / "cdo-seminar.toml").read_text(encoding="utf-8")
+SAMPLE = (ROOT / "events" / "cdo-seminar.toml").read_text(encoding="utf-8")
 
 
 def test_saving_keeps_the_organizers_corrections_and_forgets_words_that_went() -> None:
@@ -165,6 +166,9 @@ def test_saving_keeps_the_organizers_corrections_and_forgets_words_that_went() -
     assert "昔の言葉" not in saved  # in no text any more
     assert saved["磐梯町"] == "ばんだいまち" and saved["勉強会"] == "べんきょうかい"
     assert dict(readings.complete(corrected, None).readings) == {"日本": "にっぽん"}  # no analyser: kept as is
+    # The file loaded again without [readings]: the corrections saved before stay.
+    again = readings.complete(event, readings.sudachi(), earlier=tuple(saved.items()))
+    assert dict(again.readings)["日本"] == "にっぽん"
 
 
 def test_the_readings_travel_with_the_event_file() -> None:
@@ -173,10 +177,25 @@ def test_the_readings_travel_with_the_event_file() -> None:
     assert "[readings]" in to_toml(event) and '"磐梯町" = "ばんだいまち"' in to_toml(event)
 
 
-def test_the_site_words_have_their_readings_from_the_catalog() -> None:
-    site = dict(furigana.site_readings())
-    assert site["申し込み"] == "もうしこみ" and site["会場"] == "かいじょう" and site["受付"] == "うけつけ"
-    assert all(furigana.valid(word, reading) for word, reading in site.items())
+@pytest.mark.parametrize("language", [i18n.DEFAULT, i18n.EASY])
+def test_every_site_sentence_has_a_ruby_twin_that_reads_as_written(language: str) -> None:
+    """The twin is its sentence, word for word, with readings: taking the marks out gives the sentence back."""
+    folder = ROOT / "chalicelib" / "locale" / language / "LC_MESSAGES"
+    with (folder / "ruby.mo").open("rb") as handle:
+        twins = {m.id: m.string for m in read_mo(handle) if m.id}
+    if language == i18n.EASY:
+        with (folder / "messages.mo").open("rb") as handle:
+            sources = {m.id: m.string for m in read_mo(handle) if m.id}
+    else:
+        sources = {msgid: msgid for msgid in twins}
+    assert len(twins) > 200 and all(furigana.unmarked(twins[m]) == sources[m] for m in twins)
+    read = " ".join(furigana.MARKED.sub(r"\1[\2]", twin) for twin in twins.values())
+    # Each word as its sentence reads it: 来 is き in 来ますか and く in 来るのを; 日 after a date is にち.
+    expected = {
+        i18n.DEFAULT: ("申[もう]し込[こ]む", "会場[かいじょう]", "{day}日[にち]", "受付[うけつけ]"),
+        i18n.EASY: ("席[せき]", "来[き]ますか", "来[く]るのを", "{day}日[にち]", "空[あ]くのを"),
+    }
+    assert [word for word in expected[language] if word not in read] == []
 
 
 @pytest.fixture
@@ -233,3 +252,24 @@ def test_the_organizer_sees_each_reading_in_the_builder_and_corrects_one(
     assert saved.status_code == 303
     shown = page(client.http.get("/events/cdo-seminar", headers=furigana_on(client)))
     assert "<ruby>日本<rp>(</rp><rt>にっぽん</rt>" in shown  # the organizer's reading, kept by later saves too
+
+
+def test_no_reading_mark_leaves_the_text_of_a_page(client: Client, with_readings: Event) -> None:
+    """Marks become <ruby> in a page's text; in attributes, the title, an API answer, they are taken out."""
+    headers = {**furigana_on(client), "Cookie": "uketsuke_furigana=on; uketsuke_lang=easy"}
+    for path in ("/", "/events/cdo-seminar", "/events/cdo-seminar/my-link", "/events/none"):
+        body = page(client.http.get(path, headers=headers))
+        assert "<ruby>" in body, path
+        assert not re.search(f"[{furigana.OPEN}{furigana.SEP}{furigana.CLOSE}]", body), path
+        assert not re.search(r'="[^"]*<ruby', body) and not re.search(r"<title>[^<]*<ruby", body), path
+    key = client.world.api_headers()  # type: ignore[attr-defined]
+    errors = client.http.post("/api/events/cdo-seminar/registrations", headers={**key, **headers}, body='{"name": ""}')
+    assert "<ruby" not in errors.body.decode() and furigana.OPEN not in errors.body.decode()
+    assert errors.json_body["errors"]["name"]  # in words, unmarked
+
+
+def test_easy_japanese_pages_carry_readings_unless_turned_off(client: Client, with_readings: Event) -> None:
+    easy = page(client.http.get("/events/cdo-seminar", headers={"Cookie": "uketsuke_lang=easy"}))
+    assert "<ruby>申<rp>(</rp><rt>もう</rt>" in easy and '<html lang="ja">' in easy
+    off = page(client.http.get("/events/cdo-seminar", headers={"Cookie": "uketsuke_lang=easy; uketsuke_furigana=off"}))
+    assert "<ruby>" not in off and "申し込む" in off

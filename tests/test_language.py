@@ -51,7 +51,8 @@ def untranslated(html: str, event: Event) -> list[str]:
 
     The sample event has the organizer's English for all of its text, so none of its Japanese may show."""
     text = visible_text(html)
-    for own in [*event_texts(event.in_language("en")), "日本語", "バンダイ タロウ", "磐梯 太郎", "磐梯町役場"]:
+    endonyms = ["やさしい日本語", "日本語"]  # the language switch names each language in itself
+    for own in [*event_texts(event.in_language("en")), *endonyms, "バンダイ タロウ", "磐梯 太郎", "磐梯町役場"]:
         text = text.replace(own, "")
     return re.findall(r"\S*[\u3040-\u30ff]\S*", text)
 

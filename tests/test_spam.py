@@ -17,7 +17,7 @@ from chalicelib.domain.event import ONLINE, Event, Online
 from chalicelib.domain.registration import Registration
 from chalicelib.mail import render as r
 from chalicelib.mail.attendance import render_reconfirm, render_released
-from chalicelib.mail.compose import sender_name
+from chalicelib.mail.compose import RECIPES, Recipient, sender_name
 from chalicelib.text.i18n import LANGUAGES, speaking
 from chalicelib.usecases.outbox import MailKind
 from tests import spam
@@ -58,8 +58,11 @@ def person(status: str, lang: str, **details: str) -> Registration:
     return dataclasses.replace(registration(**details), status=status, lang=lang, wait_sk="")
 
 
-def every_mail(event: Event, lang: str) -> dict[str, r.RenderedMail]:
-    """One of each kind of mail uketsuke sends (and each variant that changes its text), rendered in `lang`."""
+def every_mail(event: Event, lang: str, registrants_only: bool = False) -> dict[str, r.RenderedMail]:
+    """One of each kind of mail uketsuke sends (and each variant that changes its text), rendered in `lang`.
+
+    `registrants_only`: leave out the organizer's mails (notices and the sign-in link), which are in their language.
+    """
     now = event.starts_at - timedelta(days=10)
     lottery = dataclasses.replace(event, draw_at=event.starts_at - timedelta(days=14))
     asking = dataclasses.replace(
@@ -121,6 +124,9 @@ def every_mail(event: Event, lang: str) -> dict[str, r.RenderedMail]:
         ),
         MailKind.SIGN_IN: lambda: r.render_sign_in("https://events.example.jp/organizer/sign-in?token=Zm9vYmFy", 15),
     }
+    organizers = {MailKind.SIGN_IN, *(kind for kind, recipe in RECIPES.items() if recipe.to == Recipient.ORGANIZER)}
+    if registrants_only:
+        mails = {name: make for name, make in mails.items() if name.partition("/")[0] not in organizers}
     with speaking(lang):
         return {name: make() for name, make in mails.items()}
 

@@ -1,22 +1,25 @@
 """ふりがな: readings over the kanji of a page's text, as <ruby>, drawn by the server (no script).
 
-Readings are a plain table, word → reading in hiragana: the site's own words (`locale/ja/readings.txt`,
-made from the catalog by `make catalogs`) and each event's (computed when it is saved, corrected by its
-organizer: usecases/readings.py). A page is annotated after it is rendered, in its text only: never
-inside a tag's attributes, a title, a text area, an option or another ruby, where markup cannot go.
-Longer words win over shorter ones, so 磐梯町 reads as one word before 町 alone could.
+Two sources. The site's own sentences are read in context when the catalog is made (`make catalogs`:
+local/ruby_catalogs.py): each message has a `ruby` twin in which every kanji run carries its reading
+between private-use marks (U+E000 base U+E001 reading U+E002), which gettext hands out while ふりがな are
+on. An event's own words are a table, word → reading, computed when the event is saved and corrected
+by its organizer (usecases/readings.py); longer words win, so 磐梯町 reads as one word.
+
+A page is annotated after it is rendered, in its text only: the marks become <ruby> there, and are taken
+out (leaving the word) in a tag's attributes, a title, a text area or an option, where markup cannot go.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from functools import lru_cache
-from pathlib import Path
+from collections.abc import Mapping
 
 from markupsafe import escape
 
-SITE_READINGS = Path(__file__).resolve().parent.parent / "locale" / "ja" / "readings.txt"
+# Marks around a word read in context (the site's own sentences): base, reading, end.
+OPEN, SEP, CLOSE = "\ue000", "\ue001", "\ue002"
+MARKED = re.compile(f"{OPEN}([^{SEP}{CLOSE}]*){SEP}([^{CLOSE}]*){CLOSE}")
 KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ]")
 KANA_ONLY = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]+")
 # A word is kanji and kana only: digits, Latin letters and punctuation are read as they are written.
@@ -50,10 +53,21 @@ def segments(word: str, reading: str) -> list[tuple[str, str]]:
 
 def ruby(word: str, reading: str) -> str:
     """The word as HTML, each kanji run in <ruby> with its reading (and parentheses for readers without ruby)."""
-    return "".join(
-        f"<ruby>{escape(base)}<rp>(</rp><rt>{escape(over)}</rt><rp>)</rp></ruby>" if over else str(escape(base))
-        for base, over in segments(word, reading)
-    )
+    return "".join(_ruby_html(str(escape(base)), str(escape(over))) for base, over in segments(word, reading))
+
+
+def _ruby_html(base: str, over: str) -> str:
+    return f"<ruby>{base}<rp>(</rp><rt>{over}</rt><rp>)</rp></ruby>" if over else base
+
+
+def marked(word: str, reading: str) -> str:
+    """The word with each kanji run marked with its reading (for a catalog's ruby twin)."""
+    return "".join(f"{OPEN}{base}{SEP}{over}{CLOSE}" if over else base for base, over in segments(word, reading))
+
+
+def unmarked(text: str) -> str:
+    """The text without its reading marks: the words as written."""
+    return MARKED.sub(r"\1", text) if OPEN in text else text
 
 
 def valid(word: str, reading: str) -> bool:
@@ -76,7 +90,16 @@ class Readings:
         self._pattern = re.compile("|".join(map(re.escape, words))) if words else None
 
     def text(self, text: str) -> str:
-        """HTML text (already escaped, no tags) with every known word in <ruby>."""
+        """HTML text (already escaped, no tags) in <ruby>: its marked words, then the table's words between them."""
+        pieces = re.split(f"({OPEN}[^{CLOSE}]*{CLOSE})", text)
+        return "".join(
+            MARKED.sub(lambda m: _ruby_html(m.group(1), m.group(2)), piece)
+            if piece.startswith(OPEN)
+            else self._words(piece)
+            for piece in pieces
+        )
+
+    def _words(self, text: str) -> str:
         if self._pattern is None or not KANJI.search(text):
             return text
         return self._pattern.sub(lambda m: ruby(m.group(0), self.table[m.group(0)]), text)
@@ -92,28 +115,12 @@ class Readings:
         parts = _TAG.split(html)
         raw_depth = 0
         for index, part in enumerate(parts):
-            if index % 2:  # a tag
+            if index % 2:  # a tag: its attributes keep the words, unmarked
+                parts[index] = unmarked(part)
                 opened = _TAG_NAME.match(part)
                 if opened and opened.group(2).lower() in _RAW and not part.endswith("/>"):
                     raw_depth += -1 if opened.group(1) else 1
                     raw_depth = max(raw_depth, 0)
-            elif raw_depth == 0 and part:
-                parts[index] = self.text(part)
+            elif part:
+                parts[index] = self.text(part) if raw_depth == 0 else unmarked(part)
         return "".join(parts)
-
-
-def merged(*tables: Iterable[tuple[str, str]]) -> Readings:
-    """Readings from several tables; a later table's reading of a word wins (the event's over the site's)."""
-    combined: dict[str, str] = {}
-    for table in tables:
-        combined.update(table)
-    return Readings(combined)
-
-
-@lru_cache(maxsize=1)
-def site_readings() -> tuple[tuple[str, str], ...]:
-    """The readings of the site's own words (made from the catalog by `make catalogs`; read once per container)."""
-    if not SITE_READINGS.exists():
-        return ()
-    pairs = (line.split("\t") for line in SITE_READINGS.read_text(encoding="utf-8").splitlines() if "\t" in line)
-    return tuple((word, reading) for word, reading in pairs)

@@ -86,7 +86,8 @@ def load_event(table: Table, event: Event, now: datetime, draft: bool = False) -
     `draft`: a new event saved as a draft stays hidden (organizers only) until it is published (lifecycle.py).
     The event is saved with the ふりがな of its words (readings.py).
     """
-    event = readings.complete(event, readings.sudachi())
+    earlier = get_event(table, event.slug)
+    event = readings.complete(event, readings.sudachi(), earlier.event.readings if earlier else ())
     state = publish_event(table, event, now, draft=draft)
     # More seats than before: the people waiting longest take them now, and are told by e-mail.
     moved_up = settle(table, event.slug, now)

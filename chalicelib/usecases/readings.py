@@ -35,15 +35,17 @@ def japanese_texts(event: Event) -> list[str]:
     return [text for text in texts if text and KANJI.search(text)]
 
 
-def complete(event: Event, analyze: Analyzer | None) -> Event:
+def complete(event: Event, analyze: Analyzer | None, earlier: Iterable[tuple[str, str]] = ()) -> Event:
     """The event with a reading for every word with kanji in its texts: its own readings kept, new words analysed.
 
-    Readings of words no longer in any text are dropped, so the table stays the event's.
+    `earlier`: the readings the event had when last saved, kept too (a file loaded again without its
+    [readings] keeps the organizer's corrections); the event's own win over them. Readings of words no
+    longer in any text are dropped, so the table stays the event's.
     """
     texts = japanese_texts(event)
-    kept = {word: reading for word, reading in event.readings if any(word in text for text in texts)}
     found = analyze(texts) if analyze is not None and texts else {}
-    readings = {**found, **kept}  # the organizer's correction (or an earlier save's reading) wins
+    readings = {**found, **dict(earlier), **dict(event.readings)}  # the organizer's correction wins
+    readings = {word: reading for word, reading in readings.items() if any(word in text for text in texts)}
     return dataclasses.replace(event, readings=tuple(sorted(readings.items())))
 
 

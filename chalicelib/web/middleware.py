@@ -9,7 +9,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib import telemetry
-from chalicelib.text import i18n
+from chalicelib.text import furigana, i18n
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
 from chalicelib.text.scalars import is_text
@@ -50,15 +50,23 @@ def security_headers(event: Any, get_response: Callable[[Any], Response]) -> Res
 def language(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """Pages, mail and messages in the visitor's language: their choice (a cookie), else their browser's.
 
-    ふりがな too, where the visitor turned them on (another cookie).
+    ふりがな too on an attendee's page, as the visitor chose (another cookie); never in an organizer's page or
+    an API answer, and no reading mark ever leaves in anything but a page's text.
     """
     chosen = i18n.choose(read_cookie(event, i18n.COOKIE), event.headers.get("accept-language"))
-    ruby = read_cookie(event, i18n.RUBY_COOKIE) == "on"
+    attendee = not routed_path(event).startswith(_WITHOUT_RUBY)
+    ruby = attendee and i18n.wants_ruby(chosen, read_cookie(event, i18n.RUBY_COOKIE))
     with i18n.speaking(chosen, here(event), ruby):
         response = get_response(event)
-    response.headers.setdefault("Content-Language", chosen)
+    if ruby and isinstance(response.body, str) and furigana.OPEN in response.body:
+        response.body = furigana.unmarked(response.body)  # anything that did not pass through a page's rendering
+    response.headers.setdefault("Content-Language", i18n.tag(chosen))
     response.headers["Vary"] = "Accept-Language, Cookie"
     return response
+
+
+# Where ふりがな never go: organizers' pages and the JSON API.
+_WITHOUT_RUBY = ("/organizer", "/api/")
 
 
 def refuse_what_is_not_text(event: Any, get_response: Callable[[Any], Response]) -> Response:
