@@ -79,7 +79,7 @@ def test_reminder_carries_details_and_calendar(world: World, published: Event) -
     reminder = next(m for m in mailbox() if "明日開催" in str(m["Subject"]))
     text = str(reminder.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
     assert "小川ビル4階" in text and "受付番号" in text
-    assert [a.get_filename()[:9] for a in reminder.iter_attachments()] == ["event.ics", "check-in-"]  # calendar, door QR
+    assert [a.get_filename()[:9] for a in reminder.iter_attachments()] == ["event.ics", "check-in-"]
 
 
 def test_concurrent_reminder_runs_create_each_reminder_once(world: World, published: Event) -> None:

@@ -93,7 +93,7 @@ def test_a_cancelled_seat_goes_to_the_first_in_line_at_once(world: World, full: 
     by_subject = {m["Subject"]: m for m in mailbox()}
     promoted = next(m for s, m in by_subject.items() if s.startswith("【参加確定】"))
     assert promoted["To"] == "person3@example.jp"
-    assert [a.get_filename()[:9] for a in promoted.iter_attachments()] == ["event.ics", "check-in-"]  # calendar, door QR
+    assert [a.get_filename()[:9] for a in promoted.iter_attachments()] == ["event.ics", "check-in-"]
     assert any(s.startswith("【お申し込み取り消し】") for s in by_subject)
 
 
