@@ -43,8 +43,8 @@ _ZipEntry = tuple[zipfile.ZipInfo, bytes]
 
 
 def finish(zip_path: Path) -> int:
-    """Rewrite the zip without libraries' test suites and with a compiled `__pycache__/*.pyc` beside each
-    module; returns how many modules it compiled."""
+    """Rewrite the zip without libraries' test suites and catalog sources, with a compiled `__pycache__/*.pyc`
+    beside each module; returns how many modules it compiled."""
     with zipfile.ZipFile(zip_path) as archive:
         kept = [(info, archive.read(info)) for info in archive.infolist() if _runs_in_lambda(info.filename)]
     with tempfile.TemporaryDirectory() as scratch:
@@ -58,8 +58,9 @@ def finish(zip_path: Path) -> int:
 
 
 def _runs_in_lambda(name: str) -> bool:
-    """Whether a zip entry can run in Lambda: a library's own test suite (icalendar ships one) cannot."""
-    return "tests" not in name.split("/")[:-1]
+    """Whether a zip entry is used in Lambda: not a library's own test suite (icalendar ships one), and not a
+    catalog's source (.po, read by people and `make catalogs`; Lambda reads the compiled .mo beside it)."""
+    return "tests" not in name.split("/")[:-1] and not name.endswith(".po")
 
 
 def _bytecode(entries: list[_ZipEntry], scratch: Path) -> list[_ZipEntry]:

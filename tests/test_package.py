@@ -122,6 +122,13 @@ def test_package_ships_templates_static_files_and_dependencies(package: Path) ->
         assert (package / relative).is_file(), relative
     assert not (package / "boto3").exists(), "boto3 is in the Lambda runtime; vendoring it wastes cold start"
     assert not (package / "xlsxwriter").exists(), "XLSX lists are written by the console, never by Lambda"
+    assert not (package / "sudachipy").exists(), "readings are computed where events are saved from a terminal"
+    catalogs = {path.relative_to(package).as_posix() for path in (package / "chalicelib" / "locale").rglob("*.*")}
+    assert (
+        "chalicelib/locale/ja/LC_MESSAGES/ruby.mo" in catalogs
+        and "chalicelib/locale/easy/LC_MESSAGES/ruby.mo" in catalogs
+    )
+    assert not [name for name in catalogs if name.endswith(".po")], "catalog sources are for people, not Lambda"
 
 
 @pytest.mark.slow
