@@ -378,7 +378,11 @@ ENGINE_STEP = st.one_of(
 _engine_events = itertools.count(1)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# The same 12 examples every run (derandomize): with so few, how many reach a change would otherwise be luck
+# (a run of CI saw 4 of 12); the ledger's property tests in test_ledger.py explore freely, in-process.
+@settings(
+    max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     capacity=st.integers(min_value=1, max_value=4),
     reserved=st.integers(min_value=0, max_value=2),
