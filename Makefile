@@ -11,6 +11,7 @@ NPM_STAMP := node_modules/.installed
 
 STAGE ?=
 EASY_PO := chalicelib/locale/easy/LC_MESSAGES/messages.po
+ABROAD := zh ko vi pt
 
 # Tests run side by side on every core (pytest-xdist); the browser, timing and package suites each keep to
 # one worker of their own (their xdist_group), so they never compete with themselves. In a random order
@@ -64,6 +65,13 @@ catalogs: $(PIP_STAMP) ## After changing any text: extract it, merge it into the
 	test -f $(EASY_PO) || $(VENV)/bin/pybabel init -i build/messages.pot -l ja -o $(EASY_PO)
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -i build/messages.pot -l ja -o $(EASY_PO)
 	$(VENV)/bin/pybabel compile -i $(EASY_PO) -o chalicelib/locale/easy/LC_MESSAGES/messages.mo -l ja
+	@# The languages of residents from abroad: each its own folder, named as the site names the language.
+	for lang in $(ABROAD); do \
+	  po=chalicelib/locale/$$lang/LC_MESSAGES/messages.po; mkdir -p $$(dirname $$po); \
+	  test -f $$po || $(VENV)/bin/pybabel init -i build/messages.pot -l $$lang -o $$po || exit 1; \
+	  $(VENV)/bin/pybabel update --no-fuzzy-matching -i build/messages.pot -l $$lang -o $$po || exit 1; \
+	  $(VENV)/bin/pybabel compile -i $$po -o $${po%.po}.mo -l $$lang || exit 1; \
+	done
 	$(PY) -m local.ruby_catalogs build/messages.pot
 
 lint: $(PIP_STAMP)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import clock
+from chalicelib.domain.event import Event
 from chalicelib.domain.questions import answers_of
 from chalicelib.domain.site import SiteIdentity
 from chalicelib.text import display, furigana, i18n, messages
@@ -96,6 +97,7 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
         moment=clock.parse_iso,
         lang=i18n.current,
         lang_tag=i18n.tag,
+        left_in_japanese=left_in_japanese,
         ruby=i18n.ruby,
         N_=i18n.N_,
         # t() translates a value (a message constant, a notice) as plain text, which autoescape then escapes;
@@ -132,12 +134,21 @@ def environment() -> Environment:
 def render(template: str, **context: object) -> str:
     """Render one template with the given context (an attendee page with ふりがな when the visitor asked)."""
     rendered = environment().get_template(template).render(**context)
-    if not i18n.ruby():
-        return rendered
-    if template.startswith(ATTENDEE_PAGES) and not template.startswith(ORGANIZER_PAGES):
-        event = context.get("event")
-        return furigana.Readings(dict(getattr(event, "readings", ()))).page(rendered)
-    return furigana.unmarked(rendered)
+    attendee = template.startswith(ATTENDEE_PAGES) and not template.startswith(ORGANIZER_PAGES)
+    event = context.get("event")
+    readings = furigana.Readings(dict(getattr(event, "readings", ())))
+    if i18n.ruby():
+        return readings.page(rendered) if attendee else furigana.unmarked(rendered)
+    if attendee and isinstance(event, Event) and i18n.current() not in i18n.RUBY_LANGUAGES:
+        return readings.originals(rendered, left_in_japanese(event))
+    return rendered
+
+
+def left_in_japanese(event: Event) -> list[str]:
+    """The organizer's words a page in the current language shows in Japanese: those they did not translate."""
+    translation = dict(event.translations).get(i18n.current())
+    translated = translation.texts() if translation else set()
+    return [text for text in event.own_texts() if text not in translated and furigana.JAPANESE.search(text)]
 
 
 # The pages an attendee meets: the ones the ふりがな switch annotates.

@@ -392,7 +392,7 @@ def test_an_english_speaker_is_served_in_english_and_can_switch(chromium: Any, s
     assert_accessible(page, "English event page")
     submit(page, site, name="Register", heading="There is a problem")
     assert_accessible(page, "English form with errors")
-    follow(page, page.get_by_role("link", name="日本語"), url=re.compile(r"/events/cdo-seminar$"))
+    follow(page, page.get_by_role("link", name="日本語", exact=True), url=re.compile(r"/events/cdo-seminar$"))
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     page.goto(f"{site.url}/")
     expect(page.locator("html")).to_have_attribute("lang", "ja")  # the choice is remembered

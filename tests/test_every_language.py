@@ -1,9 +1,10 @@
-"""やさしい日本語: a language of its own for every page and mail an attendee meets, chosen on the page.
+"""Every language an attendee may read: やさしい日本語, English, 简体中文, 한국어, Tiếng Việt, Português.
 
-Every message an attendee's page or mail shows in やさしい日本語 has its own sentence in the catalog
-(chalicelib/locale/easy), written to the 在留支援のためのやさしい日本語ガイドライン: short sentences, one idea
-each, common words, times written plainly. The walk below opens each kind of attendee page in it and
-renders each kind of mail, recording every message asked for; none may fall back to the standard Japanese.
+Every message an attendee's page or mail shows has its own sentence in each language's catalog
+(chalicelib/locale/<code>); やさしい日本語 is written to the 在留支援のためのやさしい日本語ガイドライン: short
+sentences, one idea each, common words, times written plainly. The walk below opens each kind of
+attendee page in a language and renders each kind of mail, recording every message asked for; none may
+fall back to Japanese, and no page mixes in Japanese beyond the organizer's own words and the registrant's.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -20,13 +22,29 @@ from chalice.test import Client
 
 from chalicelib.domain.event import Event
 from chalicelib.text import i18n
+from chalicelib.usecases.publishing import load_event
 from chalicelib.web.bots import Form
 from tests.conftest import FORM, ROOT, World, mailbox, page, signed, valid_form
+from tests.test_language import untranslated
 from tests.test_spam import every_mail, online, short
 
 EASY = {"Cookie": f"{i18n.COOKIE}=easy"}
-EASY_PO = ROOT / "chalicelib" / "locale" / "easy" / "LC_MESSAGES" / "messages.po"
-MISSING = ROOT / "build" / "easy-untranslated.txt"  # what to translate next, written when the walk finds some
+BESIDES_JAPANESE = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
+
+
+def catalog_of(language: str) -> Path:
+    """The language's catalog source."""
+    return ROOT / "chalicelib" / "locale" / language / "LC_MESSAGES" / "messages.po"
+
+
+def missing_list(language: str) -> Path:
+    """What to translate next into `language`, written when the walk finds some."""
+    return ROOT / "build" / f"{language}-untranslated.txt"
+
+
+def reading(language: str) -> dict[str, str]:
+    """The headers of a visitor who chose `language`."""
+    return {"Cookie": f"{i18n.COOKIE}={language}"}
 
 
 class _Recording:
@@ -45,77 +63,78 @@ class _Recording:
 
 
 @pytest.fixture
-def asked(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
-    """The messages asked for in やさしい日本語 during the test."""
-    seen: set[str] = set()
+def asked(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, set[str]]]:
+    """The messages asked for in each language during the test."""
+    seen: dict[str, set[str]] = {}
     real = i18n._catalog
 
     def catalog(language: str) -> Any:
-        return _Recording(real(language), seen) if language == i18n.EASY else real(language)
+        return _Recording(real(language), seen.setdefault(language, set()))
 
     monkeypatch.setattr(i18n, "_catalog", catalog)
     yield seen
 
 
-def register(client: Client, event: Event, **fields: str) -> Any:
-    """The form sent in やさしい日本語."""
+def register(client: Client, event: Event, language: str = i18n.EASY, **fields: str) -> Any:
+    """The form sent by a visitor reading `language`."""
     body = urlencode(signed(valid_form(**fields), event.slug))
-    return client.http.post(f"/events/{event.slug}", headers={**FORM, **EASY}, body=body)
+    return client.http.post(f"/events/{event.slug}", headers={**FORM, **reading(language)}, body=body)
 
 
-def own(client: Client, location: str, **fields: str) -> Any:
+def own(client: Client, location: str, language: str = i18n.EASY, **fields: str) -> Any:
     """The registrant's own page: shown, or sent with `fields`."""
     if not fields:
-        return client.http.get(location, headers=EASY)
+        return client.http.get(location, headers=reading(language))
     token = dict(p.split("=", 1) for p in urlsplit(location).query.split("&"))["token"]
     body = urlencode({"token": token, **fields})
-    return client.http.post(urlsplit(location).path, headers={**FORM, **EASY}, body=body)
+    return client.http.post(urlsplit(location).path, headers={**FORM, **reading(language)}, body=body)
 
 
-def walk(client: Client, world: World, event: Event) -> list[str]:
-    """Every kind of attendee page, in やさしい日本語; the pages' HTML."""
-    shown = [page(client.http.get(path, headers=EASY)) for path in ("/", f"/events/{event.slug}", "/events/none")]
-    shown.append(page(client.http.get(f"/events/{event.slug}/my-link", headers=EASY)))
-    shown.append(page(register(client, event, name="", email="taro@gmial.com", consent="")))  # every kind of mistake
-    shown.append(page(register(client, event, email="taro@gmial.com")))  # a mistyped address questioned
-    location = register(client, event).headers["Location"]
-    shown.append(page(own(client, location)))
-    shown.append(page(register(client, event)))  # the same address again
-    shown.append(page(own(client, location, action="edit", name="")))
-    shown.append(page(own(client, location, action="cancel")))
-    shown.append(
-        page(
-            client.http.get(
-                own(client, location, action="cancel", confirm_cancel="yes").headers["Location"], headers=EASY
-            )
-        )
-    )
+def walk(client: Client, world: World, event: Event, language: str) -> list[str]:
+    """Every kind of attendee page, in `language`; the pages' HTML."""
+    got = reading(language)
+    shown = [page(client.http.get(path, headers=got)) for path in ("/", f"/events/{event.slug}", "/events/none")]
+    shown.append(page(client.http.get(f"/events/{event.slug}/my-link", headers=got)))
+    mistakes = {"name": "", "email": "taro@gmial.com", "consent": ""}  # every kind of mistake
+    shown.append(page(register(client, event, language, **mistakes)))
+    shown.append(page(register(client, event, language, email="taro@gmial.com")))  # a mistyped address questioned
+    location = register(client, event, language).headers["Location"]
+    shown.append(page(own(client, location, language)))
+    shown.append(page(register(client, event, language)))  # the same address again
+    shown.append(page(own(client, location, language, action="edit", name="")))
+    shown.append(page(own(client, location, language, action="cancel")))
+    done = own(client, location, language, action="cancel", confirm_cancel="yes").headers["Location"]
+    shown.append(page(client.http.get(done, headers=got)))
     full = world.publish(dataclasses.replace(event, slug="full", capacity=1))
-    register(client, full, email="first@example.jp")
-    shown.append(page(client.http.get("/events/full", headers=EASY)))
-    waiting = register(client, full, email="second@example.jp").headers["Location"]
-    shown.append(page(own(client, waiting)))
+    register(client, full, language, email="first@example.jp")
+    shown.append(page(client.http.get("/events/full", headers=got)))
+    waiting = register(client, full, language, email="second@example.jp").headers["Location"]
+    shown.append(page(own(client, waiting, language)))
     link = signed({"email": "taro@example.jp"}, event.slug, form=Form.LINK_REQUEST)
-    sent = client.http.post(f"/events/{event.slug}/my-link", headers={**FORM, **EASY}, body=urlencode(link))
+    sent = client.http.post(f"/events/{event.slug}/my-link", headers={**FORM, **got}, body=urlencode(link))
     shown.append(page(sent))
     return shown
 
 
-def test_every_attendee_page_and_mail_has_its_own_easy_japanese(
-    client: Client, world: World, published: Event, asked: set[str]
+@pytest.mark.parametrize("language", BESIDES_JAPANESE)
+def test_every_attendee_page_and_mail_has_its_own_sentences_in_every_language(
+    client: Client, world: World, published: Event, asked: dict[str, set[str]], language: str
 ) -> None:
-    walk(client, world, published)
+    shown = walk(client, world, published, language)
     for event in (published, online(published), short(published)):
-        every_mail(event, i18n.EASY, registrants_only=True)
-    with EASY_PO.open("rb") as handle:
-        written = {m.id: m.string for m in read_po(handle, locale="ja") if m.id}
+        every_mail(event, language, registrants_only=True)
+    with catalog_of(language).open("rb") as handle:
+        written = {m.id: m.string for m in read_po(handle) if m.id}
     # Only the catalog's messages: a sentence already translated and formatted is sometimes handed to gettext again.
-    missing = sorted(m for m in asked if m in written and not written[m])
-    MISSING.unlink(missing_ok=True)
+    missing = sorted(m for m in asked.get(language, set()) if m in written and not written[m])
+    missing_list(language).unlink(missing_ok=True)
     if missing:
-        MISSING.parent.mkdir(exist_ok=True)
-        MISSING.write_text("\n".join(missing) + "\n", encoding="utf-8")
-    assert missing == [], f"{len(missing)} messages still in standard Japanese (listed in {MISSING})"
+        missing_list(language).parent.mkdir(exist_ok=True)
+        missing_list(language).write_text("\n".join(missing) + "\n", encoding="utf-8")
+    assert missing == [], f"{len(missing)} messages still in Japanese (listed in {missing_list(language)})"
+    if language != i18n.EASY:
+        # Nothing in Japanese but the organizer's own words (no [<language>] in the sample) and the registrant's.
+        assert [left for html in shown for left in untranslated(html, published, language)] == []
 
 
 def test_only_the_switch_or_a_link_chooses_it_and_its_pages_say_japanese(client: Client, published: Event) -> None:
@@ -143,3 +162,17 @@ def test_a_registrant_in_easy_japanese_gets_easy_japanese_mail_without_markup(
     html = mail.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     assert "あなたの 席が あります" in text and "あなたの 席が あります" in html
     assert not re.search("[\ue000-\ue002]", text + html) and "<ruby>" not in html  # a mail carries no marks
+
+
+def test_the_organizers_untranslated_words_are_marked_japanese_with_readings(
+    client: Client, world: World, sample_event: Event
+) -> None:
+    load_event(world.table, sample_event, world.clock.now())  # saved with its readings
+    chinese = page(client.http.get("/events/cdo-seminar", headers=reading("zh")))
+    assert '<html lang="zh-Hans">' in chinese and "报名" in chinese
+    # The title, never translated into Chinese, is Japanese: marked so, its words read.
+    title = re.search(r"<h1>(.*?)</h1>", chinese)
+    assert title and title.group(1).startswith('<span lang="ja">') and "<rt>じちたい</rt>" in title.group(1)
+    assert "翻译的部分以日语原文显示" in chinese
+    english = page(client.http.get("/events/cdo-seminar", headers=reading("en")))
+    assert 'lang="ja">自治体' not in english and "did not translate" not in english  # all of it is in English

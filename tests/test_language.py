@@ -46,13 +46,15 @@ def run_on(text: str) -> list[str]:
     return re.findall(r"\S*[a-z0-9)”’][.!?][A-Z“(]\S*", without_links)
 
 
-def untranslated(html: str, event: Event) -> list[str]:
-    """Japanese left in an English page once the event's own text, as English readers get it, is taken out.
+def untranslated(html: str, event: Event, language: str = "en") -> list[str]:
+    """Japanese left in a page once the event's own text, as readers of `language` get it, is taken out.
 
-    The sample event has the organizer's English for all of its text, so none of its Japanese may show."""
+    The sample event has the organizer's English for all of its text, so none of its Japanese may show in
+    English; in a language the organizer did not write, their Japanese is what is shown (and allowed)."""
     text = visible_text(html)
     endonyms = ["やさしい日本語", "日本語"]  # the language switch names each language in itself
-    for own in [*event_texts(event.in_language("en")), *endonyms, "バンダイ タロウ", "磐梯 太郎", "磐梯町役場"]:
+    readers = event.in_language(language)
+    for own in [*event_texts(readers), *endonyms, "バンダイ タロウ", "磐梯 太郎", "磐梯町役場"]:
         text = text.replace(own, "")
     return re.findall(r"\S*[\u3040-\u30ff]\S*", text)
 

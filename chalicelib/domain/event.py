@@ -149,6 +149,14 @@ class Translation:
     categories: tuple[tuple[str, str], ...] = ()  # (key, label), for the categories it names
     programme: tuple[Talk, ...] = ()  # empty, or one per programme item in the same order
 
+    def texts(self) -> set[str]:
+        """Every text it gives."""
+        talks = (t for talk in self.programme for t in (talk.title, talk.speaker, talk.affiliation))
+        singles = (self.title, self.summary, self.fee, self.venue_name, self.venue_address, self.organizer_name)
+        return {
+            t for t in (*singles, *self.organizers, *self.cooperators, *dict(self.categories).values(), *talks) if t
+        }
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Translation:
         """Inverse of dataclasses.asdict()."""
@@ -245,6 +253,17 @@ class Event:
             online=online,
             survey=survey,
         )
+
+    def own_texts(self) -> list[str]:
+        """The organizer's own words that attendee pages show (as this event holds them), longest first."""
+        texts = [self.title, self.summary, self.fee, self.venue.name, self.venue.address, self.contact.organizer_name]
+        texts += [*self.organizers, *self.cooperators, *(c.label for c in self.categories)]
+        texts += [t for talk in self.programme for t in (talk.title, talk.speaker, talk.affiliation)]
+        texts += [t for rule in self.form for t in (rule.label, rule.hint)]
+        asked = [*self.questions, *(self.survey.questions if self.survey else ())]
+        texts += [t for q in asked for t in (q.label, q.hint, *(c.label for c in q.choices))]
+        texts += [self.online.instructions] if self.online else []
+        return sorted({t for t in texts if t}, key=len, reverse=True)
 
     def rules(self) -> dict[str, FieldRule]:
         """The organizer's rule for each shaped field (fields without one keep their defaults)."""

@@ -13,7 +13,7 @@ out (leaving the word) in a tag's attributes, a title, a text area or an option,
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from markupsafe import escape
 
@@ -21,6 +21,8 @@ from markupsafe import escape
 OPEN, SEP, CLOSE = "\ue000", "\ue001", "\ue002"
 MARKED = re.compile(f"{OPEN}([^{SEP}{CLOSE}]*){SEP}([^{CLOSE}]*){CLOSE}")
 KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ]")
+# Japanese writing: kana, or kanji (the organizer's text is Japanese unless translated).
+JAPANESE = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u3400-\u4dbf\u4e00-\u9fff々〆ヶ]")
 KANA_ONLY = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]+")
 # A word is kanji and kana only: digits, Latin letters and punctuation are read as they are written.
 WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ\u3041-\u3096\u30a1-\u30fa\u30fc]+")
@@ -110,17 +112,33 @@ class Readings:
             return text
         return self._pattern.sub(lambda m: self.table[m.group(0)], text)
 
+    def originals(self, html: str, texts: list[str]) -> str:
+        """A page in another language with the organizer's untranslated Japanese marked lang="ja", with readings."""
+        escaped = sorted({str(escape(line)) for text in texts for line in text.splitlines() if line.strip()}, key=len)
+        if not escaped:
+            return html
+        pattern = re.compile("|".join(map(re.escape, reversed(escaped))))
+
+        def mark(text: str) -> str:
+            return pattern.sub(lambda m: f'<span lang="ja">{self._words(m.group(0))}</span>', text)
+
+        return _rewrite(html, text=mark, raw=str, tag=str)
+
     def page(self, html: str) -> str:
-        """A rendered page with readings over the words of its text; tags and raw elements left as they are."""
-        parts = _TAG.split(html)
-        raw_depth = 0
-        for index, part in enumerate(parts):
-            if index % 2:  # a tag: its attributes keep the words, unmarked
-                parts[index] = unmarked(part)
-                opened = _TAG_NAME.match(part)
-                if opened and opened.group(2).lower() in _RAW and not part.endswith("/>"):
-                    raw_depth += -1 if opened.group(1) else 1
-                    raw_depth = max(raw_depth, 0)
-            elif part:
-                parts[index] = self.text(part) if raw_depth == 0 else unmarked(part)
-        return "".join(parts)
+        """A rendered page with readings over the words of its text; tags and raw elements keep the bare words."""
+        return _rewrite(html, text=self.text, raw=unmarked, tag=unmarked)
+
+
+def _rewrite(html: str, text: Callable[[str], str], raw: Callable[[str], str], tag: Callable[[str], str]) -> str:
+    """The page with each piece rewritten: the text (outside raw elements), raw elements' text, and tags."""
+    parts = _TAG.split(html)
+    raw_depth = 0
+    for index, part in enumerate(parts):
+        if index % 2:
+            parts[index] = tag(part)
+            opened = _TAG_NAME.match(part)
+            if opened and opened.group(2).lower() in _RAW and not part.endswith("/>"):
+                raw_depth = max(raw_depth + (-1 if opened.group(1) else 1), 0)
+        elif part:
+            parts[index] = text(part) if raw_depth == 0 else raw(part)
+    return "".join(parts)

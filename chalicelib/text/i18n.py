@@ -1,4 +1,6 @@
-"""Languages: Japanese by default, やさしい日本語 and English by choice. Every sentence is a gettext message.
+"""Languages: Japanese by default; やさしい日本語, English, 简体中文, 한국어, Tiếng Việt and Português by choice.
+
+Every sentence is a gettext message.
 
 The source text (msgid) is the Japanese itself, so templates read as the pages do and Japanese
 needs no catalog; `locale/<code>/LC_MESSAGES/messages.po` holds each other language (`make catalogs`
@@ -22,13 +24,22 @@ from pathlib import Path
 
 DEFAULT = "ja"
 EASY = "easy"  # やさしい日本語
-LANGUAGES = ("ja", EASY, "en")
+# Japanese first; then the languages of the residents from abroad municipal events most need to reach.
+LANGUAGES = ("ja", EASY, "en", "zh", "ko", "vi", "pt")
 # What the switch says, each in its own language (people look for their own language's name).
-NAMES = {"ja": "日本語", EASY: "やさしい日本語", "en": "English"}
+NAMES = {
+    "ja": "日本語",
+    EASY: "やさしい日本語",
+    "en": "English",
+    "zh": "简体中文",
+    "ko": "한국어",
+    "vi": "Tiếng Việt",
+    "pt": "Português",
+}
 # The BCP 47 tag a page in each language declares (lang=""), where it is not the code itself.
-TAGS = {EASY: "ja"}
-# Languages a browser can ask for (Accept-Language); the others are chosen on the page.
-ASKED_FOR = tuple(code for code in LANGUAGES if code not in TAGS)
+TAGS = {EASY: "ja", "zh": "zh-Hans", "pt": "pt-BR"}
+# Languages a browser can ask for (Accept-Language); やさしい日本語 is chosen on the page.
+ASKED_FOR = tuple(code for code in LANGUAGES if code != EASY)
 COOKIE = "uketsuke_lang"
 RUBY_COOKIE = "uketsuke_furigana"  # "on": ふりがな over the kanji of attendee pages (text/furigana.py)
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"

@@ -24,15 +24,7 @@ CORRECTIONS = {"日本": "にほん"}
 
 def japanese_texts(event: Event) -> list[str]:
     """The organizer's own Japanese words that attendee pages show (the file's text, not its translations)."""
-    texts = [event.title, event.summary, event.fee, event.venue.name, event.venue.address]
-    texts += [event.contact.organizer_name, *event.organizers, *event.cooperators]
-    texts += [c.label for c in event.categories]
-    texts += [t for talk in event.programme for t in (talk.title, talk.speaker, talk.affiliation)]
-    texts += [t for rule in event.form for t in (rule.label, rule.hint)]
-    asked = [*event.questions, *(event.survey.questions if event.survey else ())]
-    texts += [t for q in asked for t in (q.label, q.hint, *(c.label for c in q.choices))]
-    texts += [event.online.instructions] if event.online else []
-    return [text for text in texts if text and KANJI.search(text)]
+    return [text for text in event.own_texts() if KANJI.search(text)]
 
 
 def complete(event: Event, analyze: Analyzer | None, earlier: Iterable[tuple[str, str]] = ()) -> Event:
