@@ -380,9 +380,7 @@ _engine_events = itertools.count(1)
 
 # The same 12 examples every run (derandomize): with so few, how many reach a change would otherwise be luck
 # (a run of CI saw 4 of 12); the ledger's property tests in test_ledger.py explore freely, in-process.
-@settings(
-    max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     capacity=st.integers(min_value=1, max_value=4),
     reserved=st.integers(min_value=0, max_value=2),
