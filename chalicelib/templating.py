@@ -132,16 +132,24 @@ def environment() -> Environment:
 
 
 def render(template: str, **context: object) -> str:
-    """Render one template with the given context (an attendee page with ふりがな when the visitor asked)."""
+    """Render one template with the given context; an attendee's page gets its readings and language marks.
+
+    With ふりがな on, the page's text gets <ruby> (the catalog's marks, the event's reading table); in a
+    language other than Japanese, the organizer's untranslated words are marked lang="ja", with readings.
+    """
     rendered = environment().get_template(template).render(**context)
     attendee = template.startswith(ATTENDEE_PAGES) and not template.startswith(ORGANIZER_PAGES)
     event = context.get("event")
-    readings = furigana.Readings(dict(getattr(event, "readings", ())))
     if i18n.ruby():
-        return readings.page(rendered) if attendee else furigana.unmarked(rendered)
+        return _readings_of(event).page(rendered) if attendee else furigana.unmarked(rendered)
     if attendee and isinstance(event, Event) and i18n.current() not in i18n.RUBY_LANGUAGES:
-        return readings.originals(rendered, left_in_japanese(event))
+        return _readings_of(event).originals(rendered, left_in_japanese(event))
     return rendered
+
+
+def _readings_of(event: object) -> furigana.Readings:
+    """The event's reading table (none for a page about no event)."""
+    return furigana.Readings(dict(event.readings) if isinstance(event, Event) else {})
 
 
 def left_in_japanese(event: Event) -> list[str]:
