@@ -18,10 +18,12 @@ from chalicelib.domain import clock
 from chalicelib.domain.event import Event
 from chalicelib.domain.questions import answers_of
 from chalicelib.domain.site import SiteIdentity
-from chalicelib.text import display, furigana, i18n, messages
+from chalicelib.text import display, i18n, messages
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+
+    from chalicelib.text.furigana import Readings
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # Written by `make templates` (python -m chalicelib.templating) before packaging; git ignores it.
@@ -141,22 +143,28 @@ def render(template: str, **context: object) -> str:
     attendee = template.startswith(ATTENDEE_PAGES) and not template.startswith(ORGANIZER_PAGES)
     event = context.get("event")
     if i18n.ruby():
+        from chalicelib.text import furigana  # only pages with ふりがな need it: not on a cold start's path
+
         return _readings_of(event).page(rendered) if attendee else furigana.unmarked(rendered)
     if attendee and isinstance(event, Event) and i18n.current() not in i18n.RUBY_LANGUAGES:
         return _readings_of(event).originals(rendered, left_in_japanese(event))
     return rendered
 
 
-def _readings_of(event: object) -> furigana.Readings:
+def _readings_of(event: object) -> Readings:
     """The event's reading table (none for a page about no event)."""
-    return furigana.Readings(dict(event.readings) if isinstance(event, Event) else {})
+    from chalicelib.text.furigana import Readings
+
+    return Readings(dict(event.readings) if isinstance(event, Event) else {})
 
 
 def left_in_japanese(event: Event) -> list[str]:
     """The organizer's words a page in the current language shows in Japanese: those they did not translate."""
+    from chalicelib.text.furigana import JAPANESE
+
     translation = dict(event.translations).get(i18n.current())
     translated = translation.texts() if translation else set()
-    return [text for text in event.own_texts() if text not in translated and furigana.JAPANESE.search(text)]
+    return [text for text in event.own_texts() if text not in translated and JAPANESE.search(text)]
 
 
 # The pages an attendee meets: the ones the ふりがな switch annotates.

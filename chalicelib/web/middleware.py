@@ -9,7 +9,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib import telemetry
-from chalicelib.text import furigana, i18n
+from chalicelib.text import i18n
 from chalicelib.text import messages as msg
 from chalicelib.text.i18n import gettext
 from chalicelib.text.scalars import is_text
@@ -58,7 +58,9 @@ def language(event: Any, get_response: Callable[[Any], Response]) -> Response:
     ruby = attendee and i18n.wants_ruby(chosen, read_cookie(event, i18n.RUBY_COOKIE))
     with i18n.speaking(chosen, here(event), ruby):
         response = get_response(event)
-    if ruby and isinstance(response.body, str) and furigana.OPEN in response.body:
+    if ruby and isinstance(response.body, str):
+        from chalicelib.text import furigana  # only where ふりがな are on: not on a cold start's path
+
         response.body = furigana.unmarked(response.body)  # anything that did not pass through a page's rendering
     response.headers.setdefault("Content-Language", i18n.tag(chosen))
     response.headers["Vary"] = "Accept-Language, Cookie"

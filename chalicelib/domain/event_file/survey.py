@@ -11,7 +11,6 @@ from chalicelib.domain.event import EventFileError
 from chalicelib.domain.event_file.form import own_questions
 from chalicelib.domain.event_file.values import flag, moment, table
 from chalicelib.domain.survey import Survey
-from chalicelib.text.furigana import MAX_WORD, valid
 
 # Without a closing time, answers are taken for two weeks after the event.
 OPEN_AFTER_END = timedelta(days=14)
@@ -35,7 +34,11 @@ def survey_section(data: Mapping[str, Any], tz: ZoneInfo, starts_at: datetime, e
 
 def readings_section(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """[readings]: word = "reading in kana", the ふりがな shown over the organizer's words (computed when saved)."""
-    pairs = table(data, "readings") if "readings" in data else {}
+    if "readings" not in data:
+        return ()
+    from chalicelib.text.furigana import MAX_WORD, valid  # only a file with [readings] needs it
+
+    pairs = table(data, "readings")
     for word, reading in pairs.items():
         if not isinstance(reading, str) or not valid(word, reading):
             raise EventFileError(
