@@ -112,11 +112,16 @@ def cut_off_with_text_spacing(page: Any) -> list[str]:
 
 def edgeless_in_forced_colors(page: Any) -> list[str]:
     """Controls without a visible edge once Windows high contrast takes the colours (WCAG 1.4.11)."""
-    page.emulate_media(forced_colors="active")
+    return _emulating(page, "forced_colors", ("active", "none"), _BOUNDARIES)
+
+
+def _emulating(page: Any, feature: str, values: tuple[str, str], script: str) -> list[str]:
+    """What `script` finds while the page is shown with a media feature set (then set back)."""
+    page.emulate_media(**{feature: values[0]})
     try:
-        return list(page.evaluate(_BOUNDARIES))
+        return list(page.evaluate(script))
     finally:
-        page.emulate_media(forced_colors="none")
+        page.emulate_media(**{feature: values[1]})
 
 
 def hidden_focus(page: Any, stops: int = 60) -> list[str]:
@@ -138,11 +143,7 @@ def hidden_focus(page: Any, stops: int = 60) -> list[str]:
 
 def moving(page: Any) -> list[str]:
     """What moves when the reader asked for reduced motion (WCAG 2.3.3; 2.2.2 for anything that starts by itself)."""
-    page.emulate_media(reduced_motion="reduce")
-    try:
-        return list(page.evaluate(_MOTION))
-    finally:
-        page.emulate_media(reduced_motion="no-preference")
+    return _emulating(page, "reduced_motion", ("reduce", "no-preference"), _MOTION)
 
 
 def accessibility_tree(page: Any) -> list[dict[str, Any]]:
