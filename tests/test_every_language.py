@@ -25,7 +25,9 @@ from chalicelib.text import i18n
 from chalicelib.usecases.publishing import load_event
 from chalicelib.web.bots import Form
 from tests.conftest import FORM, ROOT, World, mailbox, page, signed, valid_form
+from tests.test_builder import form_of, sent_by
 from tests.test_language import untranslated
+from tests.test_organizer import ORGANIZER, sign_in
 from tests.test_spam import every_mail, online, short
 
 EASY = {"Cookie": f"{i18n.COOKIE}=easy"}
@@ -176,3 +178,19 @@ def test_the_organizers_untranslated_words_are_marked_japanese_with_readings(
     assert "翻译的部分以日语原文显示" in chinese
     english = page(client.http.get("/events/cdo-seminar", headers=reading("en")))
     assert 'lang="ja">自治体' not in english and "did not translate" not in english  # all of it is in English
+
+
+def test_the_organizer_writes_the_title_in_chinese_in_the_builder_and_chinese_readers_see_it(
+    client: Client, world: World, published: Event
+) -> None:
+    world.let_sign_in(ORGANIZER)
+    owner = sign_in(client, world)
+    fields = {**form_of(published), "zh_title": "自治体CDO学习会", "vi_venue_name": "Tòa nhà Ogawa, tầng 4"}
+    saved = owner.post(client, "/organizer/events/cdo-seminar/edit", action="save", **fields)
+    assert saved.status_code == 303
+    chinese = page(client.http.get("/events/cdo-seminar", headers=reading("zh")))
+    assert "<h1>自治体CDO学习会</h1>" in chinese  # the organizer's Chinese: not marked Japanese
+    assert '<span lang="ja">' in chinese  # what they left out still is
+    assert "Tòa nhà Ogawa, tầng 4" in page(client.http.get("/events/cdo-seminar", headers=reading("vi")))
+    shown = sent_by(page(owner.get(client, "/organizer/events/cdo-seminar/edit")))
+    assert shown["zh_title"] == "自治体CDO学习会"  # and the builder shows it again

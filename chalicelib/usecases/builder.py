@@ -20,6 +20,8 @@ from urllib.parse import quote
 
 from chalicelib.domain.event import FIELD_MODES, SHAPEABLE_FIELDS, Event, EventFileError
 from chalicelib.domain.event_file import parse_event, to_toml
+from chalicelib.text.i18n import DEFAULT as DEFAULT_LANGUAGE
+from chalicelib.text.i18n import LANGUAGES
 from chalicelib.usecases import builder_errors
 from chalicelib.usecases.builder_rows import Row, blank_rows, rows_of, rows_to_data
 
@@ -75,6 +77,20 @@ FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "en_organizer_name": (("en", "contact", "organizer_name"), "optional"),
     "en_sender_name": (("en", "contact", "sender_name"), "optional"),
 }
+# The organizer's own words in the other languages attendees may read ([easy], [zh], [ko], [vi], [pt]):
+# the few every page shows; the rest (programme, categories, questions) is for the event file.
+TRANSLATED = {
+    "title": ("title",),
+    "summary": ("summary",),
+    "fee": ("fee",),
+    "venue_name": ("venue", "name"),
+    "venue_address": ("venue", "address"),
+    "organizer_name": ("contact", "organizer_name"),
+}
+OTHER_LANGUAGES = tuple(code for code in LANGUAGES if code not in (DEFAULT_LANGUAGE, "en"))
+FIELDS.update(
+    {f"{code}_{name}": ((code, *path), "optional") for code in OTHER_LANGUAGES for name, path in TRANSLATED.items()}
+)
 # The form's shaping of the standard fields: [form.<field>] mode, label, hint and their English.
 RULE_PARTS = ("mode", "label", "hint", "label_en", "hint_en")
 IN_PERSON, ONLINE_ONLY, HYBRID_MODE = "", "online", "hybrid"  # the 開催方法 choice (online_mode)

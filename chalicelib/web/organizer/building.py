@@ -79,6 +79,7 @@ def _builder(
     state: EventState | None,
     errors: Mapping[str, str] | None = None,
 ) -> Response:
+    from chalicelib.usecases.builder import OTHER_LANGUAGES
     from chalicelib.usecases.builder_rows import flatten
 
     action = f"{home()}/new-event" if state is None else f"{home()}/events/{state.event.slug}/edit"
@@ -91,6 +92,7 @@ def _builder(
         action=action,
         creating=state is None,
         draft=state is not None and state.draft,
+        other_languages=OTHER_LANGUAGES,
     )
 
 
