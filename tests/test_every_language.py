@@ -175,7 +175,10 @@ def test_the_organizers_untranslated_words_are_marked_japanese_with_readings(
     # The title, never translated into Chinese, is Japanese: marked so, its words read.
     title = re.search(r"<h1>(.*?)</h1>", chinese)
     assert title and title.group(1).startswith('<span lang="ja">') and "<rt>じちたい</rt>" in title.group(1)
-    assert "翻译的部分以日语原文显示" in chinese
+    assert "翻译的部分以日语原文显示，并附有假名注音" in chinese
+    plain = world.publish(dataclasses.replace(sample_event, slug="unread"))  # saved without readings
+    said = page(client.http.get(f"/events/{plain.slug}", headers=reading("zh")))
+    assert "翻译的部分以日语原文显示。" in said and "<ruby>" not in said  # no readings, none promised
     english = page(client.http.get("/events/cdo-seminar", headers=reading("en")))
     assert 'lang="ja">自治体' not in english and "did not translate" not in english  # all of it is in English
 
