@@ -26,12 +26,13 @@ from chalicelib.usecases.publishing import load_event
 from chalicelib.web.bots import Form
 from tests.conftest import FORM, ROOT, World, mailbox, page, signed, valid_form
 from tests.test_builder import form_of, sent_by
-from tests.test_language import untranslated
+from tests.test_language import run_on, untranslated, visible_text
 from tests.test_organizer import ORGANIZER, sign_in
 from tests.test_spam import every_mail, online, short
 
 EASY = {"Cookie": f"{i18n.COOKIE}=easy"}
 BESIDES_JAPANESE = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
+LATIN_SCRIPT = ("en", "vi", "pt")
 
 
 def catalog_of(language: str) -> Path:
@@ -137,6 +138,9 @@ def test_every_attendee_page_and_mail_has_its_own_sentences_in_every_language(
     if language != i18n.EASY:
         # Nothing in Japanese but the organizer's own words (no [<language>] in the sample) and the registrant's.
         assert [left for html in shown for left in untranslated(html, published, language)] == []
+    if language in LATIN_SCRIPT:
+        # Sentences the catalog joins end to end need their space (Japanese needs none between them).
+        assert [glued for html in shown for glued in run_on(visible_text(html))] == []
 
 
 def test_only_the_switch_or_a_link_chooses_it_and_its_pages_say_japanese(client: Client, published: Event) -> None:
