@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from chalicelib.store.dynamo import ServerBusy, Table
 from chalicelib.store.retry import LostRace, RetryPolicy, StillContended
 
 
@@ -52,3 +53,25 @@ def test_other_errors_are_not_retried() -> None:
     with pytest.raises(ValueError):
         RetryPolicy(sleep=lambda _: None).run(broken, "x")
     assert calls == [1]
+
+
+def test_a_transaction_answered_with_a_server_error_is_read_again_and_retried() -> None:
+    """AWS documents InternalServerError as worth retrying; DynamoDB Local gives it when a lock waits too long."""
+    from botocore.exceptions import ClientError
+
+    class Busy:
+        def transact_write_items(self, **_: object) -> None:
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "lock wait"}}, "TransactWriteItems")
+
+    action = {"Put": {"TableName": "t", "Item": {"pk": "E#x", "sk": "META"}}}
+    with pytest.raises(ServerBusy):
+        Table(Busy(), "t").transact([action])
+    tries = iter([ServerBusy("lock wait"), "done"])
+
+    def attempt() -> str:
+        outcome = next(tries)
+        if isinstance(outcome, ServerBusy):
+            raise outcome
+        return outcome
+
+    assert RetryPolicy(attempts=3, sleep=lambda _: None).run(attempt, "x") == "done"

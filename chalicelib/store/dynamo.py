@@ -45,6 +45,12 @@ class CancelReason:
     item: Item | None
 
 
+class ServerBusy(Exception):
+    """DynamoDB answered a transaction with InternalServerError after the SDK's own retries: nothing is known
+    to be written, and AWS says such a request may be tried again (DynamoDB Local says it when a lock waited
+    too long under a crowd). Reading again and recomputing is safe: every write is conditioned on what it read."""
+
+
 class TransactionCancelled(Exception):
     """A transaction did not apply; `reasons` lines up with the items sent."""
 
@@ -288,7 +294,10 @@ class Table:
         try:
             self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "InternalServerError":
+                raise ServerBusy(str(exc)) from exc
+            if code != "TransactionCanceledException":
                 raise
             raw = exc.response.get("CancellationReasons", [])
             reasons = [

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from chalicelib.store.dynamo import Table, TransactionCancelled
+from chalicelib.store.dynamo import ServerBusy, Table, TransactionCancelled
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -46,11 +46,14 @@ class RetryPolicy:
         return random.uniform(0, ceiling)  # noqa: S311 (jitter, not a secret)
 
     def run(self, attempt: Callable[[], T], what: str) -> T:
-        """Call `attempt` until it returns; a LostRace means try again. Raises StillContended when out of tries."""
+        """Call `attempt` until it returns; a LostRace (or a busy server) means try again.
+
+        Raises StillContended when out of tries.
+        """
         for number in range(self.attempts):
             try:
                 return attempt()
-            except LostRace:
+            except (LostRace, ServerBusy):
                 if number + 1 < self.attempts:
                     self.sleep(self.delay(number))
         log.warning("gave up after %d lost races: %s", self.attempts, what)
