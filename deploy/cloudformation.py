@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -81,15 +82,34 @@ class Deployer:
         return bucket
 
     def upload(self, artifact: Artifact, bucket: str, stage: str) -> str:
-        """Upload code and template under content-addressed keys; returns the template's URL."""
+        """Upload code, layer and template under content-addressed keys; returns the template's URL."""
         code = artifact.zip_path.read_bytes()
         code_key = f"{stage}/code-{hashlib.sha256(code).hexdigest()[:32]}.zip"
         self.s3.put_object(Bucket=bucket, Key=code_key, Body=code)
-        template = point_at_code(artifact.template(), bucket, code_key)
+        layer_key = self._upload_layer(artifact.layer_path, bucket) if artifact.layer_path else None
+        template = point_at_code(artifact.template(), bucket, code_key, layer_key)
         body = json.dumps(template, ensure_ascii=False, sort_keys=True).encode("utf-8")
         template_key = f"{stage}/template-{hashlib.sha256(body).hexdigest()[:32]}.json"
         self.s3.put_object(Bucket=bucket, Key=template_key, Body=body)
         return f"https://{bucket}.s3.{self.region}.amazonaws.com/{template_key}"
+
+    def _upload_layer(self, layer: Path, bucket: str) -> str:
+        """The readings layer (about 70 MB), uploaded once: its key names its contents, so an unchanged layer
+        is found and not sent again; any stage may use it."""
+        digest = hashlib.sha256()
+        with layer.open("rb") as read:
+            for block in iter(lambda: read.read(1 << 20), b""):
+                digest.update(block)
+        key = f"layers/readings-{digest.hexdigest()[:32]}.zip"
+        try:
+            self.s3.head_object(Bucket=bucket, Key=key)
+            return key
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise
+        self.say(f"uploading the readings layer ({layer.stat().st_size / 1e6:.0f} MB, once)")
+        self.s3.upload_file(str(layer), bucket, key)  # in parts: one PUT of this size may time out
+        return key
 
     # --- stack ------------------------------------------------------------------------------
 
@@ -312,12 +332,16 @@ _ADVICE = {
 }
 
 
-def point_at_code(template: dict[str, Any], bucket: str, key: str) -> dict[str, Any]:
-    """The template with every function's local CodeUri replaced by the uploaded zip."""
+def point_at_code(template: dict[str, Any], bucket: str, key: str, layer_key: str | None = None) -> dict[str, Any]:
+    """The template with every function's local CodeUri replaced by the uploaded zip, and the readings
+    layer's content by its uploaded zip (`layer_key`; the package's placeholder key where not given)."""
     rewritten = copy.deepcopy(template)
     for resource in rewritten["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = {"Bucket": bucket, "Key": key}
+        elif resource["Type"] == "AWS::Lambda::LayerVersion":
+            content = resource["Properties"]["Content"]
+            resource["Properties"]["Content"] = {"S3Bucket": bucket, "S3Key": layer_key or content["S3Key"]}
     return rewritten
 
 

@@ -11,6 +11,7 @@ JOB_DEAD_LETTERS = "JobDeadLetters"
 REST_API = "RestAPI"
 LINK_KEY = "LinkKey"
 CLIENT_THROTTLE = "ClientThrottle"
+READINGS_LAYER = "ReadingsLayer"  # SudachiPy and its dictionary, for the readings function (deploy/readings.py)
 
 # A table kept by an earlier stack of the same stage (`make destroy` keeps it) is taken up again by a new
 # stack through these parameters (deploy/cloudformation.py finds it); empty, the stack makes its own table.

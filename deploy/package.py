@@ -13,10 +13,11 @@ from typing import Any
 
 from chalicelib.domain.event_file import read_event_file
 from chalicelib.templating import compile_all
+from deploy import readings
 from deploy.lambda_zip import CompileError, finish
 from deploy.logical_ids import API_FUNCTION, API_LOGICAL_ID
 from deploy.stage import Stage
-from deploy.template import Function, merge_template
+from deploy.template import TOPIC_SUBSCRIPTIONS, Function, merge_template
 
 ROOT = Path(__file__).resolve().parent.parent
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
@@ -35,6 +36,7 @@ class Artifact:
 
     template_path: Path
     zip_path: Path
+    layer_path: Path | None = None  # the readings function's layer, where the runtime can load it
 
     def template(self) -> dict[str, Any]:
         """The merged template, parsed."""
@@ -65,7 +67,10 @@ def app_functions() -> list[Function]:
             raise PackageError(f"{source.name}: the deploy does not know event sources of type {type(source).__name__}")
     for pure in application.app.pure_lambda_functions:
         logical_id = to_cfn_resource_name(pure.name)
-        functions.append(Function(pure.name, logical_id, "topic", f"{logical_id}Topic"))
+        if pure.name in TOPIC_SUBSCRIPTIONS:
+            functions.append(Function(pure.name, logical_id, "topic", f"{logical_id}Topic"))
+        else:  # invoked by another of the app's functions (the readings function, by the site)
+            functions.append(Function(pure.name, logical_id, "invoked"))
     return functions
 
 
@@ -97,13 +102,19 @@ def send_identities(stage: Stage) -> list[str]:
     return sorted({*senders(stage), *mailed})
 
 
-def build(stage: Stage, out_dir: Path | None = None) -> Artifact:
-    """Compile templates, write the merge template and run `chalice package` for the stage."""
+def build(stage: Stage, out_dir: Path | None = None, readings_layer: bool | None = None) -> Artifact:
+    """Compile templates, write the merge template and run `chalice package` for the stage.
+
+    `readings_layer`: build the readings function's layer (deploy/readings.py); by default where this
+    Python's Lambda runtime can load it.
+    """
     out_dir = out_dir or BUILD_DIR / stage.name
     out_dir.mkdir(parents=True, exist_ok=True)
     compile_all()  # the zip carries compiled templates, so a cold start compiles none
+    with_layer = readings.possible() if readings_layer is None else readings_layer
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}" if with_layer else None
     merge_path = out_dir / "stack-resources.json"
-    fragment = merge_template(stage, app_functions(), send_identities(stage), api_stage())
+    fragment = merge_template(stage, app_functions(), send_identities(stage), api_stage(), runtime)
     merge_path.write_text(json.dumps(fragment, indent=2, ensure_ascii=False), encoding="utf-8")
     package_dir = out_dir / "package"
     chalice = Path(sys.executable).with_name("chalice")
@@ -120,12 +131,19 @@ def build(stage: Stage, out_dir: Path | None = None) -> Artifact:
     )
     if result.returncode != 0:
         raise PackageError(f"chalice package failed:\n{result.stderr.strip() or result.stdout.strip()}")
-    artifact = Artifact(package_dir / "sam.json", package_dir / "deployment.zip")
+    zip_path = package_dir / "deployment.zip"
     try:
-        finish(artifact.zip_path)  # Lambda cannot cache bytecode itself: its /var/task is read-only
+        finish(zip_path)  # Lambda cannot cache bytecode itself: its /var/task is read-only
     except CompileError as exc:
         raise PackageError(str(exc)) from exc
-    size = artifact.zip_path.stat().st_size
+    size = zip_path.stat().st_size
     if size > MAX_ZIP_BYTES:
         raise PackageError(f"the code zip is {size:,} bytes, over the {MAX_ZIP_BYTES:,} this project allows")
-    return artifact
+    layer = None
+    if with_layer:
+        try:
+            layer = readings.build_layer(BUILD_DIR / "layers")
+            readings.check_fits(zip_path, layer)
+        except readings.LayerError as exc:
+            raise PackageError(str(exc)) from exc
+    return Artifact(package_dir / "sam.json", zip_path, layer)

@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from deploy import readings
 from deploy.stage import Stage, stage_path
 
 # Pythons the deploy supports: the code needs 3.11 (tomllib); Lambda offers python3.11 to python3.14 for
@@ -339,9 +340,25 @@ def check_concurrency(lambda_client: Any) -> list[Finding]:
     ]
 
 
+def check_readings(version: tuple[int, int] | None = None) -> list[Finding]:
+    """The readings function gets its layer only from Python 3.12 on (deploy/readings.py says why)."""
+    if readings.possible(version):
+        return []
+    found = "{}.{}".format(*(version or sys.version_info[:2]))
+    return [
+        Finding(
+            Level.WARNING,
+            f"deployed from Python {found}, the functions run on Amazon Linux 2, where SudachiPy cannot load: events "
+            "saved in the browser keep the ふりがな they have but get none for new words (events loaded by make deploy "
+            "or manage.py load-events get them from this machine). Deploy from Python 3.12 or later for them: "
+            "make clean && make deploy PYTHON=python3.13 STAGE=...",
+        )
+    ]
+
+
 def run_checks(session: Any, stage: Stage, senders: Iterable[str]) -> tuple[list[Finding], str | None]:
     """Every check, in the order an organizer would fix them; the account id if credentials work."""
-    findings = check_python()
+    findings = check_python() + check_readings()
     found, account = check_credentials(session)
     findings += found
     if account is None:

@@ -34,6 +34,7 @@ from deploy.logical_ids import (
     TABLE_STREAM,
 )
 from deploy.monitoring import dashboard, function_alarms, stack_alarms
+from deploy.readings import READ_WORDS_FUNCTION, READ_WORDS_LOGICAL_ID, function_properties, layer_resource
 from deploy.stage import Stage
 
 # Two weeks: the longest SQS keeps a message, so an organizer back from holiday can still replay it.
@@ -56,11 +57,12 @@ class Grant(Enum):
     JOB_DEAD_LETTERS = "job-dead-letters"
     LINK_KEY = "link-key"  # signs and checks registrants' personal links
     CHECK_SENDERS = "check-senders"  # asks SES whether an event's own sender is verified, when it is saved
+    READ_WORDS = "read-words"  # asks the readings function for ふりがな, when an event is saved
 
 
 # What each of app.py's functions may do. A new function must be added here, or packaging stops.
 FUNCTION_GRANTS: dict[str, frozenset[Grant]] = {
-    API_FUNCTION: frozenset({Grant.TABLE, Grant.LINK_KEY, Grant.CHECK_SENDERS}),
+    API_FUNCTION: frozenset({Grant.TABLE, Grant.LINK_KEY, Grant.CHECK_SENDERS, Grant.READ_WORDS}),
     "send_reminders": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
     "send_broadcasts": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
     "close_registration": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
@@ -68,6 +70,7 @@ FUNCTION_GRANTS: dict[str, frozenset[Grant]] = {
     "redrive_mail": frozenset({Grant.TABLE, Grant.SEND_MAIL, Grant.LINK_KEY, Grant.JOB_DEAD_LETTERS}),
     "deliver_mail": frozenset({Grant.TABLE, Grant.STREAM, Grant.SEND_MAIL, Grant.LINK_KEY, Grant.MAIL_DEAD_LETTERS}),
     "mail_feedback": frozenset({Grant.TABLE, Grant.JOB_DEAD_LETTERS}),
+    READ_WORDS_FUNCTION: frozenset(),  # texts in, readings out: it touches nothing of the stack's
 }
 # Plain Lambda functions of app.py and the stack's SNS topic each one is subscribed to.
 TOPIC_SUBSCRIPTIONS = {"mail_feedback": MAIL_FEEDBACK_TOPIC}
@@ -102,14 +105,22 @@ class Function:
 
     name: str
     logical_id: str
-    kind: str  # "api", "schedule" or "stream"
+    kind: str  # "api", "schedule", "stream", "topic" or "invoked" (by another function, synchronously)
     event_id: str | None = None  # the logical id of its event source inside the function, if any
 
 
 def merge_template(
-    stage: Stage, functions: Iterable[Function], senders: Iterable[str], api_stage: str
+    stage: Stage,
+    functions: Iterable[Function],
+    senders: Iterable[str],
+    api_stage: str,
+    readings_runtime: str | None = None,
 ) -> dict[str, Any]:
-    """The fragment to merge over Chalice's template for this stage."""
+    """The fragment to merge over Chalice's template for this stage.
+
+    `readings_runtime`: the runtime the readings layer is built for, or None where the package has no
+    layer (deploy/readings.py): then the site computes no new readings and may not invoke the function.
+    """
     functions = list(functions)
     missing = [f.name for f in functions if f.name not in FUNCTION_GRANTS]
     if missing:
@@ -129,7 +140,9 @@ def merge_template(
         **client_throttle(stage, api_stage),
     }
     for function in functions:
-        resources.update(function_resources(stage, function, sorted(set(senders)), api_stage))
+        resources.update(function_resources(stage, function, sorted(set(senders)), api_stage, readings_runtime))
+    if readings_runtime:
+        resources.update(layer_resource(readings_runtime))
     resources["Dashboard"] = dashboard(stage, [function.logical_id for function in functions])
     return {
         "Description": f"uketsuke {stage.name}: event registration and notification",
@@ -235,17 +248,21 @@ def dead_letter_resources() -> dict[str, Any]:
     return {MAIL_DEAD_LETTERS: queue, JOB_DEAD_LETTERS: queue}
 
 
-def function_resources(stage: Stage, function: Function, senders: list[str], api_stage: str) -> dict[str, Any]:
+def function_resources(
+    stage: Stage, function: Function, senders: list[str], api_stage: str, readings_runtime: str | None = None
+) -> dict[str, Any]:
     """A function's own log group, role and alarms, and what it overrides in Chalice's definition."""
     logs = f"{function.logical_id}Logs"
     role = f"{function.logical_id}Role"
-    grants = FUNCTION_GRANTS[function.name]
+    grants = granted(function.name, readings_runtime is not None)
     properties: dict[str, Any] = {
         "Role": {"Fn::GetAtt": [role, "Arn"]},
         # JSON: the runtime's own lines too are objects, beside ours (chalicelib/telemetry.py).
         "LoggingConfig": {"LogFormat": "JSON", "LogGroup": {"Ref": logs}},
-        "Environment": {"Variables": environment(stage, function, api_stage, senders)},
+        "Environment": {"Variables": environment(stage, function, api_stage, senders, grants)},
     }
+    if function.name == READ_WORDS_FUNCTION and readings_runtime:
+        properties.update(function_properties())
     if function.kind == "api":
         properties["Timeout"] = API_TIMEOUT_SECONDS
     if stage.tracing:
@@ -272,12 +289,25 @@ def function_resources(stage: Stage, function: Function, senders: list[str], api
     }
 
 
-def environment(stage: Stage, function: Function, api_stage: str, senders: Iterable[str] = ()) -> dict[str, Any]:
+def granted(name: str, readings_layer: bool) -> frozenset[Grant]:
+    """A function's grants; asking for readings only where the package has the readings layer."""
+    grants = FUNCTION_GRANTS[name]
+    return grants if readings_layer else grants - {Grant.READ_WORDS}
+
+
+def environment(
+    stage: Stage,
+    function: Function,
+    api_stage: str,
+    senders: Iterable[str] = (),
+    grants: frozenset[Grant] | None = None,
+) -> dict[str, Any]:
     """The settings chalicelib/config/settings.py reads; only functions that send mail get the public URL.
 
     `senders`: the addresses the role may send as; the site refuses an event whose own sender is not one of
-    them (nor of their domains).
+    them (nor of their domains). `grants`: the function's, if not all FUNCTION_GRANTS gives it.
     """
+    grants = FUNCTION_GRANTS[function.name] if grants is None else grants
     variables: dict[str, Any] = {
         env.TABLE_NAME: TABLE_NAME,
         env.STAGE_NAME: stage.name,
@@ -285,10 +315,12 @@ def environment(stage: Stage, function: Function, api_stage: str, senders: Itera
         env.SES_MAX_SEND_RATE: f"{stage.ses_max_send_rate:g}",
         env.SES_CONFIGURATION_SET: {"Ref": MAIL_CONFIGURATION_SET},
     }
-    if Grant.SEND_MAIL in FUNCTION_GRANTS[function.name]:
+    if Grant.SEND_MAIL in grants:
         variables[env.PUBLIC_BASE_URL] = public_url(stage, api_stage)
-    if Grant.LINK_KEY in FUNCTION_GRANTS[function.name]:
+    if Grant.LINK_KEY in grants:
         variables[env.LINK_KEY_SECRET] = {"Ref": LINK_KEY}
+    if Grant.READ_WORDS in grants:
+        variables[env.READINGS_FUNCTION] = {"Ref": READ_WORDS_LOGICAL_ID}
     if function.kind == "api":  # only the site signs organizers in, and only its pages show the site's identity
         variables[env.ORGANIZERS] = ",".join(stage.signs_in)
         if senders:
@@ -346,6 +378,9 @@ def role_resource(
         statements.append(_allow("SendMail", _SEND_ACTIONS, _send_resources(senders)))
     if Grant.CHECK_SENDERS in grants:
         statements.append(_allow("CheckSenders", ["ses:GetEmailIdentity"], _identity_arns(senders)))
+    if Grant.READ_WORDS in grants:
+        arn = {"Fn::GetAtt": [READ_WORDS_LOGICAL_ID, "Arn"]}
+        statements.append(_allow("ReadWords", ["lambda:InvokeFunction"], [arn]))
     if Grant.LINK_KEY in grants:
         statements.append(_allow("LinkKey", ["secretsmanager:GetSecretValue"], [{"Ref": LINK_KEY}]))
     if Grant.MAIL_DEAD_LETTERS in grants:

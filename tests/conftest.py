@@ -291,8 +291,9 @@ def example_stage() -> Stage:
 
 @pytest.fixture(scope="module")
 def example_artifact(example_stage: Stage, tmp_path_factory: pytest.TempPathFactory) -> Artifact:
-    """The example stage built as make package builds it (once per module: it takes seconds)."""
-    return build(example_stage, tmp_path_factory.mktemp("build"))
+    """The example stage built as make package builds it on Python 3.12 or later, with the readings layer
+    (once per module: it takes seconds; the layer is built once and kept in build/layers)."""
+    return build(example_stage, tmp_path_factory.mktemp("build"), readings_layer=True)
 
 
 @pytest.fixture

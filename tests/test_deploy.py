@@ -34,6 +34,7 @@ from deploy.preflight import (
     check_certificate,
     check_concurrency,
     check_python,
+    check_readings,
     check_resource_types,
     check_runtime,
     check_senders,
@@ -238,6 +239,12 @@ def test_python_must_be_one_lambda_and_uketsuke_both_run() -> None:
     for unsupported in ((3, 10), (3, 15), (3, 8)):
         (problem,) = errors(check_python(unsupported))
         assert "it supports Python 3.11, 3.12, 3.13, 3.14" in problem and "PYTHON=python3.13" in problem
+
+
+def test_a_deploy_from_python_3_11_is_warned_that_the_builder_gets_no_new_readings() -> None:
+    (warning,) = check_readings((3, 11))
+    assert warning.level is Level.WARNING and "ふりがな" in warning.message and "3.12" in warning.message
+    assert check_readings((3, 12)) == check_readings((3, 14)) == []
 
 
 def test_every_resource_type_is_asked_of_cloudformation_in_the_region(

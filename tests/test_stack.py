@@ -422,6 +422,7 @@ def test_each_role_allows_every_table_action_its_function_really_makes(
     complaint = {"eventType": "Complaint", "mail": {"tags": tags}, "complaint": {"complainedRecipients": []}}
     sns = client.events.generate_sns_event(message=json.dumps(complaint))
     record("MailFeedback", lambda: client.lambda_.invoke("mail_feedback", sns))
+    record("ReadWords", lambda: client.lambda_.invoke("read_words", {"texts": ["自治体の勉強会"]}))
     assert len(used) == len(app_functions())  # every function's code ran
     assert "dynamodb:DeleteItem" in used["APIHandler"] and "dynamodb:TransactWriteItems" not in used["APIHandler"]
     for function, actions in used.items():

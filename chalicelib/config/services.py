@@ -22,6 +22,7 @@ from chalicelib.usecases.outbox import FAN_OUT_WRITERS
 if TYPE_CHECKING:
     from chalicelib.mail.postman import Postman
     from chalicelib.mail.ses import Mailer
+    from chalicelib.usecases.readings import Analyzer
 
 
 @dataclass
@@ -39,6 +40,9 @@ class Services:
     link_key: Callable[[], bytes]
     # Whether SES has verified an identity for sending (asked only when an event is saved).
     sender_verified: Callable[[str], bool] = lambda identity: True
+    # Where an event's ふりがな come from when it is saved: SudachiPy in this process, or (deployed) the
+    # stage's readings function. Made on first use: no page loads it.
+    analyzer: Callable[[], Analyzer | None] = lambda: _in_process_analyzer()
     # True once the process is stopping (make run's Ctrl-C); Lambda never stops a batch half-way.
     stopping: Callable[[], bool] = lambda: False
     _postman: Postman | None = None
@@ -114,6 +118,11 @@ def build_services(
     )
 
     sesv2 = functools.cache(lambda: session.client("sesv2"))  # made on first use, once per container
+    analyzer = (
+        functools.cache(lambda: _remote_analyzer(session, settings.readings_function or ""))
+        if settings.readings_function
+        else _in_process_analyzer
+    )
 
     def ses_mailer() -> Mailer:
         from chalicelib.mail.ses import SesMailer
@@ -129,7 +138,28 @@ def build_services(
         events=EventDetails(table, clock),
         link_key=lambda: read_link_key(settings, session),
         sender_verified=lambda identity: _ses_verified(sesv2(), identity),
+        analyzer=analyzer,
     )
+
+
+# The readings function analyses in well under a second once warm (about 0.4 s from a cold start here);
+# the site must have its answer, or give up, well inside API Gateway's 29 s.
+READINGS_TIMEOUT_SECONDS = 10
+
+
+def _in_process_analyzer() -> Analyzer | None:
+    from chalicelib.usecases.readings import sudachi
+
+    return sudachi()
+
+
+def _remote_analyzer(session: Any, function: str) -> Analyzer:
+    from botocore.config import Config
+
+    from chalicelib.usecases.readings import remote
+
+    config = Config(connect_timeout=2, read_timeout=READINGS_TIMEOUT_SECONDS, retries={"total_max_attempts": 2})
+    return remote(session.client("lambda", config=config), function)
 
 
 def _ses_verified(client: Any, identity: str) -> bool:

@@ -31,6 +31,9 @@ PRIVACY_URL = "UKETSUKE_PRIVACY_URL"
 CONTACT_PHONE = "UKETSUKE_CONTACT_PHONE"
 SHARE_IMAGE_URL = "UKETSUKE_SHARE_IMAGE_URL"
 SITE_LOGO = "UKETSUKE_SITE_LOGO"  # "on": pages show the logo manage.py set-logo stored
+# The Lambda function that computes ふりがな when an event is saved (deployed with its dictionary as a layer,
+# deploy/readings.py). Unset: computed in the process, where SudachiPy is installed (make run, manage.py).
+READINGS_FUNCTION = "UKETSUKE_READINGS_FUNCTION"
 
 # Account-level SES default for new production accounts is 14 messages/second; a
 # sandbox account has 1/s. Organizers set their own quota's value.
@@ -57,6 +60,7 @@ class Settings:
     site: SiteIdentity = field(default_factory=SiteIdentity)
     send_identities: frozenset[str] = frozenset()  # empty: the default sender and its domain
     stage: str = "local"  # the deployed stage's name: its metrics' dimension
+    readings_function: str | None = None
 
     @property
     def sendable_identities(self) -> frozenset[str]:
@@ -92,6 +96,7 @@ class Settings:
             site=_site(env),
             send_identities=parse_organizers(env.get(SEND_IDENTITIES, "")),
             stage=env.get(STAGE_NAME, "").strip() or "local",
+            readings_function=env.get(READINGS_FUNCTION, "").strip() or None,
         )
 
 

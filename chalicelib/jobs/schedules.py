@@ -1,4 +1,5 @@
-"""Every function that runs without a visitor: EventBridge schedules, the outbox stream, SES feedback.
+"""Every function that runs without a visitor: EventBridge schedules, the outbox stream, SES feedback, and the
+ふりがな the site asks for when an event is saved.
 
 Each is its own Lambda function. Each is safe to run twice or concurrently: the use cases it calls
 write conditionally, so a second run finds nothing left to do.
@@ -113,6 +114,21 @@ def mail_feedback(event: dict[str, Any], context: Any) -> dict[str, int]:
     messages = [record.get("Sns", {}).get("Message", "") for record in event.get("Records", [])]
     found = [f for f in map(feedback.parse, messages) if f is not None]
     return {"stopped": sum(feedback.record(s.table, f, s.clock.now()) for f in found)}
+
+
+# Invoked by the site (Services.analyzer) when an event is saved; deployed with SudachiPy and its dictionary
+# as a layer of its own (deploy/readings.py), so that the site's function stays small for attendees.
+@jobs.lambda_function(name="read_words")
+def read_words(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The reading of every word with kanji in the texts given: {"texts": [...]} → {"readings": {...}}."""
+    from chalicelib.usecases import readings
+
+    started = time.perf_counter()
+    answer = readings.answer(event)
+    telemetry.log(
+        "job", {"job": "read_words", "ok": True, "did": {"words": len(answer["readings"])}, "ms": _since(started)}
+    )
+    return answer
 
 
 # The stream is the stack's own table's: deploy/template.py merges its ARN into this event source.

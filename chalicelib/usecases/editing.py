@@ -16,6 +16,7 @@ from enum import StrEnum
 from chalicelib.domain.event import Event, EventFileError
 from chalicelib.domain.event_file import parse_event_text
 from chalicelib.store.dynamo import Table
+from chalicelib.usecases import readings
 from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.publishing import Publication, load_event
 from chalicelib.usecases.senders import SenderRefusal
@@ -81,14 +82,21 @@ SENDER_PROBLEMS = {
 }
 
 
-def save(table: Table, checked: Checked, now: datetime, draft: bool = False) -> Publication:
+def save(
+    table: Table,
+    checked: Checked,
+    now: datetime,
+    draft: bool = False,
+    analyzer: Callable[[], readings.Analyzer | None] = readings.sudachi,
+) -> Publication:
     """Save a checked event (the caller checked it just now); the line moves up into any new seat.
 
     `draft`: a new event, kept hidden until its organizer publishes it (lifecycle.publish_draft).
+    `analyzer`: where the ふりがな of its words come from (the Services' one: deployed, the readings function).
     """
     if checked.event is None:
         raise ValueError("only a checked event can be saved")
-    return load_event(table, checked.event, now, draft=draft)
+    return load_event(table, checked.event, now, draft=draft, analyzer=analyzer)
 
 
 def free_slug(table: Table, wanted: str) -> str:

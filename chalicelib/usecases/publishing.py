@@ -8,6 +8,7 @@ nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -80,14 +81,21 @@ def load_event_files(table: Table, paths: list[str], now: datetime) -> Loaded:
     return Loaded(publications=tuple(load_event(table, event, now) for event in events))
 
 
-def load_event(table: Table, event: Event, now: datetime, draft: bool = False) -> Publication:
+def load_event(
+    table: Table,
+    event: Event,
+    now: datetime,
+    draft: bool = False,
+    analyzer: Callable[[], readings.Analyzer | None] = readings.sudachi,
+) -> Publication:
     """Publish one event, then move the line up into any seat it frees (more seats, released reservations).
 
     `draft`: a new event saved as a draft stays hidden (organizers only) until it is published (lifecycle.py).
-    The event is saved with the ふりがな of its words (readings.py).
+    The event is saved with the ふりがな of its words, from `analyzer` (readings.py; deployed, the site's
+    Services give the readings function's).
     """
     earlier = get_event(table, event.slug)
-    event = readings.complete(event, readings.sudachi(), earlier.event.readings if earlier else ())
+    event = readings.complete(event, analyzer(), earlier.event.readings if earlier else ())
     state = publish_event(table, event, now, draft=draft)
     # More seats than before: the people waiting longest take them now, and are told by e-mail.
     moved_up = settle(table, event.slug, now)

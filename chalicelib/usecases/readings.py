@@ -2,17 +2,24 @@
 
 The readings come from SudachiPy with its core dictionary (chosen for being right most often on the
 sample event: docs/event-file.md says how the analysers compared). It is loaded only here, when an event
-is saved, never by a page: pages read the table stored with the event (text/furigana.py). Where SudachiPy
-is not installed, saving keeps the readings the event already has and the organizer's own.
+is saved, never by a page: pages read the table stored with the event (text/furigana.py). Deployed, it
+runs in a function of its own with the dictionary as its layer (`answer`, deploy/readings.py), which the
+site asks (`remote`): the site's own function stays small for attendees' cold starts. Where neither is
+there, saving keeps the readings the event already has and the organizer's own.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib import telemetry
 from chalicelib.domain.event import Event
 from chalicelib.text.furigana import KANJI, hiragana, valid
 
@@ -74,5 +81,52 @@ def sudachi() -> Analyzer | None:
         )
         found = most_common((word, reading) for word, reading in pairs if valid(word, reading))
         return {word: CORRECTIONS.get(word, reading) for word, reading in found.items()}
+
+    return analyze
+
+
+class ReadingsUnavailable(RuntimeError):
+    """The readings function was deployed without its analyser (its layer is missing)."""
+
+
+def answer(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The readings function's work: `{"texts": [...]}` in, `{"readings": {word: reading}}` out."""
+    texts = request.get("texts")
+    if not isinstance(texts, list) or not all(isinstance(text, str) for text in texts):
+        raise ValueError('the readings function takes {"texts": [a list of strings]}')
+    analyze = sudachi()
+    if analyze is None:
+        raise ReadingsUnavailable("SudachiPy is not importable here: the function's readings layer is missing")
+    return {"readings": analyze(texts) if texts else {}}
+
+
+def remote(client: Any, function: str) -> Analyzer:
+    """An analyser that asks the stage's readings function (a Lambda client's synchronous invoke).
+
+    Readings help but are not the event: when the function cannot answer, the event is saved with the
+    readings it had (complete() keeps them), the failure is logged, and the function's own error alarm
+    rings for its errors.
+    """
+
+    def analyze(texts: Sequence[str]) -> dict[str, str]:
+        payload = json.dumps({"texts": list(texts)}, ensure_ascii=False).encode("utf-8")
+        try:
+            response = client.invoke(FunctionName=function, InvocationType="RequestResponse", Payload=payload)
+            body = json.loads(response["Payload"].read())
+        except (BotoCoreError, ClientError, ValueError) as exc:
+            telemetry.log("readings", {"function": function, "error": str(exc)})
+            return {}
+        found = body.get("readings") if isinstance(body, dict) else None
+        if response.get("FunctionError") or not isinstance(found, dict):
+            error = body.get("errorMessage") if isinstance(body, dict) else None
+            said = error or response.get("FunctionError") or f"not an answer of readings: {str(body)[:200]}"
+            telemetry.log("readings", {"function": function, "error": said})
+            return {}
+        # What crosses the boundary is checked as the organizer's own readings are: kana for words with kanji.
+        return {
+            word: reading
+            for word, reading in found.items()
+            if isinstance(word, str) and isinstance(reading, str) and valid(word, reading)
+        }
 
     return analyze

@@ -140,7 +140,7 @@ def _preview_or_save(visit: Visit, state: EventState | None, checked: Checked, a
         where = f"{home()}/new-event" if state is None else f"{home()}/events/{state.event.slug}/edit"
         return preview_page(visit, checked, where, label, english=action == "preview_en")
     assert checked.event is not None
-    editing.save(s.table, checked, s.clock.now(), draft=state is None)
+    editing.save(s.table, checked, s.clock.now(), draft=state is None, analyzer=s.analyzer)
     done = "draft" if state is None or state.draft else "saved"
     return see_other(f"{home()}/events/{checked.event.slug}?{done}=1", PRIVATE)
 

@@ -84,7 +84,7 @@ def _edited(visit: Visit, new: bool, slug: str, action: str, event: Any = None, 
         label = msg.BUILDER_SAVE_DRAFT if new or draft else msg.BUILDER_SAVE
         return preview_page(visit, checked, action, label, english=visit.fields.get("action") == "preview_en")
     s = current()
-    editing.save(s.table, checked, s.clock.now(), draft=new)
+    editing.save(s.table, checked, s.clock.now(), draft=new, analyzer=s.analyzer)
     assert checked.event is not None
     return see_other(f"{home()}/events/{checked.event.slug}?{'draft' if new or draft else 'saved'}=1", PRIVATE)
 
