@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -20,12 +21,17 @@ import pytest
 from babel.messages.pofile import read_po
 from chalice.test import Client
 
-from chalicelib.domain.event import Event
+from chalicelib.domain.event import Event, Online
+from chalicelib.domain.links import personal_path
+from chalicelib.domain.survey import Survey
 from chalicelib.text import i18n
+from chalicelib.usecases import announcements, checkin, reminders
 from chalicelib.usecases.publishing import load_event
+from chalicelib.usecases.registering import register as register_directly
 from chalicelib.web.bots import Form
-from tests.conftest import FORM, ROOT, World, mailbox, page, signed, valid_form
+from tests.conftest import FORM, ROOT, World, mailbox, numbered, page, signed, valid_form
 from tests.test_builder import form_of, sent_by
+from tests.test_combinations import SATISFACTION
 from tests.test_language import run_on, untranslated, visible_text
 from tests.test_organizer import ORGANIZER, sign_in
 from tests.test_spam import every_mail, online, short
@@ -119,11 +125,96 @@ def walk(client: Client, world: World, event: Event, language: str) -> list[str]
     return shown
 
 
+def walk_the_rest(client: Client, world: World, event: Event, language: str) -> list[str]:
+    """The pages of the lifecycle's other turns, in `language`: a lottery, online and hybrid events, a closed
+    one, 出欠の再確認 and a released seat taken back, the survey and certificate after the event, and an event
+    called off."""
+    got = reading(language)
+    shown: list[str] = []
+
+    def published(slug: str, **changes: Any) -> Event:
+        return world.publish(dataclasses.replace(event, slug=slug, **changes))
+
+    def show(path: str) -> None:
+        answer = client.http.get(path, headers=got)
+        assert answer.status_code == 200, (path, answer.status_code)
+        shown.append(page(answer))
+
+    def own_link(slug: str, registration_id: str, until: Event) -> str:
+        return personal_path(world.services.signer, slug, registration_id, until.ends_at)
+
+    now = world.clock.now()
+    lottery = published("lottery", draw_at=now + timedelta(days=1))
+    show("/events/lottery")
+    applied = register(client, lottery, language).headers["Location"]
+    shown.append(page(own(client, applied, language)))
+    shown.append(page(own(client, applied, language, action="cancel")))
+    published("online", online=Online("online", "https://meet.example.jp/j/1"))
+    show("/events/online")
+    published("hybrid", online=Online("hybrid", "https://meet.example.jp/j/1", venue_capacity=2, online_capacity=2))
+    show("/events/hybrid")
+    published("closed", registration_closes_at=now - timedelta(minutes=1))
+    show("/events/closed")
+    # 出欠の再確認: the question's two answers, sent, then sent again; a seat released, then taken back.
+    starts = event.starts_at
+    asked_at, released_at = starts - timedelta(days=3), starts - timedelta(days=1)
+    asking = published("asking", reminders=(), reconfirm_at=asked_at, release_unconfirmed_at=released_at)
+    ids = [register_person(world, asking, n) for n in (1, 2)]
+    world.clock.set(asked_at)
+    reminders.send_due_reminders(world.table, world.clock.now())
+    coming = own_link("asking", ids[0], asking)
+    shown.append(page(client.http.get(coming, headers=got)))  # asked, not answered yet
+    attendance = coming.replace("?token=", "/attendance?answer={answer}&token=")
+    for answer in ("yes", "no"):
+        show(attendance.format(answer=answer))
+    token = coming.split("token=")[1]
+    for _ in range(2):  # answered, then the same answer again
+        body = urlencode({"token": token, "answer": "yes"})
+        sent = client.http.post(attendance.split("?")[0], headers={**FORM, **got}, body=body)
+        shown.append(page(sent))
+    world.clock.set(released_at)
+    reminders.send_due_reminders(world.table, world.clock.now())
+    released = own_link("asking", ids[1], asking)
+    shown.append(page(client.http.get(released, headers=got)))  # released, and offered the seat back
+    shown.append(page(own(client, released, language, action="take_back")))
+    # After the event: the survey (asked, answered, answered again) and the certificate of who came.
+    world.clock.set(now)
+    held = published(
+        "held", certificates=True, survey=Survey((SATISFACTION,), closes_at=event.ends_at + timedelta(days=7))
+    )
+    came = register_person(world, held, 3)
+    world.clock.set(held.starts_at)
+    checkin.check_in(world.table, "held", came, "door@example.jp", world.clock.now())
+    world.clock.set(held.ends_at + timedelta(hours=1))
+    mine = own_link("held", came, held)
+    shown.append(page(client.http.get(mine, headers=got)))
+    survey = mine.replace("?token=", "/survey?token=")
+    show(survey)
+    for _ in range(2):
+        body = urlencode({"token": survey.split("token=")[1], "answer_satisfaction": "4"})
+        shown.append(page(client.http.post(survey.split("?")[0], headers={**FORM, **got}, body=body)))
+    show(mine.replace("?token=", "/certificate?token="))
+    # Called off: the event's page and a registrant's own page say so.
+    world.clock.set(now)
+    off = published("off")
+    gone = register_person(world, off, 4)
+    assert announcements.cancel_event(world.table, off, 0, "", "office@example.jp", world.clock.now())
+    show("/events/off")
+    shown.append(page(client.http.get(own_link("off", gone, off), headers=got)))
+    return shown
+
+
+def register_person(world: World, event: Event, n: int) -> str:
+    """Someone registered (in the language the walk reads: their pages are shown in it) ; their id."""
+    result = register_directly(world.table, event, numbered(n), f"W{n:07d}", world.clock.now(), world.services.ids)
+    return result.registration_id
+
+
 @pytest.mark.parametrize("language", BESIDES_JAPANESE)
 def test_every_attendee_page_and_mail_has_its_own_sentences_in_every_language(
     client: Client, world: World, published: Event, asked: dict[str, set[str]], language: str
 ) -> None:
-    shown = walk(client, world, published, language)
+    shown = walk(client, world, published, language) + walk_the_rest(client, world, published, language)
     for event in (published, online(published), short(published)):
         every_mail(event, language, registrants_only=True)
     with catalog_of(language).open("rb") as handle:
