@@ -26,6 +26,7 @@ from chalicelib.domain.links import personal_path
 from chalicelib.domain.survey import Survey
 from chalicelib.text import i18n
 from chalicelib.usecases import announcements, checkin, reminders
+from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.publishing import load_event
 from chalicelib.usecases.registering import register as register_directly
 from chalicelib.web.bots import Form
@@ -292,3 +293,35 @@ def test_the_organizer_writes_the_title_in_chinese_in_the_builder_and_chinese_re
     assert "Tòa nhà Ogawa, tầng 4" in page(client.http.get("/events/cdo-seminar", headers=reading("vi")))
     shown = sent_by(page(owner.get(client, "/organizer/events/cdo-seminar/edit")))
     assert shown["zh_title"] == "自治体CDO学习会"  # and the builder shows it again
+
+
+def test_the_organizer_translates_categories_and_programme_in_the_builder(
+    client: Client, world: World, published: Event
+) -> None:
+    world.let_sign_in(ORGANIZER)
+    owner = sign_in(client, world)
+    builder = page(owner.get(client, "/organizer/events/cdo-seminar/edit"))
+    category, talk = published.categories[0], published.programme[0]
+    # Each entry's own words stand in the field's label, so the organizer knows what they translate.
+    assert f"参加区分「{category.label}」の名前（简体中文）" in builder
+    assert f"プログラム「{talk.title}」の題名（한국어）" in builder
+    assert 'name="category-0-label_zh"' in builder and 'name="talk-0-title_ko"' in builder
+    fields = {
+        **form_of(published),
+        "category-0-label_zh": "地方议员",
+        "talk-0-title_ko": "해외 공공 CDO의 사례",
+        "talk-0-speaker_pt": "Palestrante convidado",
+    }
+    saved = owner.post(client, "/organizer/events/cdo-seminar/edit", action="save", **fields)
+    assert saved.status_code == 303
+    assert "地方议员" in page(client.http.get("/events/cdo-seminar", headers=reading("zh")))
+    korean = page(client.http.get("/events/cdo-seminar", headers=reading("ko")))
+    assert "해외 공공 CDO의 사례" in korean and "地方议员" not in korean
+    assert "Palestrante convidado" in page(client.http.get("/events/cdo-seminar", headers=reading("pt")))
+    stored = get_event(world.table, "cdo-seminar")
+    assert stored is not None
+    korean_programme = stored.event.in_language("ko").programme
+    assert korean_programme[0].title == "해외 공공 CDO의 사례" and korean_programme[1:] == published.programme[1:]
+    shown = sent_by(page(owner.get(client, "/organizer/events/cdo-seminar/edit")))
+    assert shown["category-0-label_zh"] == "地方议员" and shown["talk-0-speaker_pt"] == "Palestrante convidado"
+    assert shown["category-0-label_en"] == fields["category-0-label_en"]  # English as before

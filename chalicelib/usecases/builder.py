@@ -23,7 +23,7 @@ from chalicelib.domain.event_file import parse_event, to_toml
 from chalicelib.text.i18n import DEFAULT as DEFAULT_LANGUAGE
 from chalicelib.text.i18n import LANGUAGES
 from chalicelib.usecases import builder_errors
-from chalicelib.usecases.builder_rows import Row, blank_rows, rows_of, rows_to_data
+from chalicelib.usecases.builder_rows import ROW_LANGUAGES, Row, blank_rows, rows_of, rows_to_data
 
 # Single fields: form name -> (path in the event file, kind). Kinds: text (required), optional (text;
 # '' leaves it out), lines (a list, one per line), moment (required), later (optional moment), count
@@ -78,7 +78,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "en_sender_name": (("en", "contact", "sender_name"), "optional"),
 }
 # The organizer's own words in the other languages attendees may read ([easy], [zh], [ko], [vi], [pt]):
-# the few every page shows; the rest (programme, categories, questions) is for the event file.
+# the few every page shows; the categories' names and the programme are rows' fields (builder_rows.py).
 TRANSLATED = {
     "title": ("title",),
     "summary": ("summary",),
@@ -157,12 +157,13 @@ def read_builder(fields: Mapping[str, str], extra_row: str = "") -> Built:
     errors: dict[str, str] = {}
     data = _data(values, errors)
     listed = rows_to_data(rows, errors)
-    english = {**data.get("en", {}), **listed.pop("en", {})}  # the English of single fields and of rows
+    # Each language's words of single fields and of rows (categories, programme), in one section.
+    sections = {code: {**data.get(code, {}), **listed.pop(code, {})} for code in ROW_LANGUAGES}
     survey = {**data.get("survey", {}), **listed.pop("survey", {})}  # its closing time, and its rows
     if survey:
         # Anonymous unless the organizer chose a named survey: the safer default needs no action.
         data["survey"] = {**survey, "anonymous": values["survey_named"] != "yes"}
-    data.update(listed, **({"en": english} if english else {}))
+    data.update(listed, **{code: section for code, section in sections.items() if section})
     _shape(values, data, errors)
     if errors:
         return Built(values, rows, errors=errors)
@@ -221,8 +222,9 @@ def _shape(values: Mapping[str, str], data: dict[str, Any], errors: dict[str, st
             rules[field] = rule
     if rules:
         data["form"] = rules
-    if "en" in data and not any(data["en"].values()):
-        data.pop("en")
+    for code in ROW_LANGUAGES:
+        if code in data and not any(data[code].values()):
+            data.pop(code)
 
 
 def _text(raw: str) -> tuple[Any, str]:

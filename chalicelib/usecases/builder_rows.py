@@ -15,11 +15,16 @@ from typing import Any
 from chalicelib.domain.event import DEFAULT_REMINDERS
 from chalicelib.domain.questions import MULTIPLE, SINGLE
 from chalicelib.text.furigana import valid
+from chalicelib.text.i18n import DEFAULT, LANGUAGES
 from chalicelib.usecases import builder_errors
 
+# The languages an organizer may translate the categories' names and the programme into: `label_zh` is the
+# Chinese name of a category, `title_vi` a talk's title in Vietnamese ([zh.categories], [[vi.programme]]).
+ROW_LANGUAGES = tuple(code for code in LANGUAGES if code != DEFAULT)
+TALK_PARTS = ("title", "speaker", "affiliation")
 ROWS: dict[str, tuple[str, ...]] = {
-    "category": ("key", "label", "label_en", "reserved"),
-    "talk": ("title", "speaker", "affiliation", "title_en", "speaker_en", "affiliation_en"),
+    "category": ("key", "label", *(f"label_{code}" for code in ROW_LANGUAGES), "reserved"),
+    "talk": (*TALK_PARTS, *(f"{part}_{code}" for code in ROW_LANGUAGES for part in TALK_PARTS)),
     "reminder": ("days_before", "at", "minutes_before"),
     "question": ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "editable", "max_length"),
     "survey": ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "max_length"),  # アンケート
@@ -51,17 +56,20 @@ class Row:
 
 def rows_of(data: Mapping[str, Any]) -> dict[str, list[Row]]:
     """The rows of an event file's data, with blank rows to add more."""
-    english = data.get("en", {}) if isinstance(data.get("en"), dict) else {}
-    english_labels = english.get("categories", {})
+    sections = {code: data[code] if isinstance(data.get(code), dict) else {} for code in ROW_LANGUAGES}
     rows: dict[str, list[Row]] = {name: [] for name in ROWS}
     for c in data.get("categories", []):
-        values = {"key": c["key"], "label": c["label"], "label_en": english_labels.get(c["key"], "")}
+        values = {"key": c["key"], "label": c["label"]}
+        for code, section in sections.items():
+            values[f"label_{code}"] = section.get("categories", {}).get(c["key"], "")
         rows["category"].append(Row({**values, "reserved": str(c.get("reserved", "") or "")}))
-    english_talks = english.get("programme", [])
     for n, talk in enumerate(data.get("programme", [])):
-        theirs = english_talks[n] if n < len(english_talks) else {}
-        values = {name: talk.get(name, "") for name in ("title", "speaker", "affiliation")}
-        rows["talk"].append(Row({**values, **{f"{k}_en": theirs.get(k, "") for k in values}}))
+        values = {name: talk.get(name, "") for name in TALK_PARTS}
+        for code, section in sections.items():
+            translated = section.get("programme", [])
+            theirs = translated[n] if n < len(translated) else {}
+            values.update({f"{k}_{code}": theirs.get(k, "") for k in TALK_PARTS})
+        rows["talk"].append(Row(values))
     specs = data.get("reminders")
     listed = specs if specs is not None else [_spec(s) for s in DEFAULT_REMINDERS]
     for spec in listed:
@@ -140,9 +148,9 @@ def rows_to_data(rows: Mapping[str, list[Row]], errors: dict[str, str]) -> dict[
     """The event-file data of the rows (removed and blank ones left out, in their 順番), or errors by field."""
     kept = {group: _ordered(group, listed, errors) for group, listed in rows.items()}
     data: dict[str, Any] = {}
-    english: dict[str, Any] = {}
+    translated: dict[str, dict[str, Any]] = {code: {} for code in ROW_LANGUAGES}
     categories = []
-    labels_en: dict[str, str] = {}
+    labels: dict[str, dict[str, str]] = {code: {} for code in ROW_LANGUAGES}
     taken = {row.get("key") for _, row in kept["category"]}
     for n, row in kept["category"]:
         key = row.get("key") or _new_key("c", taken)
@@ -155,22 +163,26 @@ def rows_to_data(rows: Mapping[str, list[Row]], errors: dict[str, str]) -> dict[
                 **({"reserved": reserved} if reserved else {}),
             }
         )
-        if row.get("label_en"):
-            labels_en[key] = row.get("label_en")
+        for code in ROW_LANGUAGES:
+            if row.get(f"label_{code}"):
+                labels[code][key] = row.get(f"label_{code}")
     data["categories"] = categories
-    if labels_en:
-        english["categories"] = labels_en
-    talks, talks_en = [], []
+    talks: list[dict[str, str]] = []
+    talks_in: dict[str, list[dict[str, str]]] = {code: [] for code in ROW_LANGUAGES}
     for n, row in kept["talk"]:
         talks.append(
-            {k: row.get(k) for k in ("title", "speaker", "affiliation") if row.get(k)}
+            {k: row.get(k) for k in TALK_PARTS if row.get(k)}
             | {"title": _required(row, "title", f"talk-{n}-title", errors)}
         )
-        talks_en.append({k: row.get(f"{k}_en") for k in ("title", "speaker", "affiliation") if row.get(f"{k}_en")})
+        for code in ROW_LANGUAGES:
+            talks_in[code].append({k: row.get(f"{k}_{code}") for k in TALK_PARTS if row.get(f"{k}_{code}")})
     if talks:
         data["programme"] = talks
-    if any(talks_en):
-        english["programme"] = talks_en
+    for code in ROW_LANGUAGES:
+        if labels[code]:
+            translated[code]["categories"] = labels[code]
+        if any(talks_in[code]):  # every item, in order: one left untranslated is an empty table
+            translated[code]["programme"] = talks_in[code]
     data["reminders"] = [_reminder(n, row, errors) for n, row in kept["reminder"]]
     questions = [_question(n, row, errors, {r.get("key") for _, r in kept["question"]}) for n, row in kept["question"]]
     if questions:
@@ -182,8 +194,7 @@ def rows_to_data(rows: Mapping[str, list[Row]], errors: dict[str, str]) -> dict[
     readings = {row.get("word"): _reading(n, row, errors) for n, row in kept["reading"]}
     if readings:
         data["readings"] = readings
-    if english:
-        data["en"] = english
+    data.update({code: section for code, section in translated.items() if section})
     return data
 
 
