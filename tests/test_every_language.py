@@ -22,6 +22,7 @@ from babel.messages.pofile import read_po
 from chalice.test import Client
 
 from chalicelib.domain.event import Event, Online
+from chalicelib.domain.event_file.online import with_attendance
 from chalicelib.domain.links import personal_path
 from chalicelib.domain.survey import Survey
 from chalicelib.text import i18n
@@ -152,8 +153,12 @@ def walk_the_rest(client: Client, world: World, event: Event, language: str) -> 
     shown.append(page(own(client, applied, language, action="cancel")))
     published("online", online=Online("online", "https://meet.example.jp/j/1"))
     show("/events/online")
-    published("hybrid", online=Online("hybrid", "https://meet.example.jp/j/1", venue_capacity=2, online_capacity=2))
+    hybrid = Online("hybrid", "https://meet.example.jp/j/1", venue_capacity=2, online_capacity=2)
+    # As the event file and the builder save it: with its own question, 会場 or オンライン.
+    world.publish(with_attendance(dataclasses.replace(event, slug="hybrid", online=hybrid, capacity=4)))
     show("/events/hybrid")
+    chosen = register(client, get_event(world.table, "hybrid").event, language, answer_attendance="online")  # type: ignore[union-attr]
+    shown.append(page(own(client, chosen.headers["Location"], language)))
     published("closed", registration_closes_at=now - timedelta(minutes=1))
     show("/events/closed")
     # 出欠の再確認: the question's two answers, sent, then sent again; a seat released, then taken back.

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.clock import iso, parse_iso
 from chalicelib.domain.questions import Choice, Question
 from chalicelib.domain.survey import Survey
+from chalicelib.text.i18n import DEFAULT as DEFAULT_LANGUAGE
+from chalicelib.text.i18n import translated
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 # Long enough for the organizer's follow-up (materials, a survey), short enough to hold little.
@@ -221,7 +223,7 @@ class Event:
             if language == "en"
             else self.form
         )
-        asked = tuple(q.in_language(language) for q in self.questions)
+        asked = tuple(_asked_in(q, language) for q in self.questions)
         survey = self.survey.in_language(language) if self.survey else None
         online = self.online
         if online is not None and language == "en" and online.instructions_en:
@@ -431,3 +433,11 @@ STATUS_OPEN = "open"
 STATUS_CLOSED = "closed"
 # The closed_reason of an event its organizer called off: it never opens again (announcements.py).
 REASON_EVENT_CANCELLED = "event_cancelled"
+
+
+def _asked_in(question: Question, language: str) -> Question:
+    """A question as readers of `language` see it; the hybrid event's own question in the site's words."""
+    if question.key != ATTENDANCE or language in (DEFAULT_LANGUAGE, "en"):
+        return question.in_language(language)
+    choices = tuple(replace(c, label=translated(language, c.label)) for c in question.choices)
+    return replace(question, label=translated(language, question.label), choices=choices)

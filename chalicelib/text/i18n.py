@@ -132,6 +132,11 @@ def _ruby_catalog(language: str) -> _gettext.NullTranslations:
     return marked
 
 
+def translated(language: str, message: str) -> str:
+    """A message of the site's catalog in `language`, whatever language is being spoken now."""
+    return str(_catalog(supported(language) or DEFAULT).gettext(message))
+
+
 def gettext(message: str) -> str:
     """The message in the current language (with reading marks while the page carries ふりがな)."""
     return (_ruby_catalog if ruby() else _catalog)(current()).gettext(message)

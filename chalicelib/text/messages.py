@@ -171,6 +171,9 @@ ATTENDANCE_NO_SEAT = N_("このお申し込みには、いまお席がありま�
 
 # A hybrid event's modes, as the page's seat line and the organizer's counts name them.
 POOL_LABELS = {"venue": N_("会場"), "online": N_("オンライン")}
+# The hybrid event's own question (domain/event_file/online.py): the site's words, in every language.
+ATTENDANCE_LABEL = N_("参加方法")
+ATTENDANCE_CHOICES = {"venue": N_("会場で参加"), "online": N_("オンラインで参加")}
 
 AVAILABILITY_LABELS = {
     "open": N_("受付中"),

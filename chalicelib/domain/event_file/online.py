@@ -12,6 +12,7 @@ from chalicelib.domain.event_file.names import ONLINE_SECTION, only
 from chalicelib.domain.event_file.values import text
 from chalicelib.domain.questions import Choice, Question
 from chalicelib.domain.site import public_url
+from chalicelib.text import messages as msg
 
 
 def online_section(data: Mapping[str, Any]) -> Online | None:
@@ -55,13 +56,13 @@ def attendance_question(online: Online) -> Question:
     return Question(
         key=ATTENDANCE,
         kind=questions.SINGLE,
-        label="参加方法",
+        label=msg.ATTENDANCE_LABEL,
         label_en="How you will take part",
         required=True,
         editable=False,
         choices=(
-            Choice(VENUE, "会場で参加", "At the venue"),
-            Choice(ONLINE, "オンラインで参加", "Online"),
+            Choice(VENUE, msg.ATTENDANCE_CHOICES[VENUE], "At the venue"),
+            Choice(ONLINE, msg.ATTENDANCE_CHOICES[ONLINE], "Online"),
         ),
     )
 
