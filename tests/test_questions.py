@@ -14,7 +14,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.domain import questions as q
-from chalicelib.domain.event import Event, EventFileError
+from chalicelib.domain.event import Event, EventFileError, Translation
 from chalicelib.domain.event_file import parse_event, to_toml
 from chalicelib.usecases.registrations import get_registration
 from tests.conftest import FORM, World, page, signed, valid_form
@@ -265,3 +265,75 @@ def test_staff_edits_go_through_the_same_counters_a_full_answer_is_refused_and_a
         edit(world.table, event, skipping, wants_in, "staff@example.jp", now, world.services.ids) is EditOutcome.SAVED
     )
     assert left("tiny") == {"party.join": 0}
+
+
+CHINESE_PARTY = q.Wording("联谊会", "会后举行", (("join", "参加"), ("skip", "不参加")))
+
+
+def test_the_file_words_questions_survey_and_fields_in_other_languages(sample_event: Event) -> None:
+    from chalicelib.domain.event import FieldRule
+    from chalicelib.domain.survey import Survey
+
+    survey = Survey((q.Question("satisfaction", q.SCALE, "満足度"),), sample_event.ends_at)
+    chinese = dataclasses.replace(
+        dict(sample_event.translations).get("zh") or Translation(),
+        questions=(("party", CHINESE_PARTY),),
+        survey=(("satisfaction", q.Wording("满意度")),),
+        form=(("organization", ("单位名称", "")),),
+    )
+    event = dataclasses.replace(
+        sample_event,
+        questions=ASKED,
+        survey=survey,
+        form=(FieldRule("organization", label="自治体名・会社名"),),
+        translations=(*[(code, t) for code, t in sample_event.translations if code != "zh"], ("zh", chinese)),
+    )
+    written = to_toml(event)
+    assert "[zh.questions.party]" in written and "[zh.questions.party.choices]" in written
+    assert parse_event(tomllib.loads(written)) == event  # written and read back, unchanged
+    read = event.in_language("zh")
+    party = next(x for x in read.questions if x.key == "party")
+    assert (party.label, party.hint, [c.label for c in party.choices]) == ("联谊会", "会后举行", ["参加", "不参加"])
+    town = next(x for x in read.questions if x.key == "town")
+    assert town.label == "お住まいの市町村"  # not worded: as written, for the page to mark as Japanese
+    assert read.survey is not None and read.survey.questions[0].label == "满意度"
+    assert read.label_for("organization") == "单位名称"
+    assert event.in_language("ko").questions == event.questions  # Korean has no wording: as written
+    data: dict[str, Any] = tomllib.loads(written)
+    broken = [
+        ({"questions": {"nothing": {"label": "x"}}}, "no question has the key 'nothing'"),
+        ({"questions": {"party": {"choices": {"maybe": "也许"}}}}, "has no choice 'maybe'"),
+        ({"questions": {"party": {"colour": "red"}}}, "colour cannot be given here"),
+        ({"survey": {"town": {"label": "x"}}}, "no question has the key 'town'"),
+        ({"form": {"email": {"label": "x"}}}, "no field 'email'"),
+    ]
+    for change, said in broken:
+        with pytest.raises(EventFileError, match=said):
+            parse_event({**data, "zh": {**data["zh"], **change}})
+    with pytest.raises(EventFileError, match="label_en"):
+        parse_event({**data, "en": {**data.get("en", {}), "questions": {"party": {"label": "Party"}}}})
+
+
+def test_the_builder_words_the_questions_in_chinese_and_chinese_readers_answer_them(
+    client: Client, world: World, asking: Event
+) -> None:
+    from tests.test_builder import form_of, sent_by
+    from tests.test_every_language import reading
+
+    world.let_sign_in(ORGANIZER)
+    owner = sign_in(client, world)
+    shown = page(owner.get(client, "/organizer/events/asking/edit"))
+    assert "質問「懇親会」（简体中文）" in shown and "選択肢「参加する」（简体中文）" in shown
+    fields = form_of(asking)
+    party = next(n for n, value in fields.items() if value == "懇親会" and n.endswith("-label"))
+    row = party.rsplit("-", 1)[0]
+    fields |= {f"{row}-label_zh": "联谊会", f"{row}-choice-0-label_zh": "参加", f"{row}-choice-1-label_zh": "不参加"}
+    fields |= {"form_organization_label": "自治体名・会社名", "form_organization_label_zh": "单位名称"}
+    saved = owner.post(client, "/organizer/events/asking/edit", action="save", **fields)
+    assert saved.status_code == 303
+    chinese = page(client.http.get("/events/asking", headers=reading("zh")))
+    assert "联谊会" in chinese and "不参加" in chinese and "懇親会" not in chinese
+    assert "单位名称" in chinese and "自治体名・会社名" not in chinese
+    again = sent_by(page(owner.get(client, "/organizer/events/asking/edit")))
+    assert again[f"{row}-label_zh"] == "联谊会" and again[f"{row}-choice-1-label_zh"] == "不参加"
+    assert again["form_organization_label_zh"] == "单位名称"

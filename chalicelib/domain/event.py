@@ -11,8 +11,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.clock import iso, parse_iso
-from chalicelib.domain.questions import Choice, Question
+from chalicelib.domain.questions import Choice, Question, Wording
 from chalicelib.domain.survey import Survey
+
+# Re-exported: Talk and Translation were first defined here, and callers import them from here.
+from chalicelib.domain.translation import Talk as Talk
+from chalicelib.domain.translation import Translation as Translation
+from chalicelib.domain.translation import programme_in
 from chalicelib.text.i18n import DEFAULT as DEFAULT_LANGUAGE
 from chalicelib.text.i18n import translated
 
@@ -74,15 +79,6 @@ class Category:
 
 
 @dataclass(frozen=True)
-class Talk:
-    """One item of the programme."""
-
-    title: str
-    speaker: str = ""
-    affiliation: str = ""
-
-
-@dataclass(frozen=True)
 class Venue:
     """Where the event takes place."""
 
@@ -135,45 +131,6 @@ class Contact:
 
 
 @dataclass(frozen=True)
-class Translation:
-    """The organizer's own text in another language (`[en]` in the event file); what it leaves out stays
-    as written."""
-
-    title: str = ""
-    summary: str = ""
-    fee: str = ""
-    organizers: tuple[str, ...] = ()
-    cooperators: tuple[str, ...] = ()
-    venue_name: str = ""
-    venue_address: str = ""
-    organizer_name: str = ""
-    sender_name: str = ""
-    categories: tuple[tuple[str, str], ...] = ()  # (key, label), for the categories it names
-    programme: tuple[Talk, ...] = ()  # empty, or one per programme item in the same order
-
-    def texts(self) -> set[str]:
-        """Every text it gives."""
-        talks = (t for talk in self.programme for t in (talk.title, talk.speaker, talk.affiliation))
-        singles = (self.title, self.summary, self.fee, self.venue_name, self.venue_address, self.organizer_name)
-        return {
-            t for t in (*singles, *self.organizers, *self.cooperators, *dict(self.categories).values(), *talks) if t
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Translation:
-        """Inverse of dataclasses.asdict()."""
-        return cls(
-            **{
-                **data,
-                "organizers": tuple(data["organizers"]),
-                "cooperators": tuple(data["cooperators"]),
-                "categories": tuple((key, label) for key, label in data["categories"]),
-                "programme": tuple(Talk(**talk) for talk in data["programme"]),
-            }
-        )
-
-
-@dataclass(frozen=True)
 class Event:
     """An event as the organizer described it. Times are aware datetimes in UTC."""
 
@@ -217,18 +174,14 @@ class Event:
 
     def in_language(self, language: str) -> Event:
         """The event as a reader of `language` sees it: the organizer's translation where they wrote one."""
-        # The form's own words: English readers get label_en/hint_en where the organizer wrote them.
-        form = (
-            tuple(replace(r, label=r.label_en or r.label, hint=r.hint_en or r.hint) for r in self.form)
-            if language == "en"
-            else self.form
-        )
-        asked = tuple(_asked_in(q, language) for q in self.questions)
-        survey = self.survey.in_language(language) if self.survey else None
+        text = dict(self.translations).get(language)
+        form = _form_in(self.form, language, dict(text.form) if text else {})
+        wordings = dict(text.questions) if text else {}
+        asked = tuple(_asked_in(q, language, wordings.get(q.key)) for q in self.questions)
+        survey = self.survey.in_language(language, dict(text.survey) if text else {}) if self.survey else None
         online = self.online
         if online is not None and language == "en" and online.instructions_en:
             online = replace(online, instructions=online.instructions_en)
-        text = dict(self.translations).get(language)
         if text is None:
             changed = (form, asked, online, survey) != (self.form, self.questions, self.online, self.survey)
             return replace(self, form=form, questions=asked, online=online, survey=survey) if changed else self
@@ -249,7 +202,7 @@ class Event:
                 sender_name=text.sender_name or self.contact.sender_name,
             ),
             categories=tuple(replace(c, label=labels.get(c.key, c.label)) for c in self.categories),
-            programme=_programme_in(self.programme, text.programme),
+            programme=programme_in(self.programme, text.programme),
             form=form,
             questions=asked,
             online=online,
@@ -401,19 +354,6 @@ class Event:
         )
 
 
-def _programme_in(programme: tuple[Talk, ...], translated: tuple[Talk, ...]) -> tuple[Talk, ...]:
-    if not translated:
-        return programme
-    return tuple(
-        Talk(
-            title=theirs.title or talk.title,
-            speaker=theirs.speaker or talk.speaker,
-            affiliation=theirs.affiliation or talk.affiliation,
-        )
-        for talk, theirs in zip(programme, translated, strict=True)  # the parser checked they pair up
-    )
-
-
 def _question_from(data: Mapping[str, Any]) -> Question:
     # Details stored before a hybrid event's modes became seat pools capped 会場/オンライン as answers:
     # the pools count them now, so such a cap is dropped rather than counted twice.
@@ -435,9 +375,19 @@ STATUS_CLOSED = "closed"
 REASON_EVENT_CANCELLED = "event_cancelled"
 
 
-def _asked_in(question: Question, language: str) -> Question:
+def _form_in(form: tuple[FieldRule, ...], language: str, words: Mapping[str, tuple[str, str]]) -> tuple[FieldRule, ...]:
+    """The form's own words for readers of `language`: label_en/hint_en in English, the section's elsewhere."""
+    if language == "en":
+        return tuple(replace(r, label=r.label_en or r.label, hint=r.hint_en or r.hint) for r in form)
+    if not words:
+        return form
+    worded = [(r, words.get(r.field, ("", ""))) for r in form]
+    return tuple(replace(r, label=label or r.label, hint=hint or r.hint) for r, (label, hint) in worded)
+
+
+def _asked_in(question: Question, language: str, wording: Wording | None = None) -> Question:
     """A question as readers of `language` see it; the hybrid event's own question in the site's words."""
     if question.key != ATTENDANCE or language in (DEFAULT_LANGUAGE, "en"):
-        return question.in_language(language)
+        return question.in_language(language, wording)
     choices = tuple(replace(c, label=translated(language, c.label)) for c in question.choices)
     return replace(question, label=translated(language, question.label), choices=choices)

@@ -40,6 +40,24 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """A question's words in another language, as its organizer wrote them ([zh.questions.<key>])."""
+
+    label: str = ""
+    hint: str = ""
+    choices: tuple[tuple[str, str], ...] = ()  # (choice key, its label)
+
+    def texts(self) -> set[str]:
+        """Every text it gives."""
+        return {t for t in (self.label, self.hint, *dict(self.choices).values()) if t}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Wording:
+        """Inverse of dataclasses.asdict()."""
+        return cls(data["label"], data["hint"], tuple((key, label) for key, label in data["choices"]))
+
+
+@dataclass(frozen=True)
 class Question:
     """One question of the event's form."""
 
@@ -59,12 +77,17 @@ class Question:
         """The longest answer a text question takes."""
         return self.max_length or DEFAULT_MAX_LENGTH.get(self.kind, 0)
 
-    def in_language(self, language: str) -> Question:
-        """The question in the reader's language, where the organizer wrote it so."""
-        if language != "en":
+    def in_language(self, language: str, wording: Wording | None = None) -> Question:
+        """The question in the reader's language, where the organizer wrote it so (English in label_en,
+        the other languages in their section's `wording`)."""
+        if language == "en":
+            choices = tuple(replace(c, label=c.label_en or c.label) for c in self.choices)
+            return replace(self, label=self.label_en or self.label, hint=self.hint_en or self.hint, choices=choices)
+        if wording is None:
             return self
-        choices = tuple(replace(c, label=c.label_en or c.label) for c in self.choices)
-        return replace(self, label=self.label_en or self.label, hint=self.hint_en or self.hint, choices=choices)
+        labels = dict(wording.choices)
+        choices = tuple(replace(c, label=labels.get(c.key) or c.label) for c in self.choices)
+        return replace(self, label=wording.label or self.label, hint=wording.hint or self.hint, choices=choices)
 
     def shown(self, answer: Any) -> str:
         """An answer as people read it (choice labels, はい/いいえ)."""

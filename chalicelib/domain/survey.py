@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.clock import iso, parse_iso
-from chalicelib.domain.questions import Choice, Question
+from chalicelib.domain.questions import Choice, Question, Wording
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,10 @@ class Survey:
         """Answers are taken from the event's start until closes_at."""
         return starts_at <= now < self.closes_at
 
-    def in_language(self, language: str) -> Survey:
+    def in_language(self, language: str, wordings: Mapping[str, Wording] | None = None) -> Survey:
         """The survey in the reader's language, where the organizer wrote it so."""
-        return replace(self, questions=tuple(q.in_language(language) for q in self.questions))
+        words = wordings or {}
+        return replace(self, questions=tuple(q.in_language(language, words.get(q.key)) for q in self.questions))
 
     def to_dict(self) -> dict[str, Any]:
         """For storing with the event's details."""

@@ -23,7 +23,7 @@ from chalicelib.domain.event_file import parse_event, to_toml
 from chalicelib.text.i18n import DEFAULT as DEFAULT_LANGUAGE
 from chalicelib.text.i18n import LANGUAGES
 from chalicelib.usecases import builder_errors
-from chalicelib.usecases.builder_rows import ROW_LANGUAGES, Row, blank_rows, rows_of, rows_to_data
+from chalicelib.usecases.builder_rows import ROW_LANGUAGES, WORDED_LANGUAGES, Row, blank_rows, rows_of, rows_to_data
 
 # Single fields: form name -> (path in the event file, kind). Kinds: text (required), optional (text;
 # '' leaves it out), lines (a list, one per line), moment (required), later (optional moment), count
@@ -91,8 +91,10 @@ OTHER_LANGUAGES = tuple(code for code in LANGUAGES if code not in (DEFAULT_LANGU
 FIELDS.update(
     {f"{code}_{name}": ((code, *path), "optional") for code in OTHER_LANGUAGES for name, path in TRANSLATED.items()}
 )
-# The form's shaping of the standard fields: [form.<field>] mode, label, hint and their English.
+# The form's shaping of the standard fields: [form.<field>] mode, label, hint and their English; and in the
+# other languages, [zh.form.<field>] label and hint (form_organization_label_zh).
 RULE_PARTS = ("mode", "label", "hint", "label_en", "hint_en")
+WORDED_RULE_PARTS = tuple(f"{part}_{code}" for code in WORDED_LANGUAGES for part in ("label", "hint"))
 IN_PERSON, ONLINE_ONLY, HYBRID_MODE = "", "online", "hybrid"  # the 開催方法 choice (online_mode)
 # A venue without a map link gets one made from its address (a search, so any address finds its place).
 MAP_SEARCH = "https://www.google.com/maps/search/?api=1&query="
@@ -124,6 +126,9 @@ def builder_values(event: Event) -> tuple[dict[str, str], dict[str, list[Row]]]:
     for rule in event.form:
         for part in RULE_PARTS:
             values[f"form_{rule.field}_{part}"] = getattr(rule, part)
+    for code, translation in event.translations:
+        for field, (label, hint) in translation.form:
+            values[f"form_{field}_label_{code}"], values[f"form_{field}_hint_{code}"] = label, hint
     return values, rows_of(data)
 
 
@@ -150,7 +155,7 @@ def read_builder(fields: Mapping[str, str], extra_row: str = "") -> Built:
     values["allotment"] = str(fields.get("allotment", FIRST_COME))
     values["survey_named"] = "yes" if fields.get("survey_named") == "yes" else ""
     for field in SHAPEABLE_FIELDS:
-        for part in RULE_PARTS:
+        for part in (*RULE_PARTS, *WORDED_RULE_PARTS):
             name = f"form_{field}_{part}"
             values[name] = str(fields.get(name, "")).strip()
     rows = blank_rows(fields, extra_row)
@@ -222,6 +227,14 @@ def _shape(values: Mapping[str, str], data: dict[str, Any], errors: dict[str, st
             rules[field] = rule
     if rules:
         data["form"] = rules
+    for code in WORDED_LANGUAGES:
+        worded = {
+            field: {part: values[f"form_{field}_{part}_{code}"] for part in ("label", "hint")}
+            for field in SHAPEABLE_FIELDS
+        }
+        worded = {field: {k: v for k, v in pair.items() if v} for field, pair in worded.items()}
+        if any(worded.values()):
+            data.setdefault(code, {})["form"] = {field: pair for field, pair in worded.items() if pair}
     for code in ROW_LANGUAGES:
         if code in data and not any(data[code].values()):
             data.pop(code)

@@ -21,17 +21,21 @@ from chalicelib.usecases import builder_errors
 # The languages an organizer may translate the categories' names and the programme into: `label_zh` is the
 # Chinese name of a category, `title_vi` a talk's title in Vietnamese ([zh.categories], [[vi.programme]]).
 ROW_LANGUAGES = tuple(code for code in LANGUAGES if code != DEFAULT)
+# A question's words besides English (its label_en, hint_en): [zh.questions.<key>], [zh.survey.<key>].
+WORDED_LANGUAGES = tuple(code for code in ROW_LANGUAGES if code != "en")
+WORDING = tuple(f"{part}_{code}" for code in WORDED_LANGUAGES for part in ("label", "hint"))
 TALK_PARTS = ("title", "speaker", "affiliation")
 ROWS: dict[str, tuple[str, ...]] = {
     "category": ("key", "label", *(f"label_{code}" for code in ROW_LANGUAGES), "reserved"),
     "talk": (*TALK_PARTS, *(f"{part}_{code}" for code in ROW_LANGUAGES for part in TALK_PARTS)),
     "reminder": ("days_before", "at", "minutes_before"),
-    "question": ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "editable", "max_length"),
-    "survey": ("key", "kind", "label", "hint", "label_en", "hint_en", "required", "max_length"),  # アンケート
+    "question": ("key", "kind", "label", "hint", "label_en", "hint_en", *WORDING, "required", "editable", "max_length"),
+    "survey": ("key", "kind", "label", "hint", "label_en", "hint_en", *WORDING, "required", "max_length"),  # アンケート
     "reading": ("word", "reading"),  # ふりがな: computed when the event is saved, corrected here
 }
 QUESTION_GROUPS = ("question", "survey")  # the lists whose rows have choices
-CHOICE_FIELDS = ("key", "label", "label_en", "capacity")
+CHOICE_FIELDS = ("key", "label", "label_en", *(f"label_{code}" for code in WORDED_LANGUAGES), "capacity")
+_SECTION = {"question": "questions", "survey": "survey"}  # where a language's section words each list's questions
 BLANK_ROWS = 1  # blank rows shown under each list (and under each question's choices: 2)
 _NAME = re.compile(r"^(category|talk|reminder|question|survey|reading)-(\d{1,3})-(?:choice-(\d{1,3})-)?([a-z_]+)$")
 _MAX_ROWS = 200  # a list longer than this is not typed by hand
@@ -83,6 +87,9 @@ def rows_of(data: Mapping[str, Any]) -> dict[str, list[Row]]:
         ("survey", q) for q in survey.get("questions", [])
     ]:
         values = {name: str(q.get(name, "")) for name in ("key", "kind", "label", "hint", "label_en", "hint_en")}
+        words = {code: sections[code].get(_SECTION[group], {}).get(q["key"], {}) for code in WORDED_LANGUAGES}
+        for code, worded in words.items():
+            values.update({f"{part}_{code}": str(worded.get(part, "")) for part in ("label", "hint")})
         values["required"] = "yes" if q.get("required") else ""
         values["editable"] = "" if q.get("editable", True) is False else "yes"
         values["max_length"] = str(q.get("max_length") or "")
@@ -92,6 +99,7 @@ def rows_of(data: Mapping[str, Any]) -> dict[str, list[Row]]:
                     "key": c["key"],
                     "label": c["label"],
                     "label_en": c.get("label_en", ""),
+                    **{f"label_{code}": w.get("choices", {}).get(c["key"], "") for code, w in words.items()},
                     "capacity": str(c.get("capacity", "") or ""),
                 }
             )
@@ -191,11 +199,28 @@ def rows_to_data(rows: Mapping[str, list[Row]], errors: dict[str, str]) -> dict[
     surveyed = [_question(n, row, errors, asked, "survey") for n, row in kept["survey"]]
     if surveyed:
         data["survey"] = {"questions": surveyed}
+    for group in QUESTION_GROUPS:  # after _question: new questions and choices have their keys now
+        for code in WORDED_LANGUAGES:
+            worded = {row.get("key"): _wording(row, code) for _, row in kept[group]}
+            worded = {key: words for key, words in worded.items() if words}
+            if worded:
+                translated[code][_SECTION[group]] = worded
     readings = {row.get("word"): _reading(n, row, errors) for n, row in kept["reading"]}
     if readings:
         data["readings"] = readings
     data.update({code: section for code, section in translated.items() if section})
     return data
+
+
+def _wording(row: Row, code: str) -> dict[str, Any]:
+    """A question row's words in one language, as its section holds them (empty if none were typed)."""
+    words: dict[str, Any] = {part: row.get(f"{part}_{code}") for part in ("label", "hint") if row.get(f"{part}_{code}")}
+    choices = {
+        c.get("key"): c.get(f"label_{code}")
+        for c in row.choices
+        if c.get(f"label_{code}") and not c.blank() and c.get("remove") != "yes"
+    }
+    return {**words, "choices": choices} if choices else words
 
 
 def _reading(n: int, row: Row, errors: dict[str, str]) -> str:

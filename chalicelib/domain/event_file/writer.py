@@ -119,7 +119,16 @@ def _translation(language: str, text: Translation) -> list[str]:
         lines += ["", f"[{language}.contact]", *contact]
     if text.categories:
         lines += ["", f"[{language}.categories]", *_pairs(*text.categories)]
-    return lines + _talks(f"{language}.programme", text.programme)
+    lines += _talks(f"{language}.programme", text.programme)
+    for name, wordings in (("questions", text.questions), ("survey", text.survey)):
+        for key, wording in wordings:
+            table = f"{language}.{name}.{_key(key)}"
+            lines += ["", f"[{table}]", *_pairs(("label", wording.label), ("hint", wording.hint))]
+            if wording.choices:
+                lines += ["", f"[{table}.choices]", *_pairs(*wording.choices)]
+    for field, (label, hint) in text.form:
+        lines += ["", f"[{language}.form.{field}]", *_pairs(("label", label), ("hint", hint))]
+    return lines
 
 
 def _talks(table: str, talks: Iterable[Talk]) -> list[str]:
