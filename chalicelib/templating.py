@@ -99,7 +99,6 @@ def _build_environment(compiled_dir: Path, writable: bool = False) -> Environmen
         moment=clock.parse_iso,
         lang=i18n.current,
         lang_tag=i18n.tag,
-        left_in_japanese=left_in_japanese,
         ruby=i18n.ruby,
         N_=i18n.N_,
         # t() translates a value (a message constant, a notice) as plain text, which autoescape then escapes;
@@ -139,16 +138,17 @@ def render(template: str, **context: object) -> str:
     With ふりがな on, the page's text gets <ruby> (the catalog's marks, the event's reading table); in a
     language other than Japanese, the organizer's untranslated words are marked lang="ja", with readings.
     """
-    rendered = environment().get_template(template).render(**context)
     attendee = template.startswith(ATTENDEE_PAGES) and not template.startswith(ORGANIZER_PAGES)
     event = context.get("event")
+    foreign = attendee and isinstance(event, Event) and i18n.current() not in i18n.RUBY_LANGUAGES
+    # Found once: the event page says there are such words, and every foreign page marks them.
+    left = left_in_japanese(event) if foreign and isinstance(event, Event) else []
+    rendered = environment().get_template(template).render(**context, left_in_japanese=left)
     if i18n.ruby():
         from chalicelib.text import furigana  # only pages with ふりがな need it: not on a cold start's path
 
         return _readings_of(event).page(rendered) if attendee else furigana.unmarked(rendered)
-    if attendee and isinstance(event, Event) and i18n.current() not in i18n.RUBY_LANGUAGES:
-        return _readings_of(event).originals(rendered, left_in_japanese(event))
-    return rendered
+    return _readings_of(event).originals(rendered, left) if foreign else rendered
 
 
 def _readings_of(event: object) -> Readings:

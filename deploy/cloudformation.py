@@ -56,7 +56,7 @@ class Deployer:
             self.s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
             return bucket
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+            if not _not_found(exc):
                 raise DeployError(f"the artifacts bucket {bucket} exists but is not usable: {exc}") from exc
         self.say(f"creating the artifacts bucket {bucket}")
         # us-east-1 is S3's default location and refuses to be named as one.
@@ -105,7 +105,7 @@ class Deployer:
             self.s3.head_object(Bucket=bucket, Key=key)
             return key
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+            if not _not_found(exc):
                 raise
         self.say(f"uploading the readings layer ({layer.stat().st_size / 1e6:.0f} MB, once)")
         self.s3.upload_file(str(layer), bucket, key)  # in parts: one PUT of this size may time out
@@ -330,6 +330,11 @@ _ADVICE = {
     "IMPORT_ROLLBACK_FAILED": "see the stack's events in the CloudFormation console; run make destroy "
     "STAGE={stage} once the resources named above are dealt with",
 }
+
+
+def _not_found(error: ClientError) -> bool:
+    """S3's answer to a HEAD of a bucket or object that is not there (HEAD answers carry only the status)."""
+    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket", "NoSuchKey", "NotFound")
 
 
 def point_at_code(template: dict[str, Any], bucket: str, key: str, layer_key: str | None = None) -> dict[str, Any]:
