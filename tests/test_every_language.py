@@ -329,4 +329,8 @@ def test_the_organizer_translates_categories_and_programme_in_the_builder(
     assert korean_programme[0].title == "해외 공공 CDO의 사례" and korean_programme[1:] == published.programme[1:]
     shown = sent_by(page(owner.get(client, "/organizer/events/cdo-seminar/edit")))
     assert shown["category-0-label_zh"] == "地方议员" and shown["talk-0-speaker_pt"] == "Palestrante convidado"
+    # The languages written in stay open; the others fold away, as they all did before.
+    again = page(owner.get(client, "/organizer/events/cdo-seminar/edit"))
+    opened = re.findall(r'<details class="language" open>\s*<summary lang="([^"]+)"', again)
+    assert opened == ["zh-Hans", "ko", "pt-BR"] and builder.count('<details class="language">') == 5
     assert shown["category-0-label_en"] == fields["category-0-label_en"]  # English as before

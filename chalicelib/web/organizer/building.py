@@ -83,17 +83,25 @@ def _builder(
     from chalicelib.usecases.builder_rows import flatten
 
     action = f"{home()}/new-event" if state is None else f"{home()}/events/{state.event.slug}/edit"
+    shown = {**values, **flatten(rows)}
     return visit.page(
         "builder.html",
         400 if errors else 200,
-        values={**values, **flatten(rows)},
+        values=shown,
         rows=rows,
         errors=errors or {},
         action=action,
         creating=state is None,
         draft=state is not None and state.draft,
         other_languages=OTHER_LANGUAGES,
+        open_languages=[code for code in OTHER_LANGUAGES if _written_in(code, shown, errors or {})],
     )
+
+
+def _written_in(code: str, values: Mapping[str, str], errors: Mapping[str, str]) -> bool:
+    """Whether any of a language's fields (zh_title, category-0-label_zh …) holds text or a mistake."""
+    mine = [name for name in (*values, *errors) if name.startswith(f"{code}_") or name.endswith(f"_{code}")]
+    return any(values.get(name) or name in errors for name in mine)
 
 
 def _take(visit: Visit, state: EventState | None) -> Response:
