@@ -334,3 +334,13 @@ def test_the_organizer_translates_categories_and_programme_in_the_builder(
     opened = re.findall(r'<details class="language" open>\s*<summary lang="([^"]+)"', again)
     assert opened == ["zh-Hans", "ko", "pt-BR"] and builder.count('<details class="language">') == 5
     assert shown["category-0-label_en"] == fields["category-0-label_en"]  # English as before
+
+
+def test_the_hybrid_events_own_question_is_the_sites_words_not_the_organizers(published: Event) -> None:
+    hybrid = Online("hybrid", "https://meet.example.jp/j/1", venue_capacity=2, online_capacity=2)
+    event = with_attendance(dataclasses.replace(published, online=hybrid, capacity=4))
+    # Not among the words a foreign page marks as the organizer's Japanese, nor given readings as theirs.
+    assert not {"参加方法", "会場で参加", "オンラインで参加"} & set(event.own_texts())
+    for language, venue in (("zh", "在会场参加"), ("ko", "행사장에서 참가"), ("en", "At the venue")):
+        (asked,) = [q for q in event.in_language(language).questions if q.key == "attendance"]
+        assert asked.choices[0].label == venue

@@ -215,7 +215,8 @@ class Event:
         texts += [*self.organizers, *self.cooperators, *(c.label for c in self.categories)]
         texts += [t for talk in self.programme for t in (talk.title, talk.speaker, talk.affiliation)]
         texts += [t for rule in self.form for t in (rule.label, rule.hint)]
-        asked = [*self.questions, *(self.survey.questions if self.survey else ())]
+        # Not the hybrid event's own question: its words are the site's, in every language (_asked_in).
+        asked = [q for q in self.questions if q.key != ATTENDANCE] + list(self.survey.questions if self.survey else ())
         texts += [t for q in asked for t in (q.label, q.hint, *(c.label for c in q.choices))]
         texts += [self.online.instructions] if self.online else []
         return sorted({t for t in texts if t}, key=len, reverse=True)
@@ -378,7 +379,7 @@ REASON_EVENT_CANCELLED = "event_cancelled"
 def _form_in(form: tuple[FieldRule, ...], language: str, words: Mapping[str, tuple[str, str]]) -> tuple[FieldRule, ...]:
     """The form's own words for readers of `language`: label_en/hint_en in English, the section's elsewhere."""
     if language == "en":
-        return tuple(replace(r, label=r.label_en or r.label, hint=r.hint_en or r.hint) for r in form)
+        words = {r.field: (r.label_en, r.hint_en) for r in form}
     if not words:
         return form
     worded = [(r, words.get(r.field, ("", ""))) for r in form]
@@ -387,7 +388,7 @@ def _form_in(form: tuple[FieldRule, ...], language: str, words: Mapping[str, tup
 
 def _asked_in(question: Question, language: str, wording: Wording | None = None) -> Question:
     """A question as readers of `language` see it; the hybrid event's own question in the site's words."""
-    if question.key != ATTENDANCE or language in (DEFAULT_LANGUAGE, "en"):
-        return question.in_language(language, wording)
-    choices = tuple(replace(c, label=translated(language, c.label)) for c in question.choices)
-    return replace(question, label=translated(language, question.label), choices=choices)
+    if question.key == ATTENDANCE and language not in (DEFAULT_LANGUAGE, "en"):  # English: its label_en
+        choices = tuple((c.key, translated(language, c.label)) for c in question.choices)
+        wording = Wording(translated(language, question.label), "", choices)
+    return question.in_language(language, wording)

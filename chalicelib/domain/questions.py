@@ -81,8 +81,7 @@ class Question:
         """The question in the reader's language, where the organizer wrote it so (English in label_en,
         the other languages in their section's `wording`)."""
         if language == "en":
-            choices = tuple(replace(c, label=c.label_en or c.label) for c in self.choices)
-            return replace(self, label=self.label_en or self.label, hint=self.hint_en or self.hint, choices=choices)
+            wording = Wording(self.label_en, self.hint_en, tuple((c.key, c.label_en) for c in self.choices))
         if wording is None:
             return self
         labels = dict(wording.choices)
