@@ -24,6 +24,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from chalice.utils import to_cfn_resource_name
+
 from deploy.logical_ids import READINGS_LAYER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +37,7 @@ FIRST_PYTHON = (3, 12)  # the first Lambda Python on Amazon Linux 2023
 # "Lambda quotas": a function's code and all its layers, unzipped, at most 250 MB.
 UNZIPPED_LIMIT = 262_144_000
 READ_WORDS_FUNCTION = "read_words"
-READ_WORDS_LOGICAL_ID = "ReadWords"  # as Chalice names it in its template (a test checks)
+READ_WORDS_LOGICAL_ID = to_cfn_resource_name(READ_WORDS_FUNCTION)  # as Chalice names it in its template
 # SudachiPy loads its dictionary in about 0.3 s and analyses an event's texts in a tenth of that
 # (measured on this project's sample); the site gives up after 10 s (config/services.py).
 MEMORY_MB = 512

@@ -27,10 +27,10 @@ from allpairspy import AllPairs
 from chalice.test import Client
 
 from chalicelib.domain.attendee import Attendee
-from chalicelib.domain.event import Category, Event, FieldRule, Online
+from chalicelib.domain.event import Category, Event, FieldRule, Online, Translation
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.links import personal_path
-from chalicelib.domain.questions import Choice, Question, answers_of
+from chalicelib.domain.questions import Choice, Question, Wording, answers_of
 from chalicelib.domain.survey import Survey
 from chalicelib.mail.attendance import SUBJECT_RECONFIRM
 from chalicelib.store import schema
@@ -62,6 +62,14 @@ PARTY = Question(
     "party", "single", "懇親会", label_en="Reception", editable=False,
     choices=(Choice("yes", "参加する", "Yes", capacity=1), Choice("no", "参加しない", "No")),
 )  # fmt: skip
+# The organizer's words of the capped question in each language besides Japanese and English.
+PARTY_WORDS = {
+    "easy": Wording("パーティー（懇親会）", "", (("yes", "行く"), ("no", "行かない"))),
+    "zh": Wording("联谊会", "", (("yes", "参加"), ("no", "不参加"))),
+    "ko": Wording("친목회", "", (("yes", "참가"), ("no", "불참"))),
+    "vi": Wording("Tiệc giao lưu", "", (("yes", "Tham gia"), ("no", "Không tham gia"))),
+    "pt": Wording("Confraternização", "", (("yes", "Vou"), ("no", "Não vou"))),
+}
 SATISFACTION = Question("satisfaction", "scale", "満足度", label_en="Satisfaction", required=True)
 OPTIONS = [
     ["first_come", "lottery"],
@@ -135,7 +143,10 @@ def build(sample: Event, case: Case, now: Any) -> Event:
         release_unconfirmed_at=sample.starts_at - timedelta(days=1) if case.reconfirm == "reconfirm" else None,
         survey=Survey((SATISFACTION,), closes_at=sample.ends_at + timedelta(days=7)) if case.ending == "held" else None,
         certificates=case.ending == "held",
-        translations=tuple((lang, dataclasses.replace(t, categories=())) for lang, t in sample.translations),
+        translations=(
+            *((lang, dataclasses.replace(t, categories=())) for lang, t in sample.translations),
+            *((lang, Translation(questions=(("party", words),))) for lang, words in PARTY_WORDS.items()),
+        ),
     )
 
 
@@ -251,6 +262,14 @@ class Walk:
                 assert LABEL["ja"] in text or LABEL["en"] in text
                 assert not any(f"{said(language, '所属')}:" in text for language in i18n.LANGUAGES)
                 assert "()" not in text and "（）" not in text
+                if self.case.capped == "capped" and str(mail["To"]) == self.address():
+                    # The subject's answer to the capped question, in the organizer's words of their language.
+                    words = PARTY_WORDS.get(self.case.lang)
+                    assert (
+                        (words.label in text and "懇親会:" not in text)
+                        if words
+                        else "懇親会" in text or "Reception" in text
+                    )
         self.delivered = len(mailbox())
 
     def reconfirm(self) -> None:

@@ -211,7 +211,7 @@ def walk_the_rest(client: Client, world: World, event: Event, language: str) -> 
 
 
 def register_person(world: World, event: Event, n: int) -> str:
-    """Someone registered (in the language the walk reads: their pages are shown in it) ; their id."""
+    """Someone registered by the use case itself (the walk opens their pages in its language); their id."""
     result = register_directly(world.table, event, numbered(n), f"W{n:07d}", world.clock.now(), world.services.ids)
     return result.registration_id
 

@@ -110,17 +110,46 @@ def test_the_function_answers_what_the_analyser_reads_and_refuses_what_is_not_te
             readings.answer(wrong)
 
 
-def test_deployed_the_site_uses_the_function_and_locally_its_own_analyser() -> None:
-    from chalicelib.config.services import build_services
+def test_deployed_the_site_asks_the_function_and_locally_its_own_analyser() -> None:
+    from chalicelib.config.services import READINGS_TIMEOUT_SECONDS, build_services
 
     env = {names.TABLE_NAME: "t", names.DEFAULT_SENDER: "a@example.jp", names.LINK_KEY: "k"}
     local = build_services(names.Settings.from_env(env), session=boto3.session.Session(region_name="ap-northeast-1"))
     assert local.analyzer() is readings.sudachi()
-    deployed_env = {**env, names.READINGS_FUNCTION: FUNCTION}
-    session = boto3.session.Session(region_name="ap-northeast-1", aws_access_key_id="x", aws_secret_access_key="x")
-    deployed: Services = build_services(names.Settings.from_env(deployed_env), session=session)
+
+    made: list[Any] = []
+
+    class Session(boto3.session.Session):
+        """A real session whose Lambda client answers from a stubber (and shows how it was made)."""
+
+        def client(self, *args: Any, **kwargs: Any) -> Any:
+            client = super().client(*args, **kwargs)
+            if args[0] == "lambda":
+                stubber = Stubber(client)
+                body = json.dumps({"readings": {"自治体": "じちたい"}}).encode()
+                answer = {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(body), len(body))}
+                stubber.add_response(
+                    "invoke",
+                    answer,
+                    {
+                        "FunctionName": FUNCTION,
+                        "InvocationType": "RequestResponse",
+                        "Payload": json.dumps({"texts": TEXTS}, ensure_ascii=False).encode(),
+                    },
+                )
+                stubber.activate()
+                made.append((client, kwargs["config"]))
+            return client
+
+    session = Session(region_name="ap-northeast-1", aws_access_key_id="x", aws_secret_access_key="x")
+    deployed: Services = build_services(
+        names.Settings.from_env({**env, names.READINGS_FUNCTION: FUNCTION}), session=session
+    )
     analyze = deployed.analyzer()
-    assert analyze is not None and analyze is not readings.sudachi() and analyze is deployed.analyzer()
+    assert analyze is not None and analyze is deployed.analyzer()  # one client per container
+    assert analyze(TEXTS) == {"自治体": "じちたい"}
+    ((_, config),) = made
+    assert config.read_timeout == READINGS_TIMEOUT_SECONDS < 28  # inside the site's own API timeout
 
 
 # --- the stack ------------------------------------------------------------------------------------

@@ -20,8 +20,6 @@ from urllib.parse import quote
 
 from chalicelib.domain.event import FIELD_MODES, SHAPEABLE_FIELDS, Event, EventFileError
 from chalicelib.domain.event_file import parse_event, to_toml
-from chalicelib.text.i18n import DEFAULT as DEFAULT_LANGUAGE
-from chalicelib.text.i18n import LANGUAGES
 from chalicelib.usecases import builder_errors
 from chalicelib.usecases.builder_rows import ROW_LANGUAGES, WORDED_LANGUAGES, Row, blank_rows, rows_of, rows_to_data
 
@@ -87,7 +85,8 @@ TRANSLATED = {
     "venue_address": ("venue", "address"),
     "organizer_name": ("contact", "organizer_name"),
 }
-OTHER_LANGUAGES = tuple(code for code in LANGUAGES if code not in (DEFAULT_LANGUAGE, "en"))
+# Besides Japanese and English (whose fields stand beside the Japanese ones): one list, builder_rows.py's.
+OTHER_LANGUAGES = WORDED_LANGUAGES
 FIELDS.update(
     {f"{code}_{name}": ((code, *path), "optional") for code in OTHER_LANGUAGES for name, path in TRANSLATED.items()}
 )
