@@ -9,8 +9,9 @@ import email.policy
 import itertools
 import os
 import threading
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -32,6 +33,7 @@ from chalicelib.domain.registration import Registration
 from chalicelib.store.dynamo import Table
 from chalicelib.store.schema import table_definition
 from chalicelib.usecases.publishing import publish_event
+from chalicelib.usecases.registering import Outcome, RegistrationResult
 from deploy.package import Artifact, build
 from deploy.stage import Stage, read_stage
 from local import engines
@@ -375,6 +377,20 @@ def valid_form(**overrides: str) -> dict[str, str]:
 def attendee(**overrides: str) -> Attendee:
     """磐梯 太郎, or someone like him."""
     return dataclasses.replace(TARO, **overrides)
+
+
+def sent_until_answered(attempt: Callable[[], RegistrationResult], tries: int = 50) -> RegistrationResult:
+    """A registration sent again while it answers BUSY, as the form's 503 asks a visitor to (Retry-After).
+
+    BUSY means every retry lost its race and nothing was written: sending again is the contract, and a
+    crowd on a slow machine may meet it (the flash-crowd tests over HTTP resend the 503s the same way).
+    """
+    for _ in range(tries):
+        result = attempt()
+        if result.outcome is not Outcome.BUSY:
+            return result
+        time.sleep(0.05)  # Retry-After says 2 s; the test does not wait that long
+    raise AssertionError(f"still busy after {tries} sends")
 
 
 def numbered(n: int) -> Attendee:

@@ -19,7 +19,7 @@ from chalicelib.usecases.catalog import get_event
 from chalicelib.usecases.registering import Outcome, RegistrationResult, register
 from chalicelib.usecases.registrations import get_registration
 from local.faults import ConflictingClient
-from tests.conftest import Sequence, World, numbered
+from tests.conftest import Sequence, World, numbered, sent_until_answered
 
 
 def items_with_prefix(world: World, slug: str, prefix: str) -> list[dict[str, Any]]:
@@ -154,7 +154,9 @@ def test_500_concurrent_registrations_for_50_seats_fill_exactly_50(world: World,
     event = world.publish(dataclasses.replace(sample_event, capacity=50, waitlist=False))
 
     def attempt(n: int) -> Outcome:
-        return register(world.table, event, numbered(n), f"SUB{n:07d}", world.clock.now()).outcome
+        return sent_until_answered(
+            lambda: register(world.table, event, numbered(n), f"SUB{n:07d}", world.clock.now())
+        ).outcome
 
     with ThreadPoolExecutor(max_workers=64) as pool:
         outcomes = list(pool.map(attempt, range(500)))
@@ -170,7 +172,9 @@ def test_500_concurrent_registrations_for_50_seats_fill_exactly_50(world: World,
 @pytest.mark.slow
 def test_the_same_address_submitted_concurrently_takes_one_seat(world: World, published: Event) -> None:
     def attempt(n: int) -> Outcome:
-        return register(world.table, published, numbered(7), f"SUB{n:07d}", world.clock.now()).outcome
+        return sent_until_answered(
+            lambda: register(world.table, published, numbered(7), f"SUB{n:07d}", world.clock.now())
+        ).outcome
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         outcomes = list(pool.map(attempt, range(100)))

@@ -18,7 +18,7 @@ from chalicelib.usecases.closing import close_registrations
 from chalicelib.usecases.registering import Outcome, register
 from chalicelib.usecases.registrations import get_registration
 from chalicelib.usecases.waitlist import position, settle, waiting_list
-from tests.conftest import World, mailbox, numbered
+from tests.conftest import World, mailbox, numbered, sent_until_answered
 
 
 def items(world: World, slug: str, prefix: str) -> list[dict[str, Any]]:
@@ -204,7 +204,9 @@ def test_concurrent_cancellations_joins_and_leaves_never_lose_or_double_a_seat(
     def act(job: tuple[str, Any]) -> Any:
         kind, arg = job
         if kind == "join":
-            return register(world.table, event, numbered(arg), f"SUB{arg:07d}", world.clock.now())
+            return sent_until_answered(
+                lambda: register(world.table, event, numbered(arg), f"SUB{arg:07d}", world.clock.now())
+            )
         return cancel(world.table, event, arg, world.clock.now())
 
     with ThreadPoolExecutor(max_workers=24) as pool:
