@@ -45,6 +45,8 @@ class Metric(StrEnum):
     LOTTERY_APPLICATIONS = "LotteryApplications"
     CANCELLATIONS = "Cancellations"
     MOVE_UPS = "MoveUps"
+    SEATS_RELEASED = "SeatsReleased"  # unanswered at 出欠の再確認's deadline: given to the line
+    SEATS_TAKEN_BACK = "SeatsTakenBack"  # a released registrant who took a free seat back
     BUSY_ANSWERS = "BusyAnswers"  # the site's own 503 "try again": not an error, so not in the 5XX alarm
     SERVER_ERRORS = "ServerErrors"  # an unhandled error in the site (500): alarmed
     MAILS_SENT = "MailsSent"

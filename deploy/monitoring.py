@@ -192,6 +192,8 @@ BUSINESS = (
     telemetry.Metric.LOTTERY_APPLICATIONS,
     telemetry.Metric.CANCELLATIONS,
     telemetry.Metric.MOVE_UPS,
+    telemetry.Metric.SEATS_RELEASED,
+    telemetry.Metric.SEATS_TAKEN_BACK,
 )
 MAIL = (
     telemetry.Metric.MAILS_SENT,

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from chalice.test import Client
 
+from chalicelib import telemetry
 from chalicelib.domain.event import Event
 from chalicelib.domain.registration import RegistrationStatus
 from chalicelib.store.retry import PATIENT
@@ -274,8 +275,9 @@ def test_answering_at_the_moment_of_release_keeps_the_seat(world: World, sample_
     assert len(rows) == 2
     # Person 1 answers after the release read the list but before it wrote.
     assert reconfirmation.attend(world.table, event.slug, ids[1], release)
-    released = reconfirmation._release_batch(world.table, event, rows, release, PATIENT)
-    assert released == [ids[2]]
+    with telemetry.counting() as tally:
+        released = reconfirmation._release_batch(world.table, event, rows, release, PATIENT)
+    assert released == [ids[2]] and tally == {"SeatsReleased": 1, "MoveUps": 1}
     assert status_of(world, event, ids[1]) == "confirmed"
     assert status_of(world, event, ids[3]) == "confirmed"  # moved up into person 2's seat
     state = get_event(world.table, event.slug)
@@ -294,9 +296,12 @@ def test_a_released_seat_is_not_taken_back_over_someone_waiting(
     assert late.outcome is Outcome.WAITLISTED
     run_schedule(world, event.release_unconfirmed_at)  # type: ignore[arg-type]
     assert status_of(world, event, late.registration_id) == "confirmed"
-    assert reconfirmation.take_back(world.table, event, ids[1], world.clock.now()) is reconfirmation.TakeBack.TAKEN_BACK
-    # The last seat is taken again: the other released person is told there is none.
-    assert reconfirmation.take_back(world.table, event, ids[2], world.clock.now()) is reconfirmation.TakeBack.NO_SEAT
+    with telemetry.counting() as tally:
+        back = reconfirmation.take_back(world.table, event, ids[1], world.clock.now())
+        # The last seat is taken again: the other released person is told there is none.
+        refused = reconfirmation.take_back(world.table, event, ids[2], world.clock.now())
+    assert (back, refused) == (reconfirmation.TakeBack.TAKEN_BACK, reconfirmation.TakeBack.NO_SEAT)
+    assert tally == {"SeatsTakenBack": 1}  # counted once, for the seat that came back
     assert (
         reconfirmation.take_back(world.table, event, ids[1], world.clock.now()) is reconfirmation.TakeBack.NOT_RELEASED
     )

@@ -163,6 +163,7 @@ def _release_batch(table: Table, event: Event, batch: Sequence[Item], now: datet
         actions += choices.release_all(slug, event.questions, [r.get("answers", "") for r in rows])
         ledger, promotions, promoted = promotions_under(table, slug, ledger, now, limit=len(rows))
         transact_or_lose(table, [write_ledger(slug, ledger, reopens(item, ledger, now)), *actions, *promotions])
+        telemetry.count(telemetry.Metric.SEATS_RELEASED, len(rows))
         telemetry.count(telemetry.Metric.MOVE_UPS, len(promoted))
         return [r["registration_id"] for r in rows]
 
@@ -251,6 +252,7 @@ def take_back(
             if not exc.worth_retrying:
                 raise
             raise LostRace from exc
+        telemetry.count(telemetry.Metric.SEATS_TAKEN_BACK)
         return TakeBack.TAKEN_BACK
 
     return retry.run(attempt, f"taking back {registration_id} of {slug}")
