@@ -29,7 +29,7 @@ from chalicelib.usecases.registering import register
 from local import engines
 from local.run import TABLE
 from local.stack import STACK_FILE_VARIABLE, LocalStack, running_stack
-from tests.conftest import ROOT, Sequence, numbered
+from tests.conftest import ROOT, Sequence, numbered, sent_until_answered
 
 STOPS_WITHIN = 10.0  # seconds from the signal until every process is gone
 PEOPLE = 600
@@ -133,7 +133,12 @@ def test_make_run_stops_in_the_middle_of_a_batch_of_mail_and_keeps_what_it_did_n
     assert state is not None
     ids, now = Sequence("M"), SystemClock().now()  # make run moved the event to close 15 minutes from its start
     with ThreadPoolExecutor(max_workers=8) as pool:  # 50 seats, then 550 on the waiting list: 600 mails
-        list(pool.map(lambda n: register(table, state.event, numbered(n), f"S{n}", now, ids), range(PEOPLE)))
+        list(
+            pool.map(
+                lambda n: sent_until_answered(lambda: register(table, state.event, numbered(n), f"S{n}", now, ids)),
+                range(PEOPLE),
+            )
+        )
     deadline = time.monotonic() + 60
     while mail_states(table)["sent"] < 30:  # at 20 a second: the batch is under way, most of it still to go
         assert time.monotonic() < deadline, f"mail did not go out: {mail_states(table)}"
