@@ -13,10 +13,12 @@ STAGE ?=
 EASY_PO := chalicelib/locale/easy/LC_MESSAGES/messages.po
 ABROAD := zh ko vi pt
 
-# Tests run side by side on every core (pytest-xdist); the browser, timing and package suites each keep to
-# one worker of their own (their xdist_group), so they never compete with themselves. In a random order
-# each run (pytest-randomly prints its seed first: `make pytest PYTEST_ARGS="-p randomly --randomly-seed=N"`).
-WORKERS ?= auto
+# Tests run side by side (pytest-xdist), one worker more than the cores: much of a test is waiting for an
+# engine's answer or a subprocess, and on 2 cores two workers kept them 1.5 busy (18:06 and 18:46 for the
+# suite; three workers 13:43, four 14:06). The browser and package suites each keep to one worker of their
+# own (their xdist_group), so they never compete with themselves. In a random order each run
+# (pytest-randomly prints its seed first: `make pytest PYTEST_ARGS="-p randomly --randomly-seed=N"`).
+WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 PYTEST_ARGS ?=
 N ?= 20
 
