@@ -14,11 +14,11 @@ EASY_PO := chalicelib/locale/easy/LC_MESSAGES/messages.po
 ABROAD := zh ko vi pt
 
 # Tests run side by side (pytest-xdist), one worker more than the cores: much of a test is waiting for an
-# engine's answer or a subprocess, and on 2 cores two workers kept them 1.5 busy (18:06 and 18:46 for the
-# suite; three workers 13:43, four 14:06). The browser and package suites each keep to one worker of their
-# own (their xdist_group), so they never compete with themselves. In a random order each run
-# (pytest-randomly prints its seed first: `make pytest PYTEST_ARGS="-p randomly --randomly-seed=N"`).
-WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+# engine's answer or a subprocess, so as many workers as cores left the cores idle a quarter of the time.
+# The browser and package suites each keep to one worker of their own (their xdist_group), so they never
+# compete with themselves. In a random order each run (pytest-randomly prints its seed first:
+# `make pytest PYTEST_ARGS="-p randomly --randomly-seed=N"`). getconf counts cores on Linux and macOS alike.
+WORKERS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 PYTEST_ARGS ?=
 N ?= 20
 
